@@ -1,0 +1,318 @@
+// Package store keeps the platform's state in SQLite (embedded, the default) or
+// PostgreSQL. Both engines run the same SQL ($N placeholders, portable types);
+// the differences live in the per-engine migrations and in the few helpers of
+// this file: how times are bound and scanned, and how errors are classified.
+//
+// Times are TIMESTAMPTZ on PostgreSQL and, on SQLite, fixed-width UTC text
+// (2006-01-02T15:04:05.000000Z) so that text order is time order. Money is
+// integer fen (BIGINT) on both.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"cbec/internal/errs"
+)
+
+// Engine names a database engine.
+type Engine string
+
+// The supported engines.
+const (
+	SQLite   Engine = "sqlite"
+	Postgres Engine = "postgres"
+)
+
+// DB is an open database. On SQLite, writes go through a single connection
+// (SQLite allows one writer at a time; queueing in Go is cheaper than
+// SQLITE_BUSY retries) and reads through a small pool.
+type DB struct {
+	Engine Engine
+	write  *sql.DB
+	read   *sql.DB
+	// Location describes where the data is, without credentials, for logs.
+	Location string
+}
+
+// Options tune how a database is opened.
+type Options struct {
+	// Synchronous is SQLite's synchronous pragma: NORMAL survives a crash of the
+	// process (kill -9); FULL also survives a power loss, at a cost in write speed.
+	Synchronous string
+	// MaxConns bounds the PostgreSQL pool and the SQLite read pool.
+	MaxConns int
+}
+
+// Open opens the database named by dbURL, or the embedded SQLite database in
+// dataDir when dbURL is empty. It does not migrate; call Migrate.
+func Open(ctx context.Context, dbURL, dataDir string, opt Options) (*DB, error) {
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = 8
+	}
+	if opt.Synchronous == "" {
+		opt.Synchronous = "NORMAL"
+	}
+	switch {
+	case dbURL == "":
+		return openSQLite(ctx, filepath.Join(dataDir, "cbec.db"), opt)
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		return openPostgres(ctx, dbURL, opt)
+	case strings.HasPrefix(dbURL, "sqlite://"), strings.HasPrefix(dbURL, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "file:")
+		return openSQLite(ctx, path, opt)
+	default:
+		return nil, fmt.Errorf("database URL %q: want postgres://… or sqlite://PATH", redact(dbURL))
+	}
+}
+
+func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + opt.Synchronous + ")", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	q.Set("_pragma", "query_only(1)")
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Del("_txlock")
+	r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opt.MaxConns)
+	r.SetMaxIdleConns(opt.MaxConns)
+	db := &DB{Engine: SQLite, write: w, read: r, Location: path}
+	// The first connection switches the file to WAL; do it before readers open.
+	if err := w.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
+	p, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres %s: %w", redact(dsn), err)
+	}
+	p.SetMaxOpenConns(opt.MaxConns)
+	p.SetMaxIdleConns(opt.MaxConns)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{Engine: Postgres, write: p, read: p, Location: redact(dsn)}
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return nil, errs.New(errs.Unavailable, "database_unreachable", "db", "cannot reach PostgreSQL at %s: %v", redact(dsn), err)
+	}
+	return db, nil
+}
+
+// redact drops the password from a database URL.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+// Close closes the database; on SQLite it checkpoints the WAL first so the
+// main file is complete on its own.
+func (db *DB) Close() error {
+	var err error
+	if db.Engine == SQLite {
+		_, _ = db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		err = db.read.Close()
+	}
+	return errors.Join(err, db.write.Close())
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return errs.New(errs.Unavailable, "database_unreachable", "db", "database unreachable: %v", err)
+	}
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return errs.New(errs.Unavailable, "database_unreachable", "db", "database query failed: %v", err)
+	}
+	return nil
+}
+
+// Pools returns the connection pools, for metrics.
+func (db *DB) Pools() map[string]*sql.DB {
+	if db.write == db.read {
+		return map[string]*sql.DB{"main": db.write}
+	}
+	return map[string]*sql.DB{"write": db.write, "read": db.read}
+}
+
+// Tx is a write transaction.
+type Tx struct {
+	tx *sql.Tx
+	db *DB
+}
+
+// InTx runs fn in a write transaction, committing when it returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(fmt.Errorf("begin transaction: %w", err))
+	}
+	if err := fn(&Tx{tx: tx, db: db}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, query, t.db.args(args)...)
+	return res, classify(err)
+}
+
+// Query runs a query in the transaction.
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, query, t.db.args(args)...)
+	return rows, classify(err)
+}
+
+// QueryRow runs a one-row query in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, query, t.db.args(args)...)
+}
+
+// Query runs a read-only query outside any transaction.
+func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.read.QueryContext(ctx, query, db.args(args)...)
+	return rows, classify(err)
+}
+
+// QueryRow runs a read-only one-row query outside any transaction.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.read.QueryRowContext(ctx, query, db.args(args)...)
+}
+
+// sqliteTime is the fixed-width UTC text form of times on SQLite.
+const sqliteTime = "2006-01-02T15:04:05.000000Z"
+
+// args converts times to the engine's form. SQLite gets fixed-width UTC text;
+// PostgreSQL gets the time itself, which pgx sends as TIMESTAMPTZ.
+func (db *DB) args(args []any) []any {
+	if db.Engine != SQLite {
+		return args
+	}
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = v.UTC().Format(sqliteTime)
+		case *time.Time:
+			if v == nil {
+				args[i] = nil
+			} else {
+				args[i] = v.UTC().Format(sqliteTime)
+			}
+		}
+	}
+	return args
+}
+
+// Time scans a time column from either engine.
+type Time struct{ time.Time }
+
+// Scan implements sql.Scanner.
+func (t *Time) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		t.Time = v
+	case string:
+		return t.parse(v)
+	case []byte:
+		return t.parse(string(v))
+	case nil:
+		t.Time = time.Time{}
+	default:
+		return fmt.Errorf("scan time: unexpected %T", src)
+	}
+	return nil
+}
+
+func (t *Time) parse(s string) error {
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("scan time %q: %w", s, err)
+	}
+	t.Time = v
+	return nil
+}
+
+// NullTime scans a nullable time column; Valid is false for NULL.
+type NullTime struct {
+	Time
+	Valid bool
+}
+
+// Scan implements sql.Scanner.
+func (t *NullTime) Scan(src any) error {
+	t.Valid = src != nil
+	return t.Time.Scan(src)
+}
+
+// classify turns driver errors into the platform's kinds.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &errs.Error{Kind: errs.Conflict, Code: "duplicate", Message: "already exists", Err: err}
+		}
+		// Extended result codes keep the primary code in the low byte.
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR:
+			return &errs.Error{Kind: errs.Unavailable, Code: "storage_failure", Message: "the data folder cannot be written", Err: err}
+		}
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return &errs.Error{Kind: errs.Conflict, Code: "duplicate", Message: "already exists", Err: err}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &errs.Error{Kind: errs.NotFound, Code: "not_found", Message: "not found", Err: err}
+	}
+	return err
+}
