@@ -96,9 +96,9 @@ func TestVerifySM2Variants(t *testing.T) {
 	der := func(b []byte) []byte { return b }
 	raw := func(b []byte) []byte { return derToRaw(t, b) }
 	for name, doc := range map[string][]byte{
-		"W3C URIs":      resign(t, []byte(w3c), key, der),
-		"raw r||s":      resign(t, signed, key, raw),
-		"W3C URIs, raw": resign(t, []byte(w3c), key, raw),
+		"W3C URIs":        resign(t, []byte(w3c), key, der),
+		"raw r||s":        resign(t, signed, key, raw),
+		"W3C URIs, raw":   resign(t, []byte(w3c), key, raw),
 		"SHA-1 reference": resign(t, []byte(strings.Replace(string(signed), uriSM3, uriSHA1, 1)), key, der),
 	} {
 		t.Run(name, func(t *testing.T) {
