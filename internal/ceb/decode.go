@@ -35,13 +35,13 @@ func WithMaxProblems(n int) Option { return func(o *options) { o.maxProblems = n
 
 // Decoded is the result of Decode.
 type Decoded struct {
-	Type     string   // root element name, e.g. "CEB621Message"
-	Family   string   // "import" or "export"
-	Message  Message  // e.g. *CEB621Message
+	Type     string    // root element name, e.g. "CEB621Message"
+	Family   string    // "import" or "export"
+	Message  Message   // e.g. *CEB621Message
 	Problems []Problem // all problems, in document order; see Valid
-	Envelope *DxpMsg  // the DxpMsg the message came in, if any
-	Signed   bool     // the message carries a ds:Signature
-	Guid     string   // root guid attribute
+	Envelope *DxpMsg   // the DxpMsg the message came in, if any
+	Signed   bool      // the message carries a ds:Signature
+	Guid     string    // root guid attribute
 }
 
 // Valid reports whether no problem has Error severity.
