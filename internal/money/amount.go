@@ -22,7 +22,7 @@ var (
 	ErrSyntax    = errors.New("not a decimal number")
 	ErrPrecision = errors.New("too many fraction digits")
 	ErrNegative  = errors.New("negative amount not allowed")
-	ErrOverflow  = errors.New("amount out of range")
+	ErrOverflow  = errors.New("out of range")
 )
 
 // fenPerYuan is the number of fen in one yuan.

@@ -3,6 +3,7 @@ package money
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cockroachdb/apd/v3"
 )
@@ -56,8 +57,9 @@ func ParseDecimal(s string) (Decimal, error) {
 	if err != nil {
 		return Decimal{}, fmt.Errorf("decimal %q: %w", s, err)
 	}
-	if digits := len(n.intg) + len(n.frac); digits > Precision {
-		return Decimal{}, fmt.Errorf("decimal %q: %w: %d digits, at most %d", s, ErrOverflow, digits, Precision)
+	// Leading zeros are not significant: "0.0013" holds 2 digits.
+	if digits := len(strings.TrimLeft(n.intg+n.frac, "0")); digits > Precision {
+		return Decimal{}, fmt.Errorf("decimal %q: %w: %d significant digits, at most %d", s, ErrOverflow, digits, Precision)
 	}
 	var r Decimal
 	if _, _, err := r.d.SetString(s); err != nil {

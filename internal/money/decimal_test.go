@@ -23,6 +23,7 @@ func TestParseDecimal(t *testing.T) {
 		"1500":                               "1500",
 		"0.000001":                           "0.000001",
 		"1234567890123456789012345678901234": "1234567890123456789012345678901234",
+		"0.0001234567890123456789012345678901234": "0.0001234567890123456789012345678901234",
 	}
 	for in, want := range good {
 		d, err := ParseDecimal(in)
@@ -158,5 +159,18 @@ func TestAllocate(t *testing.T) {
 	}
 	if _, err := Allocate(FromFen(1), fen(math.MaxInt64, math.MaxInt64, math.MaxInt64)); !errors.Is(err, ErrOverflow) {
 		t.Errorf("weights overflow: %v", err)
+	}
+}
+
+func TestCalcStickyError(t *testing.T) {
+	var c Calc
+	x := c.Add(DecimalFromInt(1), DecimalFromInt(2))
+	if x.Cmp(DecimalFromInt(3)) != 0 || c.Err() != nil {
+		t.Fatalf("1+2 = %s, %v", x, c.Err())
+	}
+	y := c.Quo(x, Decimal{})
+	z := c.Mul(c.Sub(y, x), DecimalFromInt(5))
+	if !errors.Is(c.Err(), ErrDivisionByZero) || !z.IsZero() {
+		t.Fatalf("after division by zero: %s, %v", z, c.Err())
 	}
 }

@@ -1,0 +1,201 @@
+package tax
+
+import (
+	"fmt"
+
+	"cbec/internal/catalog"
+	"cbec/internal/money"
+)
+
+// CTKind is how consumption tax is levied on a line.
+type CTKind string
+
+// Consumption-tax kinds.
+const (
+	CTNone      CTKind = "none"       // no CT (ordinary goods, or below threshold)
+	CTAdValorem CTKind = "ad_valorem" // rate c on the tax-inclusive price
+	CTSpecific  CTKind = "specific"   // s per unit only (beer)
+	CTCompound  CTKind = "compound"   // rate c plus s per unit (spirits)
+)
+
+// Basis records which rule produced a line's taxes, for receipts and audit.
+type Basis struct {
+	Regime Regime
+	CT     CTKind
+	// Factor is the share of statutory VAT and CT levied: Params.Reduction
+	// within limits, 1 for the over-limit item.
+	Factor money.Decimal
+	// ThresholdChecked is set when the row has a CT threshold; UnitPrice is
+	// then the line's dutiable price per threshold unit and BelowThreshold
+	// whether it fell under the threshold.
+	ThresholdChecked bool
+	UnitPrice        money.Decimal
+	BelowThreshold   bool
+	// Note is a one-line English explanation.
+	Note string
+}
+
+// rates are the effective rates of one line after the threshold test.
+type rates struct {
+	vat, ct, duty money.Decimal
+	specific      money.Decimal // CNY per specific unit, 0 for none
+	qtySpecific   money.Decimal // legal quantity in the specific unit
+}
+
+// line computes one line's taxes exactly.
+func (c Calculator) line(regime Regime, l Line) (exact, Basis, error) {
+	if err := checkLine(l); err != nil {
+		return exact{}, Basis{}, err
+	}
+	value := l.Value.Decimal()
+	basis := Basis{Regime: regime, Factor: one}
+	if regime == WithinLimits {
+		basis.Factor = c.p.Reduction
+	}
+	r, err := effectiveRates(l, value, &basis)
+	if err != nil {
+		return exact{}, Basis{}, err
+	}
+	if regime == WithinLimits {
+		r.duty = zero // CBEC duty rate is provisionally 0 within limits
+	}
+	basis.CT = ctKind(r)
+
+	var calc money.Calc
+	duty := calc.Mul(value, r.duty)
+	specificCT := calc.Mul(r.qtySpecific, r.specific) // q × s
+	// Composite taxable price (value + duty + q×s) / (1 − c): CT is part of
+	// its own base, so the base is grossed up.
+	composite := calc.Quo(calc.Add(calc.Add(value, duty), specificCT), calc.Sub(one, r.ct))
+	ctFull := calc.Add(calc.Mul(composite, r.ct), specificCT)
+	vatFull := calc.Mul(calc.Add(calc.Add(value, duty), ctFull), r.vat)
+	e := exact{
+		duty: duty,
+		ct:   calc.Mul(ctFull, basis.Factor),
+		vat:  calc.Mul(vatFull, basis.Factor),
+	}
+	if err := calc.Err(); err != nil {
+		return exact{}, Basis{}, err
+	}
+	basis.Note = note(l.Tariff, r, basis)
+	return e, basis, nil
+}
+
+// checkLine refuses inputs the formulas cannot take: negative values, and
+// rates whose (1 − c) would be zero or negative.
+func checkLine(l Line) error {
+	t := l.Tariff
+	if l.Value.IsNegative() {
+		return fmt.Errorf("%w: negative dutiable value %s", ErrInput, l.Value)
+	}
+	if l.Qty.Sign() < 0 {
+		return fmt.Errorf("%w: negative legal quantity %s", ErrInput, l.Qty)
+	}
+	for _, r := range []struct {
+		name string
+		v    money.Decimal
+	}{{"VAT rate", t.VATRate}, {"consumption tax rate", t.CTRate}} {
+		if r.v.Sign() < 0 || r.v.Cmp(one) >= 0 {
+			return fmt.Errorf("%w: HS %s %s %s outside [0, 1)", ErrInput, t.HSCode, r.name, r.v)
+		}
+	}
+	for _, r := range []struct {
+		name string
+		v    money.Decimal
+	}{{"duty rate", t.DutyRate}, {"specific CT", t.CTSpecific}, {"specific CT below threshold", t.CTSpecificBelow}, {"CT threshold", t.CTThreshold}} {
+		if r.v.Sign() < 0 {
+			return fmt.Errorf("%w: HS %s %s %s is negative", ErrInput, t.HSCode, r.name, r.v)
+		}
+	}
+	return nil
+}
+
+// effectiveRates applies the CT threshold: at or above it the row's rates
+// hold; below it the ad-valorem CT is 0 and the specific CT is the row's
+// below-threshold amount.
+func effectiveRates(l Line, value money.Decimal, basis *Basis) (rates, error) {
+	t := l.Tariff
+	r := rates{vat: t.VATRate, ct: t.CTRate, duty: t.DutyRate, specific: t.CTSpecific}
+	if !t.CTThreshold.IsZero() {
+		price, err := unitPrice(l, value)
+		if err != nil {
+			return rates{}, err
+		}
+		basis.ThresholdChecked, basis.UnitPrice = true, price
+		if price.Cmp(t.CTThreshold) < 0 {
+			basis.BelowThreshold = true
+			r.ct, r.specific = zero, t.CTSpecificBelow
+		}
+	}
+	if !r.specific.IsZero() {
+		q, err := quantityIn(l, t.SpecificUnit())
+		if err != nil {
+			return rates{}, fmt.Errorf("specific CT: %w", err)
+		}
+		r.qtySpecific = q
+	}
+	return r, nil
+}
+
+// unitPrice is the dutiable value per threshold unit.
+func unitPrice(l Line, value money.Decimal) (money.Decimal, error) {
+	q, err := quantityIn(l, l.Tariff.CTUnit)
+	if err != nil {
+		return money.Decimal{}, fmt.Errorf("CT threshold: %w", err)
+	}
+	if q.IsZero() {
+		return money.Decimal{}, fmt.Errorf("%w: CT threshold of HS %s needs a legal quantity, got 0", ErrInput, l.Tariff.HSCode)
+	}
+	p, err := value.Quo(q)
+	if err != nil {
+		return money.Decimal{}, fmt.Errorf("CT threshold: %w", err)
+	}
+	return p, nil
+}
+
+// quantityIn converts the line's legal quantity into unit to.
+func quantityIn(l Line, to catalog.Unit) (money.Decimal, error) {
+	q, err := catalog.ConvertQuantity(l.Qty, l.Unit, to, l.Tariff.LitresPerTonne)
+	if err != nil {
+		return money.Decimal{}, fmt.Errorf("%w: legal quantity: %w", ErrInput, err)
+	}
+	return q, nil
+}
+
+func ctKind(r rates) CTKind {
+	switch adv, spec := !r.ct.IsZero(), !r.specific.IsZero(); {
+	case adv && spec:
+		return CTCompound
+	case adv:
+		return CTAdValorem
+	case spec:
+		return CTSpecific
+	}
+	return CTNone
+}
+
+// note explains a line's basis in one sentence.
+func note(t catalog.TariffRow, r rates, b Basis) string {
+	s := fmt.Sprintf("%s: HS %s, VAT %s", b.Regime, t.HSCode, r.vat)
+	switch b.CT {
+	case CTAdValorem:
+		s += fmt.Sprintf(", CT %s ad valorem", r.ct)
+	case CTSpecific:
+		s += fmt.Sprintf(", CT %s CNY per %s", r.specific, t.SpecificUnit())
+	case CTCompound:
+		s += fmt.Sprintf(", CT %s + %s CNY per %s", r.ct, r.specific, t.SpecificUnit())
+	}
+	if b.Regime == OverLimitSingleItem {
+		s += fmt.Sprintf(", duty %s, full rates", r.duty)
+	} else {
+		s += fmt.Sprintf(", duty 0, VAT and CT at %s", b.Factor)
+	}
+	if b.ThresholdChecked {
+		cmp := "at or above"
+		if b.BelowThreshold {
+			cmp = "below"
+		}
+		s += fmt.Sprintf("; unit price %s CNY/%s %s CT threshold %s", b.UnitPrice, t.CTUnit, cmp, t.CTThreshold)
+	}
+	return s
+}
