@@ -168,7 +168,9 @@ func signaturePrefixNeeded(m Message, ts *typeSpec) string {
 // Encode writes m as XML after validating it: it returns a
 // *ValidationError listing the problems if the result would not be a valid
 // message. A missing ds:Signature is not an error here, since signing
-// happens after encoding.
+// happens after encoding. Missing required elements are refused even where
+// Decode only warns (lenient reading, strict writing); advisory code-list
+// warnings (CEB-ENUM warnings, CEB-GUID, CEB-VERSION) do not block.
 func Encode(m Message) ([]byte, error) {
 	out, err := Marshal(m)
 	if err != nil {
@@ -180,7 +182,10 @@ func Encode(m Message) ([]byte, error) {
 	}
 	var bad []Problem
 	for _, p := range probs {
-		if p.Severity == Error && !(p.Code == CodeRequired && p.Path == "Signature") {
+		if p.Code == CodeRequired && p.Path == "Signature" {
+			continue
+		}
+		if p.Severity == Error || p.Code == CodeRequired {
 			bad = append(bad, p)
 		}
 	}

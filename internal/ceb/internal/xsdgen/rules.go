@@ -38,7 +38,7 @@ var enumRules = map[string]enumRule{
 	"BaseSubscribe.status":        {values: []string{"ALL", "DATA", "RET"}},
 	"TaxHeadRd.status":            {values: []string{"1", "2", "3"}},
 	"TaxHeadStatus.status":        {values: []string{"1", "2", "3"}},
-	"statisticsFlag":              {values: []string{"A", "B"}},
+	"statisticsFlag":              {values: []string{"A", "B"}, warn: true},
 	"import:tradeMode":            {values: []string{"9610", "1210", "1239"}, warn: true},
 	"export:tradeMode":            {values: []string{"9610", "1210", "1239", "9710", "9810"}, warn: true},
 	"import:LogisticsHead.packNo": {values: []string{"1"}, warn: true},
