@@ -70,7 +70,8 @@ type Input struct {
 // which is never stored and cannot be shown again.
 func (s *Service) Create(ctx context.Context, in Input) (*Enterprise, string, error) {
 	now := s.Now()
-	e := &Enterprise{Code: strings.TrimSpace(in.Code), Status: StatusActive, CreditClass: CreditGeneral, CreatedAt: now, UpdatedAt: now}
+	e := &Enterprise{Code: strings.TrimSpace(in.Code), Status: StatusActive, CreditClass: CreditGeneral,
+		Certificates: []Certificate{}, CreatedAt: now, UpdatedAt: now}
 	var problems errs.List
 	if err := ValidateCode(e.Code); err != nil {
 		problems = append(problems, err.(*errs.Error))

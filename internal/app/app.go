@@ -1,0 +1,169 @@
+// Package app wires the platform together: configuration → database →
+// services → HTTP server. It is the only package that imports everything.
+package app
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"cbec/internal/config"
+	"cbec/internal/enterprise"
+	"cbec/internal/httpapi"
+	"cbec/internal/metrics"
+	"cbec/internal/store"
+	"cbec/internal/xmlsig"
+)
+
+// App is a running platform.
+type App struct {
+	Config      config.Config
+	Log         *slog.Logger
+	DB          *store.DB
+	Enterprises *enterprise.Service
+	API         *httpapi.API
+
+	listener net.Listener
+	server   *http.Server
+}
+
+// Open opens and migrates the database and builds the services. out receives
+// one-time notices meant for the operator (the generated admin token).
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) (*App, error) {
+	db, err := OpenDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, DB: db}
+	a.Enterprises = &enterprise.Service{Store: db, ParseCerts: ParseCertificates, Now: time.Now}
+	adminHash, err := a.adminTokenHash(ctx, out)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.API = &httpapi.API{
+		Enterprises:    a.Enterprises,
+		Ready:          db.Ping,
+		AdminTokenHash: adminHash,
+		Log:            log,
+		Metrics:        metrics.New(db.Pools()),
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+	}
+	return a, nil
+}
+
+// OpenDB opens the configured database and applies pending migrations.
+func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB, cfg.Data, store.Options{Synchronous: cfg.SQLiteSynchronous, MaxConns: cfg.DBMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx, log); err != nil {
+		db.Close()
+		return nil, err
+	}
+	log.Info("database ready", "engine", db.Engine, "location", db.Location)
+	return db, nil
+}
+
+const adminTokenSetting = "admin_token_hash"
+
+// adminTokenHash returns the hash of the admin token: CBEC_ADMIN_TOKEN when
+// set, else the one generated at first start, which is printed exactly once.
+func (a *App) adminTokenHash(ctx context.Context, out io.Writer) (string, error) {
+	if tok := a.Config.AdminToken; tok != "" {
+		if len(tok) < 16 {
+			return "", errors.New("CBEC_ADMIN_TOKEN: use at least 16 characters")
+		}
+		return enterprise.HashKey(tok), nil
+	}
+	hash, found, err := a.DB.Setting(ctx, adminTokenSetting)
+	if err != nil {
+		return "", err
+	}
+	if found {
+		return hash, nil
+	}
+	tok, err := enterprise.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	hash = enterprise.HashKey(tok)
+	if err := a.DB.PutSetting(ctx, adminTokenSetting, hash, time.Now()); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(out, "\nAdministrator token (shown once; keep it safe, or set CBEC_ADMIN_TOKEN):\n\n    %s\n\n", tok)
+	return hash, nil
+}
+
+// Listen binds the configured address; Addr tells the address actually bound
+// (useful with port 0 in tests).
+func (a *App) Listen() error {
+	l, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	a.listener = l
+	return nil
+}
+
+// Addr is the bound address.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Serve serves HTTP until ctx is cancelled, then stops accepting, lets requests
+// in flight finish (up to the shutdown timeout) and returns.
+func (a *App) Serve(ctx context.Context) error {
+	a.server = &http.Server{
+		Handler:           a.API.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	a.Log.Info("serving", "addr", a.Addr())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Config.ShutdownTimeout))
+	defer cancel()
+	if err := a.server.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close releases the database.
+func (a *App) Close() error {
+	err := a.DB.Close()
+	a.Log.Info("database closed")
+	return err
+}
+
+// ParseCertificates adapts the signature package's certificate parser to the registry.
+func ParseCertificates(pemText []byte) ([]enterprise.Certificate, error) {
+	certs, err := xmlsig.ParseCertificatesPEM(pemText)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]enterprise.Certificate, len(certs))
+	for i, c := range certs {
+		out[i] = enterprise.Certificate{
+			Fingerprint: c.Fingerprint, Algorithm: c.KeyAlgorithm, Subject: c.Subject, Serial: c.SerialHex(),
+			NotAfter: c.NotAfter, PEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.DER})),
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,124 @@
+// Package cli holds the cbec command line: one file per command. Every flag has
+// an environment variable and a documented default (see `cbec COMMAND --help`).
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/alecthomas/kong"
+
+	"cbec/internal/config"
+	"cbec/internal/logging"
+)
+
+// root is the command tree.
+type root struct {
+	Config string `help:"Optional TOML configuration file; flags and environment variables override it." env:"CBEC_CONFIG" type:"existingfile" placeholder:"FILE"`
+
+	Serve      serveCmd      `cmd:"" help:"Run the platform: API, CEB intake, clearance pipeline, background jobs."`
+	Migrate    migrateCmd    `cmd:"" help:"Apply pending database migrations and exit (serve also does this at start)."`
+	Enterprise enterpriseCmd `cmd:"" help:"Register and manage enterprises directly in the database."`
+	Settings   settingsCmd   `cmd:"" name:"config" help:"Print every setting with its default and meaning, or the effective configuration."`
+	Version    versionCmd    `cmd:"" help:"Print the version."`
+}
+
+// env is what every command's Run receives.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	root   *root
+}
+
+// Main parses args, runs the command and returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var r root
+	exit := -1
+	parser, err := kong.New(&r,
+		kong.Name("cbec"),
+		kong.Description("cbec — supervision and public services for cross-border e-commerce (跨境电子商务)."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exit = code }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, Summary: true}),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "cbec:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if exit >= 0 { // --help, or a parse error already reported
+		return exit
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "cbec:", err)
+		return 2
+	}
+	if err := kctx.Run(&env{ctx: ctx, stdout: stdout, stderr: stderr, root: &r}); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			return int(ee)
+		}
+		fmt.Fprintln(stderr, "cbec:", err)
+		return 1
+	}
+	return 0
+}
+
+// exitError ends a command with a code after it has reported its own problems.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// dbFlags choose the database; serve, migrate and enterprise share them.
+type dbFlags struct {
+	Data *string `help:"Folder of the embedded SQLite database (default ./cbec-data)." env:"CBEC_DATA" placeholder:"DIR"`
+	DB   *string `help:"PostgreSQL URL (postgres://user@host:5432/db) to use instead of the embedded SQLite database (default: none)." env:"CBEC_DB" placeholder:"URL"`
+}
+
+// logFlags choose how the command logs.
+type logFlags struct {
+	LogLevel  *string `help:"Log level: debug, info, warn, error (default info)." env:"CBEC_LOG_LEVEL" placeholder:"LEVEL"`
+	LogFormat *string `help:"Log format: text or json (default text)." env:"CBEC_LOG_FORMAT" placeholder:"FORMAT"`
+}
+
+// load builds the configuration: defaults, then the file, then flags and environment.
+func (e *env) load(apply func(*config.Config)) (config.Config, error) {
+	cfg := config.Default()
+	if e.root.Config != "" {
+		if err := cfg.LoadFile(e.root.Config); err != nil {
+			return cfg, err
+		}
+	}
+	cfg.AdminToken = os.Getenv("CBEC_ADMIN_TOKEN")
+	apply(&cfg)
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func (f dbFlags) apply(c *config.Config) {
+	set(&c.Data, f.Data)
+	set(&c.DB, f.DB)
+}
+
+func (f logFlags) apply(c *config.Config) {
+	set(&c.LogLevel, f.LogLevel)
+	set(&c.LogFormat, f.LogFormat)
+}
+
+func set(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func (e *env) logger(cfg config.Config) *slog.Logger {
+	return logging.New(e.stderr, cfg.LogLevel, cfg.LogFormat)
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"cbec/internal/app"
+	"cbec/internal/config"
+)
+
+type serveCmd struct {
+	Addr            *string `help:"Address to listen on (default 127.0.0.1:8080)." env:"CBEC_ADDR" placeholder:"HOST:PORT"`
+	SignaturePolicy *string `help:"Message signatures: none ignores them, optional verifies those present, required also refuses CEB621/623/625/711 without one (default required)." env:"CBEC_SIGNATURE_POLICY" enum:"none,optional,required," default:"" placeholder:"POLICY"`
+	dbFlags
+	logFlags
+}
+
+func (c *serveCmd) Run(e *env) error {
+	cfg, err := e.load(func(cfg *config.Config) {
+		set(&cfg.Addr, c.Addr)
+		if c.SignaturePolicy != nil && *c.SignaturePolicy != "" {
+			cfg.SignaturePolicy = *c.SignaturePolicy
+		}
+		c.dbFlags.apply(cfg)
+		c.logFlags.apply(cfg)
+	})
+	if err != nil {
+		return err
+	}
+	log := e.logger(cfg)
+	a, err := app.Open(e.ctx, cfg, log, e.stdout)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Listen(); err != nil {
+		return err
+	}
+	return a.Serve(e.ctx)
+}
