@@ -18,7 +18,7 @@ import (
 	"github.com/emmansun/gmsm/smx509"
 )
 
-func newSM2Cert(t *testing.T) (*sm2.PrivateKey, *Certificate) {
+func newSM2Cert(t testing.TB) (*sm2.PrivateKey, *Certificate) {
 	t.Helper()
 	key, err := sm2.GenerateKey(rand.Reader)
 	if err != nil {
@@ -124,7 +124,7 @@ func TestVerifySM2Variants(t *testing.T) {
 	}
 }
 
-func selfSigned(t *testing.T, key crypto.Signer) *Certificate {
+func selfSigned(t testing.TB, key crypto.Signer) *Certificate {
 	t.Helper()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(0x1691fe9), Subject: pkix.Name{CommonName: "internal test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
