@@ -238,8 +238,8 @@ func (d *decoder) complex(n node, ts *typeSpec) bool {
 			return true
 		case tokText:
 			if !isSpace(d.sc.text) {
-				d.addAt(Problem{Code: CodeContent, Value: clip(d.sc.text), Rule: "only elements inside <" + ts.name + ">",
-					Message: "text is not allowed inside <" + ts.name + ">"})
+				d.add(Problem{Code: CodeContent, Value: clip(d.sc.text), Rule: "only elements inside <" + ts.name + ">",
+					Message: "text is not allowed inside <" + ts.name + ">"}, "")
 			}
 		case tokStart:
 			if !d.childElem(n, ts, counts, &last) {
@@ -293,8 +293,12 @@ func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) boo
 			if f.max == 1 {
 				msg = "<" + local + "> repeated in <" + ts.name + ">; the first one is used"
 			}
+			at := local
+			if f.max != 1 {
+				at += "[" + strconv.Itoa(int(counts[i])) + "]"
+			}
 			d.add(Problem{Code: CodeCount, Severity: sev, Value: strconv.Itoa(int(counts[i])),
-				Rule: "at most " + strconv.Itoa(f.max) + " <" + local + ">", Message: msg}, local)
+				Rule: "at most " + strconv.Itoa(f.max) + " <" + local + ">", Message: msg}, at)
 		}
 		if f.max == 1 {
 			_, ok := d.sc.skipElement()
