@@ -133,8 +133,8 @@ func ParseCertificatesPEM(pemBytes []byte) ([]*Certificate, error) {
 
 // ParsePrivateKeyPEM parses the first private key of a PEM file: RSA in
 // PKCS#1 ("RSA PRIVATE KEY") or PKCS#8 ("PRIVATE KEY"), SM2 in PKCS#8 or
-// SEC 1 ("EC PRIVATE KEY", as gmsm and "openssl ecparam" write it). An "EC
-// PARAMETERS" block before the key is skipped. Encrypted keys are refused:
+// SEC 1 ("EC PRIVATE KEY", as gmsm writes it). An "EC PARAMETERS" or "SM2
+// PARAMETERS" block before the key ("openssl ecparam -genkey") is skipped. Encrypted keys are refused:
 // decrypt them first ("openssl pkey -in enc.pem -out key.pem").
 //
 // The result is *rsa.PrivateKey or *sm2.PrivateKey.
@@ -154,7 +154,7 @@ func ParsePrivateKeyPEM(pemBytes []byte) (crypto.Signer, error) {
 			err error
 		)
 		switch block.Type {
-		case "EC PARAMETERS":
+		case "EC PARAMETERS", "SM2 PARAMETERS":
 			continue
 		case "RSA PRIVATE KEY":
 			key, err = smx509.ParsePKCS1PrivateKey(block.Bytes)

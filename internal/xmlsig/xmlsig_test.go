@@ -249,3 +249,70 @@ func TestVerifyEveryByte(t *testing.T) {
 		}
 	}
 }
+
+// A ds:Signature below the root (here inside ExtendMessage) is ordinary
+// signed content: it neither counts as the message signature nor escapes
+// the digest.
+func TestNestedSignatureIsContent(t *testing.T) {
+	nested := `<ceb:ExtendMessage><ceb:Message><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">inner</ds:Signature></ceb:Message></ceb:ExtendMessage>`
+	doc := strings.Replace(string(readTestdata(t, "ceb621.xml")), "</ceb:BaseTransfer>", "</ceb:BaseTransfer>"+nested, 1)
+	if _, err := xmlsig.Verify([]byte(doc)); !errors.Is(err, xmlsig.ErrNoSignature) {
+		t.Fatalf("unsigned message with a nested signature: %v", err)
+	}
+	signed := string(sign(t, []byte(doc), sm2ID))
+	if strings.Count(signed, "<ds:Signature ") != 2 {
+		t.Fatal("the nested signature was touched")
+	}
+	if _, err := xmlsig.Verify([]byte(signed)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := xmlsig.Verify([]byte(strings.Replace(signed, ">inner<", ">changed<", 1)))
+	if !errors.Is(err, xmlsig.ErrDigestMismatch) {
+		t.Fatalf("changed nested signature: %v", err)
+	}
+}
+
+func TestVerifyRejectsBadInput(t *testing.T) {
+	signed := string(sign(t, readTestdata(t, "ceb621.xml"), rsaID))
+	sigStart := strings.Index(signed, "\n\t<ds:Signature")
+	sig := signed[sigStart : strings.Index(signed, "</ds:Signature>")+len("</ds:Signature>")]
+	cases := []struct {
+		name, doc string
+		want      error
+	}{
+		{"empty", "", xmlsig.ErrMalformed},
+		{"not XML", "hello", xmlsig.ErrMalformed},
+		{"truncated", signed[:len(signed)/2], xmlsig.ErrMalformed},
+		{"DOCTYPE", strings.Replace(signed, "<ceb:CEB621Message", "<!DOCTYPE x [<!ENTITY e \"v\">]><ceb:CEB621Message", 1), xmlsig.ErrMalformed},
+		{"duplicate attribute", strings.Replace(signed, `version="1.0" xmlns`, `version="1.0" version="2.0" xmlns`, 1), xmlsig.ErrMalformed},
+		{"two signatures", strings.Replace(signed, sig, sig+sig, 1), xmlsig.ErrMalformed},
+		{"exclusive C14N", strings.Replace(signed, `REC-xml-c14n-20010315"`, `xml-exc-c14n#"`, 1), xmlsig.ErrUnsupportedAlgorithm},
+		{"no enveloped transform", strings.Replace(signed, "xmldsig#enveloped-signature", "xmldsig#base64", 1), xmlsig.ErrUnsupportedAlgorithm},
+		{"SHA-256 digest", strings.Replace(signed, "xmldsig#sha1", "xmlenc#sha256", 1), xmlsig.ErrUnsupportedAlgorithm},
+		{"bad base64", strings.Replace(signed, "<ds:SignatureValue>", "<ds:SignatureValue>!", 1), xmlsig.ErrMalformed},
+		{"no certificate", regexp.MustCompile(`(?s)<ds:X509Data>.*</ds:X509Data>`).ReplaceAllString(signed, ""), xmlsig.ErrBadCertificate},
+		{"unbound prefix", strings.Replace(signed, "<ceb:note>", "<x:note>", 1), xmlsig.ErrMalformed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := xmlsig.Verify([]byte(tc.doc)); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignRejects(t *testing.T) {
+	doc := readTestdata(t, "ceb621.xml")
+	if _, err := xmlsig.Sign(doc, rsaID.Key, sm2ID.Cert); !errors.Is(err, xmlsig.ErrBadCertificate) {
+		t.Errorf("mismatched certificate: %v", err)
+	}
+	if _, err := xmlsig.Sign(doc, nil, nil); !errors.Is(err, xmlsig.ErrBadKey) {
+		t.Errorf("nil key: %v", err)
+	}
+	for _, bad := range []string{"", "<a/>", "<a>", `<!DOCTYPE a><a><b/></a>`} {
+		if _, err := xmlsig.Sign([]byte(bad), sm2ID.Key, sm2ID.Cert); !errors.Is(err, xmlsig.ErrMalformed) {
+			t.Errorf("Sign(%q): %v", bad, err)
+		}
+	}
+}

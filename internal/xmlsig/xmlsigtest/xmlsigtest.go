@@ -103,3 +103,13 @@ func mustGenerate(tb testing.TB, alg xmlsig.Algorithm) *Identity {
 	}
 	return id
 }
+
+// Sign signs a CEB message with the identity or fails the test.
+func (id *Identity) Sign(tb testing.TB, doc []byte) []byte {
+	tb.Helper()
+	out, err := xmlsig.Sign(doc, id.Key, id.Cert)
+	if err != nil {
+		tb.Fatalf("xmlsigtest: sign: %v", err)
+	}
+	return out
+}
