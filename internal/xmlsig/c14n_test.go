@@ -92,3 +92,19 @@ func BenchmarkC14N(b *testing.B) {
 		}
 	})
 }
+
+func TestAttributeWhitespaceNormalized(t *testing.T) {
+	in := "<?pi a\n?><!--\t--><r a=\"x\ny\tz\r\nw\" b='p&#10;q&#9;' c=\">\n\"><![CDATA[\"\n]]>t\"\n</r>"
+	d, err := parseDocument([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := canonicalDocument(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<?pi a\n?>\n<r a=\"x y z w\" b=\"p&#xA;q&#x9;\" c=\"> \">\"\nt\"\n</r>"
+	if string(got) != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

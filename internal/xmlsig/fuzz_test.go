@@ -36,6 +36,9 @@ func FuzzVerify(f *testing.F) {
 		if err == nil && (res == nil || res.Certificate == nil) {
 			t.Fatal("Verify returned neither an error nor a certificate")
 		}
+		if n := normalizeAttrWhitespace(doc); !bytes.Equal(normalizeAttrWhitespace(n), n) {
+			t.Fatalf("attribute normalization is not idempotent: %q", n)
+		}
 		d, err := parseDocument(doc)
 		if err != nil {
 			return

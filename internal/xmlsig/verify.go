@@ -124,7 +124,7 @@ func parseDocument(doc []byte) (*etree.Document, error) {
 	// Keep duplicate attributes so the canonicalizer can refuse them
 	// instead of etree silently keeping one.
 	d.ReadSettings.PreserveDuplicateAttrs = true
-	if err := d.ReadFromBytes(bytes.TrimPrefix(doc, utf8BOM)); err != nil {
+	if err := d.ReadFromBytes(normalizeAttrWhitespace(bytes.TrimPrefix(doc, utf8BOM))); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	for _, tok := range d.Child {
