@@ -23,6 +23,11 @@ type TariffRow struct {
 	// and CTSpecificBelow instead of CTSpecific.
 	CTThreshold money.Decimal
 	CTUnit      Unit
+	// CTThresholdPiece is an alternative threshold in CNY per piece for the
+	// same goods sold by the piece (high-end cosmetics: 15 CNY per sheet).
+	// CT applies when any threshold the line's quantities can be compared
+	// with is reached.
+	CTThresholdPiece money.Decimal
 
 	// CTSpecific is the specific consumption tax in CNY per CTSpecificUnit
 	// (beer 250 per t, spirits 1 per L = 0.5 per 500 ml); CTSpecificUnit

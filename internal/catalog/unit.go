@@ -57,8 +57,10 @@ var units = map[Unit]unitInfo{
 
 // unitAliases maps what tables and messages write to a canonical unit:
 // symbols, Chinese names and the JGS-20 customs unit codes used in CEB
-// unit/unit1 fields. Count codes (个, 件, 支, 片, 张, 瓶, 台, 只) all count
-// as pieces, as the cosmetics threshold is "per piece (片/张)".
+// unit/unit1 fields. Every count unit (个, 件, 支, 片, 张, 瓶, 台, 只, 双,
+// 套, 盒, 罐, 袋, 包, 条) counts as a piece: the rules know one count
+// threshold, "per piece (片/张)", and the platform does not tell a box from a
+// sheet. Codes follow third-party copies of the JGS-20 table.
 var unitAliases = map[string]Unit{
 	"g": Gram, "gram": Gram, "克": Gram, "036": Gram,
 	"kg": Kilogram, "千克": Kilogram, "公斤": Kilogram, "035": Kilogram,
@@ -66,15 +68,18 @@ var unitAliases = map[string]Unit{
 	"ml": Millilitre, "毫升": Millilitre, "096": Millilitre,
 	"l": Litre, "litre": Litre, "升": Litre, "095": Litre,
 	"piece": Piece, "pcs": Piece, "件": Piece, "个": Piece, "支": Piece, "片": Piece,
-	"张": Piece, "瓶": Piece, "台": Piece, "只": Piece,
-	"011": Piece, "007": Piece, "012": Piece, "020": Piece, "010": Piece,
-	"142": Piece, "001": Piece, "008": Piece,
+	"张": Piece, "瓶": Piece, "台": Piece, "只": Piece, "双": Piece, "套": Piece,
+	"盒": Piece, "罐": Piece, "袋": Piece, "包": Piece, "条": Piece,
+	"001": Piece, "006": Piece, "007": Piece, "008": Piece, "010": Piece, "011": Piece,
+	"012": Piece, "015": Piece, "020": Piece, "025": Piece, "122": Piece, "125": Piece,
+	"136": Piece, "140": Piece, "142": Piece,
 }
 
 // ParseUnit maps a unit symbol ("kg", "L"), Chinese name ("千克") or customs
 // unit code ("035") to its canonical Unit. Symbols are case-insensitive.
 func ParseUnit(s string) (Unit, error) {
-	if u, ok := unitAliases[strings.ToLower(strings.TrimSpace(s))]; ok {
+	s = strings.TrimSpace(s)
+	if u, ok := unitAliases[strings.ToLower(s)]; ok {
 		return u, nil
 	}
 	return "", fmt.Errorf("%w %q: want one of g, kg, t, ml, L, piece or their customs codes", ErrUnknownUnit, s)
@@ -85,6 +90,17 @@ func (u Unit) Dimension() Dimension { return units[u].dim }
 
 // Known reports whether u is one of the known canonical units.
 func (u Unit) Known() bool { return units[u].dim != NoDimension }
+
+// Convertible reports whether a quantity in from can be expressed in to:
+// both units known and of the same dimension, or one a mass and the other a
+// volume.
+func Convertible(from, to Unit) bool {
+	f, t := from.Dimension(), to.Dimension()
+	if f == NoDimension || t == NoDimension {
+		return false
+	}
+	return f == t || (f != Count && t != Count)
+}
 
 // DefaultLitresPerTonne is the volume-to-mass equivalence used when a tariff
 // row gives none: 1 ml ≡ 1 g, as the consumption-tax rules state for
