@@ -25,11 +25,14 @@ type Basis struct {
 	// Factor is the share of statutory VAT and CT levied: Params.Reduction
 	// within limits, 1 for the over-limit item.
 	Factor money.Decimal
-	// ThresholdChecked is set when the row has a CT threshold; UnitPrice is
-	// then the line's dutiable price per threshold unit and BelowThreshold
-	// whether it fell under the threshold.
+	// ThresholdChecked is set when the row has a CT threshold. UnitPrice is
+	// then the line's dutiable price per ThresholdUnit, compared with
+	// Threshold (the last threshold tested), and BelowThreshold tells
+	// whether the line stayed under every threshold.
 	ThresholdChecked bool
 	UnitPrice        money.Decimal
+	ThresholdUnit    catalog.Unit
+	Threshold        money.Decimal
 	BelowThreshold   bool
 	// Note is a one-line English explanation.
 	Note string
@@ -88,8 +91,8 @@ func checkLine(l Line) error {
 	if l.Value.IsNegative() {
 		return fmt.Errorf("%w: negative dutiable value %s", ErrInput, l.Value)
 	}
-	if l.Qty.Sign() < 0 {
-		return fmt.Errorf("%w: negative legal quantity %s", ErrInput, l.Qty)
+	if l.Qty.Sign() < 0 || l.Qty2.Sign() < 0 {
+		return fmt.Errorf("%w: negative quantity %s / %s", ErrInput, l.Qty, l.Qty2)
 	}
 	for _, r := range []struct {
 		name string
@@ -102,7 +105,7 @@ func checkLine(l Line) error {
 	for _, r := range []struct {
 		name string
 		v    money.Decimal
-	}{{"duty rate", t.DutyRate}, {"specific CT", t.CTSpecific}, {"specific CT below threshold", t.CTSpecificBelow}, {"CT threshold", t.CTThreshold}} {
+	}{{"duty rate", t.DutyRate}, {"specific CT", t.CTSpecific}, {"specific CT below threshold", t.CTSpecificBelow}, {"CT threshold", t.CTThreshold}, {"CT threshold per piece", t.CTThresholdPiece}} {
 		if r.v.Sign() < 0 {
 			return fmt.Errorf("%w: HS %s %s %s is negative", ErrInput, t.HSCode, r.name, r.v)
 		}
@@ -110,22 +113,20 @@ func checkLine(l Line) error {
 	return nil
 }
 
-// effectiveRates applies the CT threshold: at or above it the row's rates
-// hold; below it the ad-valorem CT is 0 and the specific CT is the row's
-// below-threshold amount.
+// effectiveRates applies the CT thresholds: when the row has any, CT is
+// levied at the row's rates if the line's unit price reaches at least one
+// threshold its quantities can be compared with; otherwise the ad-valorem CT
+// is 0 and the specific CT is the row's below-threshold amount.
 func effectiveRates(l Line, value money.Decimal, basis *Basis) (rates, error) {
 	t := l.Tariff
 	r := rates{vat: t.VATRate, ct: t.CTRate, duty: t.DutyRate, specific: t.CTSpecific}
-	if !t.CTThreshold.IsZero() {
-		price, err := unitPrice(l, value)
-		if err != nil {
-			return rates{}, err
-		}
-		basis.ThresholdChecked, basis.UnitPrice = true, price
-		if price.Cmp(t.CTThreshold) < 0 {
-			basis.BelowThreshold = true
-			r.ct, r.specific = zero, t.CTSpecificBelow
-		}
+	met, checked, err := thresholdTest(l, value, basis)
+	if err != nil {
+		return rates{}, err
+	}
+	if checked && !met {
+		basis.BelowThreshold = true
+		r.ct, r.specific = zero, t.CTSpecificBelow
 	}
 	if !r.specific.IsZero() {
 		q, err := quantityIn(l, t.SpecificUnit())
@@ -137,9 +138,62 @@ func effectiveRates(l Line, value money.Decimal, basis *Basis) (rates, error) {
 	return r, nil
 }
 
-// unitPrice is the dutiable value per threshold unit.
-func unitPrice(l Line, value money.Decimal) (money.Decimal, error) {
-	q, err := quantityIn(l, l.Tariff.CTUnit)
+// threshold is one CT threshold of a tariff row.
+type threshold struct {
+	price money.Decimal // CNY per unit
+	unit  catalog.Unit
+}
+
+// thresholdTest compares the line's unit price with each threshold of its
+// row it has a quantity for. checked is false when the row has none; it is
+// an error when the row has thresholds but none can be compared.
+func thresholdTest(l Line, value money.Decimal, basis *Basis) (met, checked bool, err error) {
+	t := l.Tariff
+	var ths []threshold
+	if !t.CTThreshold.IsZero() {
+		ths = append(ths, threshold{t.CTThreshold, t.CTUnit})
+	}
+	if !t.CTThresholdPiece.IsZero() {
+		ths = append(ths, threshold{t.CTThresholdPiece, catalog.Piece})
+	}
+	if len(ths) == 0 {
+		return false, false, nil
+	}
+	for _, th := range ths {
+		if !catalog.Convertible(l.Unit, th.unit) && !catalog.Convertible(l.Unit2, th.unit) {
+			continue
+		}
+		price, err := unitPrice(l, value, th.unit)
+		if err != nil {
+			return false, false, err
+		}
+		checked = true
+		basis.ThresholdChecked, basis.UnitPrice, basis.ThresholdUnit, basis.Threshold = true, price, th.unit, th.price
+		if price.Cmp(th.price) >= 0 {
+			return true, true, nil
+		}
+	}
+	if !checked {
+		return false, false, fmt.Errorf("%w: CT threshold of HS %s is per %s; no line quantity (%q, %q) converts to it",
+			ErrInput, t.HSCode, thresholdUnits(ths), l.Unit, l.Unit2)
+	}
+	return false, true, nil
+}
+
+func thresholdUnits(ths []threshold) string {
+	s := ""
+	for i, th := range ths {
+		if i > 0 {
+			s += " or "
+		}
+		s += string(th.unit)
+	}
+	return s
+}
+
+// unitPrice is the dutiable value per unit.
+func unitPrice(l Line, value money.Decimal, unit catalog.Unit) (money.Decimal, error) {
+	q, err := quantityIn(l, unit)
 	if err != nil {
 		return money.Decimal{}, fmt.Errorf("CT threshold: %w", err)
 	}
@@ -153,13 +207,18 @@ func unitPrice(l Line, value money.Decimal) (money.Decimal, error) {
 	return p, nil
 }
 
-// quantityIn converts the line's legal quantity into unit to.
+// quantityIn expresses the line's quantity in unit to: the legal quantity
+// when it converts, else the second quantity.
 func quantityIn(l Line, to catalog.Unit) (money.Decimal, error) {
-	q, err := catalog.ConvertQuantity(l.Qty, l.Unit, to, l.Tariff.LitresPerTonne)
+	q, from := l.Qty, l.Unit
+	if !catalog.Convertible(from, to) && catalog.Convertible(l.Unit2, to) {
+		q, from = l.Qty2, l.Unit2
+	}
+	out, err := catalog.ConvertQuantity(q, from, to, l.Tariff.LitresPerTonne)
 	if err != nil {
 		return money.Decimal{}, fmt.Errorf("%w: legal quantity: %w", ErrInput, err)
 	}
-	return q, nil
+	return out, nil
 }
 
 func ctKind(r rates) CTKind {
@@ -195,7 +254,15 @@ func note(t catalog.TariffRow, r rates, b Basis) string {
 		if b.BelowThreshold {
 			cmp = "below"
 		}
-		s += fmt.Sprintf("; unit price %s CNY/%s %s CT threshold %s", b.UnitPrice, t.CTUnit, cmp, t.CTThreshold)
+		s += fmt.Sprintf("; unit price %s CNY/%s %s CT threshold %s", display(b.UnitPrice), b.ThresholdUnit, cmp, b.Threshold)
 	}
 	return s
+}
+
+// display shows a decimal to the fen for notes; exact values stay in Basis.
+func display(d money.Decimal) string {
+	if a, err := d.RoundHalfUp(money.Fen); err == nil {
+		return a.String()
+	}
+	return d.String()
 }

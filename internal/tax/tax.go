@@ -74,6 +74,12 @@ type Line struct {
 	// needed only when the tariff row has a CT threshold or a specific CT.
 	Qty  money.Decimal
 	Unit catalog.Unit
+	// Qty2 and Unit2 are optionally a second quantity of the same goods
+	// (qty2/unit2, or the declared qty/unit), used when a threshold or
+	// specific rate is in a unit Qty cannot be converted to: sheet masks
+	// have their legal quantity in kg but a per-piece threshold.
+	Qty2  money.Decimal
+	Unit2 catalog.Unit
 	// Tariff is the tariff row of the line's HS code.
 	Tariff catalog.TariffRow
 }

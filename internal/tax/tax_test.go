@@ -122,6 +122,40 @@ func TestWorkedChecks(t *testing.T) {
 	}
 }
 
+// High-end cosmetics have two thresholds, 10 CNY per g (ml) and 15 CNY per
+// piece; CT applies when the line reaches either one it has a quantity for.
+func TestTwoThresholds(t *testing.T) {
+	row := cosmetics(t)
+	row.CTThresholdPiece = dec(t, "15")
+	tests := []struct {
+		name      string
+		line      Line
+		ct        string
+		below     bool
+		unitPrice string
+		unit      catalog.Unit
+	}{
+		{"cream by weight only, under 10/g", Line{Value: amt(t, "100"), Qty: dec(t, "0.05"), Unit: catalog.Kilogram}, "0.00", true, "2", catalog.Gram},
+		{"sheet masks: 0.8/g but 20/piece", Line{Value: amt(t, "200"), Qty: dec(t, "0.25"), Unit: catalog.Kilogram, Qty2: dec(t, "10"), Unit2: catalog.Piece}, "24.71", false, "20", catalog.Piece},
+		{"cheap masks: under both", Line{Value: amt(t, "100"), Qty: dec(t, "0.25"), Unit: catalog.Kilogram, Qty2: dec(t, "10"), Unit2: catalog.Piece}, "0.00", true, "10", catalog.Piece},
+		{"pieces only", Line{Value: amt(t, "150"), Qty: dec(t, "10"), Unit: catalog.Piece}, "18.53", false, "15", catalog.Piece},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.line.Tariff = row
+			res, err := calc(t).Inventory(WithinLimits, []Line{tt.line})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := res.Lines[0].Basis
+			if res.Taxes.CT.String() != tt.ct || b.BelowThreshold != tt.below ||
+				b.UnitPrice.Cmp(dec(t, tt.unitPrice)) != 0 || b.ThresholdUnit != tt.unit {
+				t.Errorf("CT %s, basis %+v", res.Taxes.CT, b)
+			}
+		})
+	}
+}
+
 func TestCompositeRate(t *testing.T) {
 	tests := []struct{ vat, ct, reduction, want string }{
 		{"0.13", "0", "0.7", "0.091"},
@@ -216,10 +250,10 @@ func TestInputErrors(t *testing.T) {
 		{"CT rate 1", WithinLimits, []Line{{Value: amt(t, "10"), Tariff: badCT}}, "consumption tax rate 1 outside [0, 1)"},
 		{"negative duty rate", OverLimitSingleItem, []Line{{Value: amt(t, "10"), Tariff: negDuty}}, "duty rate -0.1 is negative"},
 		{"negative value", WithinLimits, []Line{{Value: money.FromFen(-1), Tariff: ordinary(t)}}, "negative dutiable value"},
-		{"negative quantity", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "-1"), Tariff: ordinary(t)}}, "negative legal quantity"},
+		{"negative quantity", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "-1"), Tariff: ordinary(t)}}, "negative quantity"},
 		{"threshold with zero quantity", WithinLimits, []Line{{Value: amt(t, "10"), Unit: catalog.Gram, Tariff: cosmetics(t)}}, "needs a legal quantity"},
-		{"threshold per piece, quantity in kg", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "1"), Unit: catalog.Kilogram, Tariff: pieceThreshold}}, "do not convert"},
-		{"threshold with unknown unit", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "1"), Unit: "box", Tariff: cosmetics(t)}}, "unknown unit"},
+		{"threshold per piece, quantity in kg", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "1"), Unit: catalog.Kilogram, Tariff: pieceThreshold}}, "is per piece; no line quantity (\"kg\", \"\") converts"},
+		{"threshold with unknown unit", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "1"), Unit: "box", Tariff: cosmetics(t)}}, "is per g; no line quantity"},
 		{"specific CT with unknown unit", WithinLimits, []Line{{Value: amt(t, "10"), Qty: dec(t, "1"), Unit: catalog.Litre, Tariff: spirits(t)}}, "specific CT"},
 	}
 	for _, tt := range tests {
