@@ -17,6 +17,7 @@ import (
 	"cbec/internal/enterprise"
 	"cbec/internal/httpapi"
 	"cbec/internal/metrics"
+	"cbec/internal/refdata"
 	"cbec/internal/store"
 	"cbec/internal/xmlsig"
 )
@@ -27,6 +28,7 @@ type App struct {
 	Log         *slog.Logger
 	DB          *store.DB
 	Enterprises *enterprise.Service
+	Reference   *refdata.Service
 	API         *httpapi.API
 
 	listener net.Listener
@@ -47,8 +49,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Write
 		db.Close()
 		return nil, err
 	}
+	a.Reference = refdata.New(nil, nil, nil, nil)
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
+		Reference:      a.Reference,
 		Ready:          db.Ping,
 		AdminTokenHash: adminHash,
 		Log:            log,

@@ -18,11 +18,13 @@ import (
 	"cbec/internal/errs"
 	"cbec/internal/logging"
 	"cbec/internal/metrics"
+	"cbec/internal/refdata"
 )
 
 // API holds what the handlers need. Fields are set by the app package.
 type API struct {
 	Enterprises    *enterprise.Service
+	Reference      *refdata.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
 	Log            *slog.Logger
@@ -54,6 +56,7 @@ func (a *API) Handler() http.Handler {
 	a.handle("POST /api/v1/enterprises/{code}/enable", a.admin(a.enableEnterprise))
 	a.handle("POST /api/v1/enterprises/{code}/keys", a.admin(a.rotateKey))
 	a.handle("DELETE /api/v1/enterprises/{code}/keys", a.admin(a.revokeKeys))
+	a.catalogRoutes()
 	return a.middleware(a.mux)
 }
 

@@ -19,8 +19,29 @@ import (
 // Opener returns a fresh, migrated, empty database for one test.
 type Opener func(t testing.TB) *store.DB
 
+// suites are the parts of the conformance suite; each file of this package
+// adds its own in an init function, so that areas grow without touching Run.
+var suites []suite
+
+type suite struct {
+	name string
+	run  func(t *testing.T, open Opener)
+}
+
+func addSuite(name string, run func(t *testing.T, open Opener)) {
+	suites = append(suites, suite{name, run})
+}
+
 // Run runs the whole suite.
 func Run(t *testing.T, open Opener) {
+	for _, s := range suites {
+		t.Run(s.name, func(t *testing.T) { s.run(t, open) })
+	}
+}
+
+func init() { addSuite("Registry", runRegistry) }
+
+func runRegistry(t *testing.T, open Opener) {
 	t.Run("EnterpriseRoundTrip", func(t *testing.T) { testEnterpriseRoundTrip(t, open(t)) })
 	t.Run("EnterpriseDuplicates", func(t *testing.T) { testEnterpriseDuplicates(t, open(t)) })
 	t.Run("EnterpriseNotFound", func(t *testing.T) { testEnterpriseNotFound(t, open(t)) })

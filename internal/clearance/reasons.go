@@ -1,0 +1,116 @@
+package clearance
+
+import (
+	"fmt"
+	"strings"
+
+	"cbec/internal/ceb"
+)
+
+// Reason is a stable machine code with its Chinese and English text. The code
+// starts every receipt's returnInfo, e.g. [Code:1332;Desc:…].
+type Reason struct {
+	Code    string
+	Zh, En  string
+	Meaning string // what it means and how to fix it, for docs/reasons.md
+}
+
+// Reasons is the table of every code the clearance pipeline issues. Codes that
+// real customs receipts use (1800, 2600, 1332, 1313 …) keep their numbers.
+var Reasons = []Reason{
+	{"1800", "逻辑校验通过", "accepted", "the document is stored and checked; an inventory waits for the decision that follows"},
+	{"1801", "等待关联单证", "awaiting documents", "the inventory waits for its order, payment or waybill (named); it is rejected with 1301 if they do not arrive in time (rules.document_wait)"},
+	{"2600", "放行", "released", "every check passed; the parcel may leave"},
+	{"2500", "布控查验", "selected for inspection", "chosen by the random inspection rate of the e-commerce enterprise's credit class; an officer inspects and records the result"},
+	{"1200", "待人工审核", "held for manual review", "a rule needs an officer's look (named goods or exclusions of the positive list); an officer approves or rejects"},
+	{"1101", "单证重复申报", "duplicate declaration", "appType 1 for a document that exists with other content; send appType 2 to modify it"},
+	{"1102", "变更或删除的单证不存在", "document to modify or delete does not exist", "appType 2 or 3 for a document never declared; send appType 1"},
+	{"1103", "报送类型错误", "wrong appType", "appType must be 1 (new), 2 (modify) or 3 (delete)"},
+	{"22007", "对应清单已放行，不允许变更", "the inventory is released; no change allowed", "after release a document cannot be modified or deleted; apply for a cancel (CEB623) or return (CEB625)"},
+	{"1104", "已删除的单证", "document deleted", "the document was deleted (appType 3); declare it anew with appType 1"},
+	{"1301", "关联单证未到，超时退单", "documents missing: waited too long", "the order, payment or waybill (named) did not arrive within rules.document_wait"},
+	{"1310", "订单实付金额不平", "order's actual paid does not balance", "acturalPaid must equal goodsValue + freight + taxTotal − discount"},
+	{"1311", "订单商品总价不等于单价乘数量", "order line total is not price × qty", "each OrderList totalPrice must equal price × qty within 0.01"},
+	{"1312", "订单货值与表体总价合计不符", "order goods value differs from the sum of its lines", "goodsValue must equal Σ OrderList totalPrice within 0.01"},
+	{"1332", "支付单支付金额与订单实付金额不一致", "payment amount differs from the order's actual paid", "PaymentHead.amountPaid must equal OrderHead.acturalPaid"},
+	{"1327", "订单订购人与支付单支付人不一致", "order buyer differs from the payment's payer", "the buyer must be the payer (name and ID number) unless the platform is in direct-connect mode"},
+	{"13035", "支付企业不一致", "payment enterprise differs", "the order's payCode must be the payment's payCode"},
+	{"1340", "运单收货人信息与订单不一致", "waybill consignee differs from the order", "consignee name, phone and address must agree between order and waybill"},
+	{"1341", "运单与订单不对应", "waybill does not belong to the order", "the waybill's orderNo must be the inventory's orderNo"},
+	{"1320", "清单表体商品项与订单表体商品项的项数不一致", "inventory and order have different numbers of lines", "the inventory must list the order's lines one for one"},
+	{"1322", "清单与订单表体商品项不一致", "inventory line differs from the order line", "gnum, itemNo, qty and price must agree line by line"},
+	{"1323", "清单与订单金额不一致", "inventory totals differ from the order", "Σ inventory totalPrice must equal the order's goodsValue, and freight must agree"},
+	{"13127", "清单订购人与订单订购人不一致", "inventory buyer differs from the order's buyer", "buyer name, ID number and phone must agree between inventory and order"},
+	{"1300", "订购人身份证号码有误", "buyer's ID number is invalid", "buyerIdNumber must be an 18-character resident ID with a valid GB 11643 check character and birth date"},
+	{"1305", "订购人证件类型错误", "buyer's ID type is wrong", "buyerIdType must be 1 (resident ID card)"},
+	{"22001", "企业未备案", "enterprise not registered", "every enterprise code of the inventory must be registered on the platform"},
+	{"22002", "企业不具备相应资质", "enterprise lacks the role", "the enterprise named in this field must hold the matching role (ebp, ebc, logistics, agent, assure)"},
+	{"22003", "企业已停用", "enterprise disabled", "the enterprise is disabled on the platform"},
+	{"22004", "企业受信用惩戒，不予受理", "enterprise under credit sanction", "seriously dishonest or serious-violation-list enterprises cannot have documents accepted"},
+	{"1314", "超过单次交易限值", "over the single-transaction limit", "the dutiable value exceeds rules.single_limit (5,000 CNY) and is not a single indivisible item"},
+	{"1313", "订购人购买超过年度限额", "over the buyer's annual limit", "the buyer's released, not returned purchases this year plus this one exceed rules.annual_limit (26,000 CNY)"},
+	{"1315", "超过个人年度购买数量限制", "over the per-person yearly quantity cap", "the positive list caps this goods' yearly quantity per person"},
+	{"1350", "商品未备案", "product not filed", "the e-commerce enterprise must file the product (itemNo) before declaring it"},
+	{"1354", "商品编码与备案不一致", "HS code differs from the product filing", "InventoryList.gcode must be the HS code of the filing"},
+	{"1351", "商品不在跨境电商零售进口商品清单内", "goods not on the positive list", "the HS code must be on the positive list"},
+	{"1352", "禁止或暂停进口商品", "prohibited or suspended goods", "the goods match the negative list"},
+	{"1353", "仅限网购保税进口", "bonded import only", "the positive list allows these goods under 1210 only, not 9610"},
+	{"1361", "税则缺失", "no tariff for the HS code", "the tariff table has no row for the HS code; the operator loads it"},
+	{"1360", "申报税款与计算税款不一致", "declared tax differs from the computed tax", "the order's taxTotal must equal the platform's computed tax within 0.01"},
+	{"1362", "计税失败", "tax cannot be computed", "a quantity or unit the tariff needs is missing or not convertible"},
+	{"1390", "与原清单不符", "inventory identity changed", "a modification cannot change the inventory's order, platform or waybill"},
+}
+
+var reasonByCode = func() map[string]Reason {
+	m := make(map[string]Reason, len(Reasons))
+	for _, r := range Reasons {
+		m[r.Code] = r
+	}
+	return m
+}()
+
+// ReasonOf returns the reason of a code; unknown codes are a programming error.
+func ReasonOf(code string) Reason {
+	r, ok := reasonByCode[code]
+	if !ok {
+		panic("clearance: unknown reason code " + code)
+	}
+	return r
+}
+
+// Finding is a reason with the details of one case: the fields and values involved.
+type Finding struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Info formats the finding as a receipt's returnInfo: the code, the Chinese
+// and English text, and the details, e.g.
+// [Code:1332;Desc:支付单支付金额与订单实付金额不一致 / payment amount differs …: PaymentHead.amountPaid=561.89, OrderHead.acturalPaid=3197.95]
+func (f Finding) Info() string {
+	r := ReasonOf(f.Code)
+	desc := r.Zh + " / " + r.En
+	if f.Detail != "" {
+		desc += ": " + f.Detail
+	}
+	return ceb.FormatReturnInfo(r.Code, desc)
+}
+
+func find(code, format string, args ...any) *Finding {
+	return &Finding{Code: code, Detail: fmt.Sprintf(format, args...)}
+}
+
+// missingList names the missing documents for 1801 and 1301.
+func missingList(order, payment, waybill bool) string {
+	var m []string
+	if !order {
+		m = append(m, "order (CEB311)")
+	}
+	if !payment {
+		m = append(m, "payment (CEB411)")
+	}
+	if !waybill {
+		m = append(m, "waybill (CEB511)")
+	}
+	return strings.Join(m, ", ")
+}

@@ -1,0 +1,69 @@
+package vault
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	v, err := Load("", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := []byte("<CEB621Message>张三 110101199003074514</CEB621Message>")
+	sealed := v.Seal(msg)
+	if bytes.Contains(sealed, []byte("110101199003074514")) {
+		t.Fatal("sealed data holds the ID number in clear")
+	}
+	got, err := v.Open(sealed)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("open: %q, %v", got, err)
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := v.Open(sealed); err == nil {
+		t.Error("altered data opened")
+	}
+}
+
+func TestKeyFileIsKeptAndReused(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Load("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(dir, "secret.key"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", info, err)
+	}
+	b, err := Load("", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash("id", "x") != b.Hash("id", "x") {
+		t.Error("second load derived different keys")
+	}
+	if _, err := b.Open(a.Seal([]byte("m"))); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestHashSeparatesKindsAndKeys(t *testing.T) {
+	s1, _ := NewSecret()
+	s2, _ := NewSecret()
+	a, _ := Load(s1, "")
+	b, _ := Load(s2, "")
+	if a.Hash("name", "张三") == a.Hash("phone", "张三") {
+		t.Error("kinds share hashes")
+	}
+	if a.Hash("name", "张三") == b.Hash("name", "张三") {
+		t.Error("different secrets give the same hash")
+	}
+	if a.Hash("name", "") != "" {
+		t.Error("empty value must hash to empty")
+	}
+	if _, err := Load("not base64!", ""); err == nil {
+		t.Error("bad CBEC_SECRET_KEY accepted")
+	}
+}
