@@ -251,7 +251,16 @@ func (d *decoder) complex(n node, ts *typeSpec) bool {
 
 func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) bool {
 	local := d.sc.local
-	i, ok := ts.index[local]
+	// Children almost always come in schema order: try the field after the
+	// last one seen (or the same, for repeats) before the map lookup.
+	i, ok := -1, false
+	if n := *last + 1; n < len(ts.fields) && ts.fields[n].name == local {
+		i, ok = n, true
+	} else if *last >= 0 && ts.fields[*last].name == local {
+		i, ok = *last, true
+	} else {
+		i, ok = ts.index[local]
+	}
 	if !ok {
 		sev := Error
 		if lenientUnknown(ts, local) {
@@ -311,6 +320,14 @@ func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) boo
 		v, ok := d.leafText(local)
 		if !ok {
 			return false
+		}
+		if v == "" {
+			// XSD: an empty element takes the schema's fixed or default value.
+			if f.hasFixed {
+				v = f.fixed
+			} else if f.def != "" {
+				v = f.def
+			}
 		}
 		*n.leaf(i) = v
 		d.checkValue(&f.facets, local, v, f.min == 0)

@@ -32,6 +32,7 @@ type facets struct {
 	fractionDigits int
 	fixed          string
 	hasFixed       bool
+	def            string   // XSD default (value of an empty element)
 	collapse       bool     // xs:whiteSpace collapse
 	time           int      // 8, 14 or 17: a YYYYMMDD[hhmmss[SSS]] time
 	enum           []string // code list from the spec

@@ -11,7 +11,7 @@ import (
 // empty optional value is then only checked against the schema facets.
 func (d *decoder) checkValue(f *facets, leaf, v string, optional bool) {
 	w := v
-	if f.collapse || f.base != baseString {
+	if f.collapse {
 		w = collapse(v)
 	}
 	if f.hasFixed && w != f.fixed {
@@ -109,8 +109,13 @@ func collapse(v string) string {
 
 // checkDecimal checks the xs:decimal lexical form and the digit facets. The
 // total counts significant digits as XSD does: leading integer zeros and
-// trailing fraction zeros do not count.
+// trailing fraction zeros do not count. Surrounding whitespace, which XSD
+// would collapse, is refused: libxml2 rejects it for xs:int and no sender
+// needs it.
 func checkDecimal(v string, total, frac int) string {
+	if v != strings.TrimSpace(v) && strings.TrimSpace(v) != "" {
+		return "has surrounding whitespace (numbers are written without)"
+	}
 	s := v
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]
@@ -134,6 +139,9 @@ func checkDecimal(v string, total, frac int) string {
 }
 
 func checkInt(v string, total int) string {
+	if v != strings.TrimSpace(v) && strings.TrimSpace(v) != "" {
+		return "has surrounding whitespace (numbers are written without)"
+	}
 	s := v
 	if s != "" && (s[0] == '+' || s[0] == '-') {
 		s = s[1:]

@@ -181,6 +181,9 @@ func emitFieldSpec(b *bytes.Buffer, f *field) {
 		if fc.HasFixed {
 			fmt.Fprintf(b, ", fixed: %q, hasFixed: true", fc.Fixed)
 		}
+		if fc.Default != "" {
+			fmt.Fprintf(b, ", def: %q", fc.Default)
+		}
 		if fc.Collapse {
 			b.WriteString(", collapse: true")
 		}

@@ -17,6 +17,7 @@ type facets struct {
 	FractionDigits int
 	Fixed          string
 	HasFixed       bool
+	Default        string // XSD default: the value of an empty element
 	Collapse       bool
 	Time           int // 8, 14 or 17 digit date-time; 0 = not a time
 	Enum           []string
@@ -195,6 +196,7 @@ func (c *compiler) simple(decl *xnode, parent, name string) (facets, error) {
 	if v, ok := decl.Attrs["fixed"]; ok {
 		fc.Fixed, fc.HasFixed = v, true
 	}
+	fc.Default = decl.attr("default")
 	switch decl.attr("type") {
 	case "xs:int":
 		fc.Base = "int"
