@@ -126,7 +126,11 @@ func (d Decimal) RoundHalfUp(step Amount) (Amount, error) {
 	if step.fen <= 0 {
 		return Zero, fmt.Errorf("round %s to step %s: step must be positive", d, step)
 	}
-	// Count steps: d / step, then round that to an integer.
+	if exp, ok := powerOfTenExp(step.fen); ok {
+		// 0.01, 0.1, 1, 10 … CNY: round at that decimal place directly.
+		return d.quantizeToFen(exp, step)
+	}
+	// Other steps (0.05 …): count steps, d / step, and round that.
 	steps, err := d.Quo(step.Decimal())
 	if err != nil {
 		return Zero, fmt.Errorf("round %s to step %s: %w", d, step, err)
@@ -143,6 +147,32 @@ func (d Decimal) RoundHalfUp(step Amount) (Amount, error) {
 		return Zero, fmt.Errorf("round %s to step %s: %w", d, step, ErrOverflow)
 	}
 	return Amount{fen: n * step.fen}, nil
+}
+
+// powerOfTenExp returns e when fen is 10^(e+2), i.e. the step is 10^e CNY.
+func powerOfTenExp(fen int64) (int32, bool) {
+	exp := int32(-2)
+	for ; fen > 1 && fen%10 == 0; fen /= 10 {
+		exp++
+	}
+	return exp, fen == 1
+}
+
+// quantizeToFen rounds d half-up to exponent exp (-2 for fen) and returns
+// the result as an Amount.
+func (d Decimal) quantizeToFen(exp int32, step Amount) (Amount, error) {
+	var q apd.Decimal
+	if _, err := ctx.Quantize(&q, &d.d, exp); err != nil {
+		return Zero, fmt.Errorf("round %s to step %s: %w", d, step, ErrOverflow)
+	}
+	// q is a whole number of steps at exponent exp; shifting the exponent
+	// by two reads it in fen, an integer because exp ≥ −2.
+	q.Exponent += 2
+	n, err := q.Int64()
+	if err != nil {
+		return Zero, fmt.Errorf("round %s to step %s: %w", d, step, ErrOverflow)
+	}
+	return Amount{fen: n}, nil
 }
 
 // MarshalText encodes d in plain notation.

@@ -2,6 +2,7 @@ package tax
 
 import (
 	"fmt"
+	"strings"
 
 	"cbec/internal/catalog"
 	"cbec/internal/money"
@@ -34,8 +35,14 @@ type Basis struct {
 	ThresholdUnit    catalog.Unit
 	Threshold        money.Decimal
 	BelowThreshold   bool
-	// Note is a one-line English explanation.
-	Note string
+	// The rates applied after the threshold test, with the tariff row's HS
+	// code and specific-CT unit.
+	HSCode       string
+	VATRate      money.Decimal
+	CTRate       money.Decimal
+	CTSpecific   money.Decimal
+	SpecificUnit catalog.Unit
+	DutyRate     money.Decimal
 }
 
 // rates are the effective rates of one line after the threshold test.
@@ -63,14 +70,20 @@ func (c Calculator) line(regime Regime, l Line) (exact, Basis, error) {
 		r.duty = zero // CBEC duty rate is provisionally 0 within limits
 	}
 	basis.CT = ctKind(r)
+	basis.HSCode, basis.SpecificUnit = l.Tariff.HSCode, l.Tariff.SpecificUnit()
+	basis.VATRate, basis.CTRate, basis.CTSpecific, basis.DutyRate = r.vat, r.ct, r.specific, r.duty
 
 	var calc money.Calc
 	duty := calc.Mul(value, r.duty)
 	specificCT := calc.Mul(r.qtySpecific, r.specific) // q × s
 	// Composite taxable price (value + duty + q×s) / (1 − c): CT is part of
-	// its own base, so the base is grossed up.
-	composite := calc.Quo(calc.Add(calc.Add(value, duty), specificCT), calc.Sub(one, r.ct))
-	ctFull := calc.Add(calc.Mul(composite, r.ct), specificCT)
+	// its own base, so the base is grossed up. Without ad-valorem CT the
+	// gross-up is the identity; skipping it saves the costliest operation.
+	ctFull := specificCT
+	if !r.ct.IsZero() {
+		composite := calc.Quo(calc.Add(calc.Add(value, duty), specificCT), calc.Sub(one, r.ct))
+		ctFull = calc.Add(calc.Mul(composite, r.ct), specificCT)
+	}
 	vatFull := calc.Mul(calc.Add(calc.Add(value, duty), ctFull), r.vat)
 	e := exact{
 		duty: duty,
@@ -80,7 +93,6 @@ func (c Calculator) line(regime Regime, l Line) (exact, Basis, error) {
 	if err := calc.Err(); err != nil {
 		return exact{}, Basis{}, err
 	}
-	basis.Note = note(l.Tariff, r, basis)
 	return e, basis, nil
 }
 
@@ -233,30 +245,32 @@ func ctKind(r rates) CTKind {
 	return CTNone
 }
 
-// note explains a line's basis in one sentence.
-func note(t catalog.TariffRow, r rates, b Basis) string {
-	s := fmt.Sprintf("%s: HS %s, VAT %s", b.Regime, t.HSCode, r.vat)
+// Note explains the basis in one English sentence for receipts and logs.
+// It is built on demand so computing taxes does not pay for formatting.
+func (b Basis) Note() string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "%s: HS %s, VAT %s", b.Regime, b.HSCode, b.VATRate)
 	switch b.CT {
 	case CTAdValorem:
-		s += fmt.Sprintf(", CT %s ad valorem", r.ct)
+		fmt.Fprintf(&s, ", CT %s ad valorem", b.CTRate)
 	case CTSpecific:
-		s += fmt.Sprintf(", CT %s CNY per %s", r.specific, t.SpecificUnit())
+		fmt.Fprintf(&s, ", CT %s CNY per %s", b.CTSpecific, b.SpecificUnit)
 	case CTCompound:
-		s += fmt.Sprintf(", CT %s + %s CNY per %s", r.ct, r.specific, t.SpecificUnit())
+		fmt.Fprintf(&s, ", CT %s + %s CNY per %s", b.CTRate, b.CTSpecific, b.SpecificUnit)
 	}
 	if b.Regime == OverLimitSingleItem {
-		s += fmt.Sprintf(", duty %s, full rates", r.duty)
+		fmt.Fprintf(&s, ", duty %s, full rates", b.DutyRate)
 	} else {
-		s += fmt.Sprintf(", duty 0, VAT and CT at %s", b.Factor)
+		fmt.Fprintf(&s, ", duty 0, VAT and CT at %s", b.Factor)
 	}
 	if b.ThresholdChecked {
 		cmp := "at or above"
 		if b.BelowThreshold {
 			cmp = "below"
 		}
-		s += fmt.Sprintf("; unit price %s CNY/%s %s CT threshold %s", display(b.UnitPrice), b.ThresholdUnit, cmp, b.Threshold)
+		fmt.Fprintf(&s, "; unit price %s CNY/%s %s CT threshold %s", display(b.UnitPrice), b.ThresholdUnit, cmp, b.Threshold)
 	}
-	return s
+	return s.String()
 }
 
 // display shows a decimal to the fen for notes; exact values stay in Basis.

@@ -41,7 +41,7 @@ func TestStarterRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			if res.Taxes.Total.String() != tt.total {
-				t.Errorf("total %s (%+v), want %s; %s", res.Taxes.Total, res.Taxes, tt.total, res.Lines[0].Basis.Note)
+				t.Errorf("total %s (%+v), want %s; %s", res.Taxes.Total, res.Taxes, tt.total, res.Lines[0].Basis.Note())
 			}
 		})
 	}

@@ -115,10 +115,31 @@ func TestWorkedChecks(t *testing.T) {
 			if res.Lines[0].Taxes != got {
 				t.Errorf("single line taxes %+v differ from inventory %+v", res.Lines[0].Taxes, got)
 			}
-			if b.Note == "" {
+			if b.Note() == "" {
 				t.Error("empty note")
 			}
 		})
+	}
+}
+
+func TestBasisNote(t *testing.T) {
+	res, err := calc(t).Inventory(WithinLimits, []Line{{Value: amt(t, "1000"), Qty: dec(t, "0.05"), Unit: catalog.Kilogram, Tariff: cosmetics(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "within_limits: HS 3304990099, VAT 0.13, CT 0.15 ad valorem, duty 0, VAT and CT at 0.7; unit price 20.00 CNY/g at or above CT threshold 10"
+	if got := res.Lines[0].Basis.Note(); got != want {
+		t.Errorf("note\n got %s\nwant %s", got, want)
+	}
+	spirit := spirits(t)
+	spirit.CTSpecific, spirit.CTSpecificUnit = dec(t, "1"), catalog.Litre
+	res, err = calc(t).Inventory(OverLimitSingleItem, []Line{{Value: amt(t, "6000"), Qty: dec(t, "1.5"), Unit: catalog.Litre, Tariff: spirit}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = "over_limit_single_item: HS 2208300000, VAT 0.13, CT 0.2 + 1 CNY per L, duty 0.1, full rates"
+	if got := res.Lines[0].Basis.Note(); got != want {
+		t.Errorf("note\n got %s\nwant %s", got, want)
 	}
 }
 
