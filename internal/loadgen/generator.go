@@ -10,15 +10,15 @@ import (
 
 // Mix is the shape of the generated traffic. Shares are in [0, 1].
 type Mix struct {
-	Bonded float64 // share of declarations in bonded trade (1210); the rest are direct (9610)
-	Batch  float64 // share of messages carrying 100 documents; the rest carry one
-	Bad    float64 // share of declarations that break one rule on purpose
+	Bonded float64 `json:"bonded"` // share of declarations in bonded trade (1210); the rest are direct (9610)
+	Batch  float64 `json:"batch"`  // share of messages carrying 100 documents; the rest carry one
+	Bad    float64 `json:"bad"`    // share of declarations that break one rule on purpose
 	// The demo's extras, on single-document messages only.
-	Resend   float64 // share whose order message is sent twice, same guid
-	Modify   float64 // share whose order is followed by a changed one (appType 2)
-	Heavy    float64 // share bought by a few frequent buyers who run into the annual limit
-	Buyers   int     // distinct buyers to draw from (0: one per declaration)
-	BatchLen int     // documents in a batch message (default 100, the spec's maximum)
+	Resend   float64 `json:"resend,omitempty"`   // share whose order message is sent twice, same guid
+	Modify   float64 `json:"modify,omitempty"`   // share whose order is followed by a changed one (appType 2)
+	Heavy    float64 `json:"heavy,omitempty"`    // share bought by a few frequent buyers who run into the annual limit
+	Buyers   int     `json:"buyers,omitempty"`   // distinct buyers to draw from (0: one per declaration)
+	BatchLen int     `json:"batchLen,omitempty"` // documents in a batch message (default 100, the spec's maximum)
 }
 
 // Batch is one round of messages: the order, payment, waybill and inventory

@@ -1,0 +1,206 @@
+package loadgen
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// IsFinal tells whether an inventory status ends its automatic processing:
+// rejected (100), manual review (300), inspection or detention (500–599),
+// returned (700), released (800), closed (899), or a processing error (< 0).
+// 2, 120 and 399 are steps on the way.
+func IsFinal(status string) bool {
+	if strings.HasPrefix(status, "-") {
+		return true
+	}
+	n, err := strconv.Atoi(status)
+	if err != nil {
+		return false
+	}
+	switch {
+	case n == 100, n == 300, n >= 500 && n <= 599, n == 700, n == 800, n == 899:
+		return true
+	}
+	return false
+}
+
+var reasonCodeRE = regexp.MustCompile(`\[Code:\s*(-?[0-9]+)`)
+
+// ReasonCode extracts the machine code of a returnInfo, e.g. "1332" from
+// "[Code:1332;Desc:…]"; empty when there is none.
+func ReasonCode(info string) string {
+	if m := reasonCodeRE.FindStringSubmatch(info); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// taxRE finds a tax amount in a receipt's returnInfo. The contract does not
+// fix how the computed tax is written, so this accepts the usual spellings
+// (税款, 税额, 综合税, tax, taxTotal) followed by a decimal amount.
+var taxRE = regexp.MustCompile(`(?i)(?:taxTotal|tax|税款|税额|综合税)[^0-9\-\]]{0,8}([0-9]+(?:\.[0-9]{1,2})?)`)
+
+// inventory is what the run knows about one sent inventory.
+type inventory struct {
+	decl   *Declaration
+	sent   time.Time
+	first  time.Time // first receipt
+	final  time.Time // first final receipt
+	status string    // final status
+	info   string    // its returnInfo
+	tax    string    // tax amount a receipt reported, if any
+}
+
+// tracker matches receipts to inventories by copNo.
+type tracker struct {
+	mu          sync.Mutex
+	byCop       map[string]*inventory
+	outstanding int
+	finals      int
+	lastFinal   time.Time
+	first       *Recorder // inventory submission → first receipt
+	toFinal     *Recorder // inventory submission → final receipt
+	onFinal     func(inv *inventory)
+}
+
+func newTracker() *tracker {
+	return &tracker{byCop: map[string]*inventory{}, first: &Recorder{}, toFinal: &Recorder{}}
+}
+
+// sent registers inventories just before their message goes out.
+func (t *tracker) sent(decls []*Declaration, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range decls {
+		t.byCop[d.CopNo] = &inventory{decl: d, sent: at}
+	}
+	t.outstanding += len(decls)
+}
+
+// refused drops inventories whose message the server refused outright: no
+// receipt will come for them.
+func (t *tracker) refused(decls []*Declaration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, d := range decls {
+		if inv, ok := t.byCop[d.CopNo]; ok && inv.final.IsZero() {
+			delete(t.byCop, d.CopNo)
+			t.outstanding--
+		}
+	}
+}
+
+// receipt records one CEB622 receipt.
+func (t *tracker) receipt(copNo, status, info string, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	inv, ok := t.byCop[copNo]
+	if !ok {
+		return
+	}
+	if m := taxRE.FindStringSubmatch(info); m != nil {
+		inv.tax = m[1]
+	}
+	if inv.first.IsZero() {
+		inv.first = at
+		t.first.Add(at.Sub(inv.sent))
+	}
+	if !inv.final.IsZero() || !IsFinal(status) {
+		return
+	}
+	inv.final, inv.status, inv.info = at, status, info
+	t.toFinal.Add(at.Sub(inv.sent))
+	t.outstanding--
+	t.finals++
+	t.lastFinal = at
+	if t.onFinal != nil {
+		t.onFinal(inv)
+	}
+}
+
+func (t *tracker) counts() (outstanding, finals int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.outstanding, t.finals
+}
+
+// each calls fn for every tracked inventory.
+func (t *tracker) each(fn func(*inventory)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, inv := range t.byCop {
+		fn(inv)
+	}
+}
+
+// receiptPage is the answer of GET /api/v1/receipts (contract §4).
+type receiptPage struct {
+	Receipts []struct {
+		Seq          int64  `json:"seq"`
+		MessageType  string `json:"messageType"`
+		CopNo        string `json:"copNo"`
+		ReturnStatus string `json:"returnStatus"`
+		ReturnInfo   string `json:"returnInfo"`
+	} `json:"receipts"`
+	Next int64 `json:"next"`
+}
+
+// pollPage is the page size; a full page is followed by the next at once.
+const pollPage = 500
+
+// poll follows one agent's receipt feed until ctx ends, feeding CEB622
+// receipts to the tracker. interval is the pause after a page that was not
+// full; it bounds the resolution of the receipt latencies.
+func poll(ctx context.Context, c *Client, agent *Party, t *tracker, interval time.Duration, errs *Counter) {
+	var after int64
+	for ctx.Err() == nil {
+		path := "/api/v1/receipts?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(pollPage)
+		st, body, err := c.do(ctx, "GET", path, agent.Key, "", nil)
+		now := time.Now()
+		if err != nil || st != http.StatusOK {
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
+				errs.Add("receipts feed: transport")
+			} else {
+				errs.Add("receipts feed: HTTP " + strconv.Itoa(st))
+			}
+			sleep(ctx, 5*interval)
+			continue
+		}
+		var page receiptPage
+		if err := json.Unmarshal(body, &page); err != nil {
+			errs.Add("receipts feed: bad JSON")
+			sleep(ctx, 5*interval)
+			continue
+		}
+		for _, r := range page.Receipts {
+			if r.MessageType == "CEB622Message" && r.CopNo != "" {
+				t.receipt(r.CopNo, r.ReturnStatus, r.ReturnInfo, now)
+			}
+			after = max(after, r.Seq)
+		}
+		if page.Next > after {
+			after = page.Next
+		}
+		if len(page.Receipts) < pollPage {
+			sleep(ctx, interval)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,243 @@
+package loadgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"cbec/internal/money"
+)
+
+// Report is the outcome of a run. The JSON names are stable: scripts and CI
+// read them (docs/bench.md explains each).
+type Report struct {
+	Server          string  `json:"server"`
+	RunID           string  `json:"runId"`
+	Seed            uint64  `json:"seed"`
+	Format          string  `json:"format"`
+	Concurrency     int     `json:"concurrency"`
+	Rate            float64 `json:"rate"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	Mix             Mix     `json:"mix"`
+	StartedAt       string  `json:"startedAt"`
+	SendSeconds     float64 `json:"sendSeconds"` // start → last message sent
+	RunSeconds      float64 `json:"runSeconds"`  // start → last final receipt
+
+	Declarations          DeclarationCounts `json:"declarations"`
+	DeclarationsPerSecond float64           `json:"declarationsPerSecond"`
+	SentPerSecond         float64           `json:"sentDeclarationsPerSecond"`
+
+	HTTPRoundTrip                map[string]Summary `json:"httpRoundTrip"`
+	InventoryToFirstReceipt      Summary            `json:"inventoryToFirstReceipt"`
+	InventoryToFinalReceipt      Summary            `json:"inventoryToFinalReceipt"`
+	InventoryToFinalReceiptP99Ms float64            `json:"inventoryToFinalReceiptP99Ms"`
+
+	FinalStatuses    map[string]int            `json:"finalStatuses"`
+	RejectionReasons map[string]int            `json:"rejectionReasons"`
+	BadDocuments     map[string]map[string]int `json:"badDocuments"`
+	ValidRejected    int                       `json:"validRejected"`
+	BadReleased      int                       `json:"badReleased"`
+	Errors           map[string]int            `json:"errors"`
+	ErrorsTotal      int                       `json:"errorsTotal"`
+
+	Tax TaxSummary `json:"tax"`
+
+	ServerCPUSeconds   float64 `json:"serverCpuSeconds"`
+	ServerMaxRssBytes  int64   `json:"serverMaxRssBytes"`
+	ServerMetricsNote  string  `json:"serverMetricsNote,omitempty"`
+	ServerSampleWindow float64 `json:"serverSampleSeconds"`
+}
+
+// DeclarationCounts follow declarations through the run.
+type DeclarationCounts struct {
+	Prepared    int `json:"prepared"`    // built and signed
+	Sent        int `json:"sent"`        // inventory posted
+	Final       int `json:"final"`       // inventory reached a final status: complete
+	Outstanding int `json:"outstanding"` // no final receipt by the end of the drain
+	Aborted     int `json:"aborted"`     // order, payment or waybill refused: inventory not sent
+	Refused     int `json:"refused"`     // inventory message refused (HTTP error)
+}
+
+// TaxSummary is the tax of released inventories.
+type TaxSummary struct {
+	Released           int    `json:"releasedInventories"`
+	DeclaredOnReleased string `json:"declaredOnReleased"` // Σ order taxTotal of released inventories
+	FromReceipts       string `json:"fromReceipts"`       // Σ tax amounts found in their receipts
+	ReceiptsWithTax    int    `json:"receiptsWithTax"`
+}
+
+// outcome names a final status for the report: the status, and for a
+// rejection or processing error its reason code.
+func outcome(status, info string) string {
+	if status == "100" || strings.HasPrefix(status, "-") {
+		if code := ReasonCode(info); code != "" {
+			return status + " Code:" + code
+		}
+	}
+	return status
+}
+
+func released(status string) bool { return status == "800" || status == "899" }
+
+func rejected(status string) bool { return status == "100" || strings.HasPrefix(status, "-") }
+
+func (r *runner) report() *Report {
+	rep := &Report{
+		Server: r.c.Base(), RunID: r.cfg.RunID, Seed: r.cfg.Seed, Format: r.cfg.Format,
+		Concurrency: r.cfg.Concurrency, Rate: r.cfg.Rate, DurationSeconds: r.cfg.Duration.Seconds(), Mix: r.cfg.Mix,
+		StartedAt:     r.start.UTC().Format(time.RFC3339),
+		SendSeconds:   r.sendEnd.Sub(r.start).Seconds(),
+		HTTPRoundTrip: map[string]Summary{}, FinalStatuses: map[string]int{}, RejectionReasons: map[string]int{},
+		BadDocuments: map[string]map[string]int{},
+	}
+	for t, rec := range r.latency {
+		rep.HTTPRoundTrip[t] = rec.Summary()
+	}
+	rep.InventoryToFirstReceipt = r.tr.first.Summary()
+	rep.InventoryToFinalReceipt = r.tr.toFinal.Summary()
+	rep.InventoryToFinalReceiptP99Ms = rep.InventoryToFinalReceipt.P99
+
+	var declared, fromReceipts money.Amount
+	errs := r.errs.Map()
+	r.tr.each(func(inv *inventory) {
+		if inv.final.IsZero() {
+			rep.Declarations.Outstanding++
+			return
+		}
+		rep.Declarations.Final++
+		o := outcome(inv.status, inv.info)
+		rep.FinalStatuses[inv.status]++
+		if rejected(inv.status) {
+			rep.RejectionReasons[o]++
+			errs["receipt "+o]++
+		}
+		if bad := inv.decl.Bad; bad != Valid {
+			if rep.BadDocuments[string(bad)] == nil {
+				rep.BadDocuments[string(bad)] = map[string]int{}
+			}
+			rep.BadDocuments[string(bad)][o]++
+			if released(inv.status) {
+				rep.BadReleased++
+			}
+		} else if rejected(inv.status) {
+			rep.ValidRejected++
+		}
+		if released(inv.status) {
+			rep.Tax.Released++
+			declared = mustAdd(declared, inv.decl.TaxTotal)
+			if a, err := money.ParseAmount(inv.tax); err == nil && inv.tax != "" {
+				fromReceipts = mustAdd(fromReceipts, a)
+				rep.Tax.ReceiptsWithTax++
+			}
+		}
+	})
+	rep.Tax.DeclaredOnReleased, rep.Tax.FromReceipts = declared.String(), fromReceipts.String()
+	rep.Errors = errs
+	for _, n := range errs {
+		rep.ErrorsTotal += n
+	}
+	rep.Declarations.Prepared = int(r.prepared.Load())
+	rep.Declarations.Sent = int(r.sent.Load())
+	rep.Declarations.Aborted = int(r.aborted.Load())
+	rep.Declarations.Refused = int(r.refused.Load())
+
+	end := r.sendEnd
+	r.tr.mu.Lock()
+	if r.tr.lastFinal.After(end) {
+		end = r.tr.lastFinal
+	}
+	r.tr.mu.Unlock()
+	rep.RunSeconds = end.Sub(r.start).Seconds()
+	if rep.RunSeconds > 0 {
+		rep.DeclarationsPerSecond = float64(rep.Declarations.Final) / rep.RunSeconds
+	}
+	if rep.SendSeconds > 0 {
+		rep.SentPerSecond = float64(rep.Declarations.Sent) / rep.SendSeconds
+	}
+
+	s := r.smp.result()
+	if s.ok {
+		rep.ServerCPUSeconds = s.cpuLast - s.cpuFirst
+		rep.ServerMaxRssBytes = s.rssMax
+		rep.ServerSampleWindow = s.lastAt.Sub(s.firstAt).Seconds()
+	} else {
+		rep.ServerMetricsNote = "server metrics unavailable: " + s.unavailableReasons
+	}
+	return rep
+}
+
+// WriteJSON writes the report as indented JSON.
+func (rep *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(rep); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+// WriteText writes the report for people.
+func (rep *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	d := rep.Declarations
+	fmt.Fprintf(&b, "cbec bench against %s (run %s, seed %d, %s, concurrency %d, rate %s)\n",
+		rep.Server, rep.RunID, rep.Seed, rep.Format, rep.Concurrency, rateText(rep.Rate))
+	fmt.Fprintf(&b, "\nDeclarations: %d sent in %.1f s (%.1f/s), %d complete, %d outstanding, %d aborted, %d refused\n",
+		d.Sent, rep.SendSeconds, rep.SentPerSecond, d.Final, d.Outstanding, d.Aborted, d.Refused)
+	fmt.Fprintf(&b, "Complete declarations per second: %.1f (all four documents through to the final receipt, over %.1f s)\n",
+		rep.DeclarationsPerSecond, rep.RunSeconds)
+
+	fmt.Fprintf(&b, "\nLatency (ms)                          count      p50      p90      p99      max\n")
+	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
+		writeSummary(&b, "HTTP "+t, rep.HTTPRoundTrip[t])
+	}
+	writeSummary(&b, "inventory → first receipt", rep.InventoryToFirstReceipt)
+	writeSummary(&b, "inventory → final receipt", rep.InventoryToFinalReceipt)
+
+	fmt.Fprintf(&b, "\nFinal statuses:")
+	for _, k := range sortedKeys(rep.FinalStatuses) {
+		fmt.Fprintf(&b, "  %s×%d", k, rep.FinalStatuses[k])
+	}
+	fmt.Fprintln(&b)
+	if len(rep.BadDocuments) > 0 {
+		fmt.Fprintf(&b, "Bad documents (kind → outcome):\n")
+		for _, k := range BadKinds {
+			m := rep.BadDocuments[string(k)]
+			if m == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "  %-18s", k)
+			for _, o := range sortedKeys(m) {
+				fmt.Fprintf(&b, "  %s×%d", o, m[o])
+			}
+			fmt.Fprintln(&b)
+		}
+	}
+	fmt.Fprintf(&b, "Valid declarations rejected: %d; bad declarations released: %d\n", rep.ValidRejected, rep.BadReleased)
+	fmt.Fprintf(&b, "\nErrors by kind (%d):\n", rep.ErrorsTotal)
+	for _, k := range sortedKeys(rep.Errors) {
+		fmt.Fprintf(&b, "  %6d  %s\n", rep.Errors[k], k)
+	}
+	if rep.ServerMetricsNote != "" {
+		fmt.Fprintf(&b, "\nServer: %s\n", rep.ServerMetricsNote)
+	} else {
+		fmt.Fprintf(&b, "\nServer: %.2f CPU seconds over %.1f s sampled (%.0f %% of one core), max RSS %.1f MiB\n",
+			rep.ServerCPUSeconds, rep.ServerSampleWindow, 100*rep.ServerCPUSeconds/max(rep.ServerSampleWindow, 1e-9),
+			float64(rep.ServerMaxRssBytes)/(1<<20))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeSummary(b *strings.Builder, name string, s Summary) {
+	fmt.Fprintf(b, "  %-34s %7d %8.1f %8.1f %8.1f %8.1f\n", name, s.Count, s.P50, s.P90, s.P99, s.Max)
+}
+
+func rateText(r float64) string {
+	if r <= 0 {
+		return "unlimited"
+	}
+	return fmt.Sprintf("%g/s", r)
+}

@@ -1,0 +1,515 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"cbec/internal/xmlsig"
+)
+
+// ErrNoJSONAPI is returned for Format "json": the platform takes CEB XML
+// only (contract §3); there is no JSON submission API to drive yet.
+var ErrNoJSONAPI = errors.New("--format json: the server offers no JSON API for CEB documents yet (contract §3 defines CEB XML only); use --format xml")
+
+// Config is one run of the traffic generator.
+type Config struct {
+	Server       string
+	AdminToken   string
+	Seed         uint64
+	RunID        string // 5 characters in enterprise codes and document numbers; random when empty
+	Format       string // "xml" (default) or "json"
+	Concurrency  int    // parallel senders
+	Rate         float64
+	Duration     time.Duration // timed phase; 0 means until Declarations are sent
+	Declarations int           // stop after this many declarations; 0 means no count limit
+	Drain        time.Duration // how long to wait for outstanding final receipts after sending
+	Mix          Mix
+	Parties      PartyCounts
+	Algorithm    xmlsig.Algorithm
+	SignAll      bool // sign orders, payments and waybills too
+	Pregen       int  // declarations built and signed before the clock starts; 0 picks a default
+	PollInterval time.Duration
+	Progress     func(Progress) // called about once a second; may be nil
+	Warn         func(string)   // setup warnings; may be nil
+}
+
+// Progress is a live view of a run.
+type Progress struct {
+	Phase       string // "preparing", "sending", "draining"
+	Elapsed     time.Duration
+	Prepared    int // declarations built and signed
+	Sent        int // declarations whose inventory was posted
+	Final       int // inventories with a final receipt
+	Outstanding int
+	Errors      int
+	Target      int // Config.Declarations
+}
+
+// maxPregen bounds what is held in memory before the clock starts (a single
+// signed declaration is about 14 KB across its four messages).
+const maxPregen = 5000
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Format == "" {
+		c.Format = "xml"
+	}
+	if c.Format != "xml" && c.Format != "json" {
+		return c, fmt.Errorf("format %q: want xml or json", c.Format)
+	}
+	if c.Duration <= 0 && c.Declarations <= 0 {
+		return c, errors.New("a run needs a duration or a number of declarations, or it would never end")
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 4
+	}
+	if c.Rate < 0 {
+		return c, fmt.Errorf("rate %v: must not be negative", c.Rate)
+	}
+	for name, v := range map[string]float64{"bonded": c.Mix.Bonded, "batch": c.Mix.Batch, "bad": c.Mix.Bad,
+		"resend": c.Mix.Resend, "modify": c.Mix.Modify, "heavy": c.Mix.Heavy} {
+		if v < 0 || v > 1 {
+			return c, fmt.Errorf("mix %s %v: want a share between 0 and 1", name, v)
+		}
+	}
+	if c.Mix.BatchLen <= 0 || c.Mix.BatchLen > 100 {
+		c.Mix.BatchLen = 100
+	}
+	if c.Drain <= 0 {
+		c.Drain = 30 * time.Second
+	}
+	if c.RunID == "" {
+		c.RunID = NewRunID()
+	}
+	if c.Parties == (PartyCounts{}) {
+		c.Parties = DefaultParties
+	}
+	if c.Algorithm == "" {
+		c.Algorithm = xmlsig.SM2SM3
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 50 * time.Millisecond
+	}
+	if c.Pregen <= 0 {
+		switch {
+		case c.Declarations > 0:
+			c.Pregen = c.Declarations
+		case c.Rate > 0:
+			c.Pregen = int(c.Rate * c.Duration.Seconds())
+		default:
+			c.Pregen = 2000
+		}
+	}
+	c.Pregen = min(c.Pregen, maxPregen)
+	if c.Declarations > 0 {
+		c.Pregen = min(c.Pregen, c.Declarations)
+	}
+	if c.Warn == nil {
+		c.Warn = func(string) {}
+	}
+	return c, nil
+}
+
+// prepared is a batch with its messages built and signed.
+type prepared struct {
+	b    *Batch
+	msgs *Messages
+}
+
+// runner holds one run's state.
+type runner struct {
+	cfg     Config
+	c       *Client
+	ps      *Parties
+	gen     *Generator
+	bl      *Builder
+	tr      *tracker
+	smp     *sampler
+	errs    Counter
+	latency map[string]*Recorder // HTTP round trip by message type
+
+	prepared atomic.Int64
+	sent     atomic.Int64
+	aborted  atomic.Int64 // declarations not completed because a document was refused
+	refused  atomic.Int64 // declarations whose inventory message was refused
+	start    time.Time
+	sendEnd  time.Time
+}
+
+// Run registers the run's enterprises and reference data on the server,
+// builds and signs traffic, drives the server, follows the receipts and
+// returns the report. It stops by itself: after Duration (or Declarations)
+// and at most Drain more for outstanding receipts.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Format == "json" {
+		return nil, ErrNoJSONAPI
+	}
+	c, err := NewClient(cfg.Server, cfg.AdminToken, cfg.Concurrency+cfg.Parties.Agents)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	if err := c.Healthy(ctx, 10*time.Second); err != nil {
+		return nil, err
+	}
+	ps, err := NewParties(cfg.RunID, cfg.Parties, cfg.Algorithm)
+	if err != nil {
+		return nil, err
+	}
+	if err := Register(ctx, c, ps); err != nil {
+		return nil, err
+	}
+	if err := ProbeCEB(ctx, c, ps.Platform.Key); err != nil {
+		return nil, err
+	}
+	if err := LoadReferenceData(ctx, c, ps, cfg.Warn); err != nil {
+		return nil, err
+	}
+	gen, err := NewGenerator(cfg.Seed, cfg.RunID, cfg.Mix, cfg.Parties)
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, c: c, ps: ps, gen: gen, bl: &Builder{Parties: ps, SignAll: cfg.SignAll},
+		tr: newTracker(), smp: &sampler{}, latency: map[string]*Recorder{}}
+	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
+		r.latency[t] = &Recorder{}
+	}
+	return r.run(ctx)
+}
+
+func (r *runner) run(ctx context.Context) (*Report, error) {
+	genCtx, stopGen := context.WithCancel(ctx)
+	defer stopGen()
+	ready := make(chan *prepared, max(r.cfg.Pregen, 4*r.cfg.Concurrency)+1)
+	buildErr := make(chan error, 1)
+	built := make(chan struct{})
+	go r.produce(genCtx, ready, buildErr, built)
+
+	r.progress(ctx, "preparing", time.Now(), func() bool {
+		select {
+		case <-built:
+			return true
+		default:
+			return int(r.prepared.Load()) >= r.cfg.Pregen
+		}
+	})
+	select {
+	case err := <-buildErr:
+		return nil, err
+	default:
+	}
+
+	// The timed phase: receipts, metrics and senders start together.
+	feedCtx, stopFeeds := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopFeeds()
+	var feeds sync.WaitGroup
+	for _, a := range r.ps.Agents {
+		feeds.Go(func() { poll(feedCtx, r.c, a, r.tr, r.cfg.PollInterval, &r.errs) })
+	}
+	feeds.Go(func() { r.smp.run(feedCtx, r.c, time.Second) })
+
+	r.start = time.Now()
+	sendCtx := ctx
+	if r.cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, r.start.Add(r.cfg.Duration))
+		defer cancel()
+	}
+	p := &pacer{start: r.start, rate: r.cfg.Rate}
+	var senders sync.WaitGroup
+	for range r.cfg.Concurrency {
+		senders.Go(func() { r.sendLoop(sendCtx, ctx, ready, p) })
+	}
+	stopProgress := r.progressTicker(ctx, "sending")
+	senders.Wait()
+	r.sendEnd = time.Now()
+	stopGen()
+	stopProgress()
+
+	// Drain: wait for the final receipts of what was sent, within bounds.
+	drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Drain)
+	defer cancelDrain()
+	r.progress(drainCtx, "draining", r.start, func() bool {
+		out, _ := r.tr.counts()
+		return out <= 0 || ctx.Err() != nil
+	})
+	stopFeeds()
+	feeds.Wait()
+	select {
+	case err := <-buildErr:
+		return nil, err
+	default:
+	}
+	return r.report(), nil
+}
+
+// produce draws batches in order (so a seed gives the same traffic) and
+// builds and signs them on two goroutines (signing is the costly part).
+func (r *runner) produce(ctx context.Context, ready chan<- *prepared, errc chan<- error, done chan<- struct{}) {
+	batches := make(chan *Batch, 16)
+	go func() {
+		defer close(batches)
+		n := 0
+		for r.cfg.Declarations == 0 || n < r.cfg.Declarations {
+			var b *Batch
+			var err error
+			if left := r.cfg.Declarations - n; r.cfg.Declarations > 0 && left < r.cfg.Mix.BatchLen {
+				b, err = r.gen.nextAtMost(left)
+			} else {
+				b, err = r.gen.Next()
+			}
+			if err != nil {
+				r.fail(errc, err)
+				return
+			}
+			n += len(b.Decls)
+			select {
+			case batches <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for b := range batches {
+				msgs, err := r.bl.Build(b, time.Now())
+				if err != nil {
+					r.fail(errc, err)
+					return
+				}
+				select {
+				case ready <- &prepared{b: b, msgs: msgs}:
+					r.prepared.Add(int64(len(b.Decls)))
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(ready)
+	close(done)
+}
+
+func (r *runner) fail(errc chan<- error, err error) {
+	select {
+	case errc <- fmt.Errorf("build traffic: %w", err):
+	default:
+	}
+}
+
+// nextAtMost returns a batch of at most n declarations, for the tail of a
+// run with a fixed number of declarations.
+func (g *Generator) nextAtMost(n int) (*Batch, error) {
+	b, err := g.Next()
+	if err != nil || len(b.Decls) <= n {
+		return b, err
+	}
+	b.Decls = b.Decls[:n]
+	return b, nil
+}
+
+// pacer spaces declarations at a fixed rate across all senders.
+type pacer struct {
+	mu       sync.Mutex
+	start    time.Time
+	rate     float64 // declarations per second; 0 = no pacing
+	reserved float64
+}
+
+// wait blocks until n more declarations may go; false if ctx ended first.
+func (p *pacer) wait(ctx context.Context, n int) bool {
+	if p.rate <= 0 {
+		return ctx.Err() == nil
+	}
+	p.mu.Lock()
+	at := p.start.Add(time.Duration(p.reserved / p.rate * float64(time.Second)))
+	p.reserved += float64(n)
+	p.mu.Unlock()
+	if d := time.Until(at); d > 0 {
+		sleep(ctx, d)
+	}
+	return ctx.Err() == nil
+}
+
+// sendLoop sends prepared batches until the timed phase (timed) ends or
+// nothing is left. Requests use ctx, so a batch under way is finished when
+// the clock runs out and abandoned only when the whole run is cancelled.
+func (r *runner) sendLoop(timed, ctx context.Context, ready <-chan *prepared, p *pacer) {
+	for {
+		select {
+		case <-timed.Done():
+			return
+		case pr, ok := <-ready:
+			if !ok || !p.wait(timed, len(pr.b.Decls)) {
+				return
+			}
+			r.send(ctx, pr)
+		}
+	}
+}
+
+// send posts one batch's messages in the order enterprises send them. A
+// declaration whose order, payment or waybill was refused is not completed:
+// its inventory would only wait for the missing document.
+func (r *runner) send(ctx context.Context, pr *prepared) {
+	ps, b, m := r.ps, pr.b, pr.msgs
+	ok := r.post(ctx, TypeOrder, ps.Platform.Key, m.Order)
+	for _, extra := range m.Extra {
+		r.post(ctx, TypeOrder, ps.Platform.Key, extra)
+	}
+	ok = r.post(ctx, TypePayment, ps.Pays[b.Pay%len(ps.Pays)].Key, m.Payment) && ok
+	ok = r.post(ctx, TypeWaybill, ps.Logistics[b.Logi%len(ps.Logistics)].Key, m.Waybill) && ok
+	if !ok {
+		r.aborted.Add(int64(len(b.Decls)))
+		return
+	}
+	r.tr.sent(b.Decls, time.Now())
+	if !r.post(ctx, TypeInventory, ps.Agents[b.Agent%len(ps.Agents)].Key, m.Inventory) {
+		r.tr.refused(b.Decls)
+		r.refused.Add(int64(len(b.Decls)))
+	}
+	r.sent.Add(int64(len(b.Decls)))
+}
+
+// post sends one message and records its round trip and any error; true
+// when the server answered 200.
+func (r *runner) post(ctx context.Context, msgType, key string, body []byte) bool {
+	t0 := time.Now()
+	st, resp, err := r.c.do(ctx, "POST", "/api/v1/ceb", key, "application/xml", body)
+	r.latency[msgType].Add(time.Since(t0))
+	switch {
+	case err != nil:
+		r.errs.Add(msgType + ": transport error")
+		return false
+	case st == http.StatusOK:
+		if msgType != TypeInventory { // inventory outcomes are counted from the receipt feed
+			r.countReceiptProblems(msgType, resp)
+		}
+		return true
+	case st == http.StatusBadRequest && bytes.Contains(resp, []byte("CEB900")):
+		kind := msgType + ": HTTP 400 CEB900"
+		if code := firstElement(resp, "returnStatus"); code != "" {
+			kind += " " + code
+		}
+		r.errs.Add(kind)
+	default:
+		r.errs.Add(msgType + ": HTTP " + strconv.Itoa(st))
+	}
+	return false
+}
+
+// okReceiptStatus are the statuses of a synchronous receipt that mean the
+// document was taken.
+var okReceiptStatus = map[string]bool{"1": true, "2": true, "3": true, "120": true, "399": true}
+
+// countReceiptProblems counts documents of a synchronous receipt that were
+// not taken, by status and reason code, with a plain byte scan (no XML
+// parsing on the hot path).
+func (r *runner) countReceiptProblems(msgType string, resp []byte) {
+	rest := resp
+	for {
+		st, after := nextElement(rest, "returnStatus")
+		if after == nil {
+			return
+		}
+		rest = after
+		if okReceiptStatus[st] {
+			continue
+		}
+		info, _ := nextElement(rest, "returnInfo")
+		kind := msgType + ": receipt " + st
+		if code := ReasonCode(info); code != "" {
+			kind += " Code:" + code
+		}
+		r.errs.Add(kind)
+	}
+}
+
+// nextElement finds the text of the next <name>…</name> (any prefix) in b
+// and returns it with the rest of b after it; rest is nil when none is left.
+func nextElement(b []byte, name string) (string, []byte) {
+	for {
+		i := bytes.Index(b, []byte(name+">"))
+		if i < 0 {
+			return "", nil
+		}
+		// Skip closing tags: the match must follow '<' or '<prefix:'.
+		j := i - 1
+		for j >= 0 && b[j] != '<' && b[j] != '/' && b[j] != '>' {
+			j--
+		}
+		if j < 0 || b[j] != '<' {
+			b = b[i+len(name)+1:]
+			continue
+		}
+		start := i + len(name) + 1
+		end := bytes.IndexByte(b[start:], '<')
+		if end < 0 {
+			return "", nil
+		}
+		return string(b[start : start+end]), b[start+end:]
+	}
+}
+
+func firstElement(b []byte, name string) string {
+	v, _ := nextElement(b, name)
+	return v
+}
+
+// progressTicker reports progress each second until the returned stop is called.
+func (r *runner) progressTicker(ctx context.Context, phase string) (stop func()) {
+	if r.cfg.Progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				r.cfg.Progress(r.snapshot(phase, r.start))
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// progress polls until cond holds or ctx ends, reporting each second.
+func (r *runner) progress(ctx context.Context, phase string, since time.Time, cond func() bool) {
+	last := time.Now()
+	for !cond() && ctx.Err() == nil {
+		sleep(ctx, 20*time.Millisecond)
+		if r.cfg.Progress != nil && time.Since(last) >= time.Second {
+			last = time.Now()
+			r.cfg.Progress(r.snapshot(phase, since))
+		}
+	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(r.snapshot(phase, since))
+	}
+}
+
+func (r *runner) snapshot(phase string, since time.Time) Progress {
+	out, finals := r.tr.counts()
+	return Progress{Phase: phase, Elapsed: time.Since(since), Prepared: int(r.prepared.Load()),
+		Sent: int(r.sent.Load()), Final: finals, Outstanding: out, Errors: r.errs.Total(), Target: r.cfg.Declarations}
+}

@@ -1,0 +1,141 @@
+package loadgen
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"cbec/internal/ident"
+)
+
+// ErrNoCEBIntake means the server answers 404 on POST /api/v1/ceb: it does
+// not take CEB messages (yet), so there is nothing to drive.
+var ErrNoCEBIntake = errors.New("the server has no CEB intake: POST /api/v1/ceb answers 404")
+
+// Register creates every party on the server (contract §2) and keeps the
+// API keys. Credit class general gives the ordinary inspection rate.
+func Register(ctx context.Context, c *Client, ps *Parties) error {
+	var seed [16]byte
+	_, _ = crand.Read(seed[:]) // USCCs must not repeat between runs, so not from the run's seed
+	r := rand.New(rand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
+	for _, p := range ps.All() {
+		in := map[string]any{
+			"code": p.Code, "name": p.Name, "uscc": ident.RandomUSCC(r), "roles": p.Roles,
+			"creditClass": "general", "certificates": []string{string(p.Identity.CertPEM)},
+		}
+		body, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("register %s: %w", p.Code, err)
+		}
+		st, resp, err := c.do(ctx, "POST", "/api/v1/enterprises", c.admin, "application/json", body)
+		if err != nil {
+			return fmt.Errorf("register %s: %w", p.Code, err)
+		}
+		if st != http.StatusCreated {
+			return &StatusError{Op: "register enterprise " + p.Code, Status: st, Body: string(resp)}
+		}
+		var out struct {
+			APIKey string `json:"apiKey"`
+		}
+		if err := json.Unmarshal(resp, &out); err != nil || out.APIKey == "" {
+			return fmt.Errorf("register %s: no apiKey in answer %.200s", p.Code, resp)
+		}
+		p.Key = out.APIKey
+	}
+	return nil
+}
+
+// upload posts a CSV file and expects 200.
+func (c *Client) upload(ctx context.Context, path, token string, csv []byte) error {
+	st, resp, err := c.do(ctx, "POST", path, token, "text/csv", csv)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK {
+		return &StatusError{Op: "POST " + path, Status: st, Body: string(resp)}
+	}
+	return nil
+}
+
+// LoadReferenceData uploads the tariff and positive-list rows of the
+// generator's goods (admin) and each shop's product filing (the shop's key),
+// contract §6, then lodges a guarantee for each shop (§7). An endpoint that
+// answers 404 is skipped with a warning, so a run works against servers
+// that do not have it yet; any other failure stops the run.
+func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(string)) error {
+	skip := func(what string, err error) error {
+		if IsNotFound(err) {
+			warn(what + ": the server answers 404; skipped")
+			return nil
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := c.upload(ctx, "/api/v1/tariff", c.admin, TariffCSV()); err != nil {
+		if err := skip("tariff upload", err); err != nil {
+			return err
+		}
+	}
+	if err := c.upload(ctx, "/api/v1/positive-list", c.admin, PositiveListCSV()); err != nil {
+		if err := skip("positive-list upload", err); err != nil {
+			return err
+		}
+	}
+	for _, shop := range ps.Shops {
+		if err := c.upload(ctx, "/api/v1/products", shop.Key, ProductsCSV()); err != nil {
+			if err := skip("product filing", err); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for _, shop := range ps.Shops {
+		if err := c.guarantee(ctx, shop.Code); err != nil {
+			if err := skip("guarantee", err); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
+}
+
+// guarantee lodges a guarantee large enough for any run.
+func (c *Client) guarantee(ctx context.Context, assure string) error {
+	body, err := json.Marshal(map[string]string{
+		"assureCode": assure, "amount": "100000000.00", "reference": "bench bank guarantee " + assure,
+		"validUntil": time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
+	})
+	if err != nil {
+		return err
+	}
+	st, resp, err := c.do(ctx, "POST", "/api/v1/guarantees", c.admin, "application/json", body)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusCreated && st != http.StatusOK {
+		return &StatusError{Op: "POST /api/v1/guarantees", Status: st, Body: string(resp)}
+	}
+	return nil
+}
+
+// ProbeCEB checks that the server has a CEB intake: an empty message must be
+// refused as a bad message (400), not as an unknown route (404).
+func ProbeCEB(ctx context.Context, c *Client, key string) error {
+	st, resp, err := c.do(ctx, "POST", "/api/v1/ceb", key, "application/xml", nil)
+	if err != nil {
+		return fmt.Errorf("probe CEB intake: %w", err)
+	}
+	switch st {
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		return ErrNoCEBIntake
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return &StatusError{Op: "probe POST /api/v1/ceb", Status: st, Body: string(resp)}
+	}
+	return nil
+}
