@@ -49,6 +49,17 @@ func withCheck(body string) string {
 	return body + string(c)
 }
 
+func TestBirthDateUsesCallersCalendarDay(t *testing.T) {
+	beijing := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 27, 0, 30, 0, 0, beijing) // still 26 November in UTC
+	if err := ValidateResidentID(withCheck("11010120261127001"), now); err != nil {
+		t.Errorf("born today in Beijing: %v", err)
+	}
+	if err := ValidateResidentID(withCheck("11010120261128001"), now); !errors.Is(err, ErrBirthDate) {
+		t.Errorf("born tomorrow: %v", err)
+	}
+}
+
 func TestParseResidentIDParts(t *testing.T) {
 	got, err := ParseResidentID("11010519491231002X", testNow)
 	if err != nil {

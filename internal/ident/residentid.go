@@ -127,7 +127,10 @@ func parseBirthDate(yyyymmdd string, now time.Time) (time.Time, error) {
 	if birth.Before(earliestBirth) {
 		return time.Time{}, fmt.Errorf("%w: %s is before 1900", ErrBirthDate, birth.Format(time.DateOnly))
 	}
-	if birth.After(now) {
+	// Compare calendar dates in the caller's zone: someone born today in
+	// Beijing is not "in the future" while it is still yesterday in UTC.
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if birth.After(today) {
 		return time.Time{}, fmt.Errorf("%w: %s is in the future", ErrBirthDate, birth.Format(time.DateOnly))
 	}
 	return birth, nil
