@@ -64,12 +64,14 @@ type pathSeg struct {
 }
 
 type decoder struct {
-	sc     scanner
-	opt    options
-	probs  []Problem
-	path   []pathSeg
-	signed bool
-	cut    bool
+	sc      scanner
+	lineOff int // line counting resumes here: problems come in document order
+	lineNo  int
+	opt     options
+	probs   []Problem
+	path    []pathSeg
+	signed  bool
+	cut     bool
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
@@ -109,6 +111,7 @@ func decodeWith(data []byte, o options) (*Decoded, error) {
 	d.probs = d.probs[:0]
 	d.path = d.path[:0]
 	d.signed, d.cut = false, false
+	d.lineOff, d.lineNo = 0, 0
 	d.sc.init(text, o.maxDepth)
 	if d.sc.next() != tokStart {
 		return nil, d.fatalScan()
@@ -266,6 +269,10 @@ func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) boo
 		if lenientUnknown(ts, local) {
 			sev = Warning
 		}
+		if d.cut { // the list is full: skip building the report
+			_, ok := d.sc.skipElement()
+			return ok
+		}
 		d.add(Problem{Code: CodeUnknown, Severity: sev, Value: local, Rule: "children of " + ts.name + ": " + fieldNames(ts),
 			Message: "element <" + local + "> is not allowed in <" + ts.name + ">"}, local)
 		_, ok := d.sc.skipElement()
@@ -379,15 +386,23 @@ func (d *decoder) elemAttrs(leaf string) {
 
 // leafText reads the text of a simple element up to its end tag.
 func (d *decoder) leafText(local string) (string, bool) {
+	// One text segment is the rule and stays a substring of the input;
+	// several (CDATA, comments in between) are joined in a builder so that
+	// hostile input cannot make the joining quadratic.
 	var v string
+	var sb strings.Builder
 	n := 0
 	for {
 		switch d.sc.next() {
 		case tokText:
-			if n == 0 {
+			switch n {
+			case 0:
 				v = d.sc.text
-			} else {
-				v += d.sc.text
+			case 1:
+				sb.WriteString(v)
+				fallthrough
+			default:
+				sb.WriteString(d.sc.text)
 			}
 			n++
 		case tokStart:
@@ -397,6 +412,9 @@ func (d *decoder) leafText(local string) (string, bool) {
 				return "", false
 			}
 		case tokEnd:
+			if n > 1 {
+				v = sb.String()
+			}
 			return v, true
 		default:
 			return "", false
@@ -442,12 +460,26 @@ func (d *decoder) addAt(p Problem) {
 		return
 	}
 	if p.Line == 0 {
-		p.Line = lineAt(d.sc.s, d.sc.tokStart)
+		p.Line = d.lineAt(d.sc.tokStart)
 	}
 	if p.Message == "" {
 		p.Message = p.Rule
 	}
 	d.probs = append(d.probs, p)
+}
+
+// lineAt returns the 1-based line of offset off, counting on from the
+// previous call so that many problems cost one pass over the input.
+func (d *decoder) lineAt(off int) int {
+	if off < d.lineOff || d.lineNo == 0 {
+		d.lineOff, d.lineNo = 0, 1
+	}
+	if off > len(d.sc.s) {
+		off = len(d.sc.s)
+	}
+	d.lineNo += strings.Count(d.sc.s[d.lineOff:off], "\n")
+	d.lineOff = off
+	return d.lineNo
 }
 
 func (d *decoder) pathString(leaf string) string {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DxpMsg is the terminal-node envelope (namespace
@@ -57,7 +58,7 @@ type xelem struct {
 
 // readTree reads the element whose start tag was just scanned.
 func (d *decoder) readTree() (*xelem, bool) {
-	el := &xelem{local: d.sc.local, space: d.sc.space, line: lineAt(d.sc.s, d.sc.tokStart)}
+	el := &xelem{local: d.sc.local, space: d.sc.space, line: d.lineAt(d.sc.tokStart)}
 	el.attrs = append(el.attrs, d.sc.attrs...)
 	if el.space == nsDSig && el.local == "Signature" {
 		start := d.sc.tokStart
@@ -158,7 +159,7 @@ func (d *decoder) checkEnv(el *xelem, fields []envField, path string) {
 			d.checkEnv(k, f.kids, kp)
 			continue
 		}
-		n := len([]rune(k.text))
+		n := utf8.RuneCountInString(k.text)
 		if (f.minLen > 0 && n < f.minLen) || (f.maxLen > 0 && n > f.maxLen) {
 			d.addAt(Problem{Code: CodeLength, Path: kp, Value: clip(k.text), Line: k.line,
 				Rule:    strconv.Itoa(f.minLen) + " to " + strconv.Itoa(f.maxLen) + " characters",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -182,5 +183,32 @@ func TestImportSignatureBeforeExtend(t *testing.T) {
 	}
 	if !d.Valid() || !problemKeys(d.Problems)["warning CEB-ORDER ExtendMessage"] {
 		t.Errorf("want only an order warning, got %v", d.Problems)
+	}
+}
+
+// TestLinearWork: inputs built to make naive parsers quadratic finish fast.
+func TestLinearWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large inputs")
+	}
+	cases := map[string]string{
+		"split value": strings.Replace(tiny312, "订单&amp;1", strings.Repeat("a<!---->", 1<<20), 1),
+		"many problems": strings.Replace(tiny312, "<returnStatus>",
+			strings.Repeat("<x>\n</x>", 1<<20)+"<returnStatus>", 1),
+	}
+	for name, doc := range cases {
+		t.Run(name, func(t *testing.T) {
+			start := time.Now()
+			d, err := Decode([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if el := time.Since(start); el > 3*time.Second {
+				t.Errorf("%d bytes took %v", len(doc), el)
+			}
+			if len(d.Problems) > DefaultMaxProblems+1 {
+				t.Errorf("%d problems kept", len(d.Problems))
+			}
+		})
 	}
 }
