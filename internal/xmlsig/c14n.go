@@ -35,11 +35,20 @@ type c14nAttr struct {
 }
 
 type canonicalizer struct {
-	out   []byte
-	skip  *etree.Element // the enveloped Signature: left out with its subtree
-	scope []binding      // in-scope declarations, innermost last
-	attrs []c14nAttr     // scratch, reused per element
-	decls []binding      // scratch, reused per element
+	out  []byte
+	skip *etree.Element // the enveloped Signature: left out with its subtree
+	// scope maps each prefix to its stack of in-scope namespaces, innermost
+	// last; pushed records the push order so an element's declarations can
+	// be popped. A map keeps lookups constant-time however many
+	// declarations a hostile message piles up.
+	scope  map[string][]string
+	pushed []string
+	attrs  []c14nAttr // scratch, reused per element
+	decls  []binding  // scratch, reused per element
+}
+
+func newCanonicalizer(skip *etree.Element, size int) *canonicalizer {
+	return &canonicalizer{skip: skip, out: make([]byte, 0, size), scope: map[string][]string{}}
 }
 
 // lookup returns the namespace bound to prefix in the current scope.
@@ -47,12 +56,24 @@ func (c *canonicalizer) lookup(prefix string) (string, bool) {
 	if prefix == "xml" {
 		return nsXML, true
 	}
-	for i := len(c.scope) - 1; i >= 0; i-- {
-		if c.scope[i].prefix == prefix {
-			return c.scope[i].uri, true
-		}
+	if st := c.scope[prefix]; len(st) > 0 {
+		return st[len(st)-1], true
 	}
 	return "", prefix == ""
+}
+
+func (c *canonicalizer) push(b binding) {
+	c.scope[b.prefix] = append(c.scope[b.prefix], b.uri)
+	c.pushed = append(c.pushed, b.prefix)
+}
+
+// popTo removes the declarations pushed after mark.
+func (c *canonicalizer) popTo(mark int) {
+	for len(c.pushed) > mark {
+		p := c.pushed[len(c.pushed)-1]
+		c.scope[p] = c.scope[p][:len(c.scope[p])-1]
+		c.pushed = c.pushed[:len(c.pushed)-1]
+	}
 }
 
 // canonicalDocument canonicalizes the whole document minus skip: the
@@ -60,7 +81,7 @@ func (c *canonicalizer) lookup(prefix string) (string, bool) {
 // declaration, comments, the DOCTYPE and whitespace are not part of the
 // canonical form).
 func canonicalDocument(doc *etree.Document, skip *etree.Element) ([]byte, error) {
-	c := &canonicalizer{skip: skip, out: make([]byte, 0, 8192)}
+	c := newCanonicalizer(skip, 8192)
 	seenRoot := false
 	for _, tok := range doc.Child {
 		switch t := tok.(type) {
@@ -90,7 +111,7 @@ func canonicalDocument(doc *etree.Document, skip *etree.Element) ([]byte, error)
 // declaration in scope from its ancestors, and the xml:* attributes it
 // inherits, exactly as xmlsec or xml-crypto would emit them.
 func canonicalSubtree(el *etree.Element) ([]byte, error) {
-	c := &canonicalizer{out: make([]byte, 0, 1024)}
+	c := newCanonicalizer(nil, 1024)
 	var chain []*etree.Element
 	for p := el.Parent(); p != nil; p = p.Parent() {
 		chain = append(chain, p)
@@ -100,9 +121,9 @@ func canonicalSubtree(el *etree.Element) ([]byte, error) {
 		for _, a := range chain[i].Attr {
 			switch {
 			case a.Space == nsXMLNS:
-				c.scope = append(c.scope, binding{a.Key, a.Value})
+				c.push(binding{a.Key, a.Value})
 			case a.Space == "" && a.Key == nsXMLNS:
-				c.scope = append(c.scope, binding{"", a.Value})
+				c.push(binding{"", a.Value})
 			case a.Space == "xml":
 				inherited[a.Key] = a.Value
 			}
@@ -128,60 +149,67 @@ func canonicalSubtree(el *etree.Element) ([]byte, error) {
 // (the top of the canonicalized subset) emits every binding in scope, and
 // extra carries the xml:* attributes it inherits.
 func (c *canonicalizer) element(el *etree.Element, apex bool, extra []c14nAttr) error {
-	mark := len(c.scope)
-	decls := c.decls[:0]
-	if apex {
-		// Every binding in scope (innermost wins) plus el's own.
-		seen := map[string]bool{}
-		for _, a := range el.Attr {
-			if p, ok := declPrefix(a); ok {
-				seen[p] = true
-				decls = append(decls, binding{p, a.Value})
-			}
-		}
-		for i := len(c.scope) - 1; i >= 0; i-- {
-			b := c.scope[i]
-			if !seen[b.prefix] {
-				seen[b.prefix] = true
-				decls = append(decls, b)
-			}
-		}
-	} else {
-		for _, a := range el.Attr {
-			if p, ok := declPrefix(a); ok {
-				decls = append(decls, binding{p, a.Value})
-			}
-		}
-	}
-	// Push el's own declarations so its attributes and name resolve.
+	mark := len(c.pushed)
+	own := c.decls[:0]
 	for _, a := range el.Attr {
 		if p, ok := declPrefix(a); ok {
 			if err := checkDecl(p, a.Value); err != nil {
 				return fmt.Errorf("%w: element <%s>: %v", ErrMalformed, el.FullTag(), err)
 			}
-			c.scope = append(c.scope, binding{p, a.Value})
+			own = append(own, binding{p, a.Value})
 		}
 	}
-	// Keep only declarations that change the output: a redundant
-	// redeclaration, an empty default namespace where none is in effect,
-	// and the xml prefix are dropped.
-	n := 0
-	for _, d := range decls {
-		if d.prefix == "xml" {
-			continue
+	slices.SortFunc(own, func(a, b binding) int { return cmp.Compare(a.prefix, b.prefix) })
+	for i := 1; i < len(own); i++ {
+		if own[i].prefix == own[i-1].prefix {
+			return fmt.Errorf("%w: element <%s> declares namespace prefix %q twice", ErrMalformed, el.FullTag(), own[i].prefix)
 		}
-		var parent string
-		if !apex {
-			parent, _ = c.lookupBelow(d.prefix, mark)
-		}
-		if d.uri == parent {
-			continue
-		}
-		decls[n] = d
-		n++
 	}
-	decls = decls[:n]
+
+	// Choose the declarations to write. Below the apex: those that change
+	// what the parent has in scope (a redundant redeclaration, or an empty
+	// default namespace where none is in effect, is dropped). At the apex:
+	// every binding in scope, since nothing above it is output.
+	decls := own
+	if apex {
+		for p, st := range c.scope {
+			if len(st) == 0 || st[len(st)-1] == "" {
+				continue
+			}
+			if _, found := slices.BinarySearchFunc(own, p, func(b binding, p string) int { return cmp.Compare(b.prefix, p) }); !found {
+				decls = append(decls, binding{p, st[len(st)-1]})
+			}
+		}
+		n := 0
+		for _, d := range decls {
+			if d.prefix == "" && d.uri == "" {
+				continue
+			}
+			decls[n] = d
+			n++
+		}
+		decls = decls[:n]
+	} else {
+		n := 0
+		for _, d := range decls {
+			if parent, _ := c.lookup(d.prefix); d.uri != parent {
+				decls[n] = d
+				n++
+			}
+		}
+		decls = decls[:n]
+	}
+	// The xml prefix is never written (C14N treats its declaration as
+	// implied).
+	decls = slices.DeleteFunc(decls, func(d binding) bool { return d.prefix == "xml" })
 	slices.SortFunc(decls, func(a, b binding) int { return cmp.Compare(a.prefix, b.prefix) })
+	// Push el's own declarations so its name and attributes resolve. own
+	// and decls share storage; push from the attributes again.
+	for _, a := range el.Attr {
+		if p, ok := declPrefix(a); ok {
+			c.push(binding{p, a.Value})
+		}
+	}
 
 	if el.Space != "" {
 		if _, ok := c.lookup(el.Space); !ok {
@@ -259,19 +287,8 @@ func (c *canonicalizer) element(el *etree.Element, apex bool, extra []c14nAttr) 
 	c.out = append(c.out, "</"...)
 	c.out = append(c.out, el.FullTag()...)
 	c.out = append(c.out, '>')
-	c.scope = c.scope[:mark]
+	c.popTo(mark)
 	return nil
-}
-
-// lookupBelow resolves prefix in the scope as it was before the current
-// element pushed its own declarations (scope[:mark]).
-func (c *canonicalizer) lookupBelow(prefix string, mark int) (string, bool) {
-	for i := mark - 1; i >= 0; i-- {
-		if c.scope[i].prefix == prefix {
-			return c.scope[i].uri, true
-		}
-	}
-	return "", false
 }
 
 func (c *canonicalizer) procInst(p *etree.ProcInst) {

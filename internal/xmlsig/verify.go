@@ -85,19 +85,20 @@ func Verify(doc []byte) (*Result, error) {
 		return nil, fmt.Errorf("%w: certificate has an %s key but SignatureMethod is %s", ErrBadCertificate, cert.KeyAlgorithm, s.alg)
 	}
 
-	// The signature over SignedInfo is checked before the digest so that
-	// only an authenticated Reference drives the digest computation.
+	// The whole message is canonicalized first so that a namespace or
+	// attribute error anywhere is reported as such, not as a bad signature.
+	// The digest is compared only after the signature over SignedInfo
+	// holds, so a forged DigestValue is reported as a signature failure.
+	content, err := canonicalDocument(d, sigEl)
+	if err != nil {
+		return nil, fmt.Errorf("canonicalize document: %w", err)
+	}
 	signedInfo, err := canonicalSubtree(s.signedInfo)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize SignedInfo: %w", err)
 	}
 	if err := checkSignature(s.alg, cert.PublicKey, signedInfo, s.signatureValue); err != nil {
 		return nil, err
-	}
-
-	content, err := canonicalDocument(d, sigEl)
-	if err != nil {
-		return nil, fmt.Errorf("canonicalize document: %w", err)
 	}
 	h := s.digest()
 	h.Write(content)

@@ -285,6 +285,8 @@ func TestVerifyRejectsBadInput(t *testing.T) {
 		{"truncated", signed[:len(signed)/2], xmlsig.ErrMalformed},
 		{"DOCTYPE", strings.Replace(signed, "<ceb:CEB621Message", "<!DOCTYPE x [<!ENTITY e \"v\">]><ceb:CEB621Message", 1), xmlsig.ErrMalformed},
 		{"duplicate attribute", strings.Replace(signed, `version="1.0" xmlns`, `version="1.0" version="2.0" xmlns`, 1), xmlsig.ErrMalformed},
+		{"duplicate namespace declaration", strings.Replace(signed, `xmlns:ceb="http://www.chinaport.gov.cn/ceb"`, `xmlns:ceb="http://www.chinaport.gov.cn/ceb" xmlns:ceb="urn:x"`, 1), xmlsig.ErrMalformed},
+		{"empty prefixed namespace", strings.Replace(signed, `<ceb:note>`, `<ceb:note xmlns:q="">`, 1), xmlsig.ErrMalformed},
 		{"two signatures", strings.Replace(signed, sig, sig+sig, 1), xmlsig.ErrMalformed},
 		{"exclusive C14N", strings.Replace(signed, `REC-xml-c14n-20010315"`, `xml-exc-c14n#"`, 1), xmlsig.ErrUnsupportedAlgorithm},
 		{"no enveloped transform", strings.Replace(signed, "xmldsig#enveloped-signature", "xmldsig#base64", 1), xmlsig.ErrUnsupportedAlgorithm},
