@@ -25,6 +25,8 @@ type root struct {
 	Enterprise enterpriseCmd `cmd:"" help:"Register and manage enterprises directly in the database."`
 	Settings   settingsCmd   `cmd:"" name:"config" help:"Print every setting with its default and meaning, or the effective configuration."`
 	Version    versionCmd    `cmd:"" help:"Print the version."`
+	Demo       demoCmd       `cmd:"" help:"Seed demo enterprises and data into a server (or an embedded one) and play a realistic day of traffic."`
+	Bench      benchCmd      `cmd:"" help:"Drive a running server with generated CEB traffic and report throughput, latency and errors."`
 }
 
 // env is what every command's Run receives.

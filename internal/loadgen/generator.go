@@ -3,6 +3,8 @@ package loadgen
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 
 	"cbec/internal/money"
@@ -218,4 +220,29 @@ func (g *Generator) applyBad(d *Declaration) {
 	if d.Bad == BadPaymentAmount {
 		d.AmountPaid = mustAdd(d.AmountPaid, money.FromFen(int64(100*(1+g.r.IntN(50)))))
 	}
+}
+
+// ParseMix reads the --mix flag: comma-separated NAME=SHARE pairs among
+// bonded, batch, bad, resend, modify and heavy, e.g.
+// "bonded=0.3,batch=0.05,bad=0.05". Names left out keep their value in base.
+func ParseMix(s string, base Mix) (Mix, error) {
+	m := base
+	if strings.TrimSpace(s) == "" {
+		return m, nil
+	}
+	fields := map[string]*float64{"bonded": &m.Bonded, "batch": &m.Batch, "bad": &m.Bad,
+		"resend": &m.Resend, "modify": &m.Modify, "heavy": &m.Heavy}
+	for _, part := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		dst, known := fields[strings.TrimSpace(name)]
+		if !ok || !known {
+			return m, fmt.Errorf("mix %q: want NAME=SHARE with NAME one of bonded, batch, bad, resend, modify, heavy", part)
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || v < 0 || v > 1 {
+			return m, fmt.Errorf("mix %q: the share must be a number from 0 to 1", part)
+		}
+		*dst = v
+	}
+	return m, nil
 }

@@ -52,12 +52,14 @@ type Report struct {
 
 // DeclarationCounts follow declarations through the run.
 type DeclarationCounts struct {
-	Prepared    int `json:"prepared"`    // built and signed
-	Sent        int `json:"sent"`        // inventory posted
-	Final       int `json:"final"`       // inventory reached a final status: complete
-	Outstanding int `json:"outstanding"` // no final receipt by the end of the drain
-	Aborted     int `json:"aborted"`     // order, payment or waybill refused: inventory not sent
-	Refused     int `json:"refused"`     // inventory message refused (HTTP error)
+	Prepared    int `json:"prepared"`      // built and signed
+	Sent        int `json:"sent"`          // inventory posted
+	Final       int `json:"final"`         // inventory reached a final status: complete
+	Outstanding int `json:"outstanding"`   // no final receipt by the end of the drain
+	Aborted     int `json:"aborted"`       // order, payment or waybill refused: inventory not sent
+	Refused     int `json:"refused"`       // inventory message refused (HTTP error)
+	Resent      int `json:"resentOrders"`  // order messages sent twice with the same guid
+	Changed     int `json:"changedOrders"` // orders followed by an appType 2 change
 }
 
 // TaxSummary is the tax of released inventories.
@@ -142,6 +144,8 @@ func (r *runner) report() *Report {
 	rep.Declarations.Sent = int(r.sent.Load())
 	rep.Declarations.Aborted = int(r.aborted.Load())
 	rep.Declarations.Refused = int(r.refused.Load())
+	rep.Declarations.Resent = int(r.resent.Load())
+	rep.Declarations.Changed = int(r.changed.Load())
 
 	end := r.sendEnd
 	r.tr.mu.Lock()

@@ -138,6 +138,8 @@ type runner struct {
 	sent     atomic.Int64
 	aborted  atomic.Int64 // declarations not completed because a document was refused
 	refused  atomic.Int64 // declarations whose inventory message was refused
+	resent   atomic.Int64 // order messages sent a second time, same guid
+	changed  atomic.Int64 // appType 2 changes of orders
 	start    time.Time
 	sendEnd  time.Time
 }
@@ -370,6 +372,12 @@ func (r *runner) send(ctx context.Context, pr *prepared) {
 	for _, extra := range m.Extra {
 		r.post(ctx, TypeOrder, ps.Platform.Key, extra)
 	}
+	if b.Resend {
+		r.resent.Add(1)
+	}
+	if b.Modify {
+		r.changed.Add(1)
+	}
 	ok = r.post(ctx, TypePayment, ps.Pays[b.Pay%len(ps.Pays)].Key, m.Payment) && ok
 	ok = r.post(ctx, TypeWaybill, ps.Logistics[b.Logi%len(ps.Logistics)].Key, m.Waybill) && ok
 	if !ok {
@@ -506,6 +514,19 @@ func (r *runner) progress(ctx context.Context, phase string, since time.Time, co
 	if r.cfg.Progress != nil {
 		r.cfg.Progress(r.snapshot(phase, since))
 	}
+}
+
+// Line formats p as the one-line status bench prints each second.
+func (p Progress) Line() string {
+	rate := 0.0
+	if s := p.Elapsed.Seconds(); s > 0 {
+		rate = float64(p.Final) / s
+	}
+	if p.Phase == "preparing" {
+		return fmt.Sprintf("[%5.0fs] preparing: %d declarations built and signed", p.Elapsed.Seconds(), p.Prepared)
+	}
+	return fmt.Sprintf("[%5.0fs] %-8s sent %d · final %d · outstanding %d · %.1f final/s · errors %d",
+		p.Elapsed.Seconds(), p.Phase, p.Sent, p.Final, p.Outstanding, rate, p.Errors)
 }
 
 func (r *runner) snapshot(phase string, since time.Time) Progress {
