@@ -1,12 +1,15 @@
 package loadgen
 
 import (
+	"bytes"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"cbec/internal/catalog"
 	"cbec/internal/ceb"
 	"cbec/internal/ident"
 	"cbec/internal/money"
@@ -256,5 +259,35 @@ func TestDemoExtras(t *testing.T) {
 		if _, err := xmlsig.Verify(m); err != nil {
 			t.Errorf("SignAll: %v", err)
 		}
+	}
+}
+
+func TestReferenceDataUploads(t *testing.T) {
+	rows, err := catalog.ParseTariffCSV(bytes.NewReader(TariffCSV()))
+	if err != nil {
+		t.Fatalf("tariff CSV: %v", err)
+	}
+	codes := map[string]bool{}
+	for _, g := range goods {
+		codes[g.HSCode] = true
+	}
+	if len(rows) != len(codes) {
+		t.Errorf("tariff upload has %d rows for %d HS codes", len(rows), len(codes))
+	}
+	pl, err := catalog.ParsePositiveListCSV(bytes.NewReader(PositiveListCSV()))
+	if err != nil {
+		t.Fatalf("positive list CSV: %v", err)
+	}
+	for code := range codes {
+		if !slices.ContainsFunc(pl, func(e catalog.PositiveListEntry) bool { return strings.HasPrefix(code, e.HSCode) }) {
+			t.Errorf("HS code %s is not on the uploaded positive list", code)
+		}
+	}
+	products, err := catalog.ParseProductsCSV(bytes.NewReader(ProductsCSV()))
+	if err != nil {
+		t.Fatalf("products CSV: %v", err)
+	}
+	if len(products) != len(goods) {
+		t.Errorf("%d products for %d goods", len(products), len(goods))
 	}
 }

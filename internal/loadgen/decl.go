@@ -108,12 +108,13 @@ func newTaxer() (*taxer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tax calculator: %w", err)
 	}
+	rows, err := tariffRows()
+	if err != nil {
+		return nil, err
+	}
 	t := &taxer{calc: calc}
-	for _, g := range goods {
-		row, err := g.tariffRow()
-		if err != nil {
-			return nil, err
-		}
+	for i, g := range goods {
+		row := rows[i]
 		u, err := catalog.ParseUnit(g.Unit1)
 		if err != nil {
 			return nil, fmt.Errorf("good %s: unit1: %w", g.ItemNo, err)
