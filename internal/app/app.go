@@ -13,12 +13,19 @@ import (
 	"net/http"
 	"time"
 
+	"cbec/internal/catalog"
+	"cbec/internal/clearance"
 	"cbec/internal/config"
+	"cbec/internal/engine"
 	"cbec/internal/enterprise"
 	"cbec/internal/httpapi"
+	"cbec/internal/intake"
 	"cbec/internal/metrics"
+	"cbec/internal/money"
 	"cbec/internal/refdata"
 	"cbec/internal/store"
+	"cbec/internal/tax"
+	"cbec/internal/vault"
 	"cbec/internal/xmlsig"
 )
 
@@ -29,6 +36,10 @@ type App struct {
 	DB          *store.DB
 	Enterprises *enterprise.Service
 	Reference   *refdata.Service
+	Vault       *vault.Vault
+	Batch       *store.Batcher
+	Intake      *intake.Service
+	Engine      *engine.Engine
 	API         *httpapi.API
 
 	listener net.Listener
@@ -43,13 +54,43 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Write
 		return nil, err
 	}
 	a := &App{Config: cfg, Log: log, DB: db}
-	a.Enterprises = &enterprise.Service{Store: db, ParseCerts: ParseCertificates, Now: time.Now}
-	adminHash, err := a.adminTokenHash(ctx, out)
-	if err != nil {
+	if err := a.build(ctx, out); err != nil {
 		db.Close()
 		return nil, err
 	}
-	a.Reference = refdata.New(nil, nil, nil, nil)
+	return a, nil
+}
+
+// build creates the services on the open database.
+func (a *App) build(ctx context.Context, out io.Writer) error {
+	cfg, log, db := a.Config, a.Log, a.DB
+	parties := enterprise.NewCache(db, 5*time.Second)
+	a.Enterprises = &enterprise.Service{Store: db, ParseCerts: ParseCertificates, Now: time.Now, Cache: parties}
+	adminHash, err := a.adminTokenHash(ctx, out)
+	if err != nil {
+		return err
+	}
+	if a.Vault, err = vault.Load(cfg.SecretKey, cfg.Data); err != nil {
+		return err
+	}
+	rules, err := clearanceRules(cfg.Rules)
+	if err != nil {
+		return err
+	}
+	starter, err := catalog.LoadStarter()
+	if err != nil {
+		return err
+	}
+	a.Reference = refdata.New(starter.Tariff, starter.PositiveList, starter.NegativeList, nil)
+	workers := 1 // SQLite has one writer
+	if db.Engine == store.Postgres {
+		workers = 4
+	}
+	a.Batch = db.NewBatcher(workers, 128)
+	a.Engine = &engine.Engine{DB: db, Batch: a.Batch, Rules: rules, Ref: a.Reference, Parties: parties, Now: time.Now, Log: log}
+	a.Engine.Init()
+	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
+		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: time.Now, Wake: a.Engine.Wake, Log: log}
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
@@ -58,8 +99,36 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Write
 		Log:            log,
 		Metrics:        metrics.New(db.Pools()),
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Intake:         a.Intake,
+		Store:          db,
+		Vault:          a.Vault,
+		AnnualLimit:    rules.AnnualLimit,
 	}
-	return a, nil
+	return nil
+}
+
+// clearanceRules turns the validated rule settings into the decision's parameters.
+func clearanceRules(r config.Rules) (*clearance.Rules, error) {
+	single, err1 := money.ParseAmount(r.SingleLimit)
+	annual, err2 := money.ParseAmount(r.AnnualLimit)
+	cut, err3 := money.ParseDecimal(r.TaxCut)
+	step, err4 := money.ParseAmount(r.TaxRounding)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	calc, err := tax.NewCalculator(tax.Params{Reduction: cut, Step: step})
+	if err != nil {
+		return nil, err
+	}
+	rates := map[enterprise.CreditClass]money.Decimal{}
+	for class, v := range r.InspectionRates {
+		d, err := money.ParseDecimal(v)
+		if err != nil {
+			return nil, fmt.Errorf("rules.inspection_rates.%s: %w", class, err)
+		}
+		rates[enterprise.CreditClass(class)] = d
+	}
+	return &clearance.Rules{SingleLimit: single, AnnualLimit: annual, Tax: calc, InspectionRates: rates}, nil
 }
 
 // OpenDB opens the configured database and applies pending migrations.
@@ -132,6 +201,19 @@ func (a *App) Serve(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	engineCtx, stopEngine := context.WithCancel(context.Background())
+	engineDone := make(chan struct{})
+	go func() {
+		a.Engine.Run(engineCtx)
+		close(engineDone)
+	}()
+	defer func() {
+		// Requests in flight are finished first; then the engine stops and the
+		// writer drains, so nothing acknowledged is left half done.
+		stopEngine()
+		<-engineDone
+		a.Batch.Close()
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.Log.Info("serving", "addr", a.Addr())

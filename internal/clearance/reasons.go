@@ -27,6 +27,7 @@ var Reasons = []Reason{
 	{"1102", "变更或删除的单证不存在", "document to modify or delete does not exist", "appType 2 or 3 for a document never declared; send appType 1"},
 	{"1103", "报送类型错误", "wrong appType", "appType must be 1 (new), 2 (modify) or 3 (delete)"},
 	{"22007", "对应清单已放行，不允许变更", "the inventory is released; no change allowed", "after release a document cannot be modified or deleted; apply for a cancel (CEB623) or return (CEB625)"},
+	{"1105", "清单状态不允许变更", "the inventory's state does not allow a change", "an inventory under manual review (300) or inspection (500) cannot be modified or deleted, nor can its order, payment or waybill; wait for the officer's decision"},
 	{"1104", "已删除的单证", "document deleted", "the document was deleted (appType 3); declare it anew with appType 1"},
 	{"1301", "关联单证未到，超时退单", "documents missing: waited too long", "the order, payment or waybill (named) did not arrive within rules.document_wait"},
 	{"1310", "订单实付金额不平", "order's actual paid does not balance", "acturalPaid must equal goodsValue + freight + taxTotal − discount"},

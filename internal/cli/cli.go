@@ -98,6 +98,7 @@ func (e *env) load(apply func(*config.Config)) (config.Config, error) {
 		}
 	}
 	cfg.AdminToken = os.Getenv("CBEC_ADMIN_TOKEN")
+	cfg.SecretKey = os.Getenv("CBEC_SECRET_KEY")
 	apply(&cfg)
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

@@ -29,7 +29,9 @@ type Config struct {
 	DBMaxConns        int      `toml:"db_max_conns"`
 	// AdminToken comes only from the environment (CBEC_ADMIN_TOKEN), never from a file.
 	AdminToken string `toml:"-"`
-	Rules      Rules  `toml:"rules"`
+	// SecretKey protects personal data at rest; only from the environment (CBEC_SECRET_KEY).
+	SecretKey string `toml:"-"`
+	Rules     Rules  `toml:"rules"`
 }
 
 // Rules are the parameters of the business rules (docs/rules: rules.md). Every

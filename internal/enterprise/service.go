@@ -51,6 +51,15 @@ type Service struct {
 	Store      Store
 	ParseCerts CertParser
 	Now        func() time.Time
+	// Cache, when set, serves authentication and is told of every change.
+	Cache *Cache
+}
+
+// changed tells the cache that an enterprise or its keys changed.
+func (s *Service) changed(code string) {
+	if s.Cache != nil {
+		s.Cache.Invalidate(code)
+	}
 }
 
 // Input is what an administrator sends to register or update an enterprise.
@@ -112,6 +121,7 @@ func (s *Service) Update(ctx context.Context, code string, in Input) (*Enterpris
 	if err := s.Store.UpdateEnterprise(ctx, e); err != nil {
 		return nil, fmt.Errorf("update enterprise %s: %w", code, err)
 	}
+	s.changed(code)
 	return e, nil
 }
 
@@ -129,6 +139,7 @@ func (s *Service) Disable(ctx context.Context, code string) (*Enterprise, error)
 	if err := s.Store.ReplaceKeys(ctx, code, nil, now); err != nil {
 		return nil, fmt.Errorf("revoke keys of %s: %w", code, err)
 	}
+	s.changed(code)
 	return e, nil
 }
 
@@ -142,6 +153,7 @@ func (s *Service) Enable(ctx context.Context, code string) (*Enterprise, error) 
 	if err := s.Store.UpdateEnterprise(ctx, e); err != nil {
 		return nil, fmt.Errorf("enable enterprise %s: %w", code, err)
 	}
+	s.changed(code)
 	return e, nil
 }
 
@@ -162,6 +174,7 @@ func (s *Service) RotateKey(ctx context.Context, code string) (string, error) {
 	if err := s.Store.ReplaceKeys(ctx, code, stored, now); err != nil {
 		return "", fmt.Errorf("rotate key of %s: %w", code, err)
 	}
+	s.changed(code)
 	return key, nil
 }
 
@@ -170,17 +183,27 @@ func (s *Service) RevokeKeys(ctx context.Context, code string) error {
 	if _, err := s.Store.GetEnterprise(ctx, code); err != nil {
 		return err
 	}
-	return s.Store.ReplaceKeys(ctx, code, nil, s.Now())
+	if err := s.Store.ReplaceKeys(ctx, code, nil, s.Now()); err != nil {
+		return err
+	}
+	s.changed(code)
+	return nil
 }
 
 // Authenticate finds the active enterprise holding the API key.
 func (s *Service) Authenticate(ctx context.Context, key string) (*Enterprise, error) {
-	e, err := s.Store.EnterpriseByKeyHash(ctx, HashKey(key))
+	var e *Enterprise
+	var err error
+	if s.Cache != nil {
+		e, err = s.Cache.ByKeyHash(ctx, HashKey(key))
+	} else if e, err = s.Store.EnterpriseByKeyHash(ctx, HashKey(key)); errs.KindOf(err) == errs.NotFound {
+		e, err = nil, nil
+	}
 	if err != nil {
-		if errs.KindOf(err) == errs.NotFound {
-			return nil, errs.New(errs.Unauthorized, "bad_credentials", "Authorization", "the API key is unknown or revoked")
-		}
 		return nil, err
+	}
+	if e == nil {
+		return nil, errs.New(errs.Unauthorized, "bad_credentials", "Authorization", "the API key is unknown or revoked")
 	}
 	if !e.Active() {
 		return nil, errs.New(errs.Unauthorized, "enterprise_disabled", "Authorization", "enterprise %s is disabled", e.Code)

@@ -16,15 +16,23 @@ import (
 
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
+	"cbec/internal/intake"
 	"cbec/internal/logging"
 	"cbec/internal/metrics"
+	"cbec/internal/money"
 	"cbec/internal/refdata"
+	"cbec/internal/store"
+	"cbec/internal/vault"
 )
 
 // API holds what the handlers need. Fields are set by the app package.
 type API struct {
 	Enterprises    *enterprise.Service
 	Reference      *refdata.Service
+	Intake         *intake.Service
+	Store          *store.DB
+	Vault          *vault.Vault
+	AnnualLimit    money.Amount
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
 	Log            *slog.Logger
@@ -57,6 +65,7 @@ func (a *API) Handler() http.Handler {
 	a.handle("POST /api/v1/enterprises/{code}/keys", a.admin(a.rotateKey))
 	a.handle("DELETE /api/v1/enterprises/{code}/keys", a.admin(a.revokeKeys))
 	a.catalogRoutes()
+	a.clearanceRoutes()
 	return a.middleware(a.mux)
 }
 

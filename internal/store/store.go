@@ -316,3 +316,20 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// Savepoint runs fn inside a savepoint of the transaction: when fn fails, its
+// statements are undone and the transaction goes on.
+func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error {
+	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint %s: %w", name, err)
+	}
+	if err := fn(); err != nil {
+		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
+		return err
+	}
+	_, err := t.Exec(ctx, "RELEASE SAVEPOINT "+name)
+	return err
+}

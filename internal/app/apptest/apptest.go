@@ -51,6 +51,7 @@ func Start(t testing.TB, engine Engine, tweak ...func(*config.Config)) *Server {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AdminToken = AdminToken
 	cfg.LogLevel = "warn"
+	cfg.Data = t.TempDir() // also holds the vault's key on PostgreSQL
 	engine(t, &cfg)
 	for _, f := range tweak {
 		f(&cfg)

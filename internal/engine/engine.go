@@ -1,0 +1,341 @@
+// Package engine runs the clearance state machine, 7 × 24: it takes the
+// inventories that need judging (woken by intake, or found pending in the
+// database after a restart), judges them with package clearance, reserves the
+// buyer's quota atomically and records the decision, its event and its
+// receipt in one transaction. Inventories still missing documents wait; those
+// that wait too long are rejected by a sweeper.
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"cbec/internal/ceb"
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/money"
+	"cbec/internal/receipt"
+	"cbec/internal/store"
+)
+
+// cst is China Standard Time: the quota year is the calendar year in China.
+var cst = time.FixedZone("CST", 8*3600)
+
+// Engine judges pending inventories.
+type Engine struct {
+	DB      *store.DB
+	Batch   *store.Batcher
+	Rules   *clearance.Rules
+	Ref     clearance.Reference
+	Parties *enterprise.Cache
+	Now     func() time.Time
+	Log     *slog.Logger
+	Workers int           // goroutines judging in parallel
+	Sweep   time.Duration // how often the database is scanned for pending and overdue inventories
+
+	queue chan string
+}
+
+// batchSize bounds the inventories judged and written together.
+const batchSize = 64
+
+// Wake queues inventories for judging. It never blocks: when the queue is full
+// the ids stay flagged pending in the database and the sweeper finds them.
+func (e *Engine) Wake(ids []string) {
+	for _, id := range ids {
+		select {
+		case e.queue <- id:
+		default:
+			return
+		}
+	}
+}
+
+// Init prepares the queue; call it before Wake or Run.
+func (e *Engine) Init() {
+	e.queue = make(chan string, 65536)
+	if e.Workers < 1 {
+		e.Workers = 2
+	}
+	if e.Sweep <= 0 {
+		e.Sweep = time.Second
+	}
+}
+
+// Run judges inventories until ctx is done.
+func (e *Engine) Run(ctx context.Context) {
+	done := make(chan struct{})
+	for range e.Workers {
+		go func() {
+			e.work(ctx)
+			done <- struct{}{}
+		}()
+	}
+	e.sweep(ctx)
+	for range e.Workers {
+		<-done
+	}
+}
+
+func (e *Engine) work(ctx context.Context) {
+	ids := make([]string, 0, batchSize)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-e.queue:
+			ids = append(ids[:0], id)
+		}
+	fill:
+		for len(ids) < batchSize {
+			select {
+			case id := <-e.queue:
+				ids = append(ids, id)
+			default:
+				break fill
+			}
+		}
+		if err := e.Judge(ctx, ids); err != nil && ctx.Err() == nil {
+			e.Log.Error("judging inventories failed; they stay pending and are retried", "count", len(ids), "error", err)
+		}
+	}
+}
+
+// sweep finds pending inventories the queue missed (after a restart or an
+// overflow) and rejects those that waited too long for their documents.
+func (e *Engine) sweep(ctx context.Context) {
+	t := time.NewTicker(e.Sweep)
+	defer t.Stop()
+	for {
+		if ids, err := e.DB.PendingInventories(ctx, 4*batchSize); err == nil {
+			e.Wake(ids)
+		} else if ctx.Err() == nil {
+			e.Log.Warn("scan for pending inventories failed", "error", err)
+		}
+		if ids, err := e.DB.OverdueInventories(ctx, e.Now(), 4*batchSize); err == nil && len(ids) > 0 {
+			if err := e.Judge(ctx, ids); err != nil && ctx.Err() == nil {
+				e.Log.Warn("rejecting overdue inventories failed", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// decision is the result of judging one inventory, ready to be written.
+type decision struct {
+	inv     *store.Inventory
+	doc     *clearance.Inventory
+	verdict clearance.Verdict
+	waiting string // missing documents, when the inventory must wait
+	expired bool   // waited past its deadline
+	class   enterprise.CreditClass
+}
+
+// Judge judges the given inventories and records the decisions.
+func (e *Engine) Judge(ctx context.Context, ids []string) error {
+	now := e.Now()
+	var ds []*decision
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		d, err := e.prepare(ctx, id, now)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			ds = append(ds, d)
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	return e.Batch.Do(ctx, func(tx *store.Tx) error {
+		for i, d := range ds {
+			err := tx.Savepoint(ctx, fmt.Sprintf("inv%d", i), func() error { return e.record(ctx, tx, d, now) })
+			if err == store.ErrStale {
+				continue // changed meanwhile; the change woke it again
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// prepare reads an inventory and its documents and judges it; nil when there is nothing to do.
+func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decision, error) {
+	inv, err := e.DB.Inventory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Status != "120" || (!inv.Pending && now.Before(inv.WaitUntil)) {
+		return nil, nil
+	}
+	doc := new(clearance.Inventory)
+	if err := json.Unmarshal(inv.Data, doc); err != nil {
+		return nil, fmt.Errorf("inventory %s: %w", id, err)
+	}
+	c := &clearance.Case{Inventory: doc, Parties: map[string]*enterprise.Enterprise{}}
+	od, pd, wd, err := e.DB.DocumentsFor(ctx, inv.EbpCode, inv.OrderNo, inv.LogisticsCode, inv.LogisticsNo)
+	if err != nil {
+		return nil, err
+	}
+	if c.Order, err = decode[clearance.Order](od); err != nil {
+		return nil, err
+	}
+	if c.Payment, err = decode[clearance.Payment](pd); err != nil {
+		return nil, err
+	}
+	if c.Waybill, err = decode[clearance.Waybill](wd); err != nil {
+		return nil, err
+	}
+	d := &decision{inv: inv, doc: doc}
+	if !c.Complete() {
+		d.waiting, d.expired = c.Missing(), !now.Before(inv.WaitUntil)
+		return d, nil
+	}
+	for _, code := range []string{doc.EbpCode, doc.EbcCode, doc.LogisticsCode, doc.AgentCode, doc.AssureCode, doc.AreaCode} {
+		if code == "" {
+			continue
+		}
+		p, err := e.Parties.Get(ctx, code)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			c.Parties[code] = p
+		}
+	}
+	platform := c.Parties[doc.EbpCode]
+	d.verdict = e.Rules.Judge(c, e.Ref, platform != nil && DirectConnect(platform))
+	if seller := c.Parties[doc.EbcCode]; seller != nil {
+		d.class = seller.CreditClass
+	}
+	return d, nil
+}
+
+// DirectConnect reports whether a platform's verified identities are trusted
+// (rules §5). The flag itself is kept by the risk and credit features; until
+// then no platform is trusted and every inventory is compared.
+func DirectConnect(*enterprise.Enterprise) bool { return false }
+
+func decode[T any](d *store.Document) (*T, error) {
+	if d == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(d.Data, v); err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+	}
+	return v, nil
+}
+
+// record writes one decision: state, event, receipt, and the quota.
+func (e *Engine) record(ctx context.Context, tx *store.Tx, d *decision, now time.Time) error {
+	inv := d.inv
+	inv.Pending, inv.UpdatedAt = false, now
+	var f clearance.Finding
+	switch {
+	case d.waiting != "" && d.expired:
+		f = clearance.Finding{Code: "1301", Detail: "missing " + d.waiting}
+		inv.Status = "100"
+	case d.waiting != "":
+		if inv.ReasonCode == "1801" {
+			return tx.UpdateInventory(ctx, inv) // already told; just wait
+		}
+		f = clearance.Finding{Code: "1801", Detail: "missing " + d.waiting}
+	case d.verdict.Reject != nil:
+		f, inv.Status = *d.verdict.Reject, "100"
+	default:
+		var err error
+		if f, err = e.decide(ctx, tx, d, now); err != nil {
+			return err
+		}
+	}
+	inv.ReasonCode, inv.ReasonInfo = f.Code, f.Info()
+	if err := tx.UpdateInventory(ctx, inv); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, f.Code, f.Detail, "system"); err != nil {
+		return err
+	}
+	return e.receipt(ctx, tx, inv, d.doc, now)
+}
+
+// decide reserves the buyer's limits and chooses 300, 500 or 800 for a passed inventory.
+func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time.Time) (clearance.Finding, error) {
+	inv, v := d.inv, d.verdict
+	inv.DutiableFen, inv.DutyFen, inv.CTFen, inv.VATFen, inv.Tax = v.Dutiable.Fen(), v.Taxes.Duty.Fen(), v.Taxes.CT.Fen(), v.Taxes.VAT.Fen(), v.Taxes.Total.Fen()
+	inv.Regime = v.Regime.String()
+	caps := make([]store.CapUse, len(v.Caps))
+	for i, c := range v.Caps {
+		caps[i] = store.CapUse{HSCode: c.HSCode, Milli: milli(c.Qty), LimitMilli: milli(c.Cap.Amount)}
+	}
+	short, err := tx.ReserveQuota(ctx, inv.ID, inv.BuyerKey, d.doc.BuyerName.Hash, now.In(cst).Year(),
+		v.Dutiable.Fen(), e.Rules.AnnualLimit.Fen(), caps, now)
+	if err != nil {
+		return clearance.Finding{}, err
+	}
+	if short.Exceeded {
+		inv.Status = "100"
+		if short.Cap != nil {
+			return clearance.Finding{Code: "1315", Detail: fmt.Sprintf("gcode %s: used %s + this %s > cap %s",
+				short.Cap.HSCode, fromMilli(short.CapUsed), fromMilli(short.Cap.Milli), fromMilli(short.Cap.LimitMilli))}, nil
+		}
+		return clearance.Finding{Code: "1313", Detail: fmt.Sprintf("used %s + this %s > limit %s",
+			money.FromFen(short.UsedFen), v.Dutiable, e.Rules.AnnualLimit)}, nil
+	}
+	switch {
+	case v.Hold != nil:
+		inv.Status = "300"
+		return *v.Hold, nil
+	case e.Rules.Selected(d.class, clearance.Draw(inv.Seed)):
+		inv.Status = "500"
+		return clearance.Finding{Code: "2500", Detail: fmt.Sprintf("credit class %s, draw %s; %s", d.class, clearance.Draw(inv.Seed), v.Describe())}, nil
+	}
+	inv.Status = "800"
+	inv.ReleasedAt = &now
+	if err := tx.SetQuotaState(ctx, inv.ID, "released", now); err != nil {
+		return clearance.Finding{}, err
+	}
+	return clearance.Finding{Code: "2600", Detail: v.Describe()}, nil
+}
+
+// receipt puts the inventory's new status in its declarer's feed.
+func (e *Engine) receipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, doc *clearance.Inventory, now time.Time) error {
+	keys := ceb.Keys{"customsCode": doc.CustomsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
+		"copNo": inv.CopNo, "preNo": inv.PreNo, "invtNo": inv.InvtNo}
+	xml, err := receipt.One("CEB622Message", keys, receipt.Status{ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo}, now)
+	if err != nil {
+		return err
+	}
+	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: inv.Sender, MessageType: "CEB622Message", CopNo: inv.CopNo, OrderNo: inv.OrderNo,
+		ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo, XML: string(xml), CreatedAt: now})
+}
+
+// milli expresses a quantity in thousandths, rounded half-up, so caps add as integers.
+func milli(q money.Decimal) int64 {
+	// RoundHalfUp rounds to a money step; a step of 1.00 on q × 1000 gives whole thousandths.
+	a, err := q.Mul(money.DecimalFromInt(1000))
+	if err != nil {
+		return 0
+	}
+	r, err := a.RoundHalfUp(money.FromFen(100))
+	if err != nil {
+		return 0
+	}
+	return r.Fen() / 100
+}
+
+func fromMilli(n int64) string { return money.NewDecimal(n, -3).String() }

@@ -1,0 +1,264 @@
+package httpapi_test
+
+import (
+		"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"cbec/internal/app/apptest"
+	"cbec/internal/config"
+	"cbec/internal/catalog"
+	"cbec/internal/ceb"
+	"cbec/internal/xmlsig/xmlsigtest"
+)
+
+// The parties of the clearance tests.
+const (
+	platform  = "1105910159" // ebp and ebc
+	payer     = "4403169D3W"
+	carrier   = "4401962010"
+	agent     = "330766K00Q"
+	guarantor = "46121601BC"
+)
+
+// fixture is a server with the four parties registered, the agent's signing
+// certificate on file, and products filed.
+type fixture struct {
+	t    *testing.T
+	s    *apptest.Server
+	keys map[string]string
+	sign *xmlsigtest.Identity
+	seq  int
+}
+
+func newFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config.Config)) *fixture {
+	// No random inspection unless a test asks for it: decisions must be deterministic.
+	noDraw := func(c *config.Config) {
+		for class := range c.Rules.InspectionRates {
+			c.Rules.InspectionRates[class] = "0"
+		}
+	}
+	f := &fixture{t: t, s: apptest.Start(t, engine, append([]func(*config.Config){noDraw}, tweak...)...), keys: map[string]string{}, sign: xmlsigtest.NewSM2(t)}
+	for code, roles := range map[string][]string{platform: {"ebp", "ebc"}, payer: {"pay"}, carrier: {"logistics"}, guarantor: {"assure"}} {
+		f.keys[code] = f.s.Register(code, roles...)
+	}
+	r := f.s.JSON("POST", "/api/v1/enterprises", apptest.AdminToken, map[string]any{"code": agent, "name": "报关行", "roles": []string{"agent"},
+		"certificates": []string{string(f.sign.CertPEM)}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("register agent: %d %s", r.Status, r.Body)
+	}
+	var out struct{ APIKey string }
+	r.JSON(t, &out)
+	f.keys[agent] = out.APIKey
+	f.s.App.Reference.PutProducts([]catalog.Product{
+		{EBCCode: platform, ItemNo: "MILK-1", Name: "婴儿配方奶粉", HSCode: "1901101000", OriginCountry: "502", LegalUnit: "035"},
+		{EBCCode: platform, ItemNo: "CREAM-1", Name: "精华面霜", HSCode: "3304990099", OriginCountry: "116", LegalUnit: "036"},
+		{EBCCode: platform, ItemNo: "WATCH-1", Name: "机械手表", HSCode: "9101110000", OriginCountry: "305", LegalUnit: "011"},
+	})
+	return f
+}
+
+// line is one goods line of a declaration.
+type line struct {
+	item, hs, name, unit1 string
+	qty, qty1, price      string
+}
+
+// decl is one purchase; tests change fields to break one rule at a time.
+type decl struct {
+	orderNo, copNo, logisticsNo     string
+	buyer, buyerID, phone           string
+	consignee, consPhone, consAddr  string
+	lines                           []line
+	goodsValue, freight, taxTotal   string
+	acturalPaid, amountPaid         string
+	payerID                         string
+	tradeMode                       string
+}
+
+// newDecl is a valid 9610 purchase of 400 CNY of infant formula with 10 CNY
+// freight: dutiable 410, VAT 410 × 13 % × 70 % = 37.31 (rules §6's worked check).
+func (f *fixture) newDecl() *decl {
+	f.seq++
+	n := fmt.Sprintf("%s%04d", time.Now().Format("150405"), f.seq)
+	return &decl{
+		orderNo: "ORD" + n, copNo: "COP" + n, logisticsNo: "LN" + n,
+		buyer: "王小明", buyerID: "110101199003074514", phone: "13812345678",
+		consignee: "王小明", consPhone: "13812345678", consAddr: "重庆市渝北区金开大道88号",
+		lines:      []line{{item: "MILK-1", hs: "1901101000", name: "婴儿配方奶粉", unit1: "035", qty: "2", qty1: "1.6", price: "200"}},
+		goodsValue: "400", freight: "10", taxTotal: "37.31", acturalPaid: "447.31", amountPaid: "447.31",
+		payerID: "110101199003074514", tradeMode: "9610",
+	}
+}
+
+func total(l line) string {
+	var q, p float64
+	fmt.Sscan(l.qty, &q)
+	fmt.Sscan(l.price, &p)
+	return fmt.Sprintf("%.2f", q*p)
+}
+
+const appTime = "20261127101500"
+
+func transfer(code string) ceb.BaseTransfer {
+	return ceb.BaseTransfer{CopCode: code, CopName: "企业" + code, DxpMode: "DXP", DxpId: "DXPENT" + code}
+}
+
+func guid() string { return ceb.NewGuid() }
+
+func (d *decl) order(appType string) []byte {
+	o := ceb.Order{OrderHead: ceb.OrderHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", OrderType: "I",
+		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商",
+		GoodsValue: d.goodsValue, Freight: d.freight, Discount: "0", TaxTotal: d.taxTotal, ActuralPaid: d.acturalPaid, Currency: "142",
+		BuyerRegNo: "u1", BuyerName: d.buyer, BuyerTelephone: d.phone, BuyerIdType: "1", BuyerIdNumber: d.buyerID,
+		PayCode: payer, PayName: "支付", Consignee: d.consignee, ConsigneeTelephone: d.consPhone, ConsigneeAddress: d.consAddr}}
+	for i, l := range d.lines {
+		o.OrderList = append(o.OrderList, ceb.OrderList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.name, Gmodel: "规格",
+			Unit: "011", Qty: l.qty, Price: l.price, TotalPrice: total(l), Currency: "142", Country: "502"})
+	}
+	return mustEncode(&ceb.CEB311Message{Guid: guid(), Version: "1.0", Order: []ceb.Order{o}, BaseTransfer: transfer(platform)})
+}
+
+func (d *decl) payment() []byte {
+	p := ceb.Payment{PaymentHead: ceb.PaymentHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", PayCode: payer, PayName: "支付",
+		PayTransactionId: "PAY" + d.orderNo, OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", PayerIdType: "1",
+		PayerIdNumber: d.payerID, PayerName: d.buyer, AmountPaid: d.amountPaid, Currency: "142", PayTime: appTime}}
+	return mustEncode(&ceb.CEB411Message{Guid: guid(), Version: "1.0", Payment: []ceb.Payment{p}, BaseTransfer: transfer(payer)})
+}
+
+func (d *decl) waybill() []byte {
+	w := ceb.Logistics{LogisticsHead: ceb.LogisticsHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", LogisticsCode: carrier,
+		LogisticsName: "物流", LogisticsNo: d.logisticsNo, OrderNo: d.orderNo, Freight: d.freight, InsuredFee: "0", Currency: "142",
+		Weight: "2", PackNo: "1", Consignee: d.consignee, ConsigneeAddress: d.consAddr, ConsigneeTelephone: d.consPhone}}
+	return mustEncode(&ceb.CEB511Message{Guid: guid(), Version: "1.0", Logistics: []ceb.Logistics{w}, BaseTransfer: transfer(carrier)})
+}
+
+func (f *fixture) inventory(d *decl, appType string) []byte {
+	inv := ceb.Inventory{InventoryHead: ceb.InventoryHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2",
+		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo,
+		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: guarantor, IeFlag: "I", DeclTime: "20261127",
+		CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
+		ConsigneeAddress: d.consAddr, AgentCode: agent, AgentName: "报关行", TradeMode: d.tradeMode, TrafMode: "5", Country: "502",
+		Freight: d.freight, InsuredFee: "0", Currency: "142", PackNo: "1", GrossWeight: "2", NetWeight: "1.6"}}
+	for i, l := range d.lines {
+		inv.InventoryList = append(inv.InventoryList, ceb.InventoryList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.name,
+			Gcode: l.hs, Gname: l.name, Gmodel: "规格", Country: "502", Currency: "142", Qty: l.qty, Unit: "011",
+			Qty1: l.qty1, Unit1: l.unit1, Price: l.price, TotalPrice: total(l)})
+	}
+	xml := mustEncode(&ceb.CEB621Message{Guid: guid(), Version: "1.0", Inventory: []ceb.Inventory{inv}, BaseTransfer: transfer(agent)})
+	return f.sign.Sign(f.t, xml)
+}
+
+func mustEncode(m ceb.Message) []byte {
+	b, err := ceb.Encode(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// post sends a CEB message with the sender's key and returns the receipt's first returnStatus and returnInfo.
+func (f *fixture) post(sender string, xml []byte) (status int, returnStatus, returnInfo string, body []byte) {
+	f.t.Helper()
+	r := f.s.Do("POST", "/api/v1/ceb", f.keys[sender], "application/xml", xml)
+	st := regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`).FindSubmatch(r.Body)
+	in := regexp.MustCompile(`<returnInfo>([^<]*)</returnInfo>`).FindSubmatch(r.Body)
+	if st != nil {
+		returnStatus = string(st[1])
+	}
+	if in != nil {
+		returnInfo = string(in[1])
+	}
+	return r.Status, returnStatus, returnInfo, r.Body
+}
+
+// send posts all four documents, each expected to be accepted.
+func (f *fixture) send(d *decl) {
+	f.t.Helper()
+	for _, m := range []struct {
+		sender string
+		xml    []byte
+	}{{platform, d.order("1")}, {payer, d.payment()}, {carrier, d.waybill()}, {agent, f.inventory(d, "1")}} {
+		if st, rs, info, body := f.post(m.sender, m.xml); st != 200 || rs != "120" {
+			f.t.Fatalf("from %s: HTTP %d, returnStatus %s %s\n%s", m.sender, st, rs, info, body)
+		}
+	}
+}
+
+type feedReceipt struct {
+	Seq          int64
+	MessageType  string
+	CopNo        string
+	OrderNo      string
+	ReturnStatus string
+	ReturnInfo   string
+	XML          string
+}
+
+// final waits for the inventory's decision in the agent's feed.
+func (f *fixture) final(copNo string) feedReceipt {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var page struct {
+			Receipts []feedReceipt
+			Next     int64
+		}
+		f.s.Do("GET", "/api/v1/receipts?after=0&limit=1000", f.keys[agent], "", nil).JSON(f.t, &page)
+		var last *feedReceipt
+		for i, r := range page.Receipts {
+			if r.CopNo == copNo && r.MessageType == "CEB622Message" && r.ReturnStatus != "120" {
+				last = &page.Receipts[i]
+			}
+		}
+		if last != nil {
+			return *last
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	f.t.Fatalf("no decision for %s within 10 s", copNo)
+	return feedReceipt{}
+}
+
+func code(info string) string {
+	m := regexp.MustCompile(`\[Code:(\d+);`).FindStringSubmatch(info)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func TestClearanceHappyPath(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine)
+		d := f.newDecl()
+		f.send(d)
+		r := f.final(d.copNo)
+		if r.ReturnStatus != "800" || code(r.ReturnInfo) != "2600" {
+			t.Fatalf("want 800 released, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		if !strings.Contains(r.ReturnInfo, "VAT 37.31") || !strings.Contains(r.XML, "<CEB622Message") {
+			t.Errorf("receipt lacks the computed tax: %s", r.ReturnInfo)
+		}
+		var inv struct {
+			Status, TaxTotal, VAT, DutiableValue, BuyerIDNumber string
+			Events                                             []struct{ Status string }
+		}
+		resp := f.s.Do("GET", "/api/v1/inventories/"+d.copNo, f.keys[agent], "", nil)
+		resp.JSON(t, &inv)
+		if inv.Status != "800" || inv.VAT != "37.31" || inv.DutiableValue != "410.00" || len(inv.Events) < 2 {
+			t.Errorf("inventory view: %s", resp.Body)
+		}
+		if strings.Contains(string(resp.Body), d.buyerID) {
+			t.Error("inventory view shows the buyer's ID number in clear")
+		}
+		var q struct{ Used, Remaining, Limit string }
+		f.s.Do("GET", "/api/v1/quota?name="+d.buyer+"&idNumber="+d.buyerID, "", "", nil).JSON(t, &q)
+		if q.Used != "410.00" || q.Remaining != "25590.00" || q.Limit != "26000.00" {
+			t.Errorf("quota after release: %+v", q)
+		}
+	})
+}

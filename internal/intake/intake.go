@@ -1,0 +1,305 @@
+// Package intake receives enterprises' CEB messages: it decodes and validates
+// them, checks the signature and the sender's right to send each document,
+// stores the raw message (sealed) and each document with appType semantics,
+// answers the synchronous receipt — written to the receipts feed in the same
+// transaction — and wakes the clearance engine for the inventories concerned.
+package intake
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"cbec/internal/ceb"
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/store"
+	"cbec/internal/vault"
+	"cbec/internal/xmlsig"
+)
+
+// Signature policies (contract §1).
+const (
+	SignaturesNone     = "none"
+	SignaturesOptional = "optional"
+	SignaturesRequired = "required"
+)
+
+// Parties finds registered enterprises; nil for an unknown code.
+type Parties interface {
+	Get(ctx context.Context, code string) (*enterprise.Enterprise, error)
+}
+
+// Service receives messages.
+type Service struct {
+	DB              *store.DB
+	Batch           *store.Batcher
+	Vault           *vault.Vault
+	Parties         Parties
+	SignaturePolicy string
+	DocumentWait    time.Duration
+	Now             func() time.Time
+	// Wake is told the inventories that need evaluating after a commit.
+	Wake func(ids []string)
+	Log  *slog.Logger
+}
+
+// Answer is what the HTTP layer sends back.
+type Answer struct {
+	Status int
+	Body   []byte // receipt XML
+}
+
+// accepted is the message types this intake takes.
+var accepted = map[string]bool{
+	"CEB311Message": true, "CEB411Message": true, "CEB511Message": true, "CEB513Message": true, "CEB621Message": true,
+}
+
+// mustSign are the types whose signature the spec makes mandatory.
+var mustSign = map[string]bool{"CEB621Message": true, "CEB623Message": true, "CEB625Message": true, "CEB711Message": true}
+
+// Submit handles one message from sender. Problems of the message itself give
+// a 400 answer with a CEB900 receipt; a document the sender may not send gives
+// a Forbidden error; otherwise the answer is 200 with the receipt, one Return
+// per document.
+func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, body []byte) (Answer, error) {
+	now := s.Now()
+	d, err := ceb.Decode(body)
+	if err != nil {
+		var problems []ceb.Problem
+		if ve, ok := err.(*ceb.ValidationError); ok {
+			problems = ve.Problems
+		} else {
+			problems = []ceb.Problem{{Code: ceb.CodeSyntax, Message: err.Error(), Severity: ceb.Error}}
+		}
+		return s.reject900(body, "", problems, "", "", now)
+	}
+	if !d.Valid() {
+		return s.reject900(body, d.Type, d.Errors(), "", "", now)
+	}
+	if !accepted[d.Type] {
+		return s.reject900(body, d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; send CEB311, 411, 511, 513 or 621", d.Type), now)
+	}
+	if status, receipt, found, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid); err != nil {
+		return Answer{}, err
+	} else if found {
+		return Answer{Status: status, Body: []byte(receipt)}, nil
+	}
+	inner := body
+	if d.Envelope != nil {
+		inner = d.Envelope.Data
+	}
+	if code, desc := s.checkSignature(sender, d, inner); code != "" {
+		return s.reject900(body, d.Type, nil, code, desc, now)
+	}
+	docs, problems, err := s.documents(ctx, sender, d, now)
+	if err != nil {
+		return Answer{}, err
+	}
+	if len(problems) > 0 {
+		return s.reject900(body, d.Type, problems, "", "", now)
+	}
+	return s.store(ctx, sender, d, inner, docs, now)
+}
+
+// checkSignature applies the signature policy; it returns a DXP error code and
+// text when the message must be refused.
+func (s *Service) checkSignature(sender *enterprise.Enterprise, d *ceb.Decoded, inner []byte) (string, string) {
+	if s.SignaturePolicy == SignaturesNone {
+		return "", ""
+	}
+	if !d.Signed {
+		if s.SignaturePolicy == SignaturesRequired && mustSign[d.Type] {
+			return "1001", d.Type + " must carry a ds:Signature (signature policy: required)"
+		}
+		return "", ""
+	}
+	res, err := xmlsig.Verify(inner)
+	if err != nil {
+		return "1004", "signature verification failed: " + err.Error()
+	}
+	if !slices.ContainsFunc(sender.Certificates, func(c enterprise.Certificate) bool { return c.Fingerprint == res.Certificate.Fingerprint }) {
+		return "1001", fmt.Sprintf("the signing certificate (SHA-256 %s) is not registered for enterprise %s", res.Certificate.Fingerprint, sender.Code)
+	}
+	return "", ""
+}
+
+// reject900 answers 400 with a CEB900 receipt naming the problems.
+func (s *Service) reject900(body []byte, msgType string, problems []ceb.Problem, code, desc string, now time.Time) (Answer, error) {
+	st := ceb.Status{Time: now}
+	if code != "" {
+		st.Code, st.Desc = code, desc
+	}
+	m := ceb.NewCEB900("", msgType, body, problems, st)
+	xml, err := ceb.Encode(m)
+	if err != nil {
+		return Answer{}, fmt.Errorf("write CEB900: %w", err)
+	}
+	return Answer{Status: 400, Body: xml}, nil
+}
+
+// document is one business document of a message, converted.
+type document struct {
+	kind      clearance.Kind
+	appType   string
+	k1, k2    string // the stored key
+	orderNo   string
+	data      any // *clearance.Order, …
+	hash      string
+	keys      ceb.Keys // for the receipt
+	inventory *clearance.Inventory
+	sanction  string // a code of the document is sanctioned: the document is refused
+}
+
+// documents converts the message's documents and checks the sender's right to send each.
+func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]*document, []ceb.Problem, error) {
+	pr := clearance.Protector{V: s.Vault}
+	keys := ceb.DocumentKeys(d.Message)
+	var docs []*document
+	var problems []ceb.Problem
+	add := func(doc *document, ps []ceb.Problem) {
+		problems = append(problems, ps...)
+		docs = append(docs, doc)
+	}
+	switch m := d.Message.(type) {
+	case *ceb.CEB311Message:
+		for i := range m.Order {
+			o, ps := clearance.FromOrder(pr, &m.Order[i], i)
+			add(&document{kind: clearance.KindOrder, appType: o.AppType, k1: o.EbpCode, k2: o.OrderNo, orderNo: o.OrderNo, data: &o}, ps)
+			if err := s.mayAct(sender, fmt.Sprintf("Order[%d]/OrderHead/ebpCode", i+1), []enterprise.Role{enterprise.RolePlatform, enterprise.RoleSeller}, o.EbpCode, o.EbcCode); err != nil {
+				return nil, nil, err
+			}
+		}
+	case *ceb.CEB411Message:
+		for i := range m.Payment {
+			p, ps := clearance.FromPayment(pr, &m.Payment[i], i)
+			add(&document{kind: clearance.KindPayment, appType: p.AppType, k1: p.EbpCode, k2: p.OrderNo, orderNo: p.OrderNo, data: &p}, ps)
+			if err := s.mayAct(sender, fmt.Sprintf("Payment[%d]/PaymentHead/payCode", i+1), []enterprise.Role{enterprise.RolePayment}, p.PayCode); err != nil {
+				return nil, nil, err
+			}
+		}
+	case *ceb.CEB511Message:
+		for i := range m.Logistics {
+			w, ps := clearance.FromWaybill(pr, &m.Logistics[i], i)
+			add(&document{kind: clearance.KindWaybill, appType: w.AppType, k1: w.LogisticsCode, k2: w.LogisticsNo, orderNo: w.OrderNo, data: &w}, ps)
+			if err := s.mayAct(sender, fmt.Sprintf("Logistics[%d]/LogisticsHead/logisticsCode", i+1), []enterprise.Role{enterprise.RoleLogistics}, w.LogisticsCode); err != nil {
+				return nil, nil, err
+			}
+		}
+	case *ceb.CEB513Message:
+		for i := range m.LogisticsStatus {
+			ls := &m.LogisticsStatus[i]
+			add(&document{kind: "logistics_status", appType: ls.AppType, k1: ls.LogisticsCode, k2: ls.LogisticsNo, data: ls}, nil)
+			if err := s.mayAct(sender, fmt.Sprintf("LogisticsStatus[%d]/logisticsCode", i+1), []enterprise.Role{enterprise.RoleLogistics}, ls.LogisticsCode); err != nil {
+				return nil, nil, err
+			}
+		}
+	case *ceb.CEB621Message:
+		for i := range m.Inventory {
+			inv, ps := clearance.FromInventory(pr, &m.Inventory[i], i, now)
+			add(&document{kind: clearance.KindInventory, appType: inv.AppType, k1: inv.AgentCode, k2: inv.CopNo, orderNo: inv.OrderNo, data: &inv, inventory: &inv}, ps)
+			if err := s.mayAct(sender, fmt.Sprintf("Inventory[%d]/InventoryHead/agentCode", i+1), []enterprise.Role{enterprise.RoleAgent, enterprise.RoleSeller}, inv.AgentCode, inv.EbcCode); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	for i, doc := range docs {
+		doc.keys = keys[i]
+		hash, err := contentHash(doc.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		doc.hash = hash
+		if code, err := s.sanctioned(ctx, doc); err != nil {
+			return nil, nil, err
+		} else if code != "" {
+			doc.sanction = code
+		}
+	}
+	return docs, problems, nil
+}
+
+// contentHash identifies a document's content without its declaration head
+// (guid, appType, appTime), so that "the same document resubmitted unchanged"
+// is recognised whatever message carries it.
+func contentHash(data any) (string, error) {
+	switch v := data.(type) {
+	case *clearance.Order:
+		c := *v
+		c.Head = clearance.Head{}
+		data = c
+	case *clearance.Payment:
+		c := *v
+		c.Head = clearance.Head{}
+		data = c
+	case *clearance.Waybill:
+		c := *v
+		c.Head = clearance.Head{}
+		data = c
+	case *clearance.Inventory:
+		c := *v
+		c.Head = clearance.Head{}
+		data = c
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return "", fmt.Errorf("encode document: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+// mayAct checks that the sender is one of the codes and holds one of the roles (rules §1).
+func (s *Service) mayAct(sender *enterprise.Enterprise, field string, roles []enterprise.Role, codes ...string) error {
+	if !slices.Contains(codes, sender.Code) {
+		return errs.New(errs.Forbidden, "not_your_document", field,
+			"enterprise %s may not send this document: it names %v", sender.Code, codes)
+	}
+	if !slices.ContainsFunc(roles, sender.HasRole) {
+		return errs.New(errs.Forbidden, "role_missing", field, "enterprise %s does not hold the role %s this document needs", sender.Code, roles[0])
+	}
+	return nil
+}
+
+// sanctioned returns the code of a sanctioned enterprise the document names (rules §9), if any.
+func (s *Service) sanctioned(ctx context.Context, doc *document) (string, error) {
+	var codes []string
+	switch v := doc.data.(type) {
+	case *clearance.Order:
+		codes = []string{v.EbpCode, v.EbcCode}
+	case *clearance.Payment:
+		codes = []string{v.PayCode, v.EbpCode}
+	case *clearance.Waybill:
+		codes = []string{v.LogisticsCode}
+	case *clearance.Inventory:
+		codes = []string{v.AgentCode, v.EbcCode, v.EbpCode, v.LogisticsCode}
+	}
+	for _, c := range codes {
+		e, err := s.Parties.Get(ctx, c)
+		if err != nil {
+			return "", err
+		}
+		if e != nil && clearance.Sanctioned(e) {
+			return c, nil
+		}
+	}
+	return "", nil
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func jsonOf(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode document: %w", err)
+	}
+	return b, nil
+}

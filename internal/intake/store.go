@@ -1,0 +1,305 @@
+package intake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cbec/internal/ceb"
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/receipt"
+	"cbec/internal/store"
+)
+
+// China Standard Time, for the dates inside customs numbers.
+var cst = time.FixedZone("CST", 8*3600)
+
+// outcome is one document's answer and the inventories it wakes.
+type outcome struct {
+	status  string
+	finding clearance.Finding
+	wake    []string
+}
+
+func acceptedOutcome(wake ...string) outcome {
+	return outcome{status: "120", finding: clearance.Finding{Code: "1800"}, wake: wake}
+}
+
+func rejected(code, format string, args ...any) outcome {
+	return outcome{status: "100", finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
+}
+
+var errRaced = errors.New("the same message was stored meanwhile")
+
+// store applies the documents and records the message and its receipts in one
+// transaction (shared with other messages through the batcher).
+func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *ceb.Decoded, inner []byte, docs []*document, now time.Time) (Answer, error) {
+	sealed := s.Vault.Seal(inner)
+	returnType, _ := ceb.ReturnFor(d.Type)
+	msgID := newID()
+	var ans Answer
+	var wake []string
+	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+		wake = wake[:0]
+		keys := make([]ceb.Keys, len(docs))
+		statuses := make([]receipt.Status, len(docs))
+		for i, doc := range docs {
+			o, err := s.apply(ctx, tx, sender, doc, msgID, now)
+			if err != nil {
+				return err
+			}
+			keys[i] = doc.keys
+			statuses[i] = receipt.Status{ReturnStatus: o.status, ReturnInfo: o.finding.Info()}
+			wake = append(wake, o.wake...)
+		}
+		built, err := receipt.Build(returnType, keys, statuses, now)
+		if err != nil {
+			return err
+		}
+		body := built.Whole
+		if d.Envelope != nil {
+			if body, err = wrap(d, built.Whole); err != nil {
+				return err
+			}
+		}
+		ans = Answer{Status: 200, Body: body}
+		err = tx.InsertMessage(ctx, &store.Message{ID: msgID, Sender: sender.Code, Guid: d.Guid, Type: d.Type,
+			ReceivedAt: now, Body: sealed, HTTPStatus: 200, Receipt: string(body)})
+		if errs.KindOf(err) == errs.Conflict {
+			return errRaced
+		}
+		if err != nil {
+			return err
+		}
+		for i, doc := range docs {
+			r := &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: doc.keys["copNo"], OrderNo: doc.orderNo,
+				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, XML: string(built.PerDoc[i]), CreatedAt: now}
+			if err := tx.AddReceipt(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errRaced) {
+		status, rec, _, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid)
+		return Answer{Status: status, Body: []byte(rec)}, err
+	}
+	if err != nil {
+		return Answer{}, fmt.Errorf("store %s %s: %w", d.Type, d.Guid, err)
+	}
+	if len(wake) > 0 && s.Wake != nil {
+		s.Wake(wake)
+	}
+	return ans, nil
+}
+
+// wrap puts a receipt in a DxpMsg addressed back to the sender of the envelope.
+func wrap(d *ceb.Decoded, receiptXML []byte) ([]byte, error) {
+	m, err := ceb.Decode(receiptXML)
+	if err != nil {
+		return nil, fmt.Errorf("re-read receipt: %w", err)
+	}
+	// The platform answers as the node the envelope was addressed to.
+	from := "DXPEDCCEB0000002"
+	if ids := d.Envelope.TransInfo.ReceiverIds; len(ids) > 0 && ids[0] != "" {
+		from = ids[0]
+	}
+	ti := ceb.TransInfo{CopMsgId: newID(), SenderId: from, ReceiverIds: []string{d.Envelope.TransInfo.SenderId}, MsgType: m.Type}
+	return ceb.WrapDxp(m.Message, ti)
+}
+
+func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+	if doc.sanction != "" {
+		return rejected("22004", "%s is under a credit sanction", doc.sanction), nil
+	}
+	if doc.appType != "1" && doc.appType != "2" && doc.appType != "3" {
+		return rejected("1103", "appType=%s", doc.appType), nil
+	}
+	if doc.kind == clearance.KindInventory {
+		return s.applyInventory(ctx, tx, sender, doc, msgID, now)
+	}
+	return s.applyDocument(ctx, tx, sender, doc, msgID, now)
+}
+
+// applyDocument stores an order, payment, waybill or waybill status under appType rules.
+func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+	existing, err := tx.Document(ctx, string(doc.kind), doc.k1, doc.k2)
+	if err != nil {
+		return outcome{}, err
+	}
+	live := existing != nil && !existing.Deleted
+	switch doc.appType {
+	case "1":
+		if live {
+			if existing.ContentHash == doc.hash {
+				return acceptedOutcome(), nil
+			}
+			return rejected("1101", "%s %s/%s exists with other content; send appType 2 to modify it", doc.kind, doc.k1, doc.k2), nil
+		}
+	default:
+		if !live {
+			return rejected("1102", "%s %s/%s", doc.kind, doc.k1, doc.k2), nil
+		}
+		if o, locked, err := s.locked(ctx, tx, doc); err != nil || locked {
+			return o, err
+		}
+		if doc.appType == "2" && existing.ContentHash == doc.hash {
+			return acceptedOutcome(), nil
+		}
+	}
+	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
+		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
+	if d.Data, err = jsonOf(doc.data); err != nil {
+		return outcome{}, err
+	}
+	if existing != nil {
+		d.CreatedAt = existing.CreatedAt
+	}
+	if err := tx.PutDocument(ctx, d); err != nil {
+		return outcome{}, err
+	}
+	var wake []string
+	switch doc.kind {
+	case clearance.KindOrder, clearance.KindPayment:
+		wake, err = tx.MarkWaiting(ctx, true, doc.k1, doc.k2)
+	case clearance.KindWaybill:
+		wake, err = tx.MarkWaiting(ctx, false, doc.k1, doc.k2)
+	}
+	return acceptedOutcome(wake...), err
+}
+
+// locked refuses a change to a document whose inventory is decided.
+func (s *Service) locked(ctx context.Context, tx *store.Tx, doc *document) (outcome, bool, error) {
+	var inv *store.Inventory
+	var err error
+	switch doc.kind {
+	case clearance.KindOrder, clearance.KindPayment:
+		inv, err = tx.InventoryForOrder(ctx, doc.k1, doc.k2)
+	case clearance.KindWaybill:
+		inv, err = tx.InventoryForWaybill(ctx, doc.k1, doc.k2)
+	}
+	if err != nil || inv == nil {
+		return outcome{}, false, err
+	}
+	return lockedBy(inv)
+}
+
+// lockedBy tells whether an inventory's state forbids changes to it and its documents.
+func lockedBy(inv *store.Inventory) (outcome, bool, error) {
+	switch inv.Status {
+	case "120", "100":
+		return outcome{}, false, nil
+	case "800", "899":
+		return rejected("22007", "inventory copNo=%s (invtNo %s) has status %s", inv.CopNo, inv.InvtNo, inv.Status), true, nil
+	}
+	return rejected("1105", "inventory copNo=%s has status %s", inv.CopNo, inv.Status), true, nil
+}
+
+// applyInventory stores an inventory list under appType rules; a new or changed one waits for evaluation.
+func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+	inv := doc.inventory
+	existing, err := tx.InventoryByCopNo(ctx, inv.AgentCode, inv.CopNo)
+	if err != nil {
+		return outcome{}, err
+	}
+	if existing != nil {
+		doc.keys["preNo"], doc.keys["invtNo"] = existing.PreNo, existing.InvtNo
+	}
+	switch doc.appType {
+	case "1":
+		if existing != nil {
+			if existing.ContentHash == doc.hash {
+				return outcome{status: existing.Status, finding: clearance.Finding{Code: "1800"}}, nil
+			}
+			return rejected("1101", "inventory copNo=%s exists with other content; send appType 2 to modify it", inv.CopNo), nil
+		}
+		other, err := tx.InventoryForOrder(ctx, inv.EbpCode, inv.OrderNo)
+		if err != nil {
+			return outcome{}, err
+		}
+		if other != nil {
+			return rejected("1101", "order %s already has inventory copNo=%s (status %s)", inv.OrderNo, other.CopNo, other.Status), nil
+		}
+		return s.createInventory(ctx, tx, sender, doc, msgID, now)
+	case "2":
+		if existing == nil {
+			return rejected("1102", "inventory copNo=%s", inv.CopNo), nil
+		}
+		if o, locked, _ := lockedBy(existing); locked {
+			return o, nil
+		}
+		if existing.ContentHash == doc.hash && existing.Status == "120" {
+			return acceptedOutcome(), nil
+		}
+		if existing.EbpCode != inv.EbpCode || existing.OrderNo != inv.OrderNo {
+			return rejected("1390", "copNo=%s belongs to order %s/%s, not %s/%s", inv.CopNo, existing.EbpCode, existing.OrderNo, inv.EbpCode, inv.OrderNo), nil
+		}
+		fill(existing, inv, doc, msgID, s.DocumentWait, now)
+		if err := tx.UpdateInventory(ctx, existing); err != nil {
+			return outcome{}, err
+		}
+		if err := tx.AddEvent(ctx, existing.ID, now, "120", "1800", "modified (appType 2)", sender.Code); err != nil {
+			return outcome{}, err
+		}
+		return acceptedOutcome(existing.ID), nil
+	default: // "3"
+		if existing == nil {
+			return rejected("1102", "inventory copNo=%s", inv.CopNo), nil
+		}
+		if o, locked, _ := lockedBy(existing); locked {
+			return o, nil
+		}
+		existing.Status, existing.ReasonCode, existing.Pending, existing.UpdatedAt = "100", "1104", false, now
+		existing.ReasonInfo = clearance.Finding{Code: "1104", Detail: "deleted by " + sender.Code}.Info()
+		if err := tx.UpdateInventory(ctx, existing); err != nil {
+			return outcome{}, err
+		}
+		if err := tx.AddEvent(ctx, existing.ID, now, "100", "1104", "deleted (appType 3)", sender.Code); err != nil {
+			return outcome{}, err
+		}
+		return acceptedOutcome(), nil
+	}
+}
+
+func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+	inv := doc.inventory
+	serial, err := tx.NextSerial(ctx)
+	if err != nil {
+		return outcome{}, err
+	}
+	id := newID()
+	day := now.In(cst)
+	customs := inv.CustomsCode
+	if len(customs) != 4 {
+		customs = "0000"
+	}
+	v := &store.Inventory{
+		ID: id, AgentCode: inv.AgentCode, CopNo: inv.CopNo,
+		PreNo:  fmt.Sprintf("B%s%09d", day.Format("20060102"), serial%1_000_000_000),
+		InvtNo: fmt.Sprintf("%s%sI%09d", customs, day.Format("2006"), serial%1_000_000_000),
+		Seed:   s.Vault.Hash("inspection", id), CreatedAt: now,
+	}
+	fill(v, inv, doc, msgID, s.DocumentWait, now)
+	if err := tx.InsertInventory(ctx, v); err != nil {
+		return outcome{}, err
+	}
+	if err := tx.AddEvent(ctx, id, now, "120", "1800", "declared", sender.Code); err != nil {
+		return outcome{}, err
+	}
+	doc.keys["preNo"], doc.keys["invtNo"] = v.PreNo, v.InvtNo
+	return acceptedOutcome(id), nil
+}
+
+// fill copies a declared inventory onto its stored row and sets it waiting for evaluation.
+func fill(v *store.Inventory, inv *clearance.Inventory, doc *document, msgID string, wait time.Duration, now time.Time) {
+	v.EbpCode, v.OrderNo, v.EbcCode = inv.EbpCode, inv.OrderNo, inv.EbcCode
+	v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender = inv.LogisticsCode, inv.LogisticsNo, inv.TradeMode, inv.AgentCode
+	v.Status, v.ReasonCode, v.ReasonInfo = "120", "1800", clearance.Finding{Code: "1800"}.Info()
+	v.BuyerKey, v.Pending, v.WaitUntil = inv.BuyerID.Hash, true, now.Add(wait)
+	v.AppType, v.ContentHash, v.MessageID, v.UpdatedAt = doc.appType, doc.hash, msgID, now
+	v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime = 0, 0, 0, 0, 0, ""
+	v.Data, _ = jsonOf(inv)
+}

@@ -1,0 +1,414 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"cbec/internal/errs"
+)
+
+// Message is an accepted CEB message with the answer it was given.
+type Message struct {
+	ID         string
+	Sender     string
+	Guid       string
+	Type       string
+	ReceivedAt time.Time
+	Body       []byte // sealed by the vault
+	HTTPStatus int
+	Receipt    string
+}
+
+// MessageAnswer returns the answer given to a message, found false when the sender never sent that guid.
+func (db *DB) MessageAnswer(ctx context.Context, sender, guid string) (status int, receipt string, found bool, err error) {
+	err = db.QueryRow(ctx, `SELECT http_status, receipt FROM messages WHERE sender = $1 AND guid = $2`, sender, guid).Scan(&status, &receipt)
+	if err == sql.ErrNoRows {
+		return 0, "", false, nil
+	}
+	if err != nil {
+		return 0, "", false, fmt.Errorf("read message %s: %w", guid, classify(err))
+	}
+	return status, receipt, true, nil
+}
+
+// InsertMessage stores a message; a second message with the same sender and guid is a conflict.
+func (t *Tx) InsertMessage(ctx context.Context, m *Message) error {
+	_, err := t.Exec(ctx, `INSERT INTO messages (id, sender, guid, msg_type, received_at, body, http_status, receipt)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, m.ID, m.Sender, m.Guid, m.Type, m.ReceivedAt, m.Body, m.HTTPStatus, m.Receipt)
+	if err != nil {
+		return fmt.Errorf("store message %s: %w", m.Guid, err)
+	}
+	return nil
+}
+
+// Document is a stored order, payment or waybill.
+type Document struct {
+	Kind        string
+	K1, K2      string
+	OrderNo     string
+	Sender      string
+	AppType     string
+	Deleted     bool
+	ContentHash string
+	Data        []byte // JSON of the clearance document
+	MessageID   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+const documentColumns = `kind, k1, k2, order_no, sender, app_type, deleted, content_hash, data, message_id, created_at, updated_at`
+
+func scanDocument(row scanner) (*Document, error) {
+	var d Document
+	var data string
+	var created, updated Time
+	if err := row.Scan(&d.Kind, &d.K1, &d.K2, &d.OrderNo, &d.Sender, &d.AppType, &d.Deleted, &d.ContentHash, &data, &d.MessageID, &created, &updated); err != nil {
+		return nil, classify(err)
+	}
+	d.Data, d.CreatedAt, d.UpdatedAt = []byte(data), created.Time, updated.Time
+	return &d, nil
+}
+
+// Document reads a document in the transaction; nil when there is none.
+func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, error) {
+	d, err := scanDocument(t.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE kind = $1 AND k1 = $2 AND k2 = $3`, kind, k1, k2))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s/%s: %w", kind, k1, k2, err)
+	}
+	return d, nil
+}
+
+// PutDocument inserts or replaces a document.
+func (t *Tx) PutDocument(ctx context.Context, d *Document) error {
+	_, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+		ON CONFLICT (kind, k1, k2) DO UPDATE SET order_no = excluded.order_no, sender = excluded.sender,
+		app_type = excluded.app_type, deleted = excluded.deleted, content_hash = excluded.content_hash,
+		data = excluded.data, message_id = excluded.message_id, updated_at = excluded.updated_at`,
+		d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, string(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+	}
+	return nil
+}
+
+// DocumentsFor reads the live (not deleted) order, payment and waybill of one inventory.
+func (db *DB) DocumentsFor(ctx context.Context, ebpCode, orderNo, logisticsCode, logisticsNo string) (order, payment, waybill *Document, err error) {
+	rows, err := db.Query(ctx, `SELECT `+documentColumns+` FROM documents
+		WHERE NOT deleted AND ((kind IN ('order', 'payment') AND k1 = $1 AND k2 = $2) OR (kind = 'waybill' AND k1 = $3 AND k2 = $4))`,
+		ebpCode, orderNo, logisticsCode, logisticsNo)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read documents of order %s: %w", orderNo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("read documents of order %s: %w", orderNo, err)
+		}
+		switch d.Kind {
+		case "order":
+			order = d
+		case "payment":
+			payment = d
+		case "waybill":
+			waybill = d
+		}
+	}
+	return order, payment, waybill, rows.Err()
+}
+
+// Inventory is a stored inventory list with its clearance state.
+type Inventory struct {
+	ID                                       string
+	AgentCode, CopNo                         string
+	EbpCode, OrderNo, EbcCode                string
+	LogisticsCode, LogisticsNo               string
+	TradeMode, Sender                        string
+	PreNo, InvtNo                            string
+	Status, ReasonCode, ReasonInfo           string
+	BuyerKey                                 string
+	DutiableFen, DutyFen, CTFen, VATFen, Tax int64
+	Regime                                   string
+	Pending                                  bool
+	WaitUntil                                time.Time
+	Seed, AppType, ContentHash               string
+	Data                                     []byte
+	MessageID                                string
+	Version                                  int64
+	CreatedAt, UpdatedAt                     time.Time
+	ReleasedAt                               *time.Time
+}
+
+const inventoryColumns = `id, agent_code, cop_no, ebp_code, order_no, ebc_code, logistics_code, logistics_no, trade_mode, sender,
+	pre_no, invt_no, status, reason_code, reason_info, buyer_key, dutiable_fen, duty_fen, ct_fen, vat_fen, tax_fen, regime,
+	pending, wait_until, seed, app_type, content_hash, data, message_id, version, created_at, updated_at, released_at`
+
+func scanInventory(row scanner) (*Inventory, error) {
+	var v Inventory
+	var data string
+	var wait, created, updated Time
+	var released NullTime
+	err := row.Scan(&v.ID, &v.AgentCode, &v.CopNo, &v.EbpCode, &v.OrderNo, &v.EbcCode, &v.LogisticsCode, &v.LogisticsNo,
+		&v.TradeMode, &v.Sender, &v.PreNo, &v.InvtNo, &v.Status, &v.ReasonCode, &v.ReasonInfo, &v.BuyerKey,
+		&v.DutiableFen, &v.DutyFen, &v.CTFen, &v.VATFen, &v.Tax, &v.Regime, &v.Pending, &wait, &v.Seed, &v.AppType,
+		&v.ContentHash, &data, &v.MessageID, &v.Version, &created, &updated, &released)
+	if err != nil {
+		return nil, classify(err)
+	}
+	v.Data, v.WaitUntil, v.CreatedAt, v.UpdatedAt = []byte(data), wait.Time, created.Time, updated.Time
+	if released.Valid {
+		t := released.Time.Time
+		v.ReleasedAt = &t
+	}
+	return &v, nil
+}
+
+func (v *Inventory) args() []any {
+	return []any{v.ID, v.AgentCode, v.CopNo, v.EbpCode, v.OrderNo, v.EbcCode, v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender,
+		v.PreNo, v.InvtNo, v.Status, v.ReasonCode, v.ReasonInfo, v.BuyerKey, v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime,
+		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, string(v.Data), v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt}
+}
+
+// InventoryByCopNo reads an inventory by its declarer and copNo in the transaction; nil when none.
+func (t *Tx) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*Inventory, error) {
+	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE agent_code = $1 AND cop_no = $2`, agentCode, copNo))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
+	}
+	return v, nil
+}
+
+// InventoryForOrder returns the live inventory (not rejected) of an order in the transaction; nil when none.
+func (t *Tx) InventoryForOrder(ctx context.Context, ebpCode, orderNo string) (*Inventory, error) {
+	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories
+		WHERE ebp_code = $1 AND order_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`, ebpCode, orderNo))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory of order %s: %w", orderNo, err)
+	}
+	return v, nil
+}
+
+// InventoryForWaybill returns the live inventory (not rejected) of a waybill in the transaction; nil when none.
+func (t *Tx) InventoryForWaybill(ctx context.Context, logisticsCode, logisticsNo string) (*Inventory, error) {
+	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories
+		WHERE logistics_code = $1 AND logistics_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`, logisticsCode, logisticsNo))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory of waybill %s: %w", logisticsNo, err)
+	}
+	return v, nil
+}
+
+// Inventory reads one inventory by id.
+func (db *DB) Inventory(ctx context.Context, id string) (*Inventory, error) {
+	v, err := scanInventory(db.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE id = $1`, id))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, errs.New(errs.NotFound, "inventory_not_found", "id", "no inventory %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// InventoryByCopNo reads an inventory by its declarer and copNo.
+func (db *DB) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*Inventory, error) {
+	v, err := scanInventory(db.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE agent_code = $1 AND cop_no = $2`, agentCode, copNo))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, errs.New(errs.NotFound, "inventory_not_found", "copNo", "no inventory %s of %s", copNo, agentCode)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
+	}
+	return v, nil
+}
+
+// InsertInventory stores a new inventory.
+func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
+	_, err := t.Exec(ctx, `INSERT INTO inventories (`+inventoryColumns+`) VALUES
+		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)`, v.args()...)
+	if err != nil {
+		return fmt.Errorf("store inventory %s: %w", v.CopNo, err)
+	}
+	return nil
+}
+
+// ErrStale reports that an inventory changed since it was read; the caller reads it again.
+var ErrStale = &errs.Error{Kind: errs.Conflict, Code: "stale", Message: "the inventory changed meanwhile"}
+
+// UpdateInventory writes v if its version is still the stored one, and
+// bumps v.Version; ErrStale when another writer got there first.
+func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
+	a := v.args()
+	// created_at ($31 of args) never changes: leave it out, and renumber released_at.
+	a = append(a[:30:30], a[31], a[32])
+	res, err := t.Exec(ctx, `UPDATE inventories SET ebp_code=$4, order_no=$5, ebc_code=$6, logistics_code=$7, logistics_no=$8,
+		trade_mode=$9, sender=$10, pre_no=$11, invt_no=$12, status=$13, reason_code=$14, reason_info=$15, buyer_key=$16,
+		dutiable_fen=$17, duty_fen=$18, ct_fen=$19, vat_fen=$20, tax_fen=$21, regime=$22, pending=$23, wait_until=$24,
+		seed=$25, app_type=$26, content_hash=$27, data=$28, message_id=$29, version=$30+1, updated_at=$31, released_at=$32
+		WHERE id=$1 AND agent_code=$2 AND cop_no=$3 AND version=$30`, a...)
+	if err != nil {
+		return fmt.Errorf("update inventory %s: %w", v.CopNo, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrStale
+	}
+	v.Version++
+	return nil
+}
+
+// AddEvent records one step of an inventory's life.
+func (t *Tx) AddEvent(ctx context.Context, inventoryID string, at time.Time, status, code, info, actor string) error {
+	_, err := t.Exec(ctx, `INSERT INTO inventory_events (inventory_id, at, status, code, info, actor) VALUES ($1,$2,$3,$4,$5,$6)`,
+		inventoryID, at, status, code, info, actor)
+	if err != nil {
+		return fmt.Errorf("record event of %s: %w", inventoryID, err)
+	}
+	return nil
+}
+
+// Event is one step of an inventory's life.
+type Event struct {
+	At     time.Time `json:"at"`
+	Status string    `json:"status"`
+	Code   string    `json:"code"`
+	Info   string    `json:"info"`
+	Actor  string    `json:"actor"`
+}
+
+// Events lists an inventory's steps, oldest first.
+func (db *DB) Events(ctx context.Context, inventoryID string) ([]Event, error) {
+	rows, err := db.Query(ctx, `SELECT at, status, code, info, actor FROM inventory_events WHERE inventory_id = $1 ORDER BY at`, inventoryID)
+	if err != nil {
+		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at Time
+		if err := rows.Scan(&at, &e.Status, &e.Code, &e.Info, &e.Actor); err != nil {
+			return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
+		}
+		e.At = at.Time
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// MarkWaiting flags the inventories waiting (status 120) on an order or a
+// waybill for another evaluation, and returns their ids.
+func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]string, error) {
+	cond := `ebp_code = $1 AND order_no = $2`
+	if !byOrder {
+		cond = `logistics_code = $1 AND logistics_no = $2`
+	}
+	rows, err := t.Query(ctx, `UPDATE inventories SET pending = TRUE WHERE `+cond+` AND status = '120' RETURNING id`, k1, k2)
+	if err != nil {
+		return nil, fmt.Errorf("wake inventories of %s/%s: %w", k1, k2, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// PendingInventories returns up to limit inventories waiting for evaluation.
+func (db *DB) PendingInventories(ctx context.Context, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT id FROM inventories WHERE pending ORDER BY updated_at LIMIT $1`, limit)
+}
+
+// OverdueInventories returns up to limit inventories still waiting for documents at now.
+func (db *DB) OverdueInventories(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT id FROM inventories WHERE status = '120' AND wait_until < $1 ORDER BY wait_until LIMIT $2`, now, limit)
+}
+
+func (db *DB) ids(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// NextSerial returns the next inventory serial number (for preNo and invtNo).
+func (t *Tx) NextSerial(ctx context.Context) (int64, error) {
+	var n int64
+	err := t.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'inventory_serial' RETURNING value`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next inventory serial: %w", classify(err))
+	}
+	return n, nil
+}
+
+// Receipt is one receipt in an enterprise's feed.
+type Receipt struct {
+	Seq            int64     `json:"seq"`
+	EnterpriseCode string    `json:"-"`
+	MessageType    string    `json:"messageType"`
+	CopNo          string    `json:"copNo"`
+	OrderNo        string    `json:"orderNo"`
+	ReturnStatus   string    `json:"returnStatus"`
+	ReturnInfo     string    `json:"returnInfo"`
+	XML            string    `json:"xml"`
+	CreatedAt      time.Time `json:"createdAt"`
+}
+
+// AddReceipt puts a receipt in the outbox, in the transaction of the change it reports.
+func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
+	_, err := t.Exec(ctx, `INSERT INTO receipts (enterprise_code, message_type, cop_no, order_no, return_status, return_info, xml, created_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, r.EnterpriseCode, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("store receipt: %w", err)
+	}
+	return nil
+}
+
+// Receipts lists an enterprise's receipts after seq, oldest first.
+func (db *DB) Receipts(ctx context.Context, enterpriseCode string, after int64, limit int) ([]Receipt, error) {
+	rows, err := db.Query(ctx, `SELECT seq, message_type, cop_no, order_no, return_status, return_info, xml, created_at
+		FROM receipts WHERE enterprise_code = $1 AND seq > $2 ORDER BY seq LIMIT $3`, enterpriseCode, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read receipts of %s: %w", enterpriseCode, err)
+	}
+	defer rows.Close()
+	out := []Receipt{}
+	for rows.Next() {
+		var r Receipt
+		var at Time
+		if err := rows.Scan(&r.Seq, &r.MessageType, &r.CopNo, &r.OrderNo, &r.ReturnStatus, &r.ReturnInfo, &r.XML, &at); err != nil {
+			return nil, fmt.Errorf("read receipts of %s: %w", enterpriseCode, err)
+		}
+		r.EnterpriseCode, r.CreatedAt = enterpriseCode, at.Time
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,146 @@
+-- +goose Up
+-- Retail import clearance: raw messages, documents, inventories and their
+-- history, the receipts outbox, and the buyers' quotas.
+
+-- Every accepted message, sealed (it holds personal data in clear), with the
+-- synchronous receipt it was answered: the same guid from the same sender gets
+-- the same answer again.
+CREATE TABLE messages (
+    id          TEXT PRIMARY KEY,
+    sender      TEXT NOT NULL,
+    guid        TEXT NOT NULL,
+    msg_type    TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body        BLOB NOT NULL,
+    http_status INTEGER NOT NULL,
+    receipt     TEXT NOT NULL,
+    UNIQUE (sender, guid)
+);
+
+-- Orders, payments and waybills: kind + two key parts (order and payment:
+-- ebp_code, order_no; waybill: logistics_code, logistics_no).
+CREATE TABLE documents (
+    kind         TEXT NOT NULL,
+    k1           TEXT NOT NULL,
+    k2           TEXT NOT NULL,
+    order_no     TEXT NOT NULL,
+    sender       TEXT NOT NULL,
+    app_type     TEXT NOT NULL,
+    deleted      BOOLEAN NOT NULL,
+    content_hash TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    message_id   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    PRIMARY KEY (kind, k1, k2)
+);
+
+CREATE TABLE inventories (
+    id             TEXT PRIMARY KEY,
+    agent_code     TEXT NOT NULL,
+    cop_no         TEXT NOT NULL,
+    ebp_code       TEXT NOT NULL,
+    order_no       TEXT NOT NULL,
+    ebc_code       TEXT NOT NULL,
+    logistics_code TEXT NOT NULL,
+    logistics_no   TEXT NOT NULL,
+    trade_mode     TEXT NOT NULL,
+    sender         TEXT NOT NULL,
+    pre_no         TEXT NOT NULL,
+    invt_no        TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    reason_code    TEXT NOT NULL,
+    reason_info    TEXT NOT NULL,
+    buyer_key      TEXT NOT NULL,
+    dutiable_fen   BIGINT NOT NULL,
+    duty_fen       BIGINT NOT NULL,
+    ct_fen         BIGINT NOT NULL,
+    vat_fen        BIGINT NOT NULL,
+    tax_fen        BIGINT NOT NULL,
+    regime         TEXT NOT NULL,
+    pending        BOOLEAN NOT NULL,
+    wait_until     TEXT NOT NULL,
+    seed           TEXT NOT NULL,
+    app_type       TEXT NOT NULL,
+    content_hash   TEXT NOT NULL,
+    data           TEXT NOT NULL,
+    message_id     TEXT NOT NULL,
+    version        BIGINT NOT NULL,
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    released_at    TEXT,
+    UNIQUE (agent_code, cop_no)
+);
+CREATE INDEX inventories_order ON inventories (ebp_code, order_no);
+CREATE INDEX inventories_waybill ON inventories (logistics_code, logistics_no);
+CREATE INDEX inventories_pending ON inventories (pending) WHERE pending;
+CREATE INDEX inventories_waiting ON inventories (wait_until) WHERE status = '120';
+CREATE INDEX inventories_updated ON inventories (updated_at);
+
+-- Every state an inventory went through, with who, when and why.
+CREATE TABLE inventory_events (
+    inventory_id TEXT NOT NULL,
+    at           TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    code         TEXT NOT NULL,
+    info         TEXT NOT NULL,
+    actor        TEXT NOT NULL
+);
+CREATE INDEX inventory_events_inventory ON inventory_events (inventory_id, at);
+
+-- The receipts outbox: written in the transaction of the change it reports.
+CREATE TABLE receipts (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    enterprise_code TEXT NOT NULL,
+    message_type    TEXT NOT NULL,
+    cop_no          TEXT NOT NULL,
+    order_no        TEXT NOT NULL,
+    return_status   TEXT NOT NULL,
+    return_info     TEXT NOT NULL,
+    xml             TEXT NOT NULL,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX receipts_enterprise ON receipts (enterprise_code, seq);
+
+-- Buyers' yearly amounts (rules §4): released and in-flight inventories.
+CREATE TABLE quota_usage (
+    buyer_key TEXT NOT NULL,
+    year      INTEGER NOT NULL,
+    used_fen  BIGINT NOT NULL,
+    name_hash TEXT NOT NULL,
+    PRIMARY KEY (buyer_key, year)
+);
+CREATE TABLE quota_entries (
+    inventory_id TEXT PRIMARY KEY,
+    buyer_key    TEXT NOT NULL,
+    year         INTEGER NOT NULL,
+    amount_fen   BIGINT NOT NULL,
+    caps         TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+-- Per-person yearly quantity caps of the positive list, in milli-units of the cap's unit.
+CREATE TABLE cap_usage (
+    buyer_key TEXT NOT NULL,
+    year      INTEGER NOT NULL,
+    hs_code   TEXT NOT NULL,
+    used_milli BIGINT NOT NULL,
+    PRIMARY KEY (buyer_key, year, hs_code)
+);
+
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('inventory_serial', 0);
+
+-- +goose Down
+DROP TABLE counters;
+DROP TABLE cap_usage;
+DROP TABLE quota_entries;
+DROP TABLE quota_usage;
+DROP TABLE receipts;
+DROP TABLE inventory_events;
+DROP TABLE inventories;
+DROP TABLE documents;
+DROP TABLE messages;

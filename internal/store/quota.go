@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// CapUse is a quantity counted against a per-person yearly cap, in
+// milli-units of the cap's unit so that it adds exactly as an integer.
+type CapUse struct {
+	HSCode     string `json:"hs"`
+	Milli      int64  `json:"milli"`
+	LimitMilli int64  `json:"limit"`
+}
+
+// QuotaShortfall says which limit a reservation would have passed.
+type QuotaShortfall struct {
+	UsedFen  int64   // the buyer's yearly use before this inventory
+	Cap      *CapUse // the cap that would be passed, nil for the amount limit
+	CapUsed  int64   // that cap's use before this inventory, in milli-units
+	Exceeded bool
+}
+
+// ReserveQuota counts an inventory against its buyer's yearly amount and
+// caps, all or nothing: the check and the reservation are one statement per
+// counter (used + amount <= limit), so concurrent inventories of one buyer can
+// never pass the limit together, on either engine. A second reservation for
+// the same inventory changes nothing.
+func (t *Tx) ReserveQuota(ctx context.Context, inventoryID, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse, now time.Time) (QuotaShortfall, error) {
+	var state string
+	err := t.QueryRow(ctx, `SELECT state FROM quota_entries WHERE inventory_id = $1`, inventoryID).Scan(&state)
+	if err == nil && state != "restored" {
+		return QuotaShortfall{}, nil
+	}
+	if err != nil && err != sql.ErrNoRows {
+		return QuotaShortfall{}, fmt.Errorf("read quota entry: %w", classify(err))
+	}
+	if _, err := t.Exec(ctx, `SAVEPOINT quota`); err != nil {
+		return QuotaShortfall{}, err
+	}
+	short, err := t.reserve(ctx, buyerKey, nameHash, year, amountFen, limitFen, caps)
+	if err != nil || short.Exceeded {
+		if _, rerr := t.Exec(ctx, `ROLLBACK TO SAVEPOINT quota`); rerr != nil && err == nil {
+			err = rerr
+		}
+		_, _ = t.Exec(ctx, `RELEASE SAVEPOINT quota`)
+		return short, err
+	}
+	capsJSON, _ := json.Marshal(caps)
+	_, err = t.Exec(ctx, `INSERT INTO quota_entries (inventory_id, buyer_key, year, amount_fen, caps, state, updated_at)
+		VALUES ($1,$2,$3,$4,$5,'reserved',$6)
+		ON CONFLICT (inventory_id) DO UPDATE SET buyer_key = excluded.buyer_key, year = excluded.year,
+		amount_fen = excluded.amount_fen, caps = excluded.caps, state = 'reserved', updated_at = excluded.updated_at`,
+		inventoryID, buyerKey, year, amountFen, string(capsJSON), now)
+	if err != nil {
+		return QuotaShortfall{}, fmt.Errorf("record quota entry: %w", err)
+	}
+	if _, err := t.Exec(ctx, `RELEASE SAVEPOINT quota`); err != nil {
+		return QuotaShortfall{}, err
+	}
+	return QuotaShortfall{}, nil
+}
+
+func (t *Tx) reserve(ctx context.Context, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse) (QuotaShortfall, error) {
+	if _, err := t.Exec(ctx, `INSERT INTO quota_usage (buyer_key, year, used_fen, name_hash) VALUES ($1,$2,0,$3) ON CONFLICT (buyer_key, year) DO NOTHING`,
+		buyerKey, year, nameHash); err != nil {
+		return QuotaShortfall{}, fmt.Errorf("open quota: %w", err)
+	}
+	res, err := t.Exec(ctx, `UPDATE quota_usage SET used_fen = used_fen + $3, name_hash = $5
+		WHERE buyer_key = $1 AND year = $2 AND used_fen + $3 <= $4`, buyerKey, year, amountFen, limitFen, nameHash)
+	if err != nil {
+		return QuotaShortfall{}, fmt.Errorf("reserve quota: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		var used int64
+		if err := t.QueryRow(ctx, `SELECT used_fen FROM quota_usage WHERE buyer_key = $1 AND year = $2`, buyerKey, year).Scan(&used); err != nil {
+			return QuotaShortfall{}, fmt.Errorf("read quota: %w", classify(err))
+		}
+		return QuotaShortfall{UsedFen: used, Exceeded: true}, nil
+	}
+	for i := range caps {
+		c := &caps[i]
+		if _, err := t.Exec(ctx, `INSERT INTO cap_usage (buyer_key, year, hs_code, used_milli) VALUES ($1,$2,$3,0) ON CONFLICT (buyer_key, year, hs_code) DO NOTHING`,
+			buyerKey, year, c.HSCode); err != nil {
+			return QuotaShortfall{}, fmt.Errorf("open cap: %w", err)
+		}
+		res, err := t.Exec(ctx, `UPDATE cap_usage SET used_milli = used_milli + $4
+			WHERE buyer_key = $1 AND year = $2 AND hs_code = $3 AND used_milli + $4 <= $5`, buyerKey, year, c.HSCode, c.Milli, c.LimitMilli)
+		if err != nil {
+			return QuotaShortfall{}, fmt.Errorf("reserve cap: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			var used int64
+			_ = t.QueryRow(ctx, `SELECT used_milli FROM cap_usage WHERE buyer_key = $1 AND year = $2 AND hs_code = $3`, buyerKey, year, c.HSCode).Scan(&used)
+			return QuotaShortfall{Cap: c, CapUsed: used, Exceeded: true}, nil
+		}
+	}
+	return QuotaShortfall{}, nil
+}
+
+// SetQuotaState moves an inventory's reservation to released (it counts for
+// good) or restored (given back: rejected, cancelled, returned). Restoring
+// subtracts the amounts again; doing it twice changes nothing.
+func (t *Tx) SetQuotaState(ctx context.Context, inventoryID, state string, now time.Time) error {
+	var buyerKey, old, capsJSON string
+	var year int
+	var amount int64
+	err := t.QueryRow(ctx, `SELECT buyer_key, year, amount_fen, caps, state FROM quota_entries WHERE inventory_id = $1`, inventoryID).
+		Scan(&buyerKey, &year, &amount, &capsJSON, &old)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read quota entry: %w", classify(err))
+	}
+	if old == state || old == "restored" {
+		return nil
+	}
+	if state == "restored" {
+		if _, err := t.Exec(ctx, `UPDATE quota_usage SET used_fen = used_fen - $3 WHERE buyer_key = $1 AND year = $2`, buyerKey, year, amount); err != nil {
+			return fmt.Errorf("restore quota: %w", err)
+		}
+		var caps []CapUse
+		_ = json.Unmarshal([]byte(capsJSON), &caps)
+		for _, c := range caps {
+			if _, err := t.Exec(ctx, `UPDATE cap_usage SET used_milli = used_milli - $4 WHERE buyer_key = $1 AND year = $2 AND hs_code = $3`,
+				buyerKey, year, c.HSCode, c.Milli); err != nil {
+				return fmt.Errorf("restore cap: %w", err)
+			}
+		}
+	}
+	if _, err := t.Exec(ctx, `UPDATE quota_entries SET state = $2, updated_at = $3 WHERE inventory_id = $1`, inventoryID, state, now); err != nil {
+		return fmt.Errorf("update quota entry: %w", err)
+	}
+	return nil
+}
+
+// QuotaUsed returns a buyer's yearly use in fen. A name that does not match
+// the one on record gives 0, as for a buyer who never bought: the answer must
+// not tell a stranger that an ID number has purchases.
+func (db *DB) QuotaUsed(ctx context.Context, buyerKey, nameHash string, year int) (int64, error) {
+	var used int64
+	var name string
+	err := db.QueryRow(ctx, `SELECT used_fen, name_hash FROM quota_usage WHERE buyer_key = $1 AND year = $2`, buyerKey, year).Scan(&used, &name)
+	if err == sql.ErrNoRows || (err == nil && name != nameHash) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read quota: %w", classify(err))
+	}
+	return used, nil
+}
