@@ -1,7 +1,7 @@
 package httpapi_test
 
 import (
-		"fmt"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"cbec/internal/app/apptest"
-	"cbec/internal/config"
 	"cbec/internal/catalog"
 	"cbec/internal/ceb"
+	"cbec/internal/config"
 	"cbec/internal/xmlsig/xmlsigtest"
 )
 
@@ -69,14 +69,14 @@ type line struct {
 
 // decl is one purchase; tests change fields to break one rule at a time.
 type decl struct {
-	orderNo, copNo, logisticsNo     string
-	buyer, buyerID, phone           string
-	consignee, consPhone, consAddr  string
-	lines                           []line
-	goodsValue, freight, taxTotal   string
-	acturalPaid, amountPaid         string
-	payerID                         string
-	tradeMode                       string
+	orderNo, copNo, logisticsNo    string
+	buyer, buyerID, phone          string
+	consignee, consPhone, consAddr string
+	lines                          []line
+	goodsValue, freight, taxTotal  string
+	acturalPaid, amountPaid        string
+	payerID                        string
+	tradeMode                      string
 }
 
 // newDecl is a valid 9610 purchase of 400 CNY of infant formula with 10 CNY
@@ -245,7 +245,7 @@ func TestClearanceHappyPath(t *testing.T) {
 		}
 		var inv struct {
 			Status, TaxTotal, VAT, DutiableValue, BuyerIDNumber string
-			Events                                             []struct{ Status string }
+			Events                                              []struct{ Status string }
 		}
 		resp := f.s.Do("GET", "/api/v1/inventories/"+d.copNo, f.keys[agent], "", nil)
 		resp.JSON(t, &inv)
