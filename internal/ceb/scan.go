@@ -456,13 +456,23 @@ func (sc *scanner) scanName() (qname, prefix, local string, ok bool) {
 	return qname, "", qname, true
 }
 
-func isNameStart(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
-}
+// nameClass: 1 = may start a name, 2 = may continue one. Bytes >= 0x80 are
+// parts of non-ASCII letters (the input is valid UTF-8).
+var nameClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c >= 0x80:
+			t[c] = 3
+		case c >= '0' && c <= '9', c == '-', c == '.':
+			t[c] = 2
+		}
+	}
+	return
+}()
 
-func isNameByte(c byte) bool {
-	return isNameStart(c) || c >= '0' && c <= '9' || c == '-' || c == '.'
-}
+func isNameStart(c byte) bool { return nameClass[c]&1 != 0 }
+
+func isNameByte(c byte) bool { return nameClass[c] != 0 }
 
 func (sc *scanner) skipSpace() {
 	for sc.pos < len(sc.s) && isSpaceByte(sc.s[sc.pos]) {
@@ -602,6 +612,17 @@ func (sc *scanner) attrSpace(a xattr) string {
 func (sc *scanner) scanEnd() tokKind {
 	start := sc.pos
 	sc.pos += 2
+	// Fast path: the end tag repeats the open element's name.
+	if n := len(sc.open); n > 0 {
+		top := sc.open[n-1].qname
+		if end := sc.pos + len(top); end < len(sc.s) && sc.s[end] == '>' && sc.s[sc.pos:end] == top {
+			sc.pos = end + 1
+			sc.popElem() // names of end tokens are not used: no need to set them
+			sc.tokEnd = sc.pos
+			sc.kind = tokEnd
+			return tokEnd
+		}
+	}
 	qname, prefix, local, ok := sc.scanName()
 	if !ok {
 		return tokEOF
