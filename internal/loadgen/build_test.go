@@ -291,3 +291,28 @@ func TestReferenceDataUploads(t *testing.T) {
 		t.Errorf("%d products for %d goods", len(products), len(goods))
 	}
 }
+
+// BenchmarkBuild measures the client-side cost of one declaration: drawing
+// it, encoding its four messages and signing the inventory.
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		b.Run(strconv.Itoa(n)+"-documents", func(b *testing.B) {
+			gen, err := NewGenerator(1, "BENCH", Mix{}, DefaultParties)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bl := &Builder{Parties: parties(b)}
+			b.ReportAllocs()
+			for b.Loop() {
+				batch, err := gen.NextN(n)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bl.Build(batch, testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/declaration")
+		})
+	}
+}
