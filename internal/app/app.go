@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"time"
 
-	"cbec/internal/catalog"
 	"cbec/internal/clearance"
 	"cbec/internal/config"
 	"cbec/internal/engine"
@@ -77,11 +76,12 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	starter, err := catalog.LoadStarter()
-	if err != nil {
+	// Reference data: the starter tables are seeded into an empty database,
+	// everything stored is loaded, and a reload every 30 s until ctx ends
+	// picks up what other nodes imported.
+	if a.Reference, err = refdata.Open(ctx, db, refdata.Options{Log: log}); err != nil {
 		return err
 	}
-	a.Reference = refdata.New(starter.Tariff, starter.PositiveList, starter.NegativeList, nil)
 	workers := 1 // SQLite has one writer
 	if db.Engine == store.Postgres {
 		workers = 4
