@@ -61,7 +61,7 @@ func (c *demoCmd) Run(e *env) error {
 	)
 	cfg := loadgen.Config{
 		Server: server, AdminToken: token, Seed: seed, Concurrency: c.Concurrency,
-		Rate: c.Rate, Declarations: c.Declarations, Drain: c.Drain, Mix: mix,
+		Rate: c.Rate, Declarations: c.Declarations, Drain: c.Drain, Mix: mix, FetchTax: true,
 		Progress: func(p loadgen.Progress) {
 			if p.Phase == "preparing" {
 				bar.Describe(fmt.Sprintf("preparing %d", p.Prepared))
@@ -165,7 +165,10 @@ func writeDemoSummary(e *env, rep *loadgen.Report) {
 	}
 	fmt.Fprintf(w, "  deliberately bad documents: %d released by mistake; valid declarations rejected: %d\n", rep.BadReleased, rep.ValidRejected)
 	taxLine := fmt.Sprintf("%s CNY declared on %d released inventories", rep.Tax.DeclaredOnReleased, rep.Tax.Released)
-	if rep.Tax.ReceiptsWithTax > 0 {
+	switch {
+	case rep.Tax.InventoriesFromAPI > 0:
+		taxLine = fmt.Sprintf("%s CNY computed by the server for %d released inventories (%s)", rep.Tax.FromAPI, rep.Tax.InventoriesFromAPI, taxLine)
+	case rep.Tax.ReceiptsWithTax > 0:
 		taxLine = fmt.Sprintf("%s CNY from %d receipts (%s)", rep.Tax.FromReceipts, rep.Tax.ReceiptsWithTax, taxLine)
 	}
 	fmt.Fprintf(w, "  total tax                    %s\n", taxLine)

@@ -49,6 +49,7 @@ var taxRE = regexp.MustCompile(`(?i)(?:taxTotal|tax|税款|税额|综合税)[^0-
 // inventory is what the run knows about one sent inventory.
 type inventory struct {
 	decl   *Declaration
+	agent  *Party // who declared it, whose key reads it back
 	sent   time.Time
 	first  time.Time // first receipt
 	final  time.Time // first final receipt
@@ -74,11 +75,11 @@ func newTracker() *tracker {
 }
 
 // sent registers inventories just before their message goes out.
-func (t *tracker) sent(decls []*Declaration, at time.Time) {
+func (t *tracker) sent(decls []*Declaration, agent *Party, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, d := range decls {
-		t.byCop[d.CopNo] = &inventory{decl: d, sent: at}
+		t.byCop[d.CopNo] = &inventory{decl: d, agent: agent, sent: at}
 	}
 	t.outstanding += len(decls)
 }

@@ -68,6 +68,8 @@ type TaxSummary struct {
 	DeclaredOnReleased string `json:"declaredOnReleased"` // Σ order taxTotal of released inventories
 	FromReceipts       string `json:"fromReceipts"`       // Σ tax amounts found in their receipts
 	ReceiptsWithTax    int    `json:"receiptsWithTax"`
+	FromAPI            string `json:"fromApi,omitempty"`            // Σ taxTotal of GET /api/v1/inventories/{copNo} (demo)
+	InventoriesFromAPI int    `json:"inventoriesFromApi,omitempty"` // how many inventories that sum covers
 }
 
 // outcome names a final status for the report: the status, and for a

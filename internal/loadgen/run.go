@@ -3,14 +3,17 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"cbec/internal/money"
 	"cbec/internal/xmlsig"
 )
 
@@ -36,6 +39,7 @@ type Config struct {
 	SignAll      bool // sign orders, payments and waybills too
 	Pregen       int  // declarations built and signed before the clock starts; 0 picks a default
 	PollInterval time.Duration
+	FetchTax     bool           // after the run, read each released inventory's computed tax from the API
 	Progress     func(Progress) // called about once a second; may be nil
 	Warn         func(string)   // setup warnings; may be nil
 }
@@ -252,7 +256,11 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		return nil, err
 	default:
 	}
-	return r.report(), nil
+	rep := r.report()
+	if r.cfg.FetchTax {
+		r.fetchTax(ctx, rep)
+	}
+	return rep, nil
 }
 
 // produce draws batches in order (so a seed gives the same traffic) and
@@ -384,8 +392,9 @@ func (r *runner) send(ctx context.Context, pr *prepared) {
 		r.aborted.Add(int64(len(b.Decls)))
 		return
 	}
-	r.tr.sent(b.Decls, time.Now())
-	if !r.post(ctx, TypeInventory, ps.Agents[b.Agent%len(ps.Agents)].Key, m.Inventory) {
+	agent := ps.Agents[b.Agent%len(ps.Agents)]
+	r.tr.sent(b.Decls, agent, time.Now())
+	if !r.post(ctx, TypeInventory, agent.Key, m.Inventory) {
 		r.tr.refused(b.Decls)
 		r.refused.Add(int64(len(b.Decls)))
 	}
@@ -533,4 +542,39 @@ func (r *runner) snapshot(phase string, since time.Time) Progress {
 	out, finals := r.tr.counts()
 	return Progress{Phase: phase, Elapsed: time.Since(since), Prepared: int(r.prepared.Load()),
 		Sent: int(r.sent.Load()), Final: finals, Outstanding: out, Errors: r.errs.Total(), Target: r.cfg.Declarations}
+}
+
+// fetchTax reads the tax the server computed for each released inventory
+// from GET /api/v1/inventories/{copNo} (the declaring agent's key) and adds
+// it to the report. It gives up quietly if the server has no such endpoint.
+func (r *runner) fetchTax(ctx context.Context, rep *Report) {
+	var done []*inventory
+	r.tr.each(func(inv *inventory) {
+		if released(inv.status) && inv.agent != nil {
+			done = append(done, inv)
+		}
+	})
+	var sum money.Amount
+	n := 0
+	for _, inv := range done {
+		if ctx.Err() != nil {
+			break
+		}
+		st, body, err := r.c.do(ctx, "GET", "/api/v1/inventories/"+url.PathEscape(inv.decl.CopNo), inv.agent.Key, "", nil)
+		if err != nil || st != http.StatusOK {
+			if st == http.StatusNotFound && n == 0 {
+				return // no inventory API on this server
+			}
+			continue
+		}
+		var v struct {
+			TaxTotal money.Amount `json:"taxTotal"`
+		}
+		if json.Unmarshal(body, &v) != nil {
+			continue
+		}
+		sum = mustAdd(sum, v.TaxTotal)
+		n++
+	}
+	rep.Tax.FromAPI, rep.Tax.InventoriesFromAPI = sum.String(), n
 }

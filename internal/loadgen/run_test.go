@@ -64,6 +64,8 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/api/v1/tariff" || r.URL.Path == "/api/v1/positive-list" || r.URL.Path == "/api/v1/products":
 		f.uploads[r.URL.Path]++
 		fmt.Fprint(w, `{"imported":1}`)
+	case strings.HasPrefix(r.URL.Path, "/api/v1/inventories/") && f.keys[key] != "":
+		fmt.Fprint(w, `{"copNo":"x","taxTotal":"1.50"}`)
 	case r.URL.Path == "/api/v1/ceb":
 		f.ceb(w, key, body)
 	case r.URL.Path == "/api/v1/receipts":
@@ -136,7 +138,7 @@ func TestRunAgainstFakeServer(t *testing.T) {
 	var pmu sync.Mutex
 	rep, err := Run(context.Background(), Config{
 		Server: srv.URL, AdminToken: "admin-token-0123456789", Seed: 11, Concurrency: 3,
-		Declarations: 150, Duration: 20 * time.Second, Drain: 5 * time.Second,
+		Declarations: 150, Duration: 20 * time.Second, Drain: 5 * time.Second, FetchTax: true,
 		Mix:  Mix{Bonded: 0.3, Batch: 0.2, Bad: 0.2, Resend: 0.1, Modify: 0.1, BatchLen: 10},
 		Warn: func(s string) { warnings = append(warnings, s) },
 		Progress: func(p Progress) {
@@ -167,7 +169,7 @@ func TestRunAgainstFakeServer(t *testing.T) {
 	if rep.ServerMaxRssBytes != 12345000 {
 		t.Errorf("max RSS %d, want 12345000 from /metrics", rep.ServerMaxRssBytes)
 	}
-	if rep.Tax.Released == 0 || rep.Tax.ReceiptsWithTax != rep.Tax.Released {
+	if rep.Tax.Released == 0 || rep.Tax.ReceiptsWithTax != rep.Tax.Released || rep.Tax.InventoriesFromAPI != rep.Tax.Released {
 		t.Errorf("tax %+v", rep.Tax)
 	}
 	if fake.messages[TypeOrder] <= fake.messages[TypePayment] {
