@@ -70,6 +70,7 @@ func (d *decoder) readTree() (*xelem, bool) {
 		return el, true
 	}
 	var text strings.Builder
+	segs := 0
 	for {
 		switch d.sc.next() {
 		case tokStart:
@@ -79,9 +80,20 @@ func (d *decoder) readTree() (*xelem, bool) {
 			}
 			el.kids = append(el.kids, k)
 		case tokText:
-			text.WriteString(d.sc.text)
+			// Keep a single segment (the base64 Data) as a substring.
+			if segs == 1 {
+				text.WriteString(el.text)
+			}
+			if segs == 0 {
+				el.text = d.sc.text
+			} else {
+				text.WriteString(d.sc.text)
+			}
+			segs++
 		case tokEnd:
-			el.text = text.String()
+			if segs > 1 {
+				el.text = text.String()
+			}
 			return el, true
 		default:
 			return nil, false
@@ -157,6 +169,9 @@ func (d *decoder) checkEnv(el *xelem, fields []envField, path string) {
 		}
 		if f.kids != nil {
 			d.checkEnv(k, f.kids, kp)
+			continue
+		}
+		if f.minLen == 0 && f.maxLen == 0 {
 			continue
 		}
 		n := utf8.RuneCountInString(k.text)
@@ -277,8 +292,10 @@ func (el *xelem) attrOrEmpty(name string) string {
 	return v
 }
 
+// stripSpace removes the whitespace base64Binary allows. The base64
+// decoder skips line ends itself, so only blanks and tabs force a copy.
 func stripSpace(s string) string {
-	if !strings.ContainsAny(s, " \t\r\n") {
+	if strings.IndexByte(s, ' ') < 0 && strings.IndexByte(s, '\t') < 0 {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
