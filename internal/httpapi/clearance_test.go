@@ -56,7 +56,12 @@ func newFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config.Confi
 	f.s.App.Reference.PutProducts([]catalog.Product{
 		{EBCCode: platform, ItemNo: "MILK-1", Name: "婴儿配方奶粉", HSCode: "1901101000", OriginCountry: "502", LegalUnit: "035"},
 		{EBCCode: platform, ItemNo: "CREAM-1", Name: "精华面霜", HSCode: "3304990099", OriginCountry: "116", LegalUnit: "036"},
-		{EBCCode: platform, ItemNo: "WATCH-1", Name: "机械手表", HSCode: "9101110000", OriginCountry: "305", LegalUnit: "011"},
+		{EBCCode: platform, ItemNo: "BAG-1", Name: "皮革手提包", HSCode: "4202210000", OriginCountry: "305", LegalUnit: "007"},
+		{EBCCode: platform, ItemNo: "SUGAR-1", Name: "精制糖", HSCode: "1701999000", OriginCountry: "502", LegalUnit: "035"},
+		{EBCCode: platform, ItemNo: "CHERRY-1", Name: "鲜甜樱桃", HSCode: "0809290000", OriginCountry: "502", LegalUnit: "035"},
+		{EBCCode: platform, ItemNo: "INK-1", Name: "打印机墨盒", HSCode: "3215190000", OriginCountry: "116", LegalUnit: "035"},
+		{EBCCode: platform, ItemNo: "CHICKEN-1", Name: "冻鸡翅", HSCode: "0207141000", OriginCountry: "502", LegalUnit: "035"},
+		{EBCCode: platform, ItemNo: "CAR-1", Name: "小轿车", HSCode: "8703231990", OriginCountry: "304", LegalUnit: "001"},
 	})
 	return f
 }
@@ -65,6 +70,7 @@ func newFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config.Confi
 type line struct {
 	item, hs, name, unit1 string
 	qty, qty1, price      string
+	totalPrice            string // set to declare a total other than qty × price
 }
 
 // decl is one purchase; tests change fields to break one rule at a time.
@@ -77,6 +83,25 @@ type decl struct {
 	acturalPaid, amountPaid        string
 	payerID                        string
 	tradeMode                      string
+	invLines                       []line // inventory lines, when they differ from the order's
+	invPhone, wbPhone, assure      string // inventory buyer phone, waybill consignee phone, guarantor, when they differ
+}
+
+// priced sets the goods, their freight and the declared tax, and balances the order and payment.
+func (d *decl) priced(lines []line, freight, tax string) *decl {
+	d.lines, d.freight, d.taxTotal = lines, freight, tax
+	var goods, f, t float64
+	for _, l := range lines {
+		var v float64
+		fmt.Sscan(total(l), &v)
+		goods += v
+	}
+	fmt.Sscan(freight, &f)
+	fmt.Sscan(tax, &t)
+	d.goodsValue = fmt.Sprintf("%.2f", goods)
+	d.acturalPaid = fmt.Sprintf("%.2f", goods+f+t)
+	d.amountPaid = d.acturalPaid
+	return d
 }
 
 // newDecl is a valid 9610 purchase of 400 CNY of infant formula with 10 CNY
@@ -95,6 +120,9 @@ func (f *fixture) newDecl() *decl {
 }
 
 func total(l line) string {
+	if l.totalPrice != "" {
+		return l.totalPrice
+	}
 	var q, p float64
 	fmt.Sscan(l.qty, &q)
 	fmt.Sscan(l.price, &p)
@@ -132,24 +160,35 @@ func (d *decl) payment() []byte {
 func (d *decl) waybill() []byte {
 	w := ceb.Logistics{LogisticsHead: ceb.LogisticsHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", LogisticsCode: carrier,
 		LogisticsName: "物流", LogisticsNo: d.logisticsNo, OrderNo: d.orderNo, Freight: d.freight, InsuredFee: "0", Currency: "142",
-		Weight: "2", PackNo: "1", Consignee: d.consignee, ConsigneeAddress: d.consAddr, ConsigneeTelephone: d.consPhone}}
+		Weight: "2", PackNo: "1", Consignee: d.consignee, ConsigneeAddress: d.consAddr, ConsigneeTelephone: or(d.wbPhone, d.consPhone)}}
 	return mustEncode(&ceb.CEB511Message{Guid: guid(), Version: "1.0", Logistics: []ceb.Logistics{w}, BaseTransfer: transfer(carrier)})
 }
 
 func (f *fixture) inventory(d *decl, appType string) []byte {
 	inv := ceb.Inventory{InventoryHead: ceb.InventoryHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2",
 		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo,
-		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: guarantor, IeFlag: "I", DeclTime: "20261127",
-		CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
+		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, guarantor), IeFlag: "I", DeclTime: "20261127",
+		CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: or(d.invPhone, d.phone),
 		ConsigneeAddress: d.consAddr, AgentCode: agent, AgentName: "报关行", TradeMode: d.tradeMode, TrafMode: "5", Country: "502",
 		Freight: d.freight, InsuredFee: "0", Currency: "142", PackNo: "1", GrossWeight: "2", NetWeight: "1.6"}}
-	for i, l := range d.lines {
+	lines := d.lines
+	if d.invLines != nil {
+		lines = d.invLines
+	}
+	for i, l := range lines {
 		inv.InventoryList = append(inv.InventoryList, ceb.InventoryList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.name,
 			Gcode: l.hs, Gname: l.name, Gmodel: "规格", Country: "502", Currency: "142", Qty: l.qty, Unit: "011",
 			Qty1: l.qty1, Unit1: l.unit1, Price: l.price, TotalPrice: total(l)})
 	}
 	xml := mustEncode(&ceb.CEB621Message{Guid: guid(), Version: "1.0", Inventory: []ceb.Inventory{inv}, BaseTransfer: transfer(agent)})
 	return f.sign.Sign(f.t, xml)
+}
+
+func or(v, def string) string {
+	if v != "" {
+		return v
+	}
+	return def
 }
 
 func mustEncode(m ceb.Message) []byte {

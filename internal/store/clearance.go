@@ -310,13 +310,15 @@ func (db *DB) Events(ctx context.Context, inventoryID string) ([]Event, error) {
 }
 
 // MarkWaiting flags the inventories waiting (status 120) on an order or a
-// waybill for another evaluation, and returns their ids.
+// waybill for another evaluation, and returns their ids. It bumps their
+// version, so that a judgement made before this document arrived cannot be
+// written over the flag and lose the wake-up.
 func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]string, error) {
 	cond := `ebp_code = $1 AND order_no = $2`
 	if !byOrder {
 		cond = `logistics_code = $1 AND logistics_no = $2`
 	}
-	rows, err := t.Query(ctx, `UPDATE inventories SET pending = TRUE WHERE `+cond+` AND status = '120' RETURNING id`, k1, k2)
+	rows, err := t.Query(ctx, `UPDATE inventories SET pending = TRUE, version = version + 1 WHERE `+cond+` AND status = '120' RETURNING id`, k1, k2)
 	if err != nil {
 		return nil, fmt.Errorf("wake inventories of %s/%s: %w", k1, k2, err)
 	}
