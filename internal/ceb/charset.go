@@ -19,7 +19,7 @@ func toUTF8(data []byte, maxSize int) (string, *Problem) {
 	case "", "UTF-8", "UTF8":
 		if !utf8.Valid(data) {
 			return "", &Problem{Code: CodeEncoding, Rule: "UTF-8 unless the XML declaration names GB18030/GBK/GB2312",
-				Message: "input is not valid UTF-8", Line: lineAt(string(data[:invalidUTF8At(data)]), 1<<62)}
+				Message: "input is not valid UTF-8", Line: bytes.Count(data[:invalidUTF8At(data)], []byte("\n")) + 1}
 		}
 		return string(data), nil
 	case "GB18030", "GBK", "GB2312", "CP936", "X-GBK":

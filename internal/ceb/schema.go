@@ -1,5 +1,7 @@
 package ceb
 
+import "sort"
+
 // The schema tables below are filled by the generated code (zz_generated.go)
 // from the official XSDs; the decoder and validator are driven by them.
 
@@ -127,6 +129,6 @@ func MessageTypes() []string {
 	for k := range messageSpecs {
 		out = append(out, k)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
