@@ -4,36 +4,36 @@ package ceb
 
 // OrderHead is the element ceb:OrderHead (import schema).
 type OrderHead struct {
-	Guid               string
-	AppType            string
-	AppTime            string
-	AppStatus          string
-	OrderType          string
-	OrderNo            string
-	EbpCode            string
-	EbpName            string
-	EbcCode            string
-	EbcName            string
-	GoodsValue         string
-	Freight            string
-	Discount           string
-	TaxTotal           string
-	ActuralPaid        string
-	Currency           string
-	BuyerRegNo         string
-	BuyerName          string
-	BuyerTelephone     string
-	BuyerIdType        string
-	BuyerIdNumber      string
-	PayCode            string
-	PayName            string
-	PayTransactionId   string
-	BatchNumbers       string
-	Consignee          string
-	ConsigneeTelephone string
-	ConsigneeAddress   string
-	ConsigneeDistrict  string
-	Note               string
+	Guid               string // 企业系统生成36位唯一序号（英文字母大写）。
+	AppType            string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime            string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus          string // 业务状态:1-暂存,2-申报,默认为2。
+	OrderType          string // 电子订单类型：I进口
+	OrderNo            string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	EbpCode            string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbpName            string // 电商平台的海关注册登记名称；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台名称为准。
+	EbcCode            string // 电商企业的海关注册登记编号。
+	EbcName            string // 电商企业的海关注册登记名称。
+	GoodsValue         string // 商品实际成交价，含非现金抵扣金额。
+	Freight            string // 不包含在商品价格中的运杂费，无则填写"0"。
+	Discount           string // 使用积分、虚拟货币、代金券等非现金支付金额，无则填写"0"。
+	TaxTotal           string // 企业预先代扣的税款金额，无则填写“0”
+	ActuralPaid        string // 商品价格+运杂费+代扣税款-非现金抵扣金额，与支付凭证的支付金额一致。
+	Currency           string // 限定为人民币，填写“142”。
+	BuyerRegNo         string // 订购人的交易平台注册号。
+	BuyerName          string // 订购人的真实姓名。
+	BuyerTelephone     string // 订购人电话。
+	BuyerIdType        string // 1-身份证,2-其它。限定为身份证，填写“1”
+	BuyerIdNumber      string // 订购人的身份证件号码。
+	PayCode            string // 支付企业的海关注册登记编号。
+	PayName            string // 支付企业在海关注册登记的企业名称。
+	PayTransactionId   string // 支付企业唯一的支付流水号。
+	BatchNumbers       string // 商品批次号
+	Consignee          string // 收货人姓名，必须与电子运单的收货人姓名一致。
+	ConsigneeTelephone string // 收货人联系电话，必须与电子运单的收货人电话一致。
+	ConsigneeAddress   string // 收货地址，必须与电子运单的收货地址一致。
+	ConsigneeDistrict  string // 参照国家统计局公布的国家行政区划标准填制。
+	Note               string // 订单备注
 }
 
 var specOrderHead = typeSpec{name: "OrderHead", goName: "OrderHead",
@@ -250,19 +250,19 @@ func (x *OrderHead) encode(e *encoder) {
 
 // OrderList is the element ceb:OrderList (import schema).
 type OrderList struct {
-	Gnum         string
-	ItemNo       string
-	ItemName     string
-	Gmodel       string
-	ItemDescribe string
-	BarCode      string
-	Unit         string
-	Qty          string
-	Price        string
-	TotalPrice   string
-	Currency     string
-	Country      string
-	Note         string
+	Gnum         string // 从1开始的递增序号。
+	ItemNo       string // 电商企业自定义的商品货号（SKU）。
+	ItemName     string // 交易平台销售商品的中文名称。
+	Gmodel       string // 满足海关归类、审价以及监管的要求为准。包括：品名、牌名、规格、型号、成份、含量、等级等。
+	ItemDescribe string // 交易平台销售商品的描述信息。
+	BarCode      string // 国际通用的商品条形码，一般由前缀部分、制造厂商代码、商品代码和校验码组成。
+	Unit         string // 填写海关标准的参数代码，参照《JGS-20 海关业务代码集》- 计量单位代码。
+	Qty          string // 商品实际数量。
+	Price        string // 商品单价。赠品单价填写为“0”。
+	TotalPrice   string // 商品总价，等于单价乘以数量。
+	Currency     string // 限定为人民币，填写“142”。
+	Country      string // 填写海关标准的参数代码，参照《JGS-20 海关业务代码集》-国家（地区）代码表。
+	Note         string // 促销活动，商品单价偏离市场价格的，可以在此说明。
 }
 
 var specOrderList = typeSpec{name: "OrderList", goName: "OrderList",
@@ -377,8 +377,8 @@ func (x *OrderList) encode(e *encoder) {
 
 // Order is the element ceb:Order (import schema).
 type Order struct {
-	OrderHead OrderHead
-	OrderList []OrderList
+	OrderHead OrderHead   // 电子订单表头实体
+	OrderList []OrderList // 电子订单商品实体
 }
 
 var specOrder = typeSpec{name: "Order", goName: "Order",
@@ -438,11 +438,11 @@ func (x *Order) encode(e *encoder) {
 
 // BaseTransfer is the element ceb:BaseTransfer (import schema).
 type BaseTransfer struct {
-	CopCode string
-	CopName string
-	DxpMode string
-	DxpId   string
-	Note    string
+	CopCode string // 报文传输的企业代码（需要与接入客户端的企业身份一致）
+	CopName string // 报文传输的企业名称
+	DxpMode string // 默认为DXP；指中国电子口岸数据交换平台
+	DxpId   string // 向中国电子口岸数据中心申请数据交换平台的用户编号
+	Note    string // 备注
 }
 
 var specBaseTransfer = typeSpec{name: "BaseTransfer", goName: "BaseTransfer",
@@ -509,10 +509,10 @@ func (x *BaseTransfer) encode(e *encoder) {
 
 // BaseSubscribe is the element ceb:BaseSubscribe (import schema).
 type BaseSubscribe struct {
-	Status     string
-	DxpMode    string
-	DxpAddress string
-	Note       string
+	Status     string // 用户订阅单证业务状态的信息, ALL-订阅数据和回执,  DATA-只订阅数据,RET- 只订阅回执
+	DxpMode    string // 默认为DXP；指中国电子口岸数据交换平台
+	DxpAddress string // 向中国电子口岸数据中心申请数据交换平台的用户编号
+	Note       string // 备注
 }
 
 var specBaseSubscribe = typeSpec{name: "BaseSubscribe", goName: "BaseSubscribe",
@@ -573,8 +573,8 @@ func (x *BaseSubscribe) encode(e *encoder) {
 
 // ExtendMessage is the element ceb:ExtendMessage (import schema).
 type ExtendMessage struct {
-	Name    string
-	Version string
+	Name    string // 自定义报文名称
+	Version string // 自定义报文版本
 	Message string // raw inner XML, kept verbatim
 }
 
@@ -633,10 +633,10 @@ type CEB311Message struct {
 	Guid          string // attribute guid
 	Version       string // attribute version
 	Order         []Order
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB311Message = typeSpec{name: "CEB311Message", goName: "CEB311Message",
@@ -751,13 +751,13 @@ func (x *CEB311Message) encode(e *encoder) {
 
 // OrderReturn is the element ceb:OrderReturn (import schema).
 type OrderReturn struct {
-	Guid         string
-	EbpCode      string
-	EbcCode      string
-	OrderNo      string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 电子口岸系统生成36位唯一序号（英文字母大写）
+	EbpCode      string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbcCode      string // 电商企业的海关注册登记编号。
+	OrderNo      string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	ReturnStatus string // 操作结果（2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/399海关审结）,若小于0数…
+	ReturnTime   string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo   string // 备注（如:退单原因）
 }
 
 var specOrderReturn = typeSpec{name: "OrderReturn", goName: "OrderReturn",
@@ -836,9 +836,9 @@ func (x *OrderReturn) encode(e *encoder) {
 
 // CEB312Message is the import message CEB312Message (电子订单回执报文（电商企业或电商平台或受委托的快件运营人、邮政企业）).
 type CEB312Message struct {
-	Guid        string // attribute guid
-	Version     string // attribute version
-	OrderReturn []OrderReturn
+	Guid        string        // attribute guid
+	Version     string        // attribute version
+	OrderReturn []OrderReturn // 电子订单回执实体
 }
 
 var specCEB312Message = typeSpec{name: "CEB312Message", goName: "CEB312Message",
@@ -909,24 +909,24 @@ func (x *CEB312Message) encode(e *encoder) {
 
 // PaymentHead is the element ceb:PaymentHead (import schema).
 type PaymentHead struct {
-	Guid             string
-	AppType          string
-	AppTime          string
-	AppStatus        string
-	PayCode          string
-	PayName          string
-	PayTransactionId string
-	OrderNo          string
-	EbpCode          string
-	EbpName          string
-	PayerIdType      string
-	PayerIdNumber    string
-	PayerName        string
-	Telephone        string
-	AmountPaid       string
-	Currency         string
-	PayTime          string
-	Note             string
+	Guid             string // 企业系统生成36位唯一序号（英文字母大写）。
+	AppType          string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime          string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus        string // 业务状态:1-暂存,2-申报,默认为2。
+	PayCode          string // 支付企业的海关注册登记编号。
+	PayName          string // 支付企业在海关注册登记的名称。
+	PayTransactionId string // 支付企业唯一的支付流水号。
+	OrderNo          string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	EbpCode          string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbpName          string // 电商平台的海关注册登记名称；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台名称为准。
+	PayerIdType      string // 1-身份证,2-其它。限定为身份证，填写“1”。
+	PayerIdNumber    string // 支付人证件号码
+	PayerName        string // 支付人的身份证件号码。
+	Telephone        string // 支付人电话
+	AmountPaid       string // 支付金额
+	Currency         string // 限定为人民币，填写“142”。
+	PayTime          string // 支付时间，格式:YYYYMMDDhhmmss。hm
+	Note             string // 备注
 }
 
 var specPaymentHead = typeSpec{name: "PaymentHead", goName: "PaymentHead",
@@ -1071,7 +1071,7 @@ func (x *PaymentHead) encode(e *encoder) {
 
 // Payment is the element ceb:Payment (import schema).
 type Payment struct {
-	PaymentHead PaymentHead
+	PaymentHead PaymentHead // 支付凭证数据实体
 }
 
 var specPayment = typeSpec{name: "Payment", goName: "Payment",
@@ -1119,10 +1119,10 @@ type CEB411Message struct {
 	Guid          string // attribute guid
 	Version       string // attribute version
 	Payment       []Payment
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB411Message = typeSpec{name: "CEB411Message", goName: "CEB411Message",
@@ -1237,12 +1237,12 @@ func (x *CEB411Message) encode(e *encoder) {
 
 // PaymentReturn is the element ceb:PaymentReturn (import schema).
 type PaymentReturn struct {
-	Guid             string
-	PayCode          string
-	PayTransactionId string
-	ReturnStatus     string
-	ReturnTime       string
-	ReturnInfo       string
+	Guid             string // 电子口岸生成36位唯一序号（英文字母大写）
+	PayCode          string // 支付企业的海关注册登记编号。
+	PayTransactionId string // 支付企业唯一的支付流水号。
+	ReturnStatus     string // 操作结果（2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/399海关审结）,若小于0数…
+	ReturnTime       string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo       string // 备注（如:退单原因）
 }
 
 var specPaymentReturn = typeSpec{name: "PaymentReturn", goName: "PaymentReturn",
@@ -1315,9 +1315,9 @@ func (x *PaymentReturn) encode(e *encoder) {
 
 // CEB412Message is the import message CEB412Message (支付凭证回执报文（支付企业或受委托的快件运营人、邮政企业）).
 type CEB412Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	PaymentReturn []PaymentReturn
+	Guid          string          // attribute guid
+	Version       string          // attribute version
+	PaymentReturn []PaymentReturn // 支付凭证回执实体
 }
 
 var specCEB412Message = typeSpec{name: "CEB412Message", goName: "CEB412Message",
@@ -1388,25 +1388,25 @@ func (x *CEB412Message) encode(e *encoder) {
 
 // LogisticsHead is the element ceb:LogisticsHead (import schema).
 type LogisticsHead struct {
-	Guid               string
-	AppType            string
-	AppTime            string
-	AppStatus          string
-	LogisticsCode      string
-	LogisticsName      string
-	LogisticsNo        string
-	BillNo             string
-	OrderNo            string
-	Freight            string
-	InsuredFee         string
-	Currency           string
-	Weight             string
-	PackNo             string
-	GoodsInfo          string
-	Consignee          string
-	ConsigneeAddress   string
-	ConsigneeTelephone string
-	Note               string
+	Guid               string // 企业系统生成36位唯一序号（英文字母大写）。
+	AppType            string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime            string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus          string // 业务状态:1-暂存,2-申报,默认为2。
+	LogisticsCode      string // 物流企业的海关注册登记编号。
+	LogisticsName      string // 物流企业在海关注册登记的名称。
+	LogisticsNo        string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	BillNo             string // 直购进口为海运提单、空运总单或汽车载货清单
+	OrderNo            string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	Freight            string // 商品运输费用，无则填“0”。
+	InsuredFee         string // 商品保险费用，无则填“0”。
+	Currency           string // 限定为人民币，填写“142”。
+	Weight             string // 毛重,单位为千克。
+	PackNo             string // 单个运单下包裹数，限定为“1”。
+	GoodsInfo          string // 配送的商品信息，包括商品名称、数量等。
+	Consignee          string // 收货人姓名。
+	ConsigneeAddress   string // 收货地址。
+	ConsigneeTelephone string // 收货人电话号码。
+	Note               string // 备注
 }
 
 var specLogisticsHead = typeSpec{name: "LogisticsHead", goName: "LogisticsHead",
@@ -1557,7 +1557,7 @@ func (x *LogisticsHead) encode(e *encoder) {
 
 // Logistics is the element ceb:Logistics (import schema).
 type Logistics struct {
-	LogisticsHead LogisticsHead
+	LogisticsHead LogisticsHead // 物流运单数据实体
 }
 
 var specLogistics = typeSpec{name: "Logistics", goName: "Logistics",
@@ -1605,10 +1605,10 @@ type CEB511Message struct {
 	Guid          string // attribute guid
 	Version       string // attribute version
 	Logistics     []Logistics
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB511Message = typeSpec{name: "CEB511Message", goName: "CEB511Message",
@@ -1723,12 +1723,12 @@ func (x *CEB511Message) encode(e *encoder) {
 
 // LogisticsReturn is the element ceb:LogisticsReturn (import schema).
 type LogisticsReturn struct {
-	Guid          string
-	LogisticsCode string
-	LogisticsNo   string
-	ReturnStatus  string
-	ReturnTime    string
-	ReturnInfo    string
+	Guid          string // 电子口岸生成36位唯一序号（英文字母大写）
+	LogisticsCode string // 物流企业的海关注册登记编号。
+	LogisticsNo   string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	ReturnStatus  string // 操作结果（2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/399海关审结）,若小于0数…
+	ReturnTime    string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo    string // 备注（如:退单原因）
 }
 
 var specLogisticsReturn = typeSpec{name: "LogisticsReturn", goName: "LogisticsReturn",
@@ -1801,9 +1801,9 @@ func (x *LogisticsReturn) encode(e *encoder) {
 
 // CEB512Message is the import message CEB512Message (物流运单回执报文（物流企业）).
 type CEB512Message struct {
-	Guid            string // attribute guid
-	Version         string // attribute version
-	LogisticsReturn []LogisticsReturn
+	Guid            string            // attribute guid
+	Version         string            // attribute version
+	LogisticsReturn []LogisticsReturn // 物流运单回执实体
 }
 
 var specCEB512Message = typeSpec{name: "CEB512Message", goName: "CEB512Message",
@@ -1874,16 +1874,16 @@ func (x *CEB512Message) encode(e *encoder) {
 
 // LogisticsStatus is the element ceb:LogisticsStatus (import schema).
 type LogisticsStatus struct {
-	Guid            string
-	AppType         string
-	AppTime         string
-	AppStatus       string
-	LogisticsCode   string
-	LogisticsName   string
-	LogisticsNo     string
-	LogisticsStatus string
-	LogisticsTime   string
-	Note            string
+	Guid            string // 企业系统生成36位唯一序号（英文字母大写）
+	AppType         string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime         string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus       string // 业务状态:1-暂存,2-申报,默认为2。
+	LogisticsCode   string // 物流企业的海关注册登记编号。
+	LogisticsName   string // 物流企业在海关注册登记的名称。
+	LogisticsNo     string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	LogisticsStatus string // 物流签收状态，限定S
+	LogisticsTime   string // 物流状态发生的实际时间。格式:YYYYMMDDhhmmss。
+	Note            string // 备注
 }
 
 var specLogisticsStatus = typeSpec{name: "LogisticsStatus", goName: "LogisticsStatus",
@@ -1980,13 +1980,13 @@ func (x *LogisticsStatus) encode(e *encoder) {
 
 // CEB513Message is the import message CEB513Message (物流运单状态数据报文（物流企业）).
 type CEB513Message struct {
-	Guid            string // attribute guid
-	Version         string // attribute version
-	LogisticsStatus []LogisticsStatus
-	BaseTransfer    BaseTransfer
-	BaseSubscribe   []BaseSubscribe
-	ExtendMessage   *ExtendMessage
-	Signature       string // raw ds:Signature element, kept verbatim
+	Guid            string            // attribute guid
+	Version         string            // attribute version
+	LogisticsStatus []LogisticsStatus // 物流运单状态数据实体
+	BaseTransfer    BaseTransfer      // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe   []BaseSubscribe   // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage   *ExtendMessage    // 扩展自定义数据实体
+	Signature       string            // raw ds:Signature element, kept verbatim
 }
 
 var specCEB513Message = typeSpec{name: "CEB513Message", goName: "CEB513Message",
@@ -2101,13 +2101,13 @@ func (x *CEB513Message) encode(e *encoder) {
 
 // LogisticsStatusReturn is the element ceb:LogisticsStatusReturn (import schema).
 type LogisticsStatusReturn struct {
-	Guid            string
-	LogisticsCode   string
-	LogisticsNo     string
-	LogisticsStatus string
-	ReturnStatus    string
-	ReturnTime      string
-	ReturnInfo      string
+	Guid            string // 电子口岸生成36位唯一序号（英文字母大写）
+	LogisticsCode   string // 物流企业的海关注册登记编号。
+	LogisticsNo     string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	LogisticsStatus string // 物流签收状态，限定为S
+	ReturnStatus    string // 操作结果（2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结）,若小于0数字表示处理异常回…
+	ReturnTime      string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo      string // 回执信息（如:退单原因）
 }
 
 var specLogisticsStatusReturn = typeSpec{name: "LogisticsStatusReturn", goName: "LogisticsStatusReturn",
@@ -2186,9 +2186,9 @@ func (x *LogisticsStatusReturn) encode(e *encoder) {
 
 // CEB514Message is the import message CEB514Message (物流运单状态回执报文（物流企业）).
 type CEB514Message struct {
-	Guid                  string // attribute guid
-	Version               string // attribute version
-	LogisticsStatusReturn []LogisticsStatusReturn
+	Guid                  string                  // attribute guid
+	Version               string                  // attribute version
+	LogisticsStatusReturn []LogisticsStatusReturn // 物流运单状态回执实体
 }
 
 var specCEB514Message = typeSpec{name: "CEB514Message", goName: "CEB514Message",
@@ -2259,53 +2259,53 @@ func (x *CEB514Message) encode(e *encoder) {
 
 // InventoryHead is the element ceb:InventoryHead (import schema).
 type InventoryHead struct {
-	Guid             string
-	AppType          string
-	AppTime          string
-	AppStatus        string
-	OrderNo          string
-	EbpCode          string
-	EbpName          string
-	EbcCode          string
-	EbcName          string
-	LogisticsNo      string
-	LogisticsCode    string
-	LogisticsName    string
-	CopNo            string
-	PreNo            string
-	AssureCode       string
-	EmsNo            string
-	InvtNo           string
-	IeFlag           string
-	DeclTime         string
-	CustomsCode      string
-	PortCode         string
-	IeDate           string
-	BuyerIdType      string
-	BuyerIdNumber    string
-	BuyerName        string
-	BuyerTelephone   string
-	ConsigneeAddress string
-	AgentCode        string
-	AgentName        string
-	AreaCode         string
-	AreaName         string
-	TradeMode        string
-	TrafMode         string
-	TrafNo           string
-	VoyageNo         string
-	BillNo           string
-	LoctNo           string
-	LicenseNo        string
-	Country          string
-	Freight          string
-	InsuredFee       string
-	Currency         string
-	WrapType         string
-	PackNo           string
-	GrossWeight      string
-	NetWeight        string
-	Note             string
+	Guid             string // 企业系统生成36位唯一序号（英文字母大写）。
+	AppType          string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime          string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus        string // 业务状态:1-暂存,2-申报,默认为1。填写2时,Signature节点必须填写.
+	OrderNo          string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	EbpCode          string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbpName          string // 电商平台的海关注册登记名称；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台名称为准。
+	EbcCode          string // 电商企业的海关注册登记编号。
+	EbcName          string // 电商企业的海关注册登记名称。
+	LogisticsNo      string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	LogisticsCode    string // 物流企业的海关注册登记编号。
+	LogisticsName    string // 物流企业在海关注册登记的名称。
+	CopNo            string // 企业内部标识单证的编号。
+	PreNo            string // 电子口岸标识单证的编号。
+	AssureCode       string // 担保扣税的企业海关注册登记编号，只限清单的申报企业、电商企业物流企业。
+	EmsNo            string // 保税模式必填，填写区内仓储企业在海关备案的账册编号，用于保税进口业务在特殊区域辅助系统记账（二线出区核减）。
+	InvtNo           string // 海关接受申报生成的清单编号。
+	IeFlag           string // I-进口,E-出口
+	DeclTime         string // 申报日期，以海关计算机系统接受清单申报数据时记录的日期为准。格式:YYYYMMDD。
+	CustomsCode      string // 接受清单申报的海关关区代码，参照JGS/T 18《海关关区代码》。
+	PortCode         string // 商品实际进出我国关境口岸海关的关区代码，参照JGS/T 18《海关关区代码》。
+	IeDate           string // 运载所申报商品的运输工具申报进境的日期，进口申报时无法确知相应的运输工具的实际进境日期时，免填。格式:YYYYMMDD
+	BuyerIdType      string // 1-身份证,2-其它。限定为身份证，填写“1”。
+	BuyerIdNumber    string // 订购人的身份证件号码。
+	BuyerName        string // 订购人的真实姓名。
+	BuyerTelephone   string // 订购人电话。
+	ConsigneeAddress string // 收件地址。
+	AgentCode        string // 申报单位的海关注册登记编号。
+	AgentName        string // 申报单位在海关注册登记的名称。
+	AreaCode         string // 保税模式必填，区内仓储企业的海关注册登记编号。
+	AreaName         string // 保税模式必填，区内仓储企业在海关注册登记的名称。
+	TradeMode        string // 直购进口填写“9610”，保税进口填写“1210”。
+	TrafMode         string // 填写海关标准的参数代码，参照《JGS-20 海关业务代码集》- 运输方式代码。直购进口指跨境段物流运输方式，保税进口指二…
+	TrafNo           string // 直购进口必填。货物进出境的运输工具的名称或运输工具编号。填报内容应与运输部门向海关申报的载货清单所列相应内容一致；同报关…
+	VoyageNo         string // 直购进口必填。货物进出境的运输工具的航次编号。保税进口免填。
+	BillNo           string // 直购进口必填。货物提单或运单的编号，保税进口免填。
+	LoctNo           string // 针对同一申报地海关下有多个跨境电子商务的监管场所,需要填写区分
+	LicenseNo        string // 商务主管部门及其授权发证机关签发的进出口货物许可证件的编号
+	Country          string // 直购进口填写起始发出国家（地区）代码，参照《JGS-20 海关业务代码集》的国家（地区）代码表；保税进口填写代码“142…
+	Freight          string // 物流企业实际收取的运输费用。
+	InsuredFee       string // 物流企业实际收取的商品保价费用。
+	Currency         string // 限定为人民币，填写“142”。
+	WrapType         string // 海关对进出口货物实际采用的外部包装方式的标识代码，采用1 位数字表示，如：木箱、纸箱、桶装、散装、托盘、包、油罐车等
+	PackNo           string // 件数为包裹数量，限定为“1”。
+	GrossWeight      string // 货物及其包装材料的重量之和，计量单位为千克。
+	NetWeight        string // 货物的毛重减去外包装材料后的重量，即货物本身的实际重量，计量单位为千克。
+	Note             string // 备注
 }
 
 var specInventoryHead = typeSpec{name: "InventoryHead", goName: "InventoryHead",
@@ -2624,26 +2624,26 @@ func (x *InventoryHead) encode(e *encoder) {
 
 // InventoryList is the element ceb:InventoryList (import schema).
 type InventoryList struct {
-	Gnum         string
-	ItemRecordNo string
-	ItemNo       string
-	ItemName     string
-	Gcode        string
-	Gname        string
-	Gmodel       string
-	BarCode      string
-	Country      string
-	TradeCountry string
-	Currency     string
-	Qty          string
-	Unit         string
-	Qty1         string
-	Unit1        string
-	Qty2         string
-	Unit2        string
-	Price        string
-	TotalPrice   string
-	Note         string
+	Gnum         string // 从1开始连续序号，与关联的电子订单表体序号一一对应。
+	ItemRecordNo string // 账册备案料号 保税模式必填
+	ItemNo       string // 电商企业自定义的商品货号（SKU）。
+	ItemName     string // 交易平台销售商品的中文名称。
+	Gcode        string // 按商品分类编码规则确定的进出口商品的商品编号，分为商品编号和附加编号，其中商品编号栏应填报《中华人民共和国进出口税则》8…
+	Gname        string // 商品名称应据实填报，与电子订单一致。
+	Gmodel       string // 满足海关归类、审价以及监管的要求为准。包括：品名、牌名、规格、型号、成份、含量、等级等。
+	BarCode      string // 商品条码一般由前缀部分、制造厂商代码、商品代码和校验码组成。没有条码填“无”
+	Country      string // 原产国（地区），海关标准的参数代码  《JGS-20 海关业务代码集》 国家（地区）代码表填写代码。
+	TradeCountry string // 贸易国，按海关规定的《国别（地区）代码表》选择填报相应的贸易国（地区）代码。
+	Currency     string // 限定为人民币，填写“142”。
+	Qty          string // 数量，按成交计量单位的实际数量
+	Unit         string // 计量单位，海关标准的参数代码  《JGS-20 海关业务代码集》- 计量单位代码
+	Qty1         string // 法定数量，海关标准的参数代码  《JGS-20 海关业务代码集》- 计量单位代码
+	Unit1        string // 法定i计量单位,海关标准的参数代码  《JGS-20 海关业务代码集》- 计量单位代码
+	Qty2         string // 第二数量
+	Unit2        string // 第二计量单位,海关标准的参数代码  《JGS-20 海关业务代码集》- 计量单位代码
+	Price        string // 成交单价
+	TotalPrice   string // 成交总价
+	Note         string // 备注
 }
 
 var specInventoryList = typeSpec{name: "InventoryList", goName: "InventoryList",
@@ -2800,8 +2800,8 @@ func (x *InventoryList) encode(e *encoder) {
 
 // Inventory is the element ceb:Inventory (import schema).
 type Inventory struct {
-	InventoryHead InventoryHead
-	InventoryList []InventoryList
+	InventoryHead InventoryHead   // 进口清单表头实体
+	InventoryList []InventoryList // 进口清单表体实体
 }
 
 var specInventory = typeSpec{name: "Inventory", goName: "Inventory",
@@ -2864,10 +2864,10 @@ type CEB621Message struct {
 	Guid          string // attribute guid
 	Version       string // attribute version
 	Inventory     []Inventory
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB621Message = typeSpec{name: "CEB621Message", goName: "CEB621Message",
@@ -2982,17 +2982,17 @@ func (x *CEB621Message) encode(e *encoder) {
 
 // InventoryReturn is the element ceb:InventoryReturn (import schema).
 type InventoryReturn struct {
-	Guid         string
-	CustomsCode  string
-	EbpCode      string
-	EbcCode      string
-	AgentCode    string
-	CopNo        string
-	PreNo        string
-	InvtNo       string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 电子口岸生成36位唯一序号（英文字母大写）
+	CustomsCode  string // 申报口岸
+	EbpCode      string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbcCode      string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	AgentCode    string // 申报单位代码,10位海关代码或者18位信用代码(兼容考虑，暂设为选填)
+	CopNo        string // 企业内部标识单证的编号
+	PreNo        string // 电子口岸标识单证的编号
+	InvtNo       string // 海关审核反馈清单的编号
+	ReturnStatus string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/300人工…
+	ReturnTime   string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo   string // 回执信息（如:退单原因）
 }
 
 var specInventoryReturn = typeSpec{name: "InventoryReturn", goName: "InventoryReturn",
@@ -3095,9 +3095,9 @@ func (x *InventoryReturn) encode(e *encoder) {
 
 // CEB622Message is the import message CEB622Message (进口清单回执报文（电商企业或其代理人）).
 type CEB622Message struct {
-	Guid            string // attribute guid
-	Version         string // attribute version
-	InventoryReturn []InventoryReturn
+	Guid            string            // attribute guid
+	Version         string            // attribute version
+	InventoryReturn []InventoryReturn // 进口清单回执实体
 }
 
 var specCEB622Message = typeSpec{name: "CEB622Message", goName: "CEB622Message",
@@ -3168,30 +3168,30 @@ func (x *CEB622Message) encode(e *encoder) {
 
 // InvtCancel is the element ceb:InvtCancel (import schema).
 type InvtCancel struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	CustomsCode    string
-	OrderNo        string
-	EbpCode        string
-	EbpName        string
-	EbcCode        string
-	EbcName        string
-	LogisticsNo    string
-	LogisticsCode  string
-	LogisticsName  string
-	CopNo          string
-	PreNo          string
-	InvtNo         string
-	BuyerIdType    string
-	BuyerIdNumber  string
-	BuyerName      string
-	BuyerTelephone string
-	AgentCode      string
-	AgentName      string
-	Reason         string
-	Note           string
+	Guid           string // 企业系统生成36位唯一序号（英文字母大写）
+	AppType        string // 企业报送类型。1-新增。默认为1。
+	AppTime        string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus      string // 业务状态:1-暂存,2-申报,默认为1。填写2时,Signature节点必须填写.
+	CustomsCode    string // 接受申报的海关关区代码，参照JGS/T 18《海关关区代码》。
+	OrderNo        string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	EbpCode        string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbpName        string // 电商平台的海关注册登记名称；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台名称为准。
+	EbcCode        string // 电商企业的海关注册登记编号。
+	EbcName        string // 电商企业的海关注册登记名称。
+	LogisticsNo    string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	LogisticsCode  string // 物流企业的海关注册登记编号。
+	LogisticsName  string // 物流企业在海关注册登记的名称。
+	CopNo          string // 企业内部标识单证的编号
+	PreNo          string // 电子口岸标识单证的编号
+	InvtNo         string // 申请撤销的原始清单编号。
+	BuyerIdType    string // 1-身份证,2-其它。限定为身份证，填写“1”。
+	BuyerIdNumber  string // 订购人的身份证件号码。
+	BuyerName      string // 订购人的真实姓名。
+	BuyerTelephone string // 订购人电话
+	AgentCode      string // 申报单位的海关注册登记编号。
+	AgentName      string // 申报单位在海关注册登记的名称。
+	Reason         string // 撤单原因
+	Note           string // 备注
 }
 
 var specInvtCancel = typeSpec{name: "InvtCancel", goName: "InvtCancel",
@@ -3372,13 +3372,13 @@ func (x *InvtCancel) encode(e *encoder) {
 
 // CEB623Message is the import message CEB623Message (撤销申请单数据报文（电商企业或其代理人）).
 type CEB623Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	InvtCancel    []InvtCancel
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	Guid          string          // attribute guid
+	Version       string          // attribute version
+	InvtCancel    []InvtCancel    // 撤销申请单实体
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB623Message = typeSpec{name: "CEB623Message", goName: "CEB623Message",
@@ -3493,17 +3493,17 @@ func (x *CEB623Message) encode(e *encoder) {
 
 // InvtCancelReturn is the element ceb:InvtCancelReturn (import schema).
 type InvtCancelReturn struct {
-	Guid         string
-	CustomsCode  string
-	AgentCode    string
-	EbpCode      string
-	EbcCode      string
-	CopNo        string
-	PreNo        string
-	InvtNo       string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 电子口岸生成36位唯一序号（英文字母大写）
+	CustomsCode  string // 申报口岸
+	AgentCode    string // 申报单位代码,10位海关代码或者18位信用代码（兼容考虑，暂设为选填）
+	EbpCode      string // 电商平台代码,10位海关代码或者18位信用代码(兼容考虑，暂设为选填)
+	EbcCode      string // 电商企业代码,10位海关代码或者18位信用代码(兼容考虑，暂设为选填)
+	CopNo        string // 企业内部标识单证的编号
+	PreNo        string // 电子口岸标识单证的编号
+	InvtNo       string // 申请撤销的原始清单编号
+	ReturnStatus string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/399海关…
+	ReturnTime   string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo   string // 回执信息（如:退单原因）
 }
 
 var specInvtCancelReturn = typeSpec{name: "InvtCancelReturn", goName: "InvtCancelReturn",
@@ -3606,9 +3606,9 @@ func (x *InvtCancelReturn) encode(e *encoder) {
 
 // CEB624Message is the import message CEB624Message (撤销申请单回执报文（电商企业或其代理人）).
 type CEB624Message struct {
-	Guid             string // attribute guid
-	Version          string // attribute version
-	InvtCancelReturn []InvtCancelReturn
+	Guid             string             // attribute guid
+	Version          string             // attribute version
+	InvtCancelReturn []InvtCancelReturn // 撤销申请单回执实体
 }
 
 var specCEB624Message = typeSpec{name: "CEB624Message", goName: "CEB624Message",
@@ -3679,30 +3679,30 @@ func (x *CEB624Message) encode(e *encoder) {
 
 // InvtRefundHead is the element ceb:InvtRefundHead (import schema).
 type InvtRefundHead struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	CustomsCode    string
-	OrderNo        string
-	EbpCode        string
-	EbpName        string
-	EbcCode        string
-	EbcName        string
-	LogisticsNo    string
-	LogisticsCode  string
-	LogisticsName  string
-	CopNo          string
-	PreNo          string
-	InvtNo         string
-	BuyerIdType    string
-	BuyerIdNumber  string
-	BuyerName      string
-	BuyerTelephone string
-	AgentCode      string
-	AgentName      string
-	Reason         string
-	Note           string
+	Guid           string // 企业系统生成36位唯一序号（英文字母大写）
+	AppType        string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime        string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus      string // 业务状态:1-暂存,2-申报,默认为1。填写2时,Signature节点必须填写.
+	CustomsCode    string // 接受申报的海关关区代码，参照JGS/T 18《海关关区代码》。
+	OrderNo        string // 交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	EbpCode        string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbpName        string // 电商平台的海关注册登记名称；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台名称为准。
+	EbcCode        string // 电商企业的海关注册登记编号。
+	EbcName        string // 电商企业的海关注册登记名称。
+	LogisticsNo    string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	LogisticsCode  string // 物流企业的海关注册登记编号。
+	LogisticsName  string // 物流企业在海关注册登记的名称。
+	CopNo          string // 企业内部标识单证的编号。
+	PreNo          string // 电子口岸标识单证的编号。
+	InvtNo         string // 申请退货的原始清单编号。
+	BuyerIdType    string // 订购人证件类型
+	BuyerIdNumber  string // 订购人证件号码
+	BuyerName      string // 订购人姓名
+	BuyerTelephone string // 订购人电话
+	AgentCode      string // 申报单位的海关注册登记编号。
+	AgentName      string // 申报单位在海关注册登记的名称。
+	Reason         string // 退货原因
+	Note           string // 备注
 }
 
 var specInvtRefundHead = typeSpec{name: "InvtRefundHead", goName: "InvtRefundHead",
@@ -3883,12 +3883,12 @@ func (x *InvtRefundHead) encode(e *encoder) {
 
 // InvtRefundList is the element ceb:InvtRefundList (import schema).
 type InvtRefundList struct {
-	Gnum  string
-	Gcode string
-	Gname string
-	Qty   string
-	Unit  string
-	Note  string
+	Gnum  string // 对应原清单表体序号（退货项序号）
+	Gcode string // 按商品分类编码规则确定的进出口商品的商品编号，分为商品编号和附加编号，其中商品编号栏应填报《中华人民共和国进出口税则》8…
+	Gname string // 商品名称应据实填报，与清单一致。
+	Qty   string // 申请退货的数量，小于等于原清单的成交计量单位的数量
+	Unit  string // 海关标准的参数代码  《JGS-20 海关业务代码集》- 计量单位代码
+	Note  string // 备注
 }
 
 var specInvtRefundList = typeSpec{name: "InvtRefundList", goName: "InvtRefundList",
@@ -3961,8 +3961,8 @@ func (x *InvtRefundList) encode(e *encoder) {
 
 // InvtRefund is the element ceb:InvtRefund (import schema).
 type InvtRefund struct {
-	InvtRefundHead InvtRefundHead
-	InvtRefundList []InvtRefundList
+	InvtRefundHead InvtRefundHead   // 退货申请单表头实体
+	InvtRefundList []InvtRefundList // 退货申请单表体实体
 }
 
 var specInvtRefund = typeSpec{name: "InvtRefund", goName: "InvtRefund",
@@ -4025,10 +4025,10 @@ type CEB625Message struct {
 	Guid          string // attribute guid
 	Version       string // attribute version
 	InvtRefund    []InvtRefund
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB625Message = typeSpec{name: "CEB625Message", goName: "CEB625Message",
@@ -4143,17 +4143,17 @@ func (x *CEB625Message) encode(e *encoder) {
 
 // InvtRefundReturn is the element ceb:InvtRefundReturn (import schema).
 type InvtRefundReturn struct {
-	Guid         string
-	CustomsCode  string
-	AgentCode    string
-	EbpCode      string
-	EbcCode      string
-	CopNo        string
-	PreNo        string
-	InvtNo       string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 电子口岸生成36位唯一序号（英文字母大写）
+	CustomsCode  string // 申报口岸
+	AgentCode    string // 申报单位代码,10位海关代码或者18位信用代码（兼容考虑，暂设为选填）
+	EbpCode      string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	EbcCode      string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准。
+	CopNo        string // 企业内部标识单证的编号
+	PreNo        string // 电子口岸标识单证的编号
+	InvtNo       string // 申请退货的原始清单编号
+	ReturnStatus string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/399海关…
+	ReturnTime   string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo   string // 备注（如不通过原因）
 }
 
 var specInvtRefundReturn = typeSpec{name: "InvtRefundReturn", goName: "InvtRefundReturn",
@@ -4256,9 +4256,9 @@ func (x *InvtRefundReturn) encode(e *encoder) {
 
 // CEB626Message is the import message CEB626Message (退货申请单回执报文（电商企业或其代理人）).
 type CEB626Message struct {
-	Guid             string // attribute guid
-	Version          string // attribute version
-	InvtRefundReturn []InvtRefundReturn
+	Guid             string             // attribute guid
+	Version          string             // attribute version
+	InvtRefundReturn []InvtRefundReturn // 退货申请单回执实体
 }
 
 var specCEB626Message = typeSpec{name: "CEB626Message", goName: "CEB626Message",
@@ -4329,25 +4329,25 @@ func (x *CEB626Message) encode(e *encoder) {
 
 // DeliveryHead is the element ceb:DeliveryHead (import schema).
 type DeliveryHead struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	CustomsCode    string
-	CopNo          string
-	PreNo          string
-	RkdNo          string
-	OperatorCode   string
-	OperatorName   string
-	IeFlag         string
-	TrafMode       string
-	TrafNo         string
-	VoyageNo       string
-	BillNo         string
-	LogisticsCode  string
-	LogisticsName  string
-	UnloadLocation string
-	Note           string
+	Guid           string // 企业系统生成36位唯一序号（英文字母大写）
+	AppType        string // 企业报送类型。1-新增 2-变更 3-删除。默认为1。
+	AppTime        string // 企业报送时间。格式:YYYYMMDDhhmmss。mss
+	AppStatus      string // 业务状态:1-暂存,2-申报,默认为1。
+	CustomsCode    string // 接受申报的海关关区代码，参照JGS/T 18《海关关区代码》。
+	CopNo          string // 企业内部标识单证的编号
+	PreNo          string // 电子口岸标识单证的编号
+	RkdNo          string // 海关接受申报生成的入库单编号
+	OperatorCode   string // 监管场所经营人在海关注册登记的编号
+	OperatorName   string // 监管场所经营人在海关注册登记的名称
+	IeFlag         string // I进口/E出口
+	TrafMode       string // 填写海关标准的参数代码，参照《JGS-20 海关业务代码集》- 运输方式代码。直购进口指跨境段物流运输方式。
+	TrafNo         string // 货物进出境的运输工具的名称或运输工具编号。填报内容应与运输部门向海关申报的载货清单所列相应内容一致；同报关单填制规范。
+	VoyageNo       string // 货物进出境的运输工具的航次编号。
+	BillNo         string // 货物提单或运单的海运提单、空运总单或汽车载货清单
+	LogisticsCode  string // 物流企业的海关注册登记编号
+	LogisticsName  string // 物流企业的海关注册登记名称
+	UnloadLocation string // 货物卸货的仓储存放位置
+	Note           string // 备注
 }
 
 var specDeliveryHead = typeSpec{name: "DeliveryHead", goName: "DeliveryHead",
@@ -4498,9 +4498,9 @@ func (x *DeliveryHead) encode(e *encoder) {
 
 // DeliveryList is the element ceb:DeliveryList (import schema).
 type DeliveryList struct {
-	Gnum        string
-	LogisticsNo string
-	Note        string
+	Gnum        string // 从1开始的递增序号
+	LogisticsNo string // 物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	Note        string // 备注
 }
 
 var specDeliveryList = typeSpec{name: "DeliveryList", goName: "DeliveryList",
@@ -4555,8 +4555,8 @@ func (x *DeliveryList) encode(e *encoder) {
 
 // Delivery is the element ceb:Delivery (import schema).
 type Delivery struct {
-	DeliveryHead DeliveryHead
-	DeliveryList []DeliveryList
+	DeliveryHead DeliveryHead   // 入库明细单表头实体
+	DeliveryList []DeliveryList // 入库明细单表体实体
 }
 
 var specDelivery = typeSpec{name: "Delivery", goName: "Delivery",
@@ -4619,10 +4619,10 @@ type CEB711Message struct {
 	Guid          string // attribute guid
 	Version       string // attribute version
 	Delivery      Delivery
-	BaseTransfer  BaseTransfer
-	BaseSubscribe []BaseSubscribe
-	ExtendMessage *ExtendMessage
-	Signature     string // raw ds:Signature element, kept verbatim
+	BaseTransfer  BaseTransfer    // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	ExtendMessage *ExtendMessage  // 扩展自定义数据实体
+	Signature     string          // raw ds:Signature element, kept verbatim
 }
 
 var specCEB711Message = typeSpec{name: "CEB711Message", goName: "CEB711Message",
@@ -4730,15 +4730,15 @@ func (x *CEB711Message) encode(e *encoder) {
 
 // DeliveryReturn is the element ceb:DeliveryReturn (import schema).
 type DeliveryReturn struct {
-	Guid         string
-	CustomsCode  string
-	OperatorCode string
-	CopNo        string
-	PreNo        string
-	RkdNo        string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 电子口岸生成36位唯一序号（英文字母大写）
+	CustomsCode  string // 主管海关
+	OperatorCode string // 监管场所经营人代码 监管场所经营人作为第三方对入场所的大包开拆核实包裹（兼容考虑，暂设为选填）
+	CopNo        string // 企业内部标识单证的编号
+	PreNo        string // 电子口岸标识单证的编号
+	RkdNo        string // 海关审核生成的入库单编号
+	ReturnStatus string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/399海关…
+	ReturnTime   string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	ReturnInfo   string // 备注（如不通过原因）
 }
 
 var specDeliveryReturn = typeSpec{name: "DeliveryReturn", goName: "DeliveryReturn",
@@ -4829,9 +4829,9 @@ func (x *DeliveryReturn) encode(e *encoder) {
 
 // CEB712Message is the import message CEB712Message (入库明细单回执报文（海关监管作业场所经营企业）).
 type CEB712Message struct {
-	Guid           string // attribute guid
-	Version        string // attribute version
-	DeliveryReturn []DeliveryReturn
+	Guid           string           // attribute guid
+	Version        string           // attribute version
+	DeliveryReturn []DeliveryReturn // 入库明细单回执实体
 }
 
 var specCEB712Message = typeSpec{name: "CEB712Message", goName: "CEB712Message",
@@ -4902,21 +4902,21 @@ func (x *CEB712Message) encode(e *encoder) {
 
 // TaxHeadRd is the element ceb:TaxHeadRd (import schema).
 type TaxHeadRd struct {
-	Guid           string
-	ReturnTime     string
-	InvtNo         string
-	TaxNo          string
-	CustomsTax     string
-	ValueAddedTax  string
-	ConsumptionTax string
-	Status         string
-	EntDutyNo      string
-	Note           string
-	AssureCode     string
-	EbcCode        string
-	LogisticsCode  string
-	AgentCode      string
-	CustomsCode    string
+	Guid           string // 36位系统唯一序号（英文字母大写）
+	ReturnTime     string // 回执时间,格式:YYYYMMDDhhmmssSSS
+	InvtNo         string // 进境清单编号，海关审结生成标识清单的编号（4位关区+4位年+1位进出口标记+9位流水号）
+	TaxNo          string // 电子税单编号
+	CustomsTax     string // 应征关税
+	ValueAddedTax  string // 应征增值税
+	ConsumptionTax string // 应征消费税
+	Status         string // 税单状态（(1-已生成，2-已汇总   3-作废)）
+	EntDutyNo      string // 缴款书编号
+	Note           string // 备注
+	AssureCode     string // 担保企业代码
+	EbcCode        string // 电商企业代码
+	LogisticsCode  string // 物流企业代码
+	AgentCode      string // 申报单位代码,10位海关代码或者18位信用代码
+	CustomsCode    string // 申报口岸
 }
 
 var specTaxHeadRd = typeSpec{name: "TaxHeadRd", goName: "TaxHeadRd",
@@ -5043,12 +5043,12 @@ func (x *TaxHeadRd) encode(e *encoder) {
 
 // TaxListRd is the element ceb:TaxListRd (import schema).
 type TaxListRd struct {
-	Gnum           string
-	Gcode          string
-	TaxPrice       string
-	CustomsTax     string
-	ValueAddedTax  string
-	ConsumptionTax string
+	Gnum           string // 商品项号,从1开始连续序号
+	Gcode          string // 海关商品编码（10位）
+	TaxPrice       string // 完税总价格
+	CustomsTax     string // 应征关税
+	ValueAddedTax  string // 应征增值税
+	ConsumptionTax string // 应征消费税
 }
 
 var specTaxListRd = typeSpec{name: "TaxListRd", goName: "TaxListRd",
@@ -5121,8 +5121,8 @@ func (x *TaxListRd) encode(e *encoder) {
 
 // Tax is the element ceb:Tax (import schema).
 type Tax struct {
-	TaxHeadRd TaxHeadRd
-	TaxListRd []TaxListRd
+	TaxHeadRd TaxHeadRd   // 电子税单表头实体
+	TaxListRd []TaxListRd // 电子税单表体实体
 }
 
 var specTax = typeSpec{name: "Tax", goName: "Tax",
@@ -5255,13 +5255,13 @@ func (x *CEB816Message) encode(e *encoder) {
 
 // TaxHeadStatus is the element ceb:TaxHeadStatus (import schema).
 type TaxHeadStatus struct {
-	Guid       string
-	ReturnTime string
-	InvtNo     string
-	TaxNo      string
-	Status     string
-	EntDutyNo  string
-	AssureCode string
+	Guid       string // 36位系统唯一序号（英文字母大写）
+	ReturnTime string // 回执时间,格式:YYYYMMDDhhmmssSSS
+	InvtNo     string // 进境清单编号，海关审结生成标识清单的编号（4位关区+4位年+1位进出口标记+9位流水号）
+	TaxNo      string // 电子税单编号
+	Status     string // 税单状态（(1-已生成，2-已汇总   3-作废)）
+	EntDutyNo  string // 缴款书编号
+	AssureCode string // 担保企业代码
 }
 
 var specTaxHeadStatus = typeSpec{name: "TaxHeadStatus", goName: "TaxHeadStatus",
@@ -5340,7 +5340,7 @@ func (x *TaxHeadStatus) encode(e *encoder) {
 
 // Tax818 is the element ceb:Tax (import schema).
 type Tax818 struct {
-	TaxHeadStatus TaxHeadStatus
+	TaxHeadStatus TaxHeadStatus // 电子税单状态表头实体
 }
 
 var specTax818 = typeSpec{name: "Tax", goName: "Tax818",
@@ -5458,13 +5458,13 @@ func (x *CEB818Message) encode(e *encoder) {
 
 // MessageReturn is the element ceb:MessageReturn (import schema).
 type MessageReturn struct {
-	Guid           string
-	ReturnStatus   string
-	ReturnInfo     string
-	ReturnTime     string
-	OriCopMsgId    string
-	OriMessageType string
-	OriBizMessage  string
+	Guid           string // 36位唯一序号
+	ReturnStatus   string // 小于0数字表示报文格式校验异常。
+	ReturnInfo     string // 回执详细信息
+	ReturnTime     string // 操作时间(格式:YYYYMMDDhhmmssSSS)
+	OriCopMsgId    string // 原始传输报文的copMsgId
+	OriMessageType string // 原始报文的报文类型，如CEB311Message，未知类型为Unknown
+	OriBizMessage  string // 原始报文内容
 }
 
 var specMessageReturn = typeSpec{name: "MessageReturn", goName: "MessageReturn",
@@ -5543,9 +5543,9 @@ func (x *MessageReturn) encode(e *encoder) {
 
 // CEB900Message is the import message CEB900Message (报文格式校验回执报文).
 type CEB900Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	MessageReturn MessageReturn
+	Guid          string        // attribute guid
+	Version       string        // attribute version
+	MessageReturn MessageReturn // 报文格式校验回执实体
 }
 
 var specCEB900Message = typeSpec{name: "CEB900Message", goName: "CEB900Message",
@@ -5609,20 +5609,20 @@ func (x *CEB900Message) encode(e *encoder) {
 
 // ExportOrderHead is the element ceb:OrderHead (export schema).
 type ExportOrderHead struct {
-	Guid       string
-	AppType    string
-	AppTime    string
-	AppStatus  string
-	OrderType  string
-	OrderNo    string
-	EbpCode    string
-	EbpName    string
-	EbcCode    string
-	EbcName    string
-	GoodsValue string
-	Freight    string
-	Currency   string
-	Note       string
+	Guid       string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType    string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime    string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus  string // 报送状态-企业报送状态。1-暂存,2-申报。
+	OrderType  string // 订单类型-电商平台的订单类型 I-进口商品订单；E-出口商品订单；B-B2B出口订单；W-外综服订单
+	OrderNo    string // 订单编号-交易平台的订单编号，同一交易平台的订单编号应唯一
+	EbpCode    string // 电商平台代码-电商平台的海关注册登记编号
+	EbpName    string // 电商平台名称-电商平台的海关注册登记名称
+	EbcCode    string // 电商企业代码-电商企业的海关注册登记编号(10位海关编码或18位统一社会信用代码)
+	EbcName    string // 电商企业名称-电商企业的海关注册登记名称，对应清单的收发货人
+	GoodsValue string // 商品金额-商品实际成交价FOB(不含运杂费)，含非现金抵扣金额
+	Freight    string // 运杂费-运杂费，无则填写"0"。
+	Currency   string // 币制-海关标准的参数代码 《JGS-20 海关业务代码集》- 货币代码
+	Note       string // 备注
 }
 
 var specExportOrderHead = typeSpec{name: "OrderHead", goName: "ExportOrderHead",
@@ -5743,17 +5743,17 @@ func (x *ExportOrderHead) encode(e *encoder) {
 
 // ExportOrderList is the element ceb:OrderList (export schema).
 type ExportOrderList struct {
-	Gnum         string
-	ItemNo       string
-	ItemName     string
-	ItemDescribe string
-	BarCode      string
-	Unit         string
-	Currency     string
-	Qty          string
-	Price        string
-	TotalPrice   string
-	Note         string
+	Gnum         string // 序号-从1开始的递增序号（与清单的商品项关联对应）
+	ItemNo       string // 企业商品货号-企业自定义的商品货号
+	ItemName     string // 企业商品名称-同一类商品的中文名称。任何一种具体商品可以并只能归入表中的一个条目
+	ItemDescribe string // 企业商品描述-电商平台上架的商品描述宣传信息
+	BarCode      string // 条形码-商品条形码一般由前缀部分、制造厂商代码、商品代码和校验码组成。
+	Unit         string // 计量单位-海关标准的参数代码 海关标准的参数代码 《JGS-20 海关业务代码集》，计量单位代码
+	Currency     string // 币制-海关标准的参数代码 海关标准的参数代码 《JGS-20 海关业务代码集》- 货币代码
+	Qty          string // 数量
+	Price        string // 单价
+	TotalPrice   string // 总价
+	Note         string // 备注
 }
 
 var specExportOrderList = typeSpec{name: "OrderList", goName: "ExportOrderList",
@@ -5856,8 +5856,8 @@ func (x *ExportOrderList) encode(e *encoder) {
 
 // ExportOrder is the element ceb:Order (export schema).
 type ExportOrder struct {
-	OrderHead ExportOrderHead
-	OrderList []ExportOrderList
+	OrderHead ExportOrderHead   // 订单表头
+	OrderList []ExportOrderList // 订单商品表体
 }
 
 var specExportOrder = typeSpec{name: "Order", goName: "ExportOrder",
@@ -5917,11 +5917,11 @@ func (x *ExportOrder) encode(e *encoder) {
 
 // ExportBaseTransfer is the element ceb:BaseTransfer (export schema).
 type ExportBaseTransfer struct {
-	CopCode string
-	CopName string
-	DxpMode string
-	DxpId   string
-	Note    string
+	CopCode string // 报文传输的企业代码（需要与接入客户端的企业身份一致）
+	CopName string // 报文传输的企业名称
+	DxpMode string // 默认为DXP；指中国电子口岸数据交换平台
+	DxpId   string // 向中国电子口岸数据中心申请数据交换平台的用户编号
+	Note    string // 备注
 }
 
 var specExportBaseTransfer = typeSpec{name: "BaseTransfer", goName: "ExportBaseTransfer",
@@ -5988,13 +5988,13 @@ func (x *ExportBaseTransfer) encode(e *encoder) {
 
 // CEB303Message is the export message CEB303Message (电子订单数据报文（电商平台）).
 type CEB303Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	Order         []ExportOrder
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	Order         []ExportOrder      // 电子订单数据实体
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB303Message = typeSpec{name: "CEB303Message", goName: "CEB303Message",
@@ -6109,13 +6109,13 @@ func (x *CEB303Message) encode(e *encoder) {
 
 // ExportOrderReturn is the element ceb:OrderReturn (export schema).
 type ExportOrderReturn struct {
-	Guid         string
-	EbpCode      string
-	EbcCode      string
-	OrderNo      string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 系统唯一序号-电子口岸系统生成36位唯一序号（英文字母大写）
+	EbpCode      string // 电商平台海关注册登记编号或统一社会信用代码。境内企业需据实填写海关注册登记编号或统一社会信用代码，境外平台企业如无法提供…
+	EbcCode      string // 电商企业代码-电商企业的海关注册登记编号。
+	OrderNo      string // 电商平台订单编号/海外仓订仓单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	ReturnStatus string // 回执状态-操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等…
+	ReturnTime   string // 回执时间-操作时间(格式：yyyyMMddHHmmssfff)
+	ReturnInfo   string // 回执信息（如:退单原因）
 }
 
 var specExportOrderReturn = typeSpec{name: "OrderReturn", goName: "ExportOrderReturn",
@@ -6194,9 +6194,9 @@ func (x *ExportOrderReturn) encode(e *encoder) {
 
 // CEB304Message is the export message CEB304Message (电子订单回执报文).
 type CEB304Message struct {
-	Guid        string // attribute guid
-	Version     string // attribute version
-	OrderReturn []ExportOrderReturn
+	Guid        string              // attribute guid
+	Version     string              // attribute version
+	OrderReturn []ExportOrderReturn // 订单回执实体
 }
 
 var specCEB304Message = typeSpec{name: "CEB304Message", goName: "CEB304Message",
@@ -6267,22 +6267,22 @@ func (x *CEB304Message) encode(e *encoder) {
 
 // Receipts is the element ceb:Receipts (export schema).
 type Receipts struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	EbpCode        string
-	EbpName        string
-	EbcCode        string
-	EbcName        string
-	OrderNo        string
-	PayCode        string
-	PayName        string
-	PayNo          string
-	Charge         string
-	Currency       string
-	AccountingDate string
-	Note           string
+	Guid           string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType        string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime        string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus      string // 报送状态-企业报送状态。1-暂存,2-申报。
+	EbpCode        string // 电商平台代码-电商企业的海关注册登记编号或统一社会信用代码,，对应清单的收发货人。
+	EbpName        string // 电商平台名称-电商企业的海关注册登记编号或统一社会信用代码,，对应清单的收发货人。
+	EbcCode        string // 电商企业代码-电商企业的海关注册登记编号(10位海关编码或18位统一社会信用代码)
+	EbcName        string // 电商企业名称-电商企业的海关注册登记名称，对应清单的收发货人
+	OrderNo        string // 订单编号-电商平台的交易订单编号
+	PayCode        string // 支付企业代码-支付企业的海关编码,国内企业必填。
+	PayName        string // 支付企业名称-支付企业名称,非线上支付填"现金支付"
+	PayNo          string // 支付交易编号
+	Charge         string // 收款金额-支付企业的订单交易金额
+	Currency       string // 币制-海关标准的参数代码
+	AccountingDate string // 到账时间 格式:YYYYMMDDhhmmss
+	Note           string // 备注
 }
 
 var specReceipts = typeSpec{name: "Receipts", goName: "Receipts",
@@ -6415,13 +6415,13 @@ func (x *Receipts) encode(e *encoder) {
 
 // CEB403Message is the export message CEB403Message (收款单数据报文（支付企业）).
 type CEB403Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	Receipts      []Receipts
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	Receipts      []Receipts         // 收款单数据实体
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB403Message = typeSpec{name: "CEB403Message", goName: "CEB403Message",
@@ -6536,13 +6536,13 @@ func (x *CEB403Message) encode(e *encoder) {
 
 // ReceiptsReturn is the element ceb:ReceiptsReturn (export schema).
 type ReceiptsReturn struct {
-	Guid         string
-	EbcCode      string
-	OrderNo      string
-	PayNo        string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 系统唯一序号-电子口岸系统生成36位唯一序号（英文字母大写）
+	EbcCode      string // 电商企业代码-电商企业的10位海关代码或者18位信用代码
+	OrderNo      string // 电商平台订单编号/海外仓订仓单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	PayNo        string // 支付交易编号-支付交易编号
+	ReturnStatus string // 回执状态-操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等…
+	ReturnTime   string // 回执时间-操作时间(格式:yyyyMMddHHmmssfff)
+	ReturnInfo   string // 回执信息（如:退单原因）
 }
 
 var specReceiptsReturn = typeSpec{name: "ReceiptsReturn", goName: "ReceiptsReturn",
@@ -6621,9 +6621,9 @@ func (x *ReceiptsReturn) encode(e *encoder) {
 
 // CEB404Message is the export message CEB404Message (收款单回执报文).
 type CEB404Message struct {
-	Guid           string // attribute guid
-	Version        string // attribute version
-	ReceiptsReturn []ReceiptsReturn
+	Guid           string           // attribute guid
+	Version        string           // attribute version
+	ReceiptsReturn []ReceiptsReturn // 收款单回执实体
 }
 
 var specCEB404Message = typeSpec{name: "CEB404Message", goName: "CEB404Message",
@@ -6694,23 +6694,23 @@ func (x *CEB404Message) encode(e *encoder) {
 
 // ExportLogistics is the element ceb:Logistics (export schema).
 type ExportLogistics struct {
-	Guid          string
-	AppType       string
-	AppTime       string
-	AppStatus     string
-	LogisticsCode string
-	LogisticsName string
-	LogisticsNo   string
-	Freight       string
-	InsuredFee    string
-	Currency      string
-	GrossWeight   string
-	PackNo        string
-	GoodsInfo     string
-	EbcCode       string
-	EbcName       string
-	EbcTelephone  string
-	Note          string
+	Guid          string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType       string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime       string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus     string // 报送状态-企业报送状态。1-暂存,2-申报。
+	LogisticsCode string // 物流企业代码-物流企业的10位海关代码或者18位统一社会信用代码
+	LogisticsName string // 物流企业名称-物流企业的海关登记名称
+	LogisticsNo   string // 物流运单编号-物流企业的运单包裹面单号（提运单号+运单编号形成唯一编号）
+	Freight       string // 运费-货物运输费用
+	InsuredFee    string // 保价费-货物保险费用
+	Currency      string // 币制-海关标准的参数代码 《JGS-20 海关业务代码集》- 货币代码
+	GrossWeight   string // 毛重-单位为千克
+	PackNo        string // 件数-单个运单下包裹数
+	GoodsInfo     string // 主要货物信息-物流企业可验视的商品信息
+	EbcCode       string // 收发货人代码-电商企业的10位海关代码或者18位信用代码
+	EbcName       string // 收发货人名称-电商企业的海关备案名称（电子口岸校验名称）
+	EbcTelephone  string // 收发货人电话
+	Note          string // 备注
 }
 
 var specExportLogistics = typeSpec{name: "Logistics", goName: "ExportLogistics",
@@ -6849,13 +6849,13 @@ func (x *ExportLogistics) encode(e *encoder) {
 
 // CEB505Message is the export message CEB505Message (物流运单数据报文（物流企业）).
 type CEB505Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	Logistics     []ExportLogistics
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	Logistics     []ExportLogistics  // 物流运单数据实体
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB505Message = typeSpec{name: "CEB505Message", goName: "CEB505Message",
@@ -6970,12 +6970,12 @@ func (x *CEB505Message) encode(e *encoder) {
 
 // ExportLogisticsReturn is the element ceb:LogisticsReturn (export schema).
 type ExportLogisticsReturn struct {
-	Guid          string
-	LogisticsCode string
-	LogisticsNo   string
-	ReturnStatus  string
-	ReturnTime    string
-	ReturnInfo    string
+	Guid          string // 系统唯一序号-电子口岸生成36位唯一序号（英文字母大写）
+	LogisticsCode string // 物流企业代码-物流企业的海关注册登记编号。
+	LogisticsNo   string // 物流运单编号-物流企业的运单包裹面单号。同一物流企业的运单编号在6个月内不重复。运单编号长度不能超过60位。
+	ReturnStatus  string // 回执状态-操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等…
+	ReturnTime    string // 回执时间-操作时间(格式:yyyyMMddHHmmssfff)
+	ReturnInfo    string // 回执信息（如:退单原因）
 }
 
 var specExportLogisticsReturn = typeSpec{name: "LogisticsReturn", goName: "ExportLogisticsReturn",
@@ -7048,9 +7048,9 @@ func (x *ExportLogisticsReturn) encode(e *encoder) {
 
 // CEB506Message is the export message CEB506Message (物流运单回执报文).
 type CEB506Message struct {
-	Guid            string // attribute guid
-	Version         string // attribute version
-	LogisticsReturn []ExportLogisticsReturn
+	Guid            string                  // attribute guid
+	Version         string                  // attribute version
+	LogisticsReturn []ExportLogisticsReturn // 物流运单回执实体
 }
 
 var specCEB506Message = typeSpec{name: "CEB506Message", goName: "CEB506Message",
@@ -7121,25 +7121,25 @@ func (x *CEB506Message) encode(e *encoder) {
 
 // ArrivalHead is the element ceb:ArrivalHead (export schema).
 type ArrivalHead struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	CustomsCode    string
-	CopNo          string
-	PreNo          string
-	OperatorCode   string
-	OperatorName   string
-	LoctNo         string
-	IeFlag         string
-	TrafMode       string
-	BillNo         string
-	DomesticTrafNo string
-	LogisticsCode  string
-	LogisticsName  string
-	MsgCount       string
-	MsgSeqNo       string
-	Note           string
+	Guid           string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType        string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime        string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus      string // 报送状态-企业报送状态。1-暂存,2-申报。
+	CustomsCode    string // 申报地海关代码-办理通关手续的4位海关编号
+	CopNo          string // 企业内部标识单证的编号
+	PreNo          string // 预录入编号-电子口岸标识单证的编号
+	OperatorCode   string // 监管场所经营人代码-监管场所经营人在海关注册登记的编号。邮路运输用邮政物流企业
+	OperatorName   string // 监管场所经营人名称-监管场所经营人在海关注册登记的名称。邮路运输用邮政物流企业
+	LoctNo         string // 监管场所代码-同一申报地海关下有多个跨境电子商务的监管场所,需要填写区分
+	IeFlag         string // 进出口标记-I进口/E出口
+	TrafMode       string // 运输方式-填写海关标准的参数代码，参照《JGS-20 海关业务代码集》- 运输方式代码。直购进口指跨境段物流运输方式。
+	BillNo         string // 提运单号-货物提单或运单的海运提单、空运总单或汽车载货清单。邮路运输方可为空。
+	DomesticTrafNo string // 境内运输工具编号-运往海关监管场所的运输工具编号，例如车牌号
+	LogisticsCode  string // 物流企业代码-物流企业的海关注册登记编号
+	LogisticsName  string // 物流企业名称-物流企业的海关注册登记名称
+	MsgCount       string // 报文总数-拆分后的报文总数。未拆分的不填，拆分的填实际数量。
+	MsgSeqNo       string // 报文序号-当前报文序号，以1开始的报文顺序号。未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	Note           string // 备注
 }
 
 var specArrivalHead = typeSpec{name: "ArrivalHead", goName: "ArrivalHead",
@@ -7290,10 +7290,10 @@ func (x *ArrivalHead) encode(e *encoder) {
 
 // ArrivalList is the element ceb:ArrivalList (export schema).
 type ArrivalList struct {
-	Gnum           string
-	LogisticsNo    string
-	TotalPackageNo string
-	Note           string
+	Gnum           string // 序号-从1开始的递增序号
+	LogisticsNo    string // 物流运单编号-物流企业的运单包裹面单号
+	TotalPackageNo string // 总包号-物流企业对于一个提运单下含有多个大包的托盘编号（邮件为邮袋号）
+	Note           string // 备注
 }
 
 var specArrivalList = typeSpec{name: "ArrivalList", goName: "ArrivalList",
@@ -7354,8 +7354,8 @@ func (x *ArrivalList) encode(e *encoder) {
 
 // Arrival is the element ceb:Arrival (export schema).
 type Arrival struct {
-	ArrivalHead ArrivalHead
-	ArrivalList []ArrivalList
+	ArrivalHead ArrivalHead   // 物流运抵单表头
+	ArrivalList []ArrivalList // 物流运抵单表体（允许为空）
 }
 
 var specArrival = typeSpec{name: "Arrival", goName: "Arrival",
@@ -7415,13 +7415,13 @@ func (x *Arrival) encode(e *encoder) {
 
 // CEB507Message is the export message CEB507Message (物流运抵地数据报文（物流企业）).
 type CEB507Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	Arrival       []Arrival
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	Arrival       []Arrival          // 物流运抵单数据实体
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB507Message = typeSpec{name: "CEB507Message", goName: "CEB507Message",
@@ -7536,16 +7536,16 @@ func (x *CEB507Message) encode(e *encoder) {
 
 // ArrivalReturn is the element ceb:ArrivalReturn (export schema).
 type ArrivalReturn struct {
-	Guid          string
-	OperatorCode  string
-	LogisticsCode string
-	PreNo         string
-	CopNo         string
-	BillNo        string
-	MsgSeqNo      string
-	ReturnStatus  string
-	ReturnTime    string
-	ReturnInfo    string
+	Guid          string // 系统唯一序号-电子口岸生成36位唯一序号（英文字母大写）
+	OperatorCode  string // 监管场所经营人代码-监管场所经营人在海关注册登记的编号
+	LogisticsCode string // 物流企业代码-物流企业的海关注册登记编号
+	PreNo         string // 预录入编号-电子口岸标识单证的编号
+	CopNo         string // 企业唯一编号-企业唯一标识单证的编号
+	BillNo        string // 提运单号-提单或总运单的编号
+	MsgSeqNo      string // 报文序号-当前报文序号，以1开始的报文顺序号。未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	ReturnStatus  string // 回执状态-操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等…
+	ReturnTime    string // 回执时间-操作时间(格式:yyyyMMddHHmmssfff)
+	ReturnInfo    string // 回执信息（如:退单原因）
 }
 
 var specArrivalReturn = typeSpec{name: "ArrivalReturn", goName: "ArrivalReturn",
@@ -7642,9 +7642,9 @@ func (x *ArrivalReturn) encode(e *encoder) {
 
 // CEB508Message is the export message CEB508Message (物流运抵单回执报文).
 type CEB508Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	ArrivalReturn []ArrivalReturn
+	Guid          string          // attribute guid
+	Version       string          // attribute version
+	ArrivalReturn []ArrivalReturn // 物流运抵单回执实体
 }
 
 var specCEB508Message = typeSpec{name: "CEB508Message", goName: "CEB508Message",
@@ -7715,23 +7715,23 @@ func (x *CEB508Message) encode(e *encoder) {
 
 // DepartureHead is the element ceb:DepartureHead (export schema).
 type DepartureHead struct {
-	Guid          string
-	AppType       string
-	AppTime       string
-	AppStatus     string
-	CustomsCode   string
-	CopNo         string
-	PreNo         string
-	LogisticsCode string
-	LogisticsName string
-	TrafMode      string
-	TrafName      string
-	VoyageNo      string
-	BillNo        string
-	LeaveTime     string
-	MsgCount      string
-	MsgSeqNo      string
-	Note          string
+	Guid          string // 36位系统唯一序号（英文字母大写）
+	AppType       string // 申报类型:1-新增;2-变更;3-删除，默认为1
+	AppTime       string // 业务时间,格式:YYYYMMDDhhmmss
+	AppStatus     string // 企业报送状态-企业报送状态。1-暂存,2-申报。
+	CustomsCode   string // 办理通关手续的4位海关编号
+	CopNo         string // 企业唯一编号
+	PreNo         string // 预录入编号-电子口岸标识单证的编号
+	LogisticsCode string // 物流企业代码,10位海关代码或者18位信用代码
+	LogisticsName string // 物流企业名称
+	TrafMode      string // 运输方式
+	TrafName      string // 运输工具名称
+	VoyageNo      string // 航班航次号
+	BillNo        string // 提运单号,物流企业提供
+	LeaveTime     string // 离境时间
+	MsgCount      string // 报文总数-拆分后的报文总数。未拆分的不填，拆分的填实际数量。
+	MsgSeqNo      string // 报文序号-当前报文序号，以1开始的报文顺序号。未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	Note          string // 备注
 }
 
 var specDepartureHead = typeSpec{name: "DepartureHead", goName: "DepartureHead",
@@ -7870,10 +7870,10 @@ func (x *DepartureHead) encode(e *encoder) {
 
 // DepartureList is the element ceb:DepartureList (export schema).
 type DepartureList struct {
-	Gnum           string
-	TotalPackageNo string
-	LogisticsNo    string
-	Note           string
+	Gnum           string // 序号
+	TotalPackageNo string // 总包号
+	LogisticsNo    string // 物流运单号
+	Note           string // 备注
 }
 
 var specDepartureList = typeSpec{name: "DepartureList", goName: "DepartureList",
@@ -7934,8 +7934,8 @@ func (x *DepartureList) encode(e *encoder) {
 
 // Departure is the element ceb:Departure (export schema).
 type Departure struct {
-	DepartureHead DepartureHead
-	DepartureList []DepartureList
+	DepartureHead DepartureHead   // 物流离境单表头数据
+	DepartureList []DepartureList // 物流离境单表体类
 }
 
 var specDeparture = typeSpec{name: "Departure", goName: "Departure",
@@ -7995,13 +7995,13 @@ func (x *Departure) encode(e *encoder) {
 
 // CEB509Message is the export message CEB509Message (物流离境单数据).
 type CEB509Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	Departure     []Departure
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	Departure     []Departure        // 物流离境单数据
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB509Message = typeSpec{name: "CEB509Message", goName: "CEB509Message",
@@ -8116,14 +8116,14 @@ func (x *CEB509Message) encode(e *encoder) {
 
 // DepartureReturn is the element ceb:DepartureReturn (export schema).
 type DepartureReturn struct {
-	Guid          string
-	LogisticsCode string
-	CopNo         string
-	PreNo         string
-	MsgSeqNo      string
-	ReturnStatus  string
-	ReturnTime    string
-	ReturnInfo    string
+	Guid          string // 36位系统唯一序号（英文字母大写）
+	LogisticsCode string // 物流企业代码,10位海关代码或者18位信用代码
+	CopNo         string // 企业唯一编号
+	PreNo         string // 预录入编号-电子口岸标识单证的编号
+	MsgSeqNo      string // 报文序号-当前报文序号，以1开始的报文顺序号。未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	ReturnStatus  string // 回执状态
+	ReturnTime    string // 回执时间,格式YYYYMMDDhhmmssfff
+	ReturnInfo    string // 回执信息（如:退单原因）
 }
 
 var specDepartureReturn = typeSpec{name: "DepartureReturn", goName: "DepartureReturn",
@@ -8208,9 +8208,9 @@ func (x *DepartureReturn) encode(e *encoder) {
 
 // CEB510Message is the export message CEB510Message (物流离境单回执).
 type CEB510Message struct {
-	Guid            string // attribute guid
-	Version         string // attribute version
-	DepartureReturn []DepartureReturn
+	Guid            string            // attribute guid
+	Version         string            // attribute version
+	DepartureReturn []DepartureReturn // 物流离境回执类
 }
 
 var specCEB510Message = typeSpec{name: "CEB510Message", goName: "CEB510Message",
@@ -8281,54 +8281,54 @@ func (x *CEB510Message) encode(e *encoder) {
 
 // ExportInventoryHead is the element ceb:InventoryHead (export schema).
 type ExportInventoryHead struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	CustomsCode    string
-	EbpCode        string
-	EbpName        string
-	OrderNo        string
-	LogisticsCode  string
-	LogisticsName  string
-	LogisticsNo    string
-	CopNo          string
-	PreNo          string
-	InvtNo         string
-	IeFlag         string
-	PortCode       string
-	IeDate         string
-	StatisticsFlag string
-	AgentCode      string
-	AgentName      string
-	EbcCode        string
-	EbcName        string
-	OwnerCode      string
-	OwnerName      string
-	IacCode        string
-	IacName        string
-	EmsNo          string
-	TradeMode      string
-	TrafMode       string
-	TrafName       string
-	VoyageNo       string
-	BillNo         string
-	TotalPackageNo string
-	LoctNo         string
-	LicenseNo      string
-	Country        string
-	POD            string
-	Freight        string
-	FCurrency      string
-	FFlag          string
-	InsuredFee     string
-	ICurrency      string
-	IFlag          string
-	WrapType       string
-	PackNo         string
-	GrossWeight    string
-	NetWeight      string
-	Note           string
+	Guid           string // 36位系统唯一序号（英文字母大写）
+	AppType        string // 申报类型:1-新增;2-变更;3-删除，默认为1
+	AppTime        string // 业务时间,格式:YYYYMMDDhhmmss
+	AppStatus      string // 企业报送状态。1-暂存,2-申报。
+	CustomsCode    string // 申报海关代码,办理通关手续的4位海关编号
+	EbpCode        string // 电商平台的海关登记编号
+	EbpName        string // 电商平台名称
+	OrderNo        string // 订单编号,电商平台原始订单编号
+	LogisticsCode  string // 物流企业代码,10位海关代码或者18位信用代码
+	LogisticsName  string // 物流企业名称
+	LogisticsNo    string // 物流运单编号
+	CopNo          string // 企业唯一编号
+	PreNo          string // 预录入编号-电子口岸标识单证的编号
+	InvtNo         string // 清单编号
+	IeFlag         string // 进出口标志,I/E标志
+	PortCode       string // 出口口岸海关代码,海关参数代码
+	IeDate         string // 出口日期
+	StatisticsFlag string // 申报业务类型：A-简化申报;B-汇总申报；若采用A简化申报，则要求商品不涉许可证、不涉出口关税、不涉及出口退税。同时商品…
+	AgentCode      string // 报关企业代码
+	AgentName      string // 报关企业名称
+	EbcCode        string // 收发货人代码。
+	EbcName        string // 收发货人名称。
+	OwnerCode      string // 生产销售单位代码。
+	OwnerName      string // 生产销售单位名称。
+	IacCode        string // 区内企业代码 特殊区域模式必填
+	IacName        string // 特殊区域内仓储企业代码，特殊区域出口模式必填
+	EmsNo          string // 账册编号
+	TradeMode      string // 贸易方式
+	TrafMode       string // 运输方式代码
+	TrafName       string // 运输工具名称。
+	VoyageNo       string // 航班航次号,物流企业提供
+	BillNo         string // 提运单号,物流企业提供
+	TotalPackageNo string // 总包号。
+	LoctNo         string // 监管场所代码
+	LicenseNo      string // 许可证号
+	Country        string // 运抵国（地区）,海关参数代码
+	POD            string // 指运港代码
+	Freight        string // 运费
+	FCurrency      string // 运费币制
+	FFlag          string // 运费标志
+	InsuredFee     string // 保费
+	ICurrency      string // 保费币制
+	IFlag          string // 保费标志
+	WrapType       string // 包装种类代码
+	PackNo         string // 件数(包裹数)
+	GrossWeight    string // 毛重（千克）
+	NetWeight      string // 净重（千克）
+	Note           string // 备注
 }
 
 var specExportInventoryHead = typeSpec{name: "InventoryHead", goName: "ExportInventoryHead",
@@ -8653,25 +8653,25 @@ func (x *ExportInventoryHead) encode(e *encoder) {
 
 // ExportInventoryList is the element ceb:InventoryList (export schema).
 type ExportInventoryList struct {
-	Gnum         string
-	ItemNo       string
-	ItemRecordNo string
-	ItemName     string
-	Gcode        string
-	Gname        string
-	Gmodel       string
-	BarCode      string
-	Country      string
-	Currency     string
-	Qty          string
-	Qty1         string
-	Qty2         string
-	Unit         string
-	Unit1        string
-	Unit2        string
-	Price        string
-	TotalPrice   string
-	Note         string
+	Gnum         string // 商品项号,从1开始连续序号
+	ItemNo       string // 企业商品编号
+	ItemRecordNo string // 保税出口模式必填
+	ItemName     string // 企业自定义的商品名称，汇总后用于退税品名
+	Gcode        string // 海关商品编码（10位）
+	Gname        string // 商品名称
+	Gmodel       string // 规格型号
+	BarCode      string // 条形码
+	Country      string // 最终目的国（地区）代码
+	Currency     string // 币制代码
+	Qty          string // 申报数量
+	Qty1         string // 法定数量
+	Qty2         string // 第二数量
+	Unit         string // 申报计量单位,海关参数代码
+	Unit1        string // 法定计量单位,海关参数代码
+	Unit2        string // 第二计量单位,海关参数代码
+	Price        string // 单价
+	TotalPrice   string // 总价
+	Note         string // 备注
 }
 
 var specExportInventoryList = typeSpec{name: "InventoryList", goName: "ExportInventoryList",
@@ -8822,8 +8822,8 @@ func (x *ExportInventoryList) encode(e *encoder) {
 
 // ExportInventory is the element ceb:Inventory (export schema).
 type ExportInventory struct {
-	InventoryHead ExportInventoryHead
-	InventoryList []ExportInventoryList
+	InventoryHead ExportInventoryHead   // 出口清单表头类
+	InventoryList []ExportInventoryList // 出口清单表体项类
 }
 
 var specExportInventory = typeSpec{name: "Inventory", goName: "ExportInventory",
@@ -8883,13 +8883,13 @@ func (x *ExportInventory) encode(e *encoder) {
 
 // CEB603Message is the export message CEB603Message (申报清单数据).
 type CEB603Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	Inventory     []ExportInventory
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	Inventory     []ExportInventory  // 出口清单类
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB603Message = typeSpec{name: "CEB603Message", goName: "CEB603Message",
@@ -9004,18 +9004,18 @@ func (x *CEB603Message) encode(e *encoder) {
 
 // ExportInventoryReturn is the element ceb:InventoryReturn (export schema).
 type ExportInventoryReturn struct {
-	Guid           string
-	AgentCode      string
-	CopNo          string
-	PreNo          string
-	InvtNo         string
-	EbcCode        string
-	EbpCode        string
-	OrderNo        string
-	StatisticsFlag string
-	ReturnStatus   string
-	ReturnTime     string
-	ReturnInfo     string
+	Guid           string // 36位系统唯一序号（英文字母大写）
+	AgentCode      string // 申报企业代码
+	CopNo          string // 企业内部生成标识清单的编号
+	PreNo          string // 预录入编号-电子口岸标识单证的编号
+	InvtNo         string // 出境清单编号,海关审结生成标识清单的编号（4位关区+4位年+1位进出口标记+9位流水号）
+	EbcCode        string // 收发货人代码-电商（发货）企业的海关注册登记编号(10位海关编码或18位统一社会信用代码)
+	EbpCode        string // 电商平台代码-电商平台的海关登记编号
+	OrderNo        string // 订单编号-交易平台的订单编号，同一交易平台的订单编号应唯一。订单编号长度不能超过60位。
+	StatisticsFlag string // 申报业务类型-A-简化申报;B-汇总申报；若采用A简化申报，则要求商品不涉许可证、不涉出口关税、不涉及出口退税。同时商品…
+	ReturnStatus   string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/300人工…
+	ReturnTime     string // 回执时间,格式YYYYMMDDhhmmssfff
+	ReturnInfo     string // 回执信息（如:退单原因）
 }
 
 var specExportInventoryReturn = typeSpec{name: "InventoryReturn", goName: "ExportInventoryReturn",
@@ -9124,9 +9124,9 @@ func (x *ExportInventoryReturn) encode(e *encoder) {
 
 // CEB604Message is the export message CEB604Message (申报清单数据回执).
 type CEB604Message struct {
-	Guid            string // attribute guid
-	Version         string // attribute version
-	InventoryReturn []ExportInventoryReturn
+	Guid            string                  // attribute guid
+	Version         string                  // attribute version
+	InventoryReturn []ExportInventoryReturn // 出口清单回执类
 }
 
 var specCEB604Message = typeSpec{name: "CEB604Message", goName: "CEB604Message",
@@ -9197,20 +9197,20 @@ func (x *CEB604Message) encode(e *encoder) {
 
 // ExportInvtCancel is the element ceb:InvtCancel (export schema).
 type ExportInvtCancel struct {
-	Guid        string
-	AppType     string
-	AppTime     string
-	AppStatus   string
-	CustomsCode string
-	CopNo       string
-	PreNo       string
-	InvtNo      string
-	Reason      string
-	AgentCode   string
-	AgentName   string
-	EbcCode     string
-	EbcName     string
-	Note        string
+	Guid        string // 36位系统唯一序号（英文字母大写）
+	AppType     string // 申报类型:1-新增;2-变更;3-删除，默认为1
+	AppTime     string // 业务时间,格式:YYYYMMDDhhmmss
+	AppStatus   string // 企业报送状态。1-暂存,2-申报。
+	CustomsCode string // 申报海关代码
+	CopNo       string // 企业内部生成标识清单的编号
+	PreNo       string // 预录入编号-电子口岸标识单证的编号
+	InvtNo      string // 出境清单编号，海关审结生成标识清单的编号（4位关区+4位年+1位进出口标记+9位流水号）
+	Reason      string // 原因
+	AgentCode   string // 申报单位代码,10位海关代码或者18位信用代码
+	AgentName   string // 申报单位名称
+	EbcCode     string // 收发货人代码。
+	EbcName     string // 收发货人名称。
+	Note        string // 备注
 }
 
 var specExportInvtCancel = typeSpec{name: "InvtCancel", goName: "ExportInvtCancel",
@@ -9331,13 +9331,13 @@ func (x *ExportInvtCancel) encode(e *encoder) {
 
 // CEB605Message is the export message CEB605Message (撤销申请单数据).
 type CEB605Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	InvtCancel    []ExportInvtCancel
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	InvtCancel    []ExportInvtCancel // 撤销申请单类
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB605Message = typeSpec{name: "CEB605Message", goName: "CEB605Message",
@@ -9452,14 +9452,14 @@ func (x *CEB605Message) encode(e *encoder) {
 
 // ExportInvtCancelReturn is the element ceb:InvtCancelReturn (export schema).
 type ExportInvtCancelReturn struct {
-	Guid         string
-	AgentCode    string
-	CopNo        string
-	PreNo        string
-	InvtNo       string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 36位系统唯一序号（英文字母大写）
+	AgentCode    string // 申报企业代码
+	CopNo        string // 企业内部生成标识清单的编号
+	PreNo        string // 预录入编号-电子口岸标识单证的编号
+	InvtNo       string // 出境清单编号,海关审结生成标识清单的编号（4位关区+4位年+1位进出口标记+9位流水号）
+	ReturnStatus string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等）,若小于…
+	ReturnTime   string // 回执时间,格式YYYYMMDDhhmmssfff
+	ReturnInfo   string // 回执信息（如:退单原因）
 }
 
 var specExportInvtCancelReturn = typeSpec{name: "InvtCancelReturn", goName: "ExportInvtCancelReturn",
@@ -9544,9 +9544,9 @@ func (x *ExportInvtCancelReturn) encode(e *encoder) {
 
 // CEB606Message is the export message CEB606Message (撤销申请单回执).
 type CEB606Message struct {
-	Guid             string // attribute guid
-	Version          string // attribute version
-	InvtCancelReturn []ExportInvtCancelReturn
+	Guid             string                   // attribute guid
+	Version          string                   // attribute version
+	InvtCancelReturn []ExportInvtCancelReturn // 撤销申请单回执类
 }
 
 var specCEB606Message = typeSpec{name: "CEB606Message", goName: "CEB606Message",
@@ -9617,27 +9617,27 @@ func (x *CEB606Message) encode(e *encoder) {
 
 // WayBillHead is the element ceb:WayBillHead (export schema).
 type WayBillHead struct {
-	Guid           string
-	AppType        string
-	AppTime        string
-	AppStatus      string
-	CustomsCode    string
-	CopNo          string
-	PreNo          string
-	AgentCode      string
-	AgentName      string
-	LoctNo         string
-	TrafMode       string
-	TrafName       string
-	VoyageNo       string
-	BillNo         string
-	DomesticTrafNo string
-	GrossWeight    string
-	LogisticsCode  string
-	LogisticsName  string
-	MsgCount       string
-	MsgSeqNo       string
-	Note           string
+	Guid           string // 36位系统唯一序号（英文字母大写）
+	AppType        string // 申报类型:1-新增;2-变更;3-删除，默认为1
+	AppTime        string // 业务时间,格式:YYYYMMDDhhmmss
+	AppStatus      string // 企业报送状态。1-暂存,2-申报,默认为1。填写2时需要业务加签申报即Signature节点必须填写.
+	CustomsCode    string // 申报海关代码,办理通关手续的4位海关编号
+	CopNo          string // 企业唯一编号-企业生成标识唯一编号
+	PreNo          string // 预录入编号-电子口岸标识单证的编号
+	AgentCode      string // 申报企业代码-申报单位的海关注册登记编号或统一社会信用代码
+	AgentName      string // 申报企业名称
+	LoctNo         string // 监管场所代码
+	TrafMode       string // 运输方式代码,海关参数代码
+	TrafName       string // 运输工具名称
+	VoyageNo       string // 航班航次号,物流企业提供
+	BillNo         string // 提运单号,物流企业提供
+	DomesticTrafNo string // 境内运输工具编号
+	GrossWeight    string // 毛重（千克）
+	LogisticsCode  string // 物流企业代码,10位海关代码或者18位信用代码
+	LogisticsName  string // 物流企业名称
+	MsgCount       string // 拆分后的报文数
+	MsgSeqNo       string // 报文序号
+	Note           string // 备注
 }
 
 var specWayBillHead = typeSpec{name: "WayBillHead", goName: "WayBillHead",
@@ -9800,11 +9800,11 @@ func (x *WayBillHead) encode(e *encoder) {
 
 // WayBillList is the element ceb:WayBillList (export schema).
 type WayBillList struct {
-	Gnum           string
-	TotalPackageNo string
-	LogisticsNo    string
-	InvtNo         string
-	Note           string
+	Gnum           string // 项号,从1开始连续序号
+	TotalPackageNo string // 总包号。
+	LogisticsNo    string // 物流运单编号
+	InvtNo         string // 原出口清单编号
+	Note           string // 备注
 }
 
 var specWayBillList = typeSpec{name: "WayBillList", goName: "WayBillList",
@@ -9871,8 +9871,8 @@ func (x *WayBillList) encode(e *encoder) {
 
 // WayBill is the element ceb:WayBill (export schema).
 type WayBill struct {
-	WayBillHead WayBillHead
-	WayBillList []WayBillList
+	WayBillHead WayBillHead   // 清单总分单数据
+	WayBillList []WayBillList // 提运单表体项类
 }
 
 var specWayBill = typeSpec{name: "WayBill", goName: "WayBill",
@@ -9932,13 +9932,13 @@ func (x *WayBill) encode(e *encoder) {
 
 // CEB607Message is the export message CEB607Message (清单总分单数据).
 type CEB607Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	WayBill       []WayBill
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	WayBill       []WayBill          // 清单总分单
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB607Message = typeSpec{name: "CEB607Message", goName: "CEB607Message",
@@ -10053,16 +10053,16 @@ func (x *CEB607Message) encode(e *encoder) {
 
 // WayBillReturn is the element ceb:WayBillReturn (export schema).
 type WayBillReturn struct {
-	Guid          string
-	AgentCode     string
-	LogisticsCode string
-	CopNo         string
-	PreNo         string
-	BillNo        string
-	MsgSeqNo      string
-	ReturnStatus  string
-	ReturnTime    string
-	ReturnInfo    string
+	Guid          string // 36位系统唯一序号（英文字母大写）
+	AgentCode     string // 申报企业代码-10位海关代码或者18位信用代码
+	LogisticsCode string // 物流企业代码,10位海关代码或者18位信用代码
+	CopNo         string // 企业生成标识唯一编号
+	PreNo         string // 预录入编号-电子口岸标识单证的编号
+	BillNo        string // 提运单号,提单或总运单的编号
+	MsgSeqNo      string // 报文序号-当前报文序号。以1开始的报文顺序号，未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	ReturnStatus  string // 操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等）,若小于…
+	ReturnTime    string // 回执时间,格式YYYYMMDDhhmmssfff
+	ReturnInfo    string // 回执信息（如:退单原因）
 }
 
 var specWayBillReturn = typeSpec{name: "WayBillReturn", goName: "WayBillReturn",
@@ -10159,9 +10159,9 @@ func (x *WayBillReturn) encode(e *encoder) {
 
 // CEB608Message is the export message CEB608Message (清单总分单回执).
 type CEB608Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	WayBillReturn []WayBillReturn
+	Guid          string          // attribute guid
+	Version       string          // attribute version
+	WayBillReturn []WayBillReturn // 清单总分单回执
 }
 
 var specCEB608Message = typeSpec{name: "CEB608Message", goName: "CEB608Message",
@@ -10232,34 +10232,34 @@ func (x *CEB608Message) encode(e *encoder) {
 
 // ExportInvtRefundHead is the element ceb:InvtRefundHead (export schema).
 type ExportInvtRefundHead struct {
-	Guid          string
-	AppType       string
-	AppTime       string
-	AppStatus     string
-	CustomsCode   string
-	LoctNo        string
-	EbpCode       string
-	EbpName       string
-	EbcCode       string
-	EbcName       string
-	LogisticsNo   string
-	LogisticsCode string
-	LogisticsName string
-	CoElNo        string
-	PreNo         string
-	InvtNo        string
-	TradeMode     string
-	AgentCode     string
-	AgentName     string
-	BillNo        string
-	IeFlag        string
-	TrafMode      string
-	TrafName      string
-	PortCode      string
-	Reason        string
-	Country       string
-	VoyageNo      string
-	Note          string
+	Guid          string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType       string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime       string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus     string // 报送状态-企业报送状态。1-暂存,2-申报。
+	CustomsCode   string // 4位海关编号。《海关关区代码》
+	LoctNo        string // 同一申报地海关下有多个跨境电子商务的监管场所,需要填写区分。
+	EbpCode       string // 电商平台代码-电商平台的海关注册登记编号
+	EbpName       string // 电商平台名称-电商平台的海关注册登记名称
+	EbcCode       string // 电商企业代码-电商企业的海关注册登记编号(10位海关编码或18位统一社会信用代码)
+	EbcName       string // 电商企业名称-电商企业的海关注册登记名称，对应清单的收发货人
+	LogisticsNo   string // 物流企业运单的包裹面单号，同一物流企业的运单编号在6个月内不重复，可以与原出口运单号一致，也可以是进境运单号
+	LogisticsCode string // 物流企业的海关注册登记编号或统一社会信用代码，可以与原物流企业一致，也可以是进境物流企业。
+	LogisticsName string // 物流企业的登记名称
+	CoElNo        string // 企业生成标识唯一编号
+	PreNo         string // 电子口岸标识唯一编号（B+8位年月日+9位流水号）
+	InvtNo        string // 原出口清单号
+	TradeMode     string // 贸易方式
+	AgentCode     string // 申报单位的海关登记编号，可以与原申报企业一致，也可以是进境申报企业。
+	AgentName     string // 申报单位的海关登记名称
+	BillNo        string // 提单或总运单的编号，如无则填写物流运单号
+	IeFlag        string // I-进口,E-出口,出口退货填写I。
+	TrafMode      string // 海关标准的参数代码 《JGS-20 海关业务代码集》- 运输方式代码
+	TrafName      string // 货物进出境的运输工具的名称或运输工具编号。填报内容应与运输部门向海关申报的载货清单所列相应内容一致。
+	PortCode      string // 商品实际出我国关境口岸海关的关区代码 JGS/T 18《海关关区代码》
+	Reason        string // 退货原因
+	Country       string // 参照《JGS-20 海关业务代码集》的国家（地区）代码表，不能为中国
+	VoyageNo      string // 货物进出境的运输工具的航次编号。
+	Note          string // 备注
 }
 
 var specExportInvtRefundHead = typeSpec{name: "InvtRefundHead", goName: "ExportInvtRefundHead",
@@ -10464,17 +10464,17 @@ func (x *ExportInvtRefundHead) encode(e *encoder) {
 
 // ExportInvtRefundList is the element ceb:InvtRefundList (export schema).
 type ExportInvtRefundList struct {
-	Gnum   string
-	Gcode  string
-	Gname  string
-	Gmodel string
-	Qty    string
-	Qty1   string
-	Unit   string
-	Unit1  string
-	Qty2   string
-	Unit2  string
-	Note   string
+	Gnum   string // 对应原申报清单表体项号（退货项序号）
+	Gcode  string // 与原申报清单一致
+	Gname  string // 与原申报清单一致
+	Gmodel string // 与原申报清单一致。
+	Qty    string // 不大于原申报清单申报数量，
+	Qty1   string // 不大于原清单法定第一数量
+	Unit   string // 与原申报清单保持一致。
+	Unit1  string // 海关标准的参数代码 《JGS-20 海关业务代码集》- 计量单位代码，与原申报清单保持一致。
+	Qty2   string // 不大于原申报清单法定第二数量
+	Unit2  string // 海关标准的参数代码 《JGS-20 海关业务代码集》- 计量单位代码，与原申报清单保持一致。
+	Note   string // 备注
 }
 
 var specExportInvtRefundList = typeSpec{name: "InvtRefundList", goName: "ExportInvtRefundList",
@@ -10577,8 +10577,8 @@ func (x *ExportInvtRefundList) encode(e *encoder) {
 
 // ExportInvtRefund is the element ceb:InvtRefund (export schema).
 type ExportInvtRefund struct {
-	InvtRefundHead ExportInvtRefundHead
-	InvtRefundList []ExportInvtRefundList
+	InvtRefundHead ExportInvtRefundHead   // 退货申请单表头
+	InvtRefundList []ExportInvtRefundList // 退货申请单商品表体
 }
 
 var specExportInvtRefund = typeSpec{name: "InvtRefund", goName: "ExportInvtRefund",
@@ -10638,13 +10638,13 @@ func (x *ExportInvtRefund) encode(e *encoder) {
 
 // CEB213Message is the export message CEB213Message (退货申请单数据报文（电商企业）).
 type CEB213Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	InvtRefund    []ExportInvtRefund
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	InvtRefund    []ExportInvtRefund // 退货申请单数据实体
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB213Message = typeSpec{name: "CEB213Message", goName: "CEB213Message",
@@ -10759,16 +10759,16 @@ func (x *CEB213Message) encode(e *encoder) {
 
 // RefundReturn is the element ceb:RefundReturn (export schema).
 type RefundReturn struct {
-	Guid         string
-	EbpCode      string
-	EbcCode      string
-	AgentCode    string
-	CoElNo       string
-	PreNo        string
-	InvtNo       string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	EbpCode      string // 电商平台的海关注册登记编号；电商平台未在海关注册登记，由电商企业发送订单的，以中国电子口岸发布的电商平台标识编号为准
+	EbcCode      string // 电商企业的海关注册登记编号
+	AgentCode    string // 申报单位的海关注册登记编号
+	CoElNo       string // 企业内部标识单证的编号
+	PreNo        string // 电子口岸标识单证的编号
+	InvtNo       string // 申请退货的原始清单编号
+	ReturnStatus string // 操作结果（1暂存/2申报中/3发送海关成功/4发送海关失败/100海关退单/120海关入库/300待人工审核/500查验…
+	ReturnTime   string // 操作时间(格式:YYYYMMDDhhmmssSSS)。
+	ReturnInfo   string // 回执信息
 }
 
 var specRefundReturn = typeSpec{name: "RefundReturn", goName: "RefundReturn",
@@ -10865,9 +10865,9 @@ func (x *RefundReturn) encode(e *encoder) {
 
 // CEB214Message is the export message CEB214Message (退货申请单回执).
 type CEB214Message struct {
-	Guid         string // attribute guid
-	Version      string // attribute version
-	RefundReturn []RefundReturn
+	Guid         string         // attribute guid
+	Version      string         // attribute version
+	RefundReturn []RefundReturn // 退货申请单回执实体
 }
 
 var specCEB214Message = typeSpec{name: "CEB214Message", goName: "CEB214Message",
@@ -10938,26 +10938,26 @@ func (x *CEB214Message) encode(e *encoder) {
 
 // InvtRefundDetail is the element ceb:InvtRefundDetail (export schema).
 type InvtRefundDetail struct {
-	Guid          string
-	AppType       string
-	AppTime       string
-	AppStatus     string
-	CustomsCode   string
-	OperatorCode  string
-	OperatorName  string
-	LogisticsCode string
-	LogisticsName string
-	LogisticsNo   string
-	InvtNo        string
-	CoElNo        string
-	PreNo         string
-	BillNo        string
-	IeFlag        string
-	TrafMode      string
-	TrafName      string
-	VoyageNo      string
-	Location      string
-	Note          string
+	Guid          string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType       string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime       string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus     string // 报送状态-企业报送状态。1-暂存,2-申报。
+	CustomsCode   string // 申报地海关代码-4位海关编号。《海关关区代码》
+	OperatorCode  string // 监管场所经营人在海关注册登记的编号，邮政运输用邮政物流企业
+	OperatorName  string // 物流企业的海关注册登记编号或统一社会信用代码，可以与原物流企业一致，也可以是进境物流企业。
+	LogisticsCode string // 监管场所经营人在海关注册登记的名称，邮政运输用邮政物流企业
+	LogisticsName string // 物流企业的登记名称
+	LogisticsNo   string // 物流企业运单的包裹面单号，可以与原出口原单号一致，也可以是进境运单号。
+	InvtNo        string // 原出口清单号
+	CoElNo        string // 企业内部标识单证的编号
+	PreNo         string // 电子口岸标识单证的编号
+	BillNo        string // 提单或总运单的编号，如无则填物流运单号。
+	IeFlag        string // I-进口,E-出口，出口退货填I
+	TrafMode      string // 海关标准的参数代码 《JGS-20 海关业务代码集》- 运输方式代码
+	TrafName      string // 货物进出境的运输工具的名称或运输工具编号。填报内容应与运输部门向海关申报的载货清单所列相应内容一致。
+	VoyageNo      string // 货物进出境的运输工具的航次编号。
+	Location      string // 卸货堆货的仓储位置
+	Note          string // 备注
 }
 
 var specInvtRefundDetail = typeSpec{name: "InvtRefundDetail", goName: "InvtRefundDetail",
@@ -11114,13 +11114,13 @@ func (x *InvtRefundDetail) encode(e *encoder) {
 
 // CEB215Message is the export message CEB215Message (理货明细单（运抵）数据报文).
 type CEB215Message struct {
-	Guid             string // attribute guid
-	Version          string // attribute version
-	InvtRefundDetail []InvtRefundDetail
-	BaseTransfer     ExportBaseTransfer
-	BaseSubscribe    []BaseSubscribe
-	Signature        string // raw ds:Signature element, kept verbatim
-	ExtendMessage    *ExtendMessage
+	Guid             string             // attribute guid
+	Version          string             // attribute version
+	InvtRefundDetail []InvtRefundDetail // 理货明细单实体
+	BaseTransfer     ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe    []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature        string             // raw ds:Signature element, kept verbatim
+	ExtendMessage    *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB215Message = typeSpec{name: "CEB215Message", goName: "CEB215Message",
@@ -11235,15 +11235,15 @@ func (x *CEB215Message) encode(e *encoder) {
 
 // InvtRefundDetailReturn is the element ceb:InvtRefundDetailReturn (export schema).
 type InvtRefundDetailReturn struct {
-	Guid          string
-	OperatorCode  string
-	LogisticsCode string
-	LogisticsNo   string
-	CoElNo        string
-	PreNo         string
-	ReturnStatus  string
-	ReturnTime    string
-	ReturnInfo    string
+	Guid          string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	OperatorCode  string // 监管场所经营人在海关注册登记的编号，邮政运输用邮政物流企业
+	LogisticsCode string // 监管场所经营人在海关注册登记的名称，邮政运输用邮政物流企业
+	LogisticsNo   string // 物流企业运单的包裹面单号，可以与原出口原单号一致，也可以是进境运单号。
+	CoElNo        string // 企业内部标识单证的编号
+	PreNo         string // 电子口岸标识单证的编号
+	ReturnStatus  string // 操作结果（1暂存/2申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结）,若小于0数字表示处理异常回…
+	ReturnTime    string // 操作时间(格式:YYYYMMDDhhmmssSSS)。
+	ReturnInfo    string // 回执信息
 }
 
 var specInvtRefundDetailReturn = typeSpec{name: "InvtRefundDetailReturn", goName: "InvtRefundDetailReturn",
@@ -11334,9 +11334,9 @@ func (x *InvtRefundDetailReturn) encode(e *encoder) {
 
 // CEB216Message is the export message CEB216Message (理货明细单回执).
 type CEB216Message struct {
-	Guid                   string // attribute guid
-	Version                string // attribute version
-	InvtRefundDetailReturn []InvtRefundDetailReturn
+	Guid                   string                   // attribute guid
+	Version                string                   // attribute version
+	InvtRefundDetailReturn []InvtRefundDetailReturn // 理货明细单回执实体
 }
 
 var specCEB216Message = typeSpec{name: "CEB216Message", goName: "CEB216Message",
@@ -11407,28 +11407,28 @@ func (x *CEB216Message) encode(e *encoder) {
 
 // SummaryApplyHead is the element ceb:SummaryApplyHead (export schema).
 type SummaryApplyHead struct {
-	Guid          string
-	AppType       string
-	AppTime       string
-	AppStatus     string
-	CustomsCode   string
-	CopNo         string
-	PreNo         string
-	SumNo         string
-	AgentCode     string
-	AgentName     string
-	EbcCode       string
-	EbcName       string
-	DeclAgentCode string
-	DeclAgentName string
-	StartTime     string
-	EndTime       string
-	LoctNo        string
-	SummaryFlag   string
-	ItemNameFlag  string
-	MsgCount      string
-	MsgSeqNo      string
-	Note          string
+	Guid          string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	AppType       string // 报送类型-企业报送类型。1-新增 2-变更 3-删除。
+	AppTime       string // 报送时间-企业报送时间。格式:YYYYMMDDhhmmss。
+	AppStatus     string // 报送状态-企业报送状态。1-暂存,2-申报。
+	CustomsCode   string // 申报地海关代码-4位海关编号。《海关关区代码》
+	CopNo         string // 企业生成标识唯一编号
+	PreNo         string // 预录入编号-电子口岸标识单证的编号
+	SumNo         string // 汇总申请编号-海关反馈生成的汇总申请编号
+	AgentCode     string // 申报单位代码-申报单位的10位海关代码或者18位信用代码
+	AgentName     string // 申报单位名称-申报单位的海关备案名称
+	EbcCode       string // 收发货人代码-电商企业的10位海关代码或者18位信用代码
+	EbcName       string // 收发货人名称-电商企业的海关备案名称
+	DeclAgentCode string // 报关单位代码-报关单申报单位的10位海关代码或者18位信用代码
+	DeclAgentName string // 报关单位名称-报关单申报单位的海关备案名称
+	StartTime     string // 汇总开始时间-汇总指定时间范围的清单，格式:YYYYMMDDhhmmss。填写须成对，结束时间须大于等于开始时间。如指定…
+	EndTime       string // 汇总开始时间-汇总指定时间范围的清单，格式:YYYYMMDDhhmmss。填写须成对，结束时间须大于等于开始时间。如指定…
+	LoctNo        string // 监管场所代码-针对同一申报地海关下有多个跨境电子商务的监管场所,需要填写区分
+	SummaryFlag   string // 收发货人汇总标志-汇总标志 1:按收发货人单一汇总，2:按收发货人和生产销售单位汇总
+	ItemNameFlag  string // 按商品名汇总标志-按企业商品名汇总标志,填1,按清单原始商品名相同汇总，不填则按商品综合分类名汇总
+	MsgCount      string // 报文总数-拆分后的报文总数。未拆分的不填，拆分的填实际数量。
+	MsgSeqNo      string // 报文序号-当前报文序号。以1开始的报文顺序号，未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	Note          string // 备注
 }
 
 var specSummaryApplyHead = typeSpec{name: "SummaryApplyHead", goName: "SummaryApplyHead",
@@ -11597,7 +11597,7 @@ func (x *SummaryApplyHead) encode(e *encoder) {
 
 // SummaryApplyList is the element ceb:SummaryApplyList (export schema).
 type SummaryApplyList struct {
-	InvtNo string
+	InvtNo string // 清单编号
 }
 
 var specSummaryApplyList = typeSpec{name: "SummaryApplyList", goName: "SummaryApplyList",
@@ -11640,8 +11640,8 @@ func (x *SummaryApplyList) encode(e *encoder) {
 
 // SummaryApply is the element ceb:SummaryApply (export schema).
 type SummaryApply struct {
-	SummaryApplyHead SummaryApplyHead
-	SummaryApplyList []SummaryApplyList
+	SummaryApplyHead SummaryApplyHead   // 汇总申请单表头
+	SummaryApplyList []SummaryApplyList // 汇总申请单数据表体
 }
 
 var specSummaryApply = typeSpec{name: "SummaryApply", goName: "SummaryApply",
@@ -11701,13 +11701,13 @@ func (x *SummaryApply) encode(e *encoder) {
 
 // CEB701Message is the export message CEB701Message (汇总申请单数据报文).
 type CEB701Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	SummaryApply  []SummaryApply
-	BaseTransfer  ExportBaseTransfer
-	BaseSubscribe []BaseSubscribe
-	Signature     string // raw ds:Signature element, kept verbatim
-	ExtendMessage *ExtendMessage
+	Guid          string             // attribute guid
+	Version       string             // attribute version
+	SummaryApply  []SummaryApply     // 汇总申请单数据实体
+	BaseTransfer  ExportBaseTransfer // 基础报文传输实体（需要与实际客户端传输企业一致）
+	BaseSubscribe []BaseSubscribe    // 基础回执订阅实体（用于第三方提供数据的订阅下发）
+	Signature     string             // raw ds:Signature element, kept verbatim
+	ExtendMessage *ExtendMessage     // 扩展自定义数据实体
 }
 
 var specCEB701Message = typeSpec{name: "CEB701Message", goName: "CEB701Message",
@@ -11822,16 +11822,16 @@ func (x *CEB701Message) encode(e *encoder) {
 
 // SummaryReturn is the element ceb:SummaryReturn (export schema).
 type SummaryReturn struct {
-	Guid         string
-	AgentCode    string
-	EbcCode      string
-	CopNo        string
-	PreNo        string
-	SumNo        string
-	MsgSeqNo     string
-	ReturnStatus string
-	ReturnTime   string
-	ReturnInfo   string
+	Guid         string // 系统唯一序号-电子口岸生成36位唯一序号（英文字母大写）
+	AgentCode    string // 申报企业代码-申报单位的10位海关代码或者18位信用代码
+	EbcCode      string // 收发货人代码-电商企业的10位海关代码或者18位信用代码
+	CopNo        string // 企业唯一编号-企业生成标识唯一编号
+	PreNo        string // 预录入编号-电子口岸标识单证的编号
+	SumNo        string // 汇总申请编号-海关反馈生成的汇总申请编号
+	MsgSeqNo     string // 报文序号-当前报文序号。以1开始的报文顺序号，未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	ReturnStatus string // 回执状态-操作结果（1电子口岸已暂存/2电子口岸申报中/3发送海关成功/4发送海关失败/100海关退单/399海关审结等…
+	ReturnTime   string // 回执时间-操作时间(格式:yyyyMMddHHmmssfff)
+	ReturnInfo   string // 回执信息-备注（如不通过原因）
 }
 
 var specSummaryReturn = typeSpec{name: "SummaryReturn", goName: "SummaryReturn",
@@ -11928,9 +11928,9 @@ func (x *SummaryReturn) encode(e *encoder) {
 
 // CEB702Message is the export message CEB702Message (汇总申请单回执报文).
 type CEB702Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	SummaryReturn []SummaryReturn
+	Guid          string          // attribute guid
+	Version       string          // attribute version
+	SummaryReturn []SummaryReturn // 汇总申请单回执实体
 }
 
 var specCEB702Message = typeSpec{name: "CEB702Message", goName: "CEB702Message",
@@ -12001,26 +12001,26 @@ func (x *CEB702Message) encode(e *encoder) {
 
 // SummaryResultHead is the element ceb:SummaryResultHead (export schema).
 type SummaryResultHead struct {
-	Guid          string
-	CustomsCode   string
-	SumNo         string
-	OpDate        string
-	DeclSeqNo     string
-	DecTmpNo      string
-	DecPreNo      string
-	EntryId       string
-	DecState      string
-	AgentCode     string
-	AgentName     string
-	EbcCode       string
-	EbcName       string
-	DeclAgentCode string
-	DeclAgentName string
-	GrossWeight   string
-	NetWeight     string
-	MsgCount      string
-	MsgSeqNo      string
-	Note          string
+	Guid          string // 系统唯一序号-企业系统生成36位唯一序号（英文字母大写）
+	CustomsCode   string // 申报地海关代码-4位海关编号。《海关关区代码》
+	SumNo         string // 汇总申请编号-海关生成的汇总申请编号
+	OpDate        string // 汇总处理时间-汇总处理时间，格式:YYYYMMDDhhmmssfff。
+	DeclSeqNo     string // 汇总统一编号-海关生成唯一对应报关单
+	DecTmpNo      string // 报关单暂存编号-电子口岸报关单暂存编号
+	DecPreNo      string // 报关单预录入编号-电子口岸报关单预录入编号
+	EntryId       string // 报关单编号-海关生成的报关单编号
+	DecState      string // 报关单状态-报关单状态（具体返回值由海关确定）
+	AgentCode     string // 申报企业代码-申报单位的海关登记编号
+	AgentName     string // 申报企业名称-申报单位的海关登记名称
+	EbcCode       string // 收发货人代码-收发货人（电商企业）的10位海关代码或者18位信用代码
+	EbcName       string // 收发货人名称-收发货人（电商企业）的海关备案名称
+	DeclAgentCode string // 报关单位代码-后续报关单申报单位的海关注册登记编号或统一社会信用代码
+	DeclAgentName string // 报关单位名称-后续报关单申报单位的登记名称
+	GrossWeight   string // 毛重（公斤）-货物及其包装材料的重量之和，计量单位为千克
+	NetWeight     string // 净重（公斤）-货物的毛重减去外包装材料后的重量，即货物本身的实际重量，计量单位为千克
+	MsgCount      string // 报文总数-拆分后的报文总数。未拆分的不填，拆分的填实际数量。
+	MsgSeqNo      string // 报文序号-当前报文序号，以1开始的报文顺序号。未拆分的不填，拆分的报文需要连续编号，不得跳号。
+	Note          string // 备注
 }
 
 var specSummaryResultHead = typeSpec{name: "SummaryResultHead", goName: "SummaryResultHead",
@@ -12177,11 +12177,11 @@ func (x *SummaryResultHead) encode(e *encoder) {
 
 // SummaryResultList is the element ceb:SummaryResultList (export schema).
 type SummaryResultList struct {
-	InvtNo      string
-	LogisticsNo string
-	Gseqno      string
-	Gnum        string
-	Gcode       string
+	InvtNo      string // 清单编号
+	LogisticsNo string // 物流运单编号
+	Gseqno      string // 汇总结果单的顺序号
+	Gnum        string // 清单商品项的序号
+	Gcode       string // 清单商品编码
 }
 
 var specSummaryResultList = typeSpec{name: "SummaryResultList", goName: "SummaryResultList",
@@ -12248,8 +12248,8 @@ func (x *SummaryResultList) encode(e *encoder) {
 
 // SummaryResult is the element ceb:SummaryResult (export schema).
 type SummaryResult struct {
-	SummaryResultHead SummaryResultHead
-	SummaryResultList []SummaryResultList
+	SummaryResultHead SummaryResultHead   // 汇总结果单表头
+	SummaryResultList []SummaryResultList // 汇总结果单表体(允许可空)
 }
 
 var specSummaryResult = typeSpec{name: "SummaryResult", goName: "SummaryResult",
@@ -12309,9 +12309,9 @@ func (x *SummaryResult) encode(e *encoder) {
 
 // CEB792Message is the export message CEB792Message (汇总结果单数据报文).
 type CEB792Message struct {
-	Guid          string // attribute guid
-	Version       string // attribute version
-	SummaryResult []SummaryResult
+	Guid          string          // attribute guid
+	Version       string          // attribute version
+	SummaryResult []SummaryResult // 汇总结果单数据实体
 }
 
 var specCEB792Message = typeSpec{name: "CEB792Message", goName: "CEB792Message",

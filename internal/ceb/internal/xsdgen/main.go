@@ -124,6 +124,9 @@ func emitType(b *bytes.Buffer, t *ctype) {
 	}
 	for _, f := range t.Fields {
 		note := ""
+		if f.Doc != "" {
+			note = " // " + f.Doc
+		}
 		switch f.Kind {
 		case "sig":
 			note = " // raw ds:Signature element, kept verbatim"

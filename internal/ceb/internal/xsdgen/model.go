@@ -32,6 +32,7 @@ type field struct {
 	Max    int // -1 = unbounded
 	Type   *ctype
 	F      facets
+	Doc    string // first line of the XSD documentation
 }
 
 type ctype struct {
@@ -168,7 +169,10 @@ func (c *compiler) compileField(ch *xnode, parent string) (*field, error) {
 			return nil, fmt.Errorf("unresolved ref %s", ref)
 		}
 	}
-	f := &field{Name: name, GoName: goName(name), Min: min, Max: max}
+	f := &field{Name: name, GoName: goName(name), Min: min, Max: max, Doc: firstLine(documentation(decl))}
+	if f.Doc == "" {
+		f.Doc = firstLine(documentation(ch))
+	}
 	switch {
 	case decl.attr("type") == "ceb:XMLElement":
 		f.Kind = "any"
@@ -289,4 +293,16 @@ func signature(t *ctype) string {
 		fmt.Fprintf(&b, ",%+v", f.F)
 	}
 	return b.String()
+}
+
+// firstLine returns the first line of an XSD documentation text, shortened.
+func firstLine(doc string) string {
+	doc = strings.TrimSpace(doc)
+	if i := strings.IndexAny(doc, "\r\n"); i >= 0 {
+		doc = strings.TrimSpace(doc[:i])
+	}
+	if r := []rune(doc); len(r) > 60 {
+		doc = string(r[:60]) + "…"
+	}
+	return doc
 }
