@@ -25,6 +25,7 @@ import (
 	"cbec/internal/store"
 	"cbec/internal/tax"
 	"cbec/internal/vault"
+	"cbec/internal/webhook"
 	"cbec/internal/xmlsig"
 )
 
@@ -207,6 +208,8 @@ func (a *App) Serve(ctx context.Context) error {
 		a.Engine.Run(engineCtx)
 		close(engineDone)
 	}()
+	hooks := &webhook.Deliverer{DB: a.DB, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now, Log: a.Log}
+	go hooks.Run(engineCtx)
 	defer func() {
 		// Requests in flight are finished first; then the engine stops and the
 		// writer drains, so nothing acknowledged is left half done.

@@ -21,6 +21,8 @@ func (a *API) clearanceRoutes() {
 	a.handle("GET /api/v1/receipts", a.enterpriseOnly(a.listReceipts))
 	a.handle("GET /api/v1/inventories/{copNo}", a.enterpriseOnly(a.getInventory))
 	a.handle("GET /api/v1/quota", a.quota)
+	a.handle("POST /api/v1/documents/{type}", a.enterpriseOnly(a.submitJSON))
+	a.webhookRoutes()
 }
 
 func (a *API) submitCEB(w http.ResponseWriter, r *http.Request) error {

@@ -63,6 +63,9 @@ var accepted = map[string]bool{
 	"CEB311Message": true, "CEB411Message": true, "CEB511Message": true, "CEB513Message": true, "CEB621Message": true,
 }
 
+// Accepts reports whether intake takes messages of the type.
+func (s *Service) Accepts(msgType string) bool { return accepted[msgType] }
+
 // mustSign are the types whose signature the spec makes mandatory.
 var mustSign = map[string]bool{"CEB621Message": true, "CEB623Message": true, "CEB625Message": true, "CEB711Message": true}
 

@@ -1,0 +1,67 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"time"
+
+	"cbec/internal/errs"
+	"cbec/internal/store"
+)
+
+func (a *API) webhookRoutes() {
+	a.handle("PUT /api/v1/webhook", a.enterpriseOnly(a.putWebhook))
+	a.handle("GET /api/v1/webhook", a.enterpriseOnly(a.getWebhook))
+	a.handle("DELETE /api/v1/webhook", a.enterpriseOnly(a.deleteWebhook))
+}
+
+func (a *API) putWebhook(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		URL     string `json:"url"`
+		FromSeq *int64 `json:"fromSeq"`
+	}
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errs.Invalidf("url", "webhook_url", "url %q must be an absolute http or https URL", in.URL)
+	}
+	me := caller(r).enterprise
+	from := int64(0)
+	if in.FromSeq != nil {
+		if *in.FromSeq < 0 {
+			return errs.Invalidf("fromSeq", "from_seq_range", "fromSeq must be 0 or more")
+		}
+		from = *in.FromSeq
+	} else if from, err = a.Store.LastReceiptSeq(r.Context(), me.Code); err != nil {
+		return err
+	}
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	now := time.Now()
+	hook := &store.Webhook{EnterpriseCode: me.Code, URL: u.String(), Secret: hex.EncodeToString(b), DeliveredSeq: from, UpdatedAt: now}
+	if err := a.Store.PutWebhook(r.Context(), hook); err != nil {
+		return err
+	}
+	a.Log.InfoContext(r.Context(), "webhook registered", "enterprise", me.Code)
+	return writeJSON(w, http.StatusOK, map[string]any{"url": hook.URL, "secret": hook.Secret, "deliveredSeq": from})
+}
+
+func (a *API) getWebhook(w http.ResponseWriter, r *http.Request) error {
+	hook, err := a.Store.Webhook(r.Context(), caller(r).enterprise.Code)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, hook)
+}
+
+func (a *API) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	if err := a.Store.DeleteWebhook(r.Context(), caller(r).enterprise.Code); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,148 @@
+// Package webhook pushes each enterprise's receipts feed to the endpoint it
+// registered: in order, in batches, signed with HMAC-SHA256, retried with
+// exponential backoff until the endpoint answers 2xx. Delivery is at least
+// once: the cursor advances only after a 2xx, so a receipt may come twice
+// (after a crash) but is never skipped; receivers deduplicate by seq.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"cbec/internal/store"
+)
+
+// SignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body under the webhook's secret.
+const SignatureHeader = "X-Cbec-Signature"
+
+// Deliverer sends due receipts.
+type Deliverer struct {
+	DB         *store.DB
+	Client     *http.Client
+	Now        func() time.Time
+	Log        *slog.Logger
+	Interval   time.Duration // how often due endpoints are looked for
+	MaxBackoff time.Duration
+	Batch      int // receipts per request
+}
+
+// Run delivers until ctx is done.
+func (d *Deliverer) Run(ctx context.Context) {
+	if d.Interval <= 0 {
+		d.Interval = 500 * time.Millisecond
+	}
+	if d.MaxBackoff <= 0 {
+		d.MaxBackoff = 10 * time.Minute
+	}
+	if d.Batch <= 0 {
+		d.Batch = 100
+	}
+	t := time.NewTicker(d.Interval)
+	defer t.Stop()
+	for {
+		d.round(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// round delivers one batch to every due endpoint, in parallel: a slow or hung
+// endpoint holds up only itself (each attempt is bounded by the client's timeout).
+func (d *Deliverer) round(ctx context.Context) {
+	due, err := d.DB.DueWebhooks(ctx, d.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			d.Log.Warn("listing due webhooks failed", "error", err)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for _, w := range due {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.deliver(ctx, w)
+		}()
+	}
+	wg.Wait()
+}
+
+// Payload is what an endpoint receives.
+type Payload struct {
+	Enterprise string          `json:"enterprise"`
+	Receipts   []store.Receipt `json:"receipts"`
+	Next       int64           `json:"next"`
+}
+
+func (d *Deliverer) deliver(ctx context.Context, w *store.Webhook) {
+	receipts, err := d.DB.Receipts(ctx, w.EnterpriseCode, w.DeliveredSeq, d.Batch)
+	if err != nil || len(receipts) == 0 {
+		return
+	}
+	last := receipts[len(receipts)-1].Seq
+	body, err := json.Marshal(Payload{Enterprise: w.EnterpriseCode, Receipts: receipts, Next: last})
+	if err != nil {
+		d.Log.Error("encoding webhook payload failed", "enterprise", w.EnterpriseCode, "error", err)
+		return
+	}
+	if err := d.post(ctx, w, body); err != nil {
+		now := d.Now()
+		next := now.Add(d.backoff(w.Failures + 1))
+		d.Log.Warn("webhook delivery failed; will retry", "enterprise", w.EnterpriseCode, "failures", w.Failures+1, "retry_at", next, "error", err)
+		if err := d.DB.WebhookFailed(ctx, w.EnterpriseCode, err.Error(), next, now); err != nil && ctx.Err() == nil {
+			d.Log.Error("recording webhook failure failed", "enterprise", w.EnterpriseCode, "error", err)
+		}
+		return
+	}
+	if err := d.DB.WebhookDelivered(ctx, w.EnterpriseCode, last, d.Now()); err != nil && ctx.Err() == nil {
+		d.Log.Error("recording webhook delivery failed", "enterprise", w.EnterpriseCode, "error", err)
+	}
+}
+
+func (d *Deliverer) post(ctx context.Context, w *store.Webhook, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, Sign(w.Secret, body))
+	resp, err := d.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("endpoint answered %s", resp.Status)
+	}
+	return nil
+}
+
+// backoff doubles from one second per failure, up to MaxBackoff.
+func (d *Deliverer) backoff(failures int) time.Duration {
+	b := time.Second
+	for i := 1; i < failures && b < d.MaxBackoff; i++ {
+		b *= 2
+	}
+	return min(b, d.MaxBackoff)
+}
+
+// Sign is the signature header value of body under secret.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
