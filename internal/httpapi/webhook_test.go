@@ -100,7 +100,9 @@ func TestJSONDocuments(t *testing.T) {
 	r := f.s.JSON("POST", "/api/v1/documents/CEB311Message", f.keys[platform], order)
 	var ans struct {
 		MessageType string
-		Receipt     struct{ OrderReturn []struct{ ReturnStatus, ReturnInfo string } }
+		Receipt     struct {
+			OrderReturn []struct{ ReturnStatus, ReturnInfo string }
+		}
 	}
 	r.JSON(t, &ans)
 	if r.Status != 200 || ans.MessageType != "CEB312Message" || len(ans.Receipt.OrderReturn) != 1 || ans.Receipt.OrderReturn[0].ReturnStatus != "120" {
