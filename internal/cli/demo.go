@@ -27,7 +27,7 @@ type demoCmd struct {
 	Buyers       int           `help:"Distinct buyers (default 1500)." default:"1500"`
 	Concurrency  int           `help:"Parallel senders (default 4)." default:"4"`
 	Rate         float64       `help:"Declarations per second; 0 as fast as the server answers (default 0)." default:"0"`
-	Mix          string        `help:"Traffic shape as NAME=SHARE pairs among bonded, batch, bad, resend, modify, heavy (default bonded=0.4,batch=0.02,bad=0.08,resend=0.03,modify=0.03,heavy=0.05)." default:"bonded=0.4,batch=0.02,bad=0.08,resend=0.03,modify=0.03,heavy=0.05"`
+	Mix          string        `help:"Traffic shape as NAME=SHARE pairs among bonded, batch, bad, resend, modify, heavy (default bonded=0.4,batch=0.005,bad=0.08,resend=0.03,modify=0.03,heavy=0.03)." default:"bonded=0.4,batch=0.005,bad=0.08,resend=0.03,modify=0.03,heavy=0.03"`
 	Seed         uint64        `help:"Seed of the generator; 0 picks one and prints it (default 0)." default:"0"`
 	Drain        time.Duration `help:"How long to wait at most for the last final receipts (default 60s)." default:"60s"`
 	JSON         bool          `name:"json" help:"Print the full report as JSON instead of the summary."`

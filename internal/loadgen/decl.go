@@ -196,7 +196,7 @@ func newLine(r *rand.Rand, good int, qty int64) Line {
 
 // basket draws 1–4 lines whose dutiable value (with freight) stays within
 // the single limit.
-func basket(r *rand.Rand, freight money.Amount, big bool) []Line {
+func basket(r *rand.Rand, freight money.Amount) []Line {
 	n := 1 + r.IntN(3)
 	if r.IntN(10) == 0 {
 		n = 4
@@ -209,9 +209,6 @@ func basket(r *rand.Rand, freight money.Amount, big bool) []Line {
 		qty := int64(1)
 		if r.IntN(3) == 0 {
 			qty = int64(2 + r.IntN(2))
-		}
-		if big {
-			qty += 1
 		}
 		lines = append(lines, newLine(r, g, qty))
 	}
@@ -237,6 +234,19 @@ func trimToLimit(lines []Line, freight money.Amount) []Line {
 			lines = lines[:len(lines)-1]
 		}
 	}
+}
+
+// heavyBasket is a frequent buyer's large order of durable goods, close to
+// the single limit, so a few of them exhaust the annual amount. It avoids
+// goods whose positive-list remark holds them for review: only released
+// inventories count toward the annual amount.
+func heavyBasket(r *rand.Rand, freight money.Amount) []Line {
+	var lines []Line
+	for _, item := range []string{"BAG-LTH", "BRUSH-E1", "WINE-750", "HONEY-500"} {
+		g := slices.IndexFunc(goods, func(g Good) bool { return g.ItemNo == item })
+		lines = append(lines, newLine(r, g, 1))
+	}
+	return trimToLimit(lines, freight)
 }
 
 // overLimitBasket is a basket of at least two lines over the single limit:

@@ -77,7 +77,7 @@ func NewGenerator(seed uint64, runID string, mix Mix, parties PartyCounts) (*Gen
 			g.buyers[i] = newBuyer(g.r, i+1)
 		}
 		if mix.Heavy > 0 {
-			g.heavy = max(1, mix.Buyers/200)
+			g.heavy = max(1, mix.Buyers/500)
 		}
 	}
 	return g, nil
@@ -175,10 +175,13 @@ func (g *Generator) declaration() (*Declaration, error) {
 	d.Buyer, heavy = g.buyer()
 	d.WaybillPhone = d.Buyer.Phone
 	d.Freight = g.freight(d.TradeMode)
-	if d.Bad == BadSingleLimit {
+	switch {
+	case d.Bad == BadSingleLimit:
 		d.Lines = overLimitBasket(g.r, d.Freight)
-	} else {
-		d.Lines = basket(g.r, d.Freight, heavy)
+	case heavy:
+		d.Lines = heavyBasket(g.r, d.Freight)
+	default:
+		d.Lines = basket(g.r, d.Freight)
 	}
 	for _, l := range d.Lines {
 		d.GoodsValue = mustAdd(d.GoodsValue, l.Total)

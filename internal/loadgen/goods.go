@@ -39,10 +39,13 @@ var goods = []Good{
 		MinFen: 19800, MaxFen: 32800, Weight: 20},
 	{ItemNo: "CREAM-50G", Name: "修护精华面霜 50克", Brand: "La Mer", Spec: "La Mer|面霜|50g/瓶|护肤",
 		HSCode: "3304990099", Origin: "502", Unit: "142", Unit1: "035", Qty1Per: "0.05", WeightKg: "0.3",
-		MinFen: 98000, MaxFen: 268000, Weight: 8},
+		MinFen: 98000, MaxFen: 268000, Weight: 4},
 	{ItemNo: "VITC-120", Name: "维生素C咀嚼片 120粒", Brand: "Swisse", Spec: "Swisse|120粒/瓶|成人",
 		HSCode: "2106909090", Origin: "601", Unit: "142", Unit1: "035", Qty1Per: "0.2", WeightKg: "0.3",
-		MinFen: 8900, MaxFen: 16900, Weight: 15},
+		MinFen: 8900, MaxFen: 16900, Weight: 5},
+	{ItemNo: "FISHOIL-400", Name: "深海鱼油软胶囊 400粒", Brand: "Blackmores", Spec: "Blackmores|1000mg×400粒/瓶|成人",
+		HSCode: "1504200000", Origin: "601", Unit: "142", Unit1: "035", Qty1Per: "0.5", WeightKg: "0.6",
+		MinFen: 15900, MaxFen: 26900, Weight: 10},
 	{ItemNo: "WINE-750", Name: "干红葡萄酒 750毫升", Brand: "Penfolds", Spec: "Penfolds|Bin 389|750ml/瓶|14.5%vol",
 		HSCode: "2204210000", Origin: "601", Unit: "142", Unit1: "095", Qty1Per: "0.75", WeightKg: "1.4",
 		MinFen: 39800, MaxFen: 89800, Weight: 5},
@@ -63,7 +66,7 @@ var goods = []Good{
 		MinFen: 129900, MaxFen: 329900, Weight: 4},
 	{ItemNo: "SUN-60ML", Name: "防晒乳 SPF50+ 60毫升", Brand: "Anessa", Spec: "Anessa|SPF50+|60ml/瓶",
 		HSCode: "3304990099", Origin: "116", Unit: "142", Unit1: "035", Qty1Per: "0.06", WeightKg: "0.15",
-		MinFen: 12800, MaxFen: 22800, Weight: 6},
+		MinFen: 12800, MaxFen: 22800, Weight: 3},
 }
 
 // gtinOf gives each good a stable GTIN-13 with a valid check digit.
