@@ -360,6 +360,7 @@ func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) boo
 		d.signed = true
 		*n.leaf(i) = d.sc.s[start:end]
 	case kindAny:
+		d.elemAttrs(local)
 		inner := d.sc.tokEnd
 		if d.sc.pendingEnd {
 			d.sc.next()
