@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -272,17 +273,31 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
+// generationLimit is how many declarations a run can send at most: the
+// count asked for, or at a fixed rate what the duration allows. Building
+// more would only take CPU from the server on a shared machine. 0 means no
+// limit (as fast as possible for a duration).
+func (c Config) generationLimit() int {
+	switch {
+	case c.Declarations > 0:
+		return c.Declarations
+	case c.Rate > 0 && c.Duration > 0:
+		return int(math.Ceil(c.Rate*c.Duration.Seconds())) + 1
+	}
+	return 0
+}
+
 // produce draws batches in order (so a seed gives the same traffic) and
 // builds and signs them on two goroutines (signing is the costly part).
 func (r *runner) produce(ctx context.Context, ready chan<- *prepared, errc chan<- error, done chan<- struct{}) {
 	batches := make(chan *Batch, 16)
 	go func() {
 		defer close(batches)
-		n := 0
-		for r.cfg.Declarations == 0 || n < r.cfg.Declarations {
+		n, limit := 0, r.cfg.generationLimit()
+		for limit == 0 || n < limit {
 			var b *Batch
 			var err error
-			if left := r.cfg.Declarations - n; r.cfg.Declarations > 0 && left < r.cfg.Mix.BatchLen {
+			if left := limit - n; limit > 0 && left < r.cfg.Mix.BatchLen {
 				b, err = r.gen.nextAtMost(left)
 			} else {
 				b, err = r.gen.Next()
