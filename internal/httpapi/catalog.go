@@ -66,7 +66,9 @@ func (a *API) importTable(kind refdata.Kind) handlerFunc {
 		if err != nil {
 			return a.csvError(w, r, err)
 		}
-		return writeJSON(w, http.StatusOK, map[string]any{"imported": v.Rows, "version": v.ID, "effectiveFrom": v.EffectiveFrom})
+		// Exactly the answer of contract §6; GET on the same path lists the
+		// versions with their numbers and dates.
+		return writeJSON(w, http.StatusOK, map[string]int{"imported": v.Rows})
 	}
 }
 
@@ -95,7 +97,7 @@ func (a *API) importProducts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return a.csvError(w, r, err)
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"imported": n})
+	return writeJSON(w, http.StatusOK, map[string]int{"imported": n})
 }
 
 // csvBody reads the whole upload first, so that a body over the size limit

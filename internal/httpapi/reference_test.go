@@ -64,9 +64,7 @@ func TestReferenceTables(t *testing.T) {
 		r = postCSV(s, "/api/v1/tariff", admin, tariffCSVHeader+
 			"3304990010,面膜 masks,0.13,0.15,10,g,0.05\n0401200000,牛奶 milk,0.09,0,,,0.12\n")
 		wantStatus(t, "tariff upload", r, 200)
-		var imported struct{ Imported, Version int }
-		r.JSON(t, &imported)
-		if imported.Imported != 2 || imported.Version != 2 {
+		if string(r.Body) != "{\"imported\":2}\n" {
 			t.Errorf("upload answer: %s", r.Body)
 		}
 		r = s.Do("GET", "/api/v1/tariff/3304990010", shop, "", nil)
