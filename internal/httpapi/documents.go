@@ -5,6 +5,7 @@ import (
 
 	"cbec/internal/ceb"
 	"cbec/internal/errs"
+	"cbec/internal/intake"
 )
 
 // submitJSON takes the same documents as POST /api/v1/ceb in JSON: the CEB
@@ -22,9 +23,12 @@ func (a *API) submitJSON(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, m); err != nil {
 		return err
 	}
-	xml, err := ceb.Encode(m)
+	if problems := intake.WithoutSignatureRule(ceb.Validate(m)); ceb.HasErrors(problems) {
+		return jsonProblems(problems)
+	}
+	xml, err := ceb.Marshal(m)
 	if err != nil {
-		return jsonProblems(err)
+		return err
 	}
 	ans, err := a.Intake.Submit(r.Context(), caller(r).enterprise, xml)
 	if err != nil {
@@ -38,19 +42,12 @@ func (a *API) submitJSON(w http.ResponseWriter, r *http.Request) error {
 }
 
 // jsonProblems reports every validation problem of a JSON message with its element path.
-func jsonProblems(err error) error {
-	ve, ok := err.(*ceb.ValidationError)
-	if !ok {
-		return errs.Invalidf("", "message_invalid", "%v", err)
-	}
+func jsonProblems(problems []ceb.Problem) error {
 	var list errs.List
-	for _, p := range ve.Problems {
+	for _, p := range problems {
 		if p.Severity == ceb.Error {
 			list = append(list, errs.Invalidf(p.Path, p.Code, "%s", p.Message))
 		}
-	}
-	if len(list) == 0 {
-		return errs.Invalidf("", "message_invalid", "%v", err)
 	}
 	return list
 }

@@ -63,6 +63,20 @@ var accepted = map[string]bool{
 	"CEB311Message": true, "CEB411Message": true, "CEB511Message": true, "CEB513Message": true, "CEB621Message": true,
 }
 
+// WithoutSignatureRule drops the schema's "ds:Signature is required" from a
+// list of problems: whether a message must be signed is the signature
+// policy's decision (contract §1), made in checkSignature.
+func WithoutSignatureRule(problems []ceb.Problem) []ceb.Problem {
+	out := problems[:0:0]
+	for _, p := range problems {
+		if p.Code == ceb.CodeRequired && p.Path == "Signature" {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 // Accepts reports whether intake takes messages of the type.
 func (s *Service) Accepts(msgType string) bool { return accepted[msgType] }
 
@@ -85,8 +99,8 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 		}
 		return s.reject900(body, "", problems, "", "", now)
 	}
-	if !d.Valid() {
-		return s.reject900(body, d.Type, d.Errors(), "", "", now)
+	if problems := WithoutSignatureRule(d.Errors()); len(problems) > 0 {
+		return s.reject900(body, d.Type, problems, "", "", now)
 	}
 	if !accepted[d.Type] {
 		return s.reject900(body, d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; send CEB311, 411, 511, 513 or 621", d.Type), now)

@@ -1,0 +1,55 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"cbec/internal/app/apptest"
+	"cbec/internal/config"
+	"cbec/internal/xmlsig/xmlsigtest"
+)
+
+// The signature policies of contract §1.
+func TestSignaturePolicy(t *testing.T) {
+	f := newFixture(t, apptest.SQLite)
+	d := f.newDecl()
+	signed := f.inventory(d, "1")
+	unsigned := stripSignature(signed)
+
+	if st, rs, info, _ := f.post(agent, unsigned); st != 400 || rs != "-1" || !strings.Contains(info, "1001") || !strings.Contains(info, "must carry a ds:Signature") {
+		t.Errorf("required policy, unsigned: %d %s %s", st, rs, info)
+	}
+	tampered := bytes.Replace(signed, []byte(d.copNo), []byte(d.copNo+"X"), 1)
+	if st, _, info, _ := f.post(agent, tampered); st != 400 || !strings.Contains(info, "1004") {
+		t.Errorf("tampered: %d %s", st, info)
+	}
+	stranger := xmlsigtest.NewRSA(t)
+	if st, _, info, _ := f.post(agent, stranger.Sign(t, unsigned)); st != 400 || !strings.Contains(info, "not registered for enterprise") {
+		t.Errorf("unregistered certificate: %d %s", st, info)
+	}
+	if st, rs, _, body := f.post(agent, signed); st != 200 || rs != "120" {
+		t.Errorf("properly signed: %d %s\n%s", st, rs, body)
+	}
+
+	lax := newFixture(t, apptest.SQLite, func(c *config.Config) { c.SignaturePolicy = "none" })
+	d2 := lax.newDecl()
+	if st, rs, info, _ := lax.post(agent, stripSignature(lax.inventory(d2, "1"))); st != 200 || rs != "120" {
+		t.Errorf("policy none, unsigned: %d %s %s", st, rs, info)
+	}
+	opt := newFixture(t, apptest.SQLite, func(c *config.Config) { c.SignaturePolicy = "optional" })
+	d3 := opt.newDecl()
+	bad := bytes.Replace(opt.inventory(d3, "1"), []byte(d3.copNo), []byte(d3.copNo+"X"), 1)
+	if st, _, info, _ := opt.post(agent, bad); st != 400 || !strings.Contains(info, "1004") {
+		t.Errorf("policy optional, bad signature: %d %s", st, info)
+	}
+}
+
+func stripSignature(doc []byte) []byte {
+	i := bytes.Index(doc, []byte("<ds:Signature"))
+	j := bytes.Index(doc, []byte("</ds:Signature>"))
+	if i < 0 || j < 0 {
+		return doc
+	}
+	return append(append([]byte{}, doc[:i]...), doc[j+len("</ds:Signature>"):]...)
+}
