@@ -155,6 +155,10 @@ func importVersion(e *env, dbf dbFlags, path string, vf versionFlags,
 	if err != nil {
 		return reportProblems(e, path, err)
 	}
+	if v.ID == 0 {
+		fmt.Fprintln(e.stdout, "nothing imported: the file has no data rows")
+		return nil
+	}
 	state := "in force now"
 	if v.EffectiveFrom.After(time.Now()) {
 		state = "scheduled"

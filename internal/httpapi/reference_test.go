@@ -97,6 +97,11 @@ func TestReferenceTables(t *testing.T) {
 			t.Errorf("the good row of a refused file is in force: %d %s", r.Status, r.Body)
 		}
 
+		// A header-only file imports nothing.
+		if r := postCSV(s, "/api/v1/positive-list", admin, "hs_code,name,remark_kind,remark\n"); r.Status != 200 || string(r.Body) != "{\"imported\":0}\n" {
+			t.Errorf("header-only file: %d %s", r.Status, r.Body)
+		}
+
 		// A table loaded for a future date is scheduled until then.
 		future := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 		r = postCSV(s, "/api/v1/tariff?effectiveFrom="+url.QueryEscape(future.Format(time.RFC3339)), admin,

@@ -71,7 +71,13 @@ func importVersion[T any](ctx context.Context, s *Service, kind Kind, r io.Reade
 		return VersionInfo{}, fmt.Errorf("import %s: %w", kind, err)
 	}
 	if len(rows) == 0 {
-		return VersionInfo{}, fmt.Errorf("import %s: %w", kind, noRows())
+		// A header-only file is valid and imports nothing (docs/catalog.md):
+		// no version is stored. As the whole table it would empty it, which
+		// is far more likely a wrong file than an intent.
+		if u.Replace {
+			return VersionInfo{}, fmt.Errorf("import %s: %w", kind, noRows())
+		}
+		return VersionInfo{Kind: kind}, nil
 	}
 	now := dbTime(s.now())
 	v := VersionInfo{Kind: kind, EffectiveFrom: dbTime(u.EffectiveFrom), Replace: u.Replace,
@@ -91,10 +97,10 @@ func importVersion[T any](ctx context.Context, s *Service, kind Kind, r io.Reade
 	return v, nil
 }
 
-// noRows refuses a file with a header and nothing else: as a replacing
-// version it would empty the table, and otherwise it does nothing.
+// noRows refuses a replacing upload without rows.
 func noRows() error {
-	return &catalog.ProblemsError{Problems: []catalog.Problem{{Line: 2, Message: "no data rows after the header"}}}
+	return &catalog.ProblemsError{Problems: []catalog.Problem{{Line: 2,
+		Message: "no data rows after the header: as the whole table (replace) this would empty it"}}}
 }
 
 // ImportProducts parses an enterprise's product-filing CSV and stores every
@@ -109,7 +115,7 @@ func (s *Service) ImportProducts(ctx context.Context, ebcCode string, r io.Reade
 		return 0, fmt.Errorf("import product filings: %w", err)
 	}
 	if len(ps) == 0 {
-		return 0, fmt.Errorf("import product filings: %w", noRows())
+		return 0, nil
 	}
 	for i := range ps {
 		ps[i].EBCCode = ebcCode

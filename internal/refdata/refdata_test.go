@@ -158,9 +158,17 @@ func TestBadUploadChangesNothing(t *testing.T) {
 	if vs := s.Versions(refdata.Tariff); len(vs) != 1 {
 		t.Errorf("versions after a bad upload: %+v", vs)
 	}
+	// A header-only file imports nothing and stores no version; as the
+	// whole table it is refused, as it would empty the table.
+	if v, err := s.ImportTariff(ctx, strings.NewReader(tariffHeader), refdata.Upload{By: "admin"}); err != nil || v.Rows != 0 || v.ID != 0 {
+		t.Errorf("a header-only file: %+v %v", v, err)
+	}
 	_, err = s.ImportTariff(ctx, strings.NewReader(tariffHeader), refdata.Upload{By: "admin", Replace: true})
 	if probs, ok := catalog.AsProblems(err); !ok || probs[0].Line != 2 {
-		t.Errorf("a header-only file: %v", err)
+		t.Errorf("a header-only replacing file: %v", err)
+	}
+	if vs := s.Versions(refdata.Tariff); len(vs) != 1 {
+		t.Errorf("versions after header-only files: %+v", vs)
 	}
 	if _, err := s.ImportProducts(ctx, "1105910159", strings.NewReader("item_no\nX\n")); err == nil {
 		t.Error("a product file without its columns was accepted")
