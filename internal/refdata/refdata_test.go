@@ -289,3 +289,29 @@ func BenchmarkLookups(b *testing.B) {
 		}
 	})
 }
+
+// Run keeps a node in step with what another node stores.
+func TestRunReloadsPeriodically(t *testing.T) {
+	a, db, c := open(t)
+	b := refdata.NewService(db, refdata.Options{Now: c.now, ReloadEvery: 10 * time.Millisecond})
+	if err := b.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if _, err := a.ImportProducts(context.Background(), "1105910159", strings.NewReader(productsHeader+"SKU-1,面霜,3304990010,,品牌,116,50ml,035,\n")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := b.Product("1105910159", "SKU-1"); ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the other node never picked up the filing")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
