@@ -40,13 +40,9 @@ type Config struct {
 	SignAll      bool // sign orders, payments and waybills too
 	Pregen       int  // declarations built and signed before the clock starts; 0 picks a default
 	PollInterval time.Duration
-	FetchTax     bool // after the run, read each released inventory's computed tax from the API
-	// AfterSetup, when set, runs once the enterprises are registered and the
-	// reference data uploaded, before any traffic: a test can seed what its
-	// server cannot take over HTTP yet.
-	AfterSetup func(ctx context.Context, ps *Parties) error
-	Progress   func(Progress) // called about once a second; may be nil
-	Warn       func(string)   // setup warnings; may be nil
+	FetchTax     bool           // after the run, read each released inventory's computed tax from the API
+	Progress     func(Progress) // called about once a second; may be nil
+	Warn         func(string)   // setup warnings; may be nil
 }
 
 // Progress is a live view of a run.
@@ -185,11 +181,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if err := LoadReferenceData(ctx, c, ps, cfg.Warn); err != nil {
 		return nil, err
-	}
-	if cfg.AfterSetup != nil {
-		if err := cfg.AfterSetup(ctx, ps); err != nil {
-			return nil, fmt.Errorf("after setup: %w", err)
-		}
 	}
 	gen, err := NewGenerator(cfg.Seed, cfg.RunID, cfg.Mix, cfg.Parties)
 	if err != nil {
