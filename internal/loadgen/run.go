@@ -138,6 +138,7 @@ type runner struct {
 	smp     *sampler
 	errs    Counter
 	latency map[string]*Recorder // HTTP round trip by message type
+	stock   chan struct{}        // one slot per built, unsent declaration
 
 	prepared atomic.Int64
 	sent     atomic.Int64
@@ -198,6 +199,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	genCtx, stopGen := context.WithCancel(ctx)
 	defer stopGen()
 	ready := make(chan *prepared, max(r.cfg.Pregen, 4*r.cfg.Concurrency)+1)
+	// The stock holds Pregen declarations plus one batch, so preparing can
+	// always reach Pregen whatever the batch sizes.
+	r.stock = make(chan struct{}, r.cfg.Pregen+r.cfg.Mix.BatchLen)
 	buildErr := make(chan error, 1)
 	built := make(chan struct{})
 	go r.produce(genCtx, ready, buildErr, built)
@@ -298,6 +302,9 @@ func (r *runner) produce(ctx context.Context, ready chan<- *prepared, errc chan<
 				return
 			}
 			n += len(b.Decls)
+			if !r.acquire(ctx, len(b.Decls)) {
+				return
+			}
 			select {
 			case batches <- b:
 			case <-ctx.Done():
@@ -326,6 +333,27 @@ func (r *runner) produce(ctx context.Context, ready chan<- *prepared, errc chan<
 	wg.Wait()
 	close(ready)
 	close(done)
+}
+
+// acquire takes n slots of the stock of built but unsent declarations,
+// waiting while it is full: building further ahead would only hold memory
+// and take CPU from the server. False when ctx ended.
+func (r *runner) acquire(ctx context.Context, n int) bool {
+	for range n {
+		select {
+		case r.stock <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// release frees the slots of n sent declarations.
+func (r *runner) release(n int) {
+	for range n {
+		<-r.stock
+	}
 }
 
 func (r *runner) fail(errc chan<- error, err error) {
@@ -382,6 +410,7 @@ func (r *runner) sendLoop(timed, ctx context.Context, ready <-chan *prepared, p 
 				return
 			}
 			r.send(ctx, pr)
+			r.release(len(pr.b.Decls))
 		}
 	}
 }
