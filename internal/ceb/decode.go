@@ -253,32 +253,51 @@ func (d *decoder) complex(n node, ts *typeSpec) bool {
 }
 
 func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) bool {
-	local := d.sc.local
-	// Children almost always come in schema order: try the field after the
-	// last one seen (or the same, for repeats) before the map lookup.
-	i, ok := -1, false
-	if n := *last + 1; n < len(ts.fields) && ts.fields[n].name == local {
-		i, ok = n, true
-	} else if *last >= 0 && ts.fields[*last].name == local {
-		i, ok = *last, true
-	} else {
-		i, ok = ts.index[local]
-	}
+	i, ok := fieldFor(ts, d.sc.local, *last)
 	if !ok {
+		return d.unknownChild(ts)
+	}
+	if !d.placement(ts, i, counts, last) {
+		_, ok := d.sc.skipElement() // a repeated single element: the first one counts
+		return ok
+	}
+	return d.decodeField(n, &ts.fields[i], i, int(counts[i]))
+}
+
+// fieldFor finds the field of ts named local. Children almost always come
+// in schema order, so the field after the last one seen (or the same one,
+// for repeats) is tried before the map lookup.
+func fieldFor(ts *typeSpec, local string, last int) (int, bool) {
+	if n := last + 1; n < len(ts.fields) && ts.fields[n].name == local {
+		return n, true
+	}
+	if last >= 0 && ts.fields[last].name == local {
+		return last, true
+	}
+	i, ok := ts.index[local]
+	return i, ok
+}
+
+// unknownChild reports and skips an element the schema does not have here.
+func (d *decoder) unknownChild(ts *typeSpec) bool {
+	local := d.sc.local
+	if !d.cut { // once the list is full, building the report is wasted work
 		sev := Error
 		if lenientUnknown(ts, local) {
 			sev = Warning
 		}
-		if d.cut { // the list is full: skip building the report
-			_, ok := d.sc.skipElement()
-			return ok
-		}
 		d.add(Problem{Code: CodeUnknown, Severity: sev, Value: local, Rule: "children of " + ts.name + ": " + fieldNames(ts),
 			Message: "element <" + local + "> is not allowed in <" + ts.name + ">"}, local)
-		_, ok := d.sc.skipElement()
-		return ok
 	}
+	_, ok := d.sc.skipElement()
+	return ok
+}
+
+// placement checks namespace, order and count of child field i just opened
+// and counts it. It returns false when the element is to be skipped.
+func (d *decoder) placement(ts *typeSpec, i int, counts []int32, last *int) bool {
 	f := &ts.fields[i]
+	local := d.sc.local
 	want := nsCEB
 	if f.kind == kindSignature {
 		want = nsDSig
@@ -299,28 +318,32 @@ func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) boo
 	} else {
 		*last = i
 	}
-	if f.max >= 0 && int(counts[i]) > f.max {
-		if int(counts[i]) == f.max+1 {
-			sev := Error
-			if f.name == "BaseTransfer" {
-				sev = Warning // repeated in eight official export samples
-			}
-			msg := "more than " + strconv.Itoa(f.max) + " <" + local + "> in <" + ts.name + ">"
-			if f.max == 1 {
-				msg = "<" + local + "> repeated in <" + ts.name + ">; the first one is used"
-			}
-			at := local
-			if f.max != 1 {
-				at += "[" + strconv.Itoa(int(counts[i])) + "]"
-			}
-			d.add(Problem{Code: CodeCount, Severity: sev, Value: strconv.Itoa(int(counts[i])),
-				Rule: "at most " + strconv.Itoa(f.max) + " <" + local + ">", Message: msg}, at)
-		}
-		if f.max == 1 {
-			_, ok := d.sc.skipElement()
-			return ok
-		}
+	n := int(counts[i])
+	if f.max < 0 || n <= f.max {
+		return true
 	}
+	if n == f.max+1 {
+		sev := Error
+		if f.name == "BaseTransfer" {
+			sev = Warning // repeated in eight official export samples
+		}
+		msg := "more than " + strconv.Itoa(f.max) + " <" + local + "> in <" + ts.name + ">"
+		at := local + "[" + strconv.Itoa(n) + "]"
+		if f.max == 1 {
+			msg = "<" + local + "> repeated in <" + ts.name + ">; the first one is used"
+			at = local
+		}
+		d.add(Problem{Code: CodeCount, Severity: sev, Value: strconv.Itoa(n),
+			Rule: "at most " + strconv.Itoa(f.max) + " <" + local + ">", Message: msg}, at)
+	}
+	// Documents and lines beyond the limit are still read (nothing is
+	// lost); a repeated single element is skipped.
+	return f.max != 1
+}
+
+// decodeField reads the element of field f (the count-th of its kind) into n.
+func (d *decoder) decodeField(n node, f *fieldSpec, i, count int) bool {
+	local := d.sc.local
 	switch f.kind {
 	case kindLeaf:
 		d.elemAttrs(local)
@@ -344,7 +367,7 @@ func (d *decoder) childElem(n node, ts *typeSpec, counts []int32, last *int) boo
 	case kindComplex:
 		idx := 0
 		if f.max != 1 {
-			idx = int(counts[i])
+			idx = count
 		}
 		d.path = append(d.path, pathSeg{local, idx})
 		d.elemAttrs("")
