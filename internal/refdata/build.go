@@ -109,8 +109,9 @@ type negativeIndex struct {
 
 type negativeHit struct {
 	entry     catalog.NegativeListEntry
-	pos       int // position in the list: matches are reported in list order
-	nameRunes int // rune count of entry.Name, for containsFold
+	pos       int  // position in the list: matches are reported in list order
+	nameRunes int  // rune count of entry.Name, for containsFold
+	caseless  bool // entry.Name has no letter with case (象牙): a plain substring search will do
 }
 
 func newNegativeIndex(t inForce[catalog.NegativeListEntry]) *negativeIndex {
@@ -134,6 +135,7 @@ func newNegativeIndex(t inForce[catalog.NegativeListEntry]) *negativeIndex {
 			ix.byGTIN[e.GTIN] = append(ix.byGTIN[e.GTIN], h)
 		case e.Name != "":
 			h.nameRunes = utf8.RuneCountInString(e.Name)
+			h.caseless = strings.ToLower(e.Name) == e.Name && strings.ToUpper(e.Name) == e.Name
 			ix.names = append(ix.names, h)
 		}
 	}
@@ -163,7 +165,8 @@ func (ix *negativeIndex) match(g catalog.Goods) []catalog.NegativeListEntry {
 	}
 	if g.Name != "" {
 		for _, h := range ix.names {
-			if containsFold(g.Name, h.entry.Name, h.nameRunes) {
+			if h.caseless && strings.Contains(g.Name, h.entry.Name) ||
+				!h.caseless && containsFold(g.Name, h.entry.Name, h.nameRunes) {
 				hits = append(hits, h)
 			}
 		}

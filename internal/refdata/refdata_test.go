@@ -279,15 +279,24 @@ func BenchmarkLookups(b *testing.B) {
 	s := refdata.New(start.Tariff, start.PositiveList, start.NegativeList,
 		[]catalog.Product{{EBCCode: "1105910159", ItemNo: "SKU-1", HSCode: "3304990010"}})
 	g := catalog.Goods{HSCode: "3304990010", GTIN: "6901234567885", Name: "SK-II Facial Treatment Essence 230ml"}
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			_, _ = s.Product("1105910159", "SKU-1")
-			_, _ = s.Tariff("3304990010")
-			_, _ = s.Positive("3304990010")
-			_ = s.Negative(g)
-		}
-	})
+	for _, bm := range []struct {
+		name string
+		f    func()
+	}{
+		{"Product", func() { _, _ = s.Product("1105910159", "SKU-1") }},
+		{"Tariff", func() { _, _ = s.Tariff("3304990010") }},
+		{"Positive", func() { _, _ = s.Positive("3304990010") }},
+		{"Negative", func() { _ = s.Negative(g) }},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					bm.f()
+				}
+			})
+		})
+	}
 }
 
 // Run keeps a node in step with what another node stores.
