@@ -243,6 +243,13 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	}
 	stopProgress := r.progressTicker(ctx, "sending")
 	senders.Wait()
+	if r.cfg.Rate > 0 && r.cfg.Duration > 0 {
+		// At a fixed rate the stock is rate × duration; a 100-document batch
+		// spends 100 declarations' worth of time at once, so the senders can
+		// finish early. The phase still lasts the duration, or the figures
+		// per second would be taken over a burst.
+		<-sendCtx.Done()
+	}
 	r.sendEnd = time.Now()
 	stopGen()
 	stopProgress()
