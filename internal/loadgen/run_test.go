@@ -227,3 +227,21 @@ func TestConfigRefusesEndlessRunsAndJSON(t *testing.T) {
 		t.Error("ftp URL accepted")
 	}
 }
+
+// A batch spends its declarations' share of time at once; the sending phase
+// must still last the duration so that rates are not taken over a burst.
+func TestRateWithBatchesKeepsDuration(t *testing.T) {
+	srv := httptest.NewServer(newFakeServer())
+	defer srv.Close()
+	rep, err := Run(context.Background(), Config{Server: srv.URL, AdminToken: "x", Seed: 2, Concurrency: 2,
+		Rate: 20, Duration: 1500 * time.Millisecond, Drain: 2 * time.Second, Mix: Mix{Batch: 1, BatchLen: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.SendSeconds < 1.4 || rep.Declarations.Sent > 31 {
+		t.Errorf("sent %d in %.2f s at 20/s for 1.5 s", rep.Declarations.Sent, rep.SendSeconds)
+	}
+	if rep.SentPerSecond > 25 {
+		t.Errorf("offered %.1f/s, want about 20", rep.SentPerSecond)
+	}
+}
