@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -208,5 +207,5 @@ func keyAlgorithmOf(pub crypto.PublicKey) (string, error) {
 		}
 		return "", fmt.Errorf("EC key on curve %s", curveName(p))
 	}
-	return "", errors.New("unsupported public key type " + fmt.Sprintf("%T", pub))
+	return "", fmt.Errorf("unsupported public key type %T", pub)
 }
