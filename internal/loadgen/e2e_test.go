@@ -18,7 +18,11 @@ func TestBenchAgainstRealServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end bench skipped in -short mode")
 	}
-	srv := apptest.Start(t, apptest.SQLite)
+	apptest.Engines(t, benchAgainst)
+}
+
+func benchAgainst(t *testing.T, engine apptest.Engine) {
+	srv := apptest.Start(t, engine)
 	var warnings []string
 	rep, err := loadgen.Run(context.Background(), loadgen.Config{
 		Server: srv.URL, AdminToken: apptest.AdminToken, Seed: 5, Concurrency: 2,
