@@ -92,6 +92,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Engine.Init()
 	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
 		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: time.Now, Wake: a.Engine.Wake, Log: log}
+	a.Intake.RegisterRetail()
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,

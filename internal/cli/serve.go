@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"net/http"
+	_ "net/http/pprof" // profiles on --debug-addr only
+
 	"cbec/internal/app"
 	"cbec/internal/config"
 )
@@ -8,6 +11,7 @@ import (
 type serveCmd struct {
 	Addr            *string `help:"Address to listen on (default 127.0.0.1:8080)." env:"CBEC_ADDR" placeholder:"HOST:PORT"`
 	SignaturePolicy *string `help:"Message signatures: none ignores them, optional verifies those present, required also refuses CEB621/623/625/711 without one (default required)." env:"CBEC_SIGNATURE_POLICY" enum:"none,optional,required," default:"" placeholder:"POLICY"`
+	DebugAddr       string  `help:"Serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060 (default: off). Never expose it publicly." env:"CBEC_DEBUG_ADDR" placeholder:"HOST:PORT"`
 	dbFlags
 	logFlags
 }
@@ -32,6 +36,14 @@ func (c *serveCmd) Run(e *env) error {
 	defer a.Close()
 	if err := a.Listen(); err != nil {
 		return err
+	}
+	if c.DebugAddr != "" {
+		go func() {
+			// pprof registers on the default mux, which nothing else uses.
+			if err := http.ListenAndServe(c.DebugAddr, nil); err != nil {
+				log.Error("debug listener stopped", "addr", c.DebugAddr, "error", err)
+			}
+		}()
 	}
 	return a.Serve(e.ctx)
 }

@@ -35,6 +35,10 @@ type Engine struct {
 	Log     *slog.Logger
 	Workers int           // goroutines judging in parallel
 	Sweep   time.Duration // how often the database is scanned for pending and overdue inventories
+	// Checks run on passed inventories before the limits are reserved, in order.
+	Checks []Check
+	// Effects run in the transaction of every status change, in order.
+	Effects []Effect
 
 	queue chan string
 }
@@ -132,6 +136,7 @@ func (e *Engine) sweep(ctx context.Context) {
 type decision struct {
 	inv     *store.Inventory
 	doc     *clearance.Inventory
+	c       *clearance.Case
 	verdict clearance.Verdict
 	waiting string // missing documents, when the inventory must wait
 	expired bool   // waited past its deadline
@@ -200,7 +205,7 @@ func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decisi
 	if c.Waybill, err = decode[clearance.Waybill](wd); err != nil {
 		return nil, err
 	}
-	d := &decision{inv: inv, doc: doc}
+	d := &decision{inv: inv, doc: doc, c: c}
 	if !c.Complete() {
 		d.waiting, d.expired = c.Missing(), !now.Before(inv.WaitUntil)
 		return d, nil
@@ -245,39 +250,61 @@ func decode[T any](d *store.Document) (*T, error) {
 func (e *Engine) record(ctx context.Context, tx *store.Tx, d *decision, now time.Time) error {
 	inv := d.inv
 	inv.Pending, inv.UpdatedAt = false, now
-	var f clearance.Finding
+	var o Outcome
 	switch {
 	case d.waiting != "" && d.expired:
-		f = clearance.Finding{Code: "1301", Detail: "missing " + d.waiting}
-		inv.Status = "100"
+		o = Outcome{Status: "100", Finding: clearance.Finding{Code: "1301", Detail: "missing " + d.waiting}}
 	case d.waiting != "":
 		if inv.ReasonCode == "1801" {
 			return tx.UpdateInventory(ctx, inv) // already told; just wait
 		}
-		f = clearance.Finding{Code: "1801", Detail: "missing " + d.waiting}
+		o = Outcome{Status: "120", Finding: clearance.Finding{Code: "1801", Detail: "missing " + d.waiting}}
 	case d.verdict.Reject != nil:
-		f, inv.Status = *d.verdict.Reject, "100"
+		o = Outcome{Status: "100", Finding: *d.verdict.Reject}
 	default:
 		var err error
-		if f, err = e.decide(ctx, tx, d, now); err != nil {
+		if o, err = e.decide(ctx, tx, d, now); err != nil {
 			return err
 		}
 	}
-	inv.ReasonCode, inv.ReasonInfo = f.Code, f.Info()
+	return e.write(ctx, tx, inv, d.doc, o, "system", now)
+}
+
+// write stores a new status with its event and its receipt.
+func (e *Engine) write(ctx context.Context, tx *store.Tx, inv *store.Inventory, doc *clearance.Inventory, o Outcome, actor string, now time.Time) error {
+	inv.Status, inv.ReasonCode, inv.ReasonInfo, inv.UpdatedAt = o.Status, o.Finding.Code, o.Finding.Info(), now
+	if o.Status == "800" && inv.ReleasedAt == nil {
+		inv.ReleasedAt = &now
+	}
 	if err := tx.UpdateInventory(ctx, inv); err != nil {
 		return err
 	}
-	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, f.Code, f.Detail, "system"); err != nil {
+	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, o.Finding.Code, o.Finding.Detail, actor); err != nil {
 		return err
 	}
-	return e.receipt(ctx, tx, inv, d.doc, now)
+	return e.receipt(ctx, tx, inv, doc, now)
 }
 
-// decide reserves the buyer's limits and chooses 300, 500 or 800 for a passed inventory.
-func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time.Time) (clearance.Finding, error) {
+// decide runs the checks, reserves the buyer's limits, chooses 300, 500 or
+// 800 for a passed inventory, and applies the effects of that status.
+func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time.Time) (Outcome, error) {
 	inv, v := d.inv, d.verdict
 	inv.DutiableFen, inv.DutyFen, inv.CTFen, inv.VATFen, inv.Tax = v.Dutiable.Fen(), v.Taxes.Duty.Fen(), v.Taxes.CT.Fen(), v.Taxes.VAT.Fen(), v.Taxes.Total.Fen()
 	inv.Regime = v.Regime.String()
+	dec := &Decision{Inventory: inv, Doc: d.doc, Case: d.c, Verdict: v, Class: d.class, Now: now}
+	var checked *Outcome
+	for _, c := range e.Checks {
+		o, err := c.Check(ctx, tx, dec)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if o != nil && (o.Status == "100" || checked == nil) {
+			checked = o
+		}
+		if checked != nil && checked.Status == "100" {
+			return *checked, nil
+		}
+	}
 	caps := make([]store.CapUse, len(v.Caps))
 	for i, c := range v.Caps {
 		caps[i] = store.CapUse{HSCode: c.HSCode, Milli: milli(c.Qty), LimitMilli: milli(c.Cap.Amount)}
@@ -285,31 +312,57 @@ func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time
 	short, err := tx.ReserveQuota(ctx, inv.ID, inv.BuyerKey, d.doc.BuyerName.Hash, now.In(cst).Year(),
 		v.Dutiable.Fen(), e.Rules.AnnualLimit.Fen(), caps, now)
 	if err != nil {
-		return clearance.Finding{}, err
+		return Outcome{}, err
 	}
 	if short.Exceeded {
-		inv.Status = "100"
 		if short.Cap != nil {
-			return clearance.Finding{Code: "1315", Detail: fmt.Sprintf("gcode %s: used %s + this %s > cap %s",
-				short.Cap.HSCode, fromMilli(short.CapUsed), fromMilli(short.Cap.Milli), fromMilli(short.Cap.LimitMilli))}, nil
+			return reject("1315", "gcode %s: used %s + this %s > cap %s",
+				short.Cap.HSCode, fromMilli(short.CapUsed), fromMilli(short.Cap.Milli), fromMilli(short.Cap.LimitMilli)), nil
 		}
-		return clearance.Finding{Code: "1313", Detail: fmt.Sprintf("used %s + this %s > limit %s",
-			money.FromFen(short.UsedFen), v.Dutiable, e.Rules.AnnualLimit)}, nil
+		return reject("1313", "used %s + this %s > limit %s", money.FromFen(short.UsedFen), v.Dutiable, e.Rules.AnnualLimit), nil
+	}
+	o := Outcome{Status: "800", Finding: clearance.Finding{Code: "2600", Detail: v.Describe()}}
+	switch draw := clearance.Draw(inv.Seed); {
+	case checked != nil:
+		o = *checked
+	case v.Hold != nil:
+		o = Outcome{Status: "300", Finding: *v.Hold}
+	case e.Rules.Selected(d.class, draw):
+		o = Outcome{Status: "500", Finding: clearance.Finding{Code: "2500", Detail: fmt.Sprintf("credit class %s, draw %s; %s", d.class, draw, v.Describe())}}
+	}
+	return e.settle(ctx, tx, dec, "120", o)
+}
+
+// settle applies the effects of a status change inside its transaction and
+// keeps the buyer's quota in step: released counts for good, rejected gives it
+// back. An effect may refuse the change (no stock: 100); then that is recorded.
+func (e *Engine) settle(ctx context.Context, tx *store.Tx, d *Decision, from string, o Outcome) (Outcome, error) {
+	for _, eff := range e.Effects {
+		got, err := eff.Apply(ctx, tx, d, from, o.Status)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if got != nil && got.Status != o.Status {
+			o = *got
+			if o.Status == "100" {
+				break
+			}
+		}
 	}
 	switch {
-	case v.Hold != nil:
-		inv.Status = "300"
-		return *v.Hold, nil
-	case e.Rules.Selected(d.class, clearance.Draw(inv.Seed)):
-		inv.Status = "500"
-		return clearance.Finding{Code: "2500", Detail: fmt.Sprintf("credit class %s, draw %s; %s", d.class, clearance.Draw(inv.Seed), v.Describe())}, nil
+	case o.Status == "800":
+		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "released", d.Now)
+	case o.Status == "100" || Detained(o.Status):
+		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "restored", d.Now)
 	}
-	inv.Status = "800"
-	inv.ReleasedAt = &now
-	if err := tx.SetQuotaState(ctx, inv.ID, "released", now); err != nil {
-		return clearance.Finding{}, err
-	}
-	return clearance.Finding{Code: "2600", Detail: v.Describe()}, nil
+	return o, nil
+}
+
+// Detained reports whether a status is one of the detentions 501–599.
+func Detained(status string) bool { return len(status) == 3 && status[0] == '5' && status != "500" }
+
+func reject(code, format string, args ...any) Outcome {
+	return Outcome{Status: "100", Finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
 }
 
 // receipt puts the inventory's new status in its declarer's feed.

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,17 +51,62 @@ type Service struct {
 	// Wake is told the inventories that need evaluating after a commit.
 	Wake func(ids []string)
 	Log  *slog.Logger
+
+	handlers map[string]Handler
+}
+
+// Doc is one business document of a message, converted and ready to apply.
+type Doc interface {
+	// Keys identify the document in its receipt (the …Return's element names).
+	Keys() ceb.Keys
+	// Feed names the document in the enterprise's receipts feed.
+	Feed() (copNo, orderNo string)
+	// Apply stores the document in the message's transaction and says how it was taken.
+	Apply(ctx context.Context, tx *store.Tx, env *Env) (Result, error)
+}
+
+// Env is what applying a document needs to know.
+type Env struct {
+	Service   *Service
+	Sender    *enterprise.Enterprise
+	MessageID string
+	Now       time.Time
+}
+
+// Result is how one document was taken: its receipt status and reason, and
+// the inventories to judge once the transaction commits.
+type Result struct {
+	Status  string
+	Finding clearance.Finding
+	Wake    []string
+}
+
+// Accepted is the result of a document taken (120, 1800).
+func Accepted(wake ...string) Result {
+	return Result{Status: "120", Finding: clearance.Finding{Code: "1800"}, Wake: wake}
+}
+
+// Refused is the result of a document refused (100) with a reason code.
+func Refused(code, format string, args ...any) Result {
+	return Result{Status: "100", Finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
+}
+
+// Handler converts the documents of a message type and checks the sender's
+// right to send each; a Forbidden error refuses the whole message.
+type Handler func(ctx context.Context, s *Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]Doc, []ceb.Problem, error)
+
+// Handle registers the handler of a message type; the receipt type comes from the spec (ceb.ReturnFor).
+func (s *Service) Handle(msgType string, h Handler) {
+	if s.handlers == nil {
+		s.handlers = map[string]Handler{}
+	}
+	s.handlers[msgType] = h
 }
 
 // Answer is what the HTTP layer sends back.
 type Answer struct {
 	Status int
 	Body   []byte // receipt XML
-}
-
-// accepted is the message types this intake takes.
-var accepted = map[string]bool{
-	"CEB311Message": true, "CEB411Message": true, "CEB511Message": true, "CEB513Message": true, "CEB621Message": true,
 }
 
 // WithoutSignatureRule drops the schema's "ds:Signature is required" from a
@@ -78,7 +124,17 @@ func WithoutSignatureRule(problems []ceb.Problem) []ceb.Problem {
 }
 
 // Accepts reports whether intake takes messages of the type.
-func (s *Service) Accepts(msgType string) bool { return accepted[msgType] }
+func (s *Service) Accepts(msgType string) bool { return s.handlers[msgType] != nil }
+
+// Types lists the message types intake takes, sorted.
+func (s *Service) Types() []string {
+	out := make([]string, 0, len(s.handlers))
+	for t := range s.handlers {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // mustSign are the types whose signature the spec makes mandatory.
 var mustSign = map[string]bool{"CEB621Message": true, "CEB623Message": true, "CEB625Message": true, "CEB711Message": true}
@@ -102,8 +158,9 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 	if problems := WithoutSignatureRule(d.Errors()); len(problems) > 0 {
 		return s.reject900(body, d.Type, problems, "", "", now)
 	}
-	if !accepted[d.Type] {
-		return s.reject900(body, d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; send CEB311, 411, 511, 513 or 621", d.Type), now)
+	handler, ok := s.handlers[d.Type]
+	if !ok {
+		return s.reject900(body, d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; accepted: %s", d.Type, strings.Join(s.Types(), ", ")), now)
 	}
 	if status, receipt, found, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid); err != nil {
 		return Answer{}, err
@@ -117,7 +174,7 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 	if code, desc := s.checkSignature(sender, d, inner); code != "" {
 		return s.reject900(body, d.Type, nil, code, desc, now)
 	}
-	docs, problems, err := s.documents(ctx, sender, d, now)
+	docs, problems, err := handler(ctx, s, sender, d, now)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -176,8 +233,9 @@ type document struct {
 	sanction  string // a code of the document is sanctioned: the document is refused
 }
 
-// documents converts the message's documents and checks the sender's right to send each.
-func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]*document, []ceb.Problem, error) {
+// retailDocuments converts the documents of retail import messages (311, 411,
+// 511, 513, 621) and checks the sender's right to send each.
+func retailDocuments(ctx context.Context, s *Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]Doc, []ceb.Problem, error) {
 	pr := clearance.Protector{V: s.Vault}
 	keys := ceb.DocumentKeys(d.Message)
 	var docs []*document
@@ -191,7 +249,7 @@ func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, 
 		for i := range m.Order {
 			o, ps := clearance.FromOrder(pr, &m.Order[i], i)
 			add(&document{kind: clearance.KindOrder, appType: o.AppType, k1: o.EbpCode, k2: o.OrderNo, orderNo: o.OrderNo, data: &o}, ps)
-			if err := s.mayAct(sender, fmt.Sprintf("Order[%d]/OrderHead/ebpCode", i+1), []enterprise.Role{enterprise.RolePlatform, enterprise.RoleSeller}, o.EbpCode, o.EbcCode); err != nil {
+			if err := MayAct(sender, fmt.Sprintf("Order[%d]/OrderHead/ebpCode", i+1), []enterprise.Role{enterprise.RolePlatform, enterprise.RoleSeller}, o.EbpCode, o.EbcCode); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -199,7 +257,7 @@ func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, 
 		for i := range m.Payment {
 			p, ps := clearance.FromPayment(pr, &m.Payment[i], i)
 			add(&document{kind: clearance.KindPayment, appType: p.AppType, k1: p.EbpCode, k2: p.OrderNo, orderNo: p.OrderNo, data: &p}, ps)
-			if err := s.mayAct(sender, fmt.Sprintf("Payment[%d]/PaymentHead/payCode", i+1), []enterprise.Role{enterprise.RolePayment}, p.PayCode); err != nil {
+			if err := MayAct(sender, fmt.Sprintf("Payment[%d]/PaymentHead/payCode", i+1), []enterprise.Role{enterprise.RolePayment}, p.PayCode); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -207,7 +265,7 @@ func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, 
 		for i := range m.Logistics {
 			w, ps := clearance.FromWaybill(pr, &m.Logistics[i], i)
 			add(&document{kind: clearance.KindWaybill, appType: w.AppType, k1: w.LogisticsCode, k2: w.LogisticsNo, orderNo: w.OrderNo, data: &w}, ps)
-			if err := s.mayAct(sender, fmt.Sprintf("Logistics[%d]/LogisticsHead/logisticsCode", i+1), []enterprise.Role{enterprise.RoleLogistics}, w.LogisticsCode); err != nil {
+			if err := MayAct(sender, fmt.Sprintf("Logistics[%d]/LogisticsHead/logisticsCode", i+1), []enterprise.Role{enterprise.RoleLogistics}, w.LogisticsCode); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -215,7 +273,7 @@ func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, 
 		for i := range m.LogisticsStatus {
 			ls := &m.LogisticsStatus[i]
 			add(&document{kind: "logistics_status", appType: ls.AppType, k1: ls.LogisticsCode, k2: ls.LogisticsNo, data: ls}, nil)
-			if err := s.mayAct(sender, fmt.Sprintf("LogisticsStatus[%d]/logisticsCode", i+1), []enterprise.Role{enterprise.RoleLogistics}, ls.LogisticsCode); err != nil {
+			if err := MayAct(sender, fmt.Sprintf("LogisticsStatus[%d]/logisticsCode", i+1), []enterprise.Role{enterprise.RoleLogistics}, ls.LogisticsCode); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -223,14 +281,15 @@ func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, 
 		for i := range m.Inventory {
 			inv, ps := clearance.FromInventory(pr, &m.Inventory[i], i, now)
 			add(&document{kind: clearance.KindInventory, appType: inv.AppType, k1: inv.AgentCode, k2: inv.CopNo, orderNo: inv.OrderNo, data: &inv, inventory: &inv}, ps)
-			if err := s.mayAct(sender, fmt.Sprintf("Inventory[%d]/InventoryHead/agentCode", i+1), []enterprise.Role{enterprise.RoleAgent, enterprise.RoleSeller}, inv.AgentCode, inv.EbcCode); err != nil {
+			if err := MayAct(sender, fmt.Sprintf("Inventory[%d]/InventoryHead/agentCode", i+1), []enterprise.Role{enterprise.RoleAgent, enterprise.RoleSeller}, inv.AgentCode, inv.EbcCode); err != nil {
 				return nil, nil, err
 			}
 		}
 	}
+	out := make([]Doc, len(docs))
 	for i, doc := range docs {
 		doc.keys = keys[i]
-		hash, err := contentHash(doc.data)
+		hash, err := ContentHash(doc.data)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -240,14 +299,23 @@ func (s *Service) documents(ctx context.Context, sender *enterprise.Enterprise, 
 		} else if code != "" {
 			doc.sanction = code
 		}
+		out[i] = doc
 	}
-	return docs, problems, nil
+	return out, problems, nil
 }
 
-// contentHash identifies a document's content without its declaration head
+// RegisterRetail registers the retail import messages: orders, payments,
+// waybills, waybill statuses and inventory lists.
+func (s *Service) RegisterRetail() {
+	for _, t := range []string{"CEB311Message", "CEB411Message", "CEB511Message", "CEB513Message", "CEB621Message"} {
+		s.Handle(t, retailDocuments)
+	}
+}
+
+// ContentHash identifies a document's content without its declaration head
 // (guid, appType, appTime), so that "the same document resubmitted unchanged"
 // is recognised whatever message carries it.
-func contentHash(data any) (string, error) {
+func ContentHash(data any) (string, error) {
 	switch v := data.(type) {
 	case *clearance.Order:
 		c := *v
@@ -274,8 +342,8 @@ func contentHash(data any) (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
-// mayAct checks that the sender is one of the codes and holds one of the roles (rules §1).
-func (s *Service) mayAct(sender *enterprise.Enterprise, field string, roles []enterprise.Role, codes ...string) error {
+// MayAct checks that the sender is one of the codes and holds one of the roles (rules §1).
+func MayAct(sender *enterprise.Enterprise, field string, roles []enterprise.Role, codes ...string) error {
 	if !slices.Contains(codes, sender.Code) {
 		return errs.New(errs.Forbidden, "not_your_document", field,
 			"enterprise %s may not send this document: it names %v", sender.Code, codes)

@@ -17,26 +17,22 @@ import (
 // China Standard Time, for the dates inside customs numbers.
 var cst = time.FixedZone("CST", 8*3600)
 
-// outcome is one document's answer and the inventories it wakes.
-type outcome struct {
-	status  string
-	finding clearance.Finding
-	wake    []string
-}
+// Keys identify the document in its receipt.
+func (d *document) Keys() ceb.Keys { return d.keys }
 
-func acceptedOutcome(wake ...string) outcome {
-	return outcome{status: "120", finding: clearance.Finding{Code: "1800"}, wake: wake}
-}
+// Feed names the document in the receipts feed.
+func (d *document) Feed() (copNo, orderNo string) { return d.keys["copNo"], d.orderNo }
 
-func rejected(code, format string, args ...any) outcome {
-	return outcome{status: "100", finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
+// Apply stores a retail document under appType rules.
+func (d *document) Apply(ctx context.Context, tx *store.Tx, env *Env) (Result, error) {
+	return env.Service.apply(ctx, tx, env.Sender, d, env.MessageID, env.Now)
 }
 
 var errRaced = errors.New("the same message was stored meanwhile")
 
 // store applies the documents and records the message and its receipts in one
 // transaction (shared with other messages through the batcher).
-func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *ceb.Decoded, inner []byte, docs []*document, now time.Time) (Answer, error) {
+func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *ceb.Decoded, inner []byte, docs []Doc, now time.Time) (Answer, error) {
 	sealed := s.Vault.Seal(inner)
 	returnType, _ := ceb.ReturnFor(d.Type)
 	msgID := newID()
@@ -46,14 +42,15 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		wake = wake[:0]
 		keys := make([]ceb.Keys, len(docs))
 		statuses := make([]receipt.Status, len(docs))
+		env := &Env{Service: s, Sender: sender, MessageID: msgID, Now: now}
 		for i, doc := range docs {
-			o, err := s.apply(ctx, tx, sender, doc, msgID, now)
+			o, err := doc.Apply(ctx, tx, env)
 			if err != nil {
 				return err
 			}
-			keys[i] = doc.keys
-			statuses[i] = receipt.Status{ReturnStatus: o.status, ReturnInfo: o.finding.Info()}
-			wake = append(wake, o.wake...)
+			keys[i] = doc.Keys()
+			statuses[i] = receipt.Status{ReturnStatus: o.Status, ReturnInfo: o.Finding.Info()}
+			wake = append(wake, o.Wake...)
 		}
 		built, err := receipt.Build(returnType, keys, statuses, now)
 		if err != nil {
@@ -75,7 +72,8 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 			return err
 		}
 		for i, doc := range docs {
-			r := &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: doc.keys["copNo"], OrderNo: doc.orderNo,
+			copNo, orderNo := doc.Feed()
+			r := &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: copNo, OrderNo: orderNo,
 				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, XML: string(built.PerDoc[i]), CreatedAt: now}
 			if err := tx.AddReceipt(ctx, r); err != nil {
 				return err
@@ -111,12 +109,12 @@ func wrap(d *ceb.Decoded, receiptXML []byte) ([]byte, error) {
 	return ceb.WrapDxp(m.Message, ti)
 }
 
-func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	if doc.sanction != "" {
-		return rejected("22004", "%s is under a credit sanction", doc.sanction), nil
+		return Refused("22004", "%s is under a credit sanction", doc.sanction), nil
 	}
 	if doc.appType != "1" && doc.appType != "2" && doc.appType != "3" {
-		return rejected("1103", "appType=%s", doc.appType), nil
+		return Refused("1103", "appType=%s", doc.appType), nil
 	}
 	if doc.kind == clearance.KindInventory {
 		return s.applyInventory(ctx, tx, sender, doc, msgID, now)
@@ -125,41 +123,41 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.En
 }
 
 // applyDocument stores an order, payment, waybill or waybill status under appType rules.
-func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	existing, err := tx.Document(ctx, string(doc.kind), doc.k1, doc.k2)
 	if err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	live := existing != nil && !existing.Deleted
 	switch doc.appType {
 	case "1":
 		if live {
 			if existing.ContentHash == doc.hash {
-				return acceptedOutcome(), nil
+				return Accepted(), nil
 			}
-			return rejected("1101", "%s %s/%s exists with other content; send appType 2 to modify it", doc.kind, doc.k1, doc.k2), nil
+			return Refused("1101", "%s %s/%s exists with other content; send appType 2 to modify it", doc.kind, doc.k1, doc.k2), nil
 		}
 	default:
 		if !live {
-			return rejected("1102", "%s %s/%s", doc.kind, doc.k1, doc.k2), nil
+			return Refused("1102", "%s %s/%s", doc.kind, doc.k1, doc.k2), nil
 		}
 		if o, locked, err := s.locked(ctx, tx, doc); err != nil || locked {
 			return o, err
 		}
 		if doc.appType == "2" && existing.ContentHash == doc.hash {
-			return acceptedOutcome(), nil
+			return Accepted(), nil
 		}
 	}
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
 		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
 	if d.Data, err = jsonOf(doc.data); err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	if existing != nil {
 		d.CreatedAt = existing.CreatedAt
 	}
 	if err := tx.PutDocument(ctx, d); err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	var wake []string
 	switch doc.kind {
@@ -168,11 +166,11 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 	case clearance.KindWaybill:
 		wake, err = tx.MarkWaiting(ctx, false, doc.k1, doc.k2)
 	}
-	return acceptedOutcome(wake...), err
+	return Accepted(wake...), err
 }
 
 // locked refuses a change to a document whose inventory is decided.
-func (s *Service) locked(ctx context.Context, tx *store.Tx, doc *document) (outcome, bool, error) {
+func (s *Service) locked(ctx context.Context, tx *store.Tx, doc *document) (Result, bool, error) {
 	var inv *store.Inventory
 	var err error
 	switch doc.kind {
@@ -182,28 +180,28 @@ func (s *Service) locked(ctx context.Context, tx *store.Tx, doc *document) (outc
 		inv, err = tx.InventoryForWaybill(ctx, doc.k1, doc.k2)
 	}
 	if err != nil || inv == nil {
-		return outcome{}, false, err
+		return Result{}, false, err
 	}
 	return lockedBy(inv)
 }
 
 // lockedBy tells whether an inventory's state forbids changes to it and its documents.
-func lockedBy(inv *store.Inventory) (outcome, bool, error) {
+func lockedBy(inv *store.Inventory) (Result, bool, error) {
 	switch inv.Status {
 	case "120", "100":
-		return outcome{}, false, nil
+		return Result{}, false, nil
 	case "800", "899":
-		return rejected("22007", "inventory copNo=%s (invtNo %s) has status %s", inv.CopNo, inv.InvtNo, inv.Status), true, nil
+		return Refused("22007", "inventory copNo=%s (invtNo %s) has status %s", inv.CopNo, inv.InvtNo, inv.Status), true, nil
 	}
-	return rejected("1105", "inventory copNo=%s has status %s", inv.CopNo, inv.Status), true, nil
+	return Refused("1105", "inventory copNo=%s has status %s", inv.CopNo, inv.Status), true, nil
 }
 
 // applyInventory stores an inventory list under appType rules; a new or changed one waits for evaluation.
-func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	inv := doc.inventory
 	existing, err := tx.InventoryByCopNo(ctx, inv.AgentCode, inv.CopNo)
 	if err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	if existing != nil {
 		doc.keys["preNo"], doc.keys["invtNo"] = existing.PreNo, existing.InvtNo
@@ -212,42 +210,42 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 	case "1":
 		if existing != nil {
 			if existing.ContentHash == doc.hash {
-				return outcome{status: existing.Status, finding: clearance.Finding{Code: "1800"}}, nil
+				return Result{Status: existing.Status, Finding: clearance.Finding{Code: "1800"}}, nil
 			}
-			return rejected("1101", "inventory copNo=%s exists with other content; send appType 2 to modify it", inv.CopNo), nil
+			return Refused("1101", "inventory copNo=%s exists with other content; send appType 2 to modify it", inv.CopNo), nil
 		}
 		other, err := tx.InventoryForOrder(ctx, inv.EbpCode, inv.OrderNo)
 		if err != nil {
-			return outcome{}, err
+			return Result{}, err
 		}
 		if other != nil {
-			return rejected("1101", "order %s already has inventory copNo=%s (status %s)", inv.OrderNo, other.CopNo, other.Status), nil
+			return Refused("1101", "order %s already has inventory copNo=%s (status %s)", inv.OrderNo, other.CopNo, other.Status), nil
 		}
 		return s.createInventory(ctx, tx, sender, doc, msgID, now)
 	case "2":
 		if existing == nil {
-			return rejected("1102", "inventory copNo=%s", inv.CopNo), nil
+			return Refused("1102", "inventory copNo=%s", inv.CopNo), nil
 		}
 		if o, locked, _ := lockedBy(existing); locked {
 			return o, nil
 		}
 		if existing.ContentHash == doc.hash && existing.Status == "120" {
-			return acceptedOutcome(), nil
+			return Accepted(), nil
 		}
 		if existing.EbpCode != inv.EbpCode || existing.OrderNo != inv.OrderNo {
-			return rejected("1390", "copNo=%s belongs to order %s/%s, not %s/%s", inv.CopNo, existing.EbpCode, existing.OrderNo, inv.EbpCode, inv.OrderNo), nil
+			return Refused("1390", "copNo=%s belongs to order %s/%s, not %s/%s", inv.CopNo, existing.EbpCode, existing.OrderNo, inv.EbpCode, inv.OrderNo), nil
 		}
 		fill(existing, inv, doc, msgID, s.DocumentWait, now)
 		if err := tx.UpdateInventory(ctx, existing); err != nil {
-			return outcome{}, err
+			return Result{}, err
 		}
 		if err := tx.AddEvent(ctx, existing.ID, now, "120", "1800", "modified (appType 2)", sender.Code); err != nil {
-			return outcome{}, err
+			return Result{}, err
 		}
-		return acceptedOutcome(existing.ID), nil
+		return Accepted(existing.ID), nil
 	default: // "3"
 		if existing == nil {
-			return rejected("1102", "inventory copNo=%s", inv.CopNo), nil
+			return Refused("1102", "inventory copNo=%s", inv.CopNo), nil
 		}
 		if o, locked, _ := lockedBy(existing); locked {
 			return o, nil
@@ -255,20 +253,20 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 		existing.Status, existing.ReasonCode, existing.Pending, existing.UpdatedAt = "100", "1104", false, now
 		existing.ReasonInfo = clearance.Finding{Code: "1104", Detail: "deleted by " + sender.Code}.Info()
 		if err := tx.UpdateInventory(ctx, existing); err != nil {
-			return outcome{}, err
+			return Result{}, err
 		}
 		if err := tx.AddEvent(ctx, existing.ID, now, "100", "1104", "deleted (appType 3)", sender.Code); err != nil {
-			return outcome{}, err
+			return Result{}, err
 		}
-		return acceptedOutcome(), nil
+		return Accepted(), nil
 	}
 }
 
-func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (outcome, error) {
+func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	inv := doc.inventory
 	serial, err := tx.NextSerial(ctx)
 	if err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	id := newID()
 	day := now.In(cst)
@@ -284,13 +282,13 @@ func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *ent
 	}
 	fill(v, inv, doc, msgID, s.DocumentWait, now)
 	if err := tx.InsertInventory(ctx, v); err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	if err := tx.AddEvent(ctx, id, now, "120", "1800", "declared", sender.Code); err != nil {
-		return outcome{}, err
+		return Result{}, err
 	}
 	doc.keys["preNo"], doc.keys["invtNo"] = v.PreNo, v.InvtNo
-	return acceptedOutcome(id), nil
+	return Accepted(id), nil
 }
 
 // fill copies a declared inventory onto its stored row and sets it waiting for evaluation.

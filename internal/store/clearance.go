@@ -199,6 +199,18 @@ func (t *Tx) InventoryForOrder(ctx context.Context, ebpCode, orderNo string) (*I
 	return v, nil
 }
 
+// InventoryByID reads an inventory in the transaction.
+func (t *Tx) InventoryByID(ctx context.Context, id string) (*Inventory, error) {
+	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE id = $1`, id))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, errs.New(errs.NotFound, "inventory_not_found", "id", "no inventory %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory %s: %w", id, err)
+	}
+	return v, nil
+}
+
 // InventoryForWaybill returns the live inventory (not rejected) of a waybill in the transaction; nil when none.
 func (t *Tx) InventoryForWaybill(ctx context.Context, logisticsCode, logisticsNo string) (*Inventory, error) {
 	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories
