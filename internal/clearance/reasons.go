@@ -60,6 +60,9 @@ var Reasons = []Reason{
 	{"1360", "申报税款与计算税款不一致", "declared tax differs from the computed tax", "the order's taxTotal must equal the platform's computed tax within 0.01"},
 	{"1362", "计税失败", "tax cannot be computed", "a quantity or unit the tariff needs is missing or not convertible"},
 	{"1390", "与原清单不符", "inventory identity changed", "a modification cannot change the inventory's order, platform or waybill"},
+	{"2310", "召回商品暂停放行", "held: the product is under recall", "a goods line matches an active recall (product filing or GTIN); an officer reviews it, and closing the recall lifts the hold for later inventories"},
+	{"2311", "检测不合格商品暂停放行", "held: the product failed a lab test", "a goods line matches a product hold raised by a failed online lab test; an officer reviews it, and lifting the hold ends it for later inventories"},
+	{"2700", "商品召回通知", "product recall notice", "not a decision: the inventory's goods are recalled (recall id, pieces and advice named); contact the buyers and record returned pieces"},
 }
 
 var reasonByCode = func() map[string]Reason {
