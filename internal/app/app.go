@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"cbec/internal/bonded"
 	"cbec/internal/clearance"
 	"cbec/internal/config"
 	"cbec/internal/engine"
@@ -41,6 +42,7 @@ type App struct {
 	Intake      *intake.Service
 	Engine      *engine.Engine
 	API         *httpapi.API
+	Bonded      *bonded.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -93,6 +95,13 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
 		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: time.Now, Wake: a.Engine.Wake, Log: log}
 	a.Intake.RegisterRetail()
+	r := cfg.Rules
+	a.Bonded = &bonded.Service{DB: db, Batch: a.Batch, Parties: parties, Products: bonded.Filings{Ref: a.Reference}, Now: time.Now, Log: log,
+		Every: time.Duration(r.BillingInterval), Params: bonded.Params{ReturnApplyDays: r.ReturnApplyDays, ReturnArriveDays: r.ReturnArriveDays,
+			BillAfterDays: r.BillAfterDays, BillDueDays: r.BillDueDays, TallyDeadline: time.Duration(r.TallyDeadline),
+			BlockOverdue: r.BlockOverdueGuarantor, GuaranteeModes: r.GuaranteeTradeModes}}
+	a.Bonded.Register(a.Intake)
+	a.Engine.Effects = append(a.Engine.Effects, a.Bonded.Effects()...)
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
@@ -105,6 +114,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		Store:          db,
 		Vault:          a.Vault,
 		AnnualLimit:    rules.AnnualLimit,
+		Bonded:         a.Bonded,
 	}
 	return nil
 }
@@ -211,6 +221,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}()
 	hooks := &webhook.Deliverer{DB: a.DB, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now, Log: a.Log}
 	go hooks.Run(engineCtx)
+	go a.Bonded.Run(engineCtx)
 	defer func() {
 		// Requests in flight are finished first; then the engine stops and the
 		// writer drains, so nothing acknowledged is left half done.

@@ -48,6 +48,11 @@ type Rules struct {
 	BillAfterDays    int               `toml:"bill_after_days"`
 	BillDueDays      int               `toml:"bill_due_days"`
 	TallyDeadline    Duration          `toml:"tally_deadline"`
+	// Bonded import: trade modes whose release debits the tax guarantee, whether an
+	// overdue tax bill holds the guarantor's new releases, and how often bills are run.
+	GuaranteeTradeModes   []string `toml:"guarantee_trade_modes"`
+	BlockOverdueGuarantor bool     `toml:"block_overdue_guarantor"`
+	BillingInterval       Duration `toml:"billing_interval"`
 }
 
 // Default returns the configuration with every default applied.
@@ -77,6 +82,10 @@ func Default() Config {
 			BillAfterDays:    30,
 			BillDueDays:      45,
 			TallyDeadline:    Duration(72 * time.Hour),
+
+			GuaranteeTradeModes:   []string{"1210"},
+			BlockOverdueGuarantor: true,
+			BillingInterval:       Duration(time.Minute),
 		},
 	}
 }
@@ -112,6 +121,9 @@ func Params() []Param {
 		{"rules.bill_after_days", fmt.Sprint(r.BillAfterDays), "days after release when an inventory is billed (rules §6)"},
 		{"rules.bill_due_days", fmt.Sprint(r.BillDueDays), "day by which a tax bill must be paid (rules §6)"},
 		{"rules.tally_deadline", r.TallyDeadline.String(), "time a declaration may follow its tally (rules §8)"},
+		{"rules.guarantee_trade_modes", strings.Join(r.GuaranteeTradeModes, ","), "trade modes whose release debits the guarantor's tax guarantee (rules §6)"},
+		{"rules.block_overdue_guarantor", fmt.Sprint(r.BlockOverdueGuarantor), "an overdue tax bill holds the guarantor's new releases (rules §6)"},
+		{"rules.billing_interval", r.BillingInterval.String(), "how often tax bills are issued, late returns expired and overdue bills flagged"},
 	}
 }
 
@@ -214,6 +226,14 @@ func (c *Config) Validate() error {
 	}
 	if r.TallyDeadline <= 0 {
 		bad("rules.tally_deadline", "must be positive")
+	}
+	if r.BillingInterval < Duration(time.Second) {
+		bad("rules.billing_interval", "must be at least 1s")
+	}
+	for _, m := range r.GuaranteeTradeModes {
+		if len(m) != 4 || strings.Trim(m, "0123456789") != "" {
+			bad("rules.guarantee_trade_modes", "%q is not a 4-digit trade mode like 1210", m)
+		}
 	}
 	for key, v := range map[string]int{"rules.return_apply_days": r.ReturnApplyDays, "rules.return_arrive_days": r.ReturnArriveDays,
 		"rules.bill_after_days": r.BillAfterDays, "rules.bill_due_days": r.BillDueDays} {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"cbec/internal/bonded"
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
 	"cbec/internal/intake"
@@ -33,6 +34,7 @@ type API struct {
 	Store          *store.DB
 	Vault          *vault.Vault
 	AnnualLimit    money.Amount
+	Bonded         *bonded.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
 	Log            *slog.Logger
@@ -66,6 +68,7 @@ func (a *API) Handler() http.Handler {
 	a.handle("DELETE /api/v1/enterprises/{code}/keys", a.admin(a.revokeKeys))
 	a.catalogRoutes()
 	a.clearanceRoutes()
+	a.bondedRoutes()
 	return a.middleware(a.mux)
 }
 

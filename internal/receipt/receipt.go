@@ -84,6 +84,10 @@ func setReturn(m ceb.Message, i int, st Status) error {
 		r.LogisticsStatusReturn[i].ReturnStatus, r.LogisticsStatusReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
 	case *ceb.CEB622Message:
 		r.InventoryReturn[i].ReturnStatus, r.InventoryReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB624Message:
+		r.InvtCancelReturn[i].ReturnStatus, r.InvtCancelReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB626Message:
+		r.InvtRefundReturn[i].ReturnStatus, r.InvtRefundReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
 	default:
 		return fmt.Errorf("receipt: per-document statuses are not supported for %s", m.MessageType())
 	}

@@ -1,0 +1,454 @@
+package bonded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/store"
+)
+
+// Book is an account book (账册) with its items.
+type Book struct {
+	EmsNo        string    `json:"emsNo"`
+	OperatorCode string    `json:"operatorCode"`
+	Name         string    `json:"name"`
+	CreatedAt    time.Time `json:"createdAt"`
+	Items        []Item    `json:"items"`
+}
+
+// Item is one account-book item with its stock.
+type Item struct {
+	ItemRecordNo string `json:"itemRecordNo"`
+	EbcCode      string `json:"ebcCode"`
+	ItemNo       string `json:"itemNo"`
+	Name         string `json:"name"`
+	Unit         string `json:"unit"`
+	OnHand       string `json:"onHand"`
+	Reserved     string `json:"reserved"`
+	Available    string `json:"available"`
+}
+
+// EntryLine is a quantity of one item entering the zone, or tallied.
+type EntryLine struct {
+	ItemRecordNo string `json:"itemRecordNo"`
+	Qty          string `json:"qty"`
+	milli        int64
+}
+
+// CreateBook opens an account book for a zone operator (role area).
+func (s *Service) CreateBook(ctx context.Context, emsNo, operatorCode, name string) (*Book, error) {
+	var list errs.List
+	if emsNo = strings.TrimSpace(emsNo); emsNo == "" || len(emsNo) > 30 {
+		list = append(list, errs.Invalidf("emsNo", "ems_no_invalid", "emsNo must be 1 to 30 characters"))
+	}
+	if strings.TrimSpace(name) == "" {
+		list = append(list, errs.Invalidf("name", "name_missing", "name is required"))
+	}
+	op, err := s.Parties.Get(ctx, operatorCode)
+	if err != nil {
+		return nil, err
+	}
+	if op == nil {
+		list = append(list, errs.Invalidf("operatorCode", "enterprise_unknown", "enterprise %q is not registered", operatorCode))
+	} else if !op.HasRole(enterprise.RoleArea) {
+		list = append(list, errs.Invalidf("operatorCode", "role_missing", "enterprise %s does not hold the role area (zone operator)", operatorCode))
+	}
+	if err := list.Err(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO bonded_books (ems_no, operator_code, name, created_at) VALUES ($1,$2,$3,$4)`, emsNo, operatorCode, name, now)
+		if errs.KindOf(err) == errs.Conflict {
+			return errs.New(errs.Conflict, "book_exists", "emsNo", "account book %s already exists", emsNo)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Book(ctx, emsNo)
+}
+
+// Book reads an account book with its items and stock.
+func (s *Service) Book(ctx context.Context, emsNo string) (*Book, error) {
+	b := &Book{EmsNo: emsNo, Items: []Item{}}
+	var created store.Time
+	err := s.DB.QueryRow(ctx, `SELECT operator_code, name, created_at FROM bonded_books WHERE ems_no = $1`, emsNo).Scan(&b.OperatorCode, &b.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "book_not_found", "emsNo", "no account book %s", emsNo)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read book %s: %w", emsNo, err)
+	}
+	b.CreatedAt = created.Time
+	rows, err := s.DB.Query(ctx, `SELECT item_record_no, ebc_code, item_no, name, unit, on_hand_milli, reserved_milli
+		FROM bonded_items WHERE ems_no = $1 ORDER BY item_record_no`, emsNo)
+	if err != nil {
+		return nil, fmt.Errorf("read items of %s: %w", emsNo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it Item
+		var on, res int64
+		if err := rows.Scan(&it.ItemRecordNo, &it.EbcCode, &it.ItemNo, &it.Name, &it.Unit, &on, &res); err != nil {
+			return nil, err
+		}
+		it.OnHand, it.Reserved, it.Available = Qty(on), Qty(res), Qty(on-res)
+		b.Items = append(b.Items, it)
+	}
+	return b, rows.Err()
+}
+
+// NewItem is an item to add to a book, linked to a product filing.
+type NewItem struct {
+	ItemRecordNo string `json:"itemRecordNo"`
+	EbcCode      string `json:"ebcCode"`
+	ItemNo       string `json:"itemNo"`
+	Name         string `json:"name"`
+	Unit         string `json:"unit"`
+}
+
+// AddItems adds items (with zero stock) to a book; each must be a filed product
+// of its e-commerce enterprise whose filing names the same item record number.
+// All or nothing.
+func (s *Service) AddItems(ctx context.Context, emsNo string, items []NewItem) (*Book, error) {
+	if _, err := s.Book(ctx, emsNo); err != nil {
+		return nil, err
+	}
+	var list errs.List
+	if len(items) == 0 {
+		list = append(list, errs.Invalidf("items", "items_missing", "give at least one item"))
+	}
+	for i, it := range items {
+		f := func(name string) string { return fmt.Sprintf("items[%d].%s", i, name) }
+		if it.ItemRecordNo == "" || len(it.ItemRecordNo) > 30 {
+			list = append(list, errs.Invalidf(f("itemRecordNo"), "item_record_no_invalid", "itemRecordNo must be 1 to 30 characters"))
+		}
+		if it.Name == "" {
+			list = append(list, errs.Invalidf(f("name"), "name_missing", "name is required"))
+		}
+		rec, filed := s.Products.ItemRecordNo(it.EbcCode, it.ItemNo)
+		switch {
+		case !filed:
+			list = append(list, errs.Invalidf(f("itemNo"), "product_not_filed", "enterprise %s has no product filing for itemNo %q", it.EbcCode, it.ItemNo))
+		case rec != "" && rec != it.ItemRecordNo:
+			list = append(list, errs.Invalidf(f("itemRecordNo"), "item_record_mismatch", "the filing of %s/%s names item record %s, not %s", it.EbcCode, it.ItemNo, rec, it.ItemRecordNo))
+		}
+	}
+	if err := list.Err(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+		for i, it := range items {
+			_, err := tx.Exec(ctx, `INSERT INTO bonded_items (ems_no, item_record_no, ebc_code, item_no, name, unit, on_hand_milli, reserved_milli, created_at)
+				VALUES ($1,$2,$3,$4,$5,$6,0,0,$7)`, emsNo, it.ItemRecordNo, it.EbcCode, it.ItemNo, it.Name, it.Unit, now)
+			if errs.KindOf(err) == errs.Conflict {
+				return errs.New(errs.Conflict, "item_exists", fmt.Sprintf("items[%d].itemRecordNo", i), "book %s already has item %s", emsNo, it.ItemRecordNo)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Book(ctx, emsNo)
+}
+
+// checkLines validates entry or tally lines against a book.
+func (s *Service) checkLines(ctx context.Context, q querier, emsNo string, lines []EntryLine) error {
+	var list errs.List
+	if len(lines) == 0 {
+		list = append(list, errs.Invalidf("items", "items_missing", "give at least one item"))
+	}
+	seen := map[string]bool{}
+	for i := range lines {
+		l := &lines[i]
+		field := fmt.Sprintf("items[%d]", i)
+		var err error
+		if l.milli, err = ParseQty(field+".qty", l.Qty); err != nil {
+			list = append(list, err.(*errs.Error))
+		}
+		if seen[l.ItemRecordNo] {
+			list = append(list, errs.Invalidf(field+".itemRecordNo", "item_repeated", "item %s appears twice", l.ItemRecordNo))
+		}
+		seen[l.ItemRecordNo] = true
+		var n int
+		if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, l.ItemRecordNo).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			list = append(list, errs.Invalidf(field+".itemRecordNo", "item_unknown", "book %s has no item %q", emsNo, l.ItemRecordNo))
+		}
+	}
+	return list.Err()
+}
+
+type querier interface {
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// operatorOf returns the zone operator of a book.
+func operatorOf(ctx context.Context, q querier, emsNo string) (string, error) {
+	var op string
+	err := q.QueryRow(ctx, `SELECT operator_code FROM bonded_books WHERE ems_no = $1`, emsNo).Scan(&op)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.New(errs.NotFound, "book_not_found", "emsNo", "no account book %s", emsNo)
+	}
+	return op, err
+}
+
+// Entry is a zone entry (一线入区) as recorded.
+type Entry struct {
+	EntryNo      string       `json:"entryNo"`
+	EmsNo        string       `json:"emsNo"`
+	OperatorCode string       `json:"operatorCode"`
+	Source       string       `json:"source"` // json, csv, CEB711
+	TallyNo      string       `json:"tallyNo,omitempty"`
+	Items        []EntryLine  `json:"items"`
+	Differences  []Difference `json:"differences"`
+	CreatedAt    time.Time    `json:"createdAt"`
+}
+
+// Difference is a gap between what was tallied and what was declared.
+type Difference struct {
+	ItemRecordNo string `json:"itemRecordNo"`
+	Tallied      string `json:"tallied"`
+	Declared     string `json:"declared"`
+	Difference   string `json:"difference"` // declared − tallied
+}
+
+// RecordEntries records zone entries, raising stock; by is the operator (or
+// "admin"). All or nothing: a bad line of any entry applies none.
+func (s *Service) RecordEntries(ctx context.Context, by string, entries []Entry) ([]Entry, error) {
+	now := s.Now()
+	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+		for i := range entries {
+			if err := s.recordEntry(ctx, tx, by, &entries[i], now); err != nil {
+				if len(entries) > 1 {
+					return wrapField(err, fmt.Sprintf("entries[%d].", i))
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return entries, nil
+}
+
+func wrapField(err error, prefix string) error {
+	var list errs.List
+	if errors.As(err, &list) {
+		for _, e := range list {
+			e.Field = prefix + e.Field
+		}
+		return list
+	}
+	if e, ok := errs.As(err); ok && e.Field != "" {
+		e.Field = prefix + e.Field
+	}
+	return err
+}
+
+// recordEntry raises stock by one entry inside tx, and closes its tally with the differences.
+func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *Entry, now time.Time) error {
+	if e.EntryNo = strings.TrimSpace(e.EntryNo); e.EntryNo == "" || len(e.EntryNo) > 40 {
+		return errs.Invalidf("entryNo", "entry_no_invalid", "entryNo must be 1 to 40 characters")
+	}
+	op, err := operatorOf(ctx, tx, e.EmsNo)
+	if err != nil {
+		return err
+	}
+	if by != "admin" && by != op {
+		return errs.New(errs.Forbidden, "not_your_book", "emsNo", "account book %s is kept by %s", e.EmsNo, op)
+	}
+	if err := s.checkLines(ctx, tx, e.EmsNo, e.Items); err != nil {
+		return err
+	}
+	e.OperatorCode, e.CreatedAt, e.Differences = op, now, []Difference{}
+	if e.TallyNo != "" {
+		var tallied string
+		var declared sql.NullString
+		var tEms string
+		err := tx.QueryRow(ctx, `SELECT ems_no, items, entry_no FROM bonded_tallies WHERE tally_no = $1`, e.TallyNo).Scan(&tEms, &tallied, &declared)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.Invalidf("tallyNo", "tally_unknown", "no tally %q", e.TallyNo)
+		}
+		if err != nil {
+			return err
+		}
+		if tEms != e.EmsNo {
+			return errs.Invalidf("tallyNo", "tally_other_book", "tally %s belongs to book %s, not %s", e.TallyNo, tEms, e.EmsNo)
+		}
+		if declared.String != "" {
+			return errs.New(errs.Conflict, "tally_declared", "tallyNo", "tally %s is already declared by entry %s", e.TallyNo, declared.String)
+		}
+		var lines []EntryLine
+		_ = json.Unmarshal([]byte(tallied), &lines)
+		e.Differences = differences(lines, e.Items)
+		diffs, _ := json.Marshal(e.Differences)
+		if _, err := tx.Exec(ctx, `UPDATE bonded_tallies SET entry_no = $2, differences = $3, declared_at = $4 WHERE tally_no = $1`,
+			e.TallyNo, e.EntryNo, string(diffs), now); err != nil {
+			return err
+		}
+	}
+	items, _ := json.Marshal(e.Items)
+	diffs, _ := json.Marshal(e.Differences)
+	_, err = tx.Exec(ctx, `INSERT INTO bonded_entries (entry_no, ems_no, operator_code, source, tally_no, items, differences, created_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, e.EntryNo, e.EmsNo, op, e.Source, e.TallyNo, string(items), string(diffs), now)
+	if errs.KindOf(err) == errs.Conflict {
+		return errs.New(errs.Conflict, "entry_exists", "entryNo", "entry %s is already recorded", e.EntryNo)
+	}
+	if err != nil {
+		return err
+	}
+	for _, l := range e.Items {
+		if err := move(ctx, tx, e.EmsNo, l.ItemRecordNo, "in", l.milli, "entry "+e.EntryNo, e.Source, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// differences lists, item by item, where declared quantities differ from tallied ones.
+func differences(tallied, declared []EntryLine) []Difference {
+	t, d := map[string]int64{}, map[string]int64{}
+	var order []string
+	for _, l := range tallied {
+		m, _ := parseMilli("", l.Qty)
+		if _, ok := t[l.ItemRecordNo]; !ok {
+			order = append(order, l.ItemRecordNo)
+		}
+		t[l.ItemRecordNo] += m
+	}
+	for _, l := range declared {
+		if _, ok := t[l.ItemRecordNo]; !ok {
+			if _, ok := d[l.ItemRecordNo]; !ok {
+				order = append(order, l.ItemRecordNo)
+			}
+		}
+		d[l.ItemRecordNo] += l.milli
+	}
+	out := []Difference{}
+	for _, k := range order {
+		if t[k] != d[k] {
+			out = append(out, Difference{ItemRecordNo: k, Tallied: Qty(t[k]), Declared: Qty(d[k]), Difference: Qty(d[k] - t[k])})
+		}
+	}
+	return out
+}
+
+// move changes on_hand and records the movement; the row's CHECK keeps on_hand ≥ reserved ≥ 0,
+// and the WHERE refuses a change that would break it.
+func move(ctx context.Context, tx *store.Tx, emsNo, item, kind string, qty int64, ref, note string, now time.Time) error {
+	res, err := tx.Exec(ctx, `UPDATE bonded_items SET on_hand_milli = on_hand_milli + $3
+		WHERE ems_no = $1 AND item_record_no = $2 AND on_hand_milli + $3 >= reserved_milli`, emsNo, item, qty)
+	if err != nil {
+		return fmt.Errorf("stock of %s/%s: %w", emsNo, item, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errs.New(errs.Conflict, "stock_insufficient", "qty", "item %s of book %s: the change %s would take stock below what is held", item, emsNo, Qty(qty))
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO bonded_moves (ems_no, item_record_no, kind, qty_milli, ref, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+		emsNo, item, kind, qty, ref, note, now)
+	return err
+}
+
+// Adjust corrects an item's stock by a signed quantity with a reason (admin).
+func (s *Service) Adjust(ctx context.Context, emsNo, item, qty, reason string) (*Book, error) {
+	q, err := parseMilli("qty", qty)
+	if err != nil {
+		return nil, err
+	}
+	if q == 0 {
+		return nil, errs.Invalidf("qty", "qty_zero", "an adjustment of zero changes nothing")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return nil, errs.Invalidf("reason", "reason_missing", "say why the stock is adjusted")
+	}
+	if _, err := s.Book(ctx, emsNo); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, item).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return errs.Invalidf("itemRecordNo", "item_unknown", "book %s has no item %q", emsNo, item)
+		}
+		return move(ctx, tx, emsNo, item, "adjusted", q, "adjustment", reason, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Book(ctx, emsNo)
+}
+
+// Move is one recorded stock movement.
+type Move struct {
+	ID           int64     `json:"id"`
+	ItemRecordNo string    `json:"itemRecordNo"`
+	Kind         string    `json:"kind"`
+	Qty          string    `json:"qty"`
+	Ref          string    `json:"ref"`
+	Note         string    `json:"note,omitempty"`
+	At           time.Time `json:"at"`
+	milli        int64
+}
+
+// Moves lists a book's movements in order, optionally of one item, after an id.
+func (s *Service) Moves(ctx context.Context, emsNo, item string, after int64, limit int) ([]Move, error) {
+	if _, err := s.Book(ctx, emsNo); err != nil {
+		return nil, err
+	}
+	return s.moves(ctx, emsNo, item, after, limit, time.Time{})
+}
+
+func (s *Service) moves(ctx context.Context, emsNo, item string, after int64, limit int, before time.Time) ([]Move, error) {
+	q := `SELECT id, item_record_no, kind, qty_milli, ref, note, at FROM bonded_moves WHERE ems_no = $1 AND id > $2`
+	args := []any{emsNo, after}
+	if item != "" {
+		q += fmt.Sprintf(` AND item_record_no = $%d`, len(args)+1)
+		args = append(args, item)
+	}
+	if !before.IsZero() {
+		q += fmt.Sprintf(` AND at < $%d`, len(args)+1)
+		args = append(args, before)
+	}
+	q += ` ORDER BY id`
+	if limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, limit)
+	}
+	rows, err := s.DB.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read moves of %s: %w", emsNo, err)
+	}
+	defer rows.Close()
+	out := []Move{}
+	for rows.Next() {
+		var m Move
+		var at store.Time
+		if err := rows.Scan(&m.ID, &m.ItemRecordNo, &m.Kind, &m.milli, &m.Ref, &m.Note, &at); err != nil {
+			return nil, err
+		}
+		m.Qty, m.At = Qty(m.milli), at.Time.In(cst)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

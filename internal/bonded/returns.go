@@ -1,0 +1,585 @@
+package bonded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cbec/internal/ceb"
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/intake"
+	"cbec/internal/money"
+	"cbec/internal/receipt"
+	"cbec/internal/store"
+)
+
+// Register plugs the bonded message types into intake: cancels (CEB623),
+// returns (CEB625) and warehouse entries (CEB711).
+func (s *Service) Register(in *intake.Service) {
+	in.Handle("CEB623Message", s.cancelDocuments)
+	in.Handle("CEB625Message", s.returnDocuments)
+	in.Handle("CEB711Message", s.entryDocuments)
+}
+
+// doc is one bonded document of a message; apply does the work in the message's transaction.
+type doc struct {
+	keys    ceb.Keys
+	copNo   string
+	orderNo string
+	apply   func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error)
+}
+
+func (d *doc) Keys() ceb.Keys                { return d.keys }
+func (d *doc) Feed() (copNo, orderNo string) { return d.copNo, d.orderNo }
+func (d *doc) Apply(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+	return d.apply(ctx, tx, env)
+}
+
+var declarers = []enterprise.Role{enterprise.RoleAgent, enterprise.RoleSeller}
+
+func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
+	m := d.Message.(*ceb.CEB623Message)
+	keys := ceb.DocumentKeys(m)
+	var out []intake.Doc
+	for i := range m.InvtCancel {
+		c := m.InvtCancel[i]
+		if err := intake.MayAct(sender, fmt.Sprintf("InvtCancel[%d]/agentCode", i+1), declarers, c.AgentCode, c.EbcCode); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, &doc{keys: keys[i], copNo: c.CopNo, orderNo: c.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+			if c.AppType != "1" {
+				return intake.Refused("1103", "a cancel is declared with appType 1 only, not %s", c.AppType), nil
+			}
+			inv, err := inventoryByInvtNo(ctx, tx, c.InvtNo)
+			if err != nil {
+				return intake.Result{}, err
+			}
+			if inv == nil || (inv.AgentCode != c.AgentCode && inv.EbcCode != c.EbcCode) || inv.OrderNo != c.OrderNo {
+				return intake.Refused("1380", "invtNo=%s orderNo=%s is not an inventory of agentCode=%s", c.InvtNo, c.OrderNo, c.AgentCode), nil
+			}
+			if strings.TrimSpace(c.Reason) == "" {
+				return intake.Refused("1382", "InvtCancel.reason is empty: say why the inventory is cancelled"), nil
+			}
+			return s.cancel(ctx, tx, inv, env.Sender.Code, c.Reason, env.Now)
+		}})
+	}
+	return out, nil, nil
+}
+
+// inventoryByInvtNo reads an inventory by its customs number; nil when none.
+func inventoryByInvtNo(ctx context.Context, tx *store.Tx, invtNo string) (*store.Inventory, error) {
+	var id string
+	err := tx.QueryRow(ctx, `SELECT id FROM inventories WHERE invt_no = $1`, invtNo).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) || invtNo == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find inventory %s: %w", invtNo, err)
+	}
+	return tx.InventoryByID(ctx, id)
+}
+
+// cancel withdraws an inventory (rules §7): before release freely, after
+// release until its tax is billed. It gives back the buyer's quota, the
+// account-book stock and the guarantee, and closes the inventory (899).
+func (s *Service) cancel(ctx context.Context, tx *store.Tx, inv *store.Inventory, by, reason string, now time.Time) (intake.Result, error) {
+	from := inv.Status
+	switch from {
+	case "100", "899":
+		return intake.Refused("1382", "inventory invtNo=%s has status %s (%s)", inv.InvtNo, from, inv.ReasonCode), nil
+	case "800":
+		var state, billNo string
+		err := tx.QueryRow(ctx, `SELECT state, bill_no FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&state, &billNo)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return intake.Result{}, err
+		}
+		if billNo != "" {
+			return intake.Refused("1381", "invtNo=%s is on tax bill %s; a cancel is possible only before billing", inv.InvtNo, billNo), nil
+		}
+		var open int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_returns WHERE inventory_id = $1 AND state IN ('applied', 'arrived')`, inv.ID).Scan(&open); err != nil {
+			return intake.Result{}, err
+		}
+		if open > 0 {
+			return intake.Refused("1382", "invtNo=%s has a return in progress or done; it cannot be cancelled as well", inv.InvtNo), nil
+		}
+	}
+	f := clearance.Finding{Code: "2710", Detail: fmt.Sprintf("cancelled by %s in status %s: %s", by, from, reason)}
+	inv.Status, inv.ReasonCode, inv.ReasonInfo, inv.Pending, inv.UpdatedAt = "899", f.Code, f.Info(), false, now
+	if err := tx.UpdateInventory(ctx, inv); err != nil {
+		if errors.Is(err, store.ErrStale) {
+			return intake.Refused("1382", "invtNo=%s changed while the cancel was applied; send it again", inv.InvtNo), nil
+		}
+		return intake.Result{}, err
+	}
+	if err := tx.AddEvent(ctx, inv.ID, now, "899", f.Code, f.Detail, by); err != nil {
+		return intake.Result{}, err
+	}
+	if err := tx.SetQuotaState(ctx, inv.ID, "restored", now); err != nil {
+		return intake.Result{}, err
+	}
+	if err := unreserve(ctx, tx, inv.ID, now); err != nil {
+		return intake.Result{}, err
+	}
+	if from == "800" {
+		if err := giveBack(ctx, tx, inv.ID, inv.InvtNo, nil, "cancel "+inv.InvtNo, now); err != nil {
+			return intake.Result{}, err
+		}
+		var code string
+		var tax int64
+		err := tx.QueryRow(ctx, `SELECT assure_code, tax_fen FROM tax_lines WHERE inventory_id = $1 AND state = 'open'`, inv.ID).Scan(&code, &tax)
+		if err == nil {
+			if err := credit(ctx, tx, code, tax, inv.ID, inv.InvtNo, "cancelled", now); err != nil {
+				return intake.Result{}, err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE tax_lines SET state = 'cancelled', updated_at = $2 WHERE inventory_id = $1`, inv.ID, now); err != nil {
+				return intake.Result{}, err
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return intake.Result{}, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO bonded_cancels (inventory_id, agent_code, cop_no, from_status, reason, at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		inv.ID, inv.AgentCode, inv.CopNo, from, reason, now); err != nil {
+		return intake.Result{}, err
+	}
+	if err := inventoryReceipt(ctx, tx, inv, now); err != nil {
+		return intake.Result{}, err
+	}
+	return intake.Result{Status: "399", Finding: f}, nil
+}
+
+// inventoryReceipt puts an inventory's new status in its declarer's feed (CEB622).
+func inventoryReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, now time.Time) error {
+	var d clearance.Inventory
+	_ = json.Unmarshal(inv.Data, &d)
+	keys := ceb.Keys{"customsCode": d.CustomsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
+		"copNo": inv.CopNo, "preNo": inv.PreNo, "invtNo": inv.InvtNo}
+	xml, err := receipt.One("CEB622Message", keys, receipt.Status{ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo}, now)
+	if err != nil {
+		return err
+	}
+	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: inv.Sender, MessageType: "CEB622Message", CopNo: inv.CopNo, OrderNo: inv.OrderNo,
+		ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo, XML: string(xml), CreatedAt: now})
+}
+
+// ReturnLine is a quantity of one inventory line to return.
+type ReturnLine struct {
+	Gnum  int    `json:"gnum"`
+	Qty   string `json:"qty"`
+	Milli int64  `json:"milli"`
+}
+
+func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
+	m := d.Message.(*ceb.CEB625Message)
+	keys := ceb.DocumentKeys(m)
+	var out []intake.Doc
+	for i := range m.InvtRefund {
+		r := m.InvtRefund[i]
+		h := r.InvtRefundHead
+		if err := intake.MayAct(sender, fmt.Sprintf("InvtRefund[%d]/InvtRefundHead/agentCode", i+1), declarers, h.AgentCode, h.EbcCode); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, &doc{keys: keys[i], copNo: h.CopNo, orderNo: h.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+			return s.applyReturn(ctx, tx, &r, env.Now)
+		}})
+	}
+	return out, nil, nil
+}
+
+// applyReturn records a return application (rules §7): within
+// return_apply_days of release, lines of the inventory with quantities not
+// already returned or under return.
+func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefund, now time.Time) (intake.Result, error) {
+	h := r.InvtRefundHead
+	if h.AppType != "1" {
+		return intake.Refused("1103", "a return is declared with appType 1 only here, not %s", h.AppType), nil
+	}
+	inv, err := inventoryByInvtNo(ctx, tx, h.InvtNo)
+	if err != nil {
+		return intake.Result{}, err
+	}
+	if inv == nil || (inv.AgentCode != h.AgentCode && inv.EbcCode != h.EbcCode) || inv.OrderNo != h.OrderNo {
+		return intake.Refused("1380", "invtNo=%s orderNo=%s is not an inventory of agentCode=%s", h.InvtNo, h.OrderNo, h.AgentCode), nil
+	}
+	var prior string
+	err = tx.QueryRow(ctx, `SELECT state FROM bonded_returns WHERE agent_code = $1 AND cop_no = $2`, h.AgentCode, h.CopNo).Scan(&prior)
+	if err == nil {
+		return intake.Refused("1101", "return copNo=%s was already declared (state %s)", h.CopNo, prior), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return intake.Result{}, err
+	}
+	if inv.Status != "800" || inv.ReleasedAt == nil {
+		return intake.Refused("1382", "invtNo=%s has status %s; only a released inventory can be returned", inv.InvtNo, inv.Status), nil
+	}
+	released := *inv.ReleasedAt
+	if now.Sub(released) > days(s.Params.ReturnApplyDays) {
+		return intake.Refused("1383", "invtNo=%s was released %s, %d days ago; a return is applied for within %d days",
+			inv.InvtNo, released.In(cst).Format("2006-01-02"), int(now.Sub(released)/(24*time.Hour)), s.Params.ReturnApplyDays), nil
+	}
+	var billNo string
+	if err := tx.QueryRow(ctx, `SELECT bill_no FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&billNo); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return intake.Result{}, err
+	}
+	if billNo != "" {
+		return intake.Refused("1381", "invtNo=%s is already on tax bill %s", inv.InvtNo, billNo), nil
+	}
+	var d clearance.Inventory
+	if err := json.Unmarshal(inv.Data, &d); err != nil {
+		return intake.Result{}, err
+	}
+	taken, err := returnedQty(ctx, tx, inv.ID, "'applied', 'arrived'")
+	if err != nil {
+		return intake.Result{}, err
+	}
+	var lines []ReturnLine
+	seen := map[int]bool{}
+	for i, rl := range r.InvtRefundList {
+		gnum := 0
+		fmt.Sscan(rl.Gnum, &gnum)
+		var line *clearance.InventoryLine
+		for j := range d.Lines {
+			if d.Lines[j].Gnum == gnum {
+				line = &d.Lines[j]
+			}
+		}
+		if line == nil || seen[gnum] {
+			return intake.Refused("1384", "InvtRefundList[%d].gnum=%s is not a line of invtNo=%s (or is listed twice)", i+1, rl.Gnum, inv.InvtNo), nil
+		}
+		seen[gnum] = true
+		if rl.Gcode != line.Gcode {
+			return intake.Refused("1384", "InvtRefundList[%d].gcode=%s, the inventory's line %d has gcode=%s", i+1, rl.Gcode, gnum, line.Gcode), nil
+		}
+		q, err := ParseQty("qty", rl.Qty)
+		if err != nil {
+			return intake.Refused("1384", "InvtRefundList[%d].qty=%s: %v", i+1, rl.Qty, err), nil
+		}
+		all, _ := parseMilli("qty", line.Qty.String())
+		if taken[gnum]+q > all {
+			return intake.Refused("1384", "InvtRefundList[%d].qty=%s: line %d declared %s, already returned or under return %s",
+				i+1, rl.Qty, gnum, Qty(all), Qty(taken[gnum])), nil
+		}
+		lines = append(lines, ReturnLine{Gnum: gnum, Qty: Qty(q), Milli: q})
+	}
+	lj, _ := json.Marshal(lines)
+	_, err = tx.Exec(ctx, `INSERT INTO bonded_returns (id, inventory_id, agent_code, cop_no, invt_no, lines, state, reason, applied_at, arrived_at, refund_fen, quota_fen)
+		VALUES ($1,$2,$3,$4,$5,$6,'applied',$7,$8,NULL,0,0)`, newID(), inv.ID, h.AgentCode, h.CopNo, inv.InvtNo, string(lj), h.Reason, now)
+	if err != nil {
+		return intake.Result{}, err
+	}
+	by := released.Add(days(s.Params.ReturnArriveDays))
+	return intake.Result{Status: "120", Finding: clearance.Finding{Code: "1800",
+		Detail: fmt.Sprintf("return of %d line(s) accepted; the goods must arrive back in the zone by %s", len(lines), by.In(cst).Format("2006-01-02 15:04"))}}, nil
+}
+
+// returnedQty sums, per gnum, the quantities of an inventory's returns in the given states.
+func returnedQty(ctx context.Context, tx *store.Tx, invID, states string) (map[int]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT lines FROM bonded_returns WHERE inventory_id = $1 AND state IN (`+states+`)`, invID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[int]int64{}
+	for rows.Next() {
+		var lj string
+		if err := rows.Scan(&lj); err != nil {
+			return nil, err
+		}
+		var ls []ReturnLine
+		_ = json.Unmarshal([]byte(lj), &ls)
+		for _, l := range ls {
+			out[l.Gnum] += l.Milli
+		}
+	}
+	return out, rows.Err()
+}
+
+// Return is a return as recorded.
+type Return struct {
+	ID          string       `json:"id"`
+	InvtNo      string       `json:"invtNo"`
+	AgentCode   string       `json:"agentCode"`
+	CopNo       string       `json:"copNo"`
+	Lines       []ReturnLine `json:"lines"`
+	State       string       `json:"state"` // applied, arrived, late, expired
+	Reason      string       `json:"reason,omitempty"`
+	AppliedAt   time.Time    `json:"appliedAt"`
+	ArriveBy    time.Time    `json:"arriveBy"`
+	ArrivedAt   *time.Time   `json:"arrivedAt,omitempty"`
+	TaxRefunded money.Amount `json:"taxRefunded"`
+	QuotaFreed  money.Amount `json:"quotaRestored"`
+	inventoryID string
+}
+
+const returnColumns = `r.id, r.inventory_id, r.invt_no, r.agent_code, r.cop_no, r.lines, r.state, r.reason, r.applied_at, r.arrived_at, r.refund_fen, r.quota_fen, i.released_at`
+
+func (s *Service) scanReturn(row interface{ Scan(...any) error }) (*Return, error) {
+	var r Return
+	var lj string
+	var applied store.Time
+	var arrived, released store.NullTime
+	var refund, quota int64
+	if err := row.Scan(&r.ID, &r.inventoryID, &r.InvtNo, &r.AgentCode, &r.CopNo, &lj, &r.State, &r.Reason, &applied, &arrived, &refund, &quota, &released); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(lj), &r.Lines)
+	for i := range r.Lines {
+		r.Lines[i].Qty = Qty(r.Lines[i].Milli)
+	}
+	r.AppliedAt, r.TaxRefunded, r.QuotaFreed = applied.Time.In(cst), money.FromFen(refund), money.FromFen(quota)
+	r.ArriveBy = released.Time.Add(days(s.Params.ReturnArriveDays)).In(cst)
+	if arrived.Valid {
+		t := arrived.Time.Time.In(cst)
+		r.ArrivedAt = &t
+	}
+	return &r, nil
+}
+
+// Returns lists the returns of an inventory (by invtNo), or of a declarer.
+func (s *Service) Returns(ctx context.Context, invtNo, agentCode string) ([]Return, error) {
+	q := `SELECT ` + returnColumns + ` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id WHERE 1 = 1`
+	var args []any
+	if invtNo != "" {
+		args = append(args, invtNo)
+		q += fmt.Sprintf(` AND r.invt_no = $%d`, len(args))
+	}
+	if agentCode != "" {
+		args = append(args, agentCode)
+		q += fmt.Sprintf(` AND r.agent_code = $%d`, len(args))
+	}
+	rows, err := s.DB.Query(ctx, q+` ORDER BY r.applied_at DESC LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Return{}
+	for rows.Next() {
+		r, err := s.scanReturn(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *r)
+	}
+	return out, rows.Err()
+}
+
+// ReturnByID reads one return.
+func (s *Service) ReturnByID(ctx context.Context, id string) (*Return, error) {
+	r, err := s.scanReturn(s.DB.QueryRow(ctx, `SELECT `+returnColumns+` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id WHERE r.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "return_not_found", "id", "no return %s", id)
+	}
+	return r, err
+}
+
+// ErrLate is the error of an arrival recorded after return_arrive_days.
+var ErrLate = errs.New(errs.Conflict, "return_late", "id", "the goods arrived too late")
+
+// Arrive records that a return's goods are back in the zone (by the zone
+// operator) and makes the restorations: the tax of the returned lines is not
+// levied (bill line reduced or removed, guarantee credited), the buyer's quota
+// and the account-book stock come back. After return_arrive_days the return
+// is refused instead, and the answer is a return_late error.
+func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
+	now := s.Now()
+	var late error
+	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+		late = nil
+		r, err := s.scanReturn(tx.QueryRow(ctx, `SELECT `+returnColumns+` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id WHERE r.id = $1`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.New(errs.NotFound, "return_not_found", "id", "no return %s", id)
+		}
+		if err != nil {
+			return err
+		}
+		if r.State != "applied" {
+			return errs.New(errs.Conflict, "return_closed", "id", "return %s is %s already", id, r.State)
+		}
+		inv, err := tx.InventoryByID(ctx, r.inventoryID)
+		if err != nil {
+			return err
+		}
+		if by != "admin" {
+			var d clearance.Inventory
+			_ = json.Unmarshal(inv.Data, &d)
+			op := ""
+			if d.EmsNo != "" {
+				op, _ = operatorOf(ctx, tx, d.EmsNo)
+			}
+			if by != op && by != d.AreaCode {
+				return errs.New(errs.Forbidden, "not_your_zone", "id", "the arrival of return %s is recorded by the zone operator of invtNo %s", id, inv.InvtNo)
+			}
+		}
+		if now.After(r.ArriveBy) {
+			reason := fmt.Sprintf("arrived %s, after the deadline %s (%d days after release)", now.In(cst).Format("2006-01-02"), r.ArriveBy.Format("2006-01-02"), s.Params.ReturnArriveDays)
+			if _, err := tx.Exec(ctx, `UPDATE bonded_returns SET state = 'late', reason = $2, arrived_at = $3 WHERE id = $1`, id, reason, now); err != nil {
+				return err
+			}
+			late = errs.New(errs.Conflict, "return_late", "id", "return %s refused: %s", id, reason)
+			return returnReceipt(ctx, tx, inv, r, "100", clearance.Finding{Code: "1385", Detail: reason}, now)
+		}
+		return s.restoreReturn(ctx, tx, inv, r, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if late != nil {
+		return nil, late
+	}
+	return s.ReturnByID(ctx, id)
+}
+
+func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.Inventory, r *Return, now time.Time) error {
+	var d clearance.Inventory
+	if err := json.Unmarshal(inv.Data, &d); err != nil {
+		return err
+	}
+	before, err := returnedQty(ctx, tx, inv.ID, "'arrived'")
+	if err != nil {
+		return err
+	}
+	this := map[int]int64{}
+	for _, l := range r.Lines {
+		this[l.Gnum] += l.Milli
+	}
+	// Per-line shares of the dutiable value and taxes: from the tax line when
+	// the inventory was guaranteed, else spread the same way now.
+	var lines []taxLine
+	var code, state string
+	var lj string
+	err = tx.QueryRow(ctx, `SELECT assure_code, state, lines FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&code, &state, &lj)
+	hasTax := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if hasTax {
+		_ = json.Unmarshal([]byte(lj), &lines)
+	} else if lines, err = splitTax(inv, &d); err != nil {
+		return err
+	}
+	var quota, duty, ct, vat int64
+	full := true
+	for i := range lines {
+		l := &lines[i]
+		q := this[l.Gnum]
+		quota += share(l.Dutiable, before[l.Gnum], q, l.Qty)
+		duty += share(l.Duty, before[l.Gnum], q, l.Qty)
+		ct += share(l.CT, before[l.Gnum], q, l.Qty)
+		vat += share(l.VAT, before[l.Gnum], q, l.Qty)
+		l.Returned = before[l.Gnum] + q
+		if l.Returned < l.Qty {
+			full = false
+		}
+	}
+	refund := duty + ct + vat
+	if full {
+		if err := tx.SetQuotaState(ctx, inv.ID, "restored", now); err != nil {
+			return err
+		}
+	} else if err := restoreQuotaPart(ctx, tx, inv.ID, quota); err != nil {
+		return err
+	}
+	if err := giveBack(ctx, tx, inv.ID, inv.InvtNo, this, "return "+r.CopNo, now); err != nil {
+		return err
+	}
+	if hasTax && state == "open" {
+		if err := credit(ctx, tx, code, refund, inv.ID, inv.InvtNo, "returned: "+r.CopNo, now); err != nil {
+			return err
+		}
+		newState := "open"
+		if full {
+			newState = "returned"
+		}
+		nl, _ := json.Marshal(lines)
+		if _, err := tx.Exec(ctx, `UPDATE tax_lines SET duty_fen = duty_fen - $2, ct_fen = ct_fen - $3, vat_fen = vat_fen - $4, tax_fen = tax_fen - $5,
+			lines = $6, state = $7, updated_at = $8 WHERE inventory_id = $1`, inv.ID, duty, ct, vat, refund, string(nl), newState, now); err != nil {
+			return err
+		}
+	} else {
+		refund = 0
+	}
+	if _, err := tx.Exec(ctx, `UPDATE bonded_returns SET state = 'arrived', arrived_at = $2, refund_fen = $3, quota_fen = $4 WHERE id = $1`,
+		r.ID, now, refund, quota); err != nil {
+		return err
+	}
+	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, "2711", fmt.Sprintf("return %s arrived: tax %s not levied", r.CopNo, money.FromFen(refund)), "zone"); err != nil {
+		return err
+	}
+	return returnReceipt(ctx, tx, inv, r, "399", clearance.Finding{Code: "2711", Detail: fmt.Sprintf("tax %s not levied, quota %s restored", money.FromFen(refund), money.FromFen(quota))}, now)
+}
+
+// restoreQuotaPart gives back part of a released inventory's quota (a partial return).
+func restoreQuotaPart(ctx context.Context, tx *store.Tx, invID string, fen int64) error {
+	if fen <= 0 {
+		return nil
+	}
+	var buyer string
+	var year int
+	err := tx.QueryRow(ctx, `SELECT buyer_key, year FROM quota_entries WHERE inventory_id = $1 AND state = 'released'`, invID).Scan(&buyer, &year)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE quota_usage SET used_fen = used_fen - $3 WHERE buyer_key = $1 AND year = $2`, buyer, year, fen); err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `UPDATE quota_entries SET amount_fen = amount_fen - $2 WHERE inventory_id = $1`, invID, fen)
+	return err
+}
+
+// returnReceipt puts a return's outcome in its declarer's feed (CEB626).
+func returnReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, r *Return, status string, f clearance.Finding, now time.Time) error {
+	keys := ceb.Keys{"agentCode": r.AgentCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "copNo": r.CopNo, "invtNo": inv.InvtNo}
+	xml, err := receipt.One("CEB626Message", keys, receipt.Status{ReturnStatus: status, ReturnInfo: f.Info()}, now)
+	if err != nil {
+		return err
+	}
+	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: r.AgentCode, MessageType: "CEB626Message", CopNo: r.CopNo, OrderNo: inv.OrderNo,
+		ReturnStatus: status, ReturnInfo: f.Info(), XML: string(xml), CreatedAt: now})
+}
+
+// expireReturns refuses the returns whose goods did not arrive in time.
+func (s *Service) expireReturns(ctx context.Context, tx *store.Tx, now time.Time) (int, error) {
+	cutoff := now.Add(-days(s.Params.ReturnArriveDays))
+	rows, err := tx.Query(ctx, `SELECT `+returnColumns+` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id
+		WHERE r.state = 'applied' AND i.released_at < $1`, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	var late []*Return
+	for rows.Next() {
+		r, err := s.scanReturn(rows)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		late = append(late, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, r := range late {
+		reason := fmt.Sprintf("the goods did not arrive by %s (%d days after release)", r.ArriveBy.Format("2006-01-02 15:04"), s.Params.ReturnArriveDays)
+		if _, err := tx.Exec(ctx, `UPDATE bonded_returns SET state = 'expired', reason = $2 WHERE id = $1`, r.ID, reason); err != nil {
+			return 0, err
+		}
+		inv, err := tx.InventoryByID(ctx, r.inventoryID)
+		if err != nil {
+			return 0, err
+		}
+		if err := returnReceipt(ctx, tx, inv, r, "100", clearance.Finding{Code: "1385", Detail: reason}, now); err != nil {
+			return 0, err
+		}
+	}
+	return len(late), nil
+}

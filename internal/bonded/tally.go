@@ -1,0 +1,243 @@
+package bonded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"cbec/internal/ceb"
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/intake"
+	"cbec/internal/store"
+)
+
+// Tally is what a warehouse recorded as physically arrived (理货), before the
+// entry declaration that must follow within the deadline.
+type Tally struct {
+	TallyNo      string       `json:"tallyNo"`
+	EmsNo        string       `json:"emsNo"`
+	OperatorCode string       `json:"operatorCode"`
+	Items        []EntryLine  `json:"items"`
+	Deadline     time.Time    `json:"deadline"`
+	EntryNo      string       `json:"entryNo,omitempty"`
+	DeclaredAt   *time.Time   `json:"declaredAt,omitempty"`
+	Differences  []Difference `json:"differences"`
+	Overdue      bool         `json:"overdue"`
+	CreatedAt    time.Time    `json:"createdAt"`
+}
+
+// mayTallyFirst says why an operator may not tally first, or "" when it may
+// (rules §8: credit class general or better, on no sanction list).
+func mayTallyFirst(e *enterprise.Enterprise) string {
+	switch {
+	case e.CreditClass == enterprise.CreditDishonest || e.CreditClass == enterprise.CreditSeriouslyDishonest:
+		return fmt.Sprintf("credit class %s is below general", e.CreditClass)
+	case clearance.Sanctioned(e) || e.AbnormalList:
+		return "the enterprise is on a sanction list"
+	}
+	return ""
+}
+
+// RecordTally records a tally by the book's operator.
+func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t Tally) (*Tally, error) {
+	if t.TallyNo = strings.TrimSpace(t.TallyNo); t.TallyNo == "" || len(t.TallyNo) > 40 {
+		return nil, errs.Invalidf("tallyNo", "tally_no_invalid", "tallyNo must be 1 to 40 characters")
+	}
+	op, err := operatorOf(ctx, s.DB, t.EmsNo)
+	if err != nil {
+		return nil, err
+	}
+	if by.Code != op {
+		return nil, errs.New(errs.Forbidden, "not_your_book", "emsNo", "account book %s is kept by %s", t.EmsNo, op)
+	}
+	if why := mayTallyFirst(by); why != "" {
+		return nil, errs.New(errs.Forbidden, "tally_not_allowed", "operatorCode", "%s may not tally before declaring: %s", by.Code, why)
+	}
+	if err := s.checkLines(ctx, s.DB, t.EmsNo, t.Items); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	t.OperatorCode, t.CreatedAt, t.Deadline = op, now, now.Add(s.Params.TallyDeadline)
+	items, _ := json.Marshal(t.Items)
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO bonded_tallies (tally_no, ems_no, operator_code, items, deadline, entry_no, differences, created_at, declared_at)
+			VALUES ($1,$2,$3,$4,$5,'','[]',$6,NULL)`, t.TallyNo, t.EmsNo, op, string(items), t.Deadline, now)
+		if errs.KindOf(err) == errs.Conflict {
+			return errs.New(errs.Conflict, "tally_exists", "tallyNo", "tally %s is already recorded", t.TallyNo)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.TallyByNo(ctx, t.TallyNo)
+}
+
+const tallyColumns = `tally_no, ems_no, operator_code, items, deadline, entry_no, differences, created_at, declared_at`
+
+func scanTally(row interface{ Scan(...any) error }, now time.Time) (*Tally, error) {
+	var t Tally
+	var items, diffs string
+	var deadline, created store.Time
+	var declared store.NullTime
+	if err := row.Scan(&t.TallyNo, &t.EmsNo, &t.OperatorCode, &items, &deadline, &t.EntryNo, &diffs, &created, &declared); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(items), &t.Items)
+	t.Differences = []Difference{}
+	_ = json.Unmarshal([]byte(diffs), &t.Differences)
+	t.Deadline, t.CreatedAt = deadline.Time.In(cst), created.Time.In(cst)
+	if declared.Valid {
+		d := declared.Time.Time.In(cst)
+		t.DeclaredAt = &d
+	}
+	t.Overdue = t.DeclaredAt == nil && now.After(t.Deadline)
+	return &t, nil
+}
+
+// TallyByNo reads one tally.
+func (s *Service) TallyByNo(ctx context.Context, no string) (*Tally, error) {
+	t, err := scanTally(s.DB.QueryRow(ctx, `SELECT `+tallyColumns+` FROM bonded_tallies WHERE tally_no = $1`, no), s.Now())
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "tally_not_found", "tallyNo", "no tally %s", no)
+	}
+	return t, err
+}
+
+// TallyFilter selects tallies: of one operator, only overdue, only with differences to review.
+type TallyFilter struct {
+	Operator    string
+	Overdue     bool
+	Differences bool
+}
+
+// Tallies lists tallies, newest first.
+func (s *Service) Tallies(ctx context.Context, f TallyFilter) ([]Tally, error) {
+	q, args := `SELECT `+tallyColumns+` FROM bonded_tallies WHERE 1 = 1`, []any{}
+	if f.Operator != "" {
+		args = append(args, f.Operator)
+		q += fmt.Sprintf(` AND operator_code = $%d`, len(args))
+	}
+	now := s.Now()
+	if f.Overdue {
+		args = append(args, now)
+		q += fmt.Sprintf(` AND declared_at IS NULL AND deadline < $%d`, len(args))
+	}
+	if f.Differences {
+		q += ` AND differences <> '[]'`
+	}
+	rows, err := s.DB.Query(ctx, q+` ORDER BY created_at DESC LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Tally{}
+	for rows.Next() {
+		t, err := scanTally(rows, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *t)
+	}
+	return out, rows.Err()
+}
+
+// bondedEntry is the ExtendMessage a CEB711 carries to declare the goods of a
+// bonded zone entry: <BondedEntry><emsNo/><tallyNo/><Item><itemRecordNo/><qty/></Item>…</BondedEntry>.
+type bondedEntry struct {
+	EmsNo   string `xml:"emsNo"`
+	TallyNo string `xml:"tallyNo"`
+	Items   []struct {
+		ItemRecordNo string `xml:"itemRecordNo"`
+		Qty          string `xml:"qty"`
+	} `xml:"Item"`
+}
+
+// entryDocuments takes a CEB711 from a zone operator as a bonded zone entry.
+// The goods come from its ExtendMessage (name BondedEntry), or, without one,
+// from the tally whose number is the DeliveryHead's copNo.
+func (s *Service) entryDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
+	m := d.Message.(*ceb.CEB711Message)
+	h := m.Delivery.DeliveryHead
+	if err := intake.MayAct(sender, "Delivery/DeliveryHead/operatorCode", []enterprise.Role{enterprise.RoleArea}, h.OperatorCode); err != nil {
+		return nil, nil, err
+	}
+	keys := ceb.DocumentKeys(m)[0]
+	var ext *bondedEntry
+	var problem string
+	if m.ExtendMessage != nil {
+		ext = new(bondedEntry)
+		if err := xml.Unmarshal([]byte("<x>"+m.ExtendMessage.Message+"</x>"), &struct {
+			E *bondedEntry `xml:"BondedEntry"`
+		}{ext}); err != nil {
+			problem = "ExtendMessage/Message: " + err.Error()
+		}
+	}
+	return []intake.Doc{&doc{keys: keys, copNo: h.CopNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+		if problem != "" {
+			return intake.Refused("1386", "%s", problem), nil
+		}
+		if h.AppType != "1" {
+			return intake.Refused("1103", "a zone entry is declared with appType 1 only here, not %s", h.AppType), nil
+		}
+		e := Entry{EntryNo: h.CopNo, Source: "CEB711"}
+		switch {
+		case ext != nil:
+			e.EmsNo, e.TallyNo = ext.EmsNo, ext.TallyNo
+			for _, it := range ext.Items {
+				e.Items = append(e.Items, EntryLine{ItemRecordNo: it.ItemRecordNo, Qty: it.Qty})
+			}
+		default:
+			var items string
+			err := tx.QueryRow(ctx, `SELECT ems_no, items FROM bonded_tallies WHERE tally_no = $1`, h.CopNo).Scan(&e.EmsNo, &items)
+			if errors.Is(err, sql.ErrNoRows) {
+				return intake.Refused("1386", "copNo=%s: no ExtendMessage BondedEntry naming the goods, and no tally %s to declare", h.CopNo, h.CopNo), nil
+			}
+			if err != nil {
+				return intake.Result{}, err
+			}
+			e.TallyNo = h.CopNo
+			_ = json.Unmarshal([]byte(items), &e.Items)
+		}
+		var refusal error
+		err := tx.Savepoint(ctx, "bonded_entry", func() error {
+			refusal = s.recordEntry(ctx, tx, env.Sender.Code, &e, env.Now)
+			return refusal
+		})
+		if err != nil {
+			if _, ok := errs.As(err); ok {
+				return intake.Refused("1386", "%s", describe(err)), nil
+			}
+			return intake.Result{}, err
+		}
+		keys["rkdNo"] = e.EntryNo
+		detail := fmt.Sprintf("entry %s into book %s: %d item(s)", e.EntryNo, e.EmsNo, len(e.Items))
+		if len(e.Differences) > 0 {
+			detail += fmt.Sprintf("; %d difference(s) from tally %s listed for review", len(e.Differences), e.TallyNo)
+		}
+		return intake.Result{Status: "120", Finding: clearance.Finding{Code: "1800", Detail: detail}}, nil
+	}}}, nil, nil
+}
+
+// describe renders a validation error (or list) as one line naming the fields.
+func describe(err error) string {
+	var list errs.List
+	if errors.As(err, &list) {
+		parts := make([]string, len(list))
+		for i, e := range list {
+			parts[i] = e.Field + ": " + e.Message
+		}
+		return strings.Join(parts, "; ")
+	}
+	if e, ok := errs.As(err); ok && e.Field != "" {
+		return e.Field + ": " + e.Message
+	}
+	return err.Error()
+}
