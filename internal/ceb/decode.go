@@ -102,11 +102,7 @@ func decodeWith(data []byte, o options) (*Decoded, error) {
 		return nil, fatal(*p)
 	}
 	d := decoderPool.Get().(*decoder)
-	defer func() {
-		d.probs, d.path = d.probs[:0], d.path[:0]
-		d.sc.s, d.sc.text, d.sc.buf = "", "", d.sc.buf[:0]
-		decoderPool.Put(d)
-	}()
+	defer d.release()
 	d.opt = o
 	d.probs = d.probs[:0]
 	d.path = d.path[:0]
@@ -124,6 +120,23 @@ func decodeWith(data []byte, o options) (*Decoded, error) {
 		return d.envelope(o)
 	}
 	return d.message()
+}
+
+// release returns d to the pool. Everything that may point into the input
+// is cleared first, so a pooled decoder never keeps a (large) message alive,
+// and an unusually large entity buffer is dropped.
+func (d *decoder) release() {
+	clear(d.probs[:cap(d.probs)])
+	clear(d.path[:cap(d.path)])
+	clear(d.sc.attrs[:cap(d.sc.attrs)])
+	clear(d.sc.open[:cap(d.sc.open)])
+	clear(d.sc.ns[:cap(d.sc.ns)])
+	d.probs, d.path = d.probs[:0], d.path[:0]
+	d.sc.s, d.sc.text, d.sc.prefix, d.sc.local, d.sc.space = "", "", "", "", ""
+	if cap(d.sc.buf) > 64<<10 {
+		d.sc.buf = nil
+	}
+	decoderPool.Put(d)
 }
 
 func fatal(p Problem) error {
