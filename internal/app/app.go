@@ -25,6 +25,7 @@ import (
 	"cbec/internal/refdata"
 	"cbec/internal/store"
 	"cbec/internal/tax"
+	"cbec/internal/trace"
 	"cbec/internal/vault"
 	"cbec/internal/webhook"
 	"cbec/internal/xmlsig"
@@ -43,6 +44,7 @@ type App struct {
 	Engine      *engine.Engine
 	API         *httpapi.API
 	Bonded      *bonded.Service
+	Trace       *trace.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -102,6 +104,15 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 			BlockOverdue: r.BlockOverdueGuarantor, GuaranteeModes: r.GuaranteeTradeModes}}
 	a.Bonded.Register(a.Intake)
 	a.Engine.Effects = append(a.Engine.Effects, a.Bonded.Effects()...)
+	// Quality and traceability: recalls and failed lab tests hold releases;
+	// the code issuer must stay the last effect, so no later one can refuse a
+	// release it has already coded.
+	a.Trace = &trace.Service{DB: db, Ref: a.Reference, Parties: parties, Now: time.Now, Log: log}
+	if err := a.Trace.Reload(ctx); err != nil {
+		return err
+	}
+	a.Engine.Checks = append(a.Engine.Checks, trace.HoldCheck{S: a.Trace})
+	a.Engine.Effects = append(a.Engine.Effects, &trace.Issuer{Ref: a.Reference})
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
@@ -115,6 +126,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		Vault:          a.Vault,
 		AnnualLimit:    rules.AnnualLimit,
 		Bonded:         a.Bonded,
+		Trace:          a.Trace,
 	}
 	return nil
 }
@@ -222,6 +234,7 @@ func (a *App) Serve(ctx context.Context) error {
 	hooks := &webhook.Deliverer{DB: a.DB, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now, Log: a.Log}
 	go hooks.Run(engineCtx)
 	go a.Bonded.Run(engineCtx)
+	go a.Trace.Run(engineCtx)
 	defer func() {
 		// Requests in flight are finished first; then the engine stops and the
 		// writer drains, so nothing acknowledged is left half done.

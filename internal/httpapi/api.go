@@ -23,6 +23,7 @@ import (
 	"cbec/internal/money"
 	"cbec/internal/refdata"
 	"cbec/internal/store"
+	"cbec/internal/trace"
 	"cbec/internal/vault"
 )
 
@@ -35,6 +36,7 @@ type API struct {
 	Vault          *vault.Vault
 	AnnualLimit    money.Amount
 	Bonded         *bonded.Service
+	Trace          *trace.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
 	Log            *slog.Logger
@@ -68,6 +70,7 @@ func (a *API) Handler() http.Handler {
 	a.handle("DELETE /api/v1/enterprises/{code}/keys", a.admin(a.revokeKeys))
 	a.catalogRoutes()
 	a.clearanceRoutes()
+	a.traceRoutes()
 	a.bondedRoutes()
 	return a.middleware(a.mux)
 }

@@ -1,0 +1,127 @@
+package publicweb
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+	"time"
+
+	"cbec/internal/store"
+)
+
+// origin is the site's scheme and host as the client reached it, for the
+// absolute links feeds need.
+func origin(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang    string      `xml:"xml:lang,attr"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Author  atomAuthor  `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+	Href string `xml:"href,attr"`
+}
+
+type atomAuthor struct {
+	Name string `xml:"name"`
+}
+
+type atomEntry struct {
+	ID        string     `xml:"id"`
+	Title     string     `xml:"title"`
+	Updated   string     `xml:"updated"`
+	Published string     `xml:"published"`
+	Links     []atomLink `xml:"link"`
+	Category  atomCat    `xml:"category"`
+	Summary   string     `xml:"summary"`
+}
+
+type atomCat struct {
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr,omitempty"`
+}
+
+// noticeText is a warning's body with its product and advice, for feeds.
+func noticeText(n store.Notice) string {
+	s := n.Body
+	if n.Product != "" {
+		s = tr("zh", "product") + " / Product: " + n.Product + "\n" + s
+	}
+	if n.Advice != "" {
+		s += "\n" + tr("zh", "advice") + " / Advice: " + n.Advice
+	}
+	return s
+}
+
+// atom serves the risk warnings as an Atom feed.
+func (s *Site) atom(w http.ResponseWriter, r *http.Request) {
+	base := origin(r)
+	list := s.Trace.Warnings()
+	f := atomFeed{Lang: "zh-CN", ID: base + "/warnings", Title: tr("zh", "warnings") + " · " + tr("zh", "site"),
+		Updated: s.Now().UTC().Format(time.RFC3339), Author: atomAuthor{Name: tr("zh", "site")},
+		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/warnings.atom"}, {Rel: "alternate", Type: "text/html", Href: base + "/warnings"}}}
+	if len(list) > 0 {
+		f.Updated = list[0].PublishedAt.UTC().Format(time.RFC3339)
+	}
+	for _, n := range firstN(list, 100) {
+		at := n.PublishedAt.UTC().Format(time.RFC3339)
+		f.Entries = append(f.Entries, atomEntry{ID: "urn:cbec:notice:" + n.ID, Title: n.Title, Updated: at, Published: at,
+			Links:    []atomLink{{Rel: "alternate", Type: "text/html", Href: base + "/warnings#" + n.ID}},
+			Category: atomCat{Term: n.RiskLevel, Label: tr("zh", "risk") + " " + tr("zh", "risk."+n.RiskLevel)}, Summary: noticeText(n)})
+	}
+	out, err := xml.MarshalIndent(f, "", " ")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(out)
+}
+
+// JSONFeedItem is one warning in the JSON Feed 1.1 document; _cbec carries
+// the structured fields.
+type jsonFeedItem struct {
+	ID            string         `json:"id"`
+	URL           string         `json:"url"`
+	Title         string         `json:"title"`
+	ContentText   string         `json:"content_text"`
+	DatePublished string         `json:"date_published"`
+	Tags          []string       `json:"tags,omitempty"`
+	CBEC          map[string]any `json:"_cbec"`
+}
+
+// jsonFeed serves the risk warnings as JSON Feed 1.1.
+func (s *Site) jsonFeed(w http.ResponseWriter, r *http.Request) {
+	base := origin(r)
+	items := []jsonFeedItem{}
+	for _, n := range firstN(s.Trace.Warnings(), 100) {
+		items = append(items, jsonFeedItem{ID: n.ID, URL: base + "/warnings#" + n.ID, Title: n.Title, ContentText: noticeText(n),
+			DatePublished: n.PublishedAt.UTC().Format(time.RFC3339), Tags: []string{"risk:" + n.RiskLevel},
+			CBEC: map[string]any{"riskLevel": n.RiskLevel, "product": n.Product, "ebcCode": n.EbcCode, "itemNo": n.ItemNo,
+				"gtin": n.GTIN, "advice": n.Advice, "body": n.Body}})
+	}
+	w.Header().Set("Content-Type", "application/feed+json; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{
+		"version": "https://jsonfeed.org/version/1.1", "title": tr("zh", "warnings") + " · " + tr("zh", "site"),
+		"home_page_url": base + "/warnings", "feed_url": base + "/warnings.json", "language": "zh-CN", "items": items,
+	})
+}
