@@ -92,13 +92,17 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		workers = 4
 	}
 	a.Batch = db.NewBatcher(workers, 128)
-	a.Engine = &engine.Engine{DB: db, Batch: a.Batch, Rules: rules, Ref: a.Reference, Parties: parties, Now: time.Now, Log: log}
+	clock := time.Now
+	if cfg.Clock != nil {
+		clock = cfg.Clock
+	}
+	a.Engine = &engine.Engine{DB: db, Batch: a.Batch, Rules: rules, Ref: a.Reference, Parties: parties, Now: clock, Log: log}
 	a.Engine.Init()
 	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
-		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: time.Now, Wake: a.Engine.Wake, Log: log}
+		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: clock, Wake: a.Engine.Wake, Log: log}
 	a.Intake.RegisterRetail()
 	r := cfg.Rules
-	a.Bonded = &bonded.Service{DB: db, Batch: a.Batch, Parties: parties, Products: bonded.Filings{Ref: a.Reference}, Now: time.Now, Log: log,
+	a.Bonded = &bonded.Service{DB: db, Batch: a.Batch, Parties: parties, Products: bonded.Filings{Ref: a.Reference}, Now: clock, Log: log,
 		Every: time.Duration(r.BillingInterval), Params: bonded.Params{ReturnApplyDays: r.ReturnApplyDays, ReturnArriveDays: r.ReturnArriveDays,
 			BillAfterDays: r.BillAfterDays, BillDueDays: r.BillDueDays, TallyDeadline: time.Duration(r.TallyDeadline),
 			BlockOverdue: r.BlockOverdueGuarantor, GuaranteeModes: r.GuaranteeTradeModes}}

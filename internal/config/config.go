@@ -32,6 +32,9 @@ type Config struct {
 	// SecretKey protects personal data at rest; only from the environment (CBEC_SECRET_KEY).
 	SecretKey string `toml:"-"`
 	Rules     Rules  `toml:"rules"`
+	// Clock is the time the business rules read (deadlines, releases, bills);
+	// nil means the wall clock. Tests set it to move time without sleeping.
+	Clock func() time.Time `toml:"-"`
 }
 
 // Rules are the parameters of the business rules (docs/rules: rules.md). Every
