@@ -202,25 +202,29 @@ var charClass = func() (t [256]uint8) {
 // ends (and, in attribute values, whitespace) as XML requires.
 func (sc *scanner) decodeChars(raw string, attr bool, off int) (string, bool) {
 	i := 0
-	for ; i < len(raw); i++ {
+scan:
+	for i < len(raw) {
+		// Skip eight plain bytes at a time (long values, base64 Data).
+		if i+8 <= len(raw) && !wordNeedsLook(load64(raw, i)) {
+			i += 8
+			continue
+		}
 		c := raw[i]
-		if charClass[c] == 0 {
-			continue
-		}
-		if c == '\n' || c == '\t' {
+		switch {
+		case charClass[c] == 0:
+		case c == '\n' || c == '\t':
 			if attr {
-				break
+				break scan
 			}
-			continue
-		}
-		if c == ']' {
+		case c == ']':
 			if !attr && strings.HasPrefix(raw[i:], "]]>") {
 				sc.fail(CodeSyntax, "']]>' is not allowed in text", off+i)
 				return "", false
 			}
-			continue
+		default:
+			break scan
 		}
-		break
+		i++
 	}
 	if i == len(raw) {
 		return raw, true
@@ -273,6 +277,27 @@ func (sc *scanner) decodeChars(raw string, attr bool, off int) (string, bool) {
 	}
 	sc.buf = b
 	return string(b), true
+}
+
+// load64 reads eight bytes of s at i, little-endian (one load on amd64).
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// wordNeedsLook reports whether a byte of w may be below 0x20, '&' or ']'
+// (the bytes charClass marks). It may say yes wrongly, never no wrongly:
+// the caller then looks byte by byte.
+func wordNeedsLook(w uint64) bool {
+	hasZero := func(x uint64) uint64 { return (x - lsb) & ^x & msb }
+	below20 := (w - lsb*0x20) & ^w & msb
+	return below20|hasZero(w^(lsb*'&'))|hasZero(w^(lsb*']')) != 0
 }
 
 func appendEntity(b []byte, ref string) ([]byte, bool) {
