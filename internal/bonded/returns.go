@@ -52,7 +52,11 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 		if err := intake.MayAct(sender, fmt.Sprintf("InvtCancel[%d]/agentCode", i+1), declarers, c.AgentCode, c.EbcCode); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, &doc{keys: keys[i], copNo: c.CopNo, orderNo: c.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+		k := keys[i]
+		out = append(out, &doc{keys: k, copNo: c.CopNo, orderNo: c.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+			if err := preNo(ctx, tx, k, "B", env.Now); err != nil {
+				return intake.Result{}, err
+			}
 			if c.AppType != "1" {
 				return intake.Refused("1103", "a cancel is declared with appType 1 only, not %s", c.AppType), nil
 			}
@@ -186,8 +190,12 @@ func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender
 		if err := intake.MayAct(sender, fmt.Sprintf("InvtRefund[%d]/InvtRefundHead/agentCode", i+1), declarers, h.AgentCode, h.EbcCode); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, &doc{keys: keys[i], copNo: h.CopNo, orderNo: h.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			return s.applyReturn(ctx, tx, &r, env.Now)
+		k := keys[i]
+		out = append(out, &doc{keys: k, copNo: h.CopNo, orderNo: h.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+			if err := preNo(ctx, tx, k, "T", env.Now); err != nil {
+				return intake.Result{}, err
+			}
+			return s.applyReturn(ctx, tx, &r, k["preNo"], env.Now)
 		}})
 	}
 	return out, nil, nil
@@ -196,7 +204,7 @@ func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender
 // applyReturn records a return application (rules §7): within
 // return_apply_days of release, lines of the inventory with quantities not
 // already returned or under return.
-func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefund, now time.Time) (intake.Result, error) {
+func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefund, preNo string, now time.Time) (intake.Result, error) {
 	h := r.InvtRefundHead
 	if h.AppType != "1" {
 		return intake.Refused("1103", "a return is declared with appType 1 only here, not %s", h.AppType), nil
@@ -269,8 +277,8 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 		lines = append(lines, ReturnLine{Gnum: gnum, Qty: Qty(q), Milli: q})
 	}
 	lj, _ := json.Marshal(lines)
-	_, err = tx.Exec(ctx, `INSERT INTO bonded_returns (id, inventory_id, agent_code, cop_no, invt_no, lines, state, reason, applied_at, arrived_at, refund_fen, quota_fen)
-		VALUES ($1,$2,$3,$4,$5,$6,'applied',$7,$8,NULL,0,0)`, newID(), inv.ID, h.AgentCode, h.CopNo, inv.InvtNo, string(lj), h.Reason, now)
+	_, err = tx.Exec(ctx, `INSERT INTO bonded_returns (id, inventory_id, agent_code, cop_no, pre_no, invt_no, lines, state, reason, applied_at, arrived_at, refund_fen, quota_fen)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,'applied',$8,$9,NULL,0,0)`, newID(), inv.ID, h.AgentCode, h.CopNo, preNo, inv.InvtNo, string(lj), h.Reason, now)
 	if err != nil {
 		return intake.Result{}, err
 	}
@@ -316,9 +324,10 @@ type Return struct {
 	TaxRefunded money.Amount `json:"taxRefunded"`
 	QuotaFreed  money.Amount `json:"quotaRestored"`
 	inventoryID string
+	preNo       string
 }
 
-const returnColumns = `r.id, r.inventory_id, r.invt_no, r.agent_code, r.cop_no, r.lines, r.state, r.reason, r.applied_at, r.arrived_at, r.refund_fen, r.quota_fen, i.released_at`
+const returnColumns = `r.id, r.inventory_id, r.invt_no, r.agent_code, r.cop_no, r.pre_no, r.lines, r.state, r.reason, r.applied_at, r.arrived_at, r.refund_fen, r.quota_fen, i.released_at`
 
 func (s *Service) scanReturn(row interface{ Scan(...any) error }) (*Return, error) {
 	var r Return
@@ -326,7 +335,7 @@ func (s *Service) scanReturn(row interface{ Scan(...any) error }) (*Return, erro
 	var applied store.Time
 	var arrived, released store.NullTime
 	var refund, quota int64
-	if err := row.Scan(&r.ID, &r.inventoryID, &r.InvtNo, &r.AgentCode, &r.CopNo, &lj, &r.State, &r.Reason, &applied, &arrived, &refund, &quota, &released); err != nil {
+	if err := row.Scan(&r.ID, &r.inventoryID, &r.InvtNo, &r.AgentCode, &r.CopNo, &r.preNo, &lj, &r.State, &r.Reason, &applied, &arrived, &refund, &quota, &released); err != nil {
 		return nil, err
 	}
 	_ = json.Unmarshal([]byte(lj), &r.Lines)
@@ -538,7 +547,7 @@ func restoreQuotaPart(ctx context.Context, tx *store.Tx, invID string, fen int64
 
 // returnReceipt puts a return's outcome in its declarer's feed (CEB626).
 func returnReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, r *Return, status string, f clearance.Finding, now time.Time) error {
-	keys := ceb.Keys{"agentCode": r.AgentCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "copNo": r.CopNo, "invtNo": inv.InvtNo}
+	keys := ceb.Keys{"agentCode": r.AgentCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "copNo": r.CopNo, "preNo": r.preNo, "invtNo": inv.InvtNo}
 	xml, err := receipt.One("CEB626Message", keys, receipt.Status{ReturnStatus: status, ReturnInfo: f.Info()}, now)
 	if err != nil {
 		return err
@@ -582,4 +591,18 @@ func (s *Service) expireReturns(ctx context.Context, tx *store.Tx, now time.Time
 		}
 	}
 	return len(late), nil
+}
+
+// preNo gives a cancel (B…) or return (T…) document the platform's 18-character
+// pre-entry number its receipt carries, unless it declared a valid one.
+func preNo(ctx context.Context, tx *store.Tx, keys ceb.Keys, letter string, now time.Time) error {
+	if len(keys["preNo"]) == 18 {
+		return nil
+	}
+	serial, err := tx.NextSerial(ctx)
+	if err != nil {
+		return err
+	}
+	keys["preNo"] = fmt.Sprintf("%s%s%09d", letter, now.In(cst).Format("20060102"), serial%1_000_000_000)
+	return nil
 }

@@ -217,7 +217,9 @@ func (s *Service) entryDocuments(ctx context.Context, _ *intake.Service, sender 
 			}
 			return intake.Result{}, err
 		}
-		keys["rkdNo"] = e.EntryNo
+		if len(e.EntryNo) <= 18 {
+			keys["rkdNo"] = e.EntryNo
+		}
 		detail := fmt.Sprintf("entry %s into book %s: %d item(s)", e.EntryNo, e.EmsNo, len(e.Items))
 		if len(e.Differences) > 0 {
 			detail += fmt.Sprintf("; %d difference(s) from tally %s listed for review", len(e.Differences), e.TallyNo)

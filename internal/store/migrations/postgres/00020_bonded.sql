@@ -157,6 +157,7 @@ CREATE TABLE bonded_returns (
     inventory_id TEXT NOT NULL,
     agent_code   TEXT NOT NULL,
     cop_no       TEXT NOT NULL,
+    pre_no       TEXT NOT NULL,
     invt_no      TEXT NOT NULL,
     lines        TEXT NOT NULL,
     state        TEXT NOT NULL,
