@@ -257,9 +257,16 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	// Drain: wait for the final receipts of what was sent, within bounds.
 	drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Drain)
 	defer cancelDrain()
+	stall := &stallWatch{}
 	r.progress(drainCtx, "draining", r.start, func() bool {
-		out, _ := r.tr.counts()
-		return out <= 0 || ctx.Err() != nil
+		out, finals := r.tr.counts()
+		if out <= 0 || ctx.Err() != nil {
+			return true
+		}
+		if stall.stalled(finals, 2*time.Second) {
+			r.reread(drainCtx)
+		}
+		return false
 	})
 	stopFeeds()
 	feeds.Wait()
@@ -273,6 +280,37 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		r.fetchTax(ctx, rep)
 	}
 	return rep, nil
+}
+
+// stallWatch notices, once, that the number of final receipts has not moved
+// for a while.
+type stallWatch struct {
+	finals int
+	since  time.Time
+	fired  bool
+}
+
+func (w *stallWatch) stalled(finals int, after time.Duration) bool {
+	now := time.Now()
+	if w.since.IsZero() || finals != w.finals {
+		w.finals, w.since = finals, now
+		return false
+	}
+	if w.fired || now.Sub(w.since) < after {
+		return false
+	}
+	w.fired = true
+	return true
+}
+
+// reread reads every agent's feed from the start once, to find final
+// receipts the poller's paging skipped.
+func (r *runner) reread(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, a := range r.ps.Agents {
+		wg.Go(func() { rereadFeed(ctx, r.c, a, r.tr, &r.errs) })
+	}
+	wg.Wait()
 }
 
 // generationLimit is how many declarations a run can send at most: the

@@ -30,6 +30,10 @@ type fakeServer struct {
 	uploads  map[string]int
 	messages map[string]int
 	noCEB    bool
+	// lateEvery makes every n-th final receipt visible only some time after
+	// later ones, as out-of-order commits do on a database with several writers.
+	lateEvery int
+	finals    int
 }
 
 func newFakeServer() *fakeServer {
@@ -75,6 +79,9 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var out []map[string]any
 		next := after
 		for _, rc := range f.feeds[code] {
+			if v, ok := rc["visibleAt"].(time.Time); ok && time.Now().Before(v) {
+				continue
+			}
 			if s := rc["seq"].(int64); s > after {
 				out = append(out, rc)
 				next = s
@@ -125,8 +132,15 @@ func (f *fakeServer) ceb(w http.ResponseWriter, key string, body []byte) {
 
 func (f *fakeServer) push(agent, copNo, status, info string) {
 	f.seq++
-	f.feeds[agent] = append(f.feeds[agent], map[string]any{"seq": f.seq, "messageType": "CEB622Message", "copNo": copNo,
-		"returnStatus": status, "returnInfo": info})
+	rc := map[string]any{"seq": f.seq, "messageType": "CEB622Message", "copNo": copNo,
+		"returnStatus": status, "returnInfo": info}
+	if IsFinal(status) {
+		f.finals++
+		if f.lateEvery > 0 && f.finals%f.lateEvery == 0 {
+			rc["visibleAt"] = time.Now().Add(300 * time.Millisecond)
+		}
+	}
+	f.feeds[agent] = append(f.feeds[agent], rc)
 }
 
 func TestRunAgainstFakeServer(t *testing.T) {
@@ -243,5 +257,28 @@ func TestRateWithBatchesKeepsDuration(t *testing.T) {
 	}
 	if rep.SentPerSecond > 25 {
 		t.Errorf("offered %.1f/s, want about 20", rep.SentPerSecond)
+	}
+}
+
+// Receipts that become visible after later ones are skipped by after=SEQ
+// paging; the drain's re-read must find them and the report must say so.
+func TestFeedGapsAreFoundAndReported(t *testing.T) {
+	fake := newFakeServer()
+	fake.lateEvery = 7
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	rep, err := Run(context.Background(), Config{Server: srv.URL, AdminToken: "x", Seed: 4, Concurrency: 2,
+		Declarations: 60, Drain: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Declarations.Outstanding != 0 || rep.Declarations.Final != 60 {
+		t.Fatalf("declarations %+v: the re-read should have found every final receipt", rep.Declarations)
+	}
+	if rep.ReceiptsMissedByFeed == 0 || rep.ReceiptsMissedByFeed > 60/7 {
+		t.Errorf("missed %d, want between 1 and %d", rep.ReceiptsMissedByFeed, 60/7)
+	}
+	if rep.InventoryToFinalReceipt.Count != 60-rep.ReceiptsMissedByFeed {
+		t.Errorf("late receipts must not count in latencies: %d samples", rep.InventoryToFinalReceipt.Count)
 	}
 }
