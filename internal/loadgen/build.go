@@ -56,7 +56,7 @@ func (bl *Builder) Build(b *Batch, now time.Time) (*Messages, error) {
 		order.Order = append(order.Order, orderOf(d, ps.Platform, shop, pay, appTime))
 		payment.Payment = append(payment.Payment, paymentOf(d, ps.Platform, pay, appTime))
 		waybill.Logistics = append(waybill.Logistics, waybillOf(d, logi, appTime))
-		inventory.Inventory = append(inventory.Inventory, inventoryOf(d, ps.Platform, shop, logi, agent, now, appTime))
+		inventory.Inventory = append(inventory.Inventory, inventoryOf(d, ps.Platform, shop, b.Shop%len(ps.Shops), logi, agent, now, appTime))
 	}
 	if out.Order, err = bl.encode(order, ps.Platform, false); err != nil {
 		return nil, err
@@ -151,7 +151,7 @@ func waybillOf(d *Declaration, logi *Party, appTime string) ceb.Logistics {
 	}}
 }
 
-func inventoryOf(d *Declaration, ebp, ebc, logi, agent *Party, now time.Time, appTime string) ceb.Inventory {
+func inventoryOf(d *Declaration, ebp, ebc *Party, shop int, logi, agent *Party, now time.Time, appTime string) ceb.Inventory {
 	net, gross := weights(d)
 	h := ceb.InventoryHead{
 		Guid: d.Guids[3], AppType: "1", AppTime: appTime, AppStatus: "2",
@@ -166,7 +166,7 @@ func inventoryOf(d *Declaration, ebp, ebc, logi, agent *Party, now time.Time, ap
 	if d.TradeMode == Bonded {
 		// Bonded goods leave a bonded-zone warehouse run by the agent.
 		h.CustomsCode, h.PortCode, h.TrafMode, h.Country = "2924", "2924", "Y", "142"
-		h.EmsNo, h.AreaCode, h.AreaName = "T2924W000001", agent.Code, agent.Name
+		h.EmsNo, h.AreaCode, h.AreaName = emsNo(agent), agent.Code, agent.Name
 	} else {
 		h.CustomsCode, h.PortCode, h.TrafMode, h.Country = "5141", "5141", "5", goods[d.Lines[0].Good].Origin
 		h.TrafNo, h.VoyageNo, h.BillNo = "CZ3102", "CZ3102", billNo(d)
@@ -181,12 +181,15 @@ func inventoryOf(d *Declaration, ebp, ebc, logi, agent *Party, now time.Time, ap
 			Price: amt(l.Price), TotalPrice: amt(l.Total),
 		}
 		if d.TradeMode == Bonded {
-			line.ItemRecordNo = itemRecordNo(l.Good)
+			line.ItemRecordNo = itemRecordNo(shop, l.Good)
 		}
 		inv.InventoryList = append(inv.InventoryList, line)
 	}
 	return inv
 }
+
+// emsNo is the bonded account book of the zone warehouse an agent runs.
+func emsNo(agent *Party) string { return "T2924W" + agent.Code }
 
 func billNo(d *Declaration) string {
 	if d.TradeMode == Bonded {

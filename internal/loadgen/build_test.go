@@ -283,7 +283,7 @@ func TestReferenceDataUploads(t *testing.T) {
 			t.Errorf("HS code %s is not on the uploaded positive list", code)
 		}
 	}
-	products, err := catalog.ParseProductsCSV(bytes.NewReader(ProductsCSV()))
+	products, err := catalog.ParseProductsCSV(bytes.NewReader(ProductsCSV(1)))
 	if err != nil {
 		t.Fatalf("products CSV: %v", err)
 	}

@@ -75,8 +75,10 @@ func gtinOf(i int) string {
 	return body + string(catalog.GTINCheckDigit(body))
 }
 
-// itemRecordNo is the good's bonded account-book item number.
-func itemRecordNo(i int) string { return fmt.Sprintf("%d", 1000+i) }
+// itemRecordNo is the bonded account-book item number of good i of shop
+// s: a book item belongs to one e-commerce enterprise, so each shop has its
+// own numbers.
+func itemRecordNo(s, i int) string { return fmt.Sprintf("R%02d%03d", s+1, i+1) }
 
 // starter is the parsed starter data of internal/catalog, loaded once.
 var starter = sync.OnceValues(catalog.LoadStarter)
@@ -135,13 +137,14 @@ func PositiveListCSV() []byte {
 	})
 }
 
-// ProductsCSV is a shop's product filing (contract §6) for every good.
-func ProductsCSV() []byte {
+// ProductsCSV is the product filing (contract §6) of shop number s for every
+// good.
+func ProductsCSV(s int) []byte {
 	var b strings.Builder
 	b.WriteString("item_no,name,hs_code,gtin,brand,origin_country,spec,legal_unit,item_record_no\n")
 	for i, g := range goods {
 		fmt.Fprintf(&b, "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", g.ItemNo, g.Name, g.HSCode, gtinOf(i), g.Brand, g.Origin,
-			strings.ReplaceAll(g.Spec, ",", " "), g.Unit1, itemRecordNo(i))
+			strings.ReplaceAll(g.Spec, ",", " "), g.Unit1, itemRecordNo(s, i))
 	}
 	return []byte(b.String())
 }

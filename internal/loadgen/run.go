@@ -183,6 +183,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := LoadReferenceData(ctx, c, ps, cfg.Warn); err != nil {
 		return nil, err
 	}
+	if cfg.Mix.Bonded > 0 {
+		if err := LoadBondedStock(ctx, c, ps, cfg.Warn); err != nil {
+			return nil, err
+		}
+	}
 	gen, err := NewGenerator(cfg.Seed, cfg.RunID, cfg.Mix, cfg.Parties)
 	if err != nil {
 		return nil, err

@@ -63,6 +63,10 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.keys[k] = in.Code
 		w.WriteHeader(201)
 		fmt.Fprintf(w, `{"code":%q,"apiKey":%q}`, in.Code, k)
+	case strings.HasPrefix(r.URL.Path, "/api/v1/books"):
+		f.uploads["/api/v1/books"]++
+		w.WriteHeader(201)
+		fmt.Fprint(w, `{}`)
 	case r.URL.Path == "/api/v1/guarantees":
 		w.WriteHeader(404) // not there yet: must be skipped with a warning
 	case r.URL.Path == "/api/v1/tariff" || r.URL.Path == "/api/v1/positive-list" || r.URL.Path == "/api/v1/products":

@@ -86,8 +86,8 @@ func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(st
 			return err
 		}
 	}
-	for _, shop := range ps.Shops {
-		if err := c.upload(ctx, "/api/v1/products", shop.Key, ProductsCSV()); err != nil {
+	for i, shop := range ps.Shops {
+		if err := c.upload(ctx, "/api/v1/products", shop.Key, ProductsCSV(i)); err != nil {
 			if err := skip("product filing", err); err != nil {
 				return err
 			}
@@ -101,6 +101,67 @@ func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(st
 			}
 			break
 		}
+	}
+	return nil
+}
+
+// LoadBondedStock opens an account book for each agent's bonded-zone
+// warehouse, registers every shop's goods as its items and records a zone
+// entry with stock for any run, so bonded (1210) inventories find their
+// items. These endpoints are the project's own, not the contract's: a server
+// without them (404) is warned about and bonded inventories will be refused.
+func LoadBondedStock(ctx context.Context, c *Client, ps *Parties, warn func(string)) error {
+	for _, agent := range ps.Agents {
+		ems := emsNo(agent)
+		err := c.postJSON(ctx, "/api/v1/books", map[string]string{"emsNo": ems, "operatorCode": agent.Code, "name": "保税仓账册 " + agent.Name})
+		if IsNotFound(err) {
+			warn("bonded account books: the server answers 404; skipped (bonded inventories will be refused)")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("open account book %s: %w", ems, err)
+		}
+		type item struct {
+			ItemRecordNo string `json:"itemRecordNo"`
+			EbcCode      string `json:"ebcCode"`
+			ItemNo       string `json:"itemNo"`
+			Name         string `json:"name"`
+			Unit         string `json:"unit"`
+		}
+		type line struct {
+			ItemRecordNo string `json:"itemRecordNo"`
+			Qty          string `json:"qty"`
+		}
+		var items []item
+		var lines []line
+		for s, shop := range ps.Shops {
+			for i, g := range goods {
+				items = append(items, item{ItemRecordNo: itemRecordNo(s, i), EbcCode: shop.Code, ItemNo: g.ItemNo, Name: g.Name, Unit: g.Unit})
+				lines = append(lines, line{ItemRecordNo: itemRecordNo(s, i), Qty: "10000000"})
+			}
+		}
+		if err := c.postJSON(ctx, "/api/v1/books/"+ems+"/items", map[string]any{"items": items}); err != nil {
+			return fmt.Errorf("account book %s items: %w", ems, err)
+		}
+		if err := c.postJSON(ctx, "/api/v1/books/"+ems+"/entries", map[string]any{"entryNo": "EN" + ems, "items": lines}); err != nil {
+			return fmt.Errorf("account book %s zone entry: %w", ems, err)
+		}
+	}
+	return nil
+}
+
+// postJSON posts v as the administrator and expects 200 or 201.
+func (c *Client) postJSON(ctx context.Context, path string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	st, resp, err := c.do(ctx, "POST", path, c.admin, "application/json", body)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusCreated && st != http.StatusOK {
+		return &StatusError{Op: "POST " + path, Status: st, Body: string(resp)}
 	}
 	return nil
 }
