@@ -16,7 +16,7 @@ import (
 type benchCmd struct {
 	Server       string        `help:"URL of the running cbec server (default http://127.0.0.1:8080)." env:"CBEC_SERVER" default:"http://127.0.0.1:8080" placeholder:"URL"`
 	AdminToken   string        `help:"Administrator token of that server; the run registers its own enterprises with it (required)." env:"CBEC_ADMIN_TOKEN" required:"" placeholder:"TOKEN"`
-	Format       string        `help:"Document format: xml (CEB XML, contract §3) or json (default xml)." enum:"xml,json" default:"xml"`
+	Format       string        `help:"Document format: xml (CEB XML to POST /api/v1/ceb, contract §3) or json (the platform's POST /api/v1/documents/{type}, unsigned: needs a server with signature policy optional or none) (default xml)." enum:"xml,json" default:"xml"`
 	Concurrency  int           `help:"Parallel senders (default 8)." default:"8" env:"CBEC_BENCH_CONCURRENCY"`
 	Rate         float64       `help:"Declarations per second to offer; 0 sends as fast as the server answers (default 0)." default:"0" env:"CBEC_BENCH_RATE"`
 	Duration     time.Duration `help:"How long to send (default 30s)." default:"30s" env:"CBEC_BENCH_DURATION"`

@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -30,10 +31,17 @@ type Messages struct {
 // timestamps.
 var chinaTime = time.FixedZone("CST", 8*3600)
 
-// Builder turns batches into signed CEB XML.
+// Builder turns batches into signed CEB XML, or into the platform's JSON
+// form of the same messages.
 type Builder struct {
 	Parties *Parties
 	SignAll bool // also sign orders, payments and waybills (only inventories must be signed)
+	// JSON writes each message as JSON (the ceb struct, field names as in
+	// Go) for POST /api/v1/documents/{type}, unsigned: the server writes the
+	// JSON back as XML without the newline xmlsig.Sign puts before
+	// ds:Signature, so an XML signature carried in JSON never verifies. JSON
+	// runs therefore need a server whose signature policy is optional or none.
+	JSON bool
 }
 
 func transfer(p *Party) ceb.BaseTransfer {
@@ -95,14 +103,29 @@ func (bl *Builder) encode(m ceb.Message, sender *Party, mustSign bool) ([]byte, 
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", m.MessageType(), err)
 	}
-	if !mustSign && !bl.SignAll {
+	if (mustSign || bl.SignAll) && !bl.JSON {
+		if xml, err = xmlsig.Sign(xml, sender.Identity.Key, sender.Identity.Cert); err != nil {
+			return nil, fmt.Errorf("sign %s: %w", m.MessageType(), err)
+		}
+	}
+	if !bl.JSON {
 		return xml, nil
 	}
-	signed, err := xmlsig.Sign(xml, sender.Identity.Key, sender.Identity.Cert)
+	return toJSON(xml)
+}
+
+// toJSON re-reads a finished message and writes it as JSON, the form the
+// platform's document API reads.
+func toJSON(xml []byte) ([]byte, error) {
+	d, err := ceb.Decode(xml)
 	if err != nil {
-		return nil, fmt.Errorf("sign %s: %w", m.MessageType(), err)
+		return nil, fmt.Errorf("json form: %w", err)
 	}
-	return signed, nil
+	out, err := json.Marshal(d.Message)
+	if err != nil {
+		return nil, fmt.Errorf("json form of %s: %w", d.Type, err)
+	}
+	return out, nil
 }
 
 func amt(a money.Amount) string { return a.String() }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cbec/internal/app/apptest"
+	"cbec/internal/config"
 	"cbec/internal/loadgen"
 )
 
@@ -70,4 +71,30 @@ func productsEndpointMissing(warnings []string) bool {
 		}
 	}
 	return false
+}
+
+// TestBenchJSONAgainstRealServer drives the JSON document API the same way.
+func TestBenchJSONAgainstRealServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end bench skipped in -short mode")
+	}
+	// JSON documents cannot carry a verifiable XML signature (see
+	// loadgen.Builder.JSON), so the server must accept unsigned inventories.
+	srv := apptest.Start(t, apptest.SQLite, func(c *config.Config) { c.SignaturePolicy = "optional" })
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: srv.URL, AdminToken: apptest.AdminToken, Seed: 6, Concurrency: 2, Format: "json",
+		Rate: 15, Duration: 2 * time.Second, Drain: 20 * time.Second,
+		Mix: loadgen.Mix{Bonded: 0.3, Batch: 0.1, Bad: 0.1, BatchLen: 10},
+	})
+	if errors.Is(err, loadgen.ErrNoJSONAPI) || errors.Is(err, loadgen.ErrNoCEBIntake) {
+		t.Skip("skipped: the server has no JSON document API")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rep.Declarations
+	t.Logf("json: sent %d, final %d, statuses %v, errors %v", d.Sent, d.Final, rep.FinalStatuses, rep.Errors)
+	if d.Sent == 0 || d.Final < d.Sent/2 || rep.ValidRejected > 0 || rep.FinalStatuses["800"] == 0 {
+		t.Errorf("json run: %+v, statuses %v, reasons %v", d, rep.FinalStatuses, rep.RejectionReasons)
+	}
 }

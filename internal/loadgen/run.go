@@ -18,9 +18,10 @@ import (
 	"cbec/internal/xmlsig"
 )
 
-// ErrNoJSONAPI is returned for Format "json": the platform takes CEB XML
-// only (contract §3); there is no JSON submission API to drive yet.
-var ErrNoJSONAPI = errors.New("--format json: the server offers no JSON API for CEB documents yet (contract §3 defines CEB XML only); use --format xml")
+// ErrNoJSONAPI is returned for Format "json" when the server has no JSON
+// submission API (POST /api/v1/documents/{type} answers 404): contract §3
+// defines CEB XML only.
+var ErrNoJSONAPI = errors.New("--format json: the server offers no JSON API for CEB documents (POST /api/v1/documents/{type} answers 404); use --format xml")
 
 // Config is one run of the traffic generator.
 type Config struct {
@@ -159,9 +160,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Format == "json" {
-		return nil, ErrNoJSONAPI
-	}
 	c, err := NewClient(cfg.Server, cfg.AdminToken, cfg.Concurrency+cfg.Parties.Agents)
 	if err != nil {
 		return nil, err
@@ -177,7 +175,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := Register(ctx, c, ps); err != nil {
 		return nil, err
 	}
-	if err := ProbeCEB(ctx, c, ps.Platform.Key); err != nil {
+	if err := ProbeCEB(ctx, c, ps.Platform.Key, cfg.Format); err != nil {
 		return nil, err
 	}
 	if err := LoadReferenceData(ctx, c, ps, cfg.Warn); err != nil {
@@ -192,7 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, c: c, ps: ps, gen: gen, bl: &Builder{Parties: ps, SignAll: cfg.SignAll},
+	r := &runner{cfg: cfg, c: c, ps: ps, gen: gen, bl: &Builder{Parties: ps, SignAll: cfg.SignAll, JSON: cfg.Format == "json"},
 		tr: newTracker(), smp: &sampler{}, latency: map[string]*Recorder{}}
 	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
 		r.latency[t] = &Recorder{}
@@ -498,8 +496,12 @@ func (r *runner) send(ctx context.Context, pr *prepared) {
 // post sends one message and records its round trip and any error; true
 // when the server answered 200.
 func (r *runner) post(ctx context.Context, msgType, key string, body []byte) bool {
+	path, ctype := "/api/v1/ceb", "application/xml"
+	if r.cfg.Format == "json" {
+		path, ctype = "/api/v1/documents/"+msgType, "application/json"
+	}
 	t0 := time.Now()
-	st, resp, err := r.c.do(ctx, "POST", "/api/v1/ceb", key, "application/xml", body)
+	st, resp, err := r.c.do(ctx, "POST", path, key, ctype, body)
 	r.latency[msgType].Add(time.Since(t0))
 	switch {
 	case err != nil:
@@ -510,6 +512,12 @@ func (r *runner) post(ctx context.Context, msgType, key string, body []byte) boo
 			r.countReceiptProblems(msgType, resp)
 		}
 		return true
+	case r.cfg.Format == "json" && st == http.StatusBadRequest:
+		kind := msgType + ": HTTP 400"
+		if code := jsonString(resp, "code"); code != "" {
+			kind += " " + code
+		}
+		r.errs.Add(kind)
 	case st == http.StatusBadRequest && bytes.Contains(resp, []byte("CEB900")):
 		kind := msgType + ": HTTP 400 CEB900"
 		if code := firstElement(resp, "returnStatus"); code != "" {
@@ -530,9 +538,14 @@ var okReceiptStatus = map[string]bool{"1": true, "2": true, "3": true, "120": tr
 // not taken, by status and reason code, with a plain byte scan (no XML
 // parsing on the hot path).
 func (r *runner) countReceiptProblems(msgType string, resp []byte) {
+	field, info := nextElement, "returnInfo"
+	status := "returnStatus"
+	if r.cfg.Format == "json" { // the JSON receipt names fields as the Go structs do
+		field, status, info = nextJSONString, "ReturnStatus", "ReturnInfo"
+	}
 	rest := resp
 	for {
-		st, after := nextElement(rest, "returnStatus")
+		st, after := field(rest, status)
 		if after == nil {
 			return
 		}
@@ -540,9 +553,9 @@ func (r *runner) countReceiptProblems(msgType string, resp []byte) {
 		if okReceiptStatus[st] {
 			continue
 		}
-		info, _ := nextElement(rest, "returnInfo")
+		text, _ := field(rest, info)
 		kind := msgType + ": receipt " + st
-		if code := ReasonCode(info); code != "" {
+		if code := ReasonCode(text); code != "" {
 			kind += " Code:" + code
 		}
 		r.errs.Add(kind)
@@ -573,6 +586,27 @@ func nextElement(b []byte, name string) (string, []byte) {
 		}
 		return string(b[start : start+end]), b[start+end:]
 	}
+}
+
+// nextJSONString finds the next "name":"value" in b (values without escaped
+// quotes, as statuses and codes are) and returns the value and the rest.
+func nextJSONString(b []byte, name string) (string, []byte) {
+	key := []byte(`"` + name + `":"`)
+	i := bytes.Index(b, key)
+	if i < 0 {
+		return "", nil
+	}
+	start := i + len(key)
+	end := bytes.IndexByte(b[start:], '"')
+	if end < 0 {
+		return "", nil
+	}
+	return string(b[start : start+end]), b[start+end:]
+}
+
+func jsonString(b []byte, name string) string {
+	v, _ := nextJSONString(b, name)
+	return v
 }
 
 func firstElement(b []byte, name string) string {

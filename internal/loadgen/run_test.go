@@ -238,7 +238,9 @@ func TestConfigRefusesEndlessRunsAndJSON(t *testing.T) {
 	if _, err := Run(context.Background(), Config{Server: "http://127.0.0.1:1"}); err == nil {
 		t.Error("a run with neither duration nor count must be refused")
 	}
-	if _, err := Run(context.Background(), Config{Server: "http://127.0.0.1:1", Duration: time.Second, Format: "json"}); err != ErrNoJSONAPI {
+	srv := httptest.NewServer(newFakeServer()) // no /api/v1/documents: JSON must be refused clearly
+	defer srv.Close()
+	if _, err := Run(context.Background(), Config{Server: srv.URL, AdminToken: "x", Duration: time.Second, Format: "json"}); err != ErrNoJSONAPI {
 		t.Errorf("json: %v", err)
 	}
 	if _, err := NewClient("ftp://127.0.0.1", "", 1); err == nil {

@@ -185,18 +185,23 @@ func (c *Client) guarantee(ctx context.Context, assure string) error {
 	return nil
 }
 
-// ProbeCEB checks that the server has a CEB intake: an empty message must be
-// refused as a bad message (400), not as an unknown route (404).
-func ProbeCEB(ctx context.Context, c *Client, key string) error {
-	st, resp, err := c.do(ctx, "POST", "/api/v1/ceb", key, "application/xml", nil)
+// ProbeCEB checks that the server takes the documents in format: an empty
+// message must be refused as a bad message (400), not as an unknown route
+// (404). XML goes to POST /api/v1/ceb, JSON to POST /api/v1/documents/{type}.
+func ProbeCEB(ctx context.Context, c *Client, key, format string) error {
+	path, ctype, missing := "/api/v1/ceb", "application/xml", ErrNoCEBIntake
+	if format == "json" {
+		path, ctype, missing = "/api/v1/documents/"+TypeOrder, "application/json", ErrNoJSONAPI
+	}
+	st, resp, err := c.do(ctx, "POST", path, key, ctype, nil)
 	if err != nil {
 		return fmt.Errorf("probe CEB intake: %w", err)
 	}
 	switch st {
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
-		return ErrNoCEBIntake
+		return missing
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return &StatusError{Op: "probe POST /api/v1/ceb", Status: st, Body: string(resp)}
+		return &StatusError{Op: "probe POST " + path, Status: st, Body: string(resp)}
 	}
 	return nil
 }
