@@ -12,11 +12,15 @@ import (
 	"context"
 	"embed"
 	"errors"
+	"html"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -105,6 +109,10 @@ func (s *Site) Routes() []Route {
 	}
 }
 
+// parse builds one template set per language. The fixed texts and links
+// ({{t .Lang "key"}}, {{link .Lang "/path"}}) are put in at parse time, so
+// a page spends no template calls on them; texts chosen at run time (a
+// risk level, a state) still go through t.
 func (s *Site) parse() {
 	funcs := template.FuncMap{
 		"t":          tr,
@@ -117,14 +125,37 @@ func (s *Site) parse() {
 		"paragraphs": func(s string) []string { return strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") },
 		"with2":      with2,
 	}
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
 	s.pages = map[string]*template.Template{}
-	for _, name := range []string{"home", "lookup", "product", "recalls", "warnings", "policies", "credit", "quota", "message"} {
-		t := template.Must(base.Clone())
-		template.Must(t.New("content").Parse(`{{template "` + name + `.content" .}}`))
-		s.pages[name] = t
+	for _, lang := range []string{"zh", "en"} {
+		base := template.New("").Funcs(funcs)
+		for _, f := range files {
+			src, err := fs.ReadFile(templateFS, f)
+			if err != nil {
+				panic(err)
+			}
+			text := fixedText.ReplaceAllStringFunc(string(src), func(m string) string {
+				sub := fixedText.FindStringSubmatch(m)
+				if sub[1] == "t" {
+					return html.EscapeString(tr(lang, sub[2]))
+				}
+				return html.EscapeString(link(lang, sub[2]))
+			})
+			template.Must(base.New(path.Base(f)).Parse(text))
+		}
+		for _, name := range []string{"home", "lookup", "product", "recalls", "warnings", "policies", "credit", "quota", "message"} {
+			t := template.Must(base.Clone())
+			template.Must(t.New("content").Parse(`{{template "` + name + `.content" .}}`))
+			s.pages[lang+"/"+name] = t
+		}
 	}
 }
+
+// fixedText matches a translation or link whose key is written in the template.
+var fixedText = regexp.MustCompile(`\{\{(t|link) \$?\.Lang "([^"]+)"\}\}`)
 
 var cst = time.FixedZone("CST", 8*3600)
 
@@ -223,7 +254,7 @@ func (s *Site) newPage(r *http.Request, title, nav string) *page {
 
 func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
 	var buf bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+	if err := s.pages[p.Lang+"/"+name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		s.Log.ErrorContext(r.Context(), "render public page", "page", name, "error", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

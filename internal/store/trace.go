@@ -49,8 +49,10 @@ func scanTraceCode(row scanner) (*TraceCode, error) {
 	return &c, nil
 }
 
-// traceChunk bounds the rows of one INSERT (SQLite allows 32,766 parameters).
-const traceChunk = 500
+// traceChunk bounds the rows of one INSERT: SQLite looks $N parameters up by
+// name, at a cost that grows with the square of their number, so a few dozen
+// rows per statement is fastest.
+const traceChunk = 32
 
 // InsertTraceCodes stores codes with as few statements as possible. A code
 // that exists already is skipped; inserted tells how many were stored, so the
