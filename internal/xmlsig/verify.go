@@ -65,6 +65,26 @@ type Result struct {
 // among the children is not checked (that is schema validation's job).
 // Verify does not check the certificate's validity period or issuer.
 func Verify(doc []byte) (*Result, error) {
+	// The fast scanner takes the messages enterprises actually send; for
+	// anything else, and to report any error, the reference path decides.
+	s := getFastScanner()
+	defer s.release()
+	if s.scan(doc) {
+		if ps, ok := s.signature(); ok {
+			entry, err := ps.certificate()
+			if err != nil {
+				return nil, err
+			}
+			return ps.check(entry, s.content, s.si)
+		}
+	}
+	return verifyReference(doc)
+}
+
+// verifyReference is Verify over the etree tree and the C14N writer of
+// c14n.go. It is the reference the fast path is tested against, and it
+// produces every error Verify returns for malformed input.
+func verifyReference(doc []byte) (*Result, error) {
 	d, err := parseDocument(doc)
 	if err != nil {
 		return nil, err
@@ -77,18 +97,13 @@ func Verify(doc []byte) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cert, err := ParseCertificateDER(s.certDER)
+	entry, err := s.certificate()
 	if err != nil {
-		return nil, fmt.Errorf("X509Certificate: %w", err)
-	}
-	if want := keyAlgorithmFor(s.alg); cert.KeyAlgorithm != want {
-		return nil, fmt.Errorf("%w: certificate has an %s key but SignatureMethod is %s", ErrBadCertificate, cert.KeyAlgorithm, s.alg)
+		return nil, err
 	}
 
 	// The whole message is canonicalized first so that a namespace or
 	// attribute error anywhere is reported as such, not as a bad signature.
-	// The digest is compared only after the signature over SignedInfo
-	// holds, so a forged DigestValue is reported as a signature failure.
 	content, err := canonicalDocument(d, sigEl)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize document: %w", err)
@@ -97,15 +112,37 @@ func Verify(doc []byte) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize SignedInfo: %w", err)
 	}
-	if err := checkSignature(s.alg, cert.PublicKey, signedInfo, s.signatureValue); err != nil {
+	return s.check(entry, content, signedInfo)
+}
+
+// certificate parses (or finds in the cache) the signer's certificate and
+// checks its key type against SignatureMethod.
+func (s *parsedSignature) certificate() (*certEntry, error) {
+	entry, err := cachedCertificate(s.certDER)
+	if err != nil {
+		return nil, fmt.Errorf("X509Certificate: %w", err)
+	}
+	if want := keyAlgorithmFor(s.alg); entry.cert.KeyAlgorithm != want {
+		return nil, fmt.Errorf("%w: certificate has an %s key but SignatureMethod is %s", ErrBadCertificate, entry.cert.KeyAlgorithm, s.alg)
+	}
+	return entry, nil
+}
+
+// check verifies the signature over the canonical SignedInfo, then the
+// digest of the canonical content. The digest is compared only after the
+// signature holds, so a forged DigestValue is reported as a signature
+// failure.
+func (s *parsedSignature) check(entry *certEntry, content, signedInfo []byte) (*Result, error) {
+	if err := checkSignature(s.alg, entry.cert.PublicKey, entry.za, signedInfo, s.signatureValue); err != nil {
 		return nil, err
 	}
 	h := s.digest()
 	h.Write(content)
-	if subtle.ConstantTimeCompare(h.Sum(nil), s.digestValue) != 1 {
+	var sum [64]byte
+	if subtle.ConstantTimeCompare(h.Sum(sum[:0]), s.digestValue) != 1 {
 		return nil, fmt.Errorf("%w: the signed content was changed after signing", ErrDigestMismatch)
 	}
-	return &Result{Certificate: cert, Algorithm: s.alg}, nil
+	return &Result{Certificate: entry.cert.clone(), Algorithm: s.alg}, nil
 }
 
 func keyAlgorithmFor(alg Algorithm) string {
@@ -294,8 +331,9 @@ func decodeBase64(el *etree.Element) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(text)
 }
 
-// checkSignature verifies sig over the canonical SignedInfo.
-func checkSignature(alg Algorithm, pub crypto.PublicKey, signedInfo, sig []byte) error {
+// checkSignature verifies sig over the canonical SignedInfo. za is the SM2
+// Z value of pub for the default user ID, computed here when nil.
+func checkSignature(alg Algorithm, pub crypto.PublicKey, za, signedInfo, sig []byte) error {
 	switch alg {
 	case RSASHA1:
 		rsaPub, ok := pub.(*rsa.PublicKey)
@@ -315,11 +353,24 @@ func checkSignature(alg Algorithm, pub crypto.PublicKey, signedInfo, sig []byte)
 		if !ok {
 			return fmt.Errorf("%w: %T is not an SM2 key", ErrBadCertificate, pub)
 		}
-		if sm2.VerifyASN1WithSM2(ecPub, nil, signedInfo, sig) {
+		if za == nil {
+			var err error
+			if za, err = sm2.CalculateZA(ecPub, defaultSM2UID); err != nil {
+				return fmt.Errorf("%w: SM2 Z value: %v", ErrBadCertificate, err)
+			}
+		}
+		// SM3(Z ‖ SignedInfo), what VerifyASN1WithSM2 computes, with Z
+		// from the certificate cache instead of recomputed every time.
+		h := sm3.New()
+		h.Write(za)
+		h.Write(signedInfo)
+		var sum [sm3.Size]byte
+		e := h.Sum(sum[:0])
+		if sm2.VerifyASN1(ecPub, e, sig) {
 			return nil
 		}
 		if len(sig) == sm2RawSignatureSize {
-			if der, err := rawToDER(sig); err == nil && sm2.VerifyASN1WithSM2(ecPub, nil, signedInfo, der) {
+			if der, err := rawToDER(sig); err == nil && sm2.VerifyASN1(ecPub, e, der) {
 				return nil
 			}
 		}
