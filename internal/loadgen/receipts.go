@@ -228,8 +228,8 @@ func poll(ctx context.Context, c *Client, agent *Party, t *tracker, interval tim
 // CEB622 receipt to tracker.reread. The poller follows a feed by sequence
 // number; if the server makes a receipt visible after one with a higher
 // number (transactions committing out of order), the poller has already
-// moved past it. Reading everything again once, when the drain stalls,
-// finds such receipts and makes the problem visible in the report.
+// moved past it. Reading everything again whenever the drain stalls finds
+// such receipts and makes the problem visible in the report.
 func rereadFeed(ctx context.Context, c *Client, agent *Party, t *tracker, errs *Counter) {
 	var after int64
 	for ctx.Err() == nil {

@@ -285,29 +285,27 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-// stallWatch notices, once, that the number of final receipts has not moved
-// for a while.
+// stallWatch notices that the number of final receipts has not moved for a
+// while; it fires again after each further quiet period.
 type stallWatch struct {
 	finals int
 	since  time.Time
-	fired  bool
 }
 
 func (w *stallWatch) stalled(finals int, after time.Duration) bool {
 	now := time.Now()
-	if w.since.IsZero() || finals != w.finals {
-		w.finals, w.since = finals, now
+	if w.since.IsZero() || finals != w.finals || now.Sub(w.since) < after {
+		if finals != w.finals || w.since.IsZero() {
+			w.finals, w.since = finals, now
+		}
 		return false
 	}
-	if w.fired || now.Sub(w.since) < after {
-		return false
-	}
-	w.fired = true
+	w.since = now
 	return true
 }
 
-// reread reads every agent's feed from the start once, to find final
-// receipts the poller's paging skipped.
+// reread reads every agent's feed from the start, to find final receipts
+// the poller's paging skipped.
 func (r *runner) reread(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, a := range r.ps.Agents {

@@ -109,3 +109,25 @@ func TestReportJSONHasRequiredFields(t *testing.T) {
 		t.Errorf("values: %v", m)
 	}
 }
+
+func TestStallWatchFiresAfterEachQuietPeriod(t *testing.T) {
+	var w stallWatch
+	const quiet = 20 * time.Millisecond
+	if w.stalled(5, quiet) {
+		t.Fatal("fired at once")
+	}
+	time.Sleep(2 * quiet)
+	if !w.stalled(5, quiet) {
+		t.Fatal("no fire after a quiet period")
+	}
+	if w.stalled(5, quiet) {
+		t.Fatal("fired twice in one quiet period")
+	}
+	time.Sleep(2 * quiet)
+	if !w.stalled(5, quiet) {
+		t.Fatal("no fire after the next quiet period")
+	}
+	if w.stalled(6, quiet) {
+		t.Fatal("fired although finals moved")
+	}
+}
