@@ -141,7 +141,7 @@ func (f *fakeServer) push(agent, copNo, status, info string) {
 	if IsFinal(status) {
 		f.finals++
 		if f.lateEvery > 0 && f.finals%f.lateEvery == 0 {
-			rc["visibleAt"] = time.Now().Add(300 * time.Millisecond)
+			rc["visibleAt"] = time.Now().Add(time.Second)
 		}
 	}
 	f.feeds[agent] = append(f.feeds[agent], rc)
