@@ -192,16 +192,22 @@ func TestFastMatchesReference(t *testing.T) {
 	if testing.Short() {
 		n = 300
 	}
-	sigDoc := 0
+	sigDoc, signTaken := 0, 0
 	for i := 0; i < n; i++ {
 		doc := genDoc(rng, cert)
 		if checkFast(t, doc) {
 			taken++
 			sigDoc++
 		}
+		if checkSignFast(t, doc, cert) {
+			signTaken++
+		}
 		if rng.IntN(3) == 0 {
 			if signed, err := Sign(doc, key, cert); err == nil {
 				checkFast(t, signed)
+				if _, err := Verify(signed); err != nil {
+					t.Fatalf("a message Sign signed does not verify: %v\n%q", err, signed)
+				}
 				doc = signed
 			}
 		}
@@ -217,7 +223,13 @@ func TestFastMatchesReference(t *testing.T) {
 	if sigDoc < n/4 {
 		t.Errorf("only %d of %d generated messages took the fast path; the generator or scanner is off", sigDoc, n)
 	}
-	t.Logf("fast path taken on %d inputs", taken)
+	for _, doc := range seeds {
+		checkSignFast(t, doc, cert)
+	}
+	if signTaken < n/20 {
+		t.Errorf("Sign took the fast path on only %d of %d generated messages", signTaken, n)
+	}
+	t.Logf("fast path taken on %d inputs; by Sign on %d", taken, signTaken)
 }
 
 // FuzzFastC14N checks the fast path against the reference on arbitrary
@@ -235,6 +247,7 @@ func FuzzFastC14N(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		checkFast(t, doc)
+		checkSignFast(t, doc, cert)
 	})
 }
 
@@ -534,4 +547,33 @@ func TestPlainChars(t *testing.T) {
 	if !plainChars(base) {
 		t.Fatal("plain text refused")
 	}
+}
+
+// checkSignFast compares the canonical SignedInfo (and so the digest) Sign
+// computes on the fast path with the reference, for doc with the signature
+// template spliced in as Sign does. It reports whether the fast path took
+// the message.
+func checkSignFast(t testing.TB, doc []byte, cert *Certificate) bool {
+	t.Helper()
+	body := bytes.TrimPrefix(doc, utf8BOM)
+	lay, err := scanLayout(body)
+	if err != nil || len(lay.signatures()) > 0 {
+		return false
+	}
+	at, indent := lay.insertionPoint()
+	fast := signatureTemplate{alg: SM2SM3, cert: cert}
+	withTemplate := splice(body, at, indent, fast.render())
+	ref := fast
+	gotSI := fast.signedInfoFast(withTemplate)
+	wantSI, err := ref.signedInfoReference(withTemplate)
+	if gotSI == nil {
+		return false
+	}
+	if err != nil {
+		t.Fatalf("fast Sign path took a message the reference refuses: %v\n%q", err, withTemplate)
+	}
+	if !bytes.Equal(gotSI, wantSI) || !bytes.Equal(fast.digest, ref.digest) {
+		t.Fatalf("Sign: canonical SignedInfo differs\nfast: %q\nref:  %q", gotSI, wantSI)
+	}
+	return true
 }

@@ -73,7 +73,58 @@ func Sign(doc []byte, key crypto.Signer, cert *Certificate) ([]byte, error) {
 	// sent, with placeholders where the values go; the values are base64 so
 	// filling them in cannot change the canonical form of anything else.
 	tmpl := signatureTemplate{alg: alg, cert: cert}
-	parsed, err := parseDocument(splice(body, at, indent, tmpl.render()))
+	withTemplate := splice(body, at, indent, tmpl.render())
+	canonSI := tmpl.signedInfoFast(withTemplate)
+	if canonSI == nil {
+		if canonSI, err = tmpl.signedInfoReference(withTemplate); err != nil {
+			return nil, err
+		}
+	}
+	if tmpl.signature, err = signBytes(alg, key, canonSI); err != nil {
+		return nil, err
+	}
+
+	out := splice(body, at, indent, tmpl.render())
+	if hasBOM {
+		out = append(bytes.Clone(utf8BOM), out...)
+	}
+	return out, nil
+}
+
+// digestValuePlaceholder is how the empty DigestValue of the template
+// reads in canonical SignedInfo; the digest goes in between.
+var digestValuePlaceholder = []byte("<ds:DigestValue></ds:DigestValue>")
+
+// signedInfoFast computes the digest of the message with the template
+// spliced in and returns the canonical SignedInfo holding it, using the
+// fast scanner. It returns nil when the scanner hands the message over to
+// the reference path.
+func (t *signatureTemplate) signedInfoFast(doc []byte) []byte {
+	s := getFastScanner()
+	defer s.release()
+	if !s.scan(doc) || !s.sigSeen || !s.siSeen {
+		return nil
+	}
+	// The template is ours: its SignedInfo holds exactly one empty
+	// DigestValue, and nothing inherited from the message can look like
+	// one, since "<" is escaped in attribute values.
+	at := bytes.Index(s.si, digestValuePlaceholder)
+	if at < 0 || bytes.Index(s.si[at+1:], digestValuePlaceholder) >= 0 {
+		return nil
+	}
+	t.digest = digestOf(t.alg, s.content)
+	at += len("<ds:DigestValue>")
+	b64 := base64.StdEncoding.EncodeToString(t.digest)
+	out := make([]byte, 0, len(s.si)+len(b64))
+	out = append(out, s.si[:at]...)
+	out = append(out, b64...)
+	return append(out, s.si[at:]...)
+}
+
+// signedInfoReference does what signedInfoFast does over the etree tree
+// and c14n.go; it reports the errors of messages the scanner does not take.
+func (t *signatureTemplate) signedInfoReference(doc []byte) ([]byte, error) {
+	parsed, err := parseDocument(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -85,22 +136,10 @@ func Sign(doc []byte, key crypto.Signer, cert *Certificate) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmpl.digest = digestOf(alg, content)
+	t.digest = digestOf(t.alg, content)
 	signedInfo := sigEl.SelectElement("SignedInfo")
-	signedInfo.SelectElement("Reference").SelectElement("DigestValue").SetText(base64.StdEncoding.EncodeToString(tmpl.digest))
-	canonSI, err := canonicalSubtree(signedInfo)
-	if err != nil {
-		return nil, err
-	}
-	if tmpl.signature, err = signBytes(alg, key, canonSI); err != nil {
-		return nil, err
-	}
-
-	out := splice(body, at, indent, tmpl.render())
-	if hasBOM {
-		out = append(bytes.Clone(utf8BOM), out...)
-	}
-	return out, nil
+	signedInfo.SelectElement("Reference").SelectElement("DigestValue").SetText(base64.StdEncoding.EncodeToString(t.digest))
+	return canonicalSubtree(signedInfo)
 }
 
 // signingAlgorithm derives the algorithm from the key and checks that the
