@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/xml"
 	"slices"
 	"sync"
 	"unicode/utf8"
@@ -96,6 +97,11 @@ type fastScanner struct {
 	b64     []byte // scratch for base64 text without whitespace
 	decoded []byte // decoded base64 values (digest, signature, certificate)
 
+	// Sign's layout of the root's children, when lay is not nil.
+	lay          *layout
+	layCur       childSpan
+	layRootEmpty bool
+
 	sigSeen    bool // a ds:Signature child of the root was found
 	siSeen     bool // and its first child element is ds:SignedInfo
 	sigKids    int  // element children of the Signature so far
@@ -133,6 +139,7 @@ func (s *fastScanner) reset(doc []byte) {
 	s.sattrs = s.sattrs[:0]
 	s.decoded = s.decoded[:0]
 	s.sigSeen, s.siSeen, s.sigKids, s.rootClosed = false, false, 0, false
+	s.lay, s.layRootEmpty = nil, false
 }
 
 // scan canonicalizes doc. ok is false when the message is outside the
@@ -140,6 +147,12 @@ func (s *fastScanner) reset(doc []byte) {
 // use the reference implementation.
 func (s *fastScanner) scan(doc []byte) (ok bool) {
 	s.reset(doc)
+	return s.scanFrom()
+}
+
+// scanFrom is scan after reset, for callers that set options in between.
+func (s *fastScanner) scanFrom() (ok bool) {
+	doc := s.doc
 	i := 0
 	if bytes.HasPrefix(doc, utf8BOM) {
 		i = len(utf8BOM)
@@ -755,6 +768,15 @@ func (s *fastScanner) endTag(i int) (int, bool) {
 	if !bytes.Equal(qname, s.top().qname) {
 		return 0, false
 	}
+	if s.lay != nil {
+		switch len(s.stack) {
+		case 1:
+			s.lay.rootEnd, s.lay.rootEndWSAt = i, wsBefore(doc, i)
+		case 2:
+			s.layCur.end = j + 1
+			s.lay.children = append(s.lay.children, s.layCur)
+		}
+	}
 	s.closeElement()
 	return j + 1, true
 }
@@ -836,6 +858,21 @@ func (s *fastScanner) startTag(i int) (int, bool) {
 	}
 	if !s.openElement(qname, prefix, local) {
 		return 0, false
+	}
+	if s.lay != nil {
+		switch len(s.stack) {
+		case 1:
+			uri, _ := s.lookup(prefix)
+			s.lay.root = xml.Name{Space: string(uri), Local: string(local)}
+			s.layRootEmpty = empty
+		case 2:
+			uri, _ := s.lookup(prefix)
+			s.layCur = childSpan{name: xml.Name{Space: string(uri), Local: string(local)}, start: i, wsStart: wsBefore(doc, i)}
+			if empty {
+				s.layCur.end = j
+				s.lay.children = append(s.lay.children, s.layCur)
+			}
+		}
 	}
 	if empty {
 		s.closeElement()

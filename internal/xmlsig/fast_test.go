@@ -556,7 +556,15 @@ func TestPlainChars(t *testing.T) {
 func checkSignFast(t testing.TB, doc []byte, cert *Certificate) bool {
 	t.Helper()
 	body := bytes.TrimPrefix(doc, utf8BOM)
-	lay, err := scanLayout(body)
+	lay, err := scanLayoutReference(body)
+	if fastLay := scanLayoutFast(body); fastLay != nil {
+		if err != nil {
+			t.Fatalf("fast layout of a message encoding/xml refuses: %v\n%q", err, body)
+		}
+		if fmt.Sprint(*fastLay) != fmt.Sprint(*lay) {
+			t.Fatalf("layouts differ\nfast: %+v\nref:  %+v", *fastLay, *lay)
+		}
+	}
 	if err != nil || len(lay.signatures()) > 0 {
 		return false
 	}

@@ -256,7 +256,31 @@ type layout struct {
 
 // scanLayout finds the byte offsets of the document element's children, so
 // Sign can add or remove a signature without reserializing the message.
+// The fast scanner does it when it takes the message; encoding/xml
+// otherwise, which also reports the errors.
 func scanLayout(body []byte) (*layout, error) {
+	if lay := scanLayoutFast(body); lay != nil {
+		return lay, nil
+	}
+	return scanLayoutReference(body)
+}
+
+// scanLayoutFast is scanLayout on the fast scanner; nil when it hands over.
+// Several ds:Signature children, which Sign removes, make it hand over.
+func scanLayoutFast(body []byte) *layout {
+	s := getFastScanner()
+	defer s.release()
+	lay := &layout{body: body}
+	s.reset(body)
+	s.lay = lay
+	if !s.scanFrom() || s.layRootEmpty {
+		return nil
+	}
+	return lay
+}
+
+// scanLayoutReference is scanLayout over encoding/xml.
+func scanLayoutReference(body []byte) (*layout, error) {
 	lay := &layout{body: body}
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	depth := 0
