@@ -96,7 +96,10 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	if cfg.Clock != nil {
 		clock = cfg.Clock
 	}
-	a.Engine = &engine.Engine{DB: db, Batch: a.Batch, Rules: rules, Ref: a.Reference, Parties: parties, Now: clock, Log: log}
+	a.Engine = &engine.Engine{DB: db, Batch: a.Batch, Rules: rules, Ref: a.Reference, Parties: parties, Now: clock, Log: log, Workers: 2}
+	if db.Engine == store.Postgres {
+		a.Engine.Workers = 8 // each read is a round trip: more inventories in flight hide the latency
+	}
 	a.Engine.Init()
 	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
 		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: clock, Wake: a.Engine.Wake, Log: log}

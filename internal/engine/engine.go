@@ -135,6 +135,7 @@ func (e *Engine) sweep(ctx context.Context) {
 // decision is the result of judging one inventory, ready to be written.
 type decision struct {
 	inv     *store.Inventory
+	version int64 // inv.Version as read
 	doc     *clearance.Inventory
 	c       *clearance.Case
 	verdict clearance.Verdict
@@ -164,8 +165,12 @@ func (e *Engine) Judge(ctx context.Context, ids []string) error {
 	if len(ds) == 0 {
 		return nil
 	}
+	for _, d := range ds {
+		d.version = d.inv.Version
+	}
 	return e.Batch.Do(ctx, func(tx *store.Tx) error {
 		for i, d := range ds {
+			d.inv.Version = d.version // the batcher may run this again after a rollback
 			err := tx.Savepoint(ctx, fmt.Sprintf("inv%d", i), func() error { return e.record(ctx, tx, d, now) })
 			if err == store.ErrStale {
 				continue // changed meanwhile; the change woke it again

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -278,12 +277,12 @@ func (f *fixture) latest(copNo string) feedReceipt {
 	return last
 }
 
-func waitFor(t *testing.T, ok func() bool) {
+func waitFor(t testing.TB, ok func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if ok() {
 			return
 		}
 	}
-	t.Fatal(fmt.Sprintf("condition not met within 10 s"))
+	t.Fatal("condition not met within 60 s")
 }

@@ -27,14 +27,14 @@ const (
 // fixture is a server with the four parties registered, the agent's signing
 // certificate on file, and products filed.
 type fixture struct {
-	t    *testing.T
+	t    testing.TB
 	s    *apptest.Server
 	keys map[string]string
 	sign *xmlsigtest.Identity
 	seq  int
 }
 
-func newFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config.Config)) *fixture {
+func newFixture(t testing.TB, engine apptest.Engine, tweak ...func(*config.Config)) *fixture {
 	// No random inspection unless a test asks for it: decisions must be deterministic.
 	noDraw := func(c *config.Config) {
 		for class := range c.Rules.InspectionRates {

@@ -71,15 +71,13 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		if err != nil {
 			return err
 		}
+		feed := make([]*store.Receipt, len(docs))
 		for i, doc := range docs {
 			copNo, orderNo := doc.Feed()
-			r := &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: copNo, OrderNo: orderNo,
+			feed[i] = &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: copNo, OrderNo: orderNo,
 				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, XML: string(built.PerDoc[i]), CreatedAt: now}
-			if err := tx.AddReceipt(ctx, r); err != nil {
-				return err
-			}
 		}
-		return nil
+		return tx.AddReceipts(ctx, feed)
 	})
 	if errors.Is(err, errRaced) {
 		status, rec, _, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid)

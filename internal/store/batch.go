@@ -3,16 +3,20 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 )
 
 // Batcher runs many small write jobs in few transactions (group commit).
-// SQLite has one writer, and every commit costs a WAL sync; PostgreSQL pays a
+// SQLite has one writer, and every commit writes the WAL; PostgreSQL pays a
 // round trip and a WAL flush per commit. Jobs queued while a transaction runs
 // go into the next one, so the batch grows with the load and latency stays
-// one commit. Each job runs inside its own savepoint: a job that fails is
-// rolled back alone and the others commit.
+// one commit.
+//
+// A job that fails must not undo the others. Failures are rare, so the batch
+// runs optimistically in one transaction; when a job fails, that transaction
+// is rolled back and each job of the batch runs again in a transaction of its
+// own. Jobs must therefore give the same result when run again after a
+// rollback (they read what they need inside the transaction).
 type Batcher struct {
 	db   *DB
 	jobs chan *job
@@ -109,47 +113,46 @@ func (b *Batcher) drain() {
 }
 
 func (b *Batcher) run(batch []*job) {
-	results := make([]error, len(batch))
-	err := b.db.InTx(context.Background(), func(tx *Tx) error {
-		for i, j := range batch {
-			if err := j.ctx.Err(); err != nil {
-				results[i] = err
-				continue
+	live := batch[:0:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.done <- err
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) > 1 {
+		err := b.db.InTx(context.Background(), func(tx *Tx) error {
+			for _, j := range live {
+				if err := runJob(tx, j.fn); err != nil {
+					return err
+				}
 			}
-			results[i] = runSavepoint(tx, i, j.fn)
+			return nil
+		})
+		if err == nil {
+			for _, j := range live {
+				j.done <- nil
+			}
+			return
 		}
-		return nil
-	})
-	for i, j := range batch {
-		if err != nil && results[i] == nil {
-			results[i] = err // the commit failed: nothing of the batch is stored
-		}
-		j.done <- results[i]
+	}
+	// One job, or a batch where a job failed: each on its own.
+	for _, j := range live {
+		j.done <- b.db.InTx(context.Background(), func(tx *Tx) error { return runJob(tx, j.fn) })
 	}
 }
 
-func runSavepoint(tx *Tx, i int, fn func(*Tx) error) (err error) {
-	ctx := context.Background()
+// runJob runs one job, turning a panic into an error: a bug in one job must
+// not stop the writer that every request waits on.
+func runJob(tx *Tx, fn func(*Tx) error) (err error) {
 	defer func() {
-		// A bug in one job must not stop the writer that every request waits on.
 		if p := recover(); p != nil {
-			_, _ = tx.Exec(ctx, "ROLLBACK TO SAVEPOINT j"+strconv.Itoa(i))
 			err = fmt.Errorf("store: write job panicked: %v", p)
 		}
 	}()
-	name := "j" + strconv.Itoa(i)
-	if _, err := tx.Exec(ctx, "SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
-			return fmt.Errorf("%w (and rolling back: %v)", err, rerr)
-		}
-		_, _ = tx.Exec(ctx, "RELEASE SAVEPOINT "+name)
-		return err
-	}
-	if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("release savepoint: %w", err)
-	}
-	return nil
+	return fn(tx)
 }

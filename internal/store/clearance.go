@@ -398,10 +398,33 @@ type Receipt struct {
 
 // AddReceipt puts a receipt in the outbox, in the transaction of the change it reports.
 func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
-	_, err := t.Exec(ctx, `INSERT INTO receipts (enterprise_code, message_type, cop_no, order_no, return_status, return_info, xml, created_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, r.EnterpriseCode, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.CreatedAt)
+	return t.AddReceipts(ctx, []*Receipt{r})
+}
+
+// AddReceipts puts receipts of one enterprise in the outbox, numbering them
+// from its counter (see the receipts table): one counter step for all.
+func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	code := rs[0].EnterpriseCode
+	var last int64
+	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
+		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
+		RETURNING last_seq`, code, int64(len(rs))).Scan(&last)
 	if err != nil {
-		return fmt.Errorf("store receipt: %w", err)
+		return fmt.Errorf("number receipts of %s: %w", code, classify(err))
+	}
+	for i, r := range rs {
+		if r.EnterpriseCode != code {
+			return fmt.Errorf("store receipts: mixed enterprises %s and %s", code, r.EnterpriseCode)
+		}
+		r.Seq = last - int64(len(rs)-1-i)
+		_, err := t.Exec(ctx, `INSERT INTO receipts (enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, created_at)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("store receipt: %w", err)
+		}
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ type QuotaShortfall struct {
 	Cap      *CapUse // the cap that would be passed, nil for the amount limit
 	CapUsed  int64   // that cap's use before this inventory, in milli-units
 	Exceeded bool
+	capIndex int // caps before this one were counted
 }
 
 // ReserveQuota counts an inventory against its buyer's yearly amount and
@@ -30,81 +31,110 @@ type QuotaShortfall struct {
 // never pass the limit together, on either engine. A second reservation for
 // the same inventory changes nothing.
 func (t *Tx) ReserveQuota(ctx context.Context, inventoryID, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse, now time.Time) (QuotaShortfall, error) {
-	var state string
-	err := t.QueryRow(ctx, `SELECT state FROM quota_entries WHERE inventory_id = $1`, inventoryID).Scan(&state)
-	if err == nil && state != "restored" {
-		return QuotaShortfall{}, nil
-	}
-	if err != nil && err != sql.ErrNoRows {
-		return QuotaShortfall{}, fmt.Errorf("read quota entry: %w", classify(err))
-	}
-	if _, err := t.Exec(ctx, `SAVEPOINT quota`); err != nil {
-		return QuotaShortfall{}, err
-	}
-	short, err := t.reserve(ctx, buyerKey, nameHash, year, amountFen, limitFen, caps)
-	if err != nil || short.Exceeded {
-		if _, rerr := t.Exec(ctx, `ROLLBACK TO SAVEPOINT quota`); rerr != nil && err == nil {
-			err = rerr
-		}
-		_, _ = t.Exec(ctx, `RELEASE SAVEPOINT quota`)
-		return short, err
-	}
 	capsJSON, _ := json.Marshal(caps)
-	_, err = t.Exec(ctx, `INSERT INTO quota_entries (inventory_id, buyer_key, year, amount_fen, caps, state, updated_at)
+	// Claim the entry first: an inventory already counted (reserved or released) is not counted twice.
+	res, err := t.Exec(ctx, `INSERT INTO quota_entries (inventory_id, buyer_key, year, amount_fen, caps, state, updated_at)
 		VALUES ($1,$2,$3,$4,$5,'reserved',$6)
 		ON CONFLICT (inventory_id) DO UPDATE SET buyer_key = excluded.buyer_key, year = excluded.year,
-		amount_fen = excluded.amount_fen, caps = excluded.caps, state = 'reserved', updated_at = excluded.updated_at`,
-		inventoryID, buyerKey, year, amountFen, string(capsJSON), now)
+		amount_fen = excluded.amount_fen, caps = excluded.caps, state = 'reserved', updated_at = excluded.updated_at
+		WHERE quota_entries.state = 'restored'`, inventoryID, buyerKey, year, amountFen, string(capsJSON), now)
 	if err != nil {
 		return QuotaShortfall{}, fmt.Errorf("record quota entry: %w", err)
 	}
-	if _, err := t.Exec(ctx, `RELEASE SAVEPOINT quota`); err != nil {
+	if n, _ := res.RowsAffected(); n == 0 {
+		return QuotaShortfall{}, nil
+	}
+	short, err := t.reserve(ctx, buyerKey, nameHash, year, amountFen, limitFen, caps)
+	if err != nil || !short.Exceeded {
+		return short, err
+	}
+	// Over a limit: take back what was counted, and the claim.
+	if err := t.unreserve(ctx, inventoryID, buyerKey, year, amountFen, caps, short); err != nil {
 		return QuotaShortfall{}, err
 	}
-	return QuotaShortfall{}, nil
+	return short, nil
 }
 
+// reserve adds the amount and each cap with a conditional upsert; it stops at
+// the first counter that would pass its limit.
 func (t *Tx) reserve(ctx context.Context, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse) (QuotaShortfall, error) {
-	if _, err := t.Exec(ctx, `INSERT INTO quota_usage (buyer_key, year, used_fen, name_hash) VALUES ($1,$2,0,$3) ON CONFLICT (buyer_key, year) DO NOTHING`,
-		buyerKey, year, nameHash); err != nil {
-		return QuotaShortfall{}, fmt.Errorf("open quota: %w", err)
-	}
-	res, err := t.Exec(ctx, `UPDATE quota_usage SET used_fen = used_fen + $3, name_hash = $5
-		WHERE buyer_key = $1 AND year = $2 AND used_fen + $3 <= $4`, buyerKey, year, amountFen, limitFen, nameHash)
+	ok, err := t.add(ctx, `INSERT INTO quota_usage (buyer_key, year, used_fen, name_hash) VALUES ($1,$2,$3,$4)
+		ON CONFLICT (buyer_key, year) DO UPDATE SET used_fen = quota_usage.used_fen + excluded.used_fen, name_hash = excluded.name_hash
+		WHERE quota_usage.used_fen + excluded.used_fen <= $5`, amountFen <= limitFen, buyerKey, year, amountFen, nameHash, limitFen)
 	if err != nil {
 		return QuotaShortfall{}, fmt.Errorf("reserve quota: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if !ok {
 		var used int64
-		if err := t.QueryRow(ctx, `SELECT used_fen FROM quota_usage WHERE buyer_key = $1 AND year = $2`, buyerKey, year).Scan(&used); err != nil {
+		err := t.QueryRow(ctx, `SELECT used_fen FROM quota_usage WHERE buyer_key = $1 AND year = $2`, buyerKey, year).Scan(&used)
+		if err != nil && err != sql.ErrNoRows {
 			return QuotaShortfall{}, fmt.Errorf("read quota: %w", classify(err))
 		}
 		return QuotaShortfall{UsedFen: used, Exceeded: true}, nil
 	}
 	for i := range caps {
 		c := &caps[i]
-		if _, err := t.Exec(ctx, `INSERT INTO cap_usage (buyer_key, year, hs_code, used_milli) VALUES ($1,$2,$3,0) ON CONFLICT (buyer_key, year, hs_code) DO NOTHING`,
-			buyerKey, year, c.HSCode); err != nil {
-			return QuotaShortfall{}, fmt.Errorf("open cap: %w", err)
-		}
-		res, err := t.Exec(ctx, `UPDATE cap_usage SET used_milli = used_milli + $4
-			WHERE buyer_key = $1 AND year = $2 AND hs_code = $3 AND used_milli + $4 <= $5`, buyerKey, year, c.HSCode, c.Milli, c.LimitMilli)
+		ok, err := t.add(ctx, `INSERT INTO cap_usage (buyer_key, year, hs_code, used_milli) VALUES ($1,$2,$3,$4)
+			ON CONFLICT (buyer_key, year, hs_code) DO UPDATE SET used_milli = cap_usage.used_milli + excluded.used_milli
+			WHERE cap_usage.used_milli + excluded.used_milli <= $5`, c.Milli <= c.LimitMilli, buyerKey, year, c.HSCode, c.Milli, c.LimitMilli)
 		if err != nil {
 			return QuotaShortfall{}, fmt.Errorf("reserve cap: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !ok {
 			var used int64
 			_ = t.QueryRow(ctx, `SELECT used_milli FROM cap_usage WHERE buyer_key = $1 AND year = $2 AND hs_code = $3`, buyerKey, year, c.HSCode).Scan(&used)
-			return QuotaShortfall{Cap: c, CapUsed: used, Exceeded: true}, nil
+			return QuotaShortfall{Cap: c, CapUsed: used, Exceeded: true, capIndex: i}, nil
 		}
 	}
 	return QuotaShortfall{}, nil
+}
+
+// add runs a conditional upsert and reports whether it counted. fits says
+// whether the amount alone is within the limit: a first insert is not checked
+// by the upsert's WHERE, so an amount over the limit must not reach it.
+func (t *Tx) add(ctx context.Context, upsert string, fits bool, args ...any) (bool, error) {
+	if !fits {
+		return false, nil
+	}
+	res, err := t.Exec(ctx, upsert, args...)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// unreserve takes back a partial reservation after a limit was hit.
+func (t *Tx) unreserve(ctx context.Context, inventoryID, buyerKey string, year int, amountFen int64, caps []CapUse, short QuotaShortfall) error {
+	if short.Cap != nil {
+		if _, err := t.Exec(ctx, `UPDATE quota_usage SET used_fen = used_fen - $3 WHERE buyer_key = $1 AND year = $2`, buyerKey, year, amountFen); err != nil {
+			return fmt.Errorf("undo quota: %w", err)
+		}
+		for _, c := range caps[:short.capIndex] {
+			if _, err := t.Exec(ctx, `UPDATE cap_usage SET used_milli = used_milli - $4 WHERE buyer_key = $1 AND year = $2 AND hs_code = $3`,
+				buyerKey, year, c.HSCode, c.Milli); err != nil {
+				return fmt.Errorf("undo cap: %w", err)
+			}
+		}
+	}
+	if _, err := t.Exec(ctx, `DELETE FROM quota_entries WHERE inventory_id = $1`, inventoryID); err != nil {
+		return fmt.Errorf("undo quota entry: %w", err)
+	}
+	return nil
 }
 
 // SetQuotaState moves an inventory's reservation to released (it counts for
 // good) or restored (given back: rejected, cancelled, returned). Restoring
 // subtracts the amounts again; doing it twice changes nothing.
 func (t *Tx) SetQuotaState(ctx context.Context, inventoryID, state string, now time.Time) error {
+	if state == "released" {
+		// The common case, one statement: a reservation becomes final.
+		_, err := t.Exec(ctx, `UPDATE quota_entries SET state = 'released', updated_at = $2 WHERE inventory_id = $1 AND state = 'reserved'`, inventoryID, now)
+		if err != nil {
+			return fmt.Errorf("release quota entry: %w", err)
+		}
+		return nil
+	}
 	var buyerKey, old, capsJSON string
 	var year int
 	var amount int64

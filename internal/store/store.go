@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -43,6 +44,10 @@ type DB struct {
 	Engine Engine
 	write  *sql.DB
 	read   *sql.DB
+	// On SQLite, statements are prepared once per query text and reused: the
+	// driver would otherwise parse the SQL of every statement anew, which cost
+	// more than executing it. pgx keeps its own cache on PostgreSQL.
+	writeStmts, readStmts *stmtCache
 	// Location describes where the data is, without credentials, for logs.
 	Location string
 }
@@ -83,7 +88,10 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + opt.Synchronous + ")", "foreign_keys(1)"} {
+	// temp_store: statement journals of savepoints stay in memory instead of
+	// temporary files; cache_size: 64 MiB of pages per connection.
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + opt.Synchronous + ")", "foreign_keys(1)",
+		"temp_store(MEMORY)", "cache_size(-65536)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -95,7 +103,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	q.Set("_pragma", "query_only(1)")
-	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)"} {
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "temp_store(MEMORY)", "cache_size(-16384)"} {
 		q.Add("_pragma", p)
 	}
 	q.Del("_txlock")
@@ -106,7 +114,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(opt.MaxConns)
 	r.SetMaxIdleConns(opt.MaxConns)
-	db := &DB{Engine: SQLite, write: w, read: r, Location: path}
+	db := &DB{Engine: SQLite, write: w, read: r, Location: path, writeStmts: newStmtCache(w, true), readStmts: newStmtCache(r, false)}
 	// The first connection switches the file to WAL; do it before readers open.
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
@@ -148,6 +156,8 @@ func redact(dsn string) string {
 func (db *DB) Close() error {
 	var err error
 	if db.Engine == SQLite {
+		db.writeStmts.close()
+		db.readStmts.close()
 		_, _ = db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 		err = db.read.Close()
 	}
@@ -182,6 +192,7 @@ type Tx struct {
 
 // InTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
+	db.writeStmts.warm(ctx)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(fmt.Errorf("begin transaction: %w", err))
@@ -198,30 +209,149 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		res, err := st.ExecContext(ctx, t.db.args(args)...)
+		return res, classify(err)
+	}
 	res, err := t.tx.ExecContext(ctx, query, t.db.args(args)...)
 	return res, classify(err)
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		rows, err := st.QueryContext(ctx, t.db.args(args)...)
+		return rows, classify(err)
+	}
 	rows, err := t.tx.QueryContext(ctx, query, t.db.args(args)...)
 	return rows, classify(err)
 }
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, t.db.args(args)...)
+	}
 	return t.tx.QueryRowContext(ctx, query, t.db.args(args)...)
+}
+
+// stmt returns the cached statement of query bound to the transaction, or nil
+// where statements are not cached.
+func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	st := t.db.writeStmts.get(ctx, query)
+	if st == nil {
+		return nil
+	}
+	return t.tx.StmtContext(ctx, st)
 }
 
 // Query runs a read-only query outside any transaction.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmts.get(ctx, query); st != nil {
+		rows, err := st.QueryContext(ctx, db.args(args)...)
+		return rows, classify(err)
+	}
 	rows, err := db.read.QueryContext(ctx, query, db.args(args)...)
 	return rows, classify(err)
 }
 
 // QueryRow runs a read-only one-row query outside any transaction.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.readStmts.get(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, db.args(args)...)
+	}
 	return db.read.QueryRowContext(ctx, query, db.args(args)...)
+}
+
+// stmtCache holds prepared statements by query text.
+type stmtCache struct {
+	pool *sql.DB
+	// lazy: a miss only records the query, prepared later by warm. The
+	// writer pool has one connection, held by the transaction that missed:
+	// preparing there and then would wait for itself.
+	lazy bool
+	mu   sync.RWMutex
+	m    map[string]*sql.Stmt
+	want map[string]bool
+}
+
+func newStmtCache(pool *sql.DB, lazy bool) *stmtCache {
+	return &stmtCache{pool: pool, lazy: lazy, m: map[string]*sql.Stmt{}, want: map[string]bool{}}
+}
+
+// get returns the statement of query, or nil when there is no cache, the
+// statement is not prepared yet (lazy) or cannot be prepared; the caller then
+// runs the query directly, and gets any error there.
+func (c *stmtCache) get(ctx context.Context, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
+	c.mu.RLock()
+	st := c.m[query]
+	c.mu.RUnlock()
+	if st != nil {
+		return st
+	}
+	if c.lazy {
+		c.mu.Lock()
+		c.want[query] = true
+		c.mu.Unlock()
+		return nil
+	}
+	// Prepare without holding the lock: the pool may have to wait for a
+	// connection whose holder is asking the cache for another statement.
+	st, err := c.pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if have := c.m[query]; have != nil {
+		st.Close()
+		return have
+	}
+	c.m[query] = st
+	return st
+}
+
+// warm prepares the statements that missed; call it while holding no
+// connection. The lock is not held while preparing: a transaction that holds
+// the writer connection may be asking the cache for a statement meanwhile.
+func (c *stmtCache) warm(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	queries := make([]string, 0, len(c.want))
+	for q := range c.want {
+		queries = append(queries, q)
+	}
+	clear(c.want)
+	c.mu.Unlock()
+	for _, q := range queries {
+		st, err := c.pool.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if c.m[q] == nil {
+			c.m[q] = st
+			st = nil
+		}
+		c.mu.Unlock()
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	clear(c.m)
 }
 
 // sqliteTime is the fixed-width UTC text form of times on SQLite.

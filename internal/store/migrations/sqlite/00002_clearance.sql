@@ -89,18 +89,26 @@ CREATE TABLE inventory_events (
 CREATE INDEX inventory_events_inventory ON inventory_events (inventory_id, at);
 
 -- The receipts outbox: written in the transaction of the change it reports.
+-- Sequence numbers count per enterprise, taken from receipt_counters in that
+-- same transaction: the counter's row lock orders the writers, so a reader
+-- paging with after=seq never passes a receipt that commits later, and a
+-- rolled-back transaction leaves no gap.
 CREATE TABLE receipts (
-    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     enterprise_code TEXT NOT NULL,
+    seq             BIGINT NOT NULL,
     message_type    TEXT NOT NULL,
     cop_no          TEXT NOT NULL,
     order_no        TEXT NOT NULL,
     return_status   TEXT NOT NULL,
     return_info     TEXT NOT NULL,
     xml             TEXT NOT NULL,
-    created_at      TEXT NOT NULL
+    created_at      TEXT NOT NULL,
+    PRIMARY KEY (enterprise_code, seq)
 );
-CREATE INDEX receipts_enterprise ON receipts (enterprise_code, seq);
+CREATE TABLE receipt_counters (
+    enterprise_code TEXT PRIMARY KEY,
+    last_seq        BIGINT NOT NULL
+);
 
 -- Buyers' yearly amounts (rules §4): released and in-flight inventories.
 CREATE TABLE quota_usage (
@@ -139,6 +147,7 @@ DROP TABLE counters;
 DROP TABLE cap_usage;
 DROP TABLE quota_entries;
 DROP TABLE quota_usage;
+DROP TABLE receipt_counters;
 DROP TABLE receipts;
 DROP TABLE inventory_events;
 DROP TABLE inventories;
