@@ -103,11 +103,21 @@ func (s *Service) issueBills(ctx context.Context, tx *store.Tx, now time.Time) (
 		return nil, err
 	}
 	bills := []string{}
+	// The billing period is the day (China time): a guarantor gets at most one
+	// bill a day; lines that come due later that day go on the next day's bill.
+	local := now.In(cst)
+	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)
 	for _, code := range codes {
 		lines := byCode[code]
-		var seq int64
+		var seq, today int64
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM tax_bills WHERE assure_code = $1`, code).Scan(&seq); err != nil {
 			return nil, err
+		}
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM tax_bills WHERE assure_code = $1 AND issued_at >= $2`, code, dayStart).Scan(&today); err != nil {
+			return nil, err
+		}
+		if today > 0 {
+			continue
 		}
 		billNo := fmt.Sprintf("TB%s%s%03d", code, now.In(cst).Format("20060102"), seq+1)
 		var total int64

@@ -52,9 +52,9 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 		if err := intake.MayAct(sender, fmt.Sprintf("InvtCancel[%d]/agentCode", i+1), declarers, c.AgentCode, c.EbcCode); err != nil {
 			return nil, nil, err
 		}
-		k := keys[i]
+		k, declared := keys[i], keys[i]["preNo"]
 		out = append(out, &doc{keys: k, copNo: c.CopNo, orderNo: c.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			if err := preNo(ctx, tx, k, "B", env.Now); err != nil {
+			if err := preNo(ctx, tx, k, declared, "B", env.Now); err != nil {
 				return intake.Result{}, err
 			}
 			if c.AppType != "1" {
@@ -190,9 +190,9 @@ func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender
 		if err := intake.MayAct(sender, fmt.Sprintf("InvtRefund[%d]/InvtRefundHead/agentCode", i+1), declarers, h.AgentCode, h.EbcCode); err != nil {
 			return nil, nil, err
 		}
-		k := keys[i]
+		k, declared := keys[i], keys[i]["preNo"]
 		out = append(out, &doc{keys: k, copNo: h.CopNo, orderNo: h.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			if err := preNo(ctx, tx, k, "T", env.Now); err != nil {
+			if err := preNo(ctx, tx, k, declared, "T", env.Now); err != nil {
 				return intake.Result{}, err
 			}
 			return s.applyReturn(ctx, tx, &r, k["preNo"], env.Now)
@@ -594,9 +594,12 @@ func (s *Service) expireReturns(ctx context.Context, tx *store.Tx, now time.Time
 }
 
 // preNo gives a cancel (B…) or return (T…) document the platform's 18-character
-// pre-entry number its receipt carries, unless it declared a valid one.
-func preNo(ctx context.Context, tx *store.Tx, keys ceb.Keys, letter string, now time.Time) error {
-	if len(keys["preNo"]) == 18 {
+// pre-entry number its receipt carries, unless it declared a valid one. The
+// number is drawn in the transaction each time, so a retried transaction
+// never reuses one drawn by a rolled-back attempt.
+func preNo(ctx context.Context, tx *store.Tx, keys ceb.Keys, declared, letter string, now time.Time) error {
+	if len(declared) == 18 {
+		keys["preNo"] = declared
 		return nil
 	}
 	serial, err := tx.NextSerial(ctx)

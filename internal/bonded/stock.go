@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"cbec/internal/clearance"
@@ -43,8 +45,11 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 		return nil, nil
 	}
 	var refused *engine.Outcome
+	// Lines in item order: two inventories naming the same items lock their rows in the same order.
+	lines := slices.Clone(d.Doc.Lines)
+	slices.SortStableFunc(lines, func(a, b clearance.InventoryLine) int { return strings.Compare(a.ItemRecordNo, b.ItemRecordNo) })
 	err := tx.Savepoint(ctx, "bonded_reserve", func() error {
-		for _, l := range d.Doc.Lines {
+		for _, l := range lines {
 			o, err := reserveLine(ctx, tx, d.Inventory.ID, d.Doc.EmsNo, l, d.Now)
 			if err != nil {
 				return err
@@ -114,7 +119,7 @@ type stockHold struct {
 }
 
 func holdsOf(ctx context.Context, tx *store.Tx, invID string) ([]stockHold, error) {
-	rows, err := tx.Query(ctx, `SELECT gnum, ems_no, item_record_no, qty_milli, returned_milli, state FROM bonded_holds WHERE inventory_id = $1 ORDER BY gnum`, invID)
+	rows, err := tx.Query(ctx, `SELECT gnum, ems_no, item_record_no, qty_milli, returned_milli, state FROM bonded_holds WHERE inventory_id = $1 ORDER BY ems_no, item_record_no, gnum`, invID)
 	if err != nil {
 		return nil, err
 	}
