@@ -55,7 +55,11 @@ type modelInv struct {
 // lodged − debits + credits; each released inventory is billed at most once
 // and every bill's total is the sum of its lines.
 func TestBondedInvariants(t *testing.T) {
-	db := storetest.OpenSQLite(t)
+	storetest.Engines(t, testInvariants)
+}
+
+func testInvariants(t *testing.T, open storetest.Opener) {
+	db := open(t)
 	ctx := context.Background()
 	var clock atomic.Int64
 	start := time.Date(2026, 3, 2, 10, 0, 0, 0, cst).UnixNano()
