@@ -276,6 +276,18 @@ func scanLayoutFast(body []byte) *layout {
 	if !s.scanFrom() || s.layRootEmpty {
 		return nil
 	}
+	// encoding/xml keeps literal tabs and line ends in a namespace name,
+	// the scanner normalizes them to spaces; a namespace name with a space
+	// is left to encoding/xml so that both report the same names.
+	names := []xml.Name{lay.root}
+	for _, c := range lay.children {
+		names = append(names, c.name)
+	}
+	for _, n := range names {
+		if strings.IndexByte(n.Space, ' ') >= 0 {
+			return nil
+		}
+	}
 	return lay
 }
 
