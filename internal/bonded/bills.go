@@ -228,11 +228,21 @@ func scanBill(row interface{ Scan(...any) error }, now time.Time) (*Bill, error)
 	return &b, nil
 }
 
-// Bills lists a guarantor's bills (all when code is empty), newest first.
-func (s *Service) Bills(ctx context.Context, code string) ([]Bill, error) {
-	q, args := `SELECT `+billColumns+` FROM tax_bills`, []any{}
+// Bills lists a guarantor's bills (all when code is empty), newest first; with
+// a month (YYYY-MM, China time) only the bills issued in it.
+func (s *Service) Bills(ctx context.Context, code, month string) ([]Bill, error) {
+	q, args := `SELECT `+billColumns+` FROM tax_bills WHERE 1 = 1`, []any{}
 	if code != "" {
-		q, args = q+` WHERE assure_code = $1`, append(args, code)
+		args = append(args, code)
+		q += fmt.Sprintf(` AND assure_code = $%d`, len(args))
+	}
+	if month != "" {
+		start, err := time.ParseInLocation("2006-01", month, cst)
+		if err != nil {
+			return nil, errs.Invalidf("month", "month_invalid", "month must be YYYY-MM (got %q)", month)
+		}
+		args = append(args, start, start.AddDate(0, 1, 0))
+		q += fmt.Sprintf(` AND issued_at >= $%d AND issued_at < $%d`, len(args)-1, len(args))
 	}
 	rows, err := s.DB.Query(ctx, q+` ORDER BY issued_at DESC, bill_no DESC LIMIT 1000`, args...)
 	if err != nil {

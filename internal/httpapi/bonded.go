@@ -13,6 +13,7 @@ import (
 	"cbec/internal/bonded"
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
+	"cbec/internal/money"
 )
 
 // bondedRoutes registers bonded import (rules §6–§8): account books, zone
@@ -332,11 +333,17 @@ func (a *API) listBills(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	bills, err := a.Bonded.Bills(r.Context(), code)
+	bills, err := a.Bonded.Bills(r.Context(), code, r.URL.Query().Get("month"))
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"bills": bills})
+	var total money.Amount
+	for _, b := range bills {
+		if total, err = total.Add(b.Total); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"bills": bills, "total": total})
 }
 
 func (a *API) getBill(w http.ResponseWriter, r *http.Request) error {

@@ -469,6 +469,18 @@ func TestBondedBillsCancelsAndOverdue(t *testing.T) {
 			!strings.Contains(bills[0].XML, "<valueAddedTax>37.31</valueAddedTax>") {
 			t.Errorf("CEB816 in the guarantor's feed: %+v", bills)
 		}
+		var statement struct {
+			Bills []struct{ BillNo string }
+			Total string
+		}
+		b.must(b.s.Do("GET", "/api/v1/tax-bills?month=2026-12", b.keys[guarantor], "", nil), 200).JSON(t, &statement)
+		if len(statement.Bills) != 1 || statement.Total != "37.31" {
+			t.Errorf("December statement: %+v", statement)
+		}
+		b.must(b.s.Do("GET", "/api/v1/tax-bills?month=2026-11", b.keys[guarantor], "", nil), 200).JSON(t, &statement)
+		if len(statement.Bills) != 0 || statement.Total != "0.00" {
+			t.Errorf("November statement: %+v", statement)
+		}
 		if rs, info := b.cancel(kept); rs != "100" || code(info) != "1381" {
 			t.Errorf("cancel after billing: %s %s", rs, info)
 		}
