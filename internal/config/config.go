@@ -56,6 +56,8 @@ type Rules struct {
 	GuaranteeTradeModes   []string `toml:"guarantee_trade_modes"`
 	BlockOverdueGuarantor bool     `toml:"block_overdue_guarantor"`
 	BillingInterval       Duration `toml:"billing_interval"`
+	// Export (rules §11), the [rules.export] section: see export.go.
+	Export ExportRules `toml:"export"`
 }
 
 // Default returns the configuration with every default applied.
@@ -89,6 +91,7 @@ func Default() Config {
 			GuaranteeTradeModes:   []string{"1210"},
 			BlockOverdueGuarantor: true,
 			BillingInterval:       Duration(time.Minute),
+			Export:                DefaultExport(),
 		},
 	}
 }
@@ -102,7 +105,7 @@ type Param struct {
 func Params() []Param {
 	d := Default()
 	r := d.Rules
-	return []Param{
+	return append([]Param{
 		{"addr", d.Addr, "HOST:PORT the server listens on (flag --addr, env CBEC_ADDR)"},
 		{"data", d.Data, "folder of the embedded SQLite database (flag --data, env CBEC_DATA)"},
 		{"db", "", "postgres://… URL to use PostgreSQL instead of SQLite (flag --db, env CBEC_DB)"},
@@ -127,7 +130,7 @@ func Params() []Param {
 		{"rules.guarantee_trade_modes", strings.Join(r.GuaranteeTradeModes, ","), "trade modes whose release debits the guarantor's tax guarantee (rules §6)"},
 		{"rules.block_overdue_guarantor", fmt.Sprint(r.BlockOverdueGuarantor), "an overdue tax bill holds the guarantor's new releases (rules §6)"},
 		{"rules.billing_interval", r.BillingInterval.String(), "how often tax bills are issued, late returns expired and overdue bills flagged"},
-	}
+	}, exportParams(r.Export)...)
 }
 
 // LoadFile overlays the TOML file at path on c. Unknown keys are errors, so a
@@ -247,6 +250,7 @@ func (c *Config) Validate() error {
 	if r.ReturnArriveDays < r.ReturnApplyDays {
 		bad("rules.return_arrive_days", "%d is shorter than rules.return_apply_days %d", r.ReturnArriveDays, r.ReturnApplyDays)
 	}
+	problems = append(problems, r.Export.problems()...)
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))

@@ -91,6 +91,28 @@ func setReturn(m ceb.Message, i int, st Status) error {
 		r.InvtCancelReturn[i].ReturnStatus, r.InvtCancelReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
 	case *ceb.CEB626Message:
 		r.InvtRefundReturn[i].ReturnStatus, r.InvtRefundReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB304Message:
+		r.OrderReturn[i].ReturnStatus, r.OrderReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB404Message:
+		r.ReceiptsReturn[i].ReturnStatus, r.ReceiptsReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB506Message:
+		r.LogisticsReturn[i].ReturnStatus, r.LogisticsReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB508Message:
+		r.ArrivalReturn[i].ReturnStatus, r.ArrivalReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB510Message:
+		r.DepartureReturn[i].ReturnStatus, r.DepartureReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB604Message:
+		r.InventoryReturn[i].ReturnStatus, r.InventoryReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB606Message:
+		r.InvtCancelReturn[i].ReturnStatus, r.InvtCancelReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB608Message:
+		r.WayBillReturn[i].ReturnStatus, r.WayBillReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB214Message:
+		r.RefundReturn[i].ReturnStatus, r.RefundReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB216Message:
+		r.InvtRefundDetailReturn[i].ReturnStatus, r.InvtRefundDetailReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
+	case *ceb.CEB702Message:
+		r.SummaryReturn[i].ReturnStatus, r.SummaryReturn[i].ReturnInfo = st.ReturnStatus, st.ReturnInfo
 	default:
 		return fmt.Errorf("receipt: per-document statuses are not supported for %s", m.MessageType())
 	}
