@@ -51,6 +51,8 @@ type Service struct {
 	// Wake is told the inventories that need evaluating after a commit.
 	Wake func(ids []string)
 	Log  *slog.Logger
+	// Delegates lets technical service providers transmit for their clients; nil: nobody may.
+	Delegates Delegates
 
 	handlers map[string]Handler
 }
@@ -162,11 +164,6 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 	if !ok {
 		return s.reject900(body, d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; accepted: %s", d.Type, strings.Join(s.Types(), ", ")), now)
 	}
-	if status, receipt, found, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid); err != nil {
-		return Answer{}, err
-	} else if found {
-		return Answer{Status: status, Body: []byte(receipt)}, nil
-	}
 	inner := body
 	if d.Envelope != nil {
 		inner = d.Envelope.Data
@@ -174,14 +171,14 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 	if code, desc := s.checkSignature(sender, d, inner); code != "" {
 		return s.reject900(body, d.Type, nil, code, desc, now)
 	}
-	docs, problems, err := handler(ctx, s, sender, d, now)
+	docs, actor, problems, err := s.convert(ctx, handler, sender, d, now)
 	if err != nil {
 		return Answer{}, err
 	}
 	if len(problems) > 0 {
 		return s.reject900(body, d.Type, problems, "", "", now)
 	}
-	return s.store(ctx, sender, d, inner, docs, now)
+	return s.store(ctx, actor, d, inner, docs, now)
 }
 
 // checkSignature applies the signature policy; it returns a DXP error code and

@@ -33,6 +33,18 @@ func (db *DB) MessageAnswer(ctx context.Context, sender, guid string) (status in
 	return status, receipt, true, nil
 }
 
+// MessageAnswer returns, in the transaction, the answer given to a message; found false when there is none.
+func (t *Tx) MessageAnswer(ctx context.Context, sender, guid string) (status int, receipt string, found bool, err error) {
+	err = t.QueryRow(ctx, `SELECT http_status, receipt FROM messages WHERE sender = $1 AND guid = $2`, sender, guid).Scan(&status, &receipt)
+	if err == sql.ErrNoRows {
+		return 0, "", false, nil
+	}
+	if err != nil {
+		return 0, "", false, fmt.Errorf("read message %s: %w", guid, classify(err))
+	}
+	return status, receipt, true, nil
+}
+
 // InsertMessage stores a message; a second message with the same sender and guid is a conflict.
 func (t *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	_, err := t.Exec(ctx, `INSERT INTO messages (id, sender, guid, msg_type, received_at, body, http_status, receipt)
