@@ -29,7 +29,7 @@ type Tally struct {
 	EntryNo      string       `json:"entryNo,omitempty"`
 	DeclaredAt   *time.Time   `json:"declaredAt,omitempty"`
 	Differences  []Difference `json:"differences"`
-	Overdue      bool         `json:"overdue"`
+	Overdue      bool         `json:"overdue"` // not declared by the deadline, or declared after it
 	CreatedAt    time.Time    `json:"createdAt"`
 }
 
@@ -98,7 +98,7 @@ func scanTally(row interface{ Scan(...any) error }, now time.Time) (*Tally, erro
 		d := declared.Time.Time.In(cst)
 		t.DeclaredAt = &d
 	}
-	t.Overdue = t.DeclaredAt == nil && now.After(t.Deadline)
+	t.Overdue = (t.DeclaredAt == nil && now.After(t.Deadline)) || (t.DeclaredAt != nil && t.DeclaredAt.After(t.Deadline))
 	return &t, nil
 }
 
@@ -128,7 +128,7 @@ func (s *Service) Tallies(ctx context.Context, f TallyFilter) ([]Tally, error) {
 	now := s.Now()
 	if f.Overdue {
 		args = append(args, now)
-		q += fmt.Sprintf(` AND declared_at IS NULL AND deadline < $%d`, len(args))
+		q += fmt.Sprintf(` AND ((declared_at IS NULL AND deadline < $%d) OR declared_at > deadline)`, len(args))
 	}
 	if f.Differences {
 		q += ` AND differences <> '[]'`

@@ -602,6 +602,15 @@ func TestBondedTallyEntriesAndReconciliation(t *testing.T) {
 				t.Errorf("CEB711 %s: %d %s %s %s", cop, st, rs, info, body)
 			}
 		}
+		var tl2 struct {
+			Overdue    bool
+			DeclaredAt *time.Time
+			EntryNo    string
+		}
+		b.must(b.s.Do("GET", "/api/v1/tallies/TL2", b.keys[zone], "", nil), 200).JSON(t, &tl2)
+		if !tl2.Overdue || tl2.DeclaredAt == nil || tl2.EntryNo != "TL2" {
+			t.Errorf("TL2 declared after its deadline: %+v", tl2)
+		}
 		if on, _ := b.stock("1"); on != "108.000" {
 			t.Errorf("item 1: %s, want 100 + 5 + 3", on)
 		}
