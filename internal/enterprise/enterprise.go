@@ -25,10 +25,11 @@ const (
 	RoleGuarantor Role = "assure"    // tax guarantor
 	RoleArea      Role = "area"      // bonded warehouse / zone operator
 	RoleLab       Role = "lab"       // inspection laboratory
+	RoleProvider  Role = "provider"  // technical service provider (技术服务商), transmits for authorising clients
 )
 
 // Roles lists every role in a stable order.
-var Roles = []Role{RolePlatform, RoleSeller, RolePayment, RoleLogistics, RoleAgent, RoleGuarantor, RoleArea, RoleLab}
+var Roles = []Role{RolePlatform, RoleSeller, RolePayment, RoleLogistics, RoleAgent, RoleGuarantor, RoleArea, RoleLab, RoleProvider}
 
 // CreditClass is the customs credit class of customs Order 282.
 type CreditClass string
