@@ -2,16 +2,24 @@ package httpapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"cbec/internal/app/apptest"
 	"cbec/internal/catalog"
+	"cbec/internal/ceb"
+	"cbec/internal/ident"
 	"cbec/internal/trace"
 )
 
@@ -392,4 +400,96 @@ func TestLookupsAreRateLimited(t *testing.T) {
 	if limited == 0 {
 		t.Error("60 lookups in a burst were never limited")
 	}
+}
+
+// TestReleaseCostOfCodes measures what the codes add to the clearance of 100
+// inventories released together: their orders, payments and inventories wait
+// for the waybills, which arrive in one 100-document CEB511; the time from
+// that message to the 100th release is compared with and without the code
+// issuer, alternating runs. It takes a while, so it runs only with
+// CBEC_MEASURE=1 (go test ./internal/httpapi -run TestReleaseCostOfCodes -v).
+func TestReleaseCostOfCodes(t *testing.T) {
+	if os.Getenv("CBEC_MEASURE") == "" {
+		t.Skip("set CBEC_MEASURE=1 to measure the release cost of traceability codes")
+	}
+	f := traceFixture(t, apptest.SQLite)
+	eng := f.s.App.Engine
+	all := eng.Effects
+	issuer := all[len(all)-1]
+	if _, ok := issuer.(*trace.Issuer); !ok {
+		t.Fatalf("the last effect is %T, not the code issuer", issuer)
+	}
+	rnd := rand.New(rand.NewPCG(9, 9))
+	released := func() (decided, ok int) {
+		if err := f.s.App.DB.QueryRow(context.Background(), `SELECT COALESCE(SUM(CASE WHEN status <> '120' THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN status = '800' THEN 1 ELSE 0 END), 0) FROM inventories`).Scan(&decided, &ok); err != nil {
+			t.Fatal(err)
+		}
+		return decided, ok
+	}
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	round := func(withCodes bool) (wall, busy time.Duration) {
+		if withCodes {
+			eng.Effects = all
+		} else {
+			eng.Effects = all[:len(all)-1]
+		}
+			msg := &ceb.CEB511Message{Guid: guid(), Version: "1.0", BaseTransfer: transfer(carrier)}
+		for range 100 {
+			d := f.newDecl()
+			d.buyerID = ident.RandomResidentID(rnd) // each buyer within the yearly limit
+			d.payerID = d.buyerID
+			for _, m := range []struct {
+				sender string
+				xml    []byte
+			}{{platform, d.order("1")}, {payer, d.payment()}, {agent, f.inventory(d, "1")}} {
+				if st, rs, info, _ := f.post(m.sender, m.xml); st != 200 || rs != "120" {
+					t.Fatalf("from %s: %d %s %s", m.sender, st, rs, info)
+				}
+			}
+			one, err := ceb.Decode(d.waybill())
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg.Logistics = append(msg.Logistics, one.Message.(*ceb.CEB511Message).Logistics...)
+		}
+		before, before800 := released()
+		body := mustEncode(msg)
+		start, cpu0 := time.Now(), cpu()
+		if st, rs, info, _ := f.post(carrier, body); st != 200 || rs != "120" {
+			t.Fatalf("waybills: %d %s %s", st, rs, info)
+		}
+		for n, _ := released(); n < before+100; n, _ = released() {
+			if time.Since(start) > time.Minute {
+				t.Fatal("the 100 inventories were not decided within a minute")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		wall, busy = time.Since(start), cpu()-cpu0
+		if _, n := released(); n != before800+100 {
+			t.Fatalf("%d of 100 released", n-before800)
+		}
+		return wall, busy
+	}
+	var with, without, cpuWith, cpuWithout []time.Duration
+	round(true) // warm up: caches, statements, pages of the database
+	for i := range 20 {
+		w, c := round(i%2 == 1)
+		if i%2 == 1 {
+			with, cpuWith = append(with, w), append(cpuWith, c)
+		} else {
+			without, cpuWithout = append(without, w), append(cpuWithout, c)
+		}
+	}
+	eng.Effects = all
+	med := func(v []time.Duration) time.Duration { slices.Sort(v); return v[len(v)/2] }
+	pct := func(a, b time.Duration) float64 { return 100 * (float64(a)/float64(b) - 1) }
+	t.Logf("100 inventories released, median of 10 runs each: wall %v without codes, %v with (%+.1f %%); CPU %v without, %v with (%+.1f %%)",
+		med(without), med(with), pct(med(with), med(without)), med(cpuWithout), med(cpuWith), pct(med(cpuWith), med(cpuWithout)))
 }
