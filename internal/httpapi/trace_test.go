@@ -440,7 +440,7 @@ func TestReleaseCostOfCodes(t *testing.T) {
 		} else {
 			eng.Effects = all[:len(all)-1]
 		}
-			msg := &ceb.CEB511Message{Guid: guid(), Version: "1.0", BaseTransfer: transfer(carrier)}
+		msg := &ceb.CEB511Message{Guid: guid(), Version: "1.0", BaseTransfer: transfer(carrier)}
 		for range 100 {
 			d := f.newDecl()
 			d.buyerID = ident.RandomResidentID(rnd) // each buyer within the yearly limit
