@@ -151,7 +151,7 @@ func testInvariants(t *testing.T, open storetest.Opener) {
 				q := rapid.Int64Range(1, (v.qty-v.returned)/1000).Draw(rt, "retQty") * 1000
 				var res string
 				must(batch.Do(ctx, func(tx *store.Tx) error {
-					r, err := s.applyReturn(ctx, tx, refund(v, fmt.Sprintf("R%d", i), q), "T00000000000000000", now())
+					r, err := s.applyReturn(ctx, tx, refund(v, fmt.Sprintf("R%d", i), q), "AG", "T00000000000000000", now())
 					res = r.Status
 					return err
 				}))

@@ -64,7 +64,7 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 			if err != nil {
 				return intake.Result{}, err
 			}
-			if inv == nil || (inv.AgentCode != c.AgentCode && inv.EbcCode != c.EbcCode) || inv.OrderNo != c.OrderNo {
+			if inv == nil || !declaredBy(inv, env.Sender.Code) || inv.OrderNo != c.OrderNo {
 				return intake.Refused("1380", "invtNo=%s orderNo=%s is not an inventory of agentCode=%s", c.InvtNo, c.OrderNo, c.AgentCode), nil
 			}
 			if strings.TrimSpace(c.Reason) == "" {
@@ -75,6 +75,9 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 	}
 	return out, nil, nil
 }
+
+// declaredBy tells whether an enterprise may cancel or return an inventory: its declaring agent or its e-commerce enterprise.
+func declaredBy(inv *store.Inventory, code string) bool { return code == inv.AgentCode || code == inv.EbcCode }
 
 // inventoryByInvtNo reads an inventory by its customs number; nil when none.
 func inventoryByInvtNo(ctx context.Context, tx *store.Tx, invtNo string) (*store.Inventory, error) {
@@ -195,7 +198,7 @@ func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender
 			if err := preNo(ctx, tx, k, declared, "T", env.Now); err != nil {
 				return intake.Result{}, err
 			}
-			return s.applyReturn(ctx, tx, &r, k["preNo"], env.Now)
+			return s.applyReturn(ctx, tx, &r, env.Sender.Code, k["preNo"], env.Now)
 		}})
 	}
 	return out, nil, nil
@@ -204,7 +207,7 @@ func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender
 // applyReturn records a return application (rules §7): within
 // return_apply_days of release, lines of the inventory with quantities not
 // already returned or under return.
-func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefund, preNo string, now time.Time) (intake.Result, error) {
+func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefund, sender, preNo string, now time.Time) (intake.Result, error) {
 	h := r.InvtRefundHead
 	if h.AppType != "1" {
 		return intake.Refused("1103", "a return is declared with appType 1 only here, not %s", h.AppType), nil
@@ -213,11 +216,11 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 	if err != nil {
 		return intake.Result{}, err
 	}
-	if inv == nil || (inv.AgentCode != h.AgentCode && inv.EbcCode != h.EbcCode) || inv.OrderNo != h.OrderNo {
+	if inv == nil || !declaredBy(inv, sender) || inv.OrderNo != h.OrderNo {
 		return intake.Refused("1380", "invtNo=%s orderNo=%s is not an inventory of agentCode=%s", h.InvtNo, h.OrderNo, h.AgentCode), nil
 	}
 	var prior string
-	err = tx.QueryRow(ctx, `SELECT state FROM bonded_returns WHERE agent_code = $1 AND cop_no = $2`, h.AgentCode, h.CopNo).Scan(&prior)
+	err = tx.QueryRow(ctx, `SELECT state FROM bonded_returns WHERE agent_code = $1 AND cop_no = $2`, sender, h.CopNo).Scan(&prior)
 	if err == nil {
 		return intake.Refused("1101", "return copNo=%s was already declared (state %s)", h.CopNo, prior), nil
 	}
@@ -278,7 +281,7 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 	}
 	lj, _ := json.Marshal(lines)
 	_, err = tx.Exec(ctx, `INSERT INTO bonded_returns (id, inventory_id, agent_code, cop_no, pre_no, invt_no, lines, state, reason, applied_at, arrived_at, refund_fen, quota_fen)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,'applied',$8,$9,NULL,0,0)`, newID(), inv.ID, h.AgentCode, h.CopNo, preNo, inv.InvtNo, string(lj), h.Reason, now)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,'applied',$8,$9,NULL,0,0)`, newID(), inv.ID, sender, h.CopNo, preNo, inv.InvtNo, string(lj), h.Reason, now)
 	if err != nil {
 		return intake.Result{}, err
 	}

@@ -164,6 +164,12 @@ func (b *bondedFixture) invtNo(copNo string) string {
 
 func (b *bondedFixture) cancel(d *decl) (returnStatus, info string) {
 	b.t.Helper()
+	return b.cancelAs(agent, d)
+}
+
+// cancelAs sends a CEB623 for d's inventory as the declaring agent code.
+func (b *bondedFixture) cancelAs(agent string, d *decl) (returnStatus, info string) {
+	b.t.Helper()
 	c := ceb.InvtCancel{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", CustomsCode: "8010", OrderNo: d.orderNo,
 		EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo, LogisticsCode: carrier, LogisticsName: "物流",
 		CopNo: "C" + d.copNo, InvtNo: b.invtNo(d.copNo), BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
@@ -281,6 +287,19 @@ func TestBondedRefusals(t *testing.T) {
 		}
 		if rs, info := b.cancel(d); rs != "100" || code(info) != "1382" {
 			t.Errorf("second cancel: %s %s", rs, info)
+		}
+		// Another agent naming the inventory's e-commerce enterprise may not cancel it.
+		other := "330766K00Z"
+		r := b.s.JSON("POST", "/api/v1/enterprises", apptest.AdminToken, map[string]any{"code": other, "name": "另一报关行", "roles": []string{"agent"},
+			"certificates": []string{string(b.sign.CertPEM)}})
+		var reg struct{ APIKey string }
+		r.JSON(t, &reg)
+		b.keys[other] = reg.APIKey
+		d2 := b.bondedDecl()
+		d2.priced([]line{{item: "MILK-1", hs: "1901101000", name: "婴儿配方奶粉", unit1: "035", qty: "1", qty1: "0.8", price: "200"}}, "10", "19.11")
+		b.declare(d2)
+		if rs, info := b.cancelAs(other, d2); rs != "100" || code(info) != "1380" {
+			t.Errorf("cancel by another agent: %s %s", rs, info)
 		}
 	})
 }
