@@ -77,7 +77,9 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 }
 
 // declaredBy tells whether an enterprise may cancel or return an inventory: its declaring agent or its e-commerce enterprise.
-func declaredBy(inv *store.Inventory, code string) bool { return code == inv.AgentCode || code == inv.EbcCode }
+func declaredBy(inv *store.Inventory, code string) bool {
+	return code == inv.AgentCode || code == inv.EbcCode
+}
 
 // inventoryByInvtNo reads an inventory by its customs number; nil when none.
 func inventoryByInvtNo(ctx context.Context, tx *store.Tx, invtNo string) (*store.Inventory, error) {
