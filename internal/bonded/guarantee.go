@@ -47,7 +47,7 @@ func (s *Service) Lodge(ctx context.Context, l Lodgement) (*Lodged, error) {
 		d, err := time.ParseInLocation("2006-01-02", l.ValidUntil, cst)
 		if err != nil {
 			list = append(list, errs.Invalidf("validUntil", "date_invalid", "validUntil must be a date YYYY-MM-DD (got %q)", l.ValidUntil))
-		} else if d.Before(now.In(cst).Truncate(24 * time.Hour)) {
+		} else if local := now.In(cst); d.Before(time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)) {
 			list = append(list, errs.Invalidf("validUntil", "date_past", "validUntil %s is already past", l.ValidUntil))
 		}
 	}
