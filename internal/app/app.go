@@ -18,6 +18,7 @@ import (
 	"cbec/internal/config"
 	"cbec/internal/engine"
 	"cbec/internal/enterprise"
+	"cbec/internal/export"
 	"cbec/internal/httpapi"
 	"cbec/internal/intake"
 	"cbec/internal/metrics"
@@ -45,6 +46,7 @@ type App struct {
 	API         *httpapi.API
 	Bonded      *bonded.Service
 	Trace       *trace.Service
+	Export      *export.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -111,6 +113,15 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 			BlockOverdue: r.BlockOverdueGuarantor, GuaranteeModes: r.GuaranteeTradeModes}}
 	a.Bonded.Register(a.Intake)
 	a.Engine.Effects = append(a.Engine.Effects, a.Bonded.Effects()...)
+	// Export (rules §11): its message types through intake, its own judge and the summary job.
+	x := r.Export
+	xp, err := export.ParamsFrom(x.SummaryDay, time.Duration(x.SummaryLead), time.Duration(x.SummaryInterval), x.ForexOverdueDays, x.ReturnMonths,
+		x.ReturnPolicyFrom, x.ReturnPolicyUntil, x.FoodHS, x.ProhibitedHS, x.SimplifiedLimit)
+	if err != nil {
+		return err
+	}
+	a.Export = &export.Service{DB: db, Batch: a.Batch, Parties: parties, Params: xp, Now: clock, Log: log}
+	a.Export.Register(a.Intake)
 	// Quality and traceability: recalls and failed lab tests hold releases;
 	// the code issuer must stay the last effect, so no later one can refuse a
 	// release it has already coded.
@@ -134,6 +145,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		AnnualLimit:    rules.AnnualLimit,
 		Bonded:         a.Bonded,
 		Trace:          a.Trace,
+		Export:         a.Export,
 	}
 	return nil
 }
@@ -242,6 +254,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go hooks.Run(engineCtx)
 	go a.Bonded.Run(engineCtx)
 	go a.Trace.Run(engineCtx)
+	go a.Export.Run(engineCtx)
 	defer func() {
 		// Requests in flight are finished first; then the engine stops and the
 		// writer drains, so nothing acknowledged is left half done.

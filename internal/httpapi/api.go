@@ -17,12 +17,16 @@ import (
 	"cbec/internal/bonded"
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
+	"cbec/internal/export"
 	"cbec/internal/intake"
 	"cbec/internal/logging"
+	"cbec/internal/logistics"
 	"cbec/internal/metrics"
 	"cbec/internal/money"
+	"cbec/internal/provider"
 	"cbec/internal/refdata"
 	"cbec/internal/store"
+	"cbec/internal/support"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
 )
@@ -37,11 +41,18 @@ type API struct {
 	AnnualLimit    money.Amount
 	Bonded         *bonded.Service
 	Trace          *trace.Service
+	Export         *export.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
 	Log            *slog.Logger
 	Metrics        *metrics.Metrics
 	MaxBodyBytes   int64
+	// Logistics channels, technical service providers, the service response centre (issue 12).
+	Logistics  *logistics.Service
+	Providers  *provider.Service
+	Support    *support.Service
+	RateLimits RateLimits
+	limiter    limiter
 
 	mux    *http.ServeMux
 	routes []string
@@ -72,7 +83,9 @@ func (a *API) Handler() http.Handler {
 	a.clearanceRoutes()
 	a.traceRoutes()
 	a.bondedRoutes()
-	return a.middleware(a.mux)
+	a.exportRoutes()
+	a.logisticsRoutes()
+	return a.middleware(a.limits(a.mux))
 }
 
 // Routes lists the registered patterns, for the OpenAPI conformance test.

@@ -1,0 +1,190 @@
+package export
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"cbec/internal/ceb"
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/intake"
+	"cbec/internal/money"
+	"cbec/internal/store"
+)
+
+// returnLine is a returned quantity of one HS code of the original inventory.
+type returnLine struct {
+	Gcode     string `json:"gcode"`
+	Qty       string `json:"qty"`
+	ExemptFen int64  `json:"exemptFen"`
+}
+
+// returnDocuments takes export returns (CEB213 → 214): goods exported and
+// returned in original state within rules.export.return_months of release,
+// released in the policy period, are exempt from import duty, VAT and
+// consumption tax; food is excluded. Nothing else is restored: an export
+// never took a buyer's quota, stock or guarantee.
+func (s *Service) returnDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
+	m := d.Message.(*ceb.CEB213Message)
+	keys := ceb.DocumentKeys(m)
+	var out []intake.Doc
+	for i := range m.InvtRefund {
+		r := m.InvtRefund[i]
+		h := r.InvtRefundHead
+		if err := intake.MayAct(sender, fmt.Sprintf("InvtRefund[%d]/InvtRefundHead/ebcCode", i+1), declarers, h.EbcCode, h.AgentCode); err != nil {
+			return nil, nil, err
+		}
+		k := keys[i]
+		out = append(out, &doc{keys: k, copNo: h.CoElNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+			if err := preNo(ctx, tx, k, "R", now); err != nil {
+				return nothingYet, err
+			}
+			return s.applyReturn(ctx, tx, r, k["preNo"], now)
+		}})
+	}
+	return out, nil, nil
+}
+
+func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInvtRefund, preNo string, now time.Time) (intake.Result, error) {
+	h := r.InvtRefundHead
+	if h.AppType != "1" {
+		return intake.Refused("1103", "an export return is declared with appType 1 only, not %s", h.AppType), nil
+	}
+	var dup int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM export_returns WHERE ebc_code = $1 AND cop_no = $2`, h.EbcCode, h.CoElNo).Scan(&dup); err != nil {
+		return nothingYet, err
+	}
+	if dup > 0 {
+		return intake.Refused("1101", "export return %s/%s exists", h.EbcCode, h.CoElNo), nil
+	}
+	inv, err := s.inventoryBy(ctx, tx, `invt_no = $1`, h.InvtNo)
+	if err != nil {
+		return nothingYet, err
+	}
+	if inv == nil || inv.Doc.InventoryHead.EbcCode != h.EbcCode {
+		return intake.Refused("1417", "invtNo=%s is not an export inventory of ebcCode=%s", h.InvtNo, h.EbcCode), nil
+	}
+	if inv.ReleasedAt == nil || (inv.Status != "800" && inv.Status != "899") {
+		return intake.Refused("1417", "export inventory invtNo=%s was never released (status %s): nothing to return", h.InvtNo, inv.Status), nil
+	}
+	rel := inv.ReleasedAt.In(cst)
+	day := time.Date(rel.Year(), rel.Month(), rel.Day(), 0, 0, 0, 0, cst)
+	p := s.Params
+	if day.Before(p.ReturnPolicyFrom) || day.After(p.ReturnPolicyUntil) {
+		return intake.Refused("1415", "released on %s, outside the policy period %s to %s", day.Format(time.DateOnly),
+			p.ReturnPolicyFrom.Format(time.DateOnly), p.ReturnPolicyUntil.Format(time.DateOnly)), nil
+	}
+	if limit := rel.AddDate(0, p.ReturnMonths, 0); now.After(limit) {
+		return intake.Refused("1415", "released on %s; returns are exempt until %s (%d months), applied on %s", rel.Format(time.DateOnly),
+			limit.Format(time.DateOnly), p.ReturnMonths, now.In(cst).Format(time.DateOnly)), nil
+	}
+	for j, l := range r.InvtRefundList {
+		if pre, food := hasPrefix(l.Gcode, p.FoodHS); food {
+			return intake.Refused("1416", "InvtRefundList[%d].gcode=%s is food (HS prefix %s): returned food keeps its import taxes", j+1, l.Gcode, pre), nil
+		}
+	}
+	// Quantities already returned per HS code, from earlier returns.
+	done := map[string]money.Decimal{}
+	rows, err := tx.Query(ctx, `SELECT lines FROM export_returns WHERE inventory_id = $1`, inv.ID)
+	if err != nil {
+		return nothingYet, err
+	}
+	for rows.Next() {
+		var js string
+		if err := rows.Scan(&js); err != nil {
+			rows.Close()
+			return nothingYet, err
+		}
+		var ls []returnLine
+		_ = json.Unmarshal([]byte(js), &ls)
+		for _, l := range ls {
+			q, _ := decimal("qty", l.Qty)
+			prev, ok := done[l.Gcode]
+			if !ok {
+				prev = money.DecimalFromInt(0)
+			}
+			done[l.Gcode], _ = prev.Add(q)
+		}
+	}
+	rows.Close()
+	var lines []returnLine
+	var exempt int64
+	for j, l := range r.InvtRefundList {
+		q, err := decimal(fmt.Sprintf("InvtRefundList[%d].qty", j+1), l.Qty)
+		if err != nil || q.Sign() <= 0 {
+			return intake.Refused("1417", "InvtRefundList[%d].qty=%q must be a positive number", j+1, l.Qty), nil
+		}
+		var orig *ceb.ExportInventoryList
+		for x := range inv.Doc.InventoryList {
+			if inv.Doc.InventoryList[x].Gcode == l.Gcode {
+				orig = &inv.Doc.InventoryList[x]
+				break
+			}
+		}
+		if orig == nil {
+			return intake.Refused("1417", "InvtRefundList[%d].gcode=%s is not on export inventory %s", j+1, l.Gcode, h.InvtNo), nil
+		}
+		oq, _ := decimal("qty", orig.Qty)
+		prev, ok := done[l.Gcode]
+		if !ok {
+			prev = money.DecimalFromInt(0)
+		}
+		after, _ := prev.Add(q)
+		if after.Cmp(oq) > 0 {
+			return intake.Refused("1417", "InvtRefundList[%d].qty=%s: %s exported, %s already returned", j+1, l.Qty, orig.Qty, prev.String()), nil
+		}
+		done[l.Gcode] = after
+		// The exempt value is the line's share: totalPrice × returned ÷ exported.
+		price, _ := decimal("price", orig.Price)
+		v, err := times(price, q)
+		if err != nil {
+			return nothingYet, err
+		}
+		exempt += v
+		lines = append(lines, returnLine{Gcode: l.Gcode, Qty: q.String(), ExemptFen: v})
+	}
+	js, _ := json.Marshal(lines)
+	currency := lineCurrency(inv.Doc)
+	if _, err := tx.Exec(ctx, `INSERT INTO export_returns (id, ebc_code, cop_no, pre_no, invt_no, inventory_id, logistics_code, logistics_no, state, reason,
+		exempt_fen, currency, lines, applied_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'applied',$9,$10,$11,$12,$13)`,
+		newID(), h.EbcCode, h.CoElNo, preNo, h.InvtNo, inv.ID, h.LogisticsCode, h.LogisticsNo, h.Reason, exempt, currency, string(js), now); err != nil {
+		return nothingYet, err
+	}
+	return intake.Result{Status: "120", Finding: clearance.Finding{Code: "2804", Detail: fmt.Sprintf(
+		"import duty, VAT and consumption tax exempt on %s %s (%d lines); export duty refunded 0.00 (none levied); no quota, stock or guarantee to restore: the export never took any",
+		fen(exempt), currency, len(lines))}}, nil
+}
+
+// tallyDocuments takes tallies of returned goods (CEB215 → 216).
+func (s *Service) tallyDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
+	m := d.Message.(*ceb.CEB215Message)
+	keys := ceb.DocumentKeys(m)
+	var out []intake.Doc
+	for i := range m.InvtRefundDetail {
+		t := m.InvtRefundDetail[i]
+		if err := intake.MayAct(sender, fmt.Sprintf("InvtRefundDetail[%d]/operatorCode", i+1), operators, t.OperatorCode, t.LogisticsCode); err != nil {
+			return nil, nil, err
+		}
+		k := keys[i]
+		out = append(out, &doc{keys: k, copNo: t.CoElNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
+			if err := preNo(ctx, tx, k, "T", now); err != nil {
+				return nothingYet, err
+			}
+			var id, state, invtNo string
+			err := tx.QueryRow(ctx, `SELECT id, state, invt_no FROM export_returns WHERE cop_no = $1 AND logistics_no = $2`, t.CoElNo, t.LogisticsNo).Scan(&id, &state, &invtNo)
+			if err != nil {
+				return intake.Refused("1418", "no export return coElNo=%s with logisticsNo=%s", t.CoElNo, t.LogisticsNo), nil
+			}
+			if state != "applied" {
+				return intake.Refused("1418", "export return coElNo=%s is %s", t.CoElNo, state), nil
+			}
+			if _, err := tx.Exec(ctx, `UPDATE export_returns SET state = 'tallied', tallied_at = $2 WHERE id = $1`, id, now); err != nil {
+				return nothingYet, err
+			}
+			return intake.Result{Status: "120", Finding: clearance.Finding{Code: "2805", Detail: fmt.Sprintf("return of invtNo %s tallied at %s", invtNo, t.Location)}}, nil
+		}})
+	}
+	return out, nil, nil
+}
