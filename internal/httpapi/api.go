@@ -20,13 +20,10 @@ import (
 	"cbec/internal/export"
 	"cbec/internal/intake"
 	"cbec/internal/logging"
-	"cbec/internal/logistics"
 	"cbec/internal/metrics"
 	"cbec/internal/money"
-	"cbec/internal/provider"
 	"cbec/internal/refdata"
 	"cbec/internal/store"
-	"cbec/internal/support"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
 )
@@ -47,12 +44,6 @@ type API struct {
 	Log            *slog.Logger
 	Metrics        *metrics.Metrics
 	MaxBodyBytes   int64
-	// Logistics channels, technical service providers, the service response centre (issue 12).
-	Logistics  *logistics.Service
-	Providers  *provider.Service
-	Support    *support.Service
-	RateLimits RateLimits
-	limiter    limiter
 
 	mux    *http.ServeMux
 	routes []string
@@ -84,8 +75,7 @@ func (a *API) Handler() http.Handler {
 	a.traceRoutes()
 	a.bondedRoutes()
 	a.exportRoutes()
-	a.logisticsRoutes()
-	return a.middleware(a.limits(a.mux))
+	return a.middleware(a.mux)
 }
 
 // Routes lists the registered patterns, for the OpenAPI conformance test.
