@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -489,6 +491,7 @@ func BenchmarkFastC14N(b *testing.B) {
 	b.Run("fast", func(b *testing.B) {
 		b.SetBytes(int64(len(signed)))
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			s := getFastScanner()
 			if !s.scan(signed) {
@@ -503,6 +506,7 @@ func BenchmarkFastC14N(b *testing.B) {
 	b.Run("reference", func(b *testing.B) {
 		b.SetBytes(int64(len(signed)))
 		b.ReportAllocs()
+		defer reportCPU(b)()
 		for b.Loop() {
 			d, err := parseDocument(signed)
 			if err != nil {
@@ -584,4 +588,90 @@ func checkSignFast(t testing.TB, doc []byte, cert *Certificate) bool {
 		t.Fatalf("Sign: canonical SignedInfo differs\nfast: %q\nref:  %q", gotSI, wantSI)
 	}
 	return true
+}
+
+// BenchmarkSM2Check times the SM2 part of Verify alone (Z cached): SM3 over
+// Z and the canonical SignedInfo, and the verification.
+func BenchmarkSM2Check(b *testing.B) {
+	key, cert := fastIdentity(b)
+	signed, err := Sign(readFile(b, "testdata/ceb621.xml"), key, cert)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := getFastScanner()
+	if !s.scan(signed) {
+		b.Fatal("not taken")
+	}
+	ps, ok := s.signature()
+	if !ok {
+		b.Fatal("signature not read")
+	}
+	entry, err := ps.certificate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	defer reportCPU(b)()
+	for b.Loop() {
+		if err := checkSignature(ps.alg, entry.cert.PublicKey, entry.za, s.si, ps.signatureValue); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// reportCPU reports the process CPU time per operation of the loop that
+// follows: call as defer reportCPU(b)().
+func reportCPU(b *testing.B) func() {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			return 0
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start := cpu()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(cpu()-start)/float64(b.N), "cpu-ns/op")
+		}
+	}
+}
+
+// TestVerifyConcurrent runs Verify from several goroutines over messages
+// signed with different certificates, for the race detector: the scanner
+// pool and the certificate cache are shared.
+func TestVerifyConcurrent(t *testing.T) {
+	base := readFile(t, "testdata/ceb621.xml")
+	var docs [][]byte
+	var fps []string
+	for i := 0; i < 3; i++ {
+		key, cert := newSM2Cert(t)
+		signed, err := Sign(base, key, cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs, fps = append(docs, signed), append(fps, cert.Fingerprint)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				k := (g + i) % len(docs)
+				res, err := Verify(docs[k])
+				if err != nil || res.Certificate.Fingerprint != fps[k] {
+					errs <- fmt.Errorf("message %d: %v", k, err)
+					return
+				}
+				res.Certificate.DER[0] ^= 0xff // the caller's copy, not the cache's
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }
