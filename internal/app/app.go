@@ -89,10 +89,11 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	if a.Reference, err = refdata.Open(ctx, db, refdata.Options{Log: log}); err != nil {
 		return err
 	}
-	workers := 1 // SQLite has one writer
-	if db.Engine == store.Postgres {
-		workers = 4
-	}
+	// One writer per node on both engines. SQLite has a single writer anyway;
+	// on PostgreSQL, parallel batches lock the same hot rows (the receipt and
+	// serial counters, a buyer's quota, an item's stock) in different orders and
+	// deadlock, and the counters serialize them regardless.
+	workers := 1
 	a.Batch = db.NewBatcher(workers, 128)
 	clock := time.Now
 	if cfg.Clock != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Batcher runs many small write jobs in few transactions (group commit).
@@ -125,7 +126,7 @@ func (b *Batcher) run(batch []*job) {
 		return
 	}
 	if len(live) > 1 {
-		err := b.db.InTx(context.Background(), func(tx *Tx) error {
+		err := b.inTx(func(tx *Tx) error {
 			for _, j := range live {
 				if err := runJob(tx, j.fn); err != nil {
 					return err
@@ -142,8 +143,22 @@ func (b *Batcher) run(batch []*job) {
 	}
 	// One job, or a batch where a job failed: each on its own.
 	for _, j := range live {
-		j.done <- b.db.InTx(context.Background(), func(tx *Tx) error { return runJob(tx, j.fn) })
+		j.done <- b.inTx(func(tx *Tx) error { return runJob(tx, j.fn) })
 	}
+}
+
+// inTx runs fn in a transaction, again when the database gave up on it for a
+// reason that a second attempt cures: a deadlock or serialization failure
+// between nodes sharing PostgreSQL. Jobs may run again by contract.
+func (b *Batcher) inTx(fn func(*Tx) error) error {
+	var err error
+	for attempt := range 4 {
+		if err = b.db.InTx(context.Background(), fn); err == nil || !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
 }
 
 // runJob runs one job, turning a panic into an error: a bug in one job must

@@ -419,6 +419,13 @@ func (t *NullTime) Scan(src any) error {
 	return t.Time.Scan(src)
 }
 
+// retryable reports whether a transaction failed for a reason a retry cures:
+// PostgreSQL deadlocks (40P01) and serialization failures (40001).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
 // classify turns driver errors into the platform's kinds.
 func classify(err error) error {
 	if err == nil {
