@@ -112,12 +112,23 @@ var fastPool = sync.Pool{New: func() any { return new(fastScanner) }}
 
 func getFastScanner() *fastScanner { return fastPool.Get().(*fastScanner) }
 
-// release returns s to the pool unless it grew unusually large.
+// release returns s to the pool unless it grew unusually large. The
+// slices that point into the message are cleared so that a pooled scanner
+// does not keep the last message alive.
 func (s *fastScanner) release() {
 	if cap(s.arena) > 1<<20 || cap(s.content) > 1<<20 {
 		return
 	}
-	s.doc = nil
+	s.doc, s.lay = nil, nil
+	clear(s.scope[:cap(s.scope)])
+	clear(s.attrs[:cap(s.attrs)])
+	clear(s.sorted[:cap(s.sorted)])
+	clear(s.decls[:cap(s.decls)])
+	clear(s.inherit[:cap(s.inherit)])
+	clear(s.stack[:cap(s.stack)])
+	clear(s.nodes[:cap(s.nodes)])
+	clear(s.sattrs[:cap(s.sattrs)])
+	s.layCur = childSpan{}
 	fastPool.Put(s)
 }
 
