@@ -960,10 +960,8 @@ func (s *fastScanner) openElement(qname, prefix, local []byte) bool {
 		}
 		s.sigSeen, mode = true, modeSigSkip
 		// The signature's xml:* attributes are inherited by SignedInfo.
-		for _, a := range s.attrs {
-			if string(a.prefix) == "xml" {
-				s.inherit = append(s.inherit, a)
-			}
+		if !s.inheritXML() {
+			return false
 		}
 		s.stack = append(s.stack, fframe{qname: qname, mark: mark, mode: mode, node: s.newNode(-1, prefix, local)})
 		s.decls = decls[:0]
@@ -990,12 +988,8 @@ func (s *fastScanner) openElement(qname, prefix, local []byte) bool {
 		}
 	}
 	s.stack = append(s.stack, fframe{qname: qname, mark: mark, mode: mode, node: node})
-	if apex {
-		for _, a := range s.attrs {
-			if string(a.prefix) == "xml" {
-				s.inherit = append(s.inherit, a)
-			}
-		}
+	if apex && !s.inheritXML() {
+		return false
 	}
 	if mode == modeSigSkip {
 		s.decls = decls[:0]
@@ -1092,6 +1086,22 @@ func (s *fastScanner) apexDecls(decls []fbind, mark int) []fbind {
 		decls = append(decls, b)
 	}
 	return decls
+}
+
+// inheritXML records the xml:* attributes of the root or the Signature,
+// which SignedInfo inherits. Their number is bounded because inheritedXML
+// compares them pairwise, and the Signature's attributes are not checked
+// for duplicates.
+func (s *fastScanner) inheritXML() bool {
+	for _, a := range s.attrs {
+		if string(a.prefix) == "xml" {
+			if len(s.inherit) >= fastMaxBindings {
+				return false
+			}
+			s.inherit = append(s.inherit, a)
+		}
+	}
+	return true
 }
 
 // inheritedXML adds to SignedInfo's attributes the xml:* attributes of its

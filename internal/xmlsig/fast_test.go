@@ -675,3 +675,33 @@ func TestVerifyConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFastHostile checks that messages built to make the scanner work hard
+// are handed over or refused quickly, never slowly.
+func TestFastHostile(t *testing.T) {
+	many := func(n int, f func(i int) string) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(f(i))
+		}
+		return b.String()
+	}
+	sig := func(attrs string) string {
+		return `<r xmlns:ds="` + nsDSig + `"><ds:Signature` + attrs + `><ds:SignedInfo xml:lang="x"/></ds:Signature></r>`
+	}
+	for name, doc := range map[string]string{
+		"xml attributes on Signature": sig(many(50000, func(int) string { return ` xml:a="1"` })),
+		"distinct xml attributes":     sig(many(50000, func(i int) string { return fmt.Sprintf(` xml:a%d="1"`, i) })),
+		"declarations":                sig(many(50000, func(i int) string { return fmt.Sprintf(` xmlns:p%d="urn:%d"`, i, i) })),
+		"deep":                        `<r>` + strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000) + `</r>`,
+		"nested declarations":         `<r>` + many(5000, func(i int) string { return fmt.Sprintf(`<a xmlns:p%d="urn:x">`, i) }) + strings.Repeat("</a>", 5000) + `</r>`,
+	} {
+		start := time.Now()
+		s := getFastScanner()
+		s.scan([]byte(doc))
+		s.release()
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: the scanner took %v", name, d)
+		}
+	}
+}
