@@ -1,0 +1,184 @@
+// Package crashtest runs the real cbec binary under a mixed load, kills it
+// with SIGKILL at random moments, restarts it and checks after every restart
+// that nothing acknowledged was lost and every bookkeeping invariant holds
+// (issue 10). `go test ./...` runs a short form; set CBEC_CRASH_CYCLES for
+// a long run by hand (docs/reliability.md).
+package crashtest
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cbec/internal/store"
+	"cbec/internal/store/storetest"
+)
+
+// cycles is the number of kill -9 cycles: CBEC_CRASH_CYCLES, or 3 (1 with -short).
+func cycles(t *testing.T) int {
+	if s := os.Getenv("CBEC_CRASH_CYCLES"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("CBEC_CRASH_CYCLES=%q: want a positive number", s)
+		}
+		return n
+	}
+	if testing.Short() {
+		return 1
+	}
+	return 3
+}
+
+// engine is how a crash run reaches its database.
+type engine struct {
+	env  []string                  // for the server process
+	open func() (*store.DB, error) // for the checks
+	// outage, when set, takes the database away for a moment under load and
+	// returns a function that brings it back.
+	outage func() (restore func())
+}
+
+func TestCrashSQLite(t *testing.T) {
+	dir := t.TempDir()
+	crashRun(t, engine{
+		env: []string{"CBEC_DATA=" + dir},
+		open: func() (*store.DB, error) {
+			return store.Open(context.Background(), "", dir, store.Options{MaxConns: 1})
+		},
+	})
+}
+
+func TestCrashPostgres(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	px := newProxy(t, u.Host)
+	u.Host = px.addr
+	crashRun(t, engine{
+		env: []string{"CBEC_DATA=" + t.TempDir(), "CBEC_DB=" + u.String()},
+		open: func() (*store.DB, error) {
+			return store.Open(context.Background(), dsn, "", store.Options{MaxConns: 2})
+		},
+		outage: func() func() {
+			px.down()
+			return px.up
+		},
+	})
+}
+
+// figures are what a run measured, for docs/reliability.md.
+type figures struct {
+	cycles, acked, feed, posted, outages int
+}
+
+func crashRun(t *testing.T, eng engine) {
+	n := cycles(t)
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d, %d kill -9 cycles", seed, n)
+	r := rand.New(rand.NewPCG(seed, 1))
+	srv := newServer(t, eng.env...)
+	if err := srv.start(90 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d := setup(ctx, t, srv.url(), seed)
+	keys := map[string]string{}
+	for _, p := range d.ps.All() {
+		keys[p.Code] = p.Key
+	}
+	var fig figures
+	for i := range n {
+		loadCtx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Go(func() { d.run(loadCtx, 3, seed+uint64(i)) })
+		time.Sleep(time.Duration(300+r.IntN(1700)) * time.Millisecond)
+		if eng.outage != nil && i%3 == 1 {
+			databaseOutage(t, srv, eng, r)
+			fig.outages++
+			time.Sleep(time.Duration(200+r.IntN(800)) * time.Millisecond)
+		}
+		srv.kill()
+		cancel()
+		wg.Wait()
+		if t.Failed() {
+			t.Fatalf("cycle %d: load failed\n%s", i+1, srv.p.out)
+		}
+		d.mu.Lock()
+		acks := append([]acked(nil), d.acks...)
+		d.mu.Unlock()
+		db, err := eng.open()
+		if err != nil {
+			t.Fatalf("cycle %d: open database after kill: %v", i+1, err)
+		}
+		(&checker{t: t, db: db}).database(ctx, acks)
+		db.Close()
+		if err := srv.start(90 * time.Second); err != nil {
+			t.Fatalf("cycle %d: restart: %v", i+1, err)
+		}
+		fig.feed = feedAPI(ctx, t, srv.url(), keys)
+		fig.cycles++
+		fig.acked = len(acks)
+		if t.Failed() {
+			t.Fatalf("cycle %d of %d: invariants broken (seed %d)", i+1, n, seed)
+		}
+		if n > 5 && (i+1)%10 == 0 {
+			t.Logf("cycle %d: %d messages acknowledged, %d receipts in the feeds", i+1, fig.acked, fig.feed)
+		}
+	}
+	// A last clean stop: the server drains and every invariant still holds.
+	if err := srv.stop(); err != nil {
+		t.Errorf("SIGTERM: %v\n%s", err, srv.p.out)
+	}
+	db, err := eng.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	(&checker{t: t, db: db}).database(ctx, d.acks)
+	fig.posted = int(d.posted.Load())
+	t.Logf("FIGURES cycles=%d acked=%d posted=%d feed=%d outages=%d by type=%v", fig.cycles, fig.acked, fig.posted, fig.feed, fig.outages, d.stats)
+	if fig.acked == 0 {
+		t.Error("no message was acknowledged: the load did not run")
+	}
+}
+
+// databaseOutage takes the database away under load: the server must say
+// it is not ready, then recover by itself once the database is back.
+func databaseOutage(t *testing.T, srv *server, eng engine, r *rand.Rand) {
+	t.Helper()
+	restore := eng.outage()
+	notReady := false
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		st, _, err := get(context.Background(), srv.url()+"/readyz", "")
+		if err == nil && st == 503 {
+			notReady = true
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !notReady {
+		t.Errorf("database down: /readyz never answered 503\n%s", srv.p.out)
+	}
+	time.Sleep(time.Duration(200+r.IntN(1000)) * time.Millisecond)
+	restore()
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		st, body, err := get(context.Background(), srv.url()+"/readyz", "")
+		if err == nil && st == 200 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database back: /readyz still %d %v %s after 30s\n%s", st, err, strings.TrimSpace(string(body)), srv.p.out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
