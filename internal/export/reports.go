@@ -15,15 +15,15 @@ import (
 // ForexRow is settlement (结汇) of one consignor's released exports in one
 // release month, destination country and currency.
 type ForexRow struct {
-	EbcCode   string `json:"ebcCode"`
-	Month     string `json:"month"`
-	Country   string `json:"country"`
-	Currency  string `json:"currency"`
-	Exports   int    `json:"exports"`
-	Due       string `json:"due"`       // goods value plus freight of the released lists
-	Settled   string `json:"settled"`   // covered by receipts of payment (CEB403)
-	Unsettled string `json:"unsettled"` // due − settled
-	Overdue   string `json:"overdue"`   // unsettled of exports released over rules.export.forex_overdue_days ago
+	EbcCode                          string `json:"ebcCode"`
+	Month                            string `json:"month"`
+	Country                          string `json:"country"`
+	Currency                         string `json:"currency"`
+	Exports                          int    `json:"exports"`
+	Due                              string `json:"due"`       // goods value plus freight of the released lists
+	Settled                          string `json:"settled"`   // covered by receipts of payment (CEB403)
+	Unsettled                        string `json:"unsettled"` // due − settled
+	Overdue                          string `json:"overdue"`   // unsettled of exports released over rules.export.forex_overdue_days ago
 	due, settled, unsettled, overdue int64
 }
 

@@ -516,4 +516,3 @@ func (s *Service) summaryDocuments(ctx context.Context, _ *intake.Service, sende
 	}
 	return out, nil, nil
 }
-

@@ -1,0 +1,424 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cbec/internal/app/apptest"
+	"cbec/internal/ceb"
+	"cbec/internal/config"
+)
+
+// The parties of the export tests.
+const (
+	xSeller  = "3301960A01" // ebp and ebc: an exporter selling on its own platform
+	xPay     = "4403169X01"
+	xCarrier = "4401962X01"
+	xAgent   = "330766X001"
+)
+
+// clock is a movable injected clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+var cstZone = time.FixedZone("CST", 8*3600)
+
+type xfixture struct {
+	t    *testing.T
+	s    *apptest.Server
+	keys map[string]string
+	clk  *clock
+	seq  int
+}
+
+func newExportFixture(t *testing.T, engine apptest.Engine) *xfixture {
+	clk := &clock{t: time.Date(2026, 11, 5, 10, 0, 0, 0, cstZone)}
+	s := apptest.Start(t, engine, func(c *config.Config) { c.Clock = clk.Now })
+	f := &xfixture{t: t, s: s, keys: map[string]string{}, clk: clk}
+	for code, roles := range map[string][]string{xSeller: {"ebp", "ebc"}, xPay: {"pay"}, xCarrier: {"logistics"}, xAgent: {"agent"}} {
+		f.keys[code] = s.Register(code, roles...)
+	}
+	return f
+}
+
+// xline is one goods line of an export.
+type xline struct{ item, hs, qty, price string }
+
+// xdecl is one export; tests change fields to break one rule at a time.
+type xdecl struct {
+	orderNo, copNo, logisticsNo, tradeMode, flag, country, ieFlag, licenseNo string
+	lines                                                                    []xline
+	invLines                                                                 []xline
+	orderTotal, charge, wbEbc                                                string
+}
+
+func (f *xfixture) newDecl(lines ...xline) *xdecl {
+	f.seq++
+	n := fmt.Sprintf("%s%04d", time.Now().Format("150405"), f.seq)
+	if len(lines) == 0 {
+		lines = []xline{{"TEE-1", "6109100010", "10", "15.5"}}
+	}
+	return &xdecl{orderNo: "XO" + n, copNo: "XC" + n, logisticsNo: "XL" + n, tradeMode: "9610", flag: "B", country: "502", ieFlag: "E", lines: lines}
+}
+
+func lineTotal(l xline) string {
+	var q, p float64
+	fmt.Sscan(l.qty, &q)
+	fmt.Sscan(l.price, &p)
+	return fmt.Sprintf("%.2f", q*p)
+}
+
+func (d *xdecl) goods() string {
+	var sum float64
+	for _, l := range d.lines {
+		var v float64
+		fmt.Sscan(lineTotal(l), &v)
+		sum += v
+	}
+	return fmt.Sprintf("%.2f", sum)
+}
+
+func exportTransfer(code string) ceb.ExportBaseTransfer {
+	return ceb.ExportBaseTransfer{CopCode: code, CopName: "企业" + code, DxpMode: "DXP", DxpId: "DXPENT" + code}
+}
+
+const xTime = "20261105101500"
+
+func (d *xdecl) order() []byte {
+	o := ceb.ExportOrder{OrderHead: ceb.ExportOrderHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", OrderType: "E", OrderNo: d.orderNo,
+		EbpCode: xSeller, EbpName: "出口平台", EbcCode: xSeller, EbcName: "出口企业", GoodsValue: or(d.orderTotal, d.goods()), Freight: "5", Currency: "142"}}
+	for i, l := range d.lines {
+		o.OrderList = append(o.OrderList, ceb.ExportOrderList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.item, Unit: "011", Currency: "142",
+			Qty: l.qty, Price: l.price, TotalPrice: lineTotal(l)})
+	}
+	return mustEncode(&ceb.CEB303Message{Guid: guid(), Version: "1.0", Order: []ceb.ExportOrder{o}, BaseTransfer: exportTransfer(xSeller)})
+}
+
+func (d *xdecl) receipt() []byte {
+	var g float64
+	fmt.Sscan(d.goods(), &g)
+	r := ceb.Receipts{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", EbpCode: xSeller, EbpName: "出口平台", EbcCode: xSeller, EbcName: "出口企业",
+		OrderNo: d.orderNo, PayCode: xPay, PayName: "支付", PayNo: "PN" + d.orderNo, Charge: or(d.charge, fmt.Sprintf("%.2f", g+5)), Currency: "142", AccountingDate: xTime}
+	return mustEncode(&ceb.CEB403Message{Guid: guid(), Version: "1.0", Receipts: []ceb.Receipts{r}, BaseTransfer: exportTransfer(xPay)})
+}
+
+func (d *xdecl) waybill() []byte {
+	w := ceb.ExportLogistics{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", LogisticsCode: xCarrier, LogisticsName: "物流", LogisticsNo: d.logisticsNo,
+		Freight: "5", InsuredFee: "0", Currency: "142", GrossWeight: "2", PackNo: "1", GoodsInfo: "服装", EbcCode: or(d.wbEbc, xSeller), EbcName: "出口企业"}
+	return mustEncode(&ceb.CEB505Message{Guid: guid(), Version: "1.0", Logistics: []ceb.ExportLogistics{w}, BaseTransfer: exportTransfer(xCarrier)})
+}
+
+func (d *xdecl) inventory() []byte {
+	inv := ceb.ExportInventory{InventoryHead: ceb.ExportInventoryHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010",
+		EbpCode: xSeller, EbpName: "出口平台", OrderNo: d.orderNo, LogisticsCode: xCarrier, LogisticsName: "物流", LogisticsNo: d.logisticsNo, CopNo: d.copNo,
+		IeFlag: d.ieFlag, PortCode: "8012", IeDate: "20261105", StatisticsFlag: d.flag, AgentCode: xAgent, AgentName: "报关行", EbcCode: xSeller, EbcName: "出口企业",
+		OwnerCode: xSeller, OwnerName: "出口企业", TradeMode: d.tradeMode, TrafMode: "4", LicenseNo: d.licenseNo, Country: d.country, POD: "1401",
+		Freight: "5", FCurrency: "142", FFlag: "3", InsuredFee: "0", ICurrency: "142", IFlag: "3", WrapType: "2", PackNo: "1", GrossWeight: "2", NetWeight: "1.8"}}
+	lines := d.lines
+	if d.invLines != nil {
+		lines = d.invLines
+	}
+	for i, l := range lines {
+		inv.InventoryList = append(inv.InventoryList, ceb.ExportInventoryList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.item, Gcode: l.hs, Gname: l.item,
+			Gmodel: "规格", BarCode: "无", Country: d.country, Currency: "142", Qty: l.qty, Qty1: l.qty, Unit: "011", Unit1: "011", Price: l.price, TotalPrice: lineTotal(l)})
+	}
+	return mustEncode(&ceb.CEB603Message{Guid: guid(), Version: "1.0", Inventory: []ceb.ExportInventory{inv}, BaseTransfer: exportTransfer(xAgent)})
+}
+
+func arrival(nos ...string) []byte {
+	a := ceb.Arrival{ArrivalHead: ceb.ArrivalHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010", CopNo: "ARR" + nos[0],
+		OperatorCode: xCarrier, OperatorName: "物流", IeFlag: "E", TrafMode: "4", BillNo: "BILL1", DomesticTrafNo: "渝A12345", LogisticsCode: xCarrier, LogisticsName: "物流",
+		MsgCount: "1", MsgSeqNo: "1"}}
+	for i, n := range nos {
+		a.ArrivalList = append(a.ArrivalList, ceb.ArrivalList{Gnum: fmt.Sprint(i + 1), LogisticsNo: n})
+	}
+	return mustEncode(&ceb.CEB507Message{Guid: guid(), Version: "1.0", Arrival: []ceb.Arrival{a}, BaseTransfer: exportTransfer(xCarrier)})
+}
+
+func departure(nos ...string) []byte {
+	d := ceb.Departure{DepartureHead: ceb.DepartureHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010", CopNo: "DEP" + nos[0],
+		LogisticsCode: xCarrier, LogisticsName: "物流", TrafMode: "4", TrafName: "CA123", VoyageNo: "CA123", BillNo: "BILL1", LeaveTime: "20261105180000",
+		MsgCount: "1", MsgSeqNo: "1"}}
+	for i, n := range nos {
+		d.DepartureList = append(d.DepartureList, ceb.DepartureList{Gnum: fmt.Sprint(i + 1), LogisticsNo: n})
+	}
+	return mustEncode(&ceb.CEB509Message{Guid: guid(), Version: "1.0", Departure: []ceb.Departure{d}, BaseTransfer: exportTransfer(xCarrier)})
+}
+
+// post sends a message and returns the HTTP status and the receipt's first status and info.
+func (f *xfixture) post(sender string, xml []byte) (int, string, string) {
+	f.t.Helper()
+	r := f.s.Do("POST", "/api/v1/ceb", f.keys[sender], "application/xml", xml)
+	st := regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`).FindSubmatch(r.Body)
+	in := regexp.MustCompile(`<returnInfo>([^<]*)</returnInfo>`).FindSubmatch(r.Body)
+	if st == nil || in == nil {
+		f.t.Fatalf("from %s: HTTP %d without a receipt: %s", sender, r.Status, r.Body)
+	}
+	return r.Status, string(st[1]), string(in[1])
+}
+
+// must posts a message that must get returnStatus want.
+func (f *xfixture) must(sender string, xml []byte, want string) string {
+	f.t.Helper()
+	st, rs, info := f.post(sender, xml)
+	if st != 200 || rs != want {
+		f.t.Fatalf("from %s: HTTP %d, returnStatus %s (want %s) %s", sender, st, rs, want, info)
+	}
+	return info
+}
+
+// send posts order, receipt of payment and waybill, then the inventory, and returns the inventory's receipt.
+func (f *xfixture) send(d *xdecl) (string, string) {
+	f.t.Helper()
+	f.must(xSeller, d.order(), "120")
+	f.must(xPay, d.receipt(), "120")
+	f.must(xCarrier, d.waybill(), "120")
+	_, rs, info := f.post(xAgent, d.inventory())
+	return rs, info
+}
+
+func (f *xfixture) status(copNo string) (status, invtNo string) {
+	f.t.Helper()
+	var v struct{ Status, InvtNo string }
+	r := f.s.Do("GET", "/api/v1/export/inventories/"+copNo, f.keys[xAgent], "", nil)
+	if r.Status != 200 {
+		f.t.Fatalf("export inventory %s: %d %s", copNo, r.Status, r.Body)
+	}
+	r.JSON(f.t, &v)
+	return v.Status, v.InvtNo
+}
+
+func TestExportHappyPathToDeparture(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newExportFixture(t, engine)
+		d := f.newDecl()
+		rs, info := f.send(d)
+		if rs != "120" || code(info) != "1401" {
+			t.Fatalf("inventory: want 120 awaiting arrival, got %s %s", rs, info)
+		}
+		// Release is refused before the arrival: the departure of an unreleased parcel is refused.
+		if _, rs, info := f.post(xCarrier, departure(d.logisticsNo)); rs != "100" || code(info) != "1411" || !strings.Contains(info, "no arrival") {
+			t.Fatalf("departure before arrival: %s %s", rs, info)
+		}
+		if st, _ := f.status(d.copNo); st != "120" {
+			t.Fatalf("status before arrival %s", st)
+		}
+		f.must(xCarrier, arrival(d.logisticsNo), "120")
+		if st, _ := f.status(d.copNo); st != "800" {
+			t.Fatalf("status after arrival %s", st)
+		}
+		f.must(xCarrier, departure(d.logisticsNo), "120")
+		if st, _ := f.status(d.copNo); st != "899" {
+			t.Fatalf("status after departure %s", st)
+		}
+		// The agent's feed shows 120 → 800 → 899 as CEB604 receipts.
+		var page struct{ Receipts []feedReceipt }
+		f.s.Do("GET", "/api/v1/receipts?after=0&limit=100", f.keys[xAgent], "", nil).JSON(t, &page)
+		var seen []string
+		for _, r := range page.Receipts {
+			if r.CopNo == d.copNo && r.MessageType == "CEB604Message" {
+				seen = append(seen, r.ReturnStatus+":"+code(r.ReturnInfo))
+			}
+		}
+		if strings.Join(seen, " ") != "120:1401 800:2600 899:2801" {
+			t.Errorf("feed: %v", seen)
+		}
+	})
+}
+
+func TestExportMismatches(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	cases := []struct {
+		name   string
+		break_ func(d *xdecl)
+		code   string
+	}{
+		{"order goods value", func(d *xdecl) { d.orderTotal = "999.00" }, "1402"},
+		{"receipt charge", func(d *xdecl) { d.charge = "1.00" }, "1403"},
+		{"inventory qty", func(d *xdecl) { d.invLines = []xline{{"TEE-1", "6109100010", "11", "15.5"}} }, "1404"},
+		{"waybill consignor", func(d *xdecl) { d.wbEbc = "1105910159" }, "1405"},
+		{"prohibited goods", func(d *xdecl) { d.lines = []xline{{"GUN-1", "9303100000", "1", "100"}} }, "1406"},
+		{"simplified with licence", func(d *xdecl) { d.flag, d.licenseNo = "A", "LIC001" }, "1407"},
+		{"9810 without warehouse", func(d *xdecl) { d.tradeMode = "9810" }, "1408"},
+		{"import flag", func(d *xdecl) { d.ieFlag = "I" }, "1409"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := f.newDecl()
+			c.break_(d)
+			rs, info := f.send(d)
+			if rs != "100" || code(info) != c.code {
+				t.Fatalf("want 100 %s, got %s %s", c.code, rs, info)
+			}
+		})
+	}
+	// An overseas warehouse filed for the country lets the 9810 export through.
+	r := f.s.JSON("POST", "/api/v1/export/warehouses", apptest.AdminToken, map[string]any{"code": "OW-US-1", "ebcCode": xSeller, "name": "洛杉矶海外仓",
+		"country": "502", "address": "Los Angeles"})
+	if r.Status != 201 {
+		t.Fatalf("file warehouse: %d %s", r.Status, r.Body)
+	}
+	d := f.newDecl()
+	d.tradeMode = "9810"
+	if rs, info := f.send(d); rs != "120" || code(info) != "1401" {
+		t.Fatalf("9810 with a filed warehouse: %s %s", rs, info)
+	}
+}
+
+func TestExportMonthSummaries(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newExportFixture(t, engine)
+		tee := xline{"TEE-1", "6109100010", "10", "15.5"}
+		cup := xline{"CUP-1", "6912001000", "3", "7.25"}
+		a, b, c, simple := f.newDecl(tee, cup), f.newDecl(tee), f.newDecl(cup), f.newDecl(tee)
+		c.country = "303"
+		simple.flag = "A"
+		var nos []string
+		for _, d := range []*xdecl{a, b, c, simple} {
+			if rs, info := f.send(d); rs != "120" {
+				t.Fatalf("%s: %s %s", d.copNo, rs, info)
+			}
+			nos = append(nos, d.logisticsNo)
+		}
+		f.must(xCarrier, arrival(nos...), "120")
+		ex := f.s.App.Export
+		// Too early: the month has not ended.
+		f.clk.Set(time.Date(2026, 12, 1, 9, 0, 0, 0, cstZone))
+		if sums, err := ex.RunDue(t.Context()); err != nil || len(sums) != 0 {
+			t.Fatalf("run on Dec 1: %v %v", sums, err)
+		}
+		var rep struct {
+			Deadline  time.Time
+			Summaries []struct {
+				SumNo, Country, Total, Explanation string
+				Lists                              int
+				Late                               bool
+			}
+			Unsummarized           []string
+			Missing                bool
+			ListsTotal, LinesTotal string
+		}
+		f.s.Do("GET", "/api/v1/export/summaries?month=2026-11", apptest.AdminToken, "", nil).JSON(t, &rep)
+		if len(rep.Unsummarized) != 3 || rep.Missing || !rep.Deadline.Equal(time.Date(2026, 12, 11, 0, 0, 0, 0, cstZone)) {
+			t.Fatalf("report before the run: %+v", rep)
+		}
+		// Within the lead time before the deadline (Dec 10, 72 h): the job merges the month by itself.
+		f.clk.Set(time.Date(2026, 12, 8, 9, 0, 0, 0, cstZone))
+		sums, err := ex.RunDue(t.Context())
+		if err != nil || len(sums) != 2 {
+			t.Fatalf("run on Dec 8: %d summaries, %v", len(sums), err)
+		}
+		f.s.Do("GET", "/api/v1/export/summaries?month=2026-11", f.keys[xSeller], "", nil).JSON(t, &rep)
+		if len(rep.Summaries) != 2 || len(rep.Unsummarized) != 0 || rep.Missing || rep.ListsTotal != rep.LinesTotal {
+			t.Fatalf("report after the run: %+v", rep)
+		}
+		// a + b + c, the simplified list stays out: 155 + 21.75 + 155 + 21.75 = 353.50.
+		if rep.ListsTotal != "353.50" {
+			t.Errorf("lists total %s", rep.ListsTotal)
+		}
+		for _, s := range rep.Summaries {
+			if s.Late || s.Explanation == "" {
+				t.Errorf("summary %+v", s)
+			}
+			if s.Country == "502" && (s.Lists != 2 || s.Total != "331.75" || !strings.Contains(s.Explanation, "HS 6109100010")) {
+				t.Errorf("502 summary: %+v", s)
+			}
+		}
+		var sum struct {
+			Lines []struct {
+				Gcode, Qty, Value string
+				From              []string
+			}
+		}
+		f.s.Do("GET", "/api/v1/export/summaries/"+rep.Summaries[0].SumNo, f.keys[xSeller], "", nil).JSON(t, &sum)
+		if len(sum.Lines) == 0 || len(sum.Lines[0].From) == 0 {
+			t.Errorf("summary lines: %+v", sum)
+		}
+		// Nothing is left to merge; a second run does nothing.
+		if again, err := ex.RunDue(t.Context()); err != nil || len(again) != 0 {
+			t.Fatalf("second run: %v %v", again, err)
+		}
+		csv := f.s.Do("GET", "/api/v1/export/refund?month=2026-11&format=csv", f.keys[xSeller], "", nil)
+		if csv.Status != 200 || !strings.HasPrefix(string(csv.Body), "sum_no,month") || strings.Count(string(csv.Body), "\n") != 4 {
+			t.Errorf("refund csv: %d %s", csv.Status, csv.Body)
+		}
+		var fx struct {
+			Rows []struct{ Country, Due, Settled, Unsettled string }
+		}
+		f.s.Do("GET", "/api/v1/export/forex", f.keys[xSeller], "", nil).JSON(t, &fx)
+		if len(fx.Rows) != 2 {
+			t.Errorf("forex rows: %+v", fx)
+		}
+		for _, r := range fx.Rows {
+			if r.Unsettled != "0.00" || r.Due != r.Settled {
+				t.Errorf("forex: %+v", r)
+			}
+		}
+	})
+}
+
+func refund(invtNo, coElNo, logisticsNo, hs, qty string) []byte {
+	r := ceb.ExportInvtRefund{InvtRefundHead: ceb.ExportInvtRefundHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010",
+		EbpCode: xSeller, EbpName: "出口平台", EbcCode: xSeller, EbcName: "出口企业", LogisticsNo: logisticsNo, LogisticsCode: xCarrier, LogisticsName: "物流",
+		CoElNo: coElNo, InvtNo: invtNo, TradeMode: "9610", AgentCode: xAgent, AgentName: "报关行", BillNo: "RB1", IeFlag: "I", TrafMode: "4", TrafName: "CA124",
+		PortCode: "8012", Reason: "买家退货", Country: "502", VoyageNo: "CA124"},
+		InvtRefundList: []ceb.ExportInvtRefundList{{Gnum: "1", Gcode: hs, Gname: "退货", Gmodel: "规格", Qty: qty, Qty1: qty, Unit: "011", Unit1: "011"}}}
+	return mustEncode(&ceb.CEB213Message{Guid: guid(), Version: "1.0", InvtRefund: []ceb.ExportInvtRefund{r}, BaseTransfer: exportTransfer(xSeller)})
+}
+
+func tally(coElNo, logisticsNo string) []byte {
+	d := ceb.InvtRefundDetail{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010", OperatorCode: xCarrier, OperatorName: "物流",
+		LogisticsCode: xCarrier, LogisticsName: "物流", LogisticsNo: logisticsNo, CoElNo: coElNo, BillNo: "RB1", IeFlag: "I", TrafMode: "4", TrafName: "CA124",
+		VoyageNo: "CA124", Location: "重庆监管场所"}
+	return mustEncode(&ceb.CEB215Message{Guid: guid(), Version: "1.0", InvtRefundDetail: []ceb.InvtRefundDetail{d}, BaseTransfer: exportTransfer(xCarrier)})
+}
+
+func TestExportReturns(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	tee := f.newDecl(xline{"TEE-1", "6109100010", "10", "15.5"})
+	tea := f.newDecl(xline{"TEA-1", "0902109000", "2", "50"})
+	for _, d := range []*xdecl{tee, tea} {
+		if rs, info := f.send(d); rs != "120" {
+			t.Fatalf("%s %s", rs, info)
+		}
+	}
+	f.must(xCarrier, arrival(tee.logisticsNo, tea.logisticsNo), "120")
+	f.must(xCarrier, departure(tee.logisticsNo, tea.logisticsNo), "120")
+	_, teeNo := f.status(tee.copNo)
+	_, teaNo := f.status(tea.copNo)
+
+	// Inside the window: three of ten shirts come back, exempt on 46.50.
+	f.clk.Set(time.Date(2027, 2, 1, 10, 0, 0, 0, cstZone))
+	info := f.must(xSeller, refund(teeNo, "RT1", "RL1", "6109100010", "3"), "120")
+	if code(info) != "2804" || !strings.Contains(info, "46.50") || !strings.Contains(info, "no quota") {
+		t.Errorf("return: %s", info)
+	}
+	if info := f.must(xCarrier, tally("RT1", "RL1"), "120"); code(info) != "2805" {
+		t.Errorf("tally: %s", info)
+	}
+	if _, rs, info := f.post(xCarrier, tally("RT1", "RL1")); rs != "100" || code(info) != "1418" {
+		t.Errorf("second tally: %s %s", rs, info)
+	}
+	// More than was exported is refused.
+	if _, rs, info := f.post(xSeller, refund(teeNo, "RT2", "RL2", "6109100010", "8")); rs != "100" || code(info) != "1417" {
+		t.Errorf("too many: %s %s", rs, info)
+	}
+	// Food is refused with the reason.
+	if _, rs, info := f.post(xSeller, refund(teaNo, "RT3", "RL3", "0902109000", "1")); rs != "100" || code(info) != "1416" || !strings.Contains(info, "food") {
+		t.Errorf("food: %s %s", rs, info)
+	}
+	// Outside the six months: refused.
+	f.clk.Set(time.Date(2027, 5, 6, 10, 0, 0, 0, cstZone))
+	if _, rs, info := f.post(xSeller, refund(teeNo, "RT4", "RL4", "6109100010", "1")); rs != "100" || code(info) != "1415" {
+		t.Errorf("late: %s %s", rs, info)
+	}
+}
