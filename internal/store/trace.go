@@ -669,3 +669,21 @@ func (db *DB) LabApplications(ctx context.Context, party, ebcCode, itemNo string
 	}
 	return out, nil
 }
+
+// RecentTraceCodes lists the most recently released codes, newest first.
+func (db *DB) RecentTraceCodes(ctx context.Context, limit int) ([]TraceCode, error) {
+	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+` FROM trace_codes ORDER BY released_at DESC, code LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read recent codes: %w", err)
+	}
+	defer rows.Close()
+	out := []TraceCode{}
+	for rows.Next() {
+		c, err := scanTraceCode(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *c)
+	}
+	return out, rows.Err()
+}
