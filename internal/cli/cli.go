@@ -22,14 +22,11 @@ type root struct {
 
 	Serve      serveCmd      `cmd:"" help:"Run the platform: API, CEB intake, clearance pipeline, background jobs."`
 	Migrate    migrateCmd    `cmd:"" help:"Apply pending database migrations and exit (serve also does this at start)."`
-	Backup     backupCmd     `cmd:"" help:"Write an online, consistent copy of the SQLite database to a file (PostgreSQL: pg_dump)."`
-	Restore    restoreCmd    `cmd:"" help:"Put a backup in place as the data folder's database (server stopped)."`
 	Enterprise enterpriseCmd `cmd:"" help:"Register and manage enterprises directly in the database."`
 	Tariff     tariffCmd     `cmd:"" help:"Load tariff tables into the database (CSV, contract §6)."`
 	List       listCmd       `cmd:"" help:"Load the positive or negative list into the database (CSV)."`
 	Product    productCmd    `cmd:"" help:"File an e-commerce enterprise's products in the database (CSV)."`
 	CEB        cebCmd        `cmd:"" name:"ceb" help:"Validate, sign and verify CEB messages."`
-	Export     exportCmd     `cmd:"" help:"Export (9610/9710/9810): summarize a month's lists into summary declarations, or report on them."`
 	Trace      traceCmd      `cmd:"" help:"Traceability codes: list recent ones with their lookup URLs, or look one up."`
 	Settings   settingsCmd   `cmd:"" name:"config" help:"Print every setting with its default and meaning, or the effective configuration."`
 	Version    versionCmd    `cmd:"" help:"Print the version."`
