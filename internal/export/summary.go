@@ -264,6 +264,9 @@ func (s *Service) Summarize(ctx context.Context, month, ebcCode, source string) 
 		out, err = s.summarize(ctx, tx, lines, source, "", now)
 		return err
 	})
+	if out == nil {
+		out = []Summary{}
+	}
 	return out, wrap("summarize "+month, err)
 }
 
