@@ -451,6 +451,9 @@ func classify(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return &errs.Error{Kind: errs.NotFound, Code: "not_found", Message: "not found", Err: err}
 	}
+	if databaseDown(err) {
+		return &errs.Error{Kind: errs.Unavailable, Code: "database_unavailable", Message: "the database does not answer; retry later", Err: err}
+	}
 	return err
 }
 
