@@ -115,6 +115,9 @@ func TestTraceCodesAndLookupPage(t *testing.T) {
 		if st, body := f.page("/t/" + string(typo)); st != 404 || !strings.Contains(body, "输错") {
 			t.Errorf("mistyped code: %d", st)
 		}
+		if st, body := f.page("/01/00000096385074/21/" + code); st != 404 || !strings.Contains(body, "不是真实的溯源码") {
+			t.Errorf("a real code under another GTIN: %d", st)
+		}
 		if st, _ := f.page("/t/not-a-code"); st != 404 {
 			t.Errorf("malformed code: %d", st)
 		}

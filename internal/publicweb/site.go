@@ -333,6 +333,11 @@ func (s *Site) lookup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// A Digital Link whose GTIN is not the piece's is a real code copied onto
+	// other goods: not genuine either.
+	if g := r.PathValue("gtin"); g != "" && l.Found && trace.GTIN14(l.Piece.GTIN) != g {
+		l = &trace.Lookup{Code: l.Code, Verdict: l.Verdict}
+	}
 	p := s.newPage(r, "lookup.title", "")
 	p.Lookup, p.NoIndex = l, true
 	status := http.StatusOK
