@@ -705,3 +705,30 @@ func TestFastHostile(t *testing.T) {
 		}
 	}
 }
+
+// TestCertificateCacheBounded fills the certificate cache beyond its size:
+// it stays bounded and every lookup still returns the right certificate.
+func TestCertificateCacheBounded(t *testing.T) {
+	var certs []*Certificate
+	for range certCacheSize + 20 {
+		_, cert := newSM2Cert(t)
+		certs = append(certs, cert)
+	}
+	for round := 0; round < 2; round++ {
+		for _, c := range certs {
+			e, err := cachedCertificate(c.DER)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.cert.Fingerprint != c.Fingerprint || len(e.za) != 32 {
+				t.Fatalf("cache returned %s for %s", e.cert.Fingerprint, c.Fingerprint)
+			}
+		}
+	}
+	certCache.Lock()
+	n := len(certCache.m)
+	certCache.Unlock()
+	if n > certCacheSize {
+		t.Fatalf("cache holds %d entries, bound %d", n, certCacheSize)
+	}
+}
