@@ -23,7 +23,6 @@ import (
 	"cbec/internal/metrics"
 	"cbec/internal/money"
 	"cbec/internal/refdata"
-	"cbec/internal/risk"
 	"cbec/internal/store"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
@@ -39,7 +38,6 @@ type API struct {
 	AnnualLimit    money.Amount
 	Bonded         *bonded.Service
 	Trace          *trace.Service
-	Risk           *risk.Service
 	Export         *export.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
@@ -76,7 +74,6 @@ func (a *API) Handler() http.Handler {
 	a.clearanceRoutes()
 	a.traceRoutes()
 	a.bondedRoutes()
-	a.riskRoutes()
 	a.exportRoutes()
 	return a.middleware(a.mux)
 }
