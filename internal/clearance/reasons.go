@@ -93,12 +93,24 @@ var Reasons = []Reason{
 	{"1415", "超过退货免税期限", "export return outside the window", "goods released within rules.export.return_policy_from … until and returned within rules.export.return_months of release"},
 	{"1416", "食品不适用退货免税", "food is excluded from the return exemption", "a returned line's HS code is under rules.export.food_hs"},
 	{"1417", "退货商品与原清单不符", "export return lines do not match", "each returned line's gcode must be on the original export inventory, in at most its quantity, and the inventory must be released"},
+	{"1419", "出口查验不合格", "export failed inspection", "an officer inspected the export (selected by the credit-class rate, 500) and found it does not match its declaration; the note says what"},
 	{"1418", "理货单不符", "return tally refused", "a CEB215 names a return applied for (coElNo or logisticsNo) and not yet tallied"},
 	{"2801", "已离境结关", "departed: closed", "the goods left the country (CEB509); the export inventory is closed (899)"},
 	{"2802", "出口清单撤销成功", "export inventory cancelled", "the export inventory is withdrawn and closed (899); it enters no summary declaration"},
 	{"2803", "汇总完成", "summarized", "the lists are merged into summary declarations (CEB792 follows for each)"},
 	{"2804", "退货免税已登记", "export return accepted, exemption recorded", "import duty, VAT and consumption tax are exempt for the returned lines; the tally (CEB215) follows on arrival"},
 	{"2805", "退货已理货", "export return tallied", "the returned goods arrived and were tallied"},
+	// Risk, emergency measures, officers' decisions (rules §9).
+	{"1500", "风险规则退单", "rejected by a risk rule", "a risk rule with action reject matched; the detail names the rule by id and version, never its text"},
+	{"1501", "风险应急措施退单", "rejected under an emergency measure", "the goods or an enterprise fall under an emergency measure converted to rejection; the detail names the measure"},
+	{"1502", "人工审核退单", "rejected by an officer", "an officer rejected the inventory after review or inspection; the detail gives the reason"},
+	{"2410", "风险规则布控待人工审核", "held by a risk rule for manual review", "a risk rule with action review matched (rule id and version named); an officer approves or rejects"},
+	{"2411", "风险规则布控查验", "selected for inspection by a risk rule", "a risk rule with action inspect matched (rule id and version named); an officer inspects and records the result"},
+	{"2412", "风险评分超过阈值", "risk score over the threshold", "score rules matched and their points reached the risk score threshold; an officer reviews the inventory"},
+	{"2420", "风险应急措施暂停放行", "held under an emergency measure", "the goods or an enterprise fall under an emergency measure (named); the inventory waits until the measure is lifted or it is rejected"},
+	{"2421", "应急措施解除，重新审核", "emergency measure lifted: judged again", "the measure that held the inventory was lifted; it goes back to judgement and is decided anew"},
+	{"2601", "人工审核放行", "released by an officer", "an officer released the inventory after review or inspection"},
+	{"2510", "查验处理", "inspection result recorded", "an officer recorded the inspection result (501–599: detained, returned, seized …); the detail gives the reason"},
 }
 
 var reasonByCode = func() map[string]Reason {

@@ -39,6 +39,9 @@ type Engine struct {
 	Checks []Check
 	// Effects run in the transaction of every status change, in order.
 	Effects []Effect
+	// DirectConnect reports whether a platform's verified identities are
+	// trusted (rules §5); package risk keeps the flag. Nil trusts none.
+	DirectConnect func(*enterprise.Enterprise) bool
 
 	queue chan string
 }
@@ -228,17 +231,12 @@ func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decisi
 		}
 	}
 	platform := c.Parties[doc.EbpCode]
-	d.verdict = e.Rules.Judge(c, e.Ref, platform != nil && DirectConnect(platform))
+	d.verdict = e.Rules.Judge(c, e.Ref, platform != nil && e.DirectConnect != nil && e.DirectConnect(platform))
 	if seller := c.Parties[doc.EbcCode]; seller != nil {
 		d.class = seller.CreditClass
 	}
 	return d, nil
 }
-
-// DirectConnect reports whether a platform's verified identities are trusted
-// (rules §5). The flag itself is kept by the risk and credit features; until
-// then no platform is trusted and every inventory is compared.
-func DirectConnect(*enterprise.Enterprise) bool { return false }
 
 func decode[T any](d *store.Document) (*T, error) {
 	if d == nil {

@@ -1,0 +1,535 @@
+package risk
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/store"
+)
+
+// The actions of a rule.
+const (
+	ActionReject  = "reject"  // 100
+	ActionReview  = "review"  // 300, manual review
+	ActionInspect = "inspect" // 500
+	ActionScore   = "score"   // adds Score to the inventory's risk score
+)
+
+// Rule is a risk rule as stored: its current version.
+type Rule struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Version    int64      `json:"version"`
+	Expr       string     `json:"expr"`
+	Action     string     `json:"action"`
+	Score      int64      `json:"score,omitempty"`
+	TradeModes []string   `json:"tradeModes"`
+	Districts  []string   `json:"districts"`
+	ValidFrom  *time.Time `json:"validFrom,omitempty"`
+	ValidTo    *time.Time `json:"validTo,omitempty"`
+	State      string     `json:"state"` // draft, active, disabled
+	Author     string     `json:"author"`
+	Note       string     `json:"note,omitempty"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	UpdatedAt  time.Time  `json:"updatedAt"`
+}
+
+// RuleInput is what an officer sends to write or change a rule; on change,
+// nil fields keep their value.
+type RuleInput struct {
+	Name       *string    `json:"name"`
+	Expr       *string    `json:"expr"`
+	Action     *string    `json:"action"`
+	Score      *int64     `json:"score"`
+	TradeModes *[]string  `json:"tradeModes"`
+	Districts  *[]string  `json:"districts"`
+	ValidFrom  *time.Time `json:"validFrom"`
+	ValidTo    *time.Time `json:"validTo"`
+	Author     string     `json:"author"`
+	Note       *string    `json:"note"`
+}
+
+// compiled is a rule ready to run.
+type compiled struct {
+	*Rule
+	prg cel.Program
+}
+
+// compile checks and plans a rule's expression. A syntax or type error names
+// its line and column.
+func compile(env *cel.Env, r *Rule) (*compiled, error) {
+	ast, iss := env.Compile(r.Expr)
+	if iss != nil && iss.Err() != nil {
+		var msgs []string
+		for _, e := range iss.Errors() {
+			msgs = append(msgs, fmt.Sprintf("line %d, column %d: %s", e.Location.Line(), e.Location.Column()+1, e.Message))
+		}
+		return nil, errs.Invalidf("expr", "rule_invalid", "the expression does not compile: %s", strings.Join(msgs, "; "))
+	}
+	if ast.OutputType() != cel.BoolType {
+		return nil, errs.Invalidf("expr", "rule_not_boolean", "the expression gives %s; a rule must give a bool (true: hit)", ast.OutputType())
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
+	if err != nil {
+		return nil, errs.Invalidf("expr", "rule_invalid", "the expression cannot be planned: %v", err)
+	}
+	return &compiled{Rule: r, prg: prg}, nil
+}
+
+// applies tells whether a rule's scope and validity cover an inventory.
+func (r *Rule) applies(doc *clearance.Inventory, now time.Time) bool {
+	if len(r.TradeModes) > 0 && !slices.Contains(r.TradeModes, doc.TradeMode) {
+		return false
+	}
+	if len(r.Districts) > 0 && !slices.Contains(r.Districts, doc.CustomsCode) {
+		return false
+	}
+	if r.ValidFrom != nil && now.Before(*r.ValidFrom) {
+		return false
+	}
+	return r.ValidTo == nil || now.Before(*r.ValidTo)
+}
+
+// evaluate runs the rules that apply. A rule whose evaluation fails (a
+// missing map key, an overflow) is not a hit; the failure is not the parcel's fault.
+func evaluate(rules []*compiled, act *activation, doc *clearance.Inventory, now time.Time) ([]hit, error) {
+	var hits []hit
+	for _, r := range rules {
+		if !r.applies(doc, now) {
+			continue
+		}
+		out, _, err := r.prg.Eval(act)
+		if err != nil {
+			continue
+		}
+		if out == types.True {
+			hits = append(hits, hit{ID: r.ID, Version: r.Version, Action: r.Action, Score: r.Score})
+		}
+	}
+	return hits, nil
+}
+
+// apply validates an input onto a rule; problems name their field.
+func (s *Service) apply(r *Rule, in RuleInput) error {
+	var problems errs.List
+	if in.Name != nil {
+		r.Name = strings.TrimSpace(*in.Name)
+	}
+	if r.Name == "" {
+		problems = append(problems, errs.Invalidf("name", "name_required", "name is required"))
+	}
+	if in.Expr != nil {
+		r.Expr = strings.TrimSpace(*in.Expr)
+	}
+	if in.Action != nil {
+		r.Action = strings.TrimSpace(*in.Action)
+	}
+	if in.Score != nil {
+		r.Score = *in.Score
+	}
+	if in.TradeModes != nil {
+		r.TradeModes = clean(*in.TradeModes)
+	}
+	if in.Districts != nil {
+		r.Districts = clean(*in.Districts)
+	}
+	if in.ValidFrom != nil {
+		r.ValidFrom = in.ValidFrom
+	}
+	if in.ValidTo != nil {
+		r.ValidTo = in.ValidTo
+	}
+	if in.Note != nil {
+		r.Note = strings.TrimSpace(*in.Note)
+	}
+	r.Author = strings.TrimSpace(in.Author)
+	if r.Author == "" {
+		problems = append(problems, errs.Invalidf("author", "author_required", "author is required: the officer writing the rule"))
+	}
+	switch r.Action {
+	case ActionReject, ActionReview, ActionInspect:
+		r.Score = 0
+	case ActionScore:
+		if r.Score <= 0 {
+			problems = append(problems, errs.Invalidf("score", "score_invalid", "a score rule needs a positive score, not %d", r.Score))
+		}
+	default:
+		problems = append(problems, errs.Invalidf("action", "action_unknown", "action %q is not one of reject, review, inspect, score", r.Action))
+	}
+	for _, m := range r.TradeModes {
+		if len(m) != 4 {
+			problems = append(problems, errs.Invalidf("tradeModes", "trade_mode_invalid", "trade mode %q is not 4 digits (e.g. 9610, 1210)", m))
+		}
+	}
+	if r.ValidFrom != nil && r.ValidTo != nil && !r.ValidTo.After(*r.ValidFrom) {
+		problems = append(problems, errs.Invalidf("validTo", "validity_invalid", "validTo %s is not after validFrom %s", r.ValidTo.Format(time.RFC3339), r.ValidFrom.Format(time.RFC3339)))
+	}
+	if r.Expr == "" {
+		problems = append(problems, errs.Invalidf("expr", "expr_required", "expr is required: a CEL expression giving true for a hit"))
+	} else {
+		env, err := s.cel()
+		if err != nil {
+			return err
+		}
+		if _, err := compile(env, r); err != nil {
+			problems = append(problems, err.(*errs.Error))
+		}
+	}
+	return problems.Err()
+}
+
+func clean(list []string) []string {
+	out := []string{}
+	for _, v := range list {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// CreateRule stores a new rule as a draft: it runs only once enabled.
+func (s *Service) CreateRule(ctx context.Context, in RuleInput) (*Rule, error) {
+	now := s.Now()
+	r := &Rule{ID: newID("R", now), Version: 1, State: "draft", TradeModes: []string{}, Districts: []string{}, CreatedAt: now, UpdatedAt: now}
+	if err := s.apply(r, in); err != nil {
+		return nil, err
+	}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO risk_rules (id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to,
+			state, author, note, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
+			r.ID, r.Name, r.Version, r.Expr, r.Action, r.Score, strings.Join(r.TradeModes, ","), strings.Join(r.Districts, ","),
+			r.ValidFrom, r.ValidTo, r.State, r.Author, r.Note, r.CreatedAt, r.UpdatedAt); err != nil {
+			return fmt.Errorf("store rule: %w", err)
+		}
+		return s.version(ctx, tx, r)
+	})
+	return r, err
+}
+
+// version records a rule's new version and marks the change for other nodes.
+func (s *Service) version(ctx context.Context, tx *store.Tx, r *Rule) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO risk_rule_versions (rule_id, version, name, expr, action, score, trade_modes, districts,
+		valid_from, valid_to, state, author, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+		r.ID, r.Version, r.Name, r.Expr, r.Action, r.Score, strings.Join(r.TradeModes, ","), strings.Join(r.Districts, ","),
+		r.ValidFrom, r.ValidTo, r.State, r.Author, r.Note, r.UpdatedAt); err != nil {
+		return fmt.Errorf("store rule version: %w", err)
+	}
+	return bump(ctx, tx)
+}
+
+// UpdateRule changes a rule (a new version); an active rule's change takes
+// effect for the next inventory.
+func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rule, error) {
+	return s.change(ctx, id, func(r *Rule) error { return s.apply(r, in) })
+}
+
+// SetRuleState enables (active) or disables a rule.
+func (s *Service) SetRuleState(ctx context.Context, id, state, author string) (*Rule, error) {
+	return s.change(ctx, id, func(r *Rule) error {
+		if strings.TrimSpace(author) == "" {
+			return errs.Invalidf("author", "author_required", "author is required: the officer changing the rule")
+		}
+		r.State, r.Author = state, strings.TrimSpace(author)
+		return nil
+	})
+}
+
+func (s *Service) change(ctx context.Context, id string, fn func(*Rule) error) (*Rule, error) {
+	var out *Rule
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		r, err := scanRule(tx.QueryRow(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE id = $1`, id))
+		if err != nil {
+			return notFound(err, "rule", id)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+		r.Version++
+		r.UpdatedAt = s.Now()
+		res, err := tx.Exec(ctx, `UPDATE risk_rules SET name=$2, version=$3, expr=$4, action=$5, score=$6, trade_modes=$7, districts=$8,
+			valid_from=$9, valid_to=$10, state=$11, author=$12, note=$13, updated_at=$14 WHERE id=$1 AND version=$3-1`,
+			r.ID, r.Name, r.Version, r.Expr, r.Action, r.Score, strings.Join(r.TradeModes, ","), strings.Join(r.Districts, ","),
+			r.ValidFrom, r.ValidTo, r.State, r.Author, r.Note, r.UpdatedAt)
+		if err != nil {
+			return fmt.Errorf("update rule: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.New(errs.Conflict, "rule_changed", "id", "rule %s changed meanwhile; read it again", id)
+		}
+		out = r
+		return s.version(ctx, tx, r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, s.Reload(ctx)
+}
+
+func notFound(err error, what, id string) error {
+	if e, ok := err.(*errs.Error); ok && e.Kind == errs.NotFound {
+		return errs.New(errs.NotFound, what+"_not_found", "id", "no %s %s", what, id)
+	}
+	return err
+}
+
+const ruleColumns = `id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to, state, author, note, created_at, updated_at`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanRule(row rowScanner) (*Rule, error) {
+	var r Rule
+	var modes, districts string
+	var from, to store.NullTime
+	var created, updated store.Time
+	err := row.Scan(&r.ID, &r.Name, &r.Version, &r.Expr, &r.Action, &r.Score, &modes, &districts, &from, &to, &r.State, &r.Author, &r.Note, &created, &updated)
+	if err == sql.ErrNoRows {
+		return nil, errs.New(errs.NotFound, "not_found", "", "not found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.TradeModes, r.Districts = clean(strings.Split(modes, ",")), clean(strings.Split(districts, ","))
+	r.ValidFrom, r.ValidTo = nullTime(from), nullTime(to)
+	r.CreatedAt, r.UpdatedAt = created.Time, updated.Time
+	return &r, nil
+}
+
+func nullTime(t store.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.Time.Time
+	return &v
+}
+
+// Rule reads a rule.
+func (s *Service) Rule(ctx context.Context, id string) (*Rule, error) {
+	r, err := scanRule(s.DB.QueryRow(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE id = $1`, id))
+	if err != nil {
+		return nil, notFound(err, "rule", id)
+	}
+	return r, nil
+}
+
+// Rules lists the rules, of one state when state is not empty.
+func (s *Service) Rules(ctx context.Context, state string) ([]*Rule, error) {
+	return s.listRules(ctx, state)
+}
+
+func (s *Service) listRules(ctx context.Context, state string) ([]*Rule, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE $1 = '' OR state = $1 ORDER BY created_at, id`, state)
+	if err != nil {
+		return nil, fmt.Errorf("list rules: %w", err)
+	}
+	defer rows.Close()
+	out := []*Rule{}
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RuleVersions is a rule's history, oldest first.
+func (s *Service) RuleVersions(ctx context.Context, id string) ([]*Rule, error) {
+	if _, err := s.Rule(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT rule_id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to, state,
+		author, note, at, at FROM risk_rule_versions WHERE rule_id = $1 ORDER BY version`, id)
+	if err != nil {
+		return nil, fmt.Errorf("rule history: %w", err)
+	}
+	defer rows.Close()
+	out := []*Rule{}
+	for rows.Next() {
+		r, err := scanRule(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DryRunHit is a stored inventory a rule would have hit.
+type DryRunHit struct {
+	CopNo     string    `json:"copNo"`
+	AgentCode string    `json:"agentCode"`
+	OrderNo   string    `json:"orderNo"`
+	Status    string    `json:"status"`
+	Declared  time.Time `json:"declaredAt"`
+}
+
+// DryRun is the result of trying a rule on past inventories.
+type DryRun struct {
+	RuleID    string      `json:"ruleId"`
+	Version   int64       `json:"version"`
+	Days      int         `json:"days"`
+	Evaluated int         `json:"evaluated"`
+	Hits      int         `json:"hits"`
+	Errors    int         `json:"errors"` // evaluations that failed (e.g. a missing map key): not hits
+	Sample    []DryRunHit `json:"sample"` // the first 100 hits, newest first
+}
+
+// dryRunMax bounds the inventories a dry-run reads.
+const dryRunMax = 20000
+
+// DryRun evaluates a rule (any state) against the inventories declared in the
+// last days, as each stood: its documents, its parties as they are now, and
+// the history counters of its own day. Nothing is written.
+func (s *Service) DryRun(ctx context.Context, id string, days int) (*DryRun, error) {
+	if days < 1 || days > 365 {
+		return nil, errs.Invalidf("days", "days_invalid", "days must be 1 to 365, not %d", days)
+	}
+	r, err := s.Rule(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	env, err := s.cel()
+	if err != nil {
+		return nil, err
+	}
+	c, err := compile(env, r)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	rows, err := s.DB.Query(ctx, `SELECT id FROM inventories WHERE created_at >= $1 ORDER BY created_at DESC LIMIT $2`, now.AddDate(0, 0, -days), dryRunMax)
+	if err != nil {
+		return nil, fmt.Errorf("dry-run: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := &DryRun{RuleID: r.ID, Version: r.Version, Days: days, Sample: []DryRunHit{}}
+	for _, invID := range ids {
+		sub, err := s.subjectOf(ctx, invID)
+		if err != nil {
+			return nil, err
+		}
+		if sub == nil || !r.applies(sub.doc, sub.now) {
+			continue
+		}
+		out.Evaluated++
+		val, _, err := c.prg.Eval(s.vars(sub).activation())
+		if err != nil {
+			out.Errors++
+			continue
+		}
+		if val == types.True {
+			out.Hits++
+			if len(out.Sample) < 100 {
+				out.Sample = append(out.Sample, DryRunHit{CopNo: sub.inv.CopNo, AgentCode: sub.inv.AgentCode, OrderNo: sub.inv.OrderNo,
+					Status: sub.inv.Status, Declared: sub.inv.CreatedAt})
+			}
+		}
+	}
+	return out, nil
+}
+
+// subjectOf reads a stored inventory with its documents, parties and counters, as of its declaration.
+func (s *Service) subjectOf(ctx context.Context, id string) (*subject, error) {
+	inv, err := s.DB.Inventory(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	doc := new(clearance.Inventory)
+	if err := json.Unmarshal(inv.Data, doc); err != nil {
+		return nil, nil // not a retail import inventory this package understands
+	}
+	c := &clearance.Case{Inventory: doc, Parties: map[string]*enterprise.Enterprise{}}
+	od, pd, wd, err := s.DB.DocumentsFor(ctx, inv.EbpCode, inv.OrderNo, inv.LogisticsCode, inv.LogisticsNo)
+	if err != nil {
+		return nil, err
+	}
+	c.Order, _ = decodeDoc[clearance.Order](od)
+	c.Payment, _ = decodeDoc[clearance.Payment](pd)
+	c.Waybill, _ = decodeDoc[clearance.Waybill](wd)
+	for _, code := range []string{doc.EbpCode, doc.EbcCode, doc.LogisticsCode, doc.AgentCode, doc.AssureCode} {
+		if code == "" {
+			continue
+		}
+		if p, err := s.Parties.Get(ctx, code); err == nil && p != nil {
+			c.Parties[code] = p
+		}
+	}
+	sub := &subject{inv: inv, doc: doc, c: c, parties: c.Parties, now: inv.CreatedAt}
+	if p := c.Parties[doc.EbpCode]; p != nil {
+		sub.direct = s.DirectConnect(p)
+	}
+	var addr, phone string
+	if c.Order != nil {
+		addr, phone = c.Order.ConsigneeAddress.Hash, c.Order.ConsigneePhone.Hash
+	}
+	if err := readCounters(ctx, s.DB.QueryRow, sub, addr, phone, doc.BuyerID.Hash); err != nil {
+		return nil, err
+	}
+	return sub, nil
+}
+
+func decodeDoc[T any](d *store.Document) (*T, error) {
+	if d == nil {
+		return nil, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(d.Data, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// Variables describes the variables a rule may use, for the API and docs.
+func Variables() []map[string]string {
+	out := make([]map[string]string, len(variables))
+	for i, v := range variables {
+		out[i] = map[string]string{"name": v.name, "type": v.typ.String(), "meaning": v.meaning}
+	}
+	return out
+}
+
+// SetScoreThreshold changes the score at which score rules hold an inventory.
+func (s *Service) SetScoreThreshold(ctx context.Context, threshold int64) error {
+	if threshold < 1 {
+		return errs.Invalidf("scoreThreshold", "threshold_invalid", "scoreThreshold must be at least 1, not %d", threshold)
+	}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO risk_state (name, generation) VALUES ('score_threshold', $1)
+			ON CONFLICT (name) DO UPDATE SET generation = excluded.generation`, threshold); err != nil {
+			return err
+		}
+		return bump(ctx, tx)
+	})
+	if err != nil {
+		return err
+	}
+	return s.Reload(ctx)
+}
+
+// ScoreThreshold is the score threshold in force.
+func (s *Service) ScoreThreshold() int64 { return s.current().threshold }
