@@ -24,6 +24,7 @@ import (
 	"cbec/internal/metrics"
 	"cbec/internal/money"
 	"cbec/internal/refdata"
+	"cbec/internal/risk"
 	"cbec/internal/store"
 	"cbec/internal/tax"
 	"cbec/internal/trace"
@@ -46,6 +47,7 @@ type App struct {
 	API         *httpapi.API
 	Bonded      *bonded.Service
 	Trace       *trace.Service
+	Risk        *risk.Service
 	Export      *export.Service
 
 	listener net.Listener
@@ -131,6 +133,15 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	a.Engine.Checks = append(a.Engine.Checks, trace.HoldCheck{S: a.Trace})
+	// Risk (rules §5, §9): emergency measures and risk rules judge every
+	// passed inventory; the direct-connect flag decides the identity comparison.
+	a.Risk = &risk.Service{DB: db, Engine: a.Engine, Parties: parties, Ref: a.Reference, Rates: rules.InspectionRates,
+		SingleLimit: rules.SingleLimit, AnnualLimit: rules.AnnualLimit, Now: clock, Log: log}
+	if err := a.Risk.Reload(ctx); err != nil {
+		return err
+	}
+	a.Engine.Checks = append(a.Engine.Checks, risk.Check{S: a.Risk})
+	a.Engine.DirectConnect = a.Risk.DirectConnect
 	a.Engine.Effects = append(a.Engine.Effects, &trace.Issuer{Ref: a.Reference})
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
@@ -146,6 +157,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		AnnualLimit:    rules.AnnualLimit,
 		Bonded:         a.Bonded,
 		Trace:          a.Trace,
+		Risk:           a.Risk,
 		Export:         a.Export,
 	}
 	return nil
@@ -255,6 +267,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go hooks.Run(engineCtx)
 	go a.Bonded.Run(engineCtx)
 	go a.Trace.Run(engineCtx)
+	go a.Risk.Run(engineCtx)
 	go a.Export.Run(engineCtx)
 	defer func() {
 		// Requests in flight are finished first; then the engine stops and the

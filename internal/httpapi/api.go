@@ -23,6 +23,7 @@ import (
 	"cbec/internal/metrics"
 	"cbec/internal/money"
 	"cbec/internal/refdata"
+	"cbec/internal/risk"
 	"cbec/internal/store"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
@@ -38,6 +39,7 @@ type API struct {
 	AnnualLimit    money.Amount
 	Bonded         *bonded.Service
 	Trace          *trace.Service
+	Risk           *risk.Service
 	Export         *export.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
@@ -74,6 +76,7 @@ func (a *API) Handler() http.Handler {
 	a.clearanceRoutes()
 	a.traceRoutes()
 	a.bondedRoutes()
+	a.riskRoutes()
 	a.exportRoutes()
 	return a.middleware(a.mux)
 }
