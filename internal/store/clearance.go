@@ -186,78 +186,68 @@ func (v *Inventory) args() []any {
 		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, string(v.Data), v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt}
 }
 
-// InventoryByCopNo reads an inventory by its declarer and copNo in the transaction; nil when none.
-func (t *Tx) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*Inventory, error) {
-	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE agent_code = $1 AND cop_no = $2`, agentCode, copNo))
+// rowQuerier is what reads one row: a transaction or the read pool.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// findInventory reads the inventory matching where; nil when there is none.
+func findInventory(ctx context.Context, q rowQuerier, what, where string, args ...any) (*Inventory, error) {
+	v, err := scanInventory(q.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE `+where, args...))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
+		return nil, fmt.Errorf("read inventory %s: %w", what, err)
 	}
 	return v, nil
+}
+
+// mustFind is findInventory where absence is an error of the caller's input.
+func mustFind(v *Inventory, err error, field, format string, args ...any) (*Inventory, error) {
+	if err == nil && v == nil {
+		return nil, errs.New(errs.NotFound, "inventory_not_found", field, format, args...)
+	}
+	return v, err
+}
+
+// liveByOrder and liveByWaybill pick the newest inventory that is not rejected.
+const (
+	liveByOrder   = `ebp_code = $1 AND order_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`
+	liveByWaybill = `logistics_code = $1 AND logistics_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`
+)
+
+// InventoryByCopNo reads an inventory by its declarer and copNo in the transaction; nil when none.
+func (t *Tx) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*Inventory, error) {
+	return findInventory(ctx, t, agentCode+"/"+copNo, `agent_code = $1 AND cop_no = $2`, agentCode, copNo)
 }
 
 // InventoryForOrder returns the live inventory (not rejected) of an order in the transaction; nil when none.
 func (t *Tx) InventoryForOrder(ctx context.Context, ebpCode, orderNo string) (*Inventory, error) {
-	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories
-		WHERE ebp_code = $1 AND order_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`, ebpCode, orderNo))
-	if errs.KindOf(err) == errs.NotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read inventory of order %s: %w", orderNo, err)
-	}
-	return v, nil
-}
-
-// InventoryByID reads an inventory in the transaction.
-func (t *Tx) InventoryByID(ctx context.Context, id string) (*Inventory, error) {
-	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE id = $1`, id))
-	if errs.KindOf(err) == errs.NotFound {
-		return nil, errs.New(errs.NotFound, "inventory_not_found", "id", "no inventory %s", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read inventory %s: %w", id, err)
-	}
-	return v, nil
+	return findInventory(ctx, t, "of order "+orderNo, liveByOrder, ebpCode, orderNo)
 }
 
 // InventoryForWaybill returns the live inventory (not rejected) of a waybill in the transaction; nil when none.
 func (t *Tx) InventoryForWaybill(ctx context.Context, logisticsCode, logisticsNo string) (*Inventory, error) {
-	v, err := scanInventory(t.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories
-		WHERE logistics_code = $1 AND logistics_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`, logisticsCode, logisticsNo))
-	if errs.KindOf(err) == errs.NotFound {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read inventory of waybill %s: %w", logisticsNo, err)
-	}
-	return v, nil
+	return findInventory(ctx, t, "of waybill "+logisticsNo, liveByWaybill, logisticsCode, logisticsNo)
+}
+
+// InventoryByID reads an inventory in the transaction.
+func (t *Tx) InventoryByID(ctx context.Context, id string) (*Inventory, error) {
+	v, err := findInventory(ctx, t, id, `id = $1`, id)
+	return mustFind(v, err, "id", "no inventory %s", id)
 }
 
 // Inventory reads one inventory by id.
 func (db *DB) Inventory(ctx context.Context, id string) (*Inventory, error) {
-	v, err := scanInventory(db.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE id = $1`, id))
-	if errs.KindOf(err) == errs.NotFound {
-		return nil, errs.New(errs.NotFound, "inventory_not_found", "id", "no inventory %s", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read inventory %s: %w", id, err)
-	}
-	return v, nil
+	v, err := findInventory(ctx, db, id, `id = $1`, id)
+	return mustFind(v, err, "id", "no inventory %s", id)
 }
 
 // InventoryByCopNo reads an inventory by its declarer and copNo.
 func (db *DB) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*Inventory, error) {
-	v, err := scanInventory(db.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE agent_code = $1 AND cop_no = $2`, agentCode, copNo))
-	if errs.KindOf(err) == errs.NotFound {
-		return nil, errs.New(errs.NotFound, "inventory_not_found", "copNo", "no inventory %s of %s", copNo, agentCode)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
-	}
-	return v, nil
+	v, err := findInventory(ctx, db, agentCode+"/"+copNo, `agent_code = $1 AND cop_no = $2`, agentCode, copNo)
+	return mustFind(v, err, "copNo", "no inventory %s of %s", copNo, agentCode)
 }
 
 // InsertInventory stores a new inventory.
