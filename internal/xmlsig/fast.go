@@ -359,13 +359,27 @@ func skipSpace(doc []byte, i int) int {
 	return i
 }
 
-func isNameStart(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
-}
+// nameClass classifies the ASCII bytes of the names the scanner takes:
+// nameStart may begin a name part, nameChar may follow.
+var nameClass = func() (t [256]uint8) {
+	for c := 0; c < 256; c++ {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_':
+			t[c] = nameStart | nameChar
+		case '0' <= c && c <= '9', c == '.', c == '-':
+			t[c] = nameChar
+		}
+	}
+	return t
+}()
 
-func isNameChar(c byte) bool {
-	return isNameStart(c) || '0' <= c && c <= '9' || c == '.' || c == '-'
-}
+const (
+	nameStart = 1 << iota
+	nameChar
+)
+
+func isNameStart(c byte) bool { return nameClass[c]&nameStart != 0 }
+func isNameChar(c byte) bool  { return nameClass[c]&nameChar != 0 }
 
 // name reads an ASCII qualified name at doc[i:]: NCName, or NCName:NCName.
 // Other names (non-ASCII, several colons, leading or trailing colons) are
@@ -768,15 +782,21 @@ func (s *fastScanner) procInst(i int, seenRoot bool) (int, bool) {
 
 func (s *fastScanner) endTag(i int) (int, bool) {
 	doc := s.doc
-	qname, _, _, j, ok := name(doc, i+2)
-	if !ok || len(s.stack) == 0 {
+	if len(s.stack) == 0 {
+		return 0, false
+	}
+	// The end tag must name the open element; comparing bytes is enough,
+	// provided the name ends there (names are read greedily).
+	qname := s.top().qname
+	j := i + 2 + len(qname)
+	if j > len(doc) || !bytes.Equal(doc[i+2:j], qname) {
+		return 0, false
+	}
+	if j < len(doc) && (isNameChar(doc[j]) || doc[j] == ':' || doc[j] >= utf8.RuneSelf) {
 		return 0, false
 	}
 	j = skipSpace(doc, j)
 	if j >= len(doc) || doc[j] != '>' {
-		return 0, false
-	}
-	if !bytes.Equal(qname, s.top().qname) {
 		return 0, false
 	}
 	if s.lay != nil {
