@@ -22,6 +22,8 @@ type root struct {
 
 	Serve      serveCmd      `cmd:"" help:"Run the platform: API, CEB intake, clearance pipeline, background jobs."`
 	Migrate    migrateCmd    `cmd:"" help:"Apply pending database migrations and exit (serve also does this at start)."`
+	Backup     backupCmd     `cmd:"" help:"Write an online, consistent copy of the SQLite database to a file (PostgreSQL: pg_dump)."`
+	Restore    restoreCmd    `cmd:"" help:"Put a backup in place as the data folder's database (server stopped)."`
 	Enterprise enterpriseCmd `cmd:"" help:"Register and manage enterprises directly in the database."`
 	Tariff     tariffCmd     `cmd:"" help:"Load tariff tables into the database (CSV, contract §6)."`
 	List       listCmd       `cmd:"" help:"Load the positive or negative list into the database (CSV)."`

@@ -45,7 +45,7 @@ func openUnmigrated(e *env, cfg config.Config) (*store.DB, error) {
 type enterpriseFields struct {
 	Name                 *string  `help:"Enterprise name (at most 100 characters)."`
 	USCC                 *string  `name:"uscc" help:"18-character unified social credit code; its check character is verified."`
-	Role                 []string `help:"Role, repeatable: ebp, ebc, pay, logistics, agent, assure, area, lab." placeholder:"ROLE"`
+	Role                 []string `help:"Role, repeatable: ebp, ebc, pay, logistics, agent, assure, area, lab, provider." placeholder:"ROLE"`
 	CreditClass          *string  `help:"Credit class: advanced, certified, general, dishonest, seriously_dishonest (default general)." placeholder:"CLASS"`
 	AbnormalList         *bool    `help:"On the market regulator's abnormal operations list." negatable:""`
 	SeriousViolationList *bool    `help:"On the market regulator's serious violation list." negatable:""`

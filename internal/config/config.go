@@ -32,6 +32,10 @@ type Config struct {
 	// SecretKey protects personal data at rest; only from the environment (CBEC_SECRET_KEY).
 	SecretKey string `toml:"-"`
 	Rules     Rules  `toml:"rules"`
+	// Rate limits, logistics alerts and the service response centre (issue 12).
+	RateLimit RateLimit `toml:"rate_limit"`
+	Logistics Logistics `toml:"logistics"`
+	Support   Support   `toml:"support"`
 	// Clock is the time the business rules read (deadlines, releases, bills);
 	// nil means the wall clock. Tests set it to move time without sleeping.
 	Clock func() time.Time `toml:"-"`
@@ -58,6 +62,28 @@ type Rules struct {
 	BillingInterval       Duration `toml:"billing_interval"`
 	// Export (rules §11), the [rules.export] section: see export.go.
 	Export ExportRules `toml:"export"`
+}
+
+// RateLimit bounds each enterprise's and each technical service provider's
+// requests (token bucket: a sustained rate and a burst); 0 turns a limit off.
+type RateLimit struct {
+	EnterprisePerSecond float64 `toml:"enterprise_per_second"`
+	EnterpriseBurst     int     `toml:"enterprise_burst"`
+	ProviderPerSecond   float64 `toml:"provider_per_second"`
+	ProviderBurst       int     `toml:"provider_burst"`
+}
+
+// Logistics sets when a manifest or parcel counts as stuck and how often that is checked.
+type Logistics struct {
+	StuckAfter    Duration `toml:"stuck_after"`
+	AlertInterval Duration `toml:"alert_interval"`
+}
+
+// Support sets the SLA timers of the service response centre's tickets.
+type Support struct {
+	ResponseSLA        Duration `toml:"response_sla"`
+	ResolveSLA         Duration `toml:"resolve_sla"`
+	EscalationInterval Duration `toml:"escalation_interval"`
 }
 
 // Default returns the configuration with every default applied.
@@ -93,6 +119,9 @@ func Default() Config {
 			BillingInterval:       Duration(time.Minute),
 			Export:                DefaultExport(),
 		},
+		RateLimit: RateLimit{EnterprisePerSecond: 200, EnterpriseBurst: 400, ProviderPerSecond: 500, ProviderBurst: 1000},
+		Logistics: Logistics{StuckAfter: Duration(72 * time.Hour), AlertInterval: Duration(5 * time.Minute)},
+		Support:   Support{ResponseSLA: Duration(4 * time.Hour), ResolveSLA: Duration(72 * time.Hour), EscalationInterval: Duration(time.Minute)},
 	}
 }
 
@@ -130,6 +159,15 @@ func Params() []Param {
 		{"rules.guarantee_trade_modes", strings.Join(r.GuaranteeTradeModes, ","), "trade modes whose release debits the guarantor's tax guarantee (rules §6)"},
 		{"rules.block_overdue_guarantor", fmt.Sprint(r.BlockOverdueGuarantor), "an overdue tax bill holds the guarantor's new releases (rules §6)"},
 		{"rules.billing_interval", r.BillingInterval.String(), "how often tax bills are issued, late returns expired and overdue bills flagged"},
+		{"rate_limit.enterprise_per_second", fmt.Sprint(d.RateLimit.EnterprisePerSecond), "requests per second one enterprise's API keys may make (0: no limit); over it answers 429"},
+		{"rate_limit.enterprise_burst", fmt.Sprint(d.RateLimit.EnterpriseBurst), "requests an enterprise may make at once above its rate"},
+		{"rate_limit.provider_per_second", fmt.Sprint(d.RateLimit.ProviderPerSecond), "requests per second of a technical service provider (role provider) (0: no limit)"},
+		{"rate_limit.provider_burst", fmt.Sprint(d.RateLimit.ProviderBurst), "requests a provider may make at once above its rate"},
+		{"logistics.stuck_after", d.Logistics.StuckAfter.String(), "a manifest or parcel in one stage longer than this raises an alert"},
+		{"logistics.alert_interval", d.Logistics.AlertInterval.String(), "how often manifests and parcels are checked for being stuck"},
+		{"support.response_sla", d.Support.ResponseSLA.String(), "time to a ticket's first answer (urgent tickets: a quarter)"},
+		{"support.resolve_sla", d.Support.ResolveSLA.String(), "time to a ticket's resolution (urgent tickets: a quarter)"},
+		{"support.escalation_interval", d.Support.EscalationInterval.String(), "how often overdue tickets are escalated"},
 	}, exportParams(r.Export)...)
 }
 
@@ -251,6 +289,28 @@ func (c *Config) Validate() error {
 		bad("rules.return_arrive_days", "%d is shorter than rules.return_apply_days %d", r.ReturnArriveDays, r.ReturnApplyDays)
 	}
 	problems = append(problems, r.Export.problems()...)
+	rl := c.RateLimit
+	if rl.EnterprisePerSecond < 0 || rl.EnterprisePerSecond != rl.EnterprisePerSecond {
+		bad("rate_limit.enterprise_per_second", "must be 0 (no limit) or positive")
+	}
+	if rl.ProviderPerSecond < 0 || rl.ProviderPerSecond != rl.ProviderPerSecond {
+		bad("rate_limit.provider_per_second", "must be 0 (no limit) or positive")
+	}
+	if rl.EnterpriseBurst < 1 {
+		bad("rate_limit.enterprise_burst", "must be at least 1")
+	}
+	if rl.ProviderBurst < 1 {
+		bad("rate_limit.provider_burst", "must be at least 1")
+	}
+	for key, v := range map[string]Duration{"logistics.stuck_after": c.Logistics.StuckAfter, "logistics.alert_interval": c.Logistics.AlertInterval,
+		"support.response_sla": c.Support.ResponseSLA, "support.resolve_sla": c.Support.ResolveSLA, "support.escalation_interval": c.Support.EscalationInterval} {
+		if v < Duration(time.Second) {
+			bad(key, "must be at least 1s")
+		}
+	}
+	if c.Support.ResolveSLA < c.Support.ResponseSLA {
+		bad("support.resolve_sla", "%s is shorter than support.response_sla %s", c.Support.ResolveSLA, c.Support.ResponseSLA)
+	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))

@@ -19,6 +19,7 @@ const (
 	NotFound     Kind = "not_found"    // 404: no such resource
 	Conflict     Kind = "conflict"     // 409: clashes with existing state
 	TooLarge     Kind = "too_large"    // 413: request body over the limit
+	RateLimited  Kind = "rate_limited" // 429: too many requests; retry after the Retry-After header's seconds
 	Unavailable  Kind = "unavailable"  // 503: a dependency (database) is down; retry later
 	Internal     Kind = "internal"     // 500: a bug or an unexpected failure
 )

@@ -20,11 +20,14 @@ import (
 	"cbec/internal/export"
 	"cbec/internal/intake"
 	"cbec/internal/logging"
+	"cbec/internal/logistics"
 	"cbec/internal/metrics"
 	"cbec/internal/money"
+	"cbec/internal/provider"
 	"cbec/internal/refdata"
 	"cbec/internal/risk"
 	"cbec/internal/store"
+	"cbec/internal/support"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
 )
@@ -46,6 +49,12 @@ type API struct {
 	Log            *slog.Logger
 	Metrics        *metrics.Metrics
 	MaxBodyBytes   int64
+	// Logistics channels, technical service providers, the service response centre (issue 12).
+	Logistics  *logistics.Service
+	Providers  *provider.Service
+	Support    *support.Service
+	RateLimits RateLimits
+	limiter    limiter
 
 	mux    *http.ServeMux
 	routes []string
@@ -78,7 +87,8 @@ func (a *API) Handler() http.Handler {
 	a.bondedRoutes()
 	a.riskRoutes()
 	a.exportRoutes()
-	return a.middleware(a.mux)
+	a.logisticsRoutes()
+	return a.middleware(a.limits(a.mux))
 }
 
 // Routes lists the registered patterns, for the OpenAPI conformance test.

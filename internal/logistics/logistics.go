@@ -1,0 +1,589 @@
+// Package logistics tracks the international logistics channels: manifests
+// (a master bill or voyage with its parcels) per channel — rail (e.g. 渝新欧
+// China–Europe Railway Express), air, sea, road, postal — their departure and
+// arrival, each parcel's declaration, release and delivery (CEB513 signed-for
+// status), the channel figures (volumes, transit times, on-time share, cost per
+// kg) and alerts for anything stuck longer than a configurable time.
+package logistics
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"cbec/internal/errs"
+	"cbec/internal/money"
+	"cbec/internal/store"
+)
+
+// Channels by the customs traffic mode (运输方式) of the bill.
+var channelOf = map[string]string{"2": "sea", "3": "rail", "4": "road", "5": "air", "6": "postal"}
+
+// Channels lists the channels in display order.
+var Channels = []string{"rail", "air", "sea", "road", "postal"}
+
+// Stages of a manifest.
+const (
+	StageFiled    = "filed"
+	StageDeparted = "departed"
+	StageArrived  = "arrived"
+)
+
+// China Standard Time, the zone of CEB timestamps.
+var cst = time.FixedZone("CST", 8*3600)
+
+// Service keeps manifests and raises alerts.
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+	Log *slog.Logger
+	// StuckAfter is how long a manifest or parcel may stay in one stage before an alert.
+	StuckAfter time.Duration
+	// Every is how often Run looks for stuck manifests and parcels.
+	Every time.Duration
+}
+
+// ManifestInput is what a carrier files.
+type ManifestInput struct {
+	BillNo         string     `json:"billNo"`
+	VoyageNo       string     `json:"voyageNo"`
+	TrafMode       string     `json:"trafMode"`
+	Route          string     `json:"route"`
+	WeightKg       string     `json:"weightKg"`
+	Cost           string     `json:"cost,omitempty"` // CNY, when declared
+	PlannedArrival *time.Time `json:"plannedArrival,omitempty"`
+	Parcels        []string   `json:"parcels"` // logistics numbers of the carrier's waybills
+}
+
+// Manifest is a master bill or voyage as kept.
+type Manifest struct {
+	ID             string         `json:"id"`
+	LogisticsCode  string         `json:"logisticsCode"`
+	BillNo         string         `json:"billNo"`
+	VoyageNo       string         `json:"voyageNo"`
+	TrafMode       string         `json:"trafMode"`
+	Channel        string         `json:"channel"`
+	Route          string         `json:"route"`
+	WeightKg       string         `json:"weightKg"`
+	Cost           *money.Amount  `json:"cost,omitempty"`
+	PlannedArrival *time.Time     `json:"plannedArrival,omitempty"`
+	DepartedAt     *time.Time     `json:"departedAt,omitempty"`
+	ArrivedAt      *time.Time     `json:"arrivedAt,omitempty"`
+	Stage          string         `json:"stage"`
+	StageAt        time.Time      `json:"stageAt"`
+	CreatedAt      time.Time      `json:"createdAt"`
+	Parcels        []Parcel       `json:"parcels,omitempty"`
+	Events         []Event        `json:"events,omitempty"`
+	Counts         map[string]int `json:"parcelStages,omitempty"`
+}
+
+// Parcel is one waybill of a manifest with what the platform knows of it.
+type Parcel struct {
+	LogisticsNo     string     `json:"logisticsNo"`
+	Stage           string     `json:"stage"` // filed, departed, arrived, declared, released, delivered, rejected
+	WaybillAt       *time.Time `json:"waybillAt,omitempty"`
+	DeclaredAt      *time.Time `json:"declaredAt,omitempty"`
+	InventoryStatus string     `json:"inventoryStatus,omitempty"`
+	CopNo           string     `json:"copNo,omitempty"`
+	ReleasedAt      *time.Time `json:"releasedAt,omitempty"`
+	DeliveredAt     *time.Time `json:"deliveredAt,omitempty"`
+}
+
+// Event is something reported of a manifest.
+type Event struct {
+	Event      string    `json:"event"` // departed, arrived, note
+	At         time.Time `json:"at"`
+	Place      string    `json:"place,omitempty"`
+	Note       string    `json:"note,omitempty"`
+	RecordedAt time.Time `json:"recordedAt"`
+}
+
+// parseKg reads a weight in kg with up to three decimals into grams.
+func parseKg(s string) (int64, error) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || strings.Trim(whole, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" || len(frac) > 3 || len(whole) > 12 {
+		return 0, fmt.Errorf("%q is not a weight in kg with up to three decimals", s)
+	}
+	var g int64
+	for _, c := range whole {
+		g = g*10 + int64(c-'0')
+	}
+	frac += strings.Repeat("0", 3-len(frac))
+	for _, c := range frac {
+		g = g*10 + int64(c-'0')
+	}
+	return g, nil
+}
+
+func formatKg(g int64) string {
+	s := fmt.Sprintf("%d.%03d", g/1000, g%1000)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// File stores a carrier's manifest with its parcels, all or nothing.
+func (s *Service) File(ctx context.Context, carrier string, in ManifestInput) (*Manifest, error) {
+	var problems errs.List
+	req := func(field, v string) {
+		if strings.TrimSpace(v) == "" {
+			problems = append(problems, errs.Invalidf(field, "required", "%s is required", field))
+		} else if len(v) > 64 {
+			problems = append(problems, errs.Invalidf(field, "too_long", "%s has %d characters; at most 64", field, len(v)))
+		}
+	}
+	req("billNo", in.BillNo)
+	req("voyageNo", in.VoyageNo)
+	channel, ok := channelOf[in.TrafMode]
+	if !ok {
+		problems = append(problems, errs.Invalidf("trafMode", "traf_mode_unknown", "%q is not a traffic mode of a channel: 2 sea, 3 rail, 4 road, 5 air, 6 postal", in.TrafMode))
+	}
+	if len(in.Route) > 100 {
+		problems = append(problems, errs.Invalidf("route", "too_long", "route has %d characters; at most 100", len(in.Route)))
+	}
+	grams, err := parseKg(in.WeightKg)
+	if err != nil {
+		problems = append(problems, errs.Invalidf("weightKg", "weight_invalid", "%v", err))
+	} else if grams == 0 {
+		problems = append(problems, errs.Invalidf("weightKg", "weight_invalid", "the weight must be positive"))
+	}
+	var cost *int64
+	if in.Cost != "" {
+		a, err := money.ParseAmount(in.Cost)
+		if err != nil || a.IsNegative() {
+			problems = append(problems, errs.Invalidf("cost", "cost_invalid", "%q is not an amount in CNY like 8600.00", in.Cost))
+		} else {
+			f := a.Fen()
+			cost = &f
+		}
+	}
+	if len(in.Parcels) == 0 {
+		problems = append(problems, errs.Invalidf("parcels", "required", "list the logistics numbers of the manifest's parcels"))
+	}
+	seen := map[string]bool{}
+	for i, p := range in.Parcels {
+		switch {
+		case strings.TrimSpace(p) == "" || len(p) > 60:
+			problems = append(problems, errs.Invalidf(fmt.Sprintf("parcels[%d]", i), "logistics_no_invalid", "a logistics number has 1 to 60 characters"))
+		case seen[p]:
+			problems = append(problems, errs.Invalidf(fmt.Sprintf("parcels[%d]", i), "parcel_repeated", "%s is listed twice", p))
+		}
+		seen[p] = true
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	m := &Manifest{ID: uuid.Must(uuid.NewV7()).String(), LogisticsCode: carrier, BillNo: in.BillNo, VoyageNo: in.VoyageNo, TrafMode: in.TrafMode,
+		Channel: channel, Route: in.Route, WeightKg: formatKg(grams), Stage: StageFiled, StageAt: now, CreatedAt: now}
+	if cost != nil {
+		a := money.FromFen(*cost)
+		m.Cost = &a
+	}
+	if in.PlannedArrival != nil {
+		t := in.PlannedArrival.UTC()
+		m.PlannedArrival = &t
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO lg_manifests (id, logistics_code, bill_no, voyage_no, traf_mode, channel, route, weight_g, cost_fen,
+			planned_arrival, departed_at, arrived_at, stage, stage_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, $12, $13)`,
+			m.ID, carrier, m.BillNo, m.VoyageNo, m.TrafMode, channel, m.Route, grams, cost, m.PlannedArrival, StageFiled, now, now)
+		if errs.KindOf(err) == errs.Conflict {
+			return errs.New(errs.Conflict, "manifest_exists", "billNo", "carrier %s has filed bill %s already", carrier, in.BillNo)
+		}
+		if err != nil {
+			return err
+		}
+		for i, p := range in.Parcels {
+			_, err := tx.Exec(ctx, `INSERT INTO lg_parcels (logistics_code, logistics_no, manifest_id) VALUES ($1, $2, $3)`, carrier, p, m.ID)
+			if errs.KindOf(err) == errs.Conflict {
+				return errs.New(errs.Conflict, "parcel_on_other_manifest", fmt.Sprintf("parcels[%d]", i), "parcel %s is on another manifest already", p)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, m.ID, true)
+}
+
+// EventInput is a reported departure, arrival or note.
+type EventInput struct {
+	Event string    `json:"event"`
+	At    time.Time `json:"at"`
+	Place string    `json:"place,omitempty"`
+	Note  string    `json:"note,omitempty"`
+}
+
+// Report records an event of the carrier's manifest; departure and arrival move its stage.
+func (s *Service) Report(ctx context.Context, carrier, id string, in EventInput) (*Manifest, error) {
+	m, err := s.Get(ctx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if m.LogisticsCode != carrier {
+		return nil, errs.New(errs.NotFound, "manifest_not_found", "id", "no manifest %s of carrier %s", id, carrier)
+	}
+	now := s.Now().UTC()
+	if in.At.IsZero() {
+		return nil, errs.Invalidf("at", "required", "give the time of the event (RFC 3339 with zone)")
+	}
+	if in.At.After(now.Add(5 * time.Minute)) {
+		return nil, errs.Invalidf("at", "in_future", "%s is in the future", in.At.Format(time.RFC3339))
+	}
+	if len(in.Place) > 100 || len(in.Note) > 1000 {
+		return nil, errs.Invalidf("note", "too_long", "place has at most 100 characters, note at most 1000")
+	}
+	at := in.At.UTC()
+	var set string
+	switch in.Event {
+	case StageDeparted:
+		if m.Stage != StageFiled {
+			return nil, errs.New(errs.Conflict, "stage_wrong", "event", "manifest %s is %s; departure follows filing", id, m.Stage)
+		}
+		set = "departed_at"
+	case StageArrived:
+		if m.Stage != StageDeparted {
+			return nil, errs.New(errs.Conflict, "stage_wrong", "event", "manifest %s is %s; arrival follows departure", id, m.Stage)
+		}
+		if at.Before(*m.DepartedAt) {
+			return nil, errs.Invalidf("at", "before_departure", "arrival %s is before departure %s", at.Format(time.RFC3339), m.DepartedAt.Format(time.RFC3339))
+		}
+		set = "arrived_at"
+	case "note":
+	default:
+		return nil, errs.Invalidf("event", "event_unknown", "%q is not one of departed, arrived, note", in.Event)
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if set != "" {
+			res, err := tx.Exec(ctx, `UPDATE lg_manifests SET `+set+` = $1, stage = $2, stage_at = $1 WHERE id = $3 AND stage = $4`, at, in.Event, id, m.Stage)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return errs.New(errs.Conflict, "stage_changed", "event", "manifest %s changed meanwhile; read it and retry", id)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO lg_events (id, manifest_id, event, at, place, note, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			uuid.Must(uuid.NewV7()).String(), id, in.Event, at, in.Place, in.Note, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id, true)
+}
+
+const manifestColumns = `id, logistics_code, bill_no, voyage_no, traf_mode, channel, route, weight_g, cost_fen, planned_arrival,
+	departed_at, arrived_at, stage, stage_at, created_at`
+
+func scanManifest(row interface{ Scan(...any) error }) (*Manifest, error) {
+	var m Manifest
+	var grams int64
+	var cost sql.NullInt64
+	var planned, departed, arrived store.NullTime
+	var stageAt, created store.Time
+	if err := row.Scan(&m.ID, &m.LogisticsCode, &m.BillNo, &m.VoyageNo, &m.TrafMode, &m.Channel, &m.Route, &grams, &cost, &planned,
+		&departed, &arrived, &m.Stage, &stageAt, &created); err != nil {
+		return nil, err
+	}
+	m.WeightKg = formatKg(grams)
+	if cost.Valid {
+		a := money.FromFen(cost.Int64)
+		m.Cost = &a
+	}
+	m.PlannedArrival, m.DepartedAt, m.ArrivedAt = ptr(planned), ptr(departed), ptr(arrived)
+	m.StageAt, m.CreatedAt = stageAt.UTC(), created.UTC()
+	return &m, nil
+}
+
+func ptr(t store.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	v := t.UTC()
+	return &v
+}
+
+// Get reads a manifest; full adds its parcels and events.
+func (s *Service) Get(ctx context.Context, id string, full bool) (*Manifest, error) {
+	m, err := scanManifest(s.DB.QueryRow(ctx, `SELECT `+manifestColumns+` FROM lg_manifests WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return nil, errs.New(errs.NotFound, "manifest_not_found", "id", "no manifest %s", id)
+	}
+	if err != nil || !full {
+		return m, err
+	}
+	if m.Parcels, err = s.parcels(ctx, m); err != nil {
+		return nil, err
+	}
+	m.Counts = map[string]int{}
+	for _, p := range m.Parcels {
+		m.Counts[p.Stage]++
+	}
+	rows, err := s.DB.Query(ctx, `SELECT event, at, place, note, recorded_at FROM lg_events WHERE manifest_id = $1 ORDER BY at, recorded_at`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Event
+		var at, rec store.Time
+		if err := rows.Scan(&e.Event, &at, &e.Place, &e.Note, &rec); err != nil {
+			return nil, err
+		}
+		e.At, e.RecordedAt = at.UTC(), rec.UTC()
+		m.Events = append(m.Events, e)
+	}
+	return m, rows.Err()
+}
+
+// ListFilter selects manifests.
+type ListFilter struct {
+	Carrier, Channel, Stage string
+	Limit                   int
+}
+
+// List returns manifests, newest first.
+func (s *Service) List(ctx context.Context, f ListFilter) ([]*Manifest, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	rows, err := s.DB.Query(ctx, `SELECT `+manifestColumns+` FROM lg_manifests
+		WHERE ($1 = '' OR logistics_code = $1) AND ($2 = '' OR channel = $2) AND ($3 = '' OR stage = $3)
+		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Carrier, f.Channel, f.Stage, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Manifest{}
+	for rows.Next() {
+		m, err := scanManifest(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// parcels reads each parcel of m with its waybill, inventory and delivery.
+func (s *Service) parcels(ctx context.Context, m *Manifest) ([]Parcel, error) {
+	rows, err := s.DB.Query(ctx, `SELECT p.logistics_no, w.created_at, i.created_at, COALESCE(i.status, ''), COALESCE(i.cop_no, ''), i.released_at, ls.data
+		FROM lg_parcels p
+		LEFT JOIN documents w ON w.kind = 'waybill' AND w.k1 = p.logistics_code AND w.k2 = p.logistics_no AND NOT w.deleted
+		LEFT JOIN inventories i ON i.logistics_code = p.logistics_code AND i.logistics_no = p.logistics_no AND i.status <> '899'
+		LEFT JOIN documents ls ON ls.kind = 'logistics_status' AND ls.k1 = p.logistics_code AND ls.k2 = p.logistics_no AND NOT ls.deleted
+		WHERE p.manifest_id = $1 ORDER BY p.logistics_no`, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Parcel{}
+	for rows.Next() {
+		var p Parcel
+		var wb, decl, rel store.NullTime
+		var status sql.NullString
+		if err := rows.Scan(&p.LogisticsNo, &wb, &decl, &p.InventoryStatus, &p.CopNo, &rel, &status); err != nil {
+			return nil, err
+		}
+		p.WaybillAt, p.DeclaredAt, p.ReleasedAt = ptr(wb), ptr(decl), ptr(rel)
+		if status.Valid {
+			p.DeliveredAt = signedAt(status.String)
+		}
+		p.Stage = parcelStage(m, &p)
+		if len(out) > 0 && out[len(out)-1].LogisticsNo == p.LogisticsNo {
+			continue // a second inventory naming the waybill: the first one counts
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// signedAt reads the time of a signed-for (S) waybill status as stored by intake.
+func signedAt(data string) *time.Time {
+	var ls struct{ LogisticsStatus, LogisticsTime string }
+	if json.Unmarshal([]byte(data), &ls) != nil || ls.LogisticsStatus != "S" {
+		return nil
+	}
+	t, err := time.ParseInLocation("20060102150405", ls.LogisticsTime, cst)
+	if err != nil {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func parcelStage(m *Manifest, p *Parcel) string {
+	switch {
+	case p.DeliveredAt != nil:
+		return "delivered"
+	case p.ReleasedAt != nil:
+		return "released"
+	case p.InventoryStatus == "100":
+		return "rejected"
+	case p.DeclaredAt != nil && m.Stage == StageArrived:
+		return "declared"
+	}
+	return m.Stage
+}
+
+// ChannelFigures are one channel's figures over a period.
+type ChannelFigures struct {
+	Channel   string        `json:"channel"`
+	Manifests int           `json:"manifests"`
+	Parcels   int           `json:"parcels"`
+	WeightKg  string        `json:"weightKg"`
+	Cost      *money.Amount `json:"declaredCost,omitempty"`
+	// CostPerKg is the declared cost over the weight of the manifests that declared one.
+	CostPerKg *money.Amount `json:"costPerKg,omitempty"`
+	// OnTimeShare: arrived manifests with a planned arrival that arrived by it, of all such ("0.7500").
+	OnTimeShare string `json:"onTimeShare,omitempty"`
+	OnTime      int    `json:"onTime"`
+	Late        int    `json:"late"`
+	// Mean hours of each leg, over the parcels where both ends are known.
+	Hours      map[string]string `json:"meanHours"`
+	Stages     map[string]int    `json:"parcelStages"`
+	OpenAlerts int               `json:"openAlerts"`
+}
+
+// Legs of a parcel's journey, in order.
+var Legs = []string{"departure_arrival", "arrival_declaration", "declaration_release", "release_delivery", "departure_delivery"}
+
+// Figures computes the channel view for manifests filed in [from, to), of one carrier or all ("").
+func (s *Service) Figures(ctx context.Context, carrier string, from, to time.Time) ([]ChannelFigures, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+manifestColumns+` FROM lg_manifests
+		WHERE ($1 = '' OR logistics_code = $1) AND created_at >= $2 AND created_at < $3 ORDER BY created_at`, carrier, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var ms []*Manifest
+	for rows.Next() {
+		m, err := scanManifest(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ms = append(ms, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	type acc struct {
+		f                ChannelFigures
+		grams, costGrams int64
+		cost             int64
+		costed           bool
+		sum              map[string]time.Duration
+		n                map[string]int
+	}
+	by := map[string]*acc{}
+	for _, c := range Channels {
+		by[c] = &acc{f: ChannelFigures{Channel: c, Hours: map[string]string{}, Stages: map[string]int{}}, sum: map[string]time.Duration{}, n: map[string]int{}}
+	}
+	leg := func(a *acc, name string, from, to *time.Time) {
+		if from != nil && to != nil && !to.Before(*from) {
+			a.sum[name] += to.Sub(*from)
+			a.n[name]++
+		}
+	}
+	for _, m := range ms {
+		a := by[m.Channel]
+		if a == nil {
+			continue
+		}
+		a.f.Manifests++
+		g, _ := parseKg(m.WeightKg)
+		a.grams += g
+		if m.Cost != nil {
+			a.cost += m.Cost.Fen()
+			a.costGrams += g
+			a.costed = true
+		}
+		if m.PlannedArrival != nil && m.ArrivedAt != nil {
+			if m.ArrivedAt.After(*m.PlannedArrival) {
+				a.f.Late++
+			} else {
+				a.f.OnTime++
+			}
+		}
+		ps, err := s.parcels(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ps {
+			p := &ps[i]
+			a.f.Parcels++
+			a.f.Stages[p.Stage]++
+			leg(a, "departure_arrival", m.DepartedAt, m.ArrivedAt)
+			leg(a, "arrival_declaration", m.ArrivedAt, p.DeclaredAt)
+			leg(a, "declaration_release", p.DeclaredAt, p.ReleasedAt)
+			leg(a, "release_delivery", p.ReleasedAt, p.DeliveredAt)
+			leg(a, "departure_delivery", m.DepartedAt, p.DeliveredAt)
+		}
+	}
+	var open []struct{ channel string }
+	arows, err := s.DB.Query(ctx, `SELECT m.channel FROM lg_alerts a JOIN lg_manifests m ON m.id = a.manifest_id
+		WHERE a.resolved_at IS NULL AND ($1 = '' OR a.logistics_code = $1)`, carrier)
+	if err != nil {
+		return nil, err
+	}
+	for arows.Next() {
+		var c string
+		if err := arows.Scan(&c); err != nil {
+			arows.Close()
+			return nil, err
+		}
+		open = append(open, struct{ channel string }{c})
+	}
+	arows.Close()
+	for _, o := range open {
+		if a := by[o.channel]; a != nil {
+			a.f.OpenAlerts++
+		}
+	}
+	out := make([]ChannelFigures, 0, len(Channels))
+	for _, c := range Channels {
+		a := by[c]
+		a.f.WeightKg = formatKg(a.grams)
+		if a.costed {
+			cost := money.FromFen(a.cost)
+			a.f.Cost = &cost
+			if a.costGrams > 0 {
+				// fen per kg = fen × 1000 / grams, rounded half up.
+				per := money.FromFen((a.cost*1000*2 + a.costGrams) / (2 * a.costGrams))
+				a.f.CostPerKg = &per
+			}
+		}
+		if n := a.f.OnTime + a.f.Late; n > 0 {
+			v := (int64(a.f.OnTime)*100000/int64(n) + 5) / 10
+			a.f.OnTimeShare = fmt.Sprintf("%d.%04d", v/10000, v%10000)
+		}
+		for _, l := range Legs {
+			if a.n[l] > 0 {
+				a.f.Hours[l] = fmt.Sprintf("%.1f", (a.sum[l] / time.Duration(a.n[l])).Hours())
+			}
+		}
+		out = append(out, a.f)
+	}
+	return out, nil
+}
+
+// ParseChannel checks a channel name.
+func ParseChannel(c string) error {
+	if c != "" && !slices.Contains(Channels, c) {
+		return errs.Invalidf("channel", "channel_unknown", "%q is not one of %s", c, strings.Join(Channels, ", "))
+	}
+	return nil
+}

@@ -1,0 +1,568 @@
+// Package support is the service response centre (服务响应中心): enterprises
+// open tickets linked to a receipt, an inventory, a document or a reason code;
+// operators assign and answer them; each ticket runs two SLA timers (first
+// response, resolution) and is escalated when one runs out. Every reason code
+// has a help article, and incidents are published on the status page.
+package support
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"cbec/internal/clearance"
+	"cbec/internal/errs"
+	"cbec/internal/store"
+)
+
+// Service keeps tickets and incidents.
+type Service struct {
+	DB  *store.DB
+	Now func() time.Time
+	Log *slog.Logger
+	// ResponseSLA and ResolveSLA are the timers of a normal ticket; an urgent one gets a quarter of each.
+	ResponseSLA, ResolveSLA time.Duration
+	// Every is how often Run escalates overdue tickets.
+	Every time.Duration
+}
+
+// Ticket statuses.
+const (
+	StatusOpen     = "open"     // waiting for the operators
+	StatusAnswered = "answered" // waiting for the enterprise
+	StatusResolved = "resolved"
+	StatusClosed   = "closed"
+)
+
+// Operator is the actor name of the platform operator.
+const Operator = "operator"
+
+// Ticket is a request of an enterprise to the centre.
+type Ticket struct {
+	ID              string     `json:"id"`
+	EnterpriseCode  string     `json:"enterpriseCode"`
+	Subject         string     `json:"subject"`
+	Priority        string     `json:"priority"`
+	LinkKind        string     `json:"linkKind"` // receipt, inventory, document, reason
+	LinkRef         string     `json:"linkRef"`
+	ReasonCode      string     `json:"reasonCode,omitempty"`
+	HelpURL         string     `json:"help,omitempty"`
+	Status          string     `json:"status"`
+	Assignee        string     `json:"assignee,omitempty"`
+	Escalation      int        `json:"escalation"` // 0, 1 response overdue, 2 resolution overdue
+	CreatedAt       time.Time  `json:"createdAt"`
+	UpdatedAt       time.Time  `json:"updatedAt"`
+	ResponseDue     time.Time  `json:"responseDue"`
+	ResolveDue      time.Time  `json:"resolveDue"`
+	FirstResponseAt *time.Time `json:"firstResponseAt,omitempty"`
+	ResolvedAt      *time.Time `json:"resolvedAt,omitempty"`
+	SLA             SLA        `json:"sla"`
+	Events          []Event    `json:"events,omitempty"`
+}
+
+// SLA is the state of a ticket's timers when read.
+type SLA struct {
+	Response string `json:"response"` // running, met, breached
+	Resolve  string `json:"resolve"`
+	// Left is the time left on the running timer ("3h59m0s"), empty when none runs.
+	Left string `json:"left,omitempty"`
+}
+
+// Event is one step of a ticket's life.
+type Event struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Kind  string    `json:"kind"` // opened, reply, assigned, status, escalated
+	Body  string    `json:"body"`
+}
+
+// OpenInput is what an enterprise sends to open a ticket.
+type OpenInput struct {
+	Subject    string `json:"subject"`
+	Body       string `json:"body"`
+	Priority   string `json:"priority,omitempty"` // normal (default) or urgent
+	ReceiptSeq int64  `json:"receiptSeq,omitempty"`
+	CopNo      string `json:"copNo,omitempty"`    // an inventory of the enterprise
+	Document   string `json:"document,omitempty"` // kind/k1/k2 of an order, payment or waybill, e.g. order/1105910159/ORD1
+	ReasonCode string `json:"reasonCode,omitempty"`
+}
+
+var codeRE = regexp.MustCompile(`\[Code:(\d+);`)
+
+// Open opens a ticket for enterprise; exactly one link is required.
+func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (*Ticket, error) {
+	var problems errs.List
+	if n := len([]rune(strings.TrimSpace(in.Subject))); n == 0 || n > 200 {
+		problems = append(problems, errs.Invalidf("subject", "subject_invalid", "give a subject of 1 to 200 characters"))
+	}
+	if n := len([]rune(strings.TrimSpace(in.Body))); n == 0 || n > 10000 {
+		problems = append(problems, errs.Invalidf("body", "body_invalid", "describe the problem in 1 to 10000 characters"))
+	}
+	if in.Priority == "" {
+		in.Priority = "normal"
+	}
+	if in.Priority != "normal" && in.Priority != "urgent" {
+		problems = append(problems, errs.Invalidf("priority", "priority_unknown", "%q is not normal or urgent", in.Priority))
+	}
+	links := 0
+	for _, set := range []bool{in.ReceiptSeq != 0, in.CopNo != "", in.Document != "", in.ReasonCode != ""} {
+		if set {
+			links++
+		}
+	}
+	if links != 1 {
+		problems = append(problems, errs.Invalidf("receiptSeq", "link_required", "link the ticket to exactly one of receiptSeq, copNo, document, reasonCode (got %d)", links))
+	}
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	t := &Ticket{EnterpriseCode: enterprise, Subject: strings.TrimSpace(in.Subject), Priority: in.Priority, Status: StatusOpen}
+	switch {
+	case in.ReceiptSeq != 0:
+		var info string
+		err := s.DB.QueryRow(ctx, `SELECT return_info FROM receipts WHERE enterprise_code = $1 AND seq = $2`, enterprise, in.ReceiptSeq).Scan(&info)
+		if err == sql.ErrNoRows {
+			return nil, errs.New(errs.NotFound, "receipt_not_found", "receiptSeq", "enterprise %s has no receipt %d", enterprise, in.ReceiptSeq)
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.LinkKind, t.LinkRef = "receipt", fmt.Sprint(in.ReceiptSeq)
+		if m := codeRE.FindStringSubmatch(info); m != nil {
+			t.ReasonCode = m[1]
+		}
+	case in.CopNo != "":
+		var reason string
+		err := s.DB.QueryRow(ctx, `SELECT reason_code FROM inventories WHERE cop_no = $1 AND (agent_code = $2 OR ebc_code = $2 OR ebp_code = $2 OR logistics_code = $2)`,
+			in.CopNo, enterprise).Scan(&reason)
+		if err == sql.ErrNoRows {
+			return nil, errs.New(errs.NotFound, "inventory_not_found", "copNo", "no inventory %s names enterprise %s", in.CopNo, enterprise)
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.LinkKind, t.LinkRef, t.ReasonCode = "inventory", in.CopNo, reason
+	case in.Document != "":
+		parts := strings.Split(in.Document, "/")
+		if len(parts) != 3 || !slices.Contains([]string{"order", "payment", "waybill", "logistics_status"}, parts[0]) {
+			return nil, errs.Invalidf("document", "document_invalid", "write the document as kind/key1/key2, e.g. order/1105910159/ORD1 (kinds: order, payment, waybill, logistics_status)")
+		}
+		var sender string
+		err := s.DB.QueryRow(ctx, `SELECT sender FROM documents WHERE kind = $1 AND k1 = $2 AND k2 = $3`, parts[0], parts[1], parts[2]).Scan(&sender)
+		if err == sql.ErrNoRows || (err == nil && sender != enterprise) {
+			return nil, errs.New(errs.NotFound, "document_not_found", "document", "enterprise %s sent no document %s", enterprise, in.Document)
+		}
+		if err != nil {
+			return nil, err
+		}
+		t.LinkKind, t.LinkRef = "document", in.Document
+	default:
+		if Article(in.ReasonCode) == nil {
+			return nil, errs.Invalidf("reasonCode", "reason_unknown", "%q is not a reason code of the platform (docs/reasons.md)", in.ReasonCode)
+		}
+		t.LinkKind, t.LinkRef, t.ReasonCode = "reason", in.ReasonCode, in.ReasonCode
+	}
+	now := s.Now().UTC()
+	resp, resolve := s.ResponseSLA, s.ResolveSLA
+	if in.Priority == "urgent" {
+		resp, resolve = resp/4, resolve/4
+	}
+	t.ID = uuid.Must(uuid.NewV7()).String()
+	t.CreatedAt, t.UpdatedAt, t.ResponseDue, t.ResolveDue = now, now, now.Add(resp), now.Add(resolve)
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sr_tickets (id, enterprise_code, subject, priority, link_kind, link_ref, reason_code, status, assignee,
+			escalation, created_at, updated_at, response_due, resolve_due, first_response_at, resolved_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9, $9, $10, $11, NULL, NULL)`,
+			t.ID, enterprise, t.Subject, t.Priority, t.LinkKind, t.LinkRef, t.ReasonCode, StatusOpen, now, t.ResponseDue, t.ResolveDue)
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, t.ID, now, enterprise, "opened", strings.TrimSpace(in.Body))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, t.ID)
+}
+
+func addEvent(ctx context.Context, tx *store.Tx, ticket string, at time.Time, actor, kind, body string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO sr_ticket_events (id, ticket_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+		uuid.Must(uuid.NewV7()).String(), ticket, at, actor, kind, body)
+	return err
+}
+
+const ticketColumns = `id, enterprise_code, subject, priority, link_kind, link_ref, reason_code, status, assignee, escalation,
+	created_at, updated_at, response_due, resolve_due, first_response_at, resolved_at`
+
+func (s *Service) scan(row interface{ Scan(...any) error }) (*Ticket, error) {
+	var t Ticket
+	var created, updated, respDue, resDue store.Time
+	var first, resolved store.NullTime
+	if err := row.Scan(&t.ID, &t.EnterpriseCode, &t.Subject, &t.Priority, &t.LinkKind, &t.LinkRef, &t.ReasonCode, &t.Status, &t.Assignee,
+		&t.Escalation, &created, &updated, &respDue, &resDue, &first, &resolved); err != nil {
+		return nil, err
+	}
+	t.CreatedAt, t.UpdatedAt, t.ResponseDue, t.ResolveDue = created.UTC(), updated.UTC(), respDue.UTC(), resDue.UTC()
+	if first.Valid {
+		v := first.UTC()
+		t.FirstResponseAt = &v
+	}
+	if resolved.Valid {
+		v := resolved.UTC()
+		t.ResolvedAt = &v
+	}
+	if t.ReasonCode != "" && Article(t.ReasonCode) != nil {
+		t.HelpURL = "/api/v1/help/" + t.ReasonCode
+	}
+	t.SLA = s.sla(&t)
+	return &t, nil
+}
+
+func (s *Service) sla(t *Ticket) SLA {
+	now := s.Now()
+	timer := func(done *time.Time, due time.Time) string {
+		switch {
+		case done != nil && !done.After(due):
+			return "met"
+		case done != nil || now.After(due):
+			return "breached"
+		}
+		return "running"
+	}
+	out := SLA{Response: timer(t.FirstResponseAt, t.ResponseDue), Resolve: timer(t.ResolvedAt, t.ResolveDue)}
+	switch {
+	case out.Response == "running":
+		out.Left = t.ResponseDue.Sub(now).Round(time.Second).String()
+	case out.Resolve == "running":
+		out.Left = t.ResolveDue.Sub(now).Round(time.Second).String()
+	}
+	return out
+}
+
+// Get reads a ticket with its history.
+func (s *Service) Get(ctx context.Context, id string) (*Ticket, error) {
+	t, err := s.scan(s.DB.QueryRow(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return nil, errs.New(errs.NotFound, "ticket_not_found", "id", "no ticket %s", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.Query(ctx, `SELECT at, actor, kind, body FROM sr_ticket_events WHERE ticket_id = $1 ORDER BY at, id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Event
+		var at store.Time
+		if err := rows.Scan(&at, &e.Actor, &e.Kind, &e.Body); err != nil {
+			return nil, err
+		}
+		e.At = at.UTC()
+		t.Events = append(t.Events, e)
+	}
+	return t, rows.Err()
+}
+
+// List returns tickets, newest first, of one enterprise or all (""), of one status or all.
+func (s *Service) List(ctx context.Context, enterprise, status string, limit int) ([]*Ticket, error) {
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	rows, err := s.DB.Query(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE ($1 = '' OR enterprise_code = $1) AND ($2 = '' OR status = $2)
+		ORDER BY created_at DESC, id DESC LIMIT $3`, enterprise, status, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Ticket{}
+	for rows.Next() {
+		t, err := s.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// UpdateInput is a reply, an assignment or a status change; any combination.
+type UpdateInput struct {
+	Reply    string `json:"reply,omitempty"`
+	Assignee string `json:"assignee,omitempty"` // operators only
+	Status   string `json:"status,omitempty"`   // resolved, closed; open to reopen
+}
+
+// Update applies actor's reply, assignment or status change to ticket id.
+// actor is Operator or the ticket's enterprise.
+func (s *Service) Update(ctx context.Context, id, actor string, in UpdateInput) (*Ticket, error) {
+	t, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	op := actor == Operator
+	if !op && actor != t.EnterpriseCode {
+		return nil, errs.New(errs.NotFound, "ticket_not_found", "id", "no ticket %s", id)
+	}
+	if in.Reply == "" && in.Assignee == "" && in.Status == "" {
+		return nil, errs.Invalidf("reply", "nothing_to_do", "send a reply, an assignee or a status")
+	}
+	if len([]rune(in.Reply)) > 10000 {
+		return nil, errs.Invalidf("reply", "too_long", "a reply has at most 10000 characters")
+	}
+	if in.Assignee != "" && !op {
+		return nil, errs.New(errs.Forbidden, "operators_only", "assignee", "only operators assign tickets")
+	}
+	if len(in.Assignee) > 100 {
+		return nil, errs.Invalidf("assignee", "too_long", "an assignee has at most 100 characters")
+	}
+	switch in.Status {
+	case "", StatusResolved, StatusClosed, StatusOpen:
+	default:
+		return nil, errs.Invalidf("status", "status_unknown", "%q is not open, resolved or closed", in.Status)
+	}
+	if t.Status == StatusClosed && in.Status != StatusOpen {
+		return nil, errs.New(errs.Conflict, "ticket_closed", "status", "ticket %s is closed; reopen it with status open", id)
+	}
+	now := s.Now().UTC()
+	status, first, resolved := t.Status, t.FirstResponseAt, t.ResolvedAt
+	if in.Reply != "" {
+		if op {
+			status = StatusAnswered
+			if first == nil {
+				first = &now
+			}
+		} else {
+			status = StatusOpen
+		}
+	}
+	switch in.Status {
+	case StatusResolved, StatusClosed:
+		status = in.Status
+		if resolved == nil {
+			resolved = &now
+		}
+		if op && first == nil {
+			first = &now
+		}
+	case StatusOpen:
+		status, resolved = StatusOpen, nil
+	}
+	assignee := t.Assignee
+	if in.Assignee != "" {
+		assignee = in.Assignee
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE sr_tickets SET status = $1, assignee = $2, first_response_at = $3, resolved_at = $4, updated_at = $5
+			WHERE id = $6 AND updated_at = $7`, status, assignee, first, resolved, now, id, t.UpdatedAt)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.New(errs.Conflict, "ticket_changed", "id", "ticket %s changed meanwhile; read it and retry", id)
+		}
+		if in.Reply != "" {
+			if err := addEvent(ctx, tx, id, now, actor, "reply", in.Reply); err != nil {
+				return err
+			}
+		}
+		if in.Assignee != "" {
+			if err := addEvent(ctx, tx, id, now, actor, "assigned", assignee); err != nil {
+				return err
+			}
+		}
+		if in.Status != "" {
+			return addEvent(ctx, tx, id, now, actor, "status", status)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, id)
+}
+
+// Run escalates overdue tickets every s.Every until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	every := s.Every
+	if every <= 0 {
+		every = time.Minute
+	}
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+			if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Warn("support: escalation failed", "error", err)
+			}
+		}
+	}
+}
+
+// Escalate raises tickets whose response (level 1) or resolution (level 2)
+// timer ran out, once per level, and returns how many it raised.
+func (s *Service) Escalate(ctx context.Context) (int, error) {
+	now := s.Now().UTC()
+	n := 0
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		n = 0
+		for _, step := range []struct {
+			level int
+			where string
+			what  string
+		}{
+			{1, `first_response_at IS NULL AND response_due < $1`, "no first response within the SLA"},
+			{2, `resolved_at IS NULL AND resolve_due < $1`, "not resolved within the SLA"},
+		} {
+			rows, err := tx.Query(ctx, `SELECT id FROM sr_tickets WHERE status IN ('open', 'answered') AND escalation < $2 AND `+step.where, now, step.level)
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if _, err := tx.Exec(ctx, `UPDATE sr_tickets SET escalation = $1 WHERE id = $2`, step.level, id); err != nil {
+					return err
+				}
+				if err := addEvent(ctx, tx, id, now, "platform", "escalated", fmt.Sprintf("level %d: %s", step.level, step.what)); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	if n > 0 {
+		s.Log.Warn("support: tickets escalated", "count", n)
+	}
+	return n, err
+}
+
+// Figures are what operators watch.
+type Figures struct {
+	Open                     int            `json:"open"`
+	Answered                 int            `json:"answered"`
+	Resolved                 int            `json:"resolved"`
+	Closed                   int            `json:"closed"`
+	Escalated                int            `json:"escalated"`
+	ResponseBreached         int            `json:"responseBreached"`
+	ResolveBreached          int            `json:"resolveBreached"`
+	ResponseWithinSLA        string         `json:"responseWithinSla"` // share of responded tickets answered in time
+	MeanFirstResponseMinutes int64          `json:"meanFirstResponseMinutes"`
+	MeanResolveMinutes       int64          `json:"meanResolveMinutes"`
+	Unassigned               int            `json:"unassigned"`
+	ByReason                 map[string]int `json:"byReason"`
+}
+
+// Figures sums the tickets opened since from.
+func (s *Service) Figures(ctx context.Context, from time.Time) (*Figures, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE created_at >= $1`, from)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	f := &Figures{ByReason: map[string]int{}}
+	var respSum, resSum time.Duration
+	var responded, inTime, resolvedN int64
+	for rows.Next() {
+		t, err := s.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		switch t.Status {
+		case StatusOpen:
+			f.Open++
+		case StatusAnswered:
+			f.Answered++
+		case StatusResolved:
+			f.Resolved++
+		case StatusClosed:
+			f.Closed++
+		}
+		if t.Escalation > 0 {
+			f.Escalated++
+		}
+		if t.SLA.Response == "breached" {
+			f.ResponseBreached++
+		}
+		if t.SLA.Resolve == "breached" {
+			f.ResolveBreached++
+		}
+		if t.Assignee == "" && (t.Status == StatusOpen || t.Status == StatusAnswered) {
+			f.Unassigned++
+		}
+		if t.ReasonCode != "" {
+			f.ByReason[t.ReasonCode]++
+		}
+		if t.FirstResponseAt != nil {
+			responded++
+			respSum += t.FirstResponseAt.Sub(t.CreatedAt)
+			if !t.FirstResponseAt.After(t.ResponseDue) {
+				inTime++
+			}
+		}
+		if t.ResolvedAt != nil {
+			resolvedN++
+			resSum += t.ResolvedAt.Sub(t.CreatedAt)
+		}
+	}
+	if responded > 0 {
+		f.MeanFirstResponseMinutes = int64((respSum / time.Duration(responded)).Minutes())
+		v := (inTime*100000/responded + 5) / 10
+		f.ResponseWithinSLA = fmt.Sprintf("%d.%04d", v/10000, v%10000)
+	}
+	if resolvedN > 0 {
+		f.MeanResolveMinutes = int64((resSum / time.Duration(resolvedN)).Minutes())
+	}
+	return f, rows.Err()
+}
+
+// HelpArticle explains a reason code: what it means and how to fix it.
+type HelpArticle struct {
+	Code    string `json:"code"`
+	Title   string `json:"title"`
+	TitleZh string `json:"titleZh"`
+	Meaning string `json:"meaning"`
+	Docs    string `json:"docs"`
+}
+
+// Article returns the help article of a reason code, nil for an unknown code.
+func Article(code string) *HelpArticle {
+	for _, r := range clearance.Reasons {
+		if r.Code == code {
+			return &HelpArticle{Code: r.Code, Title: r.En, TitleZh: r.Zh, Meaning: r.Meaning, Docs: "docs/reasons.md#" + r.Code}
+		}
+	}
+	return nil
+}
+
+// Articles lists every reason code's article.
+func Articles() []HelpArticle {
+	out := make([]HelpArticle, 0, len(clearance.Reasons))
+	for _, r := range clearance.Reasons {
+		out = append(out, *Article(r.Code))
+	}
+	return out
+}
