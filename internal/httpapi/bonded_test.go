@@ -672,6 +672,30 @@ func TestBondedTallyEntriesAndReconciliation(t *testing.T) {
 	})
 }
 
+// One CEB623 with two cancels answers one CEB624 with a status per document.
+func TestBondedCancelMessageWithTwoDocuments(t *testing.T) {
+	b := newBondedFixture(t, apptest.SQLite, "10", "1000.00")
+	d := b.bondedDecl()
+	b.declare(d)
+	mk := func(invtNo, copNo string) ceb.InvtCancel {
+		return ceb.InvtCancel{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", CustomsCode: "8010", OrderNo: d.orderNo,
+			EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo, LogisticsCode: carrier, LogisticsName: "物流",
+			CopNo: copNo, InvtNo: invtNo, BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
+			AgentCode: agent, AgentName: "报关行", Reason: "买家取消订单"}
+	}
+	xml := b.sign.Sign(t, mustEncode(&ceb.CEB623Message{Guid: guid(), Version: "1.0", BaseTransfer: transfer(agent),
+		InvtCancel: []ceb.InvtCancel{mk(b.invtNo(d.copNo), "CA1"), mk("80102026I999999999", "CA2")}}))
+	st, _, _, body := b.post(agent, xml)
+	statuses := regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`).FindAllSubmatch(body, -1)
+	if st != 200 || len(statuses) != 2 || string(statuses[0][1]) != "399" || string(statuses[1][1]) != "100" ||
+		len(regexp.MustCompile(`<preNo>B\d{17}</preNo>`).FindAll(body, -1)) != 2 {
+		t.Fatalf("CEB624 for two cancels: %d %s", st, body)
+	}
+	if on, _ := b.stock("1"); on != "10.000" {
+		t.Errorf("stock after the cancel: %s", on)
+	}
+}
+
 // A dishonest operator may not tally before declaring.
 func TestBondedTallyNeedsCredit(t *testing.T) {
 	b := newBondedFixture(t, apptest.SQLite, "", "")
