@@ -21,14 +21,11 @@ import (
 	"cbec/internal/export"
 	"cbec/internal/httpapi"
 	"cbec/internal/intake"
-	"cbec/internal/logistics"
 	"cbec/internal/metrics"
 	"cbec/internal/money"
-	"cbec/internal/provider"
 	"cbec/internal/refdata"
 	"cbec/internal/risk"
 	"cbec/internal/store"
-	"cbec/internal/support"
 	"cbec/internal/tax"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
@@ -50,9 +47,6 @@ type App struct {
 	API         *httpapi.API
 	Bonded      *bonded.Service
 	Trace       *trace.Service
-	Providers   *provider.Service
-	Logistics   *logistics.Service
-	Support     *support.Service
 	Risk        *risk.Service
 	Export      *export.Service
 
@@ -129,7 +123,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a.Export = &export.Service{DB: db, Batch: a.Batch, Parties: parties, Params: xp, Now: clock, Log: log}
+	a.Export = &export.Service{DB: db, Batch: a.Batch, Parties: parties, Params: xp, Rules: rules, Now: clock, Log: log}
 	a.Export.Register(a.Intake)
 	// Quality and traceability: recalls and failed lab tests hold releases;
 	// the code issuer must stay the last effect, so no later one can refuse a
@@ -149,15 +143,6 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Engine.Checks = append(a.Engine.Checks, risk.Check{S: a.Risk})
 	a.Engine.DirectConnect = a.Risk.DirectConnect
 	a.Engine.Effects = append(a.Engine.Effects, &trace.Issuer{Ref: a.Reference})
-	// Technical service providers transmit for authorising clients; logistics
-	// channels and the service response centre (issue 12).
-	a.Providers = &provider.Service{DB: db, Parties: parties, Now: clock, Types: a.Intake.Types}
-	a.Intake.Delegates = a.Providers
-	a.Logistics = &logistics.Service{DB: db, Now: clock, Log: log, StuckAfter: time.Duration(cfg.Logistics.StuckAfter), Every: time.Duration(cfg.Logistics.AlertInterval)}
-	a.Support = &support.Service{DB: db, Now: clock, Log: log, ResponseSLA: time.Duration(cfg.Support.ResponseSLA),
-		ResolveSLA: time.Duration(cfg.Support.ResolveSLA), Every: time.Duration(cfg.Support.EscalationInterval)}
-	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
-		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst}
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
@@ -172,10 +157,6 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		AnnualLimit:    rules.AnnualLimit,
 		Bonded:         a.Bonded,
 		Trace:          a.Trace,
-		Logistics:      a.Logistics,
-		Providers:      a.Providers,
-		Support:        a.Support,
-		RateLimits:     limits,
 		Risk:           a.Risk,
 		Export:         a.Export,
 	}
@@ -286,8 +267,6 @@ func (a *App) Serve(ctx context.Context) error {
 	go hooks.Run(engineCtx)
 	go a.Bonded.Run(engineCtx)
 	go a.Trace.Run(engineCtx)
-	go a.Logistics.Run(engineCtx)
-	go a.Support.Run(engineCtx)
 	go a.Risk.Run(engineCtx)
 	go a.Export.Run(engineCtx)
 	defer func() {

@@ -12,6 +12,7 @@ import (
 	"cbec/internal/ceb"
 	"cbec/internal/clearance"
 	"cbec/internal/enterprise"
+	"cbec/internal/errs"
 	"cbec/internal/intake"
 	"cbec/internal/receipt"
 	"cbec/internal/store"
@@ -433,6 +434,11 @@ func (s *Service) judge(ctx context.Context, tx *store.Tx, inv *inventory, now t
 		f = clearance.Finding{Code: "1401", Detail: fmt.Sprintf("matched; waiting for the arrival (CEB507) of waybill %s", h.LogisticsNo)}
 		if arrived {
 			status, f = "800", clearance.Finding{Code: "2600", Detail: fmt.Sprintf("goods value %s %s; arrived at the exit port", fen(inv.TotalFen), lineCurrency(inv.Doc))}
+			if sel, detail, err := s.selected(ctx, inv); err != nil {
+				return "", f, err
+			} else if sel {
+				status, f = "500", clearance.Finding{Code: "2500", Detail: detail}
+			}
 		}
 	}
 	q := `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, matched = $5, updated_at = $6 WHERE id = $1`
@@ -598,4 +604,56 @@ func inventoryReceipt(ctx context.Context, tx *store.Tx, inv *inventory, status 
 	}
 	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: inv.Sender, MessageType: "CEB604Message", CopNo: h.CopNo, OrderNo: h.OrderNo,
 		ReturnStatus: status, ReturnInfo: info, XML: string(xml), CreatedAt: now})
+}
+
+// selected draws an arrived export for inspection at the rate of its
+// consignor's credit class (rules §9), as the import side does.
+func (s *Service) selected(ctx context.Context, inv *inventory) (bool, string, error) {
+	if s.Rules == nil {
+		return false, "", nil
+	}
+	e, err := s.Parties.Get(ctx, inv.Doc.InventoryHead.EbcCode)
+	if err != nil || e == nil {
+		return false, "", err
+	}
+	draw := clearance.Draw("export:" + inv.ID)
+	if !s.Rules.Selected(e.CreditClass, draw) {
+		return false, "", nil
+	}
+	return true, fmt.Sprintf("credit class %s, draw %s; goods value %s %s", e.CreditClass, draw, fen(inv.TotalFen), lineCurrency(inv.Doc)), nil
+}
+
+// Inspect records an officer's inspection result of an export selected for
+// inspection (500): passed releases it (800), failed rejects it (100, 1419).
+func (s *Service) Inspect(ctx context.Context, number string, passed bool, note, by string) (*InventoryView, error) {
+	if strings.TrimSpace(note) == "" {
+		return nil, errs.Invalidf("note", "note_required", "say what the inspection found")
+	}
+	now := s.Now()
+	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+		inv, err := s.inventoryBy(ctx, tx, `invt_no = $1 OR cop_no = $1`, number)
+		if err != nil {
+			return err
+		}
+		if inv == nil {
+			return errs.New(errs.NotFound, "export_inventory_not_found", "number", "no export inventory %s", number)
+		}
+		if inv.Status != "500" {
+			return errs.New(errs.Conflict, "not_selected", "number", "export inventory %s has status %s, not 500 (selected for inspection)", number, inv.Status)
+		}
+		status, f := "800", clearance.Finding{Code: "2600", Detail: fmt.Sprintf("inspected by %s, passed: %s", by, note)}
+		q := `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, released_at = $5, updated_at = $5 WHERE id = $1`
+		if !passed {
+			status, f = "100", clearance.Finding{Code: "1419", Detail: fmt.Sprintf("inspected by %s: %s", by, note)}
+			q = `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, updated_at = $5 WHERE id = $1`
+		}
+		if _, err := tx.Exec(ctx, q, inv.ID, status, f.Code, f.Info(), now); err != nil {
+			return err
+		}
+		return inventoryReceipt(ctx, tx, inv, status, f, now)
+	})
+	if err != nil {
+		return nil, wrap("record inspection", err)
+	}
+	return s.Inventory(ctx, number)
 }

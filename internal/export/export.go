@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"cbec/internal/ceb"
+	"cbec/internal/clearance"
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
 	"cbec/internal/intake"
@@ -59,8 +60,10 @@ type Service struct {
 	Batch   *store.Batcher
 	Parties Parties
 	Params  Params
-	Now     func() time.Time
-	Log     *slog.Logger
+	// Rules draws exports for inspection by credit class (rules §9); nil draws none.
+	Rules *clearance.Rules
+	Now   func() time.Time
+	Log   *slog.Logger
 }
 
 // Trade modes of export.

@@ -15,6 +15,7 @@ import (
 // POST /api/v1/ceb.
 func (a *API) exportRoutes() {
 	a.handle("GET /api/v1/export/inventories/{number}", a.authenticated(a.exportInventory))
+	a.handle("POST /api/v1/export/inventories/{number}/inspection", a.admin(a.inspectExport))
 	a.handle("POST /api/v1/export/summaries/run", a.admin(a.runSummaries))
 	a.handle("GET /api/v1/export/summaries", a.authenticated(a.summaryReport))
 	a.handle("GET /api/v1/export/summaries/{sumNo}", a.authenticated(a.getSummary))
@@ -186,4 +187,23 @@ func (a *API) listWarehouses(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"warehouses": out})
+}
+
+// inspectExport records an officer's inspection of an export selected for inspection (500).
+func (a *API) inspectExport(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Passed *bool
+		Note   string
+	}
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	if in.Passed == nil {
+		return errs.Invalidf("passed", "passed_required", "passed must be true (release) or false (reject)")
+	}
+	v, err := a.Export.Inspect(r.Context(), r.PathValue("number"), *in.Passed, in.Note, who(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
 }

@@ -40,9 +40,16 @@ type xfixture struct {
 	seq  int
 }
 
-func newExportFixture(t *testing.T, engine apptest.Engine) *xfixture {
+func newExportFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config.Config)) *xfixture {
 	clk := &clock{t: time.Date(2026, 11, 5, 10, 0, 0, 0, cstZone)}
-	s := apptest.Start(t, engine, func(c *config.Config) { c.Clock = clk.Now })
+	// No random inspection unless a test asks for it: decisions must be deterministic.
+	base := func(c *config.Config) {
+		c.Clock = clk.Now
+		for class := range c.Rules.InspectionRates {
+			c.Rules.InspectionRates[class] = "0"
+		}
+	}
+	s := apptest.Start(t, engine, append([]func(*config.Config){base}, tweak...)...)
 	f := &xfixture{t: t, s: s, keys: map[string]string{}, clk: clk}
 	for code, roles := range map[string][]string{xSeller: {"ebp", "ebc"}, xPay: {"pay"}, xCarrier: {"logistics"}, xAgent: {"agent"}} {
 		f.keys[code] = s.Register(code, roles...)
@@ -420,5 +427,130 @@ func TestExportReturns(t *testing.T) {
 	f.clk.Set(time.Date(2027, 5, 6, 10, 0, 0, 0, cstZone))
 	if _, rs, info := f.post(xSeller, refund(teeNo, "RT4", "RL4", "6109100010", "1")); rs != "100" || code(info) != "1415" {
 		t.Errorf("late: %s %s", rs, info)
+	}
+}
+
+func TestExportInspection(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite, func(c *config.Config) { c.Rules.InspectionRates["general"] = "1" })
+	ok, bad := f.newDecl(), f.newDecl()
+	for _, d := range []*xdecl{ok, bad} {
+		if rs, info := f.send(d); rs != "120" {
+			t.Fatalf("%s %s", rs, info)
+		}
+	}
+	f.must(xCarrier, arrival(ok.logisticsNo, bad.logisticsNo), "120")
+	if st, _ := f.status(ok.copNo); st != "500" {
+		t.Fatalf("an arrived export of a general-class consignor at rate 1: status %s", st)
+	}
+	if _, rs, info := f.post(xCarrier, departure(ok.logisticsNo)); rs != "100" || code(info) != "1411" {
+		t.Errorf("departure under inspection: %s %s", rs, info)
+	}
+	if r := f.s.JSON("POST", "/api/v1/export/inventories/"+ok.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true}); r.Status != 400 {
+		t.Errorf("inspection without a note: %d %s", r.Status, r.Body)
+	}
+	r := f.s.JSON("POST", "/api/v1/export/inventories/"+ok.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "goods match"})
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"Status":"800"`) {
+		t.Fatalf("passed inspection: %d %s", r.Status, r.Body)
+	}
+	r = f.s.JSON("POST", "/api/v1/export/inventories/"+bad.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": false, "note": "undeclared batteries"})
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"ReasonCode":"1419"`) {
+		t.Fatalf("failed inspection: %d %s", r.Status, r.Body)
+	}
+	if r := f.s.JSON("POST", "/api/v1/export/inventories/"+bad.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "again"}); r.Status != 409 {
+		t.Errorf("second decision: %d %s", r.Status, r.Body)
+	}
+	f.must(xCarrier, departure(ok.logisticsNo), "120")
+}
+
+func summaryApply(invtNos ...string) []byte {
+	a := ceb.SummaryApply{SummaryApplyHead: ceb.SummaryApplyHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010",
+		CopNo: "SUM" + invtNos[0], AgentCode: xAgent, AgentName: "报关行", EbcCode: xSeller, EbcName: "出口企业", DeclAgentCode: xAgent, DeclAgentName: "报关行",
+		SummaryFlag: "1", ItemNameFlag: "1", MsgCount: "1", MsgSeqNo: "1"}}
+	for _, n := range invtNos {
+		a.SummaryApplyList = append(a.SummaryApplyList, ceb.SummaryApplyList{InvtNo: n})
+	}
+	return mustEncode(&ceb.CEB701Message{Guid: guid(), Version: "1.0", SummaryApply: []ceb.SummaryApply{a}, BaseTransfer: exportTransfer(xAgent)})
+}
+
+func cancel(invtNo, reason string) []byte {
+	c := ceb.ExportInvtCancel{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010", CopNo: "CAN" + invtNo, InvtNo: invtNo,
+		Reason: reason, AgentCode: xAgent, AgentName: "报关行", EbcCode: xSeller, EbcName: "出口企业"}
+	return mustEncode(&ceb.CEB605Message{Guid: guid(), Version: "1.0", InvtCancel: []ceb.ExportInvtCancel{c}, BaseTransfer: exportTransfer(xAgent)})
+}
+
+func waybillList(nos ...string) []byte {
+	w := ceb.WayBill{WayBillHead: ceb.WayBillHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", CustomsCode: "8010", CopNo: "WBL" + nos[0],
+		AgentCode: xAgent, AgentName: "报关行", TrafMode: "4", TrafName: "CA123", VoyageNo: "CA123", BillNo: "BILL1", GrossWeight: "4",
+		LogisticsCode: xCarrier, LogisticsName: "物流", MsgCount: "1", MsgSeqNo: "1"}}
+	for i, n := range nos {
+		w.WayBillList = append(w.WayBillList, ceb.WayBillList{Gnum: fmt.Sprint(i + 1), LogisticsNo: n})
+	}
+	return mustEncode(&ceb.CEB607Message{Guid: guid(), Version: "1.0", WayBill: []ceb.WayBill{w}, BaseTransfer: exportTransfer(xAgent)})
+}
+
+func TestExportApplicationCancelAndLateFlags(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	a, b, c := f.newDecl(), f.newDecl(), f.newDecl()
+	for _, d := range []*xdecl{a, b, c} {
+		if rs, info := f.send(d); rs != "120" {
+			t.Fatalf("%s %s", rs, info)
+		}
+	}
+	if info := f.must(xAgent, waybillList(a.logisticsNo, b.logisticsNo), "120"); code(info) != "1800" {
+		t.Errorf("waybill list: %s", info)
+	}
+	if _, rs, info := f.post(xAgent, waybillList("NOSUCHWAYBILL")); rs != "100" || code(info) != "1412" {
+		t.Errorf("waybill list with an unknown waybill: %s %s", rs, info)
+	}
+	f.must(xCarrier, arrival(a.logisticsNo, b.logisticsNo, c.logisticsNo), "120")
+	_, aNo := f.status(a.copNo)
+	_, bNo := f.status(b.copNo)
+	_, cNo := f.status(c.copNo)
+	if _, rs, info := f.post(xAgent, cancel(bNo, "")); rs != "100" || code(info) != "1413" {
+		t.Errorf("cancel without a reason: %s %s", rs, info)
+	}
+	if info := f.must(xAgent, cancel(bNo, "buyer withdrew"), "399"); code(info) != "2802" {
+		t.Errorf("cancel: %s", info)
+	}
+	if _, rs, info := f.post(xAgent, summaryApply(aNo, bNo)); rs != "100" || code(info) != "1414" || !strings.Contains(info, bNo) {
+		t.Errorf("summary of a cancelled list: %s %s", rs, info)
+	}
+	if info := f.must(xAgent, summaryApply(aNo), "399"); code(info) != "2803" {
+		t.Errorf("summary application: %s", info)
+	}
+	if _, rs, info := f.post(xAgent, cancel(aNo, "too late")); rs != "100" || code(info) != "1413" {
+		t.Errorf("cancel of a summarized list: %s %s", rs, info)
+	}
+	var page struct{ Receipts []feedReceipt }
+	f.s.Do("GET", "/api/v1/receipts?after=0&limit=200", f.keys[xAgent], "", nil).JSON(t, &page)
+	n792 := 0
+	for _, r := range page.Receipts {
+		if r.MessageType == "CEB792Message" && strings.Contains(r.XML, aNo) {
+			n792++
+		}
+	}
+	if n792 != 1 {
+		t.Errorf("CEB792 for the application: %d", n792)
+	}
+	// After the deadline, list c is flagged missing; summarized then, its summary is late.
+	f.clk.Set(time.Date(2026, 12, 12, 9, 0, 0, 0, cstZone))
+	var rep struct {
+		Late, Unsummarized []string
+		Missing            bool
+	}
+	f.s.Do("GET", "/api/v1/export/summaries?month=2026-11", apptest.AdminToken, "", nil).JSON(t, &rep)
+	if !rep.Missing || len(rep.Unsummarized) != 1 || rep.Unsummarized[0] != cNo {
+		t.Fatalf("report past the deadline: %+v", rep)
+	}
+	r := f.s.JSON("POST", "/api/v1/export/summaries/run", apptest.AdminToken, map[string]any{"month": "2026-11"})
+	if r.Status != 200 {
+		t.Fatalf("run: %d %s", r.Status, r.Body)
+	}
+	f.s.Do("GET", "/api/v1/export/summaries?month=2026-11", apptest.AdminToken, "", nil).JSON(t, &rep)
+	if rep.Missing || len(rep.Late) != 1 {
+		t.Errorf("report after the late run: %+v", rep)
+	}
+	if r := f.s.JSON("POST", "/api/v1/export/summaries/run", apptest.AdminToken, map[string]any{"month": "November"}); r.Status != 400 || !strings.Contains(string(r.Body), "month_invalid") {
+		t.Errorf("bad month: %d %s", r.Status, r.Body)
 	}
 }
