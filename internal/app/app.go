@@ -21,11 +21,14 @@ import (
 	"cbec/internal/export"
 	"cbec/internal/httpapi"
 	"cbec/internal/intake"
+	"cbec/internal/logistics"
 	"cbec/internal/metrics"
 	"cbec/internal/money"
+	"cbec/internal/provider"
 	"cbec/internal/refdata"
 	"cbec/internal/risk"
 	"cbec/internal/store"
+	"cbec/internal/support"
 	"cbec/internal/tax"
 	"cbec/internal/trace"
 	"cbec/internal/vault"
@@ -47,6 +50,9 @@ type App struct {
 	API         *httpapi.API
 	Bonded      *bonded.Service
 	Trace       *trace.Service
+	Providers   *provider.Service
+	Logistics   *logistics.Service
+	Support     *support.Service
 	Risk        *risk.Service
 	Export      *export.Service
 
@@ -143,6 +149,15 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Engine.Checks = append(a.Engine.Checks, risk.Check{S: a.Risk})
 	a.Engine.DirectConnect = a.Risk.DirectConnect
 	a.Engine.Effects = append(a.Engine.Effects, &trace.Issuer{Ref: a.Reference})
+	// Technical service providers transmit for authorising clients; logistics
+	// channels and the service response centre (issue 12).
+	a.Providers = &provider.Service{DB: db, Parties: parties, Now: clock, Types: a.Intake.Types}
+	a.Intake.Delegates = a.Providers
+	a.Logistics = &logistics.Service{DB: db, Now: clock, Log: log, StuckAfter: time.Duration(cfg.Logistics.StuckAfter), Every: time.Duration(cfg.Logistics.AlertInterval)}
+	a.Support = &support.Service{DB: db, Now: clock, Log: log, ResponseSLA: time.Duration(cfg.Support.ResponseSLA),
+		ResolveSLA: time.Duration(cfg.Support.ResolveSLA), Every: time.Duration(cfg.Support.EscalationInterval)}
+	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
+		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst}
 	a.API = &httpapi.API{
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
@@ -157,6 +172,10 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		AnnualLimit:    rules.AnnualLimit,
 		Bonded:         a.Bonded,
 		Trace:          a.Trace,
+		Logistics:      a.Logistics,
+		Providers:      a.Providers,
+		Support:        a.Support,
+		RateLimits:     limits,
 		Risk:           a.Risk,
 		Export:         a.Export,
 	}
@@ -267,6 +286,8 @@ func (a *App) Serve(ctx context.Context) error {
 	go hooks.Run(engineCtx)
 	go a.Bonded.Run(engineCtx)
 	go a.Trace.Run(engineCtx)
+	go a.Logistics.Run(engineCtx)
+	go a.Support.Run(engineCtx)
 	go a.Risk.Run(engineCtx)
 	go a.Export.Run(engineCtx)
 	defer func() {
