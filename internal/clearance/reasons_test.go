@@ -1,7 +1,9 @@
 package clearance
 
 import (
+	"io/fs"
 	"os"
+	"regexp"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +52,31 @@ func TestFindingInfo(t *testing.T) {
 	want := "[Code:1332;Desc:支付单支付金额与订单实付金额不一致 / payment amount differs from the order's actual paid: PaymentHead.amountPaid=561.89, OrderHead.acturalPaid=3197.95]"
 	if got != want {
 		t.Errorf("Info() = %s\nwant      %s", got, want)
+	}
+}
+
+// Every reason code written in the code base as a literal — Finding{Code: "…"},
+// Refused("…"), find("…"), reject("…") — must be in the table, or receipts
+// would carry an unexplained code.
+func TestEveryCodeUsedIsInTheTable(t *testing.T) {
+	re := regexp.MustCompile(`(?:\bCode:\s*"|\bRefused\("|\bfind\("|\breject\(")(\d{4,6})"`)
+	root := filepath.Join("..", "..", "internal")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			if _, ok := reasonByCode[m[1]]; !ok {
+				t.Errorf("%s uses reason code %s, which is not in clearance.Reasons", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
