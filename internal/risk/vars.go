@@ -108,9 +108,26 @@ func (a *activation) ResolveName(name string) (any, bool) {
 func (a *activation) Parent() interpreter.Activation { return nil }
 
 func (v Vars) activation() *activation {
+	reg := types.DefaultTypeAdapter
 	a := &activation{vals: make(map[string]ref.Val, len(v))}
 	for k, x := range v {
-		a.vals[k] = types.DefaultTypeAdapter.NativeToValue(x)
+		switch x := x.(type) {
+		case []string:
+			a.vals[k] = types.NewStringList(reg, x)
+		case []map[string]any:
+			// Lines as CEL maps up front: no reflection on each access by each rule.
+			lines := make([]ref.Val, len(x))
+			for i, l := range x {
+				m := make(map[ref.Val]ref.Val, len(l))
+				for lk, lv := range l {
+					m[types.String(lk)] = reg.NativeToValue(lv)
+				}
+				lines[i] = types.NewRefValMap(reg, m)
+			}
+			a.vals[k] = types.NewRefValList(reg, lines)
+		default:
+			a.vals[k] = reg.NativeToValue(x)
+		}
 	}
 	return a
 }
