@@ -326,7 +326,7 @@ func (g *gen) decls(n int) {
 
 func (g *gen) attrs(n int) {
 	for i := 0; i < n; i++ {
-		name := g.pick("a", "b", "z", "a:x", "b:y", "z:a", "xml:lang", "xml:space", "ceb:k", "Algorithm", "URI", "ds:Algorithm")
+		name := g.pick("a", "b", "z", "a:x", "b:x", "b:y", "z:a", "xml:lang", "xml:space", "ceb:k", "Algorithm", "URI", "ds:Algorithm", "x.y-1", "a:b.c")
 		q := g.pick(`"`, `'`)
 		v := g.pick(genValues...)
 		if strings.Contains(v, q) {
@@ -348,7 +348,7 @@ func (g *gen) element(depth int, root bool) {
 	if !root && g.chance(2) {
 		prefix = ""
 	}
-	name := g.name(prefix, g.pick("R", "Inventory", "Item", "x", "Signature"))
+	name := g.name(prefix, g.pick("R", "Inventory", "Item", "x", "Signature", "i-1.x", "_u"))
 	g.b.WriteString("<" + name)
 	if root {
 		g.b.WriteString(` xmlns:ceb="` + nsCEB + `"`)
