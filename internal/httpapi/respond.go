@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"cbec/internal/errs"
 	"cbec/internal/logging"
@@ -88,7 +90,16 @@ func readJSON(r *http.Request, v any) error {
 	if ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
 		return errs.Invalidf("Content-Type", "content_type", "want application/json, got %q", ct)
 	}
-	dec := json.NewDecoder(r.Body)
+	// Read whole (the body is already capped by max_body_bytes) so that
+	// invalid UTF-8 is refused rather than silently turned into U+FFFD.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if !utf8.Valid(body) {
+		return errs.Invalidf("body", "invalid_utf8", "the body is not valid UTF-8 (first bad byte at offset %d)", invalidUTF8At(body))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
