@@ -81,10 +81,14 @@ func (c *demoCmd) Run(e *env) error {
 	_ = bar.Finish()
 	fmt.Fprintln(e.stderr)
 	if c.JSON {
-		return rep.WriteJSON(e.stdout)
+		if err := rep.WriteJSON(e.stdout); err != nil {
+			return err
+		}
+		return runExportDemo(e.ctx, server, token, e.stderr)
 	}
 	writeDemoSummary(e, rep)
-	return nil
+	// An exporter's month follows the day of imports (rules §11).
+	return runExportDemo(e.ctx, server, token, e.stdout)
 }
 
 // startServer runs a platform in this process on a free loopback port.

@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"time"
+
+	"cbec/internal/ceb"
+)
+
+// exportDemo plays an exporter's month against a server: orders to several
+// countries with their receipts of payment and waybills, export inventories,
+// the arrival and the departure, then the month's summary declarations and
+// the refund and forex reports.
+type exportDemo struct {
+	ctx    context.Context
+	server string
+	admin  string
+	keys   map[string]string
+	client *http.Client
+}
+
+const (
+	demoSeller  = "3301960D01"
+	demoPay     = "4403169D01"
+	demoCarrier = "4401962D01"
+	demoAgent   = "330766D001"
+)
+
+var demoReturnStatus = regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`)
+
+func (d *exportDemo) call(method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(d.ctx, method, d.server+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && out != nil {
+		err = json.Unmarshal(b, out)
+	}
+	return resp.StatusCode, b, err
+}
+
+// enterprise registers a demo enterprise, or gives an existing one a new key.
+func (d *exportDemo) enterprise(code, name string, roles ...string) error {
+	var out struct{ APIKey string }
+	body, _ := json.Marshal(map[string]any{"code": code, "name": name, "roles": roles})
+	st, b, err := d.call("POST", "/api/v1/enterprises", d.admin, "application/json", body, &out)
+	if st == http.StatusConflict {
+		st, b, err = d.call("POST", "/api/v1/enterprises/"+code+"/keys", d.admin, "", nil, &out)
+	}
+	if err != nil || st != http.StatusCreated {
+		return fmt.Errorf("register %s: %d %s %v", code, st, b, err)
+	}
+	d.keys[code] = out.APIKey
+	return nil
+}
+
+// send posts a CEB message and checks its first returnStatus.
+func (d *exportDemo) send(from string, m ceb.Message, want string) error {
+	xml, err := ceb.Encode(m)
+	if err != nil {
+		return err
+	}
+	st, b, err := d.call("POST", "/api/v1/ceb", d.keys[from], "application/xml", xml, nil)
+	if err != nil {
+		return err
+	}
+	got := demoReturnStatus.FindSubmatch(b)
+	if st != http.StatusOK || got == nil || string(got[1]) != want {
+		return fmt.Errorf("%s from %s: HTTP %d, want returnStatus %s: %s", m.MessageType(), from, st, want, b)
+	}
+	return nil
+}
+
+func demoTransfer(code string) ceb.ExportBaseTransfer {
+	return ceb.ExportBaseTransfer{CopCode: code, CopName: "企业" + code, DxpMode: "DXP", DxpId: "DXPENT" + code}
+}
+
+// runExportDemo plays the exporter's month and prints what came of it.
+func runExportDemo(ctx context.Context, server, admin string, out io.Writer) error {
+	d := &exportDemo{ctx: ctx, server: server, admin: admin, keys: map[string]string{}, client: &http.Client{Timeout: 30 * time.Second}}
+	for _, p := range []struct {
+		code, name string
+		roles      []string
+	}{{demoSeller, "示例出口电商", []string{"ebp", "ebc"}}, {demoPay, "示例跨境收款", []string{"pay"}},
+		{demoCarrier, "示例出口物流", []string{"logistics"}}, {demoAgent, "示例出口报关行", []string{"agent"}}} {
+		if err := d.enterprise(p.code, p.name, p.roles...); err != nil {
+			return err
+		}
+	}
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	at, run := now.Format("20060102150405"), now.Format("150405")
+	goods := []struct{ item, hs, price string }{{"TEE-1", "6109100010", "15.50"}, {"CUP-1", "6912001000", "7.25"}, {"LAMP-1", "9405119000", "32.00"}}
+	countries := []string{"502", "303", "116"} // United States, United Kingdom, Japan
+	var nos []string
+	for i := 0; i < 9; i++ {
+		g := goods[i%len(goods)]
+		country := countries[(i/3)%len(countries)]
+		orderNo, no := fmt.Sprintf("DXO%s%02d", run, i), fmt.Sprintf("DXL%s%02d", run, i)
+		qty := fmt.Sprint(2 + i)
+		var p float64
+		fmt.Sscan(g.price, &p)
+		total := fmt.Sprintf("%.2f", p*float64(2+i))
+		o := ceb.ExportOrder{OrderHead: ceb.ExportOrderHead{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", OrderType: "E", OrderNo: orderNo,
+			EbpCode: demoSeller, EbpName: "示例出口电商", EbcCode: demoSeller, EbcName: "示例出口电商", GoodsValue: total, Freight: "5", Currency: "142"},
+			OrderList: []ceb.ExportOrderList{{Gnum: "1", ItemNo: g.item, ItemName: g.item, Unit: "011", Currency: "142", Qty: qty, Price: g.price, TotalPrice: total}}}
+		var charge float64
+		fmt.Sscan(total, &charge)
+		r := ceb.Receipts{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", EbpCode: demoSeller, EbpName: "示例出口电商", EbcCode: demoSeller,
+			EbcName: "示例出口电商", OrderNo: orderNo, PayCode: demoPay, PayName: "示例跨境收款", PayNo: "P" + orderNo, Charge: fmt.Sprintf("%.2f", charge+5),
+			Currency: "142", AccountingDate: at}
+		w := ceb.ExportLogistics{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", LogisticsCode: demoCarrier, LogisticsName: "示例出口物流",
+			LogisticsNo: no, Freight: "5", InsuredFee: "0", Currency: "142", GrossWeight: "1.5", PackNo: "1", GoodsInfo: g.item, EbcCode: demoSeller, EbcName: "示例出口电商"}
+		inv := ceb.ExportInventory{InventoryHead: ceb.ExportInventoryHead{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", CustomsCode: "8010",
+			EbpCode: demoSeller, EbpName: "示例出口电商", OrderNo: orderNo, LogisticsCode: demoCarrier, LogisticsName: "示例出口物流", LogisticsNo: no,
+			CopNo: "DXC" + run + fmt.Sprintf("%02d", i), IeFlag: "E", PortCode: "8012", IeDate: now.Format("20060102"), StatisticsFlag: "B", AgentCode: demoAgent,
+			AgentName: "示例出口报关行", EbcCode: demoSeller, EbcName: "示例出口电商", OwnerCode: demoSeller, OwnerName: "示例出口电商", TradeMode: "9610", TrafMode: "5",
+			Country: country, POD: "1401", Freight: "5", FCurrency: "142", FFlag: "3", InsuredFee: "0", ICurrency: "142", IFlag: "3", WrapType: "2", PackNo: "1",
+			GrossWeight: "1.5", NetWeight: "1.2"},
+			InventoryList: []ceb.ExportInventoryList{{Gnum: "1", ItemNo: g.item, ItemName: g.item, Gcode: g.hs, Gname: g.item, Gmodel: "标准", BarCode: "无",
+				Country: country, Currency: "142", Qty: qty, Qty1: qty, Unit: "011", Unit1: "011", Price: g.price, TotalPrice: total}}}
+		for _, m := range []struct {
+			from string
+			msg  ceb.Message
+		}{{demoSeller, &ceb.CEB303Message{Guid: ceb.NewGuid(), Version: "1.0", Order: []ceb.ExportOrder{o}, BaseTransfer: demoTransfer(demoSeller)}},
+			{demoPay, &ceb.CEB403Message{Guid: ceb.NewGuid(), Version: "1.0", Receipts: []ceb.Receipts{r}, BaseTransfer: demoTransfer(demoPay)}},
+			{demoCarrier, &ceb.CEB505Message{Guid: ceb.NewGuid(), Version: "1.0", Logistics: []ceb.ExportLogistics{w}, BaseTransfer: demoTransfer(demoCarrier)}},
+			{demoAgent, &ceb.CEB603Message{Guid: ceb.NewGuid(), Version: "1.0", Inventory: []ceb.ExportInventory{inv}, BaseTransfer: demoTransfer(demoAgent)}}} {
+			if err := d.send(m.from, m.msg, "120"); err != nil {
+				return err
+			}
+		}
+		nos = append(nos, no)
+	}
+	arr := ceb.Arrival{ArrivalHead: ceb.ArrivalHead{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", CustomsCode: "8010", CopNo: "DARR" + run,
+		OperatorCode: demoCarrier, OperatorName: "示例出口物流", IeFlag: "E", TrafMode: "5", BillNo: "DB" + run, DomesticTrafNo: "渝A00001",
+		LogisticsCode: demoCarrier, LogisticsName: "示例出口物流", MsgCount: "1", MsgSeqNo: "1"}}
+	dep := ceb.Departure{DepartureHead: ceb.DepartureHead{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", CustomsCode: "8010", CopNo: "DDEP" + run,
+		LogisticsCode: demoCarrier, LogisticsName: "示例出口物流", TrafMode: "5", TrafName: "CA1234", VoyageNo: "CA1234", BillNo: "DB" + run, LeaveTime: at,
+		MsgCount: "1", MsgSeqNo: "1"}}
+	for i, n := range nos {
+		arr.ArrivalList = append(arr.ArrivalList, ceb.ArrivalList{Gnum: fmt.Sprint(i + 1), LogisticsNo: n})
+		dep.DepartureList = append(dep.DepartureList, ceb.DepartureList{Gnum: fmt.Sprint(i + 1), LogisticsNo: n})
+	}
+	if err := d.send(demoCarrier, &ceb.CEB507Message{Guid: ceb.NewGuid(), Version: "1.0", Arrival: []ceb.Arrival{arr}, BaseTransfer: demoTransfer(demoCarrier)}, "120"); err != nil {
+		return err
+	}
+	if err := d.send(demoCarrier, &ceb.CEB509Message{Guid: ceb.NewGuid(), Version: "1.0", Departure: []ceb.Departure{dep}, BaseTransfer: demoTransfer(demoCarrier)}, "120"); err != nil {
+		return err
+	}
+	month := now.Format("2006-01")
+	body, _ := json.Marshal(map[string]string{"month": month, "ebcCode": demoSeller})
+	if st, b, err := d.call("POST", "/api/v1/export/summaries/run", admin, "application/json", body, nil); err != nil || st != http.StatusOK {
+		return fmt.Errorf("export summaries: %d %s %v", st, b, err)
+	}
+	var rep struct {
+		Summaries []struct {
+			SumNo, Country, Total string
+			Lists                 int
+		}
+		ListsTotal, LinesTotal string
+	}
+	if _, _, err := d.call("GET", "/api/v1/export/summaries?month="+month, d.keys[demoSeller], "", nil, &rep); err != nil {
+		return err
+	}
+	var refund struct {
+		Lines []struct{ SumNo, Gcode, Qty, Value string }
+	}
+	if _, _, err := d.call("GET", "/api/v1/export/refund?month="+month, d.keys[demoSeller], "", nil, &refund); err != nil {
+		return err
+	}
+	var fx struct {
+		Rows []struct{ Month, Country, Due, Settled, Unsettled, Overdue string }
+	}
+	if _, _, err := d.call("GET", "/api/v1/export/forex", d.keys[demoSeller], "", nil, &fx); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nExporter's month (%s, ebcCode %s): %d exports to %d countries released on arrival and closed on departure\n",
+		month, demoSeller, len(nos), len(countries))
+	fmt.Fprintf(out, "  summary declarations: %d, lists total %s = lines total %s\n", len(rep.Summaries), rep.ListsTotal, rep.LinesTotal)
+	for _, s := range rep.Summaries {
+		fmt.Fprintf(out, "    %s  country %s  %d lists  %s\n", s.SumNo, s.Country, s.Lists, s.Total)
+	}
+	fmt.Fprintf(out, "  refund lines (退税):\n")
+	for _, l := range refund.Lines {
+		fmt.Fprintf(out, "    %s  HS %s  qty %s  value %s\n", l.SumNo, l.Gcode, l.Qty, l.Value)
+	}
+	fmt.Fprintf(out, "  forex (结汇), month / country / due / settled / unsettled / overdue:\n")
+	for _, r := range fx.Rows {
+		fmt.Fprintf(out, "    %s  %s  %s  %s  %s  %s\n", r.Month, r.Country, r.Due, r.Settled, r.Unsettled, r.Overdue)
+	}
+	return nil
+}
