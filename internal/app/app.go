@@ -129,7 +129,8 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	a.Export = &export.Service{DB: db, Batch: a.Batch, Parties: parties, Params: xp, Rules: rules, Now: clock, Log: log}
+	a.Export = &export.Service{DB: db, Batch: a.Batch, Parties: parties, Params: xp, Rules: rules,
+		DocumentWait: time.Duration(r.DocumentWait), Now: clock, Log: log}
 	a.Export.Register(a.Intake)
 	// Quality and traceability: recalls and failed lab tests hold releases;
 	// the code issuer must stay the last effect, so no later one can refuse a

@@ -208,11 +208,12 @@ func (s *Service) sanctioned(ctx context.Context, codes ...string) (intake.Resul
 
 // inventory is an export inventory as kept.
 type inventory struct {
-	ID, AgentCode, CopNo, PreNo, InvtNo, Sender, Status string
-	Doc                                                 ceb.ExportInventory
-	Matched                                             bool
-	ReleasedAt                                          *time.Time
-	TotalFen                                            int64
+	ID, AgentCode, CopNo, PreNo, InvtNo, Sender, Status, ReasonCode string
+	Doc                                                             ceb.ExportInventory
+	Matched                                                         bool
+	ReleasedAt                                                      *time.Time
+	DeclaredAt                                                      time.Time
+	TotalFen                                                        int64
 }
 
 func (s *Service) inventoryDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
@@ -356,9 +357,11 @@ func (s *Service) inventoryBy(ctx context.Context, tx *store.Tx, where string, a
 	var inv inventory
 	var data string
 	var rel store.NullTime
-	err := tx.QueryRow(ctx, `SELECT id, agent_code, cop_no, pre_no, invt_no, sender, status, data, matched, released_at, total_fen
+	var declared store.Time
+	err := tx.QueryRow(ctx, `SELECT id, agent_code, cop_no, pre_no, invt_no, sender, status, reason_code, data, matched, released_at, total_fen, declared_at
 		FROM export_inventories WHERE `+where, args...).Scan(&inv.ID, &inv.AgentCode, &inv.CopNo, &inv.PreNo, &inv.InvtNo, &inv.Sender, &inv.Status,
-		&data, &inv.Matched, &rel, &inv.TotalFen)
+		&inv.ReasonCode, &data, &inv.Matched, &rel, &inv.TotalFen, &declared)
+	inv.DeclaredAt = declared.Time
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -656,4 +659,56 @@ func (s *Service) Inspect(ctx context.Context, number string, passed bool, note,
 		return nil, wrap("record inspection", err)
 	}
 	return s.Inventory(ctx, number)
+}
+
+// Sweep re-judges the export inventories still waiting (120): documents
+// committed at the same time as their inventory, in another transaction, are
+// seen here; one that waited for its documents longer than DocumentWait is
+// rejected (100, 1301). It returns how many changed.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.Now()
+	rows, err := s.DB.Query(ctx, `SELECT id FROM export_inventories WHERE status = '120' AND updated_at < $1 ORDER BY updated_at LIMIT 1000`, now.Add(-2*time.Second))
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	changed := 0
+	for _, id := range ids {
+		err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+			inv, err := s.inventoryBy(ctx, tx, `id = $1 AND status = '120'`, id)
+			if err != nil || inv == nil {
+				return err
+			}
+			before := inv.ReasonCode
+			st, f, err := s.judge(ctx, tx, inv, now)
+			if err != nil {
+				return err
+			}
+			if st == "120" && f.Code == "1801" && s.DocumentWait > 0 && now.Sub(inv.DeclaredAt) > s.DocumentWait {
+				st, f = "100", clearance.Finding{Code: "1301", Detail: fmt.Sprintf("waited %s for: %s", s.DocumentWait, f.Detail)}
+				if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '100', reason_code = $2, reason_info = $3, updated_at = $4 WHERE id = $1`,
+					inv.ID, f.Code, f.Info(), now); err != nil {
+					return err
+				}
+			}
+			if st != "120" || f.Code != before {
+				changed++
+				return inventoryReceipt(ctx, tx, inv, st, f, now)
+			}
+			return nil
+		})
+		if err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
 }

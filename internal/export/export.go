@@ -62,8 +62,10 @@ type Service struct {
 	Params  Params
 	// Rules draws exports for inspection by credit class (rules §9); nil draws none.
 	Rules *clearance.Rules
-	Now   func() time.Time
-	Log   *slog.Logger
+	// DocumentWait is how long an export inventory waits for its documents (rules.document_wait).
+	DocumentWait time.Duration
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // Trade modes of export.

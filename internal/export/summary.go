@@ -314,7 +314,8 @@ func mapsKeys(m map[string]bool) func(func(string) bool) {
 	}
 }
 
-// Run is the summary job: it merges due months by itself until ctx ends.
+// Run is the summary job: it merges due months by itself until ctx ends;
+// every 10 s in between it sweeps the waiting export inventories (Sweep).
 func (s *Service) Run(ctx context.Context) {
 	every := s.Params.SummaryInterval
 	if every <= 0 {
@@ -322,16 +323,24 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	sweep := time.NewTicker(10 * time.Second)
+	defer sweep.Stop()
 	for {
 		if sums, err := s.RunDue(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Warn("export summary run failed; retried at the next tick", "error", err)
 		} else if len(sums) > 0 {
 			s.Log.Info("export summaries made", "count", len(sums))
 		}
+	wait:
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-sweep.C:
+			if _, err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Warn("export sweep failed; retried at the next tick", "error", err)
+			}
+			goto wait
 		}
 	}
 }

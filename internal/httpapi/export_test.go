@@ -554,3 +554,31 @@ func TestExportApplicationCancelAndLateFlags(t *testing.T) {
 		t.Errorf("bad month: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestExportDocumentWait(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	d := f.newDecl()
+	f.must(xSeller, d.order(), "120")
+	f.must(xPay, d.receipt(), "120")
+	if _, rs, info := f.post(xAgent, d.inventory()); rs != "120" || code(info) != "1801" || !strings.Contains(info, "waybill (CEB505)") {
+		t.Fatalf("inventory without its waybill: %s %s", rs, info)
+	}
+	ex := f.s.App.Export
+	f.clk.Set(f.clk.Now().Add(time.Hour))
+	if n, err := ex.Sweep(t.Context()); err != nil || n != 0 {
+		t.Fatalf("sweep within the wait: %d %v", n, err)
+	}
+	f.clk.Set(f.clk.Now().Add(24 * time.Hour))
+	if n, err := ex.Sweep(t.Context()); err != nil || n != 1 {
+		t.Fatalf("sweep past the wait: %d %v", n, err)
+	}
+	if st, _ := f.status(d.copNo); st != "100" {
+		t.Fatalf("status after the wait: %s", st)
+	}
+	var page struct{ Receipts []feedReceipt }
+	f.s.Do("GET", "/api/v1/receipts?after=0&limit=100", f.keys[xAgent], "", nil).JSON(t, &page)
+	last := page.Receipts[len(page.Receipts)-1]
+	if last.CopNo != d.copNo || code(last.ReturnInfo) != "1301" {
+		t.Errorf("last receipt: %+v", last)
+	}
+}
