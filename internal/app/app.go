@@ -156,7 +156,8 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Intake.Delegates = a.Providers
 	a.Logistics = &logistics.Service{DB: db, Now: clock, Log: log, StuckAfter: time.Duration(cfg.Logistics.StuckAfter), Every: time.Duration(cfg.Logistics.AlertInterval)}
 	a.Support = &support.Service{DB: db, Now: clock, Log: log, ResponseSLA: time.Duration(cfg.Support.ResponseSLA),
-		ResolveSLA: time.Duration(cfg.Support.ResolveSLA), Every: time.Duration(cfg.Support.EscalationInterval)}
+		ResolveSLA: time.Duration(cfg.Support.ResolveSLA), Every: time.Duration(cfg.Support.EscalationInterval),
+		RetentionDays: cfg.Support.MessageRetentionDays, CertWarning: time.Duration(cfg.Support.CertificateWarning)}
 	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
 		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst}
 	a.API = &httpapi.API{

@@ -84,6 +84,10 @@ type Support struct {
 	ResponseSLA        Duration `toml:"response_sla"`
 	ResolveSLA         Duration `toml:"resolve_sla"`
 	EscalationInterval Duration `toml:"escalation_interval"`
+	// MessageRetentionDays: raw messages older than this are deleted daily (0 keeps them for ever).
+	MessageRetentionDays int `toml:"message_retention_days"`
+	// CertificateWarning: a signing certificate expiring within this is warned about daily and on the status page.
+	CertificateWarning Duration `toml:"certificate_warning"`
 }
 
 // Default returns the configuration with every default applied.
@@ -121,7 +125,7 @@ func Default() Config {
 		},
 		RateLimit: RateLimit{EnterprisePerSecond: 200, EnterpriseBurst: 400, ProviderPerSecond: 500, ProviderBurst: 1000},
 		Logistics: Logistics{StuckAfter: Duration(72 * time.Hour), AlertInterval: Duration(5 * time.Minute)},
-		Support:   Support{ResponseSLA: Duration(4 * time.Hour), ResolveSLA: Duration(72 * time.Hour), EscalationInterval: Duration(time.Minute)},
+		Support:   Support{ResponseSLA: Duration(4 * time.Hour), ResolveSLA: Duration(72 * time.Hour), EscalationInterval: Duration(time.Minute), CertificateWarning: Duration(30 * 24 * time.Hour)},
 	}
 }
 
@@ -168,6 +172,8 @@ func Params() []Param {
 		{"support.response_sla", d.Support.ResponseSLA.String(), "time to a ticket's first answer (urgent tickets: a quarter)"},
 		{"support.resolve_sla", d.Support.ResolveSLA.String(), "time to a ticket's resolution (urgent tickets: a quarter)"},
 		{"support.escalation_interval", d.Support.EscalationInterval.String(), "how often overdue tickets are escalated"},
+		{"support.message_retention_days", fmt.Sprint(d.Support.MessageRetentionDays), "days raw messages are kept, e.g. 1826 for five years (0: for ever); older ones are deleted daily"},
+		{"support.certificate_warning", d.Support.CertificateWarning.String(), "signing certificates expiring within this are logged daily and listed on the operator's status page"},
 	}, exportParams(r.Export)...)
 }
 
@@ -307,6 +313,12 @@ func (c *Config) Validate() error {
 		if v < Duration(time.Second) {
 			bad(key, "must be at least 1s")
 		}
+	}
+	if c.Support.MessageRetentionDays < 0 {
+		bad("support.message_retention_days", "must be 0 (keep for ever) or a number of days")
+	}
+	if c.Support.CertificateWarning < 0 {
+		bad("support.certificate_warning", "must not be negative")
 	}
 	if c.Support.ResolveSLA < c.Support.ResponseSLA {
 		bad("support.resolve_sla", "%s is shorter than support.response_sla %s", c.Support.ResolveSLA, c.Support.ResponseSLA)

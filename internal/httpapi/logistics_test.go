@@ -513,3 +513,32 @@ func TestBackupRestoreIdentical(t *testing.T) {
 		t.Fatalf("receipts differ after restore:\n%s\n%s", r1.Body, r2.Body)
 	}
 }
+
+// Retention deletes raw messages older than the setting and keeps the rest.
+func TestRetentionDeletesOldRawMessages(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		clock := newClock(time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC))
+		f := newFixture(t, engine, func(c *config.Config) { c.Clock = clock.Now })
+		old := f.newDecl()
+		f.post(platform, old.order("1"))
+		clock.Add(11 * 24 * time.Hour)
+		recent := f.newDecl()
+		f.post(platform, recent.order("1"))
+		ctx := context.Background()
+		if n, err := f.s.App.Support.Retain(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("0 days deleted %d: %v", n, err)
+		}
+		n, err := f.s.App.Support.Retain(ctx, 10)
+		if err != nil || n != 1 {
+			t.Fatalf("deleted %d: %v", n, err)
+		}
+		var left int
+		if err := f.s.App.DB.QueryRow(ctx, `SELECT COUNT(*) FROM messages`).Scan(&left); err != nil || left != 1 {
+			t.Fatalf("%d messages left: %v", left, err)
+		}
+		var docs int
+		if err := f.s.App.DB.QueryRow(ctx, `SELECT COUNT(*) FROM documents WHERE kind = 'order'`).Scan(&docs); err != nil || docs != 2 {
+			t.Fatalf("%d orders left: %v", docs, err)
+		}
+	})
+}

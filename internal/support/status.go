@@ -118,7 +118,7 @@ type Status struct {
 		StuckLogistics       int64   `json:"stuckLogistics"` // open logistics alerts
 	} `json:"queues"`
 	Incidents []Incident `json:"incidents"`
-	// CertificatesExpiring counts registered signing certificates that expire within 30 days (operators only).
+	// CertificatesExpiring lists registered signing certificates that expire within support.certificate_warning (operators only).
 	CertificatesExpiring []CertificateExpiry `json:"certificatesExpiring,omitempty"`
 }
 
@@ -206,25 +206,37 @@ func (s *Service) Status(ctx context.Context, details bool) (*Status, error) {
 		}
 	}
 	if details {
-		rows, err := s.DB.Query(ctx, `SELECT enterprise_code, fingerprint, not_after FROM enterprise_certificates WHERE not_after < $1 ORDER BY not_after`, now.AddDate(0, 0, 30))
-		if err != nil {
-			return nil, err
+		within := s.CertWarning
+		if within <= 0 {
+			within = 30 * 24 * time.Hour
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c CertificateExpiry
-			var na store.Time
-			if err := rows.Scan(&c.EnterpriseCode, &c.Fingerprint, &na); err != nil {
-				return nil, err
-			}
-			c.NotAfter = na.UTC()
-			st.CertificatesExpiring = append(st.CertificatesExpiring, c)
-		}
-		if err := rows.Err(); err != nil {
+		if st.CertificatesExpiring, err = s.ExpiringCertificates(ctx, within); err != nil {
 			return nil, err
 		}
 	}
 	return st, nil
+}
+
+// ExpiringCertificates lists registered signing certificates that expire
+// within the given time (or have expired), soonest first.
+func (s *Service) ExpiringCertificates(ctx context.Context, within time.Duration) ([]CertificateExpiry, error) {
+	rows, err := s.DB.Query(ctx, `SELECT enterprise_code, fingerprint, not_after FROM enterprise_certificates WHERE not_after < $1 ORDER BY not_after`,
+		s.Now().UTC().Add(within))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []CertificateExpiry{}
+	for rows.Next() {
+		var c CertificateExpiry
+		var na store.Time
+		if err := rows.Scan(&c.EnterpriseCode, &c.Fingerprint, &na); err != nil {
+			return nil, err
+		}
+		c.NotAfter = na.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

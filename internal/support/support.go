@@ -31,6 +31,10 @@ type Service struct {
 	ResponseSLA, ResolveSLA time.Duration
 	// Every is how often Run escalates overdue tickets.
 	Every time.Duration
+	// RetentionDays: raw messages older than this are deleted once a day (0 keeps them).
+	RetentionDays int
+	// CertWarning: certificates expiring within this are warned about in the log once a day.
+	CertWarning time.Duration
 }
 
 // Ticket statuses.
@@ -398,6 +402,7 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	tk := time.NewTicker(every)
 	defer tk.Stop()
+	var daily time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -405,6 +410,10 @@ func (s *Service) Run(ctx context.Context) {
 		case <-tk.C:
 			if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
 				s.Log.Warn("support: escalation failed", "error", err)
+			}
+			if now := s.Now(); now.Sub(daily) >= 24*time.Hour {
+				daily = now
+				s.daily(ctx)
 			}
 		}
 	}
@@ -565,4 +574,25 @@ func Articles() []HelpArticle {
 		out = append(out, *Article(r.Code))
 	}
 	return out
+}
+
+// daily applies the retention settings and warns of certificates about to expire.
+func (s *Service) daily(ctx context.Context) {
+	if _, err := s.Retain(ctx, s.RetentionDays); err != nil && ctx.Err() == nil {
+		s.Log.Warn("retention failed", "error", err)
+	}
+	if s.CertWarning <= 0 {
+		return
+	}
+	certs, err := s.ExpiringCertificates(ctx, s.CertWarning)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("certificate expiry check failed", "error", err)
+		}
+		return
+	}
+	for _, c := range certs {
+		s.Log.Warn("certificate expires soon: register a new one (PATCH /api/v1/enterprises/{code})", "enterprise", c.EnterpriseCode,
+			"fingerprint", c.Fingerprint, "not_after", c.NotAfter.Format(time.RFC3339))
+	}
 }
