@@ -43,6 +43,7 @@ type sentInventory struct {
 type driver struct {
 	t       testing.TB
 	base    string
+	logs    func(requestID string) string // the server's log lines of a request
 	ps      *loadgen.Parties
 	gen     *loadgen.Generator
 	bl      *loadgen.Builder
@@ -98,7 +99,9 @@ func (d *driver) post(ctx context.Context, sender *loadgen.Party, msgType string
 	if st != 200 {
 		d.refused.Add(1)
 		if st >= 500 && st != 503 {
-			d.t.Errorf("%s from %s: HTTP %d %.300s", msgType, sender.Code, st, resp)
+			var e struct{ RequestID string }
+			_ = json.Unmarshal(resp, &e)
+			d.t.Errorf("%s from %s: HTTP %d %.300s\nserver log: %s", msgType, sender.Code, st, resp, d.logs(e.RequestID))
 		}
 		return string(resp), true
 	}
@@ -246,7 +249,9 @@ func (d *driver) followUp(ctx context.Context, r *rand.Rand) bool {
 			d.stats["arrival"]++
 			d.mu.Unlock()
 		} else if st >= 500 && st != 503 {
-			d.t.Errorf("arrival %s: HTTP %d %.200s", x.ID, st, body)
+			var e struct{ RequestID string }
+			_ = json.Unmarshal(body, &e)
+			d.t.Errorf("arrival %s: HTTP %d %.200s\nserver log: %s", x.ID, st, body, d.logs(e.RequestID))
 		}
 	}
 	return true

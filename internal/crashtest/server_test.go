@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -99,6 +100,19 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 		l.b.Write(rest)
 	}
 	return l.b.Write(p)
+}
+
+// lines returns the lines that contain s.
+func (l *lockedBuffer) lines(s string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range strings.Split(l.b.String(), "\n") {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (l *lockedBuffer) String() string {

@@ -12,6 +12,7 @@ import (
 
 	"cbec/internal/errs"
 	"cbec/internal/logging"
+	"cbec/internal/store"
 )
 
 // statusOf is the one map from error kinds to HTTP statuses.
@@ -52,6 +53,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &mbe) {
 		err = errs.New(errs.TooLarge, "body_too_large", "", "the request body is larger than %d bytes", mbe.Limit)
 	}
+	err = store.AsUnavailable(err) // a database that does not answer is a 503, wherever the error came from
 	body := errorBody{RequestID: logging.RequestID(r.Context())}
 	var list errs.List
 	if errors.As(err, &list) && len(list) > 0 {

@@ -452,7 +452,7 @@ func classify(err error) error {
 		return &errs.Error{Kind: errs.NotFound, Code: "not_found", Message: "not found", Err: err}
 	}
 	if databaseDown(err) {
-		return &errs.Error{Kind: errs.Unavailable, Code: "database_unavailable", Message: "the database does not answer; retry later", Err: err}
+		return unavailable(err)
 	}
 	return err
 }

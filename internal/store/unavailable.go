@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"cbec/internal/errs"
 )
 
 // databaseDown reports whether err means the database cannot be reached
@@ -27,4 +29,18 @@ func databaseDown(err error) bool {
 		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
 	}
 	return strings.Contains(err.Error(), "conn closed")
+}
+
+// AsUnavailable classifies an error that reached the caller without passing
+// through the store's classification (a row scan, a rollback) when it means
+// the database cannot be reached; any other error is returned unchanged.
+func AsUnavailable(err error) error {
+	if _, ok := errs.As(err); ok || err == nil || !databaseDown(err) {
+		return err
+	}
+	return unavailable(err)
+}
+
+func unavailable(err error) error {
+	return &errs.Error{Kind: errs.Unavailable, Code: "database_unavailable", Message: "the database does not answer; retry later", Err: err}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
 		if k := errs.KindOf(classify(e)); k != errs.Unavailable {
 			t.Errorf("%v: kind %s, want unavailable", e, k)
 		}
+	}
+	if k := errs.KindOf(AsUnavailable(fmt.Errorf("scan: %w", io.ErrUnexpectedEOF))); k != errs.Unavailable {
+		t.Errorf("a cut connection met in a row scan: kind %s, want unavailable", k)
 	}
 	if k := errs.KindOf(classify(errors.New("syntax error"))); k == errs.Unavailable {
 		t.Error("an ordinary error classified as unavailable")
