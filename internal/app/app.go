@@ -149,6 +149,12 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	}
 	a.Engine.Checks = append(a.Engine.Checks, risk.Check{S: a.Risk})
 	a.Engine.DirectConnect = a.Risk.DirectConnect
+	a.Export.Measures = func(doc *clearance.Inventory) (string, bool) {
+		if m := a.Risk.Blocking(doc); m != nil {
+			return fmt.Sprintf("measure %s: %s %s, %s", m.ID, m.Kind, m.Value, m.Reason), true
+		}
+		return "", false
+	}
 	a.Engine.Effects = append(a.Engine.Effects, &trace.Issuer{Ref: a.Reference})
 	// Technical service providers transmit for authorising clients; logistics
 	// channels and the service response centre (issue 12).

@@ -437,7 +437,9 @@ func (s *Service) judge(ctx context.Context, tx *store.Tx, inv *inventory, now t
 		f = clearance.Finding{Code: "1401", Detail: fmt.Sprintf("matched; waiting for the arrival (CEB507) of waybill %s", h.LogisticsNo)}
 		if arrived {
 			status, f = "800", clearance.Finding{Code: "2600", Detail: fmt.Sprintf("goods value %s %s; arrived at the exit port", fen(inv.TotalFen), lineCurrency(inv.Doc))}
-			if sel, detail, err := s.selected(ctx, inv); err != nil {
+			if detail, held := s.held(inv); held {
+				status, f = "300", clearance.Finding{Code: "2420", Detail: detail}
+			} else if sel, detail, err := s.selected(ctx, inv); err != nil {
 				return "", f, err
 			} else if sel {
 				status, f = "500", clearance.Finding{Code: "2500", Detail: detail}
@@ -641,13 +643,19 @@ func (s *Service) Inspect(ctx context.Context, number string, passed bool, note,
 		if inv == nil {
 			return errs.New(errs.NotFound, "export_inventory_not_found", "number", "no export inventory %s", number)
 		}
-		if inv.Status != "500" {
-			return errs.New(errs.Conflict, "not_selected", "number", "export inventory %s has status %s, not 500 (selected for inspection)", number, inv.Status)
+		if inv.Status != "500" && inv.Status != "300" {
+			return errs.New(errs.Conflict, "not_selected", "number", "export inventory %s has status %s, not 500 (selected for inspection) or 300 (held)", number, inv.Status)
+		}
+		if detail, held := s.held(inv); held && passed {
+			return errs.New(errs.Conflict, "measure_in_force", "number", "export inventory %s falls under an emergency measure in force (%s); lift the measure first", number, detail)
 		}
 		status, f := "800", clearance.Finding{Code: "2600", Detail: fmt.Sprintf("inspected by %s, passed: %s", by, note)}
 		q := `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, released_at = $5, updated_at = $5 WHERE id = $1`
 		if !passed {
 			status, f = "100", clearance.Finding{Code: "1419", Detail: fmt.Sprintf("inspected by %s: %s", by, note)}
+			if inv.Status == "300" {
+				f.Code = "1502"
+			}
 			q = `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, updated_at = $5 WHERE id = $1`
 		}
 		if _, err := tx.Exec(ctx, q, inv.ID, status, f.Code, f.Info(), now); err != nil {
@@ -711,4 +719,19 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return changed, nil
+}
+
+// held asks the emergency measures (rules §9) about an export: its
+// enterprises, products, GTINs and HS codes (not the destination, which is
+// no origin).
+func (s *Service) held(inv *inventory) (string, bool) {
+	if s.Measures == nil {
+		return "", false
+	}
+	h := inv.Doc.InventoryHead
+	doc := &clearance.Inventory{EbpCode: h.EbpCode, EbcCode: h.EbcCode, AgentCode: h.AgentCode, LogisticsCode: h.LogisticsCode}
+	for j, l := range inv.Doc.InventoryList {
+		doc.Lines = append(doc.Lines, clearance.InventoryLine{Gnum: j + 1, ItemNo: l.ItemNo, ItemName: l.ItemName, Gcode: l.Gcode, Gname: l.Gname, BarCode: l.BarCode})
+	}
+	return s.Measures(doc)
 }

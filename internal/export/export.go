@@ -62,6 +62,9 @@ type Service struct {
 	Params  Params
 	// Rules draws exports for inspection by credit class (rules §9); nil draws none.
 	Rules *clearance.Rules
+	// Measures tells whether an export falls under an emergency measure in
+	// force (rules §9), naming it; nil holds nothing.
+	Measures func(doc *clearance.Inventory) (detail string, held bool)
 	// DocumentWait is how long an export inventory waits for its documents (rules.document_wait).
 	DocumentWait time.Duration
 	Now          func() time.Time

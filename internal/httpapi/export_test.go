@@ -582,3 +582,31 @@ func TestExportDocumentWait(t *testing.T) {
 		t.Errorf("last receipt: %+v", last)
 	}
 }
+
+func TestExportEmergencyMeasure(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	r := f.s.JSON("POST", "/api/v1/risk/measures", apptest.AdminToken, map[string]any{"kind": "hs_prefix", "value": "6109",
+		"reason": "出口服装涉嫌侵权", "legalBasis": "海关总署公告", "author": "李科长"})
+	if r.Status != 201 {
+		t.Fatalf("start measure: %d %s", r.Status, r.Body)
+	}
+	var m struct{ ID string }
+	r.JSON(t, &m)
+	d := f.newDecl()
+	if rs, info := f.send(d); rs != "120" {
+		t.Fatalf("%s %s", rs, info)
+	}
+	f.must(xCarrier, arrival(d.logisticsNo), "120")
+	if st, _ := f.status(d.copNo); st != "300" {
+		t.Fatalf("an export under a measure on arrival: status %s", st)
+	}
+	if r := f.s.JSON("POST", "/api/v1/export/inventories/"+d.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "ok"}); r.Status != 409 || !strings.Contains(string(r.Body), "measure_in_force") {
+		t.Errorf("release under the measure: %d %s", r.Status, r.Body)
+	}
+	if r := f.s.JSON("POST", "/api/v1/risk/measures/"+m.ID+"/lift", apptest.AdminToken, map[string]any{"reason": "复核无侵权", "author": "李科长"}); r.Status != 200 {
+		t.Fatalf("lift: %d %s", r.Status, r.Body)
+	}
+	if r := f.s.JSON("POST", "/api/v1/export/inventories/"+d.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "measure lifted"}); r.Status != 200 {
+		t.Errorf("release after the lift: %d %s", r.Status, r.Body)
+	}
+}
