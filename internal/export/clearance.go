@@ -479,8 +479,8 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 			return fail("1407", "statisticsFlag=A (simplified) with licenseNo=%s: goods needing a licence are declared B", h.LicenseNo)
 		}
 		for j, l := range lines {
-			if len(strings.TrimRight(l.Gcode, "0")) < 4 && len(l.Gcode) < 4 {
-				return fail("1407", "InventoryList[%d].gcode=%q: at least 4 digits", j+1, l.Gcode)
+			if len(l.Gcode) < 4 || strings.Trim(l.Gcode, "0123456789") != "" {
+				return fail("1407", "statisticsFlag=A needs an HS code of at least 4 digits: InventoryList[%d].gcode=%q", j+1, l.Gcode)
 			}
 		}
 		if h.TradeMode != ModeRetail && lineCurrency(inv.Doc) == "142" && inv.TotalFen > s.Params.SimplifiedLimit.Fen() {
