@@ -40,6 +40,7 @@ func (a *API) logisticsRoutes() {
 	a.handle("GET /api/v1/status", a.statusPage)
 	a.handle("POST /api/v1/incidents", a.admin(a.openIncident))
 	a.handle("POST /api/v1/incidents/{id}/resolve", a.admin(a.resolveIncident))
+	a.consoleRoutes()
 }
 
 // carrierScope is the carrier whose manifests the caller sees: "" for the administrator.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -541,4 +542,114 @@ func TestRetentionDeletesOldRawMessages(t *testing.T) {
 			t.Fatalf("%d orders left: %v", docs, err)
 		}
 	})
+}
+
+// The console as a new user meets it: the carrier follows its rail manifest to
+// the parcel's release; the agent opens a ticket from a rejected declaration's
+// receipt and sees the reason's help; the operator answers.
+func TestConsoleManifestAndTicketFromReceipt(t *testing.T) {
+	f := newFixture(t, apptest.SQLite)
+	page := func(method, path, token, form string) *apptest.Response {
+		t.Helper()
+		var ct string
+		if form != "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		return f.s.Do(method, path, token, ct, []byte(form))
+	}
+	if r := page("GET", "/console/manifests", "", ""); r.Status != http.StatusUnauthorized || !strings.Contains(string(r.Body), `name="token"`) {
+		t.Fatalf("signed out: %d", r.Status)
+	}
+	d := f.newDecl()
+	f.send(d)
+	f.final(d.copNo)
+	key := f.keys[carrier]
+	r := f.s.JSON("POST", "/api/v1/manifests", key, map[string]any{"billNo": "YXO7", "voyageNo": "X8012", "trafMode": "3", "route": "渝新欧", "weightKg": "20", "parcels": []string{d.logisticsNo}})
+	var m manifestView
+	r.JSON(t, &m)
+	f.s.JSON("POST", "/api/v1/manifests/"+m.ID+"/events", key, map[string]any{"event": "departed", "at": time.Now().Add(-time.Hour).Format(time.RFC3339)})
+	f.s.JSON("POST", "/api/v1/manifests/"+m.ID+"/events", key, map[string]any{"event": "arrived", "at": time.Now().Format(time.RFC3339)})
+	r = page("GET", "/console/manifests", key, "")
+	if r.Status != 200 || !strings.Contains(string(r.Body), "YXO7") {
+		t.Fatalf("manifests page: %d %s", r.Status, r.Body)
+	}
+	r = page("GET", "/console/manifests/"+m.ID, key, "")
+	if r.Status != 200 || !strings.Contains(string(r.Body), d.logisticsNo) || !strings.Contains(string(r.Body), `<span class="stage">released</span>`) {
+		t.Fatalf("manifest page: %d %s", r.Status, r.Body)
+	}
+	if r := page("GET", "/console/manifests/"+m.ID, f.keys[payer], ""); r.Status != http.StatusNotFound {
+		t.Fatalf("another enterprise's manifest: %d", r.Status)
+	}
+	// A rejected declaration: its receipt offers a ticket.
+	bad := f.newDecl()
+	bad.invPhone = "13900000000"
+	f.send(bad)
+	rec := f.final(bad.copNo)
+	r = page("GET", "/console/receipts", f.keys[agent], "")
+	link := "/console/tickets?receiptSeq=" + strconv.FormatInt(rec.Seq, 10)
+	if r.Status != 200 || !strings.Contains(string(r.Body), link) {
+		t.Fatalf("receipts page lacks %s: %s", link, r.Body)
+	}
+	if r := page("GET", link, f.keys[agent], ""); r.Status != 200 || !strings.Contains(string(r.Body), `value="`+strconv.FormatInt(rec.Seq, 10)+`"`) {
+		t.Fatalf("ticket form: %d %s", r.Status, r.Body)
+	}
+	r = page("POST", "/console/tickets", f.keys[agent], "subject=退单&body=为什么？&receiptSeq="+strconv.FormatInt(rec.Seq, 10))
+	if r.Status != 200 || !strings.Contains(string(r.Body), code(rec.ReturnInfo)) || !strings.Contains(string(r.Body), "running") {
+		t.Fatalf("ticket page after opening: %d %s", r.Status, r.Body)
+	}
+	if r := page("POST", "/console/tickets", f.keys[agent], "subject=x&body=y"); r.Status != 400 || !strings.Contains(string(r.Body), "receiptSeq") {
+		t.Fatalf("ticket without a link: %d %s", r.Status, r.Body)
+	}
+	var list struct{ Tickets []struct{ ID string } }
+	f.s.Do("GET", "/api/v1/tickets", f.keys[agent], "", nil).JSON(t, &list)
+	if len(list.Tickets) != 1 {
+		t.Fatalf("tickets: %+v", list)
+	}
+	r = page("POST", "/console/tickets/"+list.Tickets[0].ID, apptest.AdminToken, "reply=请更正电话&assignee=张工")
+	if r.Status != 200 || !strings.Contains(string(r.Body), "answered") || !strings.Contains(string(r.Body), "张工") {
+		t.Fatalf("operator's answer: %d %s", r.Status, r.Body)
+	}
+	// A form posted from another site is refused.
+	req, _ := http.NewRequest("POST", f.s.URL+"/console/tickets/"+list.Tickets[0].ID, strings.NewReader("reply=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Authorization", "Bearer "+f.keys[agent])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("cross-site post: %d", resp.StatusCode)
+	}
+	// Signing in sets an HttpOnly, SameSite=Strict cookie the pages accept.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noFollow.PostForm(f.s.URL+"/console/login", url.Values{"token": {key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("login: %d %+v", resp.StatusCode, cookies)
+	}
+	req, _ = http.NewRequest("GET", f.s.URL+"/console/manifests/"+m.ID, nil)
+	req.AddCookie(cookies[0])
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("page with the cookie: %d", resp.StatusCode)
+	}
+	if resp, err = noFollow.PostForm(f.s.URL+"/console/login", url.Values{"token": {"cbec_wrong"}}); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("login with a wrong key: %d", resp.StatusCode)
+	}
+	if r := page("GET", "/console/status", "", ""); r.Status != 200 || !strings.Contains(string(r.Body), "operational") {
+		t.Fatalf("status page: %d", r.Status)
+	}
 }
