@@ -19,6 +19,7 @@ import (
 	"cbec/internal/app/apptest"
 	"cbec/internal/catalog"
 	"cbec/internal/ceb"
+	"cbec/internal/config"
 	"cbec/internal/ident"
 	"cbec/internal/trace"
 )
@@ -29,8 +30,8 @@ const (
 )
 
 // traceFixture files MILK-1 with a GTIN and a brand, so codes take the GS1 Digital Link form.
-func traceFixture(t *testing.T, engine apptest.Engine) *fixture {
-	f := newFixture(t, engine)
+func traceFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config.Config)) *fixture {
+	f := newFixture(t, engine, tweak...)
 	f.s.App.Reference.PutProducts([]catalog.Product{{EBCCode: platform, ItemNo: "MILK-1", Name: "婴儿配方奶粉", HSCode: "1901101000",
 		GTIN: milkGTIN, Brand: "示例牌", OriginCountry: "502", LegalUnit: "035"}})
 	return f
@@ -415,7 +416,8 @@ func TestReleaseCostOfCodes(t *testing.T) {
 	if os.Getenv("CBEC_MEASURE") == "" {
 		t.Skip("set CBEC_MEASURE=1 to measure the release cost of traceability codes")
 	}
-	f := traceFixture(t, apptest.SQLite)
+	// 300 messages a round: no per-enterprise request limit.
+	f := traceFixture(t, apptest.SQLite, func(c *config.Config) { c.RateLimit.EnterprisePerSecond = 0 })
 	eng := f.s.App.Engine
 	all := eng.Effects
 	issuer := all[len(all)-1]
