@@ -610,3 +610,54 @@ func TestExportEmergencyMeasure(t *testing.T) {
 		t.Errorf("release after the lift: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestExportForexAndNoInvoice(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	d := f.newDecl()
+	d.tradeMode = "9710" // B2B: the payment may follow the goods
+	f.must(xSeller, d.order(), "120")
+	f.must(xCarrier, d.waybill(), "120")
+	if _, rs, info := f.post(xAgent, d.inventory()); rs != "120" || code(info) != "1401" {
+		t.Fatalf("9710 without a receipt of payment: %s %s", rs, info)
+	}
+	f.must(xCarrier, arrival(d.logisticsNo), "120")
+	type row struct{ Due, Settled, Unsettled, Overdue string }
+	forex := func() row {
+		var fx struct{ Rows []row }
+		f.s.Do("GET", "/api/v1/export/forex", f.keys[xSeller], "", nil).JSON(t, &fx)
+		if len(fx.Rows) != 1 {
+			t.Fatalf("forex rows: %+v", fx)
+		}
+		return fx.Rows[0]
+	}
+	if r := forex(); r.Due != "160.00" || r.Unsettled != "160.00" || r.Overdue != "0.00" {
+		t.Errorf("forex before payment: %+v", r)
+	}
+	f.clk.Set(f.clk.Now().AddDate(0, 0, 181))
+	if r := forex(); r.Overdue != "160.00" {
+		t.Errorf("forex after 181 days: %+v", r)
+	}
+	f.must(xPay, d.receipt(), "120")
+	if r := forex(); r.Settled != "160.00" || r.Unsettled != "0.00" || r.Overdue != "0.00" {
+		t.Errorf("forex after payment: %+v", r)
+	}
+	if r := f.s.Do("GET", "/api/v1/export/forex?ebcCode=1105910159", f.keys[xSeller], "", nil); r.Status != 403 {
+		t.Errorf("another consignor's forex: %d", r.Status)
+	}
+
+	reg := map[string]any{"date": "2026-11-03", "name": "纯棉T恤", "unit": "件", "qty": "100", "unitPrice": "12.50", "amount": "1250.00"}
+	if r := f.s.JSON("POST", "/api/v1/export/no-invoice", f.keys[xSeller], reg); r.Status != 201 {
+		t.Fatalf("无票免税: %d %s", r.Status, r.Body)
+	}
+	reg["amount"] = "1200.00"
+	if r := f.s.JSON("POST", "/api/v1/export/no-invoice", f.keys[xSeller], reg); r.Status != 400 || !strings.Contains(string(r.Body), "amount_mismatch") {
+		t.Errorf("amount ≠ qty × unitPrice: %d %s", r.Status, r.Body)
+	}
+	var ref struct {
+		NoInvoice []struct{ EbcCode, Amount string }
+	}
+	f.s.Do("GET", "/api/v1/export/refund?month=2026-11", f.keys[xSeller], "", nil).JSON(t, &ref)
+	if len(ref.NoInvoice) != 1 || ref.NoInvoice[0].EbcCode != xSeller || ref.NoInvoice[0].Amount != "1250.00" {
+		t.Errorf("refund data: %+v", ref)
+	}
+}
