@@ -91,7 +91,11 @@ func freightOf(data string) int64 {
 		return 0
 	}
 	rest := data[i+len(`"Freight":"`):]
-	v, err := amount("freight", rest[:strings.IndexByte(rest, '"')])
+	end := strings.IndexByte(rest, '"')
+	if end < 0 {
+		return 0
+	}
+	v, err := amount("freight", rest[:end])
 	if err != nil {
 		return 0
 	}
