@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -207,7 +208,18 @@ func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (*Measure, 
 				continue
 			}
 			o := engine.Outcome{Status: "300", Finding: clearance.Finding{Code: "2420", Detail: fmt.Sprintf("measure %s: %s", m.ID, what)}}
-			if err := s.Engine.Put(ctx, tx, inv, o, false, "officer:"+m.Author); err != nil {
+			if err := s.Engine.Put(ctx, tx, inv, o, false, "officer:"+m.Author); errors.Is(err, store.ErrStale) {
+				// Decided by the engine meanwhile: hold it only if it still waits.
+				if inv, err = tx.InventoryByID(ctx, inv.ID); err != nil {
+					return err
+				}
+				if inv.Status != "120" {
+					continue
+				}
+				if err := s.Engine.Put(ctx, tx, inv, o, false, "officer:"+m.Author); err != nil {
+					return err
+				}
+			} else if err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO measure_holds (measure_id, inventory_id, at) VALUES ($1,$2,$3) ON CONFLICT (measure_id, inventory_id) DO NOTHING`,

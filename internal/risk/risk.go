@@ -149,17 +149,30 @@ func (s *Service) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		var gen int64
-		if err := s.DB.QueryRow(ctx, `SELECT generation FROM risk_state WHERE name = 'generation'`).Scan(&gen); err == nil && gen != s.current().generation {
-			if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
-				s.Log.Error("reload risk rules", "error", err)
-			}
+		if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Error("reload risk rules", "error", err)
 		}
 		if _, err := s.Expire(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Error("expire credit records", "error", err)
 		}
 	}
 }
+
+// Refresh reloads when the generation in the database differs from the
+// snapshot's: another node changed a rule, a measure or a flag.
+func (s *Service) Refresh(ctx context.Context) error {
+	var gen int64
+	if err := s.DB.QueryRow(ctx, `SELECT generation FROM risk_state WHERE name = 'generation'`).Scan(&gen); err != nil {
+		return fmt.Errorf("read risk generation: %w", err)
+	}
+	if gen == s.current().generation {
+		return nil
+	}
+	return s.Reload(ctx)
+}
+
+// ActiveRules is the number of rules the check runs.
+func (s *Service) ActiveRules() int { return len(s.current().rules) }
 
 // newID makes an identifier: a prefix, the date and 8 random characters.
 func newID(prefix string, now time.Time) string {
@@ -189,7 +202,7 @@ func (k Check) Check(ctx context.Context, tx *store.Tx, d *engine.Decision) (*en
 	if p := sub.parties[d.Doc.EbpCode]; p != nil {
 		sub.direct = s.DirectConnect(p)
 	}
-	if err := count(ctx, tx, sub); err != nil {
+	if err := count(ctx, tx, sub, len(snap.rules) > 0); err != nil {
 		return nil, err
 	}
 	if len(snap.rules) == 0 {

@@ -234,8 +234,9 @@ func (s *Service) vars(sub *subject) Vars {
 func day(t time.Time) string { return t.In(cst).Format("2006-01-02") }
 
 // count adds an inventory to the history counters once (a second judgement of
-// the same inventory adds nothing) and reads the counters it needs.
-func count(ctx context.Context, tx *store.Tx, sub *subject) error {
+// the same inventory adds nothing) and, when read is set (rules are active),
+// reads the counters the variables need.
+func count(ctx context.Context, tx *store.Tx, sub *subject, read bool) error {
 	doc, now := sub.doc, sub.now
 	var addr, phone string
 	if sub.c != nil && sub.c.Order != nil {
@@ -265,6 +266,9 @@ func count(ctx context.Context, tx *store.Tx, sub *subject) error {
 			doc.EbcCode, now); err != nil {
 			return fmt.Errorf("risk counters: %w", err)
 		}
+	}
+	if !read {
+		return nil
 	}
 	return readCounters(ctx, tx.QueryRow, sub, addr, phone, buyer)
 }
