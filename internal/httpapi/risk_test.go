@@ -355,6 +355,7 @@ func TestDirectConnectGainedAndLost(t *testing.T) {
 			t.Fatalf("a general-class platform must not be eligible: %+v", st)
 		}
 		f.admin("POST", "/api/v1/enterprises/"+platform+"/real-name-rate", map[string]any{"rate": "1.5"}, http.StatusBadRequest)
+		f.admin("POST", "/api/v1/enterprises/"+carrier+"/real-name-rate", map[string]any{"rate": "1"}, http.StatusBadRequest)
 		f.admin("POST", "/api/v1/credit-records", map[string]any{"enterpriseCode": platform, "department": "customs", "kind": "class_change", "class": "advanced",
 			"legalBasis": "海关总署令第282号 AEO", "author": officer}, http.StatusCreated)
 		if st := declare(); !st.Eligible {

@@ -63,6 +63,13 @@ func (s *Service) Declare(ctx context.Context, code, rate, actor string) (*Direc
 	if err != nil || r.Sign() < 0 || r.Cmp(money.DecimalFromInt(1)) > 0 {
 		return nil, errs.Invalidf("rate", "rate_invalid", "rate must be a decimal from 0 to 1 (1 = 100 %% verified), not %q", rate)
 	}
+	p, err := s.Parties.Get(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil && !p.HasRole(enterprise.RolePlatform) {
+		return nil, errs.Invalidf("code", "not_a_platform", "enterprise %s is not an e-commerce platform (role ebp); direct connect is for platforms", code)
+	}
 	now := s.Now()
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		class, abnormal, serious, err := store.CreditState(ctx, tx, code)
