@@ -270,8 +270,8 @@ func (s *Service) Summarize(ctx context.Context, month, ebcCode, source string) 
 	return out, wrap("summarize "+month, err)
 }
 
-// RunDue summarizes every ended month whose deadline is within the lead
-// time (or past) and that still has unsummarized released B lists.
+// RunDue summarizes every month whose deadline is within the lead time (or
+// past) and that still has unsummarized released B lists.
 func (s *Service) RunDue(ctx context.Context) ([]Summary, error) {
 	now := s.Now()
 	rows, err := s.DB.Query(ctx, `SELECT DISTINCT released_at FROM export_inventories WHERE statistics_flag = 'B' AND status IN ('800', '899')
@@ -291,8 +291,9 @@ func (s *Service) RunDue(ctx context.Context) ([]Summary, error) {
 	rows.Close()
 	var out []Summary
 	for _, month := range slices.Sorted(mapsKeys(months)) {
-		m, _, _ := ParseMonth("month", month)
-		if now.Before(m.End) || now.Before(s.Params.Deadline(month).Add(-s.Params.SummaryLead)) {
+		// December's deadline falls inside December: its lists are merged as
+		// they come during the lead time, each tick taking the new ones.
+		if now.Before(s.Params.Deadline(month).Add(-s.Params.SummaryLead)) {
 			continue
 		}
 		sums, err := s.Summarize(ctx, month, "", "job")

@@ -661,3 +661,27 @@ func TestExportForexAndNoInvoice(t *testing.T) {
 		t.Errorf("refund data: %+v", ref)
 	}
 }
+
+// December is summarized by its last working day, inside the month: the job
+// merges the lists released so far, and the next run those released after.
+func TestExportDecemberSummary(t *testing.T) {
+	f := newExportFixture(t, apptest.SQLite)
+	ex := f.s.App.Export
+	f.clk.Set(time.Date(2026, 12, 28, 10, 0, 0, 0, cstZone))
+	a, b := f.newDecl(), f.newDecl()
+	f.send(a)
+	f.must(xCarrier, arrival(a.logisticsNo), "120")
+	if sums, err := ex.RunDue(t.Context()); err != nil || len(sums) != 0 {
+		t.Fatalf("Dec 28, before the lead time: %v %v", sums, err)
+	}
+	f.clk.Set(time.Date(2026, 12, 29, 9, 0, 0, 0, cstZone)) // deadline Jan 1 00:00 (Thu Dec 31) − 72 h
+	if sums, err := ex.RunDue(t.Context()); err != nil || len(sums) != 1 || sums[0].Late {
+		t.Fatalf("Dec 29: %+v %v", sums, err)
+	}
+	f.clk.Set(time.Date(2026, 12, 30, 15, 0, 0, 0, cstZone))
+	f.send(b)
+	f.must(xCarrier, arrival(b.logisticsNo), "120")
+	if sums, err := ex.RunDue(t.Context()); err != nil || len(sums) != 1 || sums[0].Late || sums[0].Month != "2026-12" {
+		t.Fatalf("Dec 30: %+v %v", sums, err)
+	}
+}
