@@ -123,7 +123,7 @@ func Default() Config {
 			BillingInterval:       Duration(time.Minute),
 			Export:                DefaultExport(),
 		},
-		RateLimit: RateLimit{EnterprisePerSecond: 200, EnterpriseBurst: 400, ProviderPerSecond: 500, ProviderBurst: 1000},
+		RateLimit: RateLimit{EnterprisePerSecond: 1000, EnterpriseBurst: 2000, ProviderPerSecond: 2000, ProviderBurst: 4000},
 		Logistics: Logistics{StuckAfter: Duration(72 * time.Hour), AlertInterval: Duration(5 * time.Minute)},
 		Support:   Support{ResponseSLA: Duration(4 * time.Hour), ResolveSLA: Duration(72 * time.Hour), EscalationInterval: Duration(time.Minute), CertificateWarning: Duration(30 * 24 * time.Hour)},
 	}
