@@ -16,6 +16,7 @@ import (
 	"cbec/internal/bonded"
 	"cbec/internal/clearance"
 	"cbec/internal/config"
+	"cbec/internal/console"
 	"cbec/internal/engine"
 	"cbec/internal/enterprise"
 	"cbec/internal/export"
@@ -55,6 +56,7 @@ type App struct {
 	Support     *support.Service
 	Risk        *risk.Service
 	Export      *export.Service
+	Officers    *console.Service
 
 	listener net.Listener
 	server   *http.Server
@@ -164,6 +166,9 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Support = &support.Service{DB: db, Now: clock, Log: log, ResponseSLA: time.Duration(cfg.Support.ResponseSLA),
 		ResolveSLA: time.Duration(cfg.Support.ResolveSLA), Every: time.Duration(cfg.Support.EscalationInterval),
 		RetentionDays: cfg.Support.MessageRetentionDays, CertWarning: time.Duration(cfg.Support.CertificateWarning)}
+	// Officer console and joint inspection at the sorting line (issue 8).
+	a.Officers = &console.Service{DB: db, Engine: a.Engine, Vault: a.Vault, Now: clock, Log: log, Hub: console.NewHub(),
+		SessionTTL: 8 * time.Hour, MaxFailures: 5, FailureWindow: 15 * time.Minute, Guard: console.RiskGuard(a.Risk)}
 	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
 		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst}
 	a.API = &httpapi.API{
@@ -186,6 +191,7 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 		RateLimits:     limits,
 		Risk:           a.Risk,
 		Export:         a.Export,
+		Officers:       a.Officers,
 	}
 	return nil
 }

@@ -351,3 +351,53 @@ func (s *Service) Pay(ctx context.Context, billNo, reference string) (*Bill, err
 	}
 	return s.Bill(ctx, billNo)
 }
+
+// Upcoming is what a guarantor's bills will hold up to a date: the open tax
+// lines that will have passed bill_after_days by then.
+type Upcoming struct {
+	AssureCode string       `json:"assureCode"`
+	Until      time.Time    `json:"until"`
+	Total      money.Amount `json:"total"`
+	Lines      []BillLine   `json:"lines"`
+	// Returning counts lines not billed while a return is in progress; they are billed once it ends.
+	Returning int `json:"returning"`
+}
+
+// Upcoming forecasts a guarantor's bills up to the end of the given day
+// (YYYY-MM-DD, China time) without changing anything: released, guaranteed
+// inventories not yet billed, with their tax after any arrived returns.
+func (s *Service) Upcoming(ctx context.Context, code, until string) (*Upcoming, error) {
+	day, err := time.ParseInLocation("2006-01-02", until, cst)
+	if err != nil {
+		return nil, errs.Invalidf("until", "date_invalid", "until must be a date YYYY-MM-DD (got %q)", until)
+	}
+	end := day.AddDate(0, 0, 1)
+	u := &Upcoming{AssureCode: code, Until: end, Lines: []BillLine{}}
+	rows, err := s.DB.Query(ctx, `SELECT t.invt_no, t.cop_no, t.released_at, t.duty_fen, t.ct_fen, t.vat_fen, t.tax_fen,
+		EXISTS (SELECT 1 FROM bonded_returns r WHERE r.inventory_id = t.inventory_id AND r.state = 'applied')
+		FROM tax_lines t WHERE t.assure_code = $1 AND t.state = 'open' AND t.released_at < $2 ORDER BY t.released_at, t.invt_no`,
+		code, end.Add(-days(s.Params.BillAfterDays)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var total int64
+	for rows.Next() {
+		var l BillLine
+		var rel store.Time
+		var duty, ct, vat, tax int64
+		var returning bool
+		if err := rows.Scan(&l.InvtNo, &l.CopNo, &rel, &duty, &ct, &vat, &tax, &returning); err != nil {
+			return nil, err
+		}
+		if returning {
+			u.Returning++
+			continue
+		}
+		l.ReleasedAt, l.Duty, l.CT, l.VAT, l.Tax = rel.Time.In(cst), money.FromFen(duty), money.FromFen(ct), money.FromFen(vat), money.FromFen(tax)
+		total += tax
+		u.Lines = append(u.Lines, l)
+	}
+	u.Total = money.FromFen(total)
+	return u, rows.Err()
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"cbec/internal/bonded"
+	"cbec/internal/console"
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
 	"cbec/internal/export"
@@ -44,6 +45,7 @@ type API struct {
 	Trace          *trace.Service
 	Risk           *risk.Service
 	Export         *export.Service
+	Officers       *console.Service
 	Ready          func(context.Context) error // nil error when the database answers
 	AdminTokenHash string                      // enterprise.HashKey of the admin token
 	Log            *slog.Logger
@@ -88,6 +90,7 @@ func (a *API) Handler() http.Handler {
 	a.riskRoutes()
 	a.exportRoutes()
 	a.logisticsRoutes()
+	a.officerRoutes()
 	return a.middleware(a.limits(a.mux))
 }
 

@@ -33,6 +33,7 @@ func (a *API) bondedRoutes() {
 	a.handle("GET /api/v1/guarantees/{assureCode}", a.authenticated(a.getGuarantee))
 	a.handle("GET /api/v1/tax-bills", a.authenticated(a.listBills))
 	a.handle("POST /api/v1/tax-bills/run", a.admin(a.runBilling))
+	a.handle("GET /api/v1/tax-bills/upcoming", a.authenticated(a.upcomingBills))
 	a.handle("GET /api/v1/tax-bills/{billNo}", a.authenticated(a.getBill))
 	a.handle("POST /api/v1/tax-bills/{billNo}/payment", a.admin(a.payBill))
 	a.handle("GET /api/v1/returns", a.authenticated(a.listReturns))
@@ -355,6 +356,25 @@ func (a *API) getBill(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, b)
+}
+
+func (a *API) upcomingBills(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	code := q.Get("assureCode")
+	if p := caller(r); !p.admin && code == "" {
+		code = p.enterprise.Code
+	}
+	if code == "" {
+		return errs.Invalidf("assureCode", "param_missing", "give assureCode")
+	}
+	if err := ownGuarantor(r, code); err != nil {
+		return err
+	}
+	u, err := a.Bonded.Upcoming(r.Context(), code, q.Get("until"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
 }
 
 func (a *API) runBilling(w http.ResponseWriter, r *http.Request) error {

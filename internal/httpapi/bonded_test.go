@@ -478,6 +478,19 @@ func TestBondedBillsCancelsAndOverdue(t *testing.T) {
 		if a := b.account(); a.Balance != "962.69" {
 			t.Errorf("guarantee after cancel %s", a.Balance)
 		}
+		var upcoming struct {
+			Total     string
+			Returning int
+			Lines     []struct{ InvtNo string }
+		}
+		b.must(b.s.Do("GET", "/api/v1/tax-bills/upcoming?until=2026-12-31", b.keys[guarantor], "", nil), 200).JSON(t, &upcoming)
+		if upcoming.Total != "37.31" || len(upcoming.Lines) != 1 || upcoming.Lines[0].InvtNo != b.invtNo(kept.copNo) {
+			t.Errorf("upcoming bills by the end of December: %+v", upcoming)
+		}
+		b.must(b.s.Do("GET", "/api/v1/tax-bills/upcoming?until=2026-11-30", b.keys[guarantor], "", nil), 200).JSON(t, &upcoming)
+		if upcoming.Total != "0.00" || len(upcoming.Lines) != 0 {
+			t.Errorf("upcoming bills by the end of November: %+v", upcoming)
+		}
 		b.clock.Days(21) // day 31
 		var run struct{ Bills, Overdue []string }
 		b.must(b.s.JSON("POST", "/api/v1/tax-bills/run", apptest.AdminToken, nil), 200).JSON(t, &run)

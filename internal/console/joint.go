@@ -1,0 +1,561 @@
+package console
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"cbec/internal/clearance"
+	"cbec/internal/enterprise"
+	"cbec/internal/errs"
+	"cbec/internal/money"
+	"cbec/internal/store"
+)
+
+// Line is a sorting line of a bonded warehouse.
+type Line struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Warehouse string    `json:"warehouse"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Finding is one side's result at the inspection bench.
+type Finding struct {
+	Result string `json:"result"`           // release, return, detain
+	Status string `json:"status,omitempty"` // 501, 502, 503, 599 when detained
+	Note   string `json:"note"`
+	By     string `json:"by"`
+}
+
+// Parcel is a parcel seen at a sorting line, with what both screens show.
+type Parcel struct {
+	ID             string    `json:"id"`
+	LineID         string    `json:"lineId"`
+	LogisticsNo    string    `json:"logisticsNo"`
+	InventoryID    string    `json:"inventoryId,omitempty"`
+	ImageRef       string    `json:"imageRef"`
+	ScannedAt      time.Time `json:"scannedAt"`
+	Divert         string    `json:"divert"` // pass, inspect
+	CustomsMark    string    `json:"customsMark,omitempty"`
+	InspectionMark string    `json:"inspectionMark,omitempty"`
+	Customs        *Finding  `json:"customsFinding,omitempty"`
+	Inspection     *Finding  `json:"inspectionFinding,omitempty"`
+	Outcome        string    `json:"outcome,omitempty"`
+	Summary        *Summary  `json:"summary,omitempty"`
+}
+
+// Summary is the declaration as the screens show it.
+type Summary struct {
+	CopNo     string   `json:"copNo"`
+	Status    string   `json:"status"`
+	EbcCode   string   `json:"ebcCode"`
+	Goods     []string `json:"goods"`
+	Value     string   `json:"value"`
+	Tax       string   `json:"tax"`
+	RiskHits  []string `json:"riskHits"`
+	Consignee string   `json:"consignee"` // masked
+}
+
+// Event is what the screens receive.
+type Event struct {
+	Type   string  `json:"type"` // scan, mark, finding, decided
+	Parcel *Parcel `json:"parcel"`
+	// SentAt is the server time the event left, for latency measurements (Unix nanoseconds).
+	SentAt int64 `json:"sentAt"`
+}
+
+// CreateLine adds a sorting line (platform admin).
+func (s *Service) CreateLine(ctx context.Context, o *Officer, name, warehouse string) (*Line, error) {
+	name, warehouse = strings.TrimSpace(name), strings.TrimSpace(warehouse)
+	var l errs.List
+	if name == "" || utf8.RuneCountInString(name) > 50 {
+		l = append(l, errs.Invalidf("name", "name_invalid", "name is required, at most 50 characters"))
+	}
+	if utf8.RuneCountInString(warehouse) > 50 {
+		l = append(l, errs.Invalidf("warehouse", "warehouse_invalid", "warehouse has at most 50 characters"))
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	line := &Line{ID: newID("line_"), Name: name, Warehouse: warehouse, CreatedAt: s.now()}
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO sorting_lines (id, name, warehouse, created_at) VALUES ($1,$2,$3,$4)`,
+			line.ID, line.Name, line.Warehouse, line.CreatedAt); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, o, "line.add", line.ID, "", line.Name)
+	})
+	return line, err
+}
+
+// AddScanner registers a scanner on a line and returns its token (shown once).
+func (s *Service) AddScanner(ctx context.Context, o *Officer, lineID, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 50 {
+		return "", errs.Invalidf("name", "name_invalid", "name is required, at most 50 characters")
+	}
+	if _, err := s.Line(ctx, lineID); err != nil {
+		return "", err
+	}
+	token, err := enterprise.NewSecret()
+	if err != nil {
+		return "", err
+	}
+	id := newID("scn_")
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO line_scanners (id, line_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4,$5)`,
+			id, lineID, name, enterprise.HashKey(token), s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, o, "scanner.add", id, "", lineID+" "+name)
+	})
+	return token, err
+}
+
+// Line reads one line.
+func (s *Service) Line(ctx context.Context, id string) (*Line, error) {
+	var l Line
+	var at store.Time
+	err := s.DB.QueryRow(ctx, `SELECT id, name, warehouse, created_at FROM sorting_lines WHERE id = $1`, id).Scan(&l.ID, &l.Name, &l.Warehouse, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "line_not_found", "line", "no sorting line %q", id)
+	}
+	l.CreatedAt = at.Time
+	return &l, err
+}
+
+// Lines lists the sorting lines.
+func (s *Service) Lines(ctx context.Context) ([]*Line, error) {
+	rows, err := s.DB.Query(ctx, `SELECT id, name, warehouse, created_at FROM sorting_lines ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Line{}
+	for rows.Next() {
+		var l Line
+		var at store.Time
+		if err := rows.Scan(&l.ID, &l.Name, &l.Warehouse, &at); err != nil {
+			return nil, err
+		}
+		l.CreatedAt = at.Time
+		out = append(out, &l)
+	}
+	return out, rows.Err()
+}
+
+// scanner returns the id of the scanner a token belongs to on a line.
+func (s *Service) scanner(ctx context.Context, lineID, token string) (string, error) {
+	var id, line string
+	err := s.DB.QueryRow(ctx, `SELECT id, line_id FROM line_scanners WHERE token_hash = $1`, enterprise.HashKey(token)).Scan(&id, &line)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", errs.New(errs.Unauthorized, "scanner_unknown", "Authorization", "unknown scanner token")
+	}
+	if err != nil {
+		return "", err
+	}
+	if line != lineID {
+		return "", errs.New(errs.Forbidden, "scanner_other_line", "line", "this scanner belongs to another sorting line")
+	}
+	return id, nil
+}
+
+// ScanInput is what the line reports when a parcel passes a scanner.
+type ScanInput struct {
+	LogisticsNo string `json:"logisticsNo"`
+	ImageRef    string `json:"imageRef"`
+}
+
+// Scan records a parcel passing a scanner and shows it on both screens. A
+// parcel whose inventory was selected for inspection (500) is marked for the
+// customs side at once and diverted.
+func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) (*Parcel, error) {
+	scannerID, err := s.scanner(ctx, lineID, token)
+	if err != nil {
+		return nil, err
+	}
+	in.LogisticsNo, in.ImageRef = strings.TrimSpace(in.LogisticsNo), strings.TrimSpace(in.ImageRef)
+	var l errs.List
+	if in.LogisticsNo == "" || len(in.LogisticsNo) > 60 {
+		l = append(l, errs.Invalidf("logisticsNo", "logistics_no_invalid", "logisticsNo is required, at most 60 characters"))
+	}
+	if len(in.ImageRef) > 500 {
+		l = append(l, errs.Invalidf("imageRef", "image_ref_invalid", "imageRef has at most 500 characters"))
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	p := &Parcel{ID: newID("pcl_"), LineID: lineID, LogisticsNo: in.LogisticsNo, ImageRef: in.ImageRef, ScannedAt: now, Divert: "pass"}
+	inv, err := s.inventoryForWaybill(ctx, in.LogisticsNo)
+	if err != nil {
+		return nil, err
+	}
+	if inv != nil {
+		p.InventoryID = inv.ID
+		if inv.Status == "500" {
+			p.CustomsMark, p.Divert = "system: selected for inspection (500)", "inspect"
+		}
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO line_parcels (id, line_id, scanner_id, logistics_no, inventory_id, image_ref, scanned_at, divert,
+			customs_mark, inspection_mark, customs_finding, inspection_finding, outcome, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'','','','',$7)`,
+			p.ID, lineID, scannerID, p.LogisticsNo, p.InventoryID, p.ImageRef, now, p.Divert, p.CustomsMark)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Summary = s.summary(ctx, inv)
+	s.publish("scan", p)
+	return p, nil
+}
+
+func (s *Service) publish(kind string, p *Parcel) {
+	if s.Hub == nil {
+		return
+	}
+	b, _ := json.Marshal(Event{Type: kind, Parcel: p, SentAt: time.Now().UnixNano()})
+	s.Hub.Publish(p.LineID, b)
+}
+
+func (s *Service) inventoryForWaybill(ctx context.Context, logisticsNo string) (*store.Inventory, error) {
+	var id string
+	err := s.DB.QueryRow(ctx, `SELECT id FROM inventories WHERE logistics_no = $1 ORDER BY created_at DESC LIMIT 1`, logisticsNo).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.DB.Inventory(ctx, id)
+}
+
+// summary builds the screens' view of an inventory; nil without one.
+func (s *Service) summary(ctx context.Context, inv *store.Inventory) *Summary {
+	if inv == nil {
+		return nil
+	}
+	sm := &Summary{CopNo: inv.CopNo, Status: inv.Status, EbcCode: inv.EbcCode, Value: fen(inv.DutiableFen), Tax: fen(inv.Tax), RiskHits: []string{}}
+	var doc clearance.Inventory
+	if json.Unmarshal(inv.Data, &doc) == nil {
+		for _, l := range doc.Lines {
+			sm.Goods = append(sm.Goods, l.Gname+" × "+l.Qty.String())
+		}
+	}
+	sm.RiskHits = s.riskHits(ctx, inv.ID)
+	return sm
+}
+
+func (s *Service) riskHits(ctx context.Context, inventoryID string) []string {
+	out := []string{}
+	rows, err := s.DB.Query(ctx, `SELECT kind, ref, action FROM risk_hits WHERE inventory_id = $1 ORDER BY at`, inventoryID)
+	if err != nil {
+		return out
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, ref, action string
+		if rows.Scan(&k, &ref, &action) == nil {
+			out = append(out, k+" "+ref+" → "+action)
+		}
+	}
+	return out
+}
+
+const parcelColumns = `id, line_id, logistics_no, inventory_id, image_ref, scanned_at, divert, customs_mark, inspection_mark,
+	customs_finding, inspection_finding, outcome`
+
+func scanParcel(row interface{ Scan(...any) error }) (*Parcel, error) {
+	var p Parcel
+	var at store.Time
+	var cf, inf string
+	if err := row.Scan(&p.ID, &p.LineID, &p.LogisticsNo, &p.InventoryID, &p.ImageRef, &at, &p.Divert, &p.CustomsMark, &p.InspectionMark,
+		&cf, &inf, &p.Outcome); err != nil {
+		return nil, err
+	}
+	p.ScannedAt = at.Time
+	if cf != "" {
+		p.Customs = &Finding{}
+		_ = json.Unmarshal([]byte(cf), p.Customs)
+	}
+	if inf != "" {
+		p.Inspection = &Finding{}
+		_ = json.Unmarshal([]byte(inf), p.Inspection)
+	}
+	return &p, nil
+}
+
+// Parcel reads one parcel with its summary.
+func (s *Service) Parcel(ctx context.Context, id string) (*Parcel, error) {
+	p, err := scanParcel(s.DB.QueryRow(ctx, `SELECT `+parcelColumns+` FROM line_parcels WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.New(errs.NotFound, "parcel_not_found", "parcel", "no parcel %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.fill(ctx, p)
+	return p, nil
+}
+
+func (s *Service) fill(ctx context.Context, p *Parcel) {
+	if p.InventoryID != "" {
+		if inv, err := s.DB.Inventory(ctx, p.InventoryID); err == nil {
+			p.Summary = s.summary(ctx, inv)
+		}
+	}
+}
+
+// Parcels lists a line's latest parcels, newest first.
+func (s *Service) Parcels(ctx context.Context, lineID string, limit int) ([]*Parcel, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+parcelColumns+` FROM line_parcels WHERE line_id = $1 ORDER BY scanned_at DESC LIMIT $2`, lineID, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Parcel
+	for rows.Next() {
+		p, err := scanParcel(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, p := range out {
+		s.fill(ctx, p)
+	}
+	return out, nil
+}
+
+// Divert tells the line where a parcel goes: pass, or inspect (to the bench).
+func (s *Service) Divert(ctx context.Context, lineID, token, parcelID string) (*Parcel, error) {
+	if _, err := s.scanner(ctx, lineID, token); err != nil {
+		return nil, err
+	}
+	p, err := s.Parcel(ctx, parcelID)
+	if err != nil {
+		return nil, err
+	}
+	if p.LineID != lineID {
+		return nil, errs.New(errs.NotFound, "parcel_not_found", "parcel", "no parcel %q on this line", parcelID)
+	}
+	return p, nil
+}
+
+// Mark flags a parcel for inspection from the officer's side and diverts it.
+func (s *Service) Mark(ctx context.Context, o *Officer, parcelID, note string) (*Parcel, error) {
+	side := o.Side()
+	if side == "" || !o.May("joint") {
+		return nil, errs.New(errs.Forbidden, "not_a_side", "department", "only customs and inspection officers mark parcels")
+	}
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > 200 {
+		return nil, errs.Invalidf("note", "note_too_long", "note has at most 200 characters")
+	}
+	if note == "" {
+		note = "marked"
+	}
+	p, err := s.Parcel(ctx, parcelID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Outcome != "" {
+		return nil, errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided already (%s)", p.Outcome)
+	}
+	before := p.Divert + " " + p.CustomsMark + "|" + p.InspectionMark
+	mark := o.Username + ": " + note
+	col := "customs_mark"
+	if side == Inspection {
+		col, p.InspectionMark = "inspection_mark", mark
+	} else {
+		p.CustomsMark = mark
+	}
+	p.Divert = "inspect"
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, divert = 'inspect', updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, mark, s.now())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided meanwhile")
+		}
+		return s.audit(ctx, tx, o, "parcel.mark", p.ID, before, "inspect "+p.CustomsMark+"|"+p.InspectionMark)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.publish("mark", p)
+	return p, nil
+}
+
+// FindingInput is a side's result at the inspection bench.
+type FindingInput struct {
+	Result string `json:"result"`
+	Status string `json:"status"`
+	Note   string `json:"note"`
+}
+
+// RecordFinding stores the officer's side's finding; once every side that
+// marked the parcel has recorded, the inventory is released (800), returned
+// (100) or detained (501–503, 599) through the engine, which writes the
+// receipt for the enterprise.
+func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string, in FindingInput) (*Parcel, error) {
+	side := o.Side()
+	if side == "" || !o.May("joint") {
+		return nil, errs.New(errs.Forbidden, "not_a_side", "department", "only customs and inspection officers record findings")
+	}
+	in.Note = strings.TrimSpace(in.Note)
+	var l errs.List
+	switch in.Result {
+	case "release", "return":
+		in.Status = ""
+	case "detain":
+		if in.Status != "501" && in.Status != "502" && in.Status != "503" && in.Status != "599" {
+			l = append(l, errs.Invalidf("status", "status_invalid", "a detention needs status 501, 502, 503 or 599"))
+		}
+	default:
+		l = append(l, errs.Invalidf("result", "result_invalid", "result %q is not release, return or detain", in.Result))
+	}
+	if in.Result != "release" && in.Note == "" {
+		l = append(l, errs.Invalidf("note", "note_required", "a return or detention needs a note giving the reason"))
+	}
+	if utf8.RuneCountInString(in.Note) > 500 {
+		l = append(l, errs.Invalidf("note", "note_too_long", "note has at most 500 characters"))
+	}
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	p, err := s.Parcel(ctx, parcelID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Outcome != "" {
+		return nil, errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided already (%s)", p.Outcome)
+	}
+	mine := p.CustomsMark
+	if side == Inspection {
+		mine = p.InspectionMark
+	}
+	if mine == "" {
+		return nil, errs.New(errs.Conflict, "not_marked_by_side", "parcel", "the %s side did not mark this parcel; only a side that marked it records a finding", side)
+	}
+	f := &Finding{Result: in.Result, Status: in.Status, Note: in.Note, By: o.Username}
+	if side == Inspection {
+		p.Inspection = f
+	} else {
+		p.Customs = f
+	}
+	outcome, final := decide(p)
+	if final && p.InventoryID == "" {
+		return nil, errs.New(errs.Conflict, "no_inventory", "parcel", "no inventory declares waybill %s: hand the parcel to the warehouse", p.LogisticsNo)
+	}
+	if final {
+		if err := s.settle(ctx, o, p, outcome); err != nil {
+			return nil, err
+		}
+		p.Outcome = outcome.Status
+	}
+	fb, _ := json.Marshal(f)
+	col := "customs_finding"
+	if side == Inspection {
+		col = "inspection_finding"
+	}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, outcome = $3, updated_at = $4 WHERE id = $1`, p.ID, string(fb), p.Outcome, s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, o, "parcel.finding", p.ID, "", in.Result+" "+in.Status+" "+in.Note)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.fill(ctx, p)
+	if final {
+		s.publish("decided", p)
+	} else {
+		s.publish("finding", p)
+	}
+	return p, nil
+}
+
+type outcome struct {
+	Status  string
+	Finding clearance.Finding
+}
+
+// decide tells whether every side that marked has recorded and, if so, the
+// outcome: a detention wins over a return, a return over a release.
+func decide(p *Parcel) (outcome, bool) {
+	var fs []*Finding
+	for _, x := range []struct {
+		mark string
+		f    *Finding
+	}{{p.CustomsMark, p.Customs}, {p.InspectionMark, p.Inspection}} {
+		if x.mark == "" {
+			continue
+		}
+		if x.f == nil {
+			return outcome{}, false
+		}
+		fs = append(fs, x.f)
+	}
+	if len(fs) == 0 {
+		return outcome{}, false
+	}
+	notes := func() string {
+		var parts []string
+		for _, f := range fs {
+			if f.Note != "" {
+				parts = append(parts, f.By+": "+f.Note)
+			}
+		}
+		return strings.Join(parts, "; ")
+	}
+	for _, f := range fs {
+		if f.Result == "detain" {
+			return outcome{f.Status, clearance.Finding{Code: "2510", Detail: "joint inspection: " + notes()}}, true
+		}
+	}
+	for _, f := range fs {
+		if f.Result == "return" {
+			return outcome{"100", clearance.Finding{Code: "1502", Detail: "joint inspection: " + notes()}}, true
+		}
+	}
+	d := notes()
+	if d == "" {
+		d = "no finding"
+	}
+	return outcome{"800", clearance.Finding{Code: "2601", Detail: "joint inspection: " + d}}, true
+}
+
+// settle moves the inventory through the engine; an inventory already in the
+// outcome's status (released before the scan, say) is left as it is.
+func (s *Service) settle(ctx context.Context, o *Officer, p *Parcel, out outcome) error {
+	inv, err := s.DB.Inventory(ctx, p.InventoryID)
+	if err != nil {
+		return err
+	}
+	if inv.Status == out.Status {
+		return nil
+	}
+	if s.Guard != nil {
+		if err := s.Guard(ctx, inv, out.Status); err != nil {
+			return err
+		}
+	}
+	_, err = s.Engine.Transition(ctx, inv.ID, out.Status, out.Finding, "officer:"+o.Username)
+	return err
+}
+
+// fen formats an amount of fen as yuan.
+func fen(f int64) string { return money.FromFen(f).String() }

@@ -1,0 +1,386 @@
+// Package console is the officers' web console (issue 8): officer accounts
+// with a department each, sessions, login throttling, the append-only audit
+// log, the console pages, and joint inspection at the sorting line (一机两屏).
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"cbec/internal/engine"
+	"cbec/internal/errs"
+	"cbec/internal/store"
+	"cbec/internal/vault"
+)
+
+// Departments an officer may belong to; the department decides what they see and do.
+const (
+	Customs    = "customs"
+	Inspection = "inspection"
+	Market     = "market"
+	Commerce   = "commerce"
+	Admin      = "admin"
+)
+
+// Departments lists them in display order.
+var Departments = []string{Customs, Inspection, Market, Commerce, Admin}
+
+// Permissions by department.
+var permissions = map[string][]string{
+	Customs:    {"inventories", "unmask", "review", "joint", "dashboard"},
+	Inspection: {"inventories", "unmask", "joint", "dashboard"},
+	Market:     {"inventories", "dashboard"},
+	Commerce:   {"inventories", "dashboard"},
+	Admin:      {"inventories", "dashboard", "audit", "officers", "lines"},
+}
+
+// Officer is a console user.
+type Officer struct {
+	ID         string    `json:"id"`
+	Username   string    `json:"username"`
+	Name       string    `json:"name"`
+	Department string    `json:"department"`
+	Disabled   bool      `json:"disabled"`
+	CreatedAt  time.Time `json:"createdAt"`
+}
+
+// May tells whether the officer's department allows a permission.
+func (o *Officer) May(perm string) bool { return slices.Contains(permissions[o.Department], perm) }
+
+// Side is the officer's screen at the sorting line: customs or inspection; empty otherwise.
+func (o *Officer) Side() string {
+	if o.Department == Customs || o.Department == Inspection {
+		return o.Department
+	}
+	return ""
+}
+
+// Service keeps officers, sessions, the audit log and joint inspection.
+type Service struct {
+	DB     *store.DB
+	Engine *engine.Engine
+	Vault  *vault.Vault
+	Now    func() time.Time
+	Log    *slog.Logger
+	// SessionTTL is how long a session lasts without logging in again.
+	SessionTTL time.Duration
+	// MaxFailures failed logins per username within FailureWindow lock it for the rest of the window.
+	MaxFailures   int
+	FailureWindow time.Duration
+	Hub           *Hub
+	// Guard may refuse an officer's transition before the engine is asked
+	// (an emergency measure in force); nil lets every transition through.
+	Guard func(ctx context.Context, inv *store.Inventory, to string) error
+
+	mu       sync.Mutex
+	failures map[string][]time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// argon2id parameters (RFC 9106 second recommended option, lighter memory).
+const (
+	argonTime    = 2
+	argonMemory  = 64 * 1024
+	argonThreads = 2
+	argonKeyLen  = 32
+)
+
+// HashPassword returns an argon2id PHC string.
+func HashPassword(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
+}
+
+// CheckPassword compares a password with an argon2id PHC string in constant time.
+func CheckPassword(pw, phc string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// OfficerInput creates an officer.
+type OfficerInput struct {
+	Username   string `json:"username"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	Password   string `json:"password"`
+}
+
+func (in *OfficerInput) validate() error {
+	var l errs.List
+	in.Username, in.Name = strings.TrimSpace(in.Username), strings.TrimSpace(in.Name)
+	if !validUsername(in.Username) {
+		l = append(l, errs.Invalidf("username", "username_invalid", "username must be 3–32 characters of a–z, 0–9, '.', '_' or '-'"))
+	}
+	if in.Name == "" || utf8.RuneCountInString(in.Name) > 50 {
+		l = append(l, errs.Invalidf("name", "name_invalid", "name is required, at most 50 characters"))
+	}
+	if !slices.Contains(Departments, in.Department) {
+		l = append(l, errs.Invalidf("department", "department_unknown", "department %q is not one of %s", in.Department, strings.Join(Departments, ", ")))
+	}
+	if n := utf8.RuneCountInString(in.Password); n < 12 || n > 128 {
+		l = append(l, errs.Invalidf("password", "password_length", "password must have 12 to 128 characters"))
+	}
+	return l.Err()
+}
+
+func validUsername(u string) bool {
+	if len(u) < 3 || len(u) > 32 {
+		return false
+	}
+	for _, c := range u {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func newID(prefix string) string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// AddOfficer creates an officer; by is the officer creating it (nil from the command line).
+func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) (*Officer, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	o := &Officer{ID: newID("off_"), Username: in.Username, Name: in.Name, Department: in.Department, CreatedAt: now}
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM officers WHERE username = $1`, in.Username).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return errs.New(errs.Conflict, "username_taken", "username", "an officer named %q exists already", in.Username)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO officers (id, username, name, department, password_hash, disabled, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,FALSE,$6,$6)`, o.ID, o.Username, o.Name, o.Department, hash, now); err != nil {
+			return err
+		}
+		actor := by
+		if actor == nil {
+			actor = &Officer{ID: "cli", Username: "cli", Department: Admin}
+		}
+		return s.audit(ctx, tx, actor, "officer.add", o.ID, "", o.Username+" "+o.Department)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+const officerColumns = `id, username, name, department, disabled, created_at`
+
+func scanOfficer(row interface{ Scan(...any) error }) (*Officer, error) {
+	var o Officer
+	var created store.Time
+	if err := row.Scan(&o.ID, &o.Username, &o.Name, &o.Department, &o.Disabled, &created); err != nil {
+		return nil, err
+	}
+	o.CreatedAt = created.Time
+	return &o, nil
+}
+
+// Officers lists every officer.
+func (s *Service) Officers(ctx context.Context) ([]*Officer, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+officerColumns+` FROM officers ORDER BY username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Officer
+	for rows.Next() {
+		o, err := scanOfficer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// dummyHash makes a login for an unknown username cost as much as a wrong password.
+var dummyHash, _ = HashPassword("not a password of anyone")
+
+// Login checks a username and password and opens a session; it returns the
+// session token for the cookie. Failures are counted per username: after
+// MaxFailures within FailureWindow the username is locked until the window passes.
+func (s *Service) Login(ctx context.Context, username, password string) (*Officer, string, error) {
+	username = strings.TrimSpace(username)
+	now := s.now()
+	if wait := s.locked(username, now); wait > 0 {
+		return nil, "", errs.New(errs.RateLimited, "login_locked", "username",
+			"too many failed logins for this username; try again in %d s", int(wait.Seconds()+0.999))
+	}
+	var hash string
+	o, err := scanOfficerHash(s.DB.QueryRow(ctx, `SELECT `+officerColumns+`, password_hash FROM officers WHERE username = $1`, username), &hash)
+	if err != nil && errs.KindOf(err) != errs.NotFound && !isNoRows(err) {
+		return nil, "", err
+	}
+	if o == nil {
+		CheckPassword(password, dummyHash)
+		s.fail(username, now)
+		return nil, "", errs.New(errs.Unauthorized, "login_failed", "password", "unknown username or wrong password")
+	}
+	if !CheckPassword(password, hash) || o.Disabled {
+		s.fail(username, now)
+		_ = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.audit(ctx, tx, o, "login.failed", o.ID, "", "") })
+		return nil, "", errs.New(errs.Unauthorized, "login_failed", "password", "unknown username or wrong password")
+	}
+	s.mu.Lock()
+	delete(s.failures, username)
+	s.mu.Unlock()
+	token := newID("")
+	token += newID("")
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM officer_sessions WHERE expires_at < $1`, now); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO officer_sessions (token_hash, officer_id, created_at, expires_at) VALUES ($1,$2,$3,$4)`,
+			tokenHash(token), o.ID, now, now.Add(s.SessionTTL)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, o, "login", o.ID, "", "")
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return o, token, nil
+}
+
+func scanOfficerHash(row interface{ Scan(...any) error }, hash *string) (*Officer, error) {
+	var o Officer
+	var created store.Time
+	if err := row.Scan(&o.ID, &o.Username, &o.Name, &o.Department, &o.Disabled, &created, hash); err != nil {
+		if isNoRows(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	o.CreatedAt = created.Time
+	return &o, nil
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func (s *Service) locked(username string, now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recent := s.prune(username, now)
+	if len(recent) >= s.MaxFailures {
+		return recent[0].Add(s.FailureWindow).Sub(now)
+	}
+	return 0
+}
+
+func (s *Service) prune(username string, now time.Time) []time.Time {
+	list := s.failures[username]
+	i := 0
+	for i < len(list) && !list[i].After(now.Add(-s.FailureWindow)) {
+		i++
+	}
+	list = list[i:]
+	if len(list) == 0 {
+		delete(s.failures, username)
+	} else {
+		s.failures[username] = list
+	}
+	return list
+}
+
+func (s *Service) fail(username string, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failures == nil {
+		s.failures = map[string][]time.Time{}
+	}
+	if len(s.failures) > 100000 { // bounded under a spray of random usernames
+		clear(s.failures)
+	}
+	s.failures[username] = append(s.prune(username, now), now)
+}
+
+// Session returns the officer of a session token, or an Unauthorized error.
+func (s *Service) Session(ctx context.Context, token string) (*Officer, error) {
+	if token == "" {
+		return nil, errs.New(errs.Unauthorized, "session_missing", "cookie", "log in first")
+	}
+	var expires store.Time
+	row := s.DB.QueryRow(ctx, `SELECT o.id, o.username, o.name, o.department, o.disabled, o.created_at, s.expires_at
+		FROM officer_sessions s JOIN officers o ON o.id = s.officer_id WHERE s.token_hash = $1`, tokenHash(token))
+	var o Officer
+	var created store.Time
+	if err := row.Scan(&o.ID, &o.Username, &o.Name, &o.Department, &o.Disabled, &created, &expires); err != nil {
+		if isNoRows(err) || errs.KindOf(err) == errs.NotFound {
+			return nil, errs.New(errs.Unauthorized, "session_unknown", "cookie", "the session ended; log in again")
+		}
+		return nil, err
+	}
+	o.CreatedAt = created.Time
+	if o.Disabled || !expires.Time.After(s.now()) {
+		return nil, errs.New(errs.Unauthorized, "session_expired", "cookie", "the session ended; log in again")
+	}
+	return &o, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, o *Officer, token string) error {
+	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM officer_sessions WHERE token_hash = $1`, tokenHash(token)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, o, "logout", o.ID, "", "")
+	})
+}

@@ -1,0 +1,439 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"cbec/internal/app/apptest"
+	"cbec/internal/config"
+	"cbec/internal/console"
+	"cbec/internal/store"
+)
+
+const officerPassword = "correct-horse-battery"
+
+// officer is a browser-like client of the officers' console: it keeps the
+// session cookie and does not follow redirects.
+type consoleUser struct {
+	t      testing.TB
+	s      *apptest.Server
+	cookie string
+}
+
+func addOfficer(t testing.TB, s *apptest.Server, username, dept string) {
+	t.Helper()
+	if _, err := s.App.Officers.AddOfficer(context.Background(), console.OfficerInput{Username: username, Name: "官员 " + username,
+		Department: dept, Password: officerPassword}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rawDo(t testing.TB, s *apptest.Server, method, path, cookie, ctype string, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", "cbec_officer="+cookie)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func loginOfficer(t testing.TB, s *apptest.Server, username string) *consoleUser {
+	t.Helper()
+	resp, body := rawDo(t, s, "POST", "/console/officer/login", "", "application/x-www-form-urlencoded",
+		url.Values{"username": {username}, "password": {officerPassword}}.Encode(), nil)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %d %s", username, resp.StatusCode, body)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == "cbec_officer" {
+			if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/console/officer" {
+				t.Errorf("session cookie attributes: %+v", c)
+			}
+			return &consoleUser{t: t, s: s, cookie: c.Value}
+		}
+	}
+	t.Fatalf("login %s: no session cookie", username)
+	return nil
+}
+
+func (o *consoleUser) get(path string) (int, string) {
+	resp, body := rawDo(o.t, o.s, "GET", path, o.cookie, "", "", nil)
+	return resp.StatusCode, body
+}
+
+func (o *consoleUser) form(path string, v url.Values) (int, string) {
+	resp, body := rawDo(o.t, o.s, "POST", path, o.cookie, "application/x-www-form-urlencoded", v.Encode(), nil)
+	return resp.StatusCode, body
+}
+
+func (o *consoleUser) json(path string, v any, out any) int {
+	b, _ := json.Marshal(v)
+	resp, body := rawDo(o.t, o.s, "POST", path, o.cookie, "application/json", string(b), nil)
+	if out != nil && resp.StatusCode < 300 {
+		if err := json.Unmarshal([]byte(body), out); err != nil {
+			o.t.Fatalf("%s: %v %s", path, err, body)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		o.t.Logf("%s: %d %s", path, resp.StatusCode, body)
+	}
+	return resp.StatusCode
+}
+
+func TestOfficerLoginSessionsAndAudit(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		s := apptest.Start(t, engine)
+		addOfficer(t, s, "li.wei", console.Customs)
+		addOfficer(t, s, "admin.zhao", console.Admin)
+		addOfficer(t, s, "locked.one", console.Market)
+
+		// No session: the pages send to the login form, the JSON endpoints answer 401.
+		if resp, _ := rawDo(t, s, "GET", "/console/officer/", "", "", "", nil); resp.StatusCode != 303 || resp.Header.Get("Location") != "/console/officer/login" {
+			t.Fatalf("no session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if resp, _ := rawDo(t, s, "GET", "/console/officer/api/dashboard", "forged", "", "", nil); resp.StatusCode != 401 {
+			t.Fatalf("forged session: %d", resp.StatusCode)
+		}
+		// Throttling: five failures lock the username, even for the right password.
+		for i := 0; i < 5; i++ {
+			resp, _ := rawDo(t, s, "POST", "/console/officer/login", "", "application/x-www-form-urlencoded", "username=locked.one&password=wrong-password-123", nil)
+			if resp.StatusCode != 401 {
+				t.Fatalf("failure %d: %d", i, resp.StatusCode)
+			}
+		}
+		resp, body := rawDo(t, s, "POST", "/console/officer/login", "", "application/x-www-form-urlencoded", "username=locked.one&password="+officerPassword, nil)
+		if resp.StatusCode != 429 || !strings.Contains(body, "too many failed logins") {
+			t.Fatalf("locked: %d %s", resp.StatusCode, body)
+		}
+
+		c := loginOfficer(t, s, "li.wei")
+		if st, body := c.get("/console/officer/"); st != 200 || !strings.Contains(body, "今日申报") || strings.Contains(body, "审计日志") {
+			t.Fatalf("dashboard: %d %s", st, body)
+		}
+		if st, _ := c.get("/console/officer/audit"); st != 403 {
+			t.Errorf("customs reading the audit log: %d, want 403", st)
+		}
+		// A cross-origin post is refused before anything happens.
+		if resp, _ := rawDo(t, s, "POST", "/console/officer/logout", c.cookie, "", "", map[string]string{"Sec-Fetch-Site": "cross-site"}); resp.StatusCode != 403 {
+			t.Errorf("cross-site logout: %d, want 403", resp.StatusCode)
+		}
+		// English on request.
+		if _, body := rawDo(t, s, "GET", "/console/officer/", "", "", "", map[string]string{"Cookie": "cbec_officer=" + c.cookie + "; cbec_officer_lang=en"}); !strings.Contains(body, "Declared today") {
+			t.Errorf("English dashboard: %s", body)
+		}
+		if st, _ := c.get("/console/officer/lang/en"); st != 303 {
+			t.Errorf("lang: %d", st)
+		}
+
+		a := loginOfficer(t, s, "admin.zhao")
+		var created console.Officer
+		if st := a.json("/console/officer/api/officers", map[string]string{"username": "wang.fang", "name": "王芳", "department": "inspection", "password": "short"}, nil); st != 400 {
+			t.Errorf("short password: %d", st)
+		}
+		if st := a.json("/console/officer/api/officers", map[string]string{"username": "wang.fang", "name": "王芳", "department": "inspection", "password": officerPassword}, &created); st != 201 || created.Department != "inspection" {
+			t.Fatalf("create officer: %d %+v", st, created)
+		}
+		if st := c.json("/console/officer/api/officers", map[string]string{"username": "x.y", "name": "x", "department": "admin", "password": officerPassword}, nil); st != 403 {
+			t.Errorf("customs creating an officer: %d", st)
+		}
+		if st, _ := c.form("/console/officer/logout", nil); st != 303 {
+			t.Errorf("logout: %d", st)
+		}
+		if resp, _ := rawDo(t, s, "GET", "/console/officer/api/dashboard", c.cookie, "", "", nil); resp.StatusCode != 401 {
+			t.Errorf("session after logout: %d", resp.StatusCode)
+		}
+		// The audit log has it all, as JSON and CSV, and refuses changes.
+		var log struct{ Entries []console.AuditEntry }
+		_, body = a.get("/console/officer/api/audit?limit=100")
+		if err := json.Unmarshal([]byte(body), &log); err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]int{}
+		for _, e := range log.Entries {
+			actions[e.Action]++
+		}
+		if actions["login.failed"] != 5 || actions["login"] != 2 || actions["logout"] != 1 || actions["officer.add"] != 4 {
+			t.Errorf("audit actions: %v", actions)
+		}
+		if st, csv := a.get("/console/officer/audit.csv"); st != 200 || !strings.HasPrefix(csv, "seq,at,officer_id") || !strings.Contains(csv, "wang.fang") {
+			t.Errorf("csv: %d %s", st, csv)
+		}
+		for _, q := range []string{`UPDATE officer_audit SET action = 'nothing'`, `DELETE FROM officer_audit`} {
+			err := s.App.DB.InTx(context.Background(), func(tx *store.Tx) error { _, err := tx.Exec(context.Background(), q); return err })
+			if err == nil || !strings.Contains(err.Error(), "append-only") {
+				t.Errorf("the audit log accepted %q: %v", q, err)
+			}
+		}
+	})
+}
+
+// reviewFixture declares printer ink (named goods: manual review, 300).
+func TestOfficerApprovesManualReview(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine)
+		addOfficer(t, f.s, "li.wei", console.Customs)
+		addOfficer(t, f.s, "shang.wu", console.Commerce)
+		held, other := f.newDecl(), f.newDecl()
+		held.priced([]line{ink}, "0", "9.10")
+		other.priced([]line{ink}, "0", "9.10")
+		f.send(held)
+		f.send(other)
+		if r := f.final(held.copNo); r.ReturnStatus != "300" {
+			t.Fatalf("want 300, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		f.final(other.copNo)
+		inv, err := f.s.App.DB.InventoryByCopNo(context.Background(), agent, held.copNo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := loginOfficer(t, f.s, "li.wei")
+		st, body := c.get("/console/officer/reviews")
+		if st != 200 || !strings.Contains(body, held.copNo) {
+			t.Fatalf("queue: %d %s", st, body)
+		}
+		m := loginOfficer(t, f.s, "shang.wu")
+		if st, _ := m.form("/console/officer/reviews/"+inv.ID, url.Values{"action": {"approve"}}); st != 403 {
+			t.Errorf("commerce approving: %d", st)
+		}
+		if st, body := c.form("/console/officer/reviews/"+inv.ID, url.Values{"action": {"reject"}}); st != 400 || !strings.Contains(body, "reason") {
+			t.Errorf("reject without reason: %d %s", st, body)
+		}
+		if st, _ := c.form("/console/officer/reviews/"+inv.ID, url.Values{"action": {"approve"}, "reason": {"墨盒为自用"}}); st != 303 {
+			t.Fatalf("approve: %d", st)
+		}
+		r := f.final(held.copNo)
+		if r.ReturnStatus != "800" || code(r.ReturnInfo) != "2601" {
+			t.Fatalf("after approval: %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		if st, body := c.form("/console/officer/reviews/"+inv.ID, url.Values{"action": {"approve"}}); st != 409 {
+			t.Errorf("approving twice: %d %s", st, body)
+		}
+		// The detail page: timeline with the officer, the documents side by side, masked.
+		st, body = c.get("/console/officer/inventories/" + inv.ID)
+		if st != 200 || !strings.Contains(body, "officer:li.wei") || !strings.Contains(body, `id="docs"`) {
+			t.Fatalf("detail: %d %s", st, body)
+		}
+		if strings.Contains(body, held.buyerID) || strings.Contains(body, held.phone) {
+			t.Error("detail shows personal data in clear")
+		}
+		if st, _ := m.form("/console/officer/inventories/"+inv.ID+"/unmask", nil); st != 403 {
+			t.Errorf("commerce unmasking: %d", st)
+		}
+		st, body = c.form("/console/officer/inventories/"+inv.ID+"/unmask", nil)
+		if st != 200 || !strings.Contains(body, held.buyerID) {
+			t.Errorf("unmask: %d", st)
+		}
+		if st, body := c.get("/console/officer/inventories?q=" + held.logisticsNo); st != 200 || !strings.Contains(body, held.copNo) || strings.Contains(body, other.copNo) {
+			t.Errorf("search by waybill: %d", st)
+		}
+		var figures console.Figures
+		_, body = c.get("/console/officer/api/dashboard")
+		if err := json.Unmarshal([]byte(body), &figures); err != nil || figures.Declared != 2 || figures.Released != 1 {
+			t.Errorf("dashboard: %s", body)
+		}
+		var log []console.AuditEntry
+		log, _ = f.s.App.Officers.AuditLog(context.Background(), "li.wei", "", 0)
+		found := map[string]bool{}
+		for _, e := range log {
+			found[e.Action] = true
+		}
+		if !found["review.approve"] || !found["inventory.unmask"] {
+			t.Errorf("audit: %+v", log)
+		}
+	})
+}
+
+// screen is a live SSE stream of a line, as a browser's EventSource reads it.
+type screen struct {
+	events chan console.Event
+	cancel func()
+}
+
+func openScreen(t testing.TB, s *apptest.Server, cookie, line string) *screen {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/console/officer/lines/"+line+"/events", nil)
+	req.Header.Set("Cookie", "cbec_officer="+cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		cancel()
+		t.Fatalf("events: %d", resp.StatusCode)
+	}
+	sc := &screen{events: make(chan console.Event, 1024), cancel: cancel}
+	ready := make(chan struct{})
+	go func() {
+		defer resp.Body.Close()
+		r := bufio.NewReader(resp.Body)
+		once := false
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if !once && strings.HasPrefix(l, ": connected") {
+				once = true
+				close(ready)
+			}
+			if data, ok := strings.CutPrefix(l, "data: "); ok {
+				var ev console.Event
+				if json.Unmarshal([]byte(data), &ev) == nil {
+					sc.events <- ev
+				}
+			}
+		}
+	}()
+	<-ready
+	t.Cleanup(cancel)
+	return sc
+}
+
+func (sc *screen) next(t testing.TB, kind string) console.Event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case ev := <-sc.events:
+			if ev.Type == kind {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %s event within 5 s", kind)
+		}
+	}
+}
+
+func TestJointInspectionTwoScreens(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine, func(c *config.Config) { c.Rules.InspectionRates["general"] = "1" })
+		ctx := context.Background()
+		addOfficer(t, f.s, "admin.zhao", console.Admin)
+		addOfficer(t, f.s, "li.wei", console.Customs)
+		addOfficer(t, f.s, "wang.fang", console.Inspection)
+		admin := loginOfficer(t, f.s, "admin.zhao")
+		svc := f.s.App.Officers
+		var adminOff *console.Officer
+		list, _ := svc.Officers(ctx)
+		for _, o := range list {
+			if o.Username == "admin.zhao" {
+				adminOff = o
+			}
+		}
+		line, err := svc.CreateLine(ctx, adminOff, "1号线", "保税仓A")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, body := admin.form("/console/officer/lines/"+line.ID+"/scanners", url.Values{"name": {"X光机1"}})
+		if st != 201 {
+			t.Fatalf("scanner: %d %s", st, body)
+		}
+		token := body[strings.Index(body, `id="token">`)+len(`id="token">`):]
+		token = token[:strings.Index(token, "<")]
+
+		d := f.newDecl()
+		f.send(d)
+		if r := f.final(d.copNo); r.ReturnStatus != "500" {
+			t.Fatalf("want 500, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		customs, insp := loginOfficer(t, f.s, "li.wei"), loginOfficer(t, f.s, "wang.fang")
+		cs, is := openScreen(t, f.s, customs.cookie, line.ID), openScreen(t, f.s, insp.cookie, line.ID)
+
+		// Bad scans: no token, unknown waybill field missing.
+		if r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", "", map[string]string{"logisticsNo": d.logisticsNo}); r.Status != 401 {
+			t.Errorf("scan without token: %d", r.Status)
+		}
+		if r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"imageRef": "x"}); r.Status != 400 || !strings.Contains(string(r.Body), "logisticsNo") {
+			t.Errorf("scan without waybill: %d %s", r.Status, r.Body)
+		}
+		// A parcel not selected: nobody marks it, it passes.
+		r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": "UNKNOWN-1", "imageRef": "/img/1.png"})
+		if r.Status != 201 || !strings.Contains(string(r.Body), `"divert":"pass"`) {
+			t.Fatalf("scan: %d %s", r.Status, r.Body)
+		}
+		cs.next(t, "scan")
+		is.next(t, "scan")
+
+		r = f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": d.logisticsNo, "imageRef": "/img/2.png"})
+		var scanned struct{ ParcelID, Divert string }
+		r.JSON(t, &scanned)
+		if r.Status != 201 || scanned.Divert != "inspect" {
+			t.Fatalf("scan of the selected parcel: %d %s", r.Status, r.Body)
+		}
+		for _, sc := range []*screen{cs, is} {
+			ev := sc.next(t, "scan")
+			if ev.Parcel.Summary == nil || ev.Parcel.Summary.CopNo != d.copNo || ev.Parcel.CustomsMark == "" || len(ev.Parcel.Summary.Goods) != 1 {
+				t.Fatalf("screen event: %+v", ev.Parcel)
+			}
+		}
+		// The inspection side marks it too; the customs screen sees the mark.
+		if st := insp.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{"note": "图像可疑"}, nil); st != 200 {
+			t.Fatalf("mark: %d", st)
+		}
+		if ev := cs.next(t, "mark"); !strings.Contains(ev.Parcel.InspectionMark, "wang.fang") {
+			t.Errorf("mark seen by customs: %+v", ev.Parcel)
+		}
+		var div struct{ Divert, Outcome string }
+		f.s.Do("GET", "/api/v1/sorting-lines/"+line.ID+"/parcels/"+scanned.ParcelID+"/divert", token, "", nil).JSON(t, &div)
+		if div.Divert != "inspect" || div.Outcome != "" {
+			t.Errorf("divert: %+v", div)
+		}
+		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "detain", "status": "504"}, nil); st != 400 {
+			t.Errorf("bad detention status: %d", st)
+		}
+		// Customs records; nothing is decided until inspection has too.
+		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release"}, nil); st != 200 {
+			t.Fatalf("customs finding: %d", st)
+		}
+		if ev := is.next(t, "finding"); ev.Parcel.Outcome != "" || ev.Parcel.Customs == nil {
+			t.Errorf("after one finding: %+v", ev.Parcel)
+		}
+		if inv, _ := f.s.App.DB.InventoryByCopNo(ctx, agent, d.copNo); inv.Status != "500" {
+			t.Fatalf("decided before both sides recorded: %s", inv.Status)
+		}
+		var p console.Parcel
+		if st := insp.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release", "note": "实物与申报一致"}, &p); st != 200 || p.Outcome != "800" {
+			t.Fatalf("inspection finding: %d %+v", st, p)
+		}
+		for _, sc := range []*screen{cs, is} {
+			if ev := sc.next(t, "decided"); ev.Parcel.Outcome != "800" {
+				t.Errorf("decided: %+v", ev.Parcel)
+			}
+		}
+		rc := f.final(d.copNo)
+		if rc.ReturnStatus != "800" || code(rc.ReturnInfo) != "2601" || !strings.Contains(rc.ReturnInfo, "joint inspection") {
+			t.Fatalf("receipt: %s %s", rc.ReturnStatus, rc.ReturnInfo)
+		}
+		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{}, nil); st != 409 {
+			t.Errorf("marking a decided parcel: %d", st)
+		}
+		if st, body := customs.get("/console/officer/lines/" + line.ID); st != 200 || !strings.Contains(body, d.logisticsNo) {
+			t.Errorf("screen page: %d", st)
+		}
+	})
+}
