@@ -3,8 +3,8 @@ package clearance
 import (
 	"io/fs"
 	"os"
-	"regexp"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
