@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"cbec/internal/enterprise"
 	"cbec/internal/errs"
 	"cbec/internal/logistics"
+	"cbec/internal/provider"
 	"cbec/internal/support"
 )
 
@@ -33,6 +35,8 @@ func (a *API) consoleRoutes() {
 	a.handle("GET /console/tickets/{id}", a.consolePage(a.consoleTicket))
 	a.handle("POST /console/tickets/{id}", a.consolePage(a.consoleUpdateTicket))
 	a.handle("GET /console/status", a.consoleStatus)
+	a.handle("GET /console/providers", a.consolePage(a.consoleProviders))
+	a.handle("POST /console/providers", a.consolePage(a.consoleProvidersPost))
 }
 
 var consoleTmpl = template.Must(template.New("").Funcs(template.FuncMap{
@@ -58,7 +62,7 @@ body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2733}header{background
 main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.3em .5em;text-align:left;vertical-align:top}
 .bad{color:#b00}.ok{color:#070}.muted{color:#667}form.inline{display:inline}textarea{width:100%;min-height:5em}input,select,button,textarea{font:inherit}
 .stage{display:inline-block;padding:0 .4em;border-radius:.3em;background:#e8eef6}</style></head><body>
-<header><b>cbec</b> · <a href="/console/manifests">运单与舱单 Manifests</a><a href="/console/channels">物流通道 Channels</a><a href="/console/receipts">回执 Receipts</a><a href="/console/tickets">服务工单 Tickets</a><a href="/console/status">运行状态 Status</a>
+<header><b>cbec</b> · <a href="/console/manifests">运单与舱单 Manifests</a><a href="/console/channels">物流通道 Channels</a><a href="/console/receipts">回执 Receipts</a><a href="/console/tickets">服务工单 Tickets</a><a href="/console/providers">技术服务商 Providers</a><a href="/console/status">运行状态 Status</a>
 {{if .Who}}<span class="muted">{{.Who}}</span> <form class="inline" method="post" action="/console/logout"><button>退出 Sign out</button></form>{{end}}</header><main><h1>{{.Title}}</h1>
 {{if .Error}}<p class="bad">{{.Error}}</p>{{end}}{{end}}
 {{define "foot"}}</main></body></html>{{end}}
@@ -72,7 +76,8 @@ main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{
 {{define "manifests"}}{{template "head" .}}<form method="get"><select name="channel"><option value="">all channels</option>{{range .Data.Channels}}<option{{if eq . $.Data.Channel}} selected{{end}}>{{.}}</option>{{end}}</select> <button>Filter</button></form>
 <table><tr><th>Bill</th><th>Voyage</th><th>Channel</th><th>Route</th><th>Stage</th><th>Departed</th><th>Arrived</th><th>Carrier</th></tr>
 {{range .Data.Manifests}}<tr><td><a href="/console/manifests/{{.ID}}">{{.BillNo}}</a></td><td>{{.VoyageNo}}</td><td>{{.Channel}}</td><td>{{.Route}}</td><td><span class="stage">{{.Stage}}</span></td><td>{{t .DepartedAt}}</td><td>{{t .ArrivedAt}}</td><td>{{.LogisticsCode}}</td></tr>
-{{else}}<tr><td colspan="8" class="muted">No manifests.</td></tr>{{end}}</table>{{template "foot" .}}{{end}}
+{{else}}<tr><td colspan="8" class="muted">No manifests.</td></tr>{{end}}</table>
+<h2>Stuck (open alerts)</h2><table>{{range .Data.Alerts}}<tr><td>{{t .RaisedAt}}</td><td><a href="/console/manifests/{{.ManifestID}}">{{.Subject}}</a></td><td class="bad">{{.Detail}}</td></tr>{{else}}<tr><td class="muted">None.</td></tr>{{end}}</table>{{template "foot" .}}{{end}}
 
 {{define "manifest"}}{{template "head" .}}{{with .Data}}<p>{{.Channel}} · {{.Route}} · voyage {{.VoyageNo}} · {{.WeightKg}} kg{{if .Cost}} · cost {{.Cost}} CNY{{end}} · stage <span class="stage">{{.Stage}}</span>
 {{if .PlannedArrival}} · planned arrival {{t .PlannedArrival}}{{end}}</p>
@@ -102,6 +107,17 @@ main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{
 <table>{{range .Data.Ticket.Events}}<tr><td>{{t .At}}</td><td>{{.Actor}}</td><td>{{.Kind}}</td><td>{{.Body}}</td></tr>{{end}}</table>
 <h2>Reply</h2><form method="post"><p><textarea name="reply"></textarea></p>{{if .Data.Operator}}<p><label>Assign to <input name="assignee"></label></p>{{end}}
 <p><label>Status <select name="status"><option value="">(unchanged)</option><option>resolved</option><option>closed</option><option>open</option></select></label></p><button>Send</button></form>{{template "foot" .}}{{end}}
+
+{{define "providers"}}{{template "head" .}}{{if .Data.Operator}}<table><tr><th>Provider</th><th>Messages</th><th>Errors</th><th>Error rate</th><th>Documents</th><th>Rejected</th><th>Mean / max ms</th><th>Clients</th><th>Suspended</th><th></th></tr>
+{{range .Data.Quality}}<tr><td>{{.ProviderCode}} {{.Name}}</td><td>{{.Messages}}</td><td>{{.Errors}}</td><td>{{.ErrorRate}}</td><td>{{.Documents}}</td><td>{{.RejectedDocs}}</td><td>{{.MeanLatencyMs}} / {{.MaxLatencyMs}}</td><td>{{.Clients}}</td><td class="bad">{{.Suspended}}</td>
+<td><form class="inline" method="post" action="/console/providers"><input type="hidden" name="provider" value="{{.ProviderCode}}">{{if .Suspended}}<button name="action" value="reinstate">Reinstate</button>{{else}}<input name="reason" placeholder="reason" required> <button name="action" value="suspend">Suspend</button>{{end}}</form></td></tr>
+{{else}}<tr><td colspan="10" class="muted">No providers registered.</td></tr>{{end}}</table>{{else}}
+<h2>Authorise a provider</h2><form method="post" action="/console/providers"><input type="hidden" name="action" value="grant">
+<label>Provider code <input name="provider" required size="12"></label> <label>Message types <input name="types" value="CEB621Message" size="40"></label> <label>Valid until <input type="date" name="until" required></label> <button>Authorise</button></form>
+<h2>Authorisations</h2><table><tr><th>Client</th><th>Provider</th><th>Types</th><th>From</th><th>Until</th><th>State</th><th></th></tr>
+{{range .Data.Authorisations}}<tr><td>{{.ClientCode}}</td><td>{{.ProviderCode}}</td><td>{{range .MessageTypes}}{{.}} {{end}}</td><td>{{t .ValidFrom}}</td><td>{{t .ValidUntil}}</td><td>{{.State}}</td>
+<td>{{if and (eq .ClientCode $.Data.Code) (ne .State "revoked")}}<form class="inline" method="post" action="/console/providers"><input type="hidden" name="id" value="{{.ID}}"><button name="action" value="revoke">Revoke</button></form>{{end}}</td></tr>
+{{else}}<tr><td colspan="7" class="muted">None.</td></tr>{{end}}</table>{{end}}{{template "foot" .}}{{end}}
 
 {{define "status"}}{{template "head" .}}{{with .Data}}<p>Status: <b{{if ne .Status "operational"}} class="bad"{{end}}>{{.Status}}</b> at {{t .At}}</p>
 <table><tr><th>Messages in the last hour</th><td>{{.Intake.MessagesLastHour}}</td></tr><tr><th>Last message</th><td>{{t .Intake.LastMessageAt}}</td></tr>
@@ -215,7 +231,11 @@ func (a *API) consoleManifests(w http.ResponseWriter, r *http.Request, p *princi
 		return "", consoleView{}, err
 	}
 	ms, err := a.Logistics.List(r.Context(), logistics.ListFilter{Carrier: scopeOf(p), Channel: ch, Limit: 200})
-	return "manifests", consoleView{Title: "Manifests", Data: map[string]any{"Manifests": ms, "Channels": logistics.Channels, "Channel": ch}}, err
+	if err != nil {
+		return "", consoleView{}, err
+	}
+	alerts, err := a.Logistics.Alerts(r.Context(), scopeOf(p), false)
+	return "manifests", consoleView{Title: "Manifests", Data: map[string]any{"Manifests": ms, "Alerts": alerts, "Channels": logistics.Channels, "Channel": ch}}, err
 }
 
 func (a *API) consoleManifest(w http.ResponseWriter, r *http.Request, p *principal) (string, consoleView, error) {
@@ -321,4 +341,52 @@ func (a *API) consoleStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return render(w, http.StatusOK, "status", consoleView{Title: "运行状态 Status", Data: st})
+}
+
+// consoleProviders: operators see the providers' quality figures and suspend
+// or reinstate them; an enterprise grants and revokes authorisations.
+func (a *API) consoleProviders(w http.ResponseWriter, r *http.Request, p *principal) (string, consoleView, error) {
+	v := consoleView{Title: "技术服务商 Technical service providers"}
+	if p.admin {
+		list, err := a.Enterprises.Store.ListEnterprises(r.Context(), enterprise.Filter{Role: enterprise.RoleProvider, Limit: 1000})
+		if err != nil {
+			return "", v, err
+		}
+		q, err := a.Providers.Figures(r.Context(), list, a.Providers.Now().AddDate(0, 0, -30))
+		v.Data = map[string]any{"Operator": true, "Quality": q}
+		return "providers", v, err
+	}
+	client, prov := p.enterprise.Code, ""
+	if p.enterprise.HasRole(enterprise.RoleProvider) {
+		client, prov = "", p.enterprise.Code
+	}
+	list, err := a.Providers.List(r.Context(), client, prov)
+	v.Data = map[string]any{"Authorisations": list, "Code": p.enterprise.Code}
+	return "providers", v, err
+}
+
+func (a *API) consoleProvidersPost(w http.ResponseWriter, r *http.Request, p *principal) (string, consoleView, error) {
+	var err error
+	switch action := r.PostFormValue("action"); {
+	case p.admin && action == "suspend":
+		err = a.Providers.Suspend(r.Context(), r.PostFormValue("provider"), r.PostFormValue("reason"))
+	case p.admin && action == "reinstate":
+		err = a.Providers.Reinstate(r.Context(), r.PostFormValue("provider"))
+	case p.enterprise != nil && action == "grant":
+		until, perr := time.ParseInLocation(time.DateOnly, r.PostFormValue("until"), time.FixedZone("CST", 8*3600))
+		if perr != nil {
+			return "", consoleView{}, errs.Invalidf("validUntil", "date_invalid", "%q is not a date like 2027-11-27", r.PostFormValue("until"))
+		}
+		_, err = a.Providers.Authorise(r.Context(), p.enterprise, provider.Grant{ProviderCode: strings.TrimSpace(r.PostFormValue("provider")),
+			MessageTypes: strings.Fields(strings.ReplaceAll(r.PostFormValue("types"), ",", " ")), ValidUntil: until.AddDate(0, 0, 1).Add(-time.Second)})
+	case p.enterprise != nil && action == "revoke":
+		_, err = a.Providers.Revoke(r.Context(), p.enterprise.Code, r.PostFormValue("id"))
+	default:
+		err = errs.New(errs.Forbidden, "action_not_allowed", "action", "%q is not an action you may take here", action)
+	}
+	if err != nil {
+		return "", consoleView{}, err
+	}
+	http.Redirect(w, r, "/console/providers", http.StatusSeeOther)
+	return "", consoleView{}, nil
 }

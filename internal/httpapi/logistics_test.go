@@ -649,6 +649,22 @@ func TestConsoleManifestAndTicketFromReceipt(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("login with a wrong key: %d", resp.StatusCode)
 	}
+	// Providers: the agent authorises one in the console; the operator suspends it there.
+	prov := f.s.Register(techProvider, "provider")
+	r = page("POST", "/console/providers", f.keys[agent], "action=grant&provider="+techProvider+"&types=CEB621Message&until=2027-11-27")
+	if r.Status != 200 || !strings.Contains(string(r.Body), "<td>active</td>") {
+		t.Fatalf("grant in the console: %d %s", r.Status, r.Body)
+	}
+	if r := page("GET", "/console/providers", prov, ""); !strings.Contains(string(r.Body), agent) {
+		t.Fatalf("provider's page lacks its client: %s", r.Body)
+	}
+	if r := page("POST", "/console/providers", f.keys[agent], "action=suspend&provider="+techProvider+"&reason=x"); r.Status != http.StatusForbidden {
+		t.Fatalf("enterprise suspending: %d", r.Status)
+	}
+	r = page("POST", "/console/providers", apptest.AdminToken, "action=suspend&provider="+techProvider+"&reason=too+many+errors")
+	if r.Status != 200 || !strings.Contains(string(r.Body), "too many errors") || !strings.Contains(string(r.Body), "Reinstate") {
+		t.Fatalf("suspend in the console: %d %s", r.Status, r.Body)
+	}
 	if r := page("GET", "/console/status", "", ""); r.Status != 200 || !strings.Contains(string(r.Body), "operational") {
 		t.Fatalf("status page: %d", r.Status)
 	}
