@@ -172,8 +172,8 @@ type ScanInput struct {
 }
 
 // Scan records a parcel passing a scanner and shows it on both screens. A
-// parcel whose inventory was selected for inspection (500) is marked for the
-// customs side at once and diverted.
+// parcel whose inventory was selected for inspection (500) is diverted to the
+// inspection bench at once; the sides still mark it to take part.
 func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) (*Parcel, error) {
 	scannerID, err := s.scanner(ctx, lineID, token)
 	if err != nil {
@@ -199,13 +199,13 @@ func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) 
 	if inv != nil {
 		p.InventoryID = inv.ID
 		if inv.Status == "500" {
-			p.CustomsMark, p.Divert = "system: selected for inspection (500)", "inspect"
+			p.Divert = "inspect" // selected for inspection: to the bench, where the sides mark and record
 		}
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO line_parcels (id, line_id, scanner_id, logistics_no, inventory_id, image_ref, scanned_at, divert,
 			customs_mark, inspection_mark, customs_finding, inspection_finding, outcome, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'','','','',$7)`,
-			p.ID, lineID, scannerID, p.LogisticsNo, p.InventoryID, p.ImageRef, now, p.Divert, p.CustomsMark)
+			p.ID, lineID, scannerID, p.LogisticsNo, p.InventoryID, p.ImageRef, now, p.Divert, "")
 		return err
 	})
 	if err != nil {

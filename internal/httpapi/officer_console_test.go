@@ -387,11 +387,21 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		}
 		for _, sc := range []*screen{cs, is} {
 			ev := sc.next(t, "scan")
-			if ev.Parcel.Summary == nil || ev.Parcel.Summary.CopNo != d.copNo || ev.Parcel.CustomsMark == "" || len(ev.Parcel.Summary.Goods) != 1 {
+			if ev.Parcel.Summary == nil || ev.Parcel.Summary.CopNo != d.copNo || ev.Parcel.Divert != "inspect" || len(ev.Parcel.Summary.Goods) != 1 {
 				t.Fatalf("screen event: %+v", ev.Parcel)
 			}
 		}
-		// The inspection side marks it too; the customs screen sees the mark.
+		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release"}, nil); st != 409 {
+			t.Errorf("finding before marking: %d", st)
+		}
+		// Customs marks it; the inspection screen sees the mark; inspection marks it too.
+		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{"note": "密度异常"}, nil); st != 200 {
+			t.Fatalf("customs mark: %d", st)
+		}
+		if ev := is.next(t, "mark"); !strings.Contains(ev.Parcel.CustomsMark, "li.wei") {
+			t.Errorf("mark seen by inspection: %+v", ev.Parcel)
+		}
+		cs.next(t, "mark") // its own mark
 		if st := insp.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{"note": "图像可疑"}, nil); st != 200 {
 			t.Fatalf("mark: %d", st)
 		}
