@@ -71,7 +71,8 @@ func TestAccessMatrix(t *testing.T) {
 	doc.WriteString("✓ means the caller passes authentication and authorization (the handler then answers 200, 400, 404, … on its own terms);\n")
 	doc.WriteString("401 means no or a wrong credential, 403 a credential without the right. Which documents an allowed caller then sees is\n")
 	doc.WriteString("checked separately (`TestEnterpriseIsolation`): an enterprise never sees another's inventories, receipts or records.\n")
-	doc.WriteString("Officer roles do not exist yet (the console is being built); they will be columns here once they do.\n\n")
+	doc.WriteString("Officer roles are not callers here yet: officers sign in to the console (being built) with a session, so the\n")
+	doc.WriteString("`/console/officer/…` routes refuse every API key and the admin token; officer columns will follow.\n\n")
 	doc.WriteString("| route |")
 	for _, c := range callers {
 		doc.WriteString(" " + c.name + " |")
@@ -120,21 +121,30 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatalf("%v (generate it with CBEC_UPDATE_DOCS=1)", err)
 	}
 	if !bytes.Equal(old, doc.Bytes()) {
-		want := strings.Split(doc.String(), "\n")
-		have := strings.Split(string(old), "\n")
-		for i := range max(len(want), len(have)) {
-			var w, h string
-			if i < len(want) {
-				w = want[i]
+		rows := func(b []byte) map[string]string {
+			m := map[string]string{}
+			for _, line := range strings.Split(string(b), "\n") {
+				if route, _, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "` |"); ok && strings.HasPrefix(line, "| `") {
+					m[route] = line
+				}
 			}
-			if i < len(have) {
-				h = have[i]
-			}
-			if w != h {
-				t.Errorf("docs/access.md differs from the access the server grants:\n  docs:   %s\n  server: %s", h, w)
+			return m
+		}
+		docRows, got := rows(old), rows(doc.Bytes())
+		for _, route := range routes {
+			switch d, ok := docRows[route]; {
+			case !ok:
+				t.Errorf("route %s is not in docs/access.md; its access: %s", route, got[route])
+			case d != got[route]:
+				t.Errorf("access to %s changed:\n  docs:   %s\n  server: %s", route, d, got[route])
 			}
 		}
-		t.Error("review the change, then refresh with CBEC_UPDATE_DOCS=1 go test ./internal/httpapi -run TestAccessMatrix")
+		for route := range docRows {
+			if _, ok := got[route]; !ok {
+				t.Errorf("docs/access.md lists %s, which the server no longer has", route)
+			}
+		}
+		t.Error("review the access above, then refresh the matrix: CBEC_UPDATE_DOCS=1 go test ./internal/httpapi -run TestAccessMatrix")
 	}
 }
 
