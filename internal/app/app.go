@@ -312,6 +312,7 @@ func (a *App) Serve(ctx context.Context) error {
 		a.Batch.Close()
 	}()
 	errc := make(chan error, 1)
+	a.server.RegisterOnShutdown(a.Officers.Hub.Shutdown) // live console screens hang up
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.Log.Info("serving", "addr", a.Addr())
 	select {

@@ -8,10 +8,19 @@ import "sync"
 type Hub struct {
 	mu   sync.Mutex
 	subs map[string]map[chan []byte]struct{}
+	done chan struct{}
+	once sync.Once
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[string]map[chan []byte]struct{}{}} }
+func NewHub() *Hub { return &Hub{subs: map[string]map[chan []byte]struct{}{}, done: make(chan struct{})} }
+
+// Shutdown ends every live stream, so that the server's graceful shutdown
+// does not wait for screens that never hang up.
+func (h *Hub) Shutdown() { h.once.Do(func() { close(h.done) }) }
+
+// Done is closed by Shutdown.
+func (h *Hub) Done() <-chan struct{} { return h.done }
 
 // Subscribe returns a channel of events for a line and a function to leave.
 func (h *Hub) Subscribe(line string) (<-chan []byte, func()) {

@@ -104,6 +104,8 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request, o *Officer) err
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-s.Hub.Done():
+			return nil
 		case <-beat.C:
 			fmt.Fprint(w, ": beat\n\n")
 		case ev := <-ch:

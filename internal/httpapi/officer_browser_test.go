@@ -1,0 +1,188 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"cbec/internal/app/apptest"
+	"cbec/internal/cdp"
+	"cbec/internal/config"
+	"cbec/internal/console"
+)
+
+// Browser tests of the officers' console in headless Chromium. They skip when
+// no Chromium is installed. CBEC_SCREENSHOTS=DIR writes the main pages as PNG
+// files there (docs/console holds the committed ones).
+
+func browser(t *testing.T) *cdp.Browser {
+	t.Helper()
+	path := cdp.Find()
+	if path == "" {
+		t.Skip("no Chromium found (install Debian's chromium, or set CBEC_CHROMIUM): browser tests skipped")
+	}
+	b, err := cdp.Launch(context.Background(), path)
+	if err != nil {
+		t.Fatalf("launch %s: %v", path, err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
+func shot(t *testing.T, p *cdp.Page, name string) {
+	dir := os.Getenv("CBEC_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := p.Screenshot(filepath.Join(dir, name+".png")); err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// browserLogin fills the login form like a person would and waits for the console.
+func browserLogin(t *testing.T, p *cdp.Page, base, username, password string) {
+	t.Helper()
+	must(t, p.Navigate(base+"/console/officer/login"))
+	must(t, p.Eval(fmt.Sprintf(`document.getElementById("username").value = %q; document.getElementById("password").value = %q;
+		document.getElementById("login").click(); true`, username, password), nil))
+}
+
+func TestBrowserLoginAndReview(t *testing.T) {
+	b := browser(t)
+	f := newFixture(t, apptest.SQLite)
+	addOfficer(t, f.s, "li.wei", console.Customs)
+	held := f.newDecl()
+	held.priced([]line{ink}, "0", "9.10")
+	f.send(held)
+	released := f.newDecl()
+	f.send(released)
+	if r := f.final(held.copNo); r.ReturnStatus != "300" {
+		t.Fatalf("want 300, got %s", r.ReturnStatus)
+	}
+	f.final(released.copNo)
+	inv, err := f.s.App.DB.InventoryByCopNo(context.Background(), agent, held.copNo)
+	must(t, err)
+
+	p, err := b.NewPage(1280, 800)
+	must(t, err)
+	// A wrong password shows the error on the login page.
+	browserLogin(t, p, f.s.URL, "li.wei", "wrong-password-0")
+	must(t, p.WaitFor(`document.getElementById("error") && location.pathname === "/console/officer/login"`, 5*time.Second))
+	shot(t, p, "login")
+	browserLogin(t, p, f.s.URL, "li.wei", officerPassword)
+	must(t, p.WaitFor(`location.pathname === "/console/officer/" && document.getElementById("figures")`, 5*time.Second))
+	var declared string
+	must(t, p.Eval(`document.querySelector('[data-k="declared"]').textContent`, &declared))
+	if declared != "2" {
+		t.Errorf("dashboard shows %s declared today, want 2", declared)
+	}
+	shot(t, p, "dashboard")
+
+	must(t, p.Navigate(f.s.URL+"/console/officer/reviews"))
+	must(t, p.WaitFor(`document.getElementById("r-`+inv.ID+`")`, 5*time.Second))
+	shot(t, p, "reviews")
+	must(t, p.Eval(`document.querySelector("#r-`+inv.ID+` .reason").value = "墨盒为自用"; document.querySelector("#r-`+inv.ID+` .approve").click(); true`, nil))
+	must(t, p.WaitFor(`location.pathname === "/console/officer/reviews" && !document.getElementById("r-`+inv.ID+`") && document.getElementById("empty")`, 5*time.Second))
+	if r := f.final(held.copNo); r.ReturnStatus != "800" || code(r.ReturnInfo) != "2601" {
+		t.Fatalf("after approval in the browser: %s %s", r.ReturnStatus, r.ReturnInfo)
+	}
+	must(t, p.Navigate(f.s.URL+"/console/officer/inventories/"+inv.ID))
+	must(t, p.WaitFor(`document.getElementById("timeline").textContent.includes("officer:li.wei")`, 5*time.Second))
+	shot(t, p, "inventory")
+	// English, then back to Chinese.
+	must(t, p.Navigate(f.s.URL+"/console/officer/lang/en"))
+	must(t, p.WaitFor(`document.body.textContent.includes("Declared today") || document.body.textContent.includes("Timeline")`, 5*time.Second))
+	must(t, p.Navigate(f.s.URL+"/console/officer/lang/zh"))
+}
+
+func TestBrowserJointInspection(t *testing.T) {
+	b := browser(t)
+	f := newFixture(t, apptest.SQLite, func(c *config.Config) { c.Rules.InspectionRates["general"] = "1" })
+	ctx := context.Background()
+	addOfficer(t, f.s, "admin.zhao", console.Admin)
+	addOfficer(t, f.s, "li.wei", console.Customs)
+	addOfficer(t, f.s, "wang.fang", console.Inspection)
+	list, _ := f.s.App.Officers.Officers(ctx)
+	var admin *console.Officer
+	for _, o := range list {
+		if o.Username == "admin.zhao" {
+			admin = o
+		}
+	}
+	line, err := f.s.App.Officers.CreateLine(ctx, admin, "1号线", "保税仓A")
+	must(t, err)
+	token, err := f.s.App.Officers.AddScanner(ctx, admin, line.ID, "X光机1")
+	must(t, err)
+	d := f.newDecl()
+	f.send(d)
+	if r := f.final(d.copNo); r.ReturnStatus != "500" {
+		t.Fatalf("want 500, got %s", r.ReturnStatus)
+	}
+
+	// Two windows: a customs officer and an inspection officer, each on the line's screen.
+	customs, err := b.NewPage(1280, 700)
+	must(t, err)
+	insp, err := b.NewPage(1280, 700)
+	must(t, err)
+	browserLogin(t, customs, f.s.URL, "li.wei", officerPassword)
+	browserLogin(t, insp, f.s.URL, "wang.fang", officerPassword)
+	for _, p := range []*cdp.Page{customs, insp} {
+		must(t, p.WaitFor(`location.pathname === "/console/officer/"`, 5*time.Second))
+		must(t, p.Navigate(f.s.URL+"/console/officer/lines/"+line.ID))
+		must(t, p.WaitFor(`document.getElementById("live") && typeof EventSource !== "undefined"`, 5*time.Second))
+	}
+	time.Sleep(300 * time.Millisecond) // both EventSources connected
+	// The line reports two parcels: one not declared, one selected for inspection.
+	for _, wb := range []string{"UNDECLARED-1", d.logisticsNo} {
+		r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": wb, "imageRef": "/console/officer/static/none.png"})
+		if r.Status != http.StatusCreated {
+			t.Fatalf("scan: %d %s", r.Status, r.Body)
+		}
+		if wb != d.logisticsNo {
+			continue
+		}
+		var out struct{ ParcelID string }
+		r.JSON(t, &out)
+		row := `document.getElementById("p-` + out.ParcelID + `")`
+		for _, p := range []*cdp.Page{customs, insp} {
+			must(t, p.WaitFor(row+` && `+row+`.textContent.includes("`+d.copNo+`")`, 2*time.Second))
+		}
+		// Customs marks it; the inspection screen shows the mark within a second.
+		must(t, customs.Eval(row+`.querySelector(".markbtn").click(); true`, nil))
+		start := time.Now()
+		must(t, insp.WaitFor(row+`.querySelector(".marks").textContent.includes("li.wei")`, time.Second))
+		t.Logf("mark seen on the other screen after %s", time.Since(start).Round(time.Millisecond))
+		shot(t, insp, "joint-inspection-screen")
+		// Inspection marks it too; both record their findings at the bench.
+		must(t, insp.Eval(row+`.querySelector(".markbtn").click(); true`, nil))
+		for _, p := range []*cdp.Page{customs, insp} {
+			must(t, p.WaitFor(row+` && `+row+`.querySelector(".findingform")`, 2*time.Second))
+		}
+		shot(t, customs, "joint-customs-screen")
+		must(t, customs.Eval(row+`.querySelector(".findingform input").value = "实物与申报一致"; `+row+`.querySelector(".recordbtn").click(); true`, nil))
+		must(t, customs.WaitFor(row+`.querySelector(".findings").textContent.includes("li.wei")`, 2*time.Second))
+		must(t, insp.Eval(row+`.querySelector(".recordbtn").click(); true`, nil))
+		for _, p := range []*cdp.Page{customs, insp} {
+			must(t, p.WaitFor(row+`.querySelector(".outcome").textContent === "800"`, 2*time.Second))
+		}
+		shot(t, customs, "joint-released")
+	}
+	rc := f.final(d.copNo)
+	if rc.ReturnStatus != "800" || !strings.Contains(rc.ReturnInfo, "joint inspection") {
+		t.Fatalf("receipt after the joint inspection: %s %s", rc.ReturnStatus, rc.ReturnInfo)
+	}
+	_ = strconv.Itoa
+}
