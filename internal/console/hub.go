@@ -13,7 +13,9 @@ type Hub struct {
 }
 
 // NewHub returns an empty hub.
-func NewHub() *Hub { return &Hub{subs: map[string]map[chan []byte]struct{}{}, done: make(chan struct{})} }
+func NewHub() *Hub {
+	return &Hub{subs: map[string]map[chan []byte]struct{}{}, done: make(chan struct{})}
+}
 
 // Shutdown ends every live stream, so that the server's graceful shutdown
 // does not wait for screens that never hang up.
