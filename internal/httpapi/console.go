@@ -71,7 +71,8 @@ main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{
 <input type="password" name="token" size="50" autocomplete="off" required></label></p><button>登录 Sign in</button></form>{{template "foot" .}}{{end}}
 
 {{define "home"}}{{template "head" .}}<ul><li><a href="/console/manifests">Follow manifests and their parcels</a></li><li><a href="/console/channels">Channel figures</a></li>
-<li><a href="/console/receipts">Receipts — open a ticket from a rejection</a></li><li><a href="/console/tickets">Tickets</a></li><li><a href="/console/status">Status</a></li></ul>{{template "foot" .}}{{end}}
+<li><a href="/console/receipts">Receipts — open a ticket from a rejection</a></li><li><a href="/console/tickets">Tickets</a></li><li><a href="/console/providers">Technical service providers</a></li><li><a href="/console/status">Status</a></li>
+<li class="muted">Customs officers: <a href="/console/officer/">officer console</a></li></ul>{{template "foot" .}}{{end}}
 
 {{define "manifests"}}{{template "head" .}}<form method="get"><select name="channel"><option value="">all channels</option>{{range .Data.Channels}}<option{{if eq . $.Data.Channel}} selected{{end}}>{{.}}</option>{{end}}</select> <button>Filter</button></form>
 <table><tr><th>Bill</th><th>Voyage</th><th>Channel</th><th>Route</th><th>Stage</th><th>Departed</th><th>Arrived</th><th>Carrier</th></tr>
