@@ -32,6 +32,7 @@ type root struct {
 	Export     exportCmd     `cmd:"" help:"Export (9610/9710/9810): summarize a month's lists into summary declarations, or report on them."`
 	Trace      traceCmd      `cmd:"" help:"Traceability codes: list recent ones with their lookup URLs, or look one up."`
 	Officer    officerCmd    `cmd:"" help:"Console officers: create one (the first platform admin) or list them."`
+	Line       lineCmd       `cmd:"" help:"Sorting lines for joint inspection: add one with its scanner, or simulate one against a running server."`
 	Settings   settingsCmd   `cmd:"" name:"config" help:"Print every setting with its default and meaning, or the effective configuration."`
 	Version    versionCmd    `cmd:"" help:"Print the version."`
 	Demo       demoCmd       `cmd:"" help:"Seed demo enterprises and data into a server (or an embedded one) and play a realistic day of traffic."`
