@@ -450,41 +450,53 @@ func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string
 		return nil, errs.New(errs.Conflict, "not_marked_by_side", "parcel", "the %s side did not mark this parcel; only a side that marked it records a finding", side)
 	}
 	f := &Finding{Result: in.Result, Status: in.Status, Note: in.Note, By: o.Username}
-	if side == Inspection {
-		p.Inspection = f
-	} else {
-		p.Customs = f
-	}
-	outcome, final := decide(p)
-	if final && p.InventoryID == "" {
-		return nil, errs.New(errs.Conflict, "no_inventory", "parcel", "no inventory declares waybill %s: hand the parcel to the warehouse", p.LogisticsNo)
-	}
-	if final {
-		if err := s.settle(ctx, o, p, outcome); err != nil {
-			return nil, err
-		}
-		p.Outcome = outcome.Status
-	}
 	fb, _ := json.Marshal(f)
 	col := "customs_finding"
 	if side == Inspection {
 		col = "inspection_finding"
 	}
+	// The finding is stored first (a side may correct its own while the parcel
+	// is undecided); then the parcel is read again, so that of two sides
+	// recording at the same moment, the one committing last sees both findings
+	// and decides. A failed transition leaves the findings stored and the
+	// parcel undecided: recording again retries it.
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, outcome = $3, updated_at = $4 WHERE id = $1`, p.ID, string(fb), p.Outcome, s.now()); err != nil {
+		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, string(fb), s.now())
+		if err != nil {
 			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided meanwhile")
 		}
 		return s.audit(ctx, tx, o, "parcel.finding", p.ID, "", in.Result+" "+in.Status+" "+in.Note)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.fill(ctx, p)
-	if final {
-		s.publish("decided", p)
-	} else {
-		s.publish("finding", p)
+	if p, err = s.Parcel(ctx, parcelID); err != nil {
+		return nil, err
 	}
+	outcome, final := decide(p)
+	if final && p.Outcome == "" {
+		if p.InventoryID == "" {
+			return nil, errs.New(errs.Conflict, "no_inventory", "parcel", "no inventory declares waybill %s: hand the parcel to the warehouse", p.LogisticsNo)
+		}
+		if err := s.settle(ctx, o, p, outcome); err != nil {
+			return nil, err
+		}
+		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE line_parcels SET outcome = $2, updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, outcome.Status, s.now())
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.Outcome = outcome.Status
+		s.fill(ctx, p)
+		s.publish("decided", p)
+		return p, nil
+	}
+	s.publish("finding", p)
 	return p, nil
 }
 

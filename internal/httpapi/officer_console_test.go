@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -444,6 +445,40 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		}
 		if st, body := customs.get("/console/officer/lines/" + line.ID); st != 200 || !strings.Contains(body, d.logisticsNo) {
 			t.Errorf("screen page: %d", st)
+		}
+
+		// Two sides recording at the same moment: whichever commits last decides;
+		// a detention wins over a release.
+		d2 := f.newDecl()
+		f.send(d2)
+		f.final(d2.copNo)
+		r = f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": d2.logisticsNo, "imageRef": "/img/3.png"})
+		r.JSON(t, &scanned)
+		for _, o := range []*consoleUser{customs, insp} {
+			if st := o.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{}, nil); st != 200 {
+				t.Fatalf("mark: %d", st)
+			}
+		}
+		var wg sync.WaitGroup
+		for i, o := range []*consoleUser{customs, insp} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := map[string]string{"result": "release"}
+				if i == 1 {
+					in = map[string]string{"result": "detain", "status": "502", "note": "夹带未申报物品"}
+				}
+				if st := o.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", in, nil); st != 200 {
+					t.Errorf("concurrent finding %d: %d", i, st)
+				}
+			}()
+		}
+		wg.Wait()
+		if p, err := f.s.App.Officers.Parcel(ctx, scanned.ParcelID); err != nil || p.Outcome != "502" {
+			t.Fatalf("after concurrent findings: %+v %v", p, err)
+		}
+		if rc := f.final(d2.copNo); rc.ReturnStatus != "502" || code(rc.ReturnInfo) != "2510" {
+			t.Errorf("detention receipt: %s %s", rc.ReturnStatus, rc.ReturnInfo)
 		}
 	})
 }
