@@ -171,3 +171,24 @@ func cpuTime(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// A rule whose worst case could stall clearance is refused when it is saved;
+// ordinary loops over the lines pass.
+func TestCostlyRulesAreRefused(t *testing.T) {
+	s := &Service{}
+	env, _ := s.cel()
+	for _, expr := range []string{
+		`lines.exists(l, l.hs.startsWith("3304"))`,
+		`lines.filter(l, l.total_fen > 100000).size() > 2`,
+		`lines.exists(a, lines.exists(b, a.item_no == b.item_no && a.gnum != b.gnum))`,
+	} {
+		if _, err := compile(env, &Rule{Expr: expr}); err != nil {
+			t.Errorf("%s refused: %v", expr, err)
+		}
+	}
+	costly := `lines.exists(a, lines.exists(b, lines.exists(c, lines.exists(d, a.gnum + b.gnum + c.gnum + d.gnum == 7))))`
+	_, err := compile(env, &Rule{Expr: costly})
+	if err == nil || !strings.Contains(err.Error(), "may cost up to") {
+		t.Errorf("costly rule: %v", err)
+	}
+}

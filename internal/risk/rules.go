@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 
 	"cbec/internal/clearance"
@@ -80,11 +81,48 @@ func compile(env *cel.Env, r *Rule) (*compiled, error) {
 	if ast.OutputType() != cel.BoolType {
 		return nil, errs.Invalidf("expr", "rule_not_boolean", "the expression gives %s; a rule must give a bool (true: hit)", ast.OutputType())
 	}
+	// An officer's rule runs on every inventory: refuse one whose worst case
+	// (e.g. nested comprehensions over the lines) could stall clearance. The
+	// bound is checked once here; a runtime cost limit would double the
+	// evaluation time of every rule.
+	est, err := env.EstimateCost(ast, sizes{})
+	if err != nil {
+		return nil, errs.Invalidf("expr", "rule_invalid", "the expression's cost cannot be estimated: %v", err)
+	}
+	if est.Max > maxRuleCost {
+		return nil, errs.Invalidf("expr", "rule_too_costly", "the expression may cost up to %d evaluation steps on an inventory of 99 lines; the limit is %d — avoid nested loops over lists", est.Max, maxRuleCost)
+	}
 	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		return nil, errs.Invalidf("expr", "rule_invalid", "the expression cannot be planned: %v", err)
 	}
 	return &compiled{Rule: r, prg: prg}, nil
+}
+
+// maxRuleCost bounds a rule's estimated worst-case cost, in CEL's cost units
+// (about one per step, strings by length): a loop over 99 lines is some tens
+// of thousands; comparing every line with every other about two million; a
+// third nested loop is refused.
+const maxRuleCost = 10_000_000
+
+// sizes tells CEL's cost estimate how large the variables can be: lists hold
+// at most 99 lines (the spec's limit per document) and strings at most 1,000
+// characters, the longest CEB field.
+type sizes struct{}
+
+func (sizes) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
+	switch n.Type().Kind() {
+	case types.ListKind, types.MapKind:
+		return &cost.SizeEstimate{Min: 0, Max: 99}
+	case types.StringKind, types.BytesKind, types.DynKind:
+		// Dynamic values are the lines' fields: strings of CEB lengths or numbers.
+		return &cost.SizeEstimate{Min: 0, Max: 1000}
+	}
+	return nil
+}
+
+func (sizes) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
+	return nil
 }
 
 // applies tells whether a rule's scope and validity cover an inventory.
