@@ -82,6 +82,11 @@ var messages = map[string]map[string]string{
 	"pass":          {"zh": "放行通道", "en": "pass"},
 	"inspect":       {"zh": "转查验台", "en": "to the inspection bench"},
 	"waiting_other": {"zh": "等待另一方结果", "en": "waiting for the other side"},
+	"risk_rules":    {"zh": "风险规则", "en": "Risk rules"},
+	"dry_run":       {"zh": "试运行", "en": "Dry run"},
+	"measures":      {"zh": "应急措施", "en": "Emergency measures"},
+	"credit":        {"zh": "信用记录", "en": "Credit records"},
+	"enterprises":   {"zh": "企业", "en": "Enterprises"},
 }
 
 // tr returns the word in the language, falling back to Chinese, then the key.

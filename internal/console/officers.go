@@ -24,6 +24,7 @@ import (
 
 	"cbec/internal/engine"
 	"cbec/internal/errs"
+	"cbec/internal/risk"
 	"cbec/internal/store"
 	"cbec/internal/vault"
 )
@@ -42,11 +43,11 @@ var Departments = []string{Customs, Inspection, Market, Commerce, Admin}
 
 // Permissions by department.
 var permissions = map[string][]string{
-	Customs:    {"inventories", "unmask", "review", "joint", "dashboard"},
+	Customs:    {"inventories", "unmask", "review", "joint", "dashboard", "risk"},
 	Inspection: {"inventories", "unmask", "joint", "dashboard"},
 	Market:     {"inventories", "dashboard"},
 	Commerce:   {"inventories", "dashboard"},
-	Admin:      {"inventories", "dashboard", "audit", "officers", "lines"},
+	Admin:      {"inventories", "dashboard", "audit", "officers", "lines", "risk"},
 }
 
 // Officer is a console user.
@@ -83,6 +84,8 @@ type Service struct {
 	MaxFailures   int
 	FailureWindow time.Duration
 	Hub           *Hub
+	// Risk shows the risk rules, measures and credit records; nil hides them.
+	Risk *risk.Service
 	// Guard may refuse an officer's transition before the engine is asked
 	// (an emergency measure in force); nil lets every transition through.
 	Guard func(ctx context.Context, inv *store.Inventory, to string) error

@@ -250,6 +250,18 @@ func TestOfficerApprovesManualReview(t *testing.T) {
 		if st, body := c.get("/console/officer/inventories?q=" + held.logisticsNo); st != 200 || !strings.Contains(body, held.copNo) || strings.Contains(body, other.copNo) {
 			t.Errorf("search by waybill: %d", st)
 		}
+		for path, want := range map[string]int{"/console/officer/risk/rules": 200, "/console/officer/risk/measures": 200, "/console/officer/credit": 200,
+			"/console/officer/enterprises": 200, "/console/officer/risk/rules/NOSUCH/dry-run": 404, "/console/officer/risk/rules/NOSUCH/dry-run?days=0": 400} {
+			if st, body := c.get(path); st != want {
+				t.Errorf("%s: %d, want %d %s", path, st, want, body)
+			}
+		}
+		if st, body := c.get("/console/officer/enterprises"); !strings.Contains(body, agent) {
+			t.Errorf("enterprises page lacks %s: %d", agent, st)
+		}
+		if st, _ := m.get("/console/officer/risk/rules"); st != 403 {
+			t.Errorf("commerce reading risk rules: %d", st)
+		}
 		var figures console.Figures
 		_, body = c.get("/console/officer/api/dashboard")
 		if err := json.Unmarshal([]byte(body), &figures); err != nil || figures.Declared != 2 || figures.Released != 1 {
