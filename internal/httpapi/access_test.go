@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"cbec/internal/app/apptest"
+	"cbec/internal/console"
 )
 
 // The access matrix (issue 10): every registered route × every kind of
@@ -23,9 +24,11 @@ import (
 var accessRoles = []string{"ebp", "ebc", "pay", "logistics", "agent", "assure", "area", "lab", "provider"}
 
 type accessCaller struct {
-	name  string
-	token string
-	code  string // value for {code}: the caller's own code, or another's for "other enterprise"
+	name   string
+	token  string
+	cookie string // an officer's console session
+	login  string // the officer's user name, to sign in again after the logout route
+	code   string // value for {code}: the caller's own code, or another's for "other enterprise"
 }
 
 var pathParam = regexp.MustCompile(`\{([^}]*)\}`)
@@ -51,14 +54,19 @@ func TestAccessMatrix(t *testing.T) {
 	// the administrator's calls disable it and revoke its keys.
 	victim := "7798000000"
 	s.Register(victim, "ebp")
-	callers := []accessCaller{{name: "anonymous", code: victim}, {name: "admin", token: apptest.AdminToken, code: victim}}
+	callers := []*accessCaller{{name: "anonymous", code: victim}, {name: "admin", token: apptest.AdminToken, code: victim}}
 	for i, role := range accessRoles {
 		code := fmt.Sprintf("77%02d000000", i)
-		callers = append(callers, accessCaller{name: role, token: s.Register(code, role), code: code})
+		callers = append(callers, &accessCaller{name: role, token: s.Register(code, role), code: code})
 	}
 	// Another enterprise: every role, naming an enterprise not its own.
 	other := s.Register("7799000000", accessRoles...)
-	callers = append(callers, accessCaller{name: "other enterprise", token: other, code: victim})
+	callers = append(callers, &accessCaller{name: "other enterprise", token: other, code: victim})
+	for _, dept := range console.Departments {
+		user := "access." + dept
+		addOfficer(t, s, user, dept)
+		callers = append(callers, &accessCaller{name: "officer " + dept, cookie: loginOfficer(t, s, user).cookie, login: user, code: victim})
+	}
 
 	routes := slices.Clone(s.App.API.Routes())
 	slices.Sort(routes)
@@ -69,10 +77,11 @@ func TestAccessMatrix(t *testing.T) {
 	doc.WriteString("Each route is called by each caller with placeholder path values (`{code}` is the caller's own enterprise code;\n")
 	doc.WriteString("for *other enterprise*, an enterprise holding every role, it is another enterprise's code) and an empty JSON body.\n")
 	doc.WriteString("✓ means the caller passes authentication and authorization (the handler then answers 200, 400, 404, … on its own terms);\n")
-	doc.WriteString("401 means no or a wrong credential, 403 a credential without the right. Which documents an allowed caller then sees is\n")
+	doc.WriteString("401 means no or a wrong credential, 403 a credential without the right, 429 a caller refused for repeated failures\n")
+	doc.WriteString("(the console's sign-in locks after five failed attempts from one address). Which documents an allowed caller then sees is\n")
 	doc.WriteString("checked separately (`TestEnterpriseIsolation`): an enterprise never sees another's inventories, receipts or records.\n")
-	doc.WriteString("Officer roles are not callers here yet: officers sign in to the console (being built) with a session, so the\n")
-	doc.WriteString("`/console/officer/…` routes refuse every API key and the admin token; officer columns will follow.\n\n")
+	doc.WriteString("Officers (one column per console department) call with their console session; *→ login* means the route sends\n")
+	doc.WriteString("the caller to the sign-in page instead of answering. Enterprise callers use their API key, the admin the admin token.\n\n")
 	doc.WriteString("| route |")
 	for _, c := range callers {
 		doc.WriteString(" " + c.name + " |")
@@ -89,21 +98,30 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		doc.WriteString("| `" + route + "` |")
 		for _, c := range callers {
-			var body []byte
+			var body string
 			ctype := ""
 			if method == "POST" || method == "PUT" || method == "PATCH" {
-				body, ctype = []byte("{}"), "application/json"
+				body, ctype = "{}", "application/json"
 			}
-			r := s.Do(method, fill(path, c.code), c.token, ctype, body)
+			hdr := map[string]string{}
+			if c.token != "" {
+				hdr["Authorization"] = "Bearer " + c.token
+			}
+			resp, answer := rawDo(t, s, method, fill(path, c.code), c.cookie, ctype, body, hdr)
 			cell := "✓"
-			switch r.Status {
-			case http.StatusUnauthorized, http.StatusForbidden:
-				cell = fmt.Sprint(r.Status)
-			case http.StatusInternalServerError:
-				t.Errorf("%s as %s: HTTP 500 %s", route, c.name, r.Body)
+			switch st := resp.StatusCode; {
+			case st == http.StatusUnauthorized || st == http.StatusForbidden || st == http.StatusTooManyRequests:
+				cell = fmt.Sprint(st)
+			case st >= 300 && st < 400 && strings.Contains(resp.Header.Get("Location"), "login"):
+				cell = "→ login"
+			case st == http.StatusInternalServerError:
+				t.Errorf("%s as %s: HTTP 500 %s", route, c.name, answer)
+			}
+			if c.login != "" && strings.HasSuffix(path, "/logout") {
+				c.cookie = loginOfficer(t, s, c.login).cookie // signed out by the route: sign in again
 			}
 			if c.name == "anonymous" && cell == "✓" && strings.HasPrefix(path, "/api/v1/") && !publicAPI[route] {
-				t.Errorf("%s answers an anonymous caller %d", route, r.Status)
+				t.Errorf("%s answers an anonymous caller %d", route, resp.StatusCode)
 			}
 			doc.WriteString(" " + cell + " |")
 		}
