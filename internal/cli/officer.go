@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"cbec/internal/app"
 	"cbec/internal/config"
 	"cbec/internal/console"
+	"cbec/internal/errs"
 )
 
 type officerCmd struct {
@@ -51,6 +53,14 @@ func (c *officerAddCmd) Run(e *env) error {
 	}
 	defer done()
 	o, err := s.AddOfficer(e.ctx, console.OfficerInput{Username: c.Username, Name: c.Name, Department: c.Department, Password: pw}, nil)
+	var list errs.List
+	if errors.As(err, &list) {
+		var msgs []string
+		for _, p := range list {
+			msgs = append(msgs, p.Error())
+		}
+		return errors.New(strings.Join(msgs, "; "))
+	}
 	if err != nil {
 		return err
 	}
