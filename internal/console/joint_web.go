@@ -107,6 +107,14 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request, o *Officer) err
 		case <-s.Hub.Done():
 			return nil
 		case <-beat.C:
+			// A screen left open past logout or the session's end stops here.
+			if c, err := r.Cookie(sessionCookie); err != nil {
+				return nil
+			} else if _, err := s.Session(r.Context(), c.Value); err != nil {
+				fmt.Fprint(w, "event: ended\ndata: {}\n\n")
+				_ = rc.Flush()
+				return nil
+			}
 			fmt.Fprint(w, ": beat\n\n")
 		case ev := <-ch:
 			fmt.Fprintf(w, "data: %s\n\n", ev)

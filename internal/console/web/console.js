@@ -73,5 +73,6 @@
   var es = new EventSource("/console/officer/lines/" + line + "/events");
   es.onopen = function () { live.className = "livebadge"; };
   es.onerror = function () { live.className = "livebadge off"; };
+  es.addEventListener("ended", function () { es.close(); live.className = "livebadge off"; location.href = "/console/officer/login"; });
   es.onmessage = function (m) { var ev = JSON.parse(m.data); if (ev.parcel) render(ev.parcel); };
 })();
