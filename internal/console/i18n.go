@@ -87,6 +87,9 @@ var messages = map[string]map[string]string{
 	"measures":      {"zh": "应急措施", "en": "Emergency measures"},
 	"credit":        {"zh": "信用记录", "en": "Credit records"},
 	"enterprises":   {"zh": "企业", "en": "Enterprises"},
+	"books":         {"zh": "账册", "en": "Account books"},
+	"returns":       {"zh": "退货", "en": "Returns"},
+	"open":          {"zh": "查看", "en": "Open"},
 }
 
 // tr returns the word in the language, falling back to Chinese, then the key.

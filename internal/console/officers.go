@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
+	"cbec/internal/bonded"
 	"cbec/internal/engine"
 	"cbec/internal/errs"
 	"cbec/internal/risk"
@@ -86,6 +87,8 @@ type Service struct {
 	Hub           *Hub
 	// Risk shows the risk rules, measures and credit records; nil hides them.
 	Risk *risk.Service
+	// Bonded shows account books and returns; nil hides them.
+	Bonded *bonded.Service
 	// Guard may refuse an officer's transition before the engine is asked
 	// (an emergency measure in force); nil lets every transition through.
 	Guard func(ctx context.Context, inv *store.Inventory, to string) error

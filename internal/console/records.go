@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"cbec/internal/enterprise"
 	"cbec/internal/errs"
@@ -21,8 +22,9 @@ type table struct {
 	Title   string
 	Columns []string
 	Rows    [][]string
-	Action  string // a POST form per row: path prefix, the row's first cell appended
+	Action  string // a link per row: path prefix, the row's first cell appended
 	Button  string
+	Link    bool // the link is Action + first cell (else Action + first cell + "/dry-run")
 	Extra   any
 }
 
@@ -151,6 +153,65 @@ func (s *Service) enterprisesPage(w http.ResponseWriter, r *http.Request, o *Off
 		return err
 	}
 	t, err := makeTable(tr(lang(r), "enterprises"), list, []string{"code", "name", "roles", "creditClass", "status"})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "table", o, t, "")
+}
+
+// bookPage shows an account book's items and stock (query emsNo), or the list
+// of books to choose from.
+func (s *Service) bookPage(w http.ResponseWriter, r *http.Request, o *Officer) error {
+	if s.Bonded == nil {
+		return errs.New(errs.NotFound, "not_available", "", "bonded import is not running")
+	}
+	ems := strings.TrimSpace(r.URL.Query().Get("emsNo"))
+	if ems == "" {
+		rows, err := s.DB.Query(r.Context(), `SELECT ems_no, operator_code, name FROM bonded_books ORDER BY ems_no LIMIT 500`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		t := &table{Title: tr(lang(r), "books"), Columns: []string{"emsNo", "operatorCode", "name"}}
+		for rows.Next() {
+			var a, b, c string
+			if err := rows.Scan(&a, &b, &c); err != nil {
+				return err
+			}
+			t.Rows = append(t.Rows, []string{a, b, c})
+		}
+		t.Action, t.Button, t.Link = "/console/officer/books?emsNo=", tr(lang(r), "open"), true
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusOK, "table", o, t, "")
+	}
+	b, err := s.Bonded.Book(r.Context(), ems)
+	if err != nil {
+		return err
+	}
+	t, err := makeTable(tr(lang(r), "books")+" "+b.EmsNo+" · "+b.Name, b.Items, []string{"itemRecordNo", "name", "onHand", "reserved"})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "table", o, t, "")
+}
+
+// returnsPage lists bonded returns of an inventory (query invtNo) or a declarer (agentCode).
+func (s *Service) returnsPage(w http.ResponseWriter, r *http.Request, o *Officer) error {
+	if s.Bonded == nil {
+		return errs.New(errs.NotFound, "not_available", "", "bonded import is not running")
+	}
+	q := r.URL.Query()
+	invt, agent := strings.TrimSpace(q.Get("invtNo")), strings.TrimSpace(q.Get("agentCode"))
+	if invt == "" && agent == "" {
+		return errs.Invalidf("invtNo", "query_required", "give invtNo (an inventory number) or agentCode (a declarer)")
+	}
+	list, err := s.Bonded.Returns(r.Context(), invt, agent)
+	if err != nil {
+		return err
+	}
+	t, err := makeTable(tr(lang(r), "returns"), list, []string{"invtNo", "state"})
 	if err != nil {
 		return err
 	}

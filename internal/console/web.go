@@ -209,6 +209,8 @@ func (s *Service) Routes() []Route {
 		{"GET /console/officer/risk/measures", s.page("risk", s.measuresPage)},
 		{"GET /console/officer/credit", s.page("inventories", s.creditPage)},
 		{"GET /console/officer/enterprises", s.page("inventories", s.enterprisesPage)},
+		{"GET /console/officer/books", s.page("inventories", s.bookPage)},
+		{"GET /console/officer/returns", s.page("inventories", s.returnsPage)},
 		{"GET /console/officer/audit", s.page("audit", s.auditPage)},
 		{"GET /console/officer/audit.csv", s.page("audit", s.auditCSV)},
 		{"GET /console/officer/api/audit", s.api("audit", s.auditJSON)},

@@ -251,7 +251,8 @@ func TestOfficerApprovesManualReview(t *testing.T) {
 			t.Errorf("search by waybill: %d", st)
 		}
 		for path, want := range map[string]int{"/console/officer/risk/rules": 200, "/console/officer/risk/measures": 200, "/console/officer/credit": 200,
-			"/console/officer/enterprises": 200, "/console/officer/risk/rules/NOSUCH/dry-run": 404, "/console/officer/risk/rules/NOSUCH/dry-run?days=0": 400} {
+			"/console/officer/enterprises": 200, "/console/officer/risk/rules/NOSUCH/dry-run": 404, "/console/officer/risk/rules/NOSUCH/dry-run?days=0": 400,
+			"/console/officer/books": 200, "/console/officer/books?emsNo=NOSUCH": 404, "/console/officer/returns": 400, "/console/officer/returns?invtNo=NOSUCH": 200} {
 			if st, body := c.get(path); st != want {
 				t.Errorf("%s: %d, want %d %s", path, st, want, body)
 			}
