@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"cbec/internal/app/apptest"
+	"cbec/internal/console"
 )
 
 // The hostile-input campaign of issue 10 (docs/reliability.md): every case
@@ -311,5 +312,39 @@ func TestHostileCSVFormula(t *testing.T) {
 	csv := f.s.Do("GET", "/api/v1/books/T8010W000009/reconciliation?month="+time.Now().Format("2006-01")+"&format=csv", zone, "", nil)
 	if bytes.Contains(csv.Body, []byte(","+formula)) || bytes.Contains(csv.Body, []byte(`,"=HYPERLINK`)) {
 		t.Errorf("the CSV export carries a live formula:\n%s", csv.Body)
+	}
+}
+
+// The officer console escapes what enterprises wrote: an enterprise named
+// with a script shows as text on the console's pages.
+func TestHostileConsoleHTML(t *testing.T) {
+	f := newFixture(t, apptest.SQLite)
+	script := `<script>alert(1)</script>`
+	r := f.s.JSON("POST", "/api/v1/enterprises", apptest.AdminToken, map[string]any{"code": "9205910159", "name": script, "roles": []string{"ebp"}})
+	if r.Status != http.StatusCreated {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	d := f.newDecl()
+	d.buyer, d.consignee = `<img src=x onerror=alert(2)>`, `<img src=x onerror=alert(2)>`
+	f.send(d)
+	f.final(d.copNo)
+	addOfficer(t, f.s, "hostile.admin", console.Admin)
+	addOfficer(t, f.s, "hostile.customs", console.Customs)
+	for _, user := range []string{"hostile.admin", "hostile.customs"} {
+		o := loginOfficer(t, f.s, user)
+		for _, path := range []string{"/console/officer/", "/console/officer/enterprises", "/console/officer/inventories", "/console/officer/audit"} {
+			st, body := o.get(path)
+			if st >= 500 {
+				t.Errorf("%s as %s: HTTP %d", path, user, st)
+			}
+			for _, bad := range []string{script, "<img src=x"} {
+				if strings.Contains(body, bad) {
+					t.Errorf("%s as %s carries %s unescaped", path, user, bad)
+				}
+			}
+			if user == "hostile.admin" && path == "/console/officer/enterprises" && !strings.Contains(body, "&lt;script&gt;") {
+				t.Errorf("control: the enterprises page does not show the name escaped, so the check proves nothing")
+			}
+		}
 	}
 }
