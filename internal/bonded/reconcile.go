@@ -1,6 +1,7 @@
 package bonded
 
 import (
+	"cbec/internal/csvsafe"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -114,7 +115,9 @@ func (r *Reconciliation) WriteCSV(w io.Writer) error {
 	c := csv.NewWriter(w)
 	_ = c.Write([]string{"ems_no", "month", "item_record_no", "name", "opening", "in", "out", "returned", "adjusted", "closing", "book_closing", "discrepancy", "explanation"})
 	for _, l := range r.Lines {
-		_ = c.Write([]string{r.EmsNo, r.Month, l.ItemRecordNo, l.Name, l.Opening, l.In, l.Out, l.Returned, l.Adjusted, l.Closing, l.BookClosing, l.Discrepancy, l.Explanation})
+		// Item numbers and names are the enterprise's own text: not a formula in a spreadsheet.
+		_ = c.Write([]string{r.EmsNo, r.Month, csvsafe.Text(l.ItemRecordNo), csvsafe.Text(l.Name), l.Opening, l.In, l.Out, l.Returned, l.Adjusted,
+			l.Closing, l.BookClosing, l.Discrepancy, l.Explanation})
 	}
 	c.Flush()
 	return c.Error()

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cbec/internal/csvsafe"
 	"context"
 	"encoding/csv"
 	"io"
@@ -66,16 +67,8 @@ func WriteAuditCSV(w io.Writer, entries []AuditEntry) error {
 	_ = c.Write([]string{"seq", "at", "officer_id", "username", "department", "action", "object", "before", "after"})
 	for _, e := range entries {
 		_ = c.Write([]string{strconv.FormatInt(e.Seq, 10), e.At.Format(time.RFC3339), e.OfficerID, e.Username, e.Department,
-			e.Action, e.Object, csvSafe(e.Before), csvSafe(e.After)})
+			e.Action, e.Object, csvsafe.Text(e.Before), csvsafe.Text(e.After)})
 	}
 	c.Flush()
 	return c.Error()
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
-		return "'" + v
-	}
-	return v
 }
