@@ -352,10 +352,12 @@ func (e *Engine) settle(ctx context.Context, tx *store.Tx, d *Decision, from str
 			}
 		}
 	}
-	switch {
-	case o.Status == "800":
+	// A detained parcel (501–599) keeps its reservation: detention is not the
+	// end, and an officer may still release it; only a rejection gives it back.
+	switch o.Status {
+	case "800":
 		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "released", d.Now)
-	case o.Status == "100" || Detained(o.Status):
+	case "100":
 		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "restored", d.Now)
 	}
 	return o, nil
