@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -84,11 +85,20 @@ func (c *demoCmd) Run(e *env) error {
 		if err := rep.WriteJSON(e.stdout); err != nil {
 			return err
 		}
-		return runExportDemo(e.ctx, server, token, e.stderr)
+		return runEpilogues(e.ctx, server, token, e.stderr)
 	}
 	writeDemoSummary(e, rep)
-	// An exporter's month follows the day of imports (rules §11).
-	return runExportDemo(e.ctx, server, token, e.stdout)
+	return runEpilogues(e.ctx, server, token, e.stdout)
+}
+
+// runEpilogues tells what follows the day of imports: an exporter's month
+// (rules §11) and a bonded warehouse's book, return, cancel, gate and bill
+// (rules §6–§8).
+func runEpilogues(ctx context.Context, server, token string, out io.Writer) error {
+	if err := runExportDemo(ctx, server, token, out); err != nil {
+		return err
+	}
+	return loadgen.BondedWarehouse(ctx, server, token, out)
 }
 
 // startServer runs a platform in this process on a free loopback port.
