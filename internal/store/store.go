@@ -473,3 +473,18 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	_, err := t.Exec(ctx, "RELEASE SAVEPOINT "+name)
 	return err
 }
+
+// collect scans every row with scan and closes the rows: the loop every list
+// query would otherwise repeat.
+func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}

@@ -110,16 +110,7 @@ func (db *DB) TraceCodesOfInventory(ctx context.Context, inventoryID string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("read codes of inventory %s: %w", inventoryID, err)
 	}
-	defer rows.Close()
-	out := []TraceCode{}
-	for rows.Next() {
-		c, err := scanTraceCode(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *c)
-	}
-	return out, rows.Err()
+	return collect(rows, scanTraceCode)
 }
 
 // SetTraceBatch records the batch and production date of one inventory line's
@@ -360,16 +351,7 @@ func (db *DB) Recalls(ctx context.Context, status string, limit int) ([]Recall, 
 	if err != nil {
 		return nil, fmt.Errorf("read recalls: %w", err)
 	}
-	defer rows.Close()
-	out := []Recall{}
-	for rows.Next() {
-		r, err := scanRecall(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return collect(rows, scanRecall)
 }
 
 // RecallsOfCode lists the recalls that reached a piece.
@@ -379,16 +361,7 @@ func (db *DB) RecallsOfCode(ctx context.Context, code string) ([]Recall, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read recalls of a code: %w", err)
 	}
-	defer rows.Close()
-	out := []Recall{}
-	for rows.Next() {
-		r, err := scanRecall(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *r)
-	}
-	return out, rows.Err()
+	return collect(rows, scanRecall)
 }
 
 func prefixed(p, columns string) string {
@@ -676,14 +649,5 @@ func (db *DB) RecentTraceCodes(ctx context.Context, limit int) ([]TraceCode, err
 	if err != nil {
 		return nil, fmt.Errorf("read recent codes: %w", err)
 	}
-	defer rows.Close()
-	out := []TraceCode{}
-	for rows.Next() {
-		c, err := scanTraceCode(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *c)
-	}
-	return out, rows.Err()
+	return collect(rows, scanTraceCode)
 }
