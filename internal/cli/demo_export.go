@@ -1,16 +1,15 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"time"
 
 	"cbec/internal/ceb"
+	"cbec/internal/loadgen"
 )
 
 // exportDemo plays an exporter's month against a server: orders to several
@@ -32,27 +31,8 @@ const (
 	demoAgent   = "330766D001"
 )
 
-var demoReturnStatus = regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`)
-
 func (d *exportDemo) call(method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(d.ctx, method, d.server+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err == nil && out != nil {
-		err = json.Unmarshal(b, out)
-	}
-	return resp.StatusCode, b, err
+	return loadgen.Call(d.ctx, d.client, d.server, method, path, key, ctype, body, out)
 }
 
 // enterprise registers a demo enterprise, or gives an existing one a new key.
@@ -80,7 +60,7 @@ func (d *exportDemo) send(from string, m ceb.Message, want string) error {
 	if err != nil {
 		return err
 	}
-	got := demoReturnStatus.FindSubmatch(b)
+	got := loadgen.StatusRE.FindSubmatch(b)
 	if st != http.StatusOK || got == nil || string(got[1]) != want {
 		return fmt.Errorf("%s from %s: HTTP %d, want returnStatus %s: %s", m.MessageType(), from, st, want, b)
 	}

@@ -29,10 +29,13 @@ type bondedTour struct {
 	hc     *http.Client
 }
 
-var tourStatus = regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`)
+// StatusRE finds a receipt's first returnStatus.
+var StatusRE = regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`)
 
-func (b *bondedTour) call(method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(b.ctx, method, b.server+path, bytes.NewReader(body))
+// Call sends one request with a bearer key to server+path and decodes a 2xx
+// JSON answer into out (when out is not nil); it returns the status and the raw body.
+func Call(ctx context.Context, hc *http.Client, server, method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, method, server+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -40,7 +43,7 @@ func (b *bondedTour) call(method, path, key, ctype string, body []byte, out any)
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	resp, err := b.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -50,6 +53,10 @@ func (b *bondedTour) call(method, path, key, ctype string, body []byte, out any)
 		err = json.Unmarshal(raw, out)
 	}
 	return resp.StatusCode, raw, err
+}
+
+func (b *bondedTour) call(method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
+	return Call(b.ctx, b.hc, b.server, method, path, key, ctype, body, out)
 }
 
 func (b *bondedTour) want(st int, raw []byte, err error, what string, codes ...int) error {
@@ -85,7 +92,7 @@ func (b *bondedTour) ceb(from string, m ceb.Message) (string, error) {
 	if err := b.want(st, raw, err, m.MessageType(), 200); err != nil {
 		return "", err
 	}
-	got := tourStatus.FindSubmatch(raw)
+	got := StatusRE.FindSubmatch(raw)
 	if got == nil {
 		return "", fmt.Errorf("%s: no returnStatus in %s", m.MessageType(), raw)
 	}
