@@ -336,16 +336,7 @@ func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("wake inventories of %s/%s: %w", k1, k2, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // PendingInventories returns up to limit inventories waiting for evaluation.
@@ -363,16 +354,15 @@ func (db *DB) ids(ctx context.Context, query string, args ...any) ([]string, err
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
+	return scanIDs(rows)
+}
+
+// scanIDs reads a one-column list of ids and closes the rows.
+func scanIDs(rows *sql.Rows) ([]string, error) {
+	return collect(rows, func(r scanner) (*string, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+		return &id, r.Scan(&id)
+	})
 }
 
 // NextSerial returns the next inventory serial number (for preNo and invtNo).
