@@ -365,16 +365,7 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []*Manifest{}
-	for rows.Next() {
-		m, err := scanManifest(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanManifest)
 }
 
 // parcels reads each parcel of m with its waybill, inventory and delivery.

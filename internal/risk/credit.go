@@ -297,16 +297,7 @@ func (s *Service) CreditRecords(ctx context.Context, code string) ([]*CreditReco
 	if err != nil {
 		return nil, fmt.Errorf("list credit records: %w", err)
 	}
-	defer rows.Close()
-	out := []*CreditRecord{}
-	for rows.Next() {
-		r, err := scanCredit(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanCredit)
 }
 
 // CreditRecord reads one record.

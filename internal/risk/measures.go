@@ -457,16 +457,7 @@ func (s *Service) listMeasures(ctx context.Context, state string) ([]*Measure, e
 	if err != nil {
 		return nil, fmt.Errorf("list measures: %w", err)
 	}
-	defer rows.Close()
-	out := []*Measure{}
-	for rows.Next() {
-		m, err := scanMeasure(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanMeasure)
 }
 
 // Hit is a recorded rule or measure hit of an inventory.

@@ -324,7 +324,7 @@ func notFound(err error, what, id string) error {
 
 const ruleColumns = `id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to, state, author, note, created_at, updated_at`
 
-type rowScanner interface{ Scan(...any) error }
+type rowScanner = store.Scanner
 
 func scanRule(row rowScanner) (*Rule, error) {
 	var r Rule
@@ -371,16 +371,7 @@ func (s *Service) listRules(ctx context.Context, state string) ([]*Rule, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list rules: %w", err)
 	}
-	defer rows.Close()
-	out := []*Rule{}
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanRule)
 }
 
 // RuleVersions is a rule's history, oldest first.
@@ -393,16 +384,7 @@ func (s *Service) RuleVersions(ctx context.Context, id string) ([]*Rule, error) 
 	if err != nil {
 		return nil, fmt.Errorf("rule history: %w", err)
 	}
-	defer rows.Close()
-	out := []*Rule{}
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, scanRule)
 }
 
 // DryRunHit is a stored inventory a rule would have hit.

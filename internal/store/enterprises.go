@@ -162,7 +162,7 @@ func (db *DB) EnterpriseByKeyHash(ctx context.Context, hash string) (*enterprise
 	return db.GetEnterprise(ctx, code)
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = Scanner
 
 func scanEnterprise(row scanner) (*enterprise.Enterprise, error) {
 	var (

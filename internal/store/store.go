@@ -474,9 +474,12 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	return err
 }
 
-// collect scans every row with scan and closes the rows: the loop every list
+// Scanner is a row to scan: *sql.Row or *sql.Rows.
+type Scanner = interface{ Scan(dest ...any) error }
+
+// Collect scans every row with scan and closes the rows: the loop every list
 // query would otherwise repeat.
-func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]T, error) {
+func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	out := []T{}
 	for rows.Next() {
@@ -484,7 +487,19 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (*T, error)) ([]T, error)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *v)
+		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// collect is Collect for scan functions that return pointers, giving values.
+func collect[T any](rows *sql.Rows, scan func(Scanner) (*T, error)) ([]T, error) {
+	return Collect(rows, func(r Scanner) (T, error) {
+		v, err := scan(r)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return *v, nil
+	})
 }
