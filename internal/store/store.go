@@ -48,6 +48,9 @@ type DB struct {
 	// driver would otherwise parse the SQL of every statement anew, which cost
 	// more than executing it. pgx keeps its own cache on PostgreSQL.
 	writeStmts, readStmts *stmtCache
+	// checkpointer copies the WAL into the database file on SQLite (nil on
+	// PostgreSQL); see startCheckpointer.
+	checkpointer *checkpointer
 	// Location describes where the data is, without credentials, for logs.
 	Location string
 }
@@ -91,7 +94,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	// temp_store: statement journals of savepoints stay in memory instead of
 	// temporary files; cache_size: 64 MiB of pages per connection.
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + opt.Synchronous + ")", "foreign_keys(1)",
-		"temp_store(MEMORY)", "cache_size(-65536)"} {
+		"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -119,6 +122,10 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if db.checkpointer, err = startCheckpointer(path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	return db, nil
 }
@@ -156,6 +163,7 @@ func redact(dsn string) string {
 func (db *DB) Close() error {
 	var err error
 	if db.Engine == SQLite {
+		db.checkpointer.stop()
 		db.writeStmts.close()
 		db.readStmts.close()
 		_, _ = db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -204,6 +212,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
+	db.checkpointer.finish(db.write)
 	return nil
 }
 
