@@ -14,8 +14,8 @@ import (
 // benchCmd drives a running server with generated traffic and reports
 // throughput and latency (docs/bench.md).
 type benchCmd struct {
-	Server       string        `help:"URL of the running cbec server (default http://127.0.0.1:8080)." env:"CBEC_SERVER" default:"http://127.0.0.1:8080" placeholder:"URL"`
-	AdminToken   string        `help:"Administrator token of that server; the run registers its own enterprises with it (required)." env:"CBEC_ADMIN_TOKEN" required:"" placeholder:"TOKEN"`
+	Server       []string      `help:"URL of the running cbec server; several nodes of one deployment (one database) as a comma-separated list or by repeating the flag: setup goes through the first, the senders are spread over all (default http://127.0.0.1:8080)." env:"CBEC_SERVER" default:"http://127.0.0.1:8080" placeholder:"URL"`
+	AdminToken   string        `help:"Administrator token of the (first) server; the run registers its own enterprises with it (required)." env:"CBEC_ADMIN_TOKEN" required:"" placeholder:"TOKEN"`
 	Format       string        `help:"Document format: xml (CEB XML to POST /api/v1/ceb, contract §3) or json (the platform's POST /api/v1/documents/{type}, unsigned: needs a server with signature policy optional or none) (default xml)." enum:"xml,json" default:"xml"`
 	Concurrency  int           `help:"Parallel senders (default 8)." default:"8" env:"CBEC_BENCH_CONCURRENCY"`
 	Rate         float64       `help:"Declarations per second to offer; 0 sends as fast as the server answers (default 0)." default:"0" env:"CBEC_BENCH_RATE"`
@@ -38,8 +38,11 @@ func (c *benchCmd) Run(e *env) error {
 	}
 	mix.Buyers = c.Buyers
 	seed := pickSeed(c.Seed, e.stderr)
+	if len(c.Server) == 0 {
+		return fmt.Errorf("bench: --server: give at least one URL")
+	}
 	cfg := loadgen.Config{
-		Server: c.Server, AdminToken: c.AdminToken, Seed: seed, Format: c.Format,
+		Server: c.Server[0], Peers: c.Server[1:], AdminToken: c.AdminToken, Seed: seed, Format: c.Format,
 		Concurrency: c.Concurrency, Rate: c.Rate, Duration: c.Duration, Drain: c.Drain,
 		Declarations: c.Declarations, Mix: mix, Algorithm: algorithm(c.Algorithm), SignAll: c.SignAll, Pregen: c.Pregen,
 		Progress: func(p loadgen.Progress) { fmt.Fprintln(e.stderr, p.Line()) },

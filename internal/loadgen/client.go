@@ -10,15 +10,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
 // Client talks to one cbec server over keep-alive connections. It never
 // follows redirects, so a run only ever reaches the URL it was given.
 type Client struct {
-	base  string
-	admin string
-	hc    *http.Client
+	base     string
+	admin    string
+	hc       *http.Client
+	requests atomic.Int64 // requests sent, for the per-node counts of a run over several servers
 }
 
 // NewClient checks serverURL (http or https, a host, no path beyond "/")
@@ -71,6 +73,7 @@ func (c *Client) do(ctx context.Context, method, path, token, contentType string
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	c.requests.Add(1)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s %s: %w", method, path, err)

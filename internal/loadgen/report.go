@@ -47,10 +47,25 @@ type Report struct {
 
 	Tax TaxSummary `json:"tax"`
 
+	// Over several servers: CPU summed over the nodes, RSS the largest
+	// node's, the window the longest; Nodes has each node's own.
 	ServerCPUSeconds   float64 `json:"serverCpuSeconds"`
 	ServerMaxRssBytes  int64   `json:"serverMaxRssBytes"`
 	ServerMetricsNote  string  `json:"serverMetricsNote,omitempty"`
 	ServerSampleWindow float64 `json:"serverSampleSeconds"`
+
+	Nodes []NodeReport `json:"nodes,omitempty"` // only for a run over several servers
+}
+
+// NodeReport is one server's share of a run over several.
+type NodeReport struct {
+	Server        string  `json:"server"`
+	Messages      int64   `json:"messages"` // CEB messages posted to it
+	Requests      int64   `json:"requests"` // every HTTP request, setup, feed polls and metrics included
+	CPUSeconds    float64 `json:"cpuSeconds"`
+	MaxRssBytes   int64   `json:"maxRssBytes"`
+	SampleSeconds float64 `json:"sampleSeconds"`
+	MetricsNote   string  `json:"metricsNote,omitempty"`
 }
 
 // DeclarationCounts follow declarations through the run.
@@ -173,15 +188,44 @@ func (r *runner) report() *Report {
 		rep.SentPerSecond = float64(rep.Declarations.Sent) / rep.SendSeconds
 	}
 
-	s := r.smp.result()
-	if s.ok {
-		rep.ServerCPUSeconds = s.cpuLast - s.cpuFirst
-		rep.ServerMaxRssBytes = s.rssMax
-		rep.ServerSampleWindow = s.lastAt.Sub(s.firstAt).Seconds()
-	} else {
-		rep.ServerMetricsNote = "server metrics unavailable: " + s.unavailableReasons
-	}
+	r.serverFigures(rep)
 	return rep
+}
+
+// serverFigures fills in what the nodes' /metrics said: for one server as
+// ever, for several the sums and maxima and each node's own figures.
+func (r *runner) serverFigures(rep *Report) {
+	var missing []string
+	sampled := 0
+	for _, n := range r.nodes {
+		s := n.smp.result()
+		nr := NodeReport{Server: n.c.Base(), Messages: n.messages.Load(), Requests: n.c.requests.Load()}
+		if s.ok {
+			nr.CPUSeconds, nr.MaxRssBytes, nr.SampleSeconds = s.cpuLast-s.cpuFirst, s.rssMax, s.lastAt.Sub(s.firstAt).Seconds()
+			rep.ServerCPUSeconds += nr.CPUSeconds
+			rep.ServerMaxRssBytes = max(rep.ServerMaxRssBytes, nr.MaxRssBytes)
+			rep.ServerSampleWindow = max(rep.ServerSampleWindow, nr.SampleSeconds)
+			sampled++
+		} else {
+			nr.MetricsNote = "server metrics unavailable: " + s.unavailableReasons
+			missing = append(missing, n.c.Base()+": "+s.unavailableReasons)
+		}
+		if len(r.nodes) > 1 {
+			rep.Nodes = append(rep.Nodes, nr)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+	case len(r.nodes) == 1:
+		rep.ServerMetricsNote = "server metrics unavailable: " + r.nodes[0].smp.result().unavailableReasons
+	default:
+		// Sums over only some nodes would understate the load: say which are missing.
+		rep.ServerMetricsNote = fmt.Sprintf("metrics of %d of %d servers unavailable (%s); the totals cover the others",
+			len(missing), len(r.nodes), strings.Join(missing, "; "))
+		if sampled == 0 {
+			rep.ServerMetricsNote = "server metrics unavailable: " + strings.Join(missing, "; ")
+		}
+	}
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -239,15 +283,39 @@ func (rep *Report) WriteText(w io.Writer) error {
 	for _, k := range sortedKeys(rep.Errors) {
 		fmt.Fprintf(&b, "  %6d  %s\n", rep.Errors[k], k)
 	}
-	if rep.ServerMetricsNote != "" {
+	switch {
+	case len(rep.Nodes) > 0:
+		writeNodes(&b, rep)
+	case rep.ServerMetricsNote != "":
 		fmt.Fprintf(&b, "\nServer: %s\n", rep.ServerMetricsNote)
-	} else {
+	default:
 		fmt.Fprintf(&b, "\nServer: %.2f CPU seconds over %.1f s sampled (%.0f %% of one core), max RSS %.1f MiB\n",
 			rep.ServerCPUSeconds, rep.ServerSampleWindow, 100*rep.ServerCPUSeconds/max(rep.ServerSampleWindow, 1e-9),
 			float64(rep.ServerMaxRssBytes)/(1<<20))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeNodes writes each server's share of a run over several.
+func writeNodes(b *strings.Builder, rep *Report) {
+	fmt.Fprintf(b, "\nServers                                  messages  requests  CPU s  %% of a core  max RSS MiB\n")
+	for _, n := range rep.Nodes {
+		if n.MetricsNote != "" {
+			fmt.Fprintf(b, "  %-38s %8d  %8d  %s\n", n.Server, n.Messages, n.Requests, n.MetricsNote)
+			continue
+		}
+		fmt.Fprintf(b, "  %-38s %8d  %8d  %5.1f  %11.0f  %11.1f\n", n.Server, n.Messages, n.Requests, n.CPUSeconds,
+			100*n.CPUSeconds/max(n.SampleSeconds, 1e-9), float64(n.MaxRssBytes)/(1<<20))
+	}
+	if rep.ServerMetricsNote != "" {
+		fmt.Fprintf(b, "  %s\n", rep.ServerMetricsNote)
+	}
+	if rep.ServerSampleWindow > 0 {
+		fmt.Fprintf(b, "  all servers: %.2f CPU seconds over %.1f s (%.0f %% of one core), largest RSS %.1f MiB\n",
+			rep.ServerCPUSeconds, rep.ServerSampleWindow, 100*rep.ServerCPUSeconds/rep.ServerSampleWindow,
+			float64(rep.ServerMaxRssBytes)/(1<<20))
+	}
 }
 
 func writeSummary(b *strings.Builder, name string, s Summary) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,7 +26,11 @@ var ErrNoJSONAPI = errors.New("--format json: the server offers no JSON API for 
 
 // Config is one run of the traffic generator.
 type Config struct {
-	Server       string
+	Server string // setup goes through this server; it takes traffic too
+	// Peers are further nodes of Server's deployment (one database). Each
+	// sender and each receipt poller is bound to one node, round robin, as
+	// a load balancer hands each keep-alive connection to one node.
+	Peers        []string
 	AdminToken   string
 	Seed         uint64
 	RunID        string // 5 characters in enterprise codes and document numbers; random when empty
@@ -74,6 +79,18 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 4
+	}
+	seen := map[string]bool{strings.TrimRight(c.Server, "/"): true}
+	for _, p := range c.Peers {
+		u := strings.TrimRight(p, "/")
+		if seen[u] {
+			// The same node twice would count its load and its CPU twice.
+			return c, fmt.Errorf("server %q is given twice", p)
+		}
+		seen[u] = true
+	}
+	if n := 1 + len(c.Peers); c.Concurrency < n {
+		return c, fmt.Errorf("concurrency %d: fewer senders than the %d servers would leave a server without traffic", c.Concurrency, n)
 	}
 	if c.Rate < 0 {
 		return c, fmt.Errorf("rate %v: must not be negative", c.Rate)
@@ -128,15 +145,22 @@ type prepared struct {
 	msgs *Messages
 }
 
+// node is one server a run drives.
+type node struct {
+	c        *Client
+	smp      *sampler
+	messages atomic.Int64 // CEB messages posted to it
+}
+
 // runner holds one run's state.
 type runner struct {
 	cfg     Config
-	c       *Client
+	c       *Client // the first server: setup and the figures read back after the run
+	nodes   []*node // every server, the first one first
 	ps      *Parties
 	gen     *Generator
 	bl      *Builder
 	tr      *tracker
-	smp     *sampler
 	errs    Counter
 	latency map[string]*Recorder // HTTP round trip by message type
 	stock   chan struct{}        // one slot per built, unsent declaration
@@ -160,14 +184,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := NewClient(cfg.Server, cfg.AdminToken, cfg.Concurrency+cfg.Parties.Agents)
-	if err != nil {
-		return nil, err
+	var nodes []*node
+	for _, u := range append([]string{cfg.Server}, cfg.Peers...) {
+		c, err := NewClient(u, cfg.AdminToken, cfg.Concurrency+cfg.Parties.Agents)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		if err := c.Healthy(ctx, 10*time.Second); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, &node{c: c, smp: &sampler{}})
 	}
-	defer c.Close()
-	if err := c.Healthy(ctx, 10*time.Second); err != nil {
-		return nil, err
-	}
+	c := nodes[0].c
 	ps, err := NewParties(cfg.RunID, cfg.Parties, cfg.Algorithm)
 	if err != nil {
 		return nil, err
@@ -175,11 +204,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := Register(ctx, c, ps); err != nil {
 		return nil, err
 	}
+	for _, n := range nodes[1:] {
+		if err := SameDeployment(ctx, n.c, ps); err != nil {
+			return nil, err
+		}
+	}
 	if err := ProbeCEB(ctx, c, ps.Platform.Key, cfg.Format); err != nil {
 		return nil, err
 	}
 	if err := LoadReferenceData(ctx, c, ps, cfg.Warn); err != nil {
 		return nil, err
+	}
+	for _, n := range nodes[1:] {
+		if err := FileProducts(ctx, n.c, ps); err != nil && !IsNotFound(err) {
+			return nil, fmt.Errorf("product filing through %s: %w", n.c.Base(), err)
+		}
 	}
 	if cfg.Mix.Bonded > 0 {
 		if err := LoadBondedStock(ctx, c, ps, cfg.Warn); err != nil {
@@ -190,8 +229,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, c: c, ps: ps, gen: gen, bl: &Builder{Parties: ps, SignAll: cfg.SignAll, JSON: cfg.Format == "json"},
-		tr: newTracker(), smp: &sampler{}, latency: map[string]*Recorder{}}
+	r := &runner{cfg: cfg, c: c, nodes: nodes, ps: ps, gen: gen, bl: &Builder{Parties: ps, SignAll: cfg.SignAll, JSON: cfg.Format == "json"},
+		tr: newTracker(), latency: map[string]*Recorder{}}
 	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
 		r.latency[t] = &Recorder{}
 	}
@@ -227,10 +266,12 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	feedCtx, stopFeeds := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeeds()
 	var feeds sync.WaitGroup
-	for _, a := range r.ps.Agents {
-		feeds.Go(func() { poll(feedCtx, r.c, a, r.tr, r.cfg.PollInterval, &r.errs) })
+	for i, a := range r.ps.Agents {
+		feeds.Go(func() { poll(feedCtx, r.feedClient(i), a, r.tr, r.cfg.PollInterval, &r.errs) })
 	}
-	feeds.Go(func() { r.smp.run(feedCtx, r.c, time.Second) })
+	for _, n := range r.nodes {
+		feeds.Go(func() { n.smp.run(feedCtx, n.c, time.Second) })
+	}
 
 	r.start = time.Now()
 	sendCtx := ctx
@@ -241,8 +282,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	}
 	p := &pacer{start: r.start, rate: r.cfg.Rate}
 	var senders sync.WaitGroup
-	for range r.cfg.Concurrency {
-		senders.Go(func() { r.sendLoop(sendCtx, ctx, ready, p) })
+	for i := range r.cfg.Concurrency {
+		n := r.nodes[i%len(r.nodes)]
+		senders.Go(func() { r.sendLoop(sendCtx, ctx, n, ready, p) })
 	}
 	stopProgress := r.progressTicker(ctx, "sending")
 	senders.Wait()
@@ -308,11 +350,14 @@ func (w *stallWatch) stalled(finals int, after time.Duration) bool {
 // the poller's paging skipped.
 func (r *runner) reread(ctx context.Context) {
 	var wg sync.WaitGroup
-	for _, a := range r.ps.Agents {
-		wg.Go(func() { rereadFeed(ctx, r.c, a, r.tr, &r.errs) })
+	for i, a := range r.ps.Agents {
+		wg.Go(func() { rereadFeed(ctx, r.feedClient(i), a, r.tr, &r.errs) })
 	}
 	wg.Wait()
 }
+
+// feedClient is the node that agent number i reads its feed from.
+func (r *runner) feedClient(i int) *Client { return r.nodes[i%len(r.nodes)].c }
 
 // generationLimit is how many declarations a run can send at most: the
 // count asked for, or at a fixed rate what the duration allows. Building
@@ -446,7 +491,7 @@ func (p *pacer) wait(ctx context.Context, n int) bool {
 // sendLoop sends prepared batches until the timed phase (timed) ends or
 // nothing is left. Requests use ctx, so a batch under way is finished when
 // the clock runs out and abandoned only when the whole run is cancelled.
-func (r *runner) sendLoop(timed, ctx context.Context, ready <-chan *prepared, p *pacer) {
+func (r *runner) sendLoop(timed, ctx context.Context, n *node, ready <-chan *prepared, p *pacer) {
 	for {
 		select {
 		case <-timed.Done():
@@ -455,7 +500,7 @@ func (r *runner) sendLoop(timed, ctx context.Context, ready <-chan *prepared, p 
 			if !ok || !p.wait(timed, len(pr.b.Decls)) {
 				return
 			}
-			r.send(ctx, pr)
+			r.send(ctx, n, pr)
 			r.release(len(pr.b.Decls))
 		}
 	}
@@ -464,11 +509,11 @@ func (r *runner) sendLoop(timed, ctx context.Context, ready <-chan *prepared, p 
 // send posts one batch's messages in the order enterprises send them. A
 // declaration whose order, payment or waybill was refused is not completed:
 // its inventory would only wait for the missing document.
-func (r *runner) send(ctx context.Context, pr *prepared) {
+func (r *runner) send(ctx context.Context, n *node, pr *prepared) {
 	ps, b, m := r.ps, pr.b, pr.msgs
-	ok := r.post(ctx, TypeOrder, ps.Platform.Key, m.Order)
+	ok := r.post(ctx, n, TypeOrder, ps.Platform.Key, m.Order)
 	for _, extra := range m.Extra {
-		r.post(ctx, TypeOrder, ps.Platform.Key, extra)
+		r.post(ctx, n, TypeOrder, ps.Platform.Key, extra)
 	}
 	if b.Resend {
 		r.resent.Add(1)
@@ -476,30 +521,31 @@ func (r *runner) send(ctx context.Context, pr *prepared) {
 	if b.Modify {
 		r.changed.Add(1)
 	}
-	ok = r.post(ctx, TypePayment, ps.Pays[b.Pay%len(ps.Pays)].Key, m.Payment) && ok
-	ok = r.post(ctx, TypeWaybill, ps.Logistics[b.Logi%len(ps.Logistics)].Key, m.Waybill) && ok
+	ok = r.post(ctx, n, TypePayment, ps.Pays[b.Pay%len(ps.Pays)].Key, m.Payment) && ok
+	ok = r.post(ctx, n, TypeWaybill, ps.Logistics[b.Logi%len(ps.Logistics)].Key, m.Waybill) && ok
 	if !ok {
 		r.aborted.Add(int64(len(b.Decls)))
 		return
 	}
 	agent := ps.Agents[b.Agent%len(ps.Agents)]
 	r.tr.sent(b.Decls, agent, time.Now())
-	if !r.post(ctx, TypeInventory, agent.Key, m.Inventory) {
+	if !r.post(ctx, n, TypeInventory, agent.Key, m.Inventory) {
 		r.tr.refused(b.Decls)
 		r.refused.Add(int64(len(b.Decls)))
 	}
 	r.sent.Add(int64(len(b.Decls)))
 }
 
-// post sends one message and records its round trip and any error; true
-// when the server answered 200.
-func (r *runner) post(ctx context.Context, msgType, key string, body []byte) bool {
+// post sends one message to node n and records its round trip and any
+// error; true when the server answered 200.
+func (r *runner) post(ctx context.Context, n *node, msgType, key string, body []byte) bool {
 	path, ctype := "/api/v1/ceb", "application/xml"
 	if r.cfg.Format == "json" {
 		path, ctype = "/api/v1/documents/"+msgType, "application/json"
 	}
 	t0 := time.Now()
-	st, resp, err := r.c.do(ctx, "POST", path, key, ctype, body)
+	n.messages.Add(1)
+	st, resp, err := n.c.do(ctx, "POST", path, key, ctype, body)
 	r.latency[msgType].Add(time.Since(t0))
 	switch {
 	case err != nil:

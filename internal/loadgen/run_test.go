@@ -76,6 +76,8 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"copNo":"x","taxTotal":"1.50"}`)
 	case r.URL.Path == "/api/v1/ceb":
 		f.ceb(w, key, body)
+	case r.URL.Path == "/api/v1/receipts" && f.keys[key] == "":
+		w.WriteHeader(401)
 	case r.URL.Path == "/api/v1/receipts":
 		code := f.keys[key]
 		var after int64
@@ -286,5 +288,70 @@ func TestFeedGapsAreFoundAndReported(t *testing.T) {
 	}
 	if rep.InventoryToFinalReceipt.Count != 60-rep.ReceiptsMissedByFeed {
 		t.Errorf("late receipts must not count in latencies: %d samples", rep.InventoryToFinalReceipt.Count)
+	}
+}
+
+// Two servers in front of one state, as two nodes on one database: the
+// senders are spread over both, each node's share and metrics are reported,
+// and the single-server figures become the totals.
+func TestRunOverSeveralServers(t *testing.T) {
+	fake := newFakeServer()
+	one, two := httptest.NewServer(fake), httptest.NewServer(fake)
+	defer one.Close()
+	defer two.Close()
+	rep, err := Run(context.Background(), Config{
+		Server: one.URL, Peers: []string{two.URL}, AdminToken: "x", Seed: 3, Concurrency: 4,
+		Declarations: 80, Drain: 5 * time.Second, Mix: Mix{Bonded: 0.3, BatchLen: 10},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := rep.Declarations; d.Sent != 80 || d.Final != 80 {
+		t.Fatalf("declarations %+v", d)
+	}
+	if len(rep.Nodes) != 2 || rep.Nodes[0].Server != one.URL || rep.Nodes[1].Server != two.URL {
+		t.Fatalf("nodes %+v", rep.Nodes)
+	}
+	var messages int64
+	for _, n := range rep.Nodes {
+		if n.Messages == 0 || n.Requests <= n.Messages || n.MaxRssBytes != 12345000 {
+			t.Errorf("node %+v: want a share of the messages, feed polls and sampled metrics", n)
+		}
+		messages += n.Messages
+	}
+	if want := int64(4 * 80); messages != want {
+		t.Errorf("%d messages over the nodes, want %d (four per declaration)", messages, want)
+	}
+	if rep.ServerMaxRssBytes != 12345000 || rep.ServerCPUSeconds != rep.Nodes[0].CPUSeconds+rep.Nodes[1].CPUSeconds {
+		t.Errorf("totals: CPU %v, RSS %d", rep.ServerCPUSeconds, rep.ServerMaxRssBytes)
+	}
+	// Filed through every node, so no node judges against filings it has not loaded yet.
+	if fake.uploads["/api/v1/products"] != 2*DefaultParties.Shops || fake.uploads["/api/v1/tariff"] != 1 {
+		t.Errorf("uploads %v", fake.uploads)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil || !strings.Contains(buf.String(), two.URL) {
+		t.Errorf("text report lacks the nodes: %v\n%s", err, buf.String())
+	}
+	t.Log(buf.String())
+}
+
+// Servers that do not share one database are refused before any traffic,
+// and so are a server given twice and fewer senders than servers.
+func TestRunOverSeveralServersRefusesMistakes(t *testing.T) {
+	one, other := httptest.NewServer(newFakeServer()), httptest.NewServer(newFakeServer())
+	defer one.Close()
+	defer other.Close()
+	_, err := Run(context.Background(), Config{Server: one.URL, Peers: []string{other.URL}, AdminToken: "x", Concurrency: 2, Declarations: 5})
+	if err == nil || !strings.Contains(err.Error(), "one database") {
+		t.Errorf("separate databases: %v", err)
+	}
+	_, err = Run(context.Background(), Config{Server: one.URL, Peers: []string{one.URL + "/"}, AdminToken: "x", Concurrency: 2, Declarations: 5})
+	if err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("same server twice: %v", err)
+	}
+	_, err = Run(context.Background(), Config{Server: one.URL, Peers: []string{other.URL}, AdminToken: "x", Concurrency: 1, Declarations: 5})
+	if err == nil || !strings.Contains(err.Error(), "concurrency 1") {
+		t.Errorf("one sender for two servers: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"cbec/internal/ident"
@@ -86,12 +87,9 @@ func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(st
 			return err
 		}
 	}
-	for i, shop := range ps.Shops {
-		if err := c.upload(ctx, "/api/v1/products", shop.Key, ProductsCSV(i)); err != nil {
-			if err := skip("product filing", err); err != nil {
-				return err
-			}
-			break
+	if err := FileProducts(ctx, c, ps); err != nil {
+		if err := skip("product filing", err); err != nil {
+			return err
 		}
 	}
 	for _, shop := range ps.Shops {
@@ -105,12 +103,50 @@ func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(st
 	return nil
 }
 
+// FileProducts uploads each shop's product filing (contract §6) with the
+// shop's key. Uploading the same filing again replaces it with itself, so a
+// run over several nodes files through every node: a node serves the filings
+// it stored itself at once, those of other nodes only after its next reload
+// of the reference data (30 s by default), and an inventory judged there in
+// between would be rejected as not filed (1350).
+func FileProducts(ctx context.Context, c *Client, ps *Parties) error {
+	for i, shop := range ps.Shops {
+		if err := c.upload(ctx, "/api/v1/products", shop.Key, ProductsCSV(i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SameDeployment checks that peer knows the enterprises registered through
+// another node, i.e. that both serve one database: a run spread over servers
+// that do not share one would only collect 401 answers.
+func SameDeployment(ctx context.Context, peer *Client, ps *Parties) error {
+	st, resp, err := peer.do(ctx, "GET", "/api/v1/receipts?after=0&limit=1", ps.Platform.Key, "", nil)
+	if err != nil {
+		return fmt.Errorf("server %s: %w", peer.Base(), err)
+	}
+	if st != http.StatusOK {
+		return fmt.Errorf("server %s does not know the enterprises just registered through the first server (GET /api/v1/receipts answers HTTP %d %.200s): all servers must be nodes of one deployment on one database", peer.Base(), st, resp)
+	}
+	return nil
+}
+
+// benchStock is the zone entry of a bench run: more than any run sells.
+const benchStock = 10000000
+
 // LoadBondedStock opens an account book for each agent's bonded-zone
 // warehouse, registers every shop's goods as its items and records a zone
 // entry with stock for any run, so bonded (1210) inventories find their
 // items. These endpoints are the project's own, not the contract's: a server
 // without them (404) is warned about and bonded inventories will be refused.
 func LoadBondedStock(ctx context.Context, c *Client, ps *Parties, warn func(string)) error {
+	return LoadBondedStockOf(ctx, c, ps, benchStock, warn)
+}
+
+// LoadBondedStockOf is LoadBondedStock with qty pieces of each item, for
+// tests that need stock to run out.
+func LoadBondedStockOf(ctx context.Context, c *Client, ps *Parties, qty int64, warn func(string)) error {
 	for _, agent := range ps.Agents {
 		ems := emsNo(agent)
 		err := c.postJSON(ctx, "/api/v1/books", map[string]string{"emsNo": ems, "operatorCode": agent.Code, "name": "保税仓账册 " + agent.Name})
@@ -137,7 +173,7 @@ func LoadBondedStock(ctx context.Context, c *Client, ps *Parties, warn func(stri
 		for s, shop := range ps.Shops {
 			for i, g := range goods {
 				items = append(items, item{ItemRecordNo: itemRecordNo(s, i), EbcCode: shop.Code, ItemNo: g.ItemNo, Name: g.Name, Unit: g.Unit})
-				lines = append(lines, line{ItemRecordNo: itemRecordNo(s, i), Qty: "10000000"})
+				lines = append(lines, line{ItemRecordNo: itemRecordNo(s, i), Qty: strconv.FormatInt(qty, 10)})
 			}
 		}
 		if err := c.postJSON(ctx, "/api/v1/books/"+ems+"/items", map[string]any{"items": items}); err != nil {
