@@ -138,7 +138,7 @@ func (e *Engine) sweep(ctx context.Context) {
 // decision is the result of judging one inventory, ready to be written.
 type decision struct {
 	inv     *store.Inventory
-	version int64 // inv.Version as read
+	read    store.Inventory // inv as read: recording changes inv, and a rerun starts again from this
 	doc     *clearance.Inventory
 	c       *clearance.Case
 	verdict clearance.Verdict
@@ -169,11 +169,14 @@ func (e *Engine) Judge(ctx context.Context, ids []string) error {
 		return nil
 	}
 	for _, d := range ds {
-		d.version = d.inv.Version
+		d.read = *d.inv
 	}
 	return e.Batch.Do(ctx, func(tx *store.Tx) error {
 		for i, d := range ds {
-			d.inv.Version = d.version // the batcher may run this again after a rollback
+			// The batcher may run this again after a rollback: a field set by
+			// the rolled-back attempt (a release time, a reason) must not
+			// survive into a different decision.
+			*d.inv = d.read
 			err := tx.Savepoint(ctx, fmt.Sprintf("inv%d", i), func() error { return e.record(ctx, tx, d, now) })
 			if err == store.ErrStale {
 				continue // changed meanwhile; the change woke it again
