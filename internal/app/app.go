@@ -89,6 +89,9 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	if a.Vault, err = vault.Load(cfg.SecretKey, cfg.Data); err != nil {
 		return err
 	}
+	if err := a.checkSecretKey(ctx); err != nil {
+		return err
+	}
 	rules, err := clearanceRules(cfg.Rules)
 	if err != nil {
 		return err
@@ -112,6 +115,8 @@ func (a *App) build(ctx context.Context, out io.Writer) error {
 	a.Engine = &engine.Engine{DB: db, Batch: a.Batch, Rules: rules, Ref: a.Reference, Parties: parties, Now: clock, Log: log, Workers: 2}
 	if db.Engine == store.Postgres {
 		a.Engine.Workers = 8 // each read is a round trip: more inventories in flight hide the latency
+		// Other nodes may have stored filings this node has not loaded yet.
+		a.Engine.RefreshProducts = a.Reference.RefreshProducts
 	}
 	a.Engine.Init()
 	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
@@ -262,6 +267,29 @@ func (a *App) adminTokenHash(ctx context.Context, out io.Writer) (string, error)
 	}
 	fmt.Fprintf(out, "\nAdministrator token (shown once; keep it safe, or set CBEC_ADMIN_TOKEN):\n\n    %s\n\n", tok)
 	return hash, nil
+}
+
+// secretKeySetting holds a keyed hash of a fixed text under the secret key
+// the database was first written with; it tells nothing about the key.
+const secretKeySetting = "secret_key_check"
+
+// checkSecretKey refuses to start with a secret key other than the one the
+// database's personal data was hashed and sealed with: a node of a
+// deployment started without the shared CBEC_SECRET_KEY would make its own,
+// hash one buyer's ID number differently and keep a second annual quota for
+// the same person; a lost secret.key replaced by a new one would make every
+// sealed message unreadable without a word.
+func (a *App) checkSecretKey(ctx context.Context) error {
+	mark := a.Vault.Hash("key-check", "cbec secret key")
+	stored, err := a.DB.ClaimSetting(ctx, secretKeySetting, mark, time.Now())
+	if err != nil {
+		return err
+	}
+	if stored != mark {
+		return errors.New("secret key: this database was written with another secret key (CBEC_SECRET_KEY, or secret.key in the data folder); " +
+			"every node of a deployment needs the same CBEC_SECRET_KEY, and a lost key cannot be replaced by a new one: restore it from its backup")
+	}
+	return nil
 }
 
 // Listen binds the configured address; Addr tells the address actually bound

@@ -42,6 +42,9 @@ type Engine struct {
 	// DirectConnect reports whether a platform's verified identities are
 	// trusted (rules §5); package risk keeps the flag. Nil trusts none.
 	DirectConnect func(*enterprise.Enterprise) bool
+	// RefreshProducts reloads the product filings unless that began after
+	// missedAt (package refdata); nil never reloads.
+	RefreshProducts func(ctx context.Context, missedAt time.Time) error
 
 	queue chan string
 }
@@ -234,7 +237,17 @@ func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decisi
 		}
 	}
 	platform := c.Parties[doc.EbpCode]
-	d.verdict = e.Rules.Judge(c, e.Ref, platform != nil && e.DirectConnect != nil && e.DirectConnect(platform))
+	direct := platform != nil && e.DirectConnect != nil && e.DirectConnect(platform)
+	judged := time.Now()
+	d.verdict = e.Rules.Judge(c, e.Ref, direct)
+	if r := d.verdict.Reject; r != nil && r.Code == "1350" && e.RefreshProducts != nil {
+		// The filing may have been stored through another node since this
+		// node last loaded the filings: look again before rejecting.
+		if err := e.RefreshProducts(ctx, judged); err != nil {
+			return nil, err
+		}
+		d.verdict = e.Rules.Judge(c, e.Ref, direct)
+	}
 	if seller := c.Parties[doc.EbcCode]; seller != nil {
 		d.class = seller.CreditClass
 	}

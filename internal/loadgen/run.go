@@ -215,11 +215,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := LoadReferenceData(ctx, c, ps, cfg.Warn); err != nil {
 		return nil, err
 	}
-	for _, n := range nodes[1:] {
-		if err := FileProducts(ctx, n.c, ps); err != nil && !IsNotFound(err) {
-			return nil, fmt.Errorf("product filing through %s: %w", n.c.Base(), err)
-		}
-	}
 	if cfg.Mix.Bonded > 0 {
 		if err := LoadBondedStock(ctx, c, ps, cfg.Warn); err != nil {
 			return nil, err

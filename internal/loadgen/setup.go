@@ -104,11 +104,7 @@ func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(st
 }
 
 // FileProducts uploads each shop's product filing (contract §6) with the
-// shop's key. Uploading the same filing again replaces it with itself, so a
-// run over several nodes files through every node: a node serves the filings
-// it stored itself at once, those of other nodes only after its next reload
-// of the reference data (30 s by default), and an inventory judged there in
-// between would be rejected as not filed (1350).
+// shop's key.
 func FileProducts(ctx context.Context, c *Client, ps *Parties) error {
 	for i, shop := range ps.Shops {
 		if err := c.upload(ctx, "/api/v1/products", shop.Key, ProductsCSV(i)); err != nil {

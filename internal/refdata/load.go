@@ -127,6 +127,7 @@ func loadNew[T any](ctx context.Context, st Store, kind Kind, vs []version[T],
 // reloadProducts applies the filings updated since a little before the
 // newest one seen (writeMu held).
 func (s *Service) reloadProducts(ctx context.Context) error {
+	s.productLook = time.Now()
 	since := time.Time{}
 	if !s.productMark.IsZero() {
 		since = s.productMark.Add(-productOverlap)
@@ -146,6 +147,23 @@ func (s *Service) reloadProducts(ctx context.Context) error {
 	s.products.Store(s.products.Load().with(batch))
 	s.productMark = mark
 	return nil
+}
+
+// RefreshProducts reloads the product filings unless a reload has begun
+// since missedAt. A filing stored through another node is in this node's
+// memory only after its next reload; an inventory that found no filing at
+// missedAt asks for one now rather than be rejected as not filed (1350).
+// Callers missing at the same moment share one reload.
+func (s *Service) RefreshProducts(ctx context.Context, missedAt time.Time) error {
+	if s.store == nil {
+		return errNoStore
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if s.productLook.After(missedAt) {
+		return nil
+	}
+	return s.reloadProducts(ctx)
 }
 
 // Run reloads every ReloadEvery until ctx ends, so that nodes sharing one

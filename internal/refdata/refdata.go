@@ -32,6 +32,7 @@ type Service struct {
 	// rows it read before an import over what the import applied.
 	writeMu     sync.Mutex
 	productMark time.Time // newest filing time seen by a reload; guarded by writeMu
+	productLook time.Time // when the last reload of the filings began; guarded by writeMu
 
 	state    atomic.Pointer[state]
 	products atomic.Pointer[productIndex]

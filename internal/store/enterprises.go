@@ -243,6 +243,24 @@ func (db *DB) Setting(ctx context.Context, name string) (value string, found boo
 	return value, true, nil
 }
 
+// ClaimSetting writes a named setting unless it already has a value, and
+// returns the value it has then: the first of several nodes starting
+// together decides, the others read what it wrote.
+func (db *DB) ClaimSetting(ctx context.Context, name, value string, now time.Time) (string, error) {
+	var stored string
+	err := db.InTx(ctx, func(tx *Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1,$2,$3) ON CONFLICT (name) DO NOTHING`,
+			name, value, now); err != nil {
+			return fmt.Errorf("claim setting %s: %w", name, err)
+		}
+		if err := tx.QueryRow(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&stored); err != nil {
+			return fmt.Errorf("read setting %s: %w", name, err)
+		}
+		return nil
+	})
+	return stored, err
+}
+
 // PutSetting writes a named setting.
 func (db *DB) PutSetting(ctx context.Context, name, value string, now time.Time) error {
 	return db.InTx(ctx, func(tx *Tx) error {
