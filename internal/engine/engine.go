@@ -174,7 +174,7 @@ func (e *Engine) Judge(ctx context.Context, ids []string) error {
 	for _, d := range ds {
 		d.read = *d.inv
 	}
-	return e.Batch.Do(ctx, func(tx *store.Tx) error {
+	return e.Batch.DoFirst(ctx, func(tx *store.Tx) error {
 		for i, d := range ds {
 			// The batcher may run this again after a rollback: a field set by
 			// the rolled-back attempt (a release time, a reason) must not

@@ -18,12 +18,16 @@ import (
 // is rolled back and each job of the batch runs again in a transaction of its
 // own. Jobs must therefore give the same result when run again after a
 // rollback (they read what they need inside the transaction).
+//
+// Jobs queued with DoFirst go into the next transaction ahead of those queued
+// with Do.
 type Batcher struct {
-	db   *DB
-	jobs chan *job
-	max  int
-	wg   sync.WaitGroup
-	stop chan struct{}
+	db    *DB
+	jobs  chan *job
+	first chan *job
+	max   int
+	wg    sync.WaitGroup
+	stop  chan struct{}
 }
 
 type job struct {
@@ -42,7 +46,7 @@ func (db *DB) NewBatcher(workers, max int) *Batcher {
 	if max < 1 {
 		max = 1
 	}
-	b := &Batcher{db: db, jobs: make(chan *job, max*workers*4), max: max, stop: make(chan struct{})}
+	b := &Batcher{db: db, jobs: make(chan *job, max*workers*4), first: make(chan *job, max*workers), max: max, stop: make(chan struct{})}
 	for range workers {
 		b.wg.Add(1)
 		go b.loop()
@@ -60,9 +64,23 @@ func (b *Batcher) Close() {
 // that transaction has committed (nil) or fn's error. A job whose context is
 // cancelled before its turn is not run.
 func (b *Batcher) Do(ctx context.Context, fn func(*Tx) error) error {
+	return b.do(ctx, b.jobs, fn)
+}
+
+// DoFirst is Do for work that must not wait behind new arrivals: the
+// engine's decisions on inventories already accepted. Under a flood of
+// messages the writer would otherwise spend its transactions taking in new
+// inventories while those taken in wait ever longer for their final receipt;
+// served first, the decisions keep pace and the messages wait instead, which
+// slows the senders down.
+func (b *Batcher) DoFirst(ctx context.Context, fn func(*Tx) error) error {
+	return b.do(ctx, b.first, fn)
+}
+
+func (b *Batcher) do(ctx context.Context, queue chan *job, fn func(*Tx) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
-	case b.jobs <- j:
+	case queue <- j:
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-b.stop:
@@ -81,30 +99,43 @@ func (b *Batcher) loop() {
 	defer b.wg.Done()
 	batch := make([]*job, 0, b.max)
 	for {
-		select {
-		case j := <-b.jobs:
-			batch = append(batch[:0], j)
-		case <-b.stop:
-			b.drain()
-			return
-		}
-	fill:
-		for len(batch) < b.max {
+		batch = fill(batch[:0], b.first, b.max)
+		if len(batch) == 0 {
 			select {
+			case j := <-b.first:
+				batch = append(batch, j)
 			case j := <-b.jobs:
 				batch = append(batch, j)
-			default:
-				break fill
+			case <-b.stop:
+				b.drain()
+				return
 			}
 		}
+		batch = fill(batch, b.first, b.max)
+		batch = fill(batch, b.jobs, b.max)
 		b.run(batch)
 	}
 }
 
-// drain runs what is left in the queue when the batcher stops.
+// fill adds queued jobs to batch, up to max, without waiting.
+func fill(batch []*job, queue chan *job, max int) []*job {
+	for len(batch) < max {
+		select {
+		case j := <-queue:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// drain runs what is left in the queues when the batcher stops.
 func (b *Batcher) drain() {
 	for {
 		select {
+		case j := <-b.first:
+			b.run([]*job{j})
 		case j := <-b.jobs:
 			b.run([]*job{j})
 		default:
