@@ -2,7 +2,7 @@
 // key, from which it derives a key for keyed hashes (to compare and look up
 // names, ID numbers and phone numbers without keeping them in clear) and a key
 // for sealing whole messages with AES-256-GCM (the raw CEB messages, kept as
-// evidence).
+// evidence; compressed first).
 //
 // The secret comes from CBEC_SECRET_KEY (base64 of 32 bytes; every node of a
 // PostgreSQL deployment must share it) or, on a single machine, from the file
@@ -126,13 +126,16 @@ func (v *Vault) Hash(kind, value string) string {
 	return hex.EncodeToString(m.Sum(nil)[:20])
 }
 
-// Seal encrypts and authenticates plain; the nonce is prepended.
+// Seal compresses plain, then encrypts and authenticates it; the nonce is
+// prepended. The raw messages are most of what the database stores, and
+// their XML shrinks several times over (docs/performance.md).
 func (v *Vault) Seal(plain []byte) []byte {
-	nonce := make([]byte, v.aead.NonceSize(), v.aead.NonceSize()+len(plain)+v.aead.Overhead())
+	packed := compress(plain)
+	nonce := make([]byte, v.aead.NonceSize(), v.aead.NonceSize()+len(packed)+v.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		panic("vault: no randomness: " + err.Error()) // crypto/rand never fails on supported systems
 	}
-	return v.aead.Seal(nonce, nonce, plain, nil)
+	return v.aead.Seal(nonce, nonce, packed, nil)
 }
 
 // Open decrypts what Seal produced, failing if it was altered.
@@ -145,5 +148,5 @@ func (v *Vault) Open(sealed []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: sealed data altered or sealed with another key: %w", err)
 	}
-	return plain, nil
+	return decompress(plain)
 }

@@ -67,3 +67,26 @@ func TestHashSeparatesKindsAndKeys(t *testing.T) {
 		t.Error("bad CBEC_SECRET_KEY accepted")
 	}
 }
+
+// A message is stored compressed, and what was sealed before compression
+// (the XML itself under the seal) still opens.
+func TestSealCompressesAndOpensOlderSeals(t *testing.T) {
+	v, err := Load("", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := bytes.Repeat([]byte("<InventoryList><gnum>1</gnum><itemName>奶粉</itemName><qty>2</qty></InventoryList>\n"), 100)
+	sealed := v.Seal(msg)
+	if len(sealed)*5 > len(msg) {
+		t.Errorf("sealed %d bytes of %d: not compressed", len(sealed), len(msg))
+	}
+	if got, err := v.Open(sealed); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("open: %d bytes, %v", len(got), err)
+	}
+	// As Seal sealed before it compressed.
+	nonce := make([]byte, v.aead.NonceSize())
+	old := v.aead.Seal(nonce, nonce, msg, nil)
+	if got, err := v.Open(old); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("open an uncompressed seal: %d bytes, %v", len(got), err)
+	}
+}
