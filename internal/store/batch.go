@@ -182,6 +182,9 @@ func (b *Batcher) run(batch []*job) {
 // reason that a second attempt cures: a deadlock or serialization failure
 // between nodes sharing PostgreSQL. Jobs may run again by contract.
 func (b *Batcher) inTx(fn func(*Tx) error) error {
+	if b.db.Engine == Postgres {
+		fn = oneWriterAtATime(fn)
+	}
 	var err error
 	for attempt := range 4 {
 		if err = b.db.InTx(context.Background(), fn); err == nil || !retryable(err) {
@@ -201,4 +204,24 @@ func runJob(tx *Tx, fn func(*Tx) error) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// writerLock is the PostgreSQL advisory lock under which the batch writers of
+// all nodes on one database write, one transaction at a time. Their jobs lock
+// hot rows (receipt counters, the inventory serial, bonded stock) in the
+// order the jobs came, so two nodes' batches deadlock; PostgreSQL breaks a
+// deadlock only after deadlock_timeout (1 s by default), and then every job
+// of the losing batch runs again alone. Measured with two nodes before the
+// lock: 45 deadlocks a minute and 63 declarations/s, against 259 with one.
+const writerLock int64 = 0x63626563_77726974 // "cbecwrit"
+
+// oneWriterAtATime runs fn after taking writerLock, released at commit or
+// rollback.
+func oneWriterAtATime(fn func(*Tx) error) func(*Tx) error {
+	return func(tx *Tx) error {
+		if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock($1)`, writerLock); err != nil {
+			return fmt.Errorf("take the writers' lock: %w", err)
+		}
+		return fn(tx)
+	}
 }
