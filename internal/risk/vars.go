@@ -249,18 +249,8 @@ func count(ctx context.Context, tx *store.Tx, sub *subject, read bool) error {
 		return fmt.Errorf("risk counters: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
-		for _, c := range []struct {
-			kind, key string
-			fen       int64
-		}{{"addr", addr, 0}, {"phone", phone, 0}, {"buyer", buyer, sub.inv.DutiableFen}} {
-			if c.key == "" {
-				continue
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO risk_counters (kind, key, day, n, fen) VALUES ($1,$2,$3,1,$4)
-				ON CONFLICT (kind, key, day) DO UPDATE SET n = risk_counters.n + 1, fen = risk_counters.fen + excluded.fen`,
-				c.kind, c.key, d, c.fen); err != nil {
-				return fmt.Errorf("risk counters: %w", err)
-			}
+		if err := addCounters(ctx, tx, d, []counter{{"addr", addr, 0}, {"phone", phone, 0}, {"buyer", buyer, sub.inv.DutiableFen}}); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO risk_first_seen (enterprise_code, at) VALUES ($1,$2) ON CONFLICT (enterprise_code) DO NOTHING`,
 			doc.EbcCode, now); err != nil {
@@ -271,6 +261,36 @@ func count(ctx context.Context, tx *store.Tx, sub *subject, read bool) error {
 		return nil
 	}
 	return readCounters(ctx, tx.QueryRow, sub, addr, phone, buyer)
+}
+
+// counter is one history counter's increment: one inventory, fen of value.
+type counter struct {
+	kind, key string
+	fen       int64
+}
+
+// addCounters adds to the day's counters in one statement (one round trip on
+// PostgreSQL); counters without a key are left out.
+func addCounters(ctx context.Context, tx *store.Tx, day string, cs []counter) error {
+	var rows []string
+	args := []any{day}
+	for _, c := range cs {
+		if c.key == "" {
+			continue
+		}
+		n := len(args)
+		rows = append(rows, fmt.Sprintf("($%d,$%d,$1,1,$%d)", n+1, n+2, n+3))
+		args = append(args, c.kind, c.key, c.fen)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO risk_counters (kind, key, day, n, fen) VALUES `+strings.Join(rows, ",")+`
+		ON CONFLICT (kind, key, day) DO UPDATE SET n = risk_counters.n + 1, fen = risk_counters.fen + excluded.fen`, args...)
+	if err != nil {
+		return fmt.Errorf("risk counters: %w", err)
+	}
+	return nil
 }
 
 // readCounters reads the counters of an inventory as of sub.now.
