@@ -41,6 +41,7 @@ type Report struct {
 	BadReleased      int                       `json:"badReleased"`
 	Errors           map[string]int            `json:"errors"`
 	ErrorsTotal      int                       `json:"errorsTotal"`
+	ErrorExamples    map[string]string         `json:"errorExamples,omitempty"` // the first answer of each kind of refused message
 	// ReceiptsMissedByFeed counts final receipts the feed's after=SEQ paging
 	// skipped and a full re-read found: a server-side ordering problem.
 	ReceiptsMissedByFeed int `json:"receiptsMissedByFeed"`
@@ -163,6 +164,9 @@ func (r *runner) report() *Report {
 		errs["receipts feed: final receipts skipped by after=SEQ paging, found on a full re-read"] = rep.ReceiptsMissedByFeed
 	}
 	rep.Errors = errs
+	if ex := r.errs.Examples(); len(ex) > 0 {
+		rep.ErrorExamples = ex
+	}
 	for _, n := range errs {
 		rep.ErrorsTotal += n
 	}
@@ -282,6 +286,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "\nErrors by kind (%d):\n", rep.ErrorsTotal)
 	for _, k := range sortedKeys(rep.Errors) {
 		fmt.Fprintf(&b, "  %6d  %s\n", rep.Errors[k], k)
+		if ex := rep.ErrorExamples[k]; ex != "" {
+			fmt.Fprintf(&b, "          first: %s\n", ex)
+		}
 	}
 	switch {
 	case len(rep.Nodes) > 0:

@@ -544,7 +544,7 @@ func (r *runner) post(ctx context.Context, n *node, msgType, key string, body []
 	r.latency[msgType].Add(time.Since(t0))
 	switch {
 	case err != nil:
-		r.errs.Add(msgType + ": transport error")
+		r.errs.AddExample(msgType+": transport error", err.Error())
 		return false
 	case st == http.StatusOK:
 		if msgType != TypeInventory { // inventory outcomes are counted from the receipt feed
@@ -556,15 +556,15 @@ func (r *runner) post(ctx context.Context, n *node, msgType, key string, body []
 		if code := jsonString(resp, "code"); code != "" {
 			kind += " " + code
 		}
-		r.errs.Add(kind)
+		r.errs.AddExample(kind, jsonString(resp, "message"))
 	case st == http.StatusBadRequest && bytes.Contains(resp, []byte("CEB900")):
 		kind := msgType + ": HTTP 400 CEB900"
 		if code := firstElement(resp, "returnStatus"); code != "" {
 			kind += " " + code
 		}
-		r.errs.Add(kind)
+		r.errs.AddExample(kind, firstElement(resp, "returnInfo"))
 	default:
-		r.errs.Add(msgType + ": HTTP " + strconv.Itoa(st))
+		r.errs.AddExample(msgType+": HTTP "+strconv.Itoa(st), string(resp))
 	}
 	return false
 }

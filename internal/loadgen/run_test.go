@@ -34,6 +34,9 @@ type fakeServer struct {
 	// later ones, as out-of-order commits do on a database with several writers.
 	lateEvery int
 	finals    int
+	// refuseEvery refuses every n-th inventory message with a CEB900.
+	refuseEvery int
+	inventories int
 }
 
 func newFakeServer() *fakeServer {
@@ -117,6 +120,11 @@ func (f *fakeServer) ceb(w http.ResponseWriter, key string, body []byte) {
 	}
 	f.messages[d.Type]++
 	if inv, ok := d.Message.(*ceb.CEB621Message); ok {
+		if f.inventories++; f.refuseEvery > 0 && f.inventories%f.refuseEvery == 0 {
+			w.WriteHeader(400)
+			fmt.Fprintf(w, `<CEB900Message><returnStatus>-1</returnStatus><returnInfo>[Code:1004;Desc:signature verification failed: inventory %d]</returnInfo></CEB900Message>`, f.inventories)
+			return
+		}
 		if _, err := xmlsig.Verify(body); err != nil {
 			w.WriteHeader(400)
 			fmt.Fprint(w, `<CEB900Message><returnStatus>-621029</returnStatus></CEB900Message>`)
@@ -288,6 +296,32 @@ func TestFeedGapsAreFoundAndReported(t *testing.T) {
 	}
 	if rep.InventoryToFinalReceipt.Count != 60-rep.ReceiptsMissedByFeed {
 		t.Errorf("late receipts must not count in latencies: %d samples", rep.InventoryToFinalReceipt.Count)
+	}
+}
+
+// A refused message is counted by kind, and the report keeps the first
+// refusal's text of each kind, so a refusal seen once in a long run can be
+// told from the report.
+func TestRefusalsKeepTheirFirstExample(t *testing.T) {
+	fake := newFakeServer()
+	fake.refuseEvery = 5
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	rep, err := Run(context.Background(), Config{Server: srv.URL, AdminToken: "x", Seed: 5, Concurrency: 1,
+		Declarations: 20, Drain: 5 * time.Second, Mix: Mix{BatchLen: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const kind = "CEB621Message: HTTP 400 CEB900 -1"
+	if rep.Errors[kind] != 4 || rep.Declarations.Refused != 4 {
+		t.Fatalf("errors %v, declarations %+v: want 4 refused", rep.Errors, rep.Declarations)
+	}
+	if ex := rep.ErrorExamples[kind]; ex != "[Code:1004;Desc:signature verification failed: inventory 5]" {
+		t.Errorf("first example %q", ex)
+	}
+	var buf bytes.Buffer
+	if err := rep.WriteText(&buf); err != nil || !strings.Contains(buf.String(), "first: [Code:1004") {
+		t.Errorf("text report lacks the example: %v\n%s", err, buf.String())
 	}
 }
 

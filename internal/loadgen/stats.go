@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -79,8 +80,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // Counter counts occurrences by kind.
 type Counter struct {
-	mu sync.Mutex
-	m  map[string]int
+	mu       sync.Mutex
+	m        map[string]int
+	examples map[string]string // the first example of a kind, when one was given
 }
 
 // Add counts one occurrence of kind.
@@ -91,6 +93,38 @@ func (c *Counter) Add(kind string) {
 	}
 	c.m[kind]++
 	c.mu.Unlock()
+}
+
+// AddExample counts one occurrence of kind and keeps example, cut to 300
+// bytes, if it is the kind's first: a refusal seen once in a long run can
+// then be told from the report.
+func (c *Counter) AddExample(kind, example string) {
+	c.Add(kind)
+	if example == "" {
+		return
+	}
+	if len(example) > 300 {
+		example = strings.ToValidUTF8(example[:300], "") + "…"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.examples == nil {
+		c.examples = map[string]string{}
+	}
+	if _, seen := c.examples[kind]; !seen {
+		c.examples[kind] = example
+	}
+}
+
+// Examples returns a copy of the first examples by kind.
+func (c *Counter) Examples() map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.examples))
+	for k, v := range c.examples {
+		out[k] = v
+	}
+	return out
 }
 
 // Total is the number of occurrences of every kind.
