@@ -23,23 +23,31 @@ import (
 // buyers' quota and the same bonded stock. The subtests check that nothing
 // is recorded twice and that no limit is overrun between nodes.
 func TestNodesPostgres(t *testing.T) {
+	nodes, db, _ := deployment(t, 3)
+	t.Run("mixed load", func(t *testing.T) { nodesMixedLoad(t, nodes, db) })
+	t.Run("one buyer's annual limit", func(t *testing.T) { nodesQuota(t, nodes, db) })
+	t.Run("bonded stock", func(t *testing.T) { nodesStock(t, nodes, db) })
+}
+
+// deployment starts n nodes on a fresh PostgreSQL schema with one shared
+// secret key, and opens the database for the checks; dsn names it.
+func deployment(t *testing.T, n int) (nodes []*server, db *store.DB, dsn string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("several nodes on PostgreSQL skipped in -short mode")
 	}
-	dsn := storetest.PostgresDSN(t)
+	dsn = storetest.PostgresDSN(t)
 	secret, err := vault.NewSecret()
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes := startNodes(t, dsn, secret, 3)
-	db, err := store.Open(context.Background(), dsn, "", store.Options{MaxConns: 2})
+	nodes = startNodes(t, dsn, secret, n)
+	db, err = store.Open(context.Background(), dsn, "", store.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	t.Run("mixed load", func(t *testing.T) { nodesMixedLoad(t, nodes, db) })
-	t.Run("one buyer's annual limit", func(t *testing.T) { nodesQuota(t, nodes, db) })
-	t.Run("bonded stock", func(t *testing.T) { nodesStock(t, nodes, db) })
+	t.Cleanup(func() { db.Close() })
+	return nodes, db, dsn
 }
 
 // startNodes starts n servers on one database together, as a deployment
@@ -433,20 +441,7 @@ func milli(t *testing.T, s string) int64 {
 // database was written with refuses to start (it would hash one buyer's ID
 // number differently and keep a second annual quota for the same person).
 func TestNodesAgree(t *testing.T) {
-	if testing.Short() {
-		t.Skip("several nodes on PostgreSQL skipped in -short mode")
-	}
-	dsn := storetest.PostgresDSN(t)
-	secret, err := vault.NewSecret()
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes := startNodes(t, dsn, secret, 2)
-	db, err := store.Open(context.Background(), dsn, "", store.Options{MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	nodes, db, dsn := deployment(t, 2)
 
 	t.Run("product filed on one node, declared on another", func(t *testing.T) {
 		ctx := context.Background()

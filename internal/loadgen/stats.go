@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -120,11 +121,7 @@ func (c *Counter) AddExample(kind, example string) {
 func (c *Counter) Examples() map[string]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]string, len(c.examples))
-	for k, v := range c.examples {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(c.examples)
 }
 
 // Total is the number of occurrences of every kind.
@@ -142,11 +139,10 @@ func (c *Counter) Total() int {
 func (c *Counter) Map() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.m))
-	for k, v := range c.m {
-		out[k] = v
+	if c.m == nil {
+		return map[string]int{}
 	}
-	return out
+	return maps.Clone(c.m)
 }
 
 // sortedKeys lists m's keys by descending count, then name.
