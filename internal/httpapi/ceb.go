@@ -38,6 +38,9 @@ func (a *API) submitCEB(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ans.Refusal != "" {
+		a.Log.InfoContext(r.Context(), "CEB message refused", "enterprise", caller(r).enterprise.Code, "refusal", ans.Refusal)
+	}
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(ans.Status)
 	_, err = w.Write(ans.Body)

@@ -53,3 +53,38 @@ func stripSignature(doc []byte) []byte {
 	}
 	return append(append([]byte{}, doc[:i]...), doc[j+len("</ds:Signature>"):]...)
 }
+
+// A message refused with a CEB900 is logged with its reason, so an operator
+// can tell why an enterprise's messages bounce, but never with the values of
+// the message (the buyer's ID number is in it).
+func TestRefusalsAreLoggedWithoutValues(t *testing.T) {
+	lc := &logCapture{T: t}
+	f := newFixture(lc, apptest.SQLite, func(c *config.Config) { c.LogLevel = "info" })
+	d := f.newDecl()
+	unsigned := stripSignature(f.inventory(d, "1"))
+	if st, _, _, _ := f.post(agent, unsigned); st != 400 {
+		t.Fatalf("unsigned inventory: HTTP %d", st)
+	}
+	broken := bytes.Replace(unsigned, []byte("</ceb:CEB621Message>"), nil, 1)
+	if st, _, _, _ := f.post(agent, broken); st != 400 {
+		t.Fatalf("unterminated inventory: HTTP %d", st)
+	}
+	f.s.Stop()
+	var refused []string
+	for _, line := range strings.Split(string(lc.text()), "\n") {
+		if strings.Contains(line, "CEB message refused") {
+			refused = append(refused, line)
+		}
+	}
+	if len(refused) != 2 || !strings.Contains(refused[0], "1001") || !strings.Contains(refused[0], agent) {
+		t.Fatalf("refusal log lines: %q", refused)
+	}
+	if strings.Contains(refused[1], "1001") {
+		t.Errorf("the unterminated message was refused for its signature, not its syntax: %s", refused[1])
+	}
+	for _, line := range refused {
+		if strings.Contains(line, d.buyerID) {
+			t.Errorf("the log holds the buyer's ID number: %s", line)
+		}
+	}
+}

@@ -109,6 +109,10 @@ func (s *Service) Handle(msgType string, h Handler) {
 type Answer struct {
 	Status int
 	Body   []byte // receipt XML
+	// Refusal says why a message was refused with a CEB900, for the log: the
+	// DXP code and its text, or the problems' codes and paths, never the
+	// values (they may be personal data).
+	Refusal string
 }
 
 // WithoutSignatureRule drops the schema's "ds:Signature is required" from a
@@ -214,7 +218,29 @@ func (s *Service) reject900(body []byte, msgType string, problems []ceb.Problem,
 	if err != nil {
 		return Answer{}, fmt.Errorf("write CEB900: %w", err)
 	}
-	return Answer{Status: 400, Body: xml}, nil
+	return Answer{Status: 400, Body: xml, Refusal: refusal(code, desc, problems)}, nil
+}
+
+// refusal names a CEB900's reason without the values of the fields at fault.
+func refusal(code, desc string, problems []ceb.Problem) string {
+	if code != "" {
+		return code + " " + desc
+	}
+	var b strings.Builder
+	for i, p := range problems {
+		if i == 5 {
+			fmt.Fprintf(&b, "; and %d more", len(problems)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.TrimSpace(p.Code + " " + p.Path))
+		if p.Line > 0 {
+			fmt.Fprintf(&b, " (line %d)", p.Line)
+		}
+	}
+	return b.String()
 }
 
 // document is one business document of a message, converted.
