@@ -8,7 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"cbec/internal/cli"
+	"github.com/cbec-platform/cbec/internal/cli"
 )
 
 func main() {

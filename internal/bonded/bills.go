@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // BillingRun says what one run of the billing job did.

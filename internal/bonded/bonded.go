@@ -21,11 +21,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/catalog"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Params are the rule parameters of rules §6–§8 (config.Rules).

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/engine"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // GateCheck is a vehicle's parcel list presented at the gate (卡口).

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Lodgement is a guarantee lodged by a guarantor (contract §7).

@@ -12,14 +12,14 @@ import (
 
 	"pgregory.net/rapid"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 // anyone is a registry where every code is a registered guarantor and zone operator.

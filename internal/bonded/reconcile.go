@@ -1,14 +1,14 @@
 package bonded
 
 import (
-	"cbec/internal/csvsafe"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/csvsafe"
 	"io"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Reconciliation is the monthly account-book report (rules §8): per item,

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 // A stock change without a movement (here: a direct write) shows as a

@@ -9,14 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/intake"
-	"cbec/internal/money"
-	"cbec/internal/receipt"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/intake"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/receipt"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Register plugs the bonded message types into intake: cancels (CEB623),

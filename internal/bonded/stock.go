@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Bonded reports whether an inventory draws on an account book.

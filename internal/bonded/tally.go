@@ -10,12 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/intake"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/intake"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Tally is what a warehouse recorded as physically arrived (理货), before the

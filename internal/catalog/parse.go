@@ -4,7 +4,7 @@ import (
 	"io"
 	"strings"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Column names of the tariff CSV (contract §6). The last five are this

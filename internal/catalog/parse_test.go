@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 const tariffHeader = "hs_code,name,vat_rate,consumption_tax_rate,consumption_tax_threshold,consumption_tax_unit,duty_rate\n"

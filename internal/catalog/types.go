@@ -7,7 +7,7 @@
 package catalog
 
 import (
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // TariffRow is the tax data for one 10-digit HS code.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Unit is a measurement unit the tax rules convert between, held as its

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Validation errors for identifiers, wrapped with detail.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ceb"
 )
 
 const order = `<?xml version="1.0" encoding="UTF-8"?>

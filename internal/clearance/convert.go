@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ident"
 )
 
 // The converters turn parsed CEB documents into the platform's documents,

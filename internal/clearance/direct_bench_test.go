@@ -3,7 +3,7 @@ package clearance
 import (
 	"testing"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // BenchmarkIdentityComparison measures the step that direct-connect mode

@@ -14,10 +14,10 @@ import (
 	"strconv"
 	"strings"
 
-	"cbec/internal/ceb"
-	"cbec/internal/ident"
-	"cbec/internal/money"
-	"cbec/internal/vault"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/vault"
 )
 
 // Kind names a document kind.

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 
-	"cbec/internal/catalog"
-	"cbec/internal/enterprise"
-	"cbec/internal/money"
-	"cbec/internal/tax"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/tax"
 )
 
 // Reference is the reference data the checks read: product filings, the

@@ -1,8 +1,8 @@
 package clearance
 
 import (
-	"cbec/internal/enterprise"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Case is everything known about one inventory when it is judged.

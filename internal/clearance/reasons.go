@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ceb"
 )
 
 // Reason is a stable machine code with its Chinese and English text. The code

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/config"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 type backupCmd struct {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // cbec backup copies the database, refuses to overwrite; cbec restore puts it

@@ -7,8 +7,8 @@ import (
 	"io"
 	"time"
 
-	"cbec/internal/loadgen"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/loadgen"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // benchCmd drives a running server with generated traffic and reports

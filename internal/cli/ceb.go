@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 
-	"cbec/internal/ceb"
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // cebCmd holds the tools for integration engineers working with CEB messages.

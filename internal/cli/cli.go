@@ -12,8 +12,8 @@ import (
 
 	"github.com/alecthomas/kong"
 
-	"cbec/internal/config"
-	"cbec/internal/logging"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/logging"
 )
 
 // root is the command tree.

@@ -13,9 +13,9 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
-	"cbec/internal/loadgen"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/loadgen"
 )
 
 // demoCmd plays a realistic day of traffic through the HTTP API, against a

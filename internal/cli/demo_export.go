@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/loadgen"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/loadgen"
 )
 
 // exportDemo plays an exporter's month against a server: orders to several

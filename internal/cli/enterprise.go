@@ -8,10 +8,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
-	"cbec/internal/enterprise"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 type enterpriseCmd struct {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/console"
 )
 
 type lineCmd struct {

@@ -3,8 +3,8 @@ package cli
 import (
 	"fmt"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 type migrateCmd struct {

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
-	"cbec/internal/console"
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 type officerCmd struct {

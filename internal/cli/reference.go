@@ -7,13 +7,13 @@ import (
 	"os"
 	"time"
 
-	"cbec/internal/app"
-	"cbec/internal/catalog"
-	"cbec/internal/config"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/refdata"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/refdata"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // The reference-data commands load the CSV files of contract §6 straight

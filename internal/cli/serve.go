@@ -6,8 +6,8 @@ import (
 	"os"
 	"runtime/debug"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 type serveCmd struct {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 type settingsCmd struct {

@@ -7,9 +7,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"cbec/internal/config"
-	"cbec/internal/enterprise"
-	"cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/trace"
 )
 
 type traceCmd struct {

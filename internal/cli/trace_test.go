@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
-	"cbec/internal/logging"
-	"cbec/internal/store"
-	"cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/logging"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/trace"
 )
 
 func TestTraceCommands(t *testing.T) {

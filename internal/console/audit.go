@@ -1,14 +1,14 @@
 package console
 
 import (
-	"cbec/internal/csvsafe"
 	"context"
 	"encoding/csv"
+	"github.com/cbec-platform/cbec/internal/csvsafe"
 	"io"
 	"strconv"
 	"time"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // AuditEntry is one line of the append-only audit log.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 
-	"cbec/internal/clearance"
-	"cbec/internal/errs"
-	"cbec/internal/risk"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/risk"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // RiskGuard refuses an officer's release while an emergency measure holds the

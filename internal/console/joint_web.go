@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 func (s *Service) linesPage(w http.ResponseWriter, r *http.Request, o *Officer) error {

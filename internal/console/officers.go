@@ -22,12 +22,12 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"cbec/internal/bonded"
-	"cbec/internal/engine"
-	"cbec/internal/errs"
-	"cbec/internal/risk"
-	"cbec/internal/store"
-	"cbec/internal/vault"
+	"github.com/cbec-platform/cbec/internal/bonded"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/risk"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/vault"
 )
 
 // Departments an officer may belong to; the department decides what they see and do.

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Figures are the dashboard's numbers for one day (China time).

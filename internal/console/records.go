@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // The other features' records, read-only in the console: risk rules (with a

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 //go:embed web

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/ceb"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // checker verifies the invariants of issue 10 against the database and

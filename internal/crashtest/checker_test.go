@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // recorder is a testing.TB that keeps what the checker reports.

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 // cycles is the number of kill -9 cycles: CBEC_CRASH_CYCLES, or 3 (1 with -short).

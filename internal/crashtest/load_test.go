@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/loadgen"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/loadgen"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // acked is one message the server answered 200.

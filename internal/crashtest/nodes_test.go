@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/bonded"
-	"cbec/internal/loadgen"
-	"cbec/internal/money"
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
-	"cbec/internal/vault"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/bonded"
+	"github.com/cbec-platform/cbec/internal/loadgen"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/vault"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // Several `cbec serve` processes on one PostgreSQL database, as a deployment

@@ -13,12 +13,12 @@ import (
 	"log/slog"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/money"
-	"cbec/internal/receipt"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/receipt"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // cst is China Standard Time: the quota year is the calendar year in China.

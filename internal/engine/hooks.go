@@ -6,10 +6,10 @@ import (
 	"slices"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Outcome is a status with its reason.

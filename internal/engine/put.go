@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"cbec/internal/clearance"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Put records a status decided outside the judgement, in tx: an emergency

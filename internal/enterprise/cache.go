@@ -5,7 +5,7 @@ import (
 	"sync"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Cache keeps recently read enterprises and API keys in memory: every message

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Role is what an enterprise may do on the platform; one enterprise may hold several.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/errs"
-	"cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/ident"
 )
 
 // Store persists enterprises and their API keys. Each method is one transaction:

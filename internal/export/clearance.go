@@ -9,13 +9,13 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/intake"
-	"cbec/internal/receipt"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/intake"
+	"github.com/cbec-platform/cbec/internal/receipt"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 var (

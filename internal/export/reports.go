@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // ForexRow is settlement (结汇) of one consignor's released exports in one

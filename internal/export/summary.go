@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/intake"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/intake"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Summary is one summary declaration (汇总申报) with its lines and the

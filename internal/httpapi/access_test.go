@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/console"
 )
 
 // The access matrix (issue 10): every registered route × every kind of

@@ -10,10 +10,10 @@ import (
 	"net/http"
 	"strings"
 
-	"cbec/internal/bonded"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/bonded"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // bondedRoutes registers bonded import (rules §6–§8): account books, zone

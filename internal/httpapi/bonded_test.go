@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/catalog"
-	"cbec/internal/ceb"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 // The bonded tests' zone operator and account book.

@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/logging"
-	"cbec/internal/money"
-	"cbec/internal/refdata"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/logging"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/refdata"
 )
 
 // catalogRoutes registers the reference-data endpoints (contract §6): CSV

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/errs"
-	"cbec/internal/ident"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // clearanceRoutes registers CEB intake, the receipts feed, inventory reads and

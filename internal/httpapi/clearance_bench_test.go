@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
 )
 
 // BenchmarkDeclaration measures one complete declaration — order, payment,

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 var (

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/logistics"
-	"cbec/internal/provider"
-	"cbec/internal/support"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/logistics"
+	"github.com/cbec-platform/cbec/internal/provider"
+	"github.com/cbec-platform/cbec/internal/support"
 )
 
 // The console: server-rendered pages for enterprises and operators over the

@@ -3,8 +3,8 @@ package httpapi_test
 import (
 	"testing"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 // A parcel detained at inspection and then released still counts against the

@@ -3,9 +3,9 @@ package httpapi
 import (
 	"net/http"
 
-	"cbec/internal/ceb"
-	"cbec/internal/errs"
-	"cbec/internal/intake"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/intake"
 )
 
 // submitJSON takes the same documents as POST /api/v1/ceb in JSON: the CEB

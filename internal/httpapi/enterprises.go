@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 func (a *API) createEnterprise(w http.ResponseWriter, r *http.Request) error {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 type errBody struct {

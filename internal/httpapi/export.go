@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"cbec/internal/errs"
-	"cbec/internal/export"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/export"
 )
 
 // exportRoutes registers export (rules §11): inventories, summary

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/ceb"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 // The parties of the export tests.

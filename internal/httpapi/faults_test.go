@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
 )
 
 // Resource faults (issue 10): each gives a clear error or a bounded retry,

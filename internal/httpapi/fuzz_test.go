@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
 )
 
 // FuzzHTTPBodies sends arbitrary bodies to every route that takes one

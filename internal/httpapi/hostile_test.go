@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/console"
 )
 
 // The hostile-input campaign of issue 10 (docs/reliability.md): every case

@@ -4,11 +4,11 @@ import (
 	"net/http"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/logistics"
-	"cbec/internal/provider"
-	"cbec/internal/support"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/logistics"
+	"github.com/cbec-platform/cbec/internal/provider"
+	"github.com/cbec-platform/cbec/internal/support"
 )
 
 // logisticsRoutes: logistics channels, technical service providers, the

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/ceb"
-	"cbec/internal/config"
-	"cbec/internal/store"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 const techProvider = "9150000TSP"

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/cdp"
-	"cbec/internal/config"
-	"cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/cdp"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/console"
 )
 
 // Browser tests of the officers' console in headless Chromium. They skip when

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/console"
 )
 
 // BenchmarkScanToScreens measures, through the real server, the time from a

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
-	"cbec/internal/console"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 const officerPassword = "correct-horse-battery"

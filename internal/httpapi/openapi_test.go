@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
 )
 
 // Every route the server registers must be described, with an example, in the

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
-	"cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/ident"
 )
 
 // logCapture is a testing.TB whose Log calls (where apptest sends the

@@ -13,9 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/provider"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/provider"
 )
 
 // RateLimits are the token buckets' parameters; a rate of 0 turns a limit off.

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // csvErr is the answer to a refused upload.

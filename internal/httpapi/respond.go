@@ -10,9 +10,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"cbec/internal/errs"
-	"cbec/internal/logging"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/logging"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // statusOf is the one map from error kinds to HTTP statuses.

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/risk"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/risk"
 )
 
 // riskRoutes registers risk and credit (rules §5, §9): officers' risk rules

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 const officer = "张警官"

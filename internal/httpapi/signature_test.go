@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // The signature policies of contract §1.

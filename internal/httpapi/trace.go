@@ -11,14 +11,14 @@ import (
 	"sync"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/ident"
-	"cbec/internal/money"
-	"cbec/internal/publicweb"
-	"cbec/internal/store"
-	"cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/publicweb"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/trace"
 )
 
 // traceRoutes registers quality and traceability (rules §10): the officers'

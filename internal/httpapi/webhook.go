@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"time"
 
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 func (a *API) webhookRoutes() {

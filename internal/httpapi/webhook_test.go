@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/webhook"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/webhook"
 )
 
 // Receipts reach a registered endpoint in order and signed; while the

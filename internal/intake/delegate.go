@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Delegates answers for technical service providers (技术服务商): enterprises

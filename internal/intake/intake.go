@@ -18,13 +18,13 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
-	"cbec/internal/vault"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/vault"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // Signature policies (contract §1).

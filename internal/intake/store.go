@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/receipt"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/receipt"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // China Standard Time, for the dates inside customs numbers.

@@ -10,9 +10,9 @@ import (
 	"regexp"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // bondedTour is a bonded warehouse's story told through the API (rules

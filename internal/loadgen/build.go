@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/money"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // Message types the generator sends.

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/ceb"
-	"cbec/internal/ident"
-	"cbec/internal/money"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 var (

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"cbec/internal/catalog"
-	"cbec/internal/money"
-	"cbec/internal/tax"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/tax"
 )
 
 // Trade modes (贸易方式).

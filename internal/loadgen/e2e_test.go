@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app/apptest"
-	"cbec/internal/config"
-	"cbec/internal/loadgen"
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/loadgen"
 )
 
 // TestBenchAgainstRealServer runs a short, gentle bench against a real

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Mix is the shape of the generated traffic. Shares are in [0, 1].

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // Good is one product the generated shops sell: its tariff line, how it is

@@ -4,8 +4,8 @@ import (
 	"crypto/rand"
 	"fmt"
 
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // PartyCounts says how many enterprises of each kind a run registers.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/ident"
 )
 
 // Buyer is a generated consumer. All of it is fake, but it is personal data

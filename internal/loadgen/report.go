@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Report is the outcome of a run. The JSON names are stable: scripts and CI

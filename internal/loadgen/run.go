@@ -15,8 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cbec/internal/money"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // ErrNoJSONAPI is returned for Format "json" when the server has no JSON

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/ceb"
-	"cbec/internal/ident"
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // fakeServer speaks just enough of the contract to drive the runner: it

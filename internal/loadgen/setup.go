@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"cbec/internal/ident"
+	"github.com/cbec-platform/cbec/internal/ident"
 )
 
 // ErrNoCEBIntake means the server answers 404 on POST /api/v1/ceb: it does

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Alert is a manifest or parcel stuck in one stage longer than StuckAfter.

@@ -18,9 +18,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Channels by the customs traffic mode (运输方式) of the bill.

@@ -15,9 +15,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Parties finds registered enterprises; nil for an unknown code.

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // origin is the site's scheme and host as the client reached it, for the

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/enterprise"
-	"cbec/internal/publicweb"
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
-	"cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/publicweb"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/trace"
 )
 
 func TestLimiter(t *testing.T) {

@@ -26,9 +26,9 @@ import (
 	"sync"
 	"time"
 
-	"cbec/internal/errs"
-	"cbec/internal/store"
-	"cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/trace"
 )
 
 // Trace is what the pages read of traceability, recalls and notices.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ceb"
 )
 
 // Every export receipt type takes a status per document, and what Build

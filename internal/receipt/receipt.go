@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ceb"
 )
 
 // Status is one document's answer.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/ceb"
 )
 
 // What Build and One write must validate against the spec's rules, since they

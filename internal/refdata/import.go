@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // Upload says how an uploaded table is published.

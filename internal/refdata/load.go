@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // StarterEffectiveFrom is when the seeded starter tables take effect: the

@@ -18,7 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // Service holds the tables in force. It is safe for concurrent use.

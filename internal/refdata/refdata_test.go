@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/refdata"
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/refdata"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 // clock is a settable test clock.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // Kind names one of the versioned reference tables.

@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // products is a reference with product filings only.

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Departments that record credit (rules §9: violation in one place, restricted everywhere).

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Direct-connect mode (rules §5): a platform of credit class advanced or

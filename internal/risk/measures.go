@@ -9,10 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Measure is an emergency measure (风险应急措施): everything matching is held

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 // Two nodes on one database: a rule enabled on one runs on the other after

@@ -22,11 +22,11 @@ import (
 
 	"cel.dev/cel-go/cel"
 
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/enterprise"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Service keeps rules, measures, credit records and direct-connect flags.

@@ -13,10 +13,10 @@ import (
 	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 
-	"cbec/internal/clearance"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // The actions of a rule.

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Message is an accepted CEB message with the answer it was given.

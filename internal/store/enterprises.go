@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 var _ enterprise.Store = (*DB)(nil)

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/refdata"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/refdata"
 )
 
 var _ refdata.Store = (*DB)(nil)

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 func TestConformance(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // TraceCode is one released piece's traceability service code with what its

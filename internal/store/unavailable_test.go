@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // A database that cannot be reached is a 503 (retry later), not a 500.

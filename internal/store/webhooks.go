@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Webhook is an enterprise's receipt endpoint and its delivery state.

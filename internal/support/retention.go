@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // retentionChunk bounds the rows one delete statement removes, so that the

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Incident is a disturbance published on the status page.

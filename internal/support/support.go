@@ -17,9 +17,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"cbec/internal/clearance"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Service keeps tickets and incidents.

@@ -3,7 +3,7 @@ package tax
 import (
 	"fmt"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // DutiableValues returns each line's dutiable value: its totalPrice plus its

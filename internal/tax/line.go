@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"cbec/internal/catalog"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // CTKind is how consumption tax is levied on a line.

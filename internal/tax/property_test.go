@@ -3,8 +3,8 @@ package tax
 import (
 	"testing"
 
-	"cbec/internal/catalog"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/money"
 
 	"pgregory.net/rapid"
 )

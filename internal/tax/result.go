@@ -3,7 +3,7 @@ package tax
 import (
 	"fmt"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Taxes are rounded tax amounts. Total is the sum of the three rounded

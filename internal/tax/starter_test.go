@@ -3,7 +3,7 @@ package tax
 import (
 	"testing"
 
-	"cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/catalog"
 )
 
 // The shipped starter rows give the rules' worked results.

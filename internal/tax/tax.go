@@ -12,8 +12,8 @@ import (
 	"errors"
 	"fmt"
 
-	"cbec/internal/catalog"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 // Regime is the tax treatment of an inventory.

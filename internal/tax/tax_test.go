@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/catalog"
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 func dec(t testing.TB, s string) money.Decimal {

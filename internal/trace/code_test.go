@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/money"
 )
 
 func TestCodesAreUniqueAndWellFormed(t *testing.T) {

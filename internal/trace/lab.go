@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // LabInput is an enterprise's application for testing one of its products.

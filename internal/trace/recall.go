@@ -8,9 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"cbec/internal/clearance"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // RiskLevels are the levels a warning or recall may carry.

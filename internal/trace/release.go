@@ -6,10 +6,10 @@ import (
 	"io"
 	"strings"
 
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/money"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // MaxPiecesPerLine bounds the codes one goods line gets; a line declaring more

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/money"
-	"cbec/internal/store"
-	"cbec/internal/store/storetest"
-	"cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/trace"
 )
 
 type filings struct{}

@@ -9,11 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"cbec/internal/clearance"
-	"cbec/internal/engine"
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Service runs recalls, holds, notices and lab applications, and answers

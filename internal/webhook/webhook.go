@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // SignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body under the webhook's secret.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // Benchmarks run on testdata/ceb621.xml, a ~4 KB single-inventory CEB621

@@ -22,8 +22,8 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // Identities are costly to make (RSA-2048); tests share one of each.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // xmlsec1 (libxml2 + OpenSSL) is an independent, conforming XML-DSig

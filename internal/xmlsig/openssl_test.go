@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // OpenSSL 3 is an independent SM2 implementation: keys and certificates it

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 // A changed certificate byte either breaks the certificate, changes the key

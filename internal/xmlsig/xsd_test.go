@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // The official samples and schemas sit in the shared reference folder

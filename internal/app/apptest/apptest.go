@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/app"
-	"cbec/internal/config"
-	"cbec/internal/logging"
-	"cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/app"
+	"github.com/cbec-platform/cbec/internal/config"
+	"github.com/cbec-platform/cbec/internal/logging"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
 // AdminToken is the administrator token of test servers.

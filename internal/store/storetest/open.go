@@ -10,7 +10,7 @@ import (
 	"os"
 	"testing"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // PostgresEnv names the environment variable that holds the DSN of a

@@ -10,7 +10,7 @@ import (
 
 	"pgregory.net/rapid"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 func init() { addSuite("Quota", runQuota) }

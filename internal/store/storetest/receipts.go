@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 func init() { addSuite("Receipts", runReceipts) }

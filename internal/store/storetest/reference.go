@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/catalog"
-	"cbec/internal/errs"
-	"cbec/internal/money"
-	"cbec/internal/refdata"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/money"
+	"github.com/cbec-platform/cbec/internal/refdata"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 func init() { addSuite("Reference", runReference) }

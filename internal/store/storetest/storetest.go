@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/enterprise"
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Opener returns a fresh, migrated, empty database for one test.

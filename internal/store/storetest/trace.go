@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"cbec/internal/errs"
-	"cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 func init() { addSuite("Trace", runTrace) }

@@ -21,7 +21,7 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 
-	"cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
 
 // Identity is a private key with its self-signed certificate.

@@ -3,8 +3,8 @@ package xmlsigtest_test
 import (
 	"testing"
 
-	"cbec/internal/xmlsig"
-	"cbec/internal/xmlsig/xmlsigtest"
+	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
 
 func TestIdentitySigns(t *testing.T) {
