@@ -34,7 +34,7 @@ func FromOrder(pr Protector, o *ceb.Order, i int) (Order, []ceb.Problem) {
 		p.path = fmt.Sprintf("Order[%d]/OrderList[%d]", i+1, j+1)
 		out.Lines = append(out.Lines, OrderLine{
 			Gnum: p.int("gnum", l.Gnum), ItemNo: l.ItemNo, ItemName: l.ItemName, BarCode: l.BarCode, Unit: l.Unit,
-			Qty: p.decimal("qty", l.Qty), Price: p.decimal("price", l.Price), TotalPrice: p.decimal("totalPrice", l.TotalPrice),
+			Qty: p.positive("qty", l.Qty), Price: p.positive("price", l.Price), TotalPrice: p.decimal("totalPrice", l.TotalPrice),
 			Country: l.Country,
 		})
 	}
@@ -49,7 +49,7 @@ func FromPayment(pr Protector, m *ceb.Payment, i int) (Payment, []ceb.Problem) {
 		Head:    head(h.Guid, h.AppType, h.AppTime),
 		PayCode: h.PayCode, PayTransactionID: h.PayTransactionId, OrderNo: h.OrderNo, EbpCode: h.EbpCode,
 		PayerIDType: h.PayerIdType, PayerName: pr.Name(h.PayerName), PayerID: pr.ID(h.PayerIdNumber),
-		AmountPaid: p.decimal("amountPaid", h.AmountPaid), PayTime: h.PayTime,
+		AmountPaid: p.positive("amountPaid", h.AmountPaid), PayTime: h.PayTime,
 	}, p.list
 }
 
@@ -87,8 +87,8 @@ func FromInventory(pr Protector, m *ceb.Inventory, i int, now time.Time) (Invent
 		out.Lines = append(out.Lines, InventoryLine{
 			Gnum: p.int("gnum", l.Gnum), ItemRecordNo: l.ItemRecordNo, ItemNo: l.ItemNo, ItemName: l.ItemName,
 			Gcode: l.Gcode, Gname: l.Gname, BarCode: l.BarCode, Country: l.Country,
-			Qty: p.decimal("qty", l.Qty), Unit: l.Unit, Qty1: p.decimal("qty1", l.Qty1), Unit1: l.Unit1,
-			Price: p.decimal("price", l.Price), TotalPrice: p.decimal("totalPrice", l.TotalPrice),
+			Qty: p.positive("qty", l.Qty), Unit: l.Unit, Qty1: p.positive("qty1", l.Qty1), Unit1: l.Unit1,
+			Price: p.positive("price", l.Price), TotalPrice: p.decimal("totalPrice", l.TotalPrice),
 		})
 	}
 	return out, p.list

@@ -202,6 +202,18 @@ func (p *problems) decimal(field, v string) money.Decimal {
 	return d
 }
 
+// positive is decimal for a quantity or amount that must be above zero: a
+// goods line of nothing would be released, use quota and get trace codes.
+func (p *problems) positive(field, v string) money.Decimal {
+	n := len(p.list)
+	d := p.decimal(field, v)
+	if v != "" && len(p.list) == n && d.Sign() <= 0 {
+		p.list = append(p.list, ceb.Problem{Code: "CEB-POSITIVE", Path: p.path + "/" + field, Value: v, Rule: "a number above zero",
+			Message: fmt.Sprintf("%s must be above zero", field), Severity: ceb.Error})
+	}
+	return d
+}
+
 func (p *problems) int(field, v string) int {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil {

@@ -85,6 +85,7 @@ func (a *API) Handler() http.Handler {
 	a.handle("DELETE /api/v1/enterprises/{code}/keys", a.admin(a.revokeKeys))
 	a.catalogRoutes()
 	a.clearanceRoutes()
+	a.entrustmentRoutes()
 	a.traceRoutes()
 	a.bondedRoutes()
 	a.riskRoutes()

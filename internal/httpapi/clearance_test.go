@@ -53,6 +53,7 @@ func newFixture(t testing.TB, engine apptest.Engine, tweak ...func(*config.Confi
 	var out struct{ APIKey string }
 	r.JSON(t, &out)
 	f.keys[agent] = out.APIKey
+	f.entrust(platform, agent)
 	f.s.App.Reference.PutProducts([]catalog.Product{
 		{EBCCode: platform, ItemNo: "MILK-1", Name: "婴儿配方奶粉", HSCode: "1901101000", OriginCountry: "502", LegalUnit: "035"},
 		{EBCCode: platform, ItemNo: "CREAM-1", Name: "精华面霜", HSCode: "3304990099", OriginCountry: "116", LegalUnit: "036"},
@@ -64,6 +65,18 @@ func newFixture(t testing.TB, engine apptest.Engine, tweak ...func(*config.Confi
 		{EBCCode: platform, ItemNo: "CAR-1", Name: "小轿车", HSCode: "8703231990", OriginCountry: "304", LegalUnit: "001"},
 	})
 	return f
+}
+
+// entrust records that ebc entrusts agent with its inventories (rules §12).
+func (f *fixture) entrust(ebc, agent string) string {
+	f.t.Helper()
+	r := f.s.JSON("POST", "/api/v1/entrustments", f.keys[ebc], map[string]any{"agentCode": agent})
+	var out struct{ ID string }
+	if r.Status != http.StatusCreated {
+		f.t.Fatalf("entrust %s with %s: %d %s", agent, ebc, r.Status, r.Body)
+	}
+	r.JSON(f.t, &out)
+	return out.ID
 }
 
 // line is one goods line of a declaration.
@@ -85,6 +98,7 @@ type decl struct {
 	tradeMode                      string
 	invLines                       []line // inventory lines, when they differ from the order's
 	invPhone, wbPhone, assure      string // inventory buyer phone, waybill consignee phone, guarantor, when they differ
+	ebc, payCode, agent            string // the ebc of order and inventory, the payment firm, the declaring agent, when they differ
 }
 
 // priced sets the goods, their freight and the declared tax, and balances the order and payment.
@@ -139,10 +153,10 @@ func guid() string { return ceb.NewGuid() }
 
 func (d *decl) order(appType string) []byte {
 	o := ceb.Order{OrderHead: ceb.OrderHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", OrderType: "I",
-		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商",
+		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: or(d.ebc, platform), EbcName: "电商",
 		GoodsValue: d.goodsValue, Freight: d.freight, Discount: "0", TaxTotal: d.taxTotal, ActuralPaid: d.acturalPaid, Currency: "142",
 		BuyerRegNo: "u1", BuyerName: d.buyer, BuyerTelephone: d.phone, BuyerIdType: "1", BuyerIdNumber: d.buyerID,
-		PayCode: payer, PayName: "支付", Consignee: d.consignee, ConsigneeTelephone: d.consPhone, ConsigneeAddress: d.consAddr}}
+		PayCode: orderPayCode(d), PayName: "支付", Consignee: d.consignee, ConsigneeTelephone: d.consPhone, ConsigneeAddress: d.consAddr}}
 	for i, l := range d.lines {
 		o.OrderList = append(o.OrderList, ceb.OrderList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.name, Gmodel: "规格",
 			Unit: "011", Qty: l.qty, Price: l.price, TotalPrice: total(l), Currency: "142", Country: "502"})
@@ -151,10 +165,24 @@ func (d *decl) order(appType string) []byte {
 }
 
 func (d *decl) payment() []byte {
-	p := ceb.Payment{PaymentHead: ceb.PaymentHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", PayCode: payer, PayName: "支付",
+	return d.paymentAs(or(d.payCode, payer), "1")
+}
+
+// paymentAs is the payment sent by payment firm code with appType.
+func (d *decl) paymentAs(code, appType string) []byte {
+	p := ceb.Payment{PaymentHead: ceb.PaymentHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", PayCode: code, PayName: "支付",
 		PayTransactionId: "PAY" + d.orderNo, OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", PayerIdType: "1",
 		PayerIdNumber: d.payerID, PayerName: d.buyer, AmountPaid: d.amountPaid, Currency: "142", PayTime: appTime}}
-	return mustEncode(&ceb.CEB411Message{Guid: guid(), Version: "1.0", Payment: []ceb.Payment{p}, BaseTransfer: transfer(payer)})
+	return mustEncode(&ceb.CEB411Message{Guid: guid(), Version: "1.0", Payment: []ceb.Payment{p}, BaseTransfer: transfer(code)})
+}
+
+// orderPayCode is the payment firm the order names: payer unless the
+// declaration names another, none for "-".
+func orderPayCode(d *decl) string {
+	if d.payCode == "-" {
+		return ""
+	}
+	return or(d.payCode, payer)
 }
 
 func (d *decl) waybill() []byte {
@@ -166,10 +194,10 @@ func (d *decl) waybill() []byte {
 
 func (f *fixture) inventory(d *decl, appType string) []byte {
 	inv := ceb.Inventory{InventoryHead: ceb.InventoryHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2",
-		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo,
+		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: or(d.ebc, platform), EbcName: "电商", LogisticsNo: d.logisticsNo,
 		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, guarantor), IeFlag: "I", DeclTime: "20261127",
 		CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: or(d.invPhone, d.phone),
-		ConsigneeAddress: d.consAddr, AgentCode: agent, AgentName: "报关行", TradeMode: d.tradeMode, TrafMode: "5", Country: "502",
+		ConsigneeAddress: d.consAddr, AgentCode: or(d.agent, agent), AgentName: "报关行", TradeMode: d.tradeMode, TrafMode: "5", Country: "502",
 		Freight: d.freight, InsuredFee: "0", Currency: "142", PackNo: "1", GrossWeight: "2", NetWeight: "1.6"}}
 	lines := d.lines
 	if d.invLines != nil {
@@ -180,7 +208,7 @@ func (f *fixture) inventory(d *decl, appType string) []byte {
 			Gcode: l.hs, Gname: l.name, Gmodel: "规格", Country: "502", Currency: "142", Qty: l.qty, Unit: "011",
 			Qty1: l.qty1, Unit1: l.unit1, Price: l.price, TotalPrice: total(l)})
 	}
-	xml := mustEncode(&ceb.CEB621Message{Guid: guid(), Version: "1.0", Inventory: []ceb.Inventory{inv}, BaseTransfer: transfer(agent)})
+	xml := mustEncode(&ceb.CEB621Message{Guid: guid(), Version: "1.0", Inventory: []ceb.Inventory{inv}, BaseTransfer: transfer(or(d.agent, agent))})
 	return f.sign.Sign(f.t, xml)
 }
 

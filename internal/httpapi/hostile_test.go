@@ -84,17 +84,20 @@ func TestHostileXML(t *testing.T) {
 	})
 }
 
-// Negative amounts are valid XSD decimals, so the messages are taken; the
-// inventory is then refused with a reason naming the amount, and nothing
-// is released or counted against the buyer.
+// Negative amounts are valid XSD decimals, but a goods line's price must be
+// above zero (issue 16): the order and the inventory are refused naming the
+// price, and nothing is released or counted against the buyer.
 func TestHostileNegativeAmounts(t *testing.T) {
 	f := newFixture(t, apptest.SQLite)
 	d := f.newDecl()
 	d.priced([]line{{item: "MILK-1", hs: "1901101000", name: "婴儿配方奶粉", unit1: "035", qty: "2", qty1: "1.6", price: "-200"}}, "10", "-35.49")
-	f.send(d)
-	r := f.final(d.copNo)
-	if r.ReturnStatus != "100" || !strings.Contains(r.ReturnInfo, "totalPrice") {
-		t.Errorf("negative prices: %s %s", r.ReturnStatus, r.ReturnInfo)
+	for _, m := range []struct {
+		sender, path string
+		xml          []byte
+	}{{platform, "Order[1]/OrderList[1]/price", d.order("1")}, {agent, "Inventory[1]/InventoryList[1]/price", f.inventory(d, "1")}} {
+		if st, _, _, body := f.post(m.sender, m.xml); st != http.StatusBadRequest || !strings.Contains(string(body), m.path) {
+			t.Errorf("negative price from %s: want 400 naming %s, got %d\n%s", m.sender, m.path, st, body)
+		}
 	}
 	var q struct{ Used string }
 	f.s.Do("GET", "/api/v1/quota?name=%E7%8E%8B%E5%B0%8F%E6%98%8E&idNumber="+d.buyerID, "", "", nil).JSON(t, &q)

@@ -81,6 +81,23 @@ type Result struct {
 	Status  string
 	Finding clearance.Finding
 	Wake    []string
+	// Stored, when set, is the returnInfo already given for this document,
+	// re-sent unchanged: the receipt repeats it (with Status) and the feed
+	// gets nothing new, so that counting receipts counts each decision once.
+	Stored string
+}
+
+// Again is the answer to a document re-sent unchanged: its stored status and returnInfo.
+func Again(status, info string) Result {
+	return Result{Status: status, Stored: info}
+}
+
+// info is the returnInfo of the result's receipt.
+func (r Result) info() string {
+	if r.Stored != "" {
+		return r.Stored
+	}
+	return r.Finding.Info()
 }
 
 // Accepted is the result of a document taken (120, 1800).

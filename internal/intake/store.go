@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -51,6 +52,7 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		}
 		keys := make([]ceb.Keys, len(docs))
 		statuses := make([]receipt.Status, len(docs))
+		again := make([]bool, len(docs))
 		env := &Env{Service: s, Sender: sender, MessageID: msgID, Now: now}
 		for i, doc := range docs {
 			o, err := doc.Apply(ctx, tx, env)
@@ -58,7 +60,8 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 				return err
 			}
 			keys[i] = doc.Keys()
-			statuses[i] = receipt.Status{ReturnStatus: o.Status, ReturnInfo: o.Finding.Info()}
+			statuses[i] = receipt.Status{ReturnStatus: o.Status, ReturnInfo: o.info()}
+			again[i] = o.Stored != ""
 			wake = append(wake, o.Wake...)
 		}
 		built, err := receipt.Build(returnType, keys, statuses, now)
@@ -80,11 +83,14 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		if err != nil {
 			return err
 		}
-		feed := make([]*store.Receipt, len(docs))
+		feed := make([]*store.Receipt, 0, len(docs))
 		for i, doc := range docs {
+			if again[i] {
+				continue
+			}
 			copNo, orderNo := doc.Feed()
-			feed[i] = &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: copNo, OrderNo: orderNo,
-				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, XML: string(built.PerDoc[i]), CreatedAt: now}
+			feed = append(feed, &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: copNo, OrderNo: orderNo,
+				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, XML: string(built.PerDoc[i]), CreatedAt: now})
 		}
 		return tx.AddReceipts(ctx, feed)
 	})
@@ -138,11 +144,33 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 		return Result{}, err
 	}
 	live := existing != nil && !existing.Deleted
+	owner := ""
+	if live {
+		owner = existing.Sender
+	}
+	if doc.kind == clearance.KindPayment {
+		named, err := orderPayCode(ctx, tx, doc.k1, doc.k2)
+		if err != nil {
+			return Result{}, err
+		}
+		if named != "" && named != sender.Code {
+			return Refused("1107", "order %s/%s names payment firm %s, not %s", doc.k1, doc.k2, named, sender.Code), nil
+		}
+		if named != "" {
+			// The firm the order names owns its payment, even when another firm sent one first.
+			owner = named
+		}
+	}
+	if live && owner != sender.Code {
+		return Refused("1106", "%s %s/%s belongs to enterprise %s", doc.kind, doc.k1, doc.k2, owner), nil
+	}
+	// A payment another firm sent before the order named the right one is not the owner's to modify.
+	live = live && existing.Sender == sender.Code
 	switch doc.appType {
 	case "1":
 		if live {
 			if existing.ContentHash == doc.hash {
-				return Accepted(), nil
+				return Again("120", clearance.Finding{Code: "1800"}.Info()), nil
 			}
 			return Refused("1101", "%s %s/%s exists with other content; send appType 2 to modify it", doc.kind, doc.k1, doc.k2), nil
 		}
@@ -154,7 +182,7 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 			return o, err
 		}
 		if doc.appType == "2" && existing.ContentHash == doc.hash {
-			return Accepted(), nil
+			return Again("120", clearance.Finding{Code: "1800"}.Info()), nil
 		}
 	}
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
@@ -176,6 +204,22 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 		wake, err = tx.MarkWaiting(ctx, false, doc.k1, doc.k2)
 	}
 	return Accepted(wake...), err
+}
+
+// orderPayCode is the payment firm the stored order names ("" when there is no
+// order yet, or it names none).
+func orderPayCode(ctx context.Context, tx *store.Tx, ebpCode, orderNo string) (string, error) {
+	o, err := tx.Document(ctx, string(clearance.KindOrder), ebpCode, orderNo)
+	if err != nil || o == nil || o.Deleted {
+		return "", err
+	}
+	var order struct {
+		PayCode string `json:"payCode"`
+	}
+	if err := json.Unmarshal(o.Data, &order); err != nil {
+		return "", fmt.Errorf("read order %s/%s: %w", ebpCode, orderNo, err)
+	}
+	return order.PayCode, nil
 }
 
 // locked refuses a change to a document whose inventory is decided.
@@ -208,6 +252,9 @@ func lockedBy(inv *store.Inventory) (Result, bool, error) {
 // applyInventory stores an inventory list under appType rules; a new or changed one waits for evaluation.
 func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	inv := doc.inventory
+	if o, refused, err := mayDeclare(ctx, tx, sender, doc, now); err != nil || refused {
+		return o, err
+	}
 	existing, err := tx.InventoryByCopNo(ctx, inv.AgentCode, inv.CopNo)
 	if err != nil {
 		return Result{}, err
@@ -219,7 +266,7 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 	case "1":
 		if existing != nil {
 			if existing.ContentHash == doc.hash {
-				return Result{Status: existing.Status, Finding: clearance.Finding{Code: "1800"}}, nil
+				return Again(existing.Status, existing.ReasonInfo), nil
 			}
 			return Refused("1101", "inventory copNo=%s exists with other content; send appType 2 to modify it", inv.CopNo), nil
 		}
@@ -239,7 +286,7 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 			return o, nil
 		}
 		if existing.ContentHash == doc.hash && existing.Status == "120" {
-			return Accepted(), nil
+			return Again(existing.Status, existing.ReasonInfo), nil
 		}
 		if existing.EbpCode != inv.EbpCode || existing.OrderNo != inv.OrderNo {
 			return Refused("1390", "copNo=%s belongs to order %s/%s, not %s/%s", inv.CopNo, existing.EbpCode, existing.OrderNo, inv.EbpCode, inv.OrderNo), nil
@@ -269,6 +316,31 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 		}
 		return Accepted(), nil
 	}
+}
+
+// mayDeclare applies rules §12 to an inventory: it is sent, modified or
+// deleted only by its declaring agent (the owner of copNo under agentCode),
+// which holds the agent role and, to declare or modify, is the ebc itself or
+// entrusted by it at now.
+func mayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, now time.Time) (Result, bool, error) {
+	inv := doc.inventory
+	if sender.Code != inv.AgentCode {
+		if doc.appType == "1" {
+			return Refused("1108", "inventory copNo=%s names agentCode %s: only that agent may declare it", inv.CopNo, inv.AgentCode), true, nil
+		}
+		return Refused("1106", "inventory copNo=%s of agentCode %s is not %s's", inv.CopNo, inv.AgentCode, sender.Code), true, nil
+	}
+	if !sender.HasRole(enterprise.RoleAgent) {
+		return Refused("1108", "enterprise %s does not hold the agent role", sender.Code), true, nil
+	}
+	if doc.appType == "3" || inv.EbcCode == sender.Code {
+		return Result{}, false, nil
+	}
+	ok, err := tx.Entrusted(ctx, inv.EbcCode, sender.Code, now)
+	if err != nil || ok {
+		return Result{}, false, err
+	}
+	return Refused("1108", "ebcCode %s has no entrustment of agent %s in force", inv.EbcCode, sender.Code), true, nil
 }
 
 func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {

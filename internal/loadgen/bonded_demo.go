@@ -130,6 +130,10 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 		}
 		b.keys[p.code] = reg.APIKey
 	}
+	// The zone declares the platform's inventories: the platform entrusts it (contract §8).
+	if err := b.json("POST", "/api/v1/entrustments", b.keys[platform], map[string]any{"agentCode": zone}, nil, "entrust the zone", 201); err != nil {
+		return err
+	}
 	products := "item_no,name,hs_code,gtin,brand,origin_country,spec,legal_unit,item_record_no\nMILK-B1,婴儿配方奶粉,1901101000,,示例,502,800g,035,1\n"
 	st, raw, err := b.call("POST", "/api/v1/products", b.keys[platform], "text/csv", []byte(products), nil)
 	if err := b.want(st, raw, err, "file products", 200); err != nil {

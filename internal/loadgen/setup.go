@@ -49,6 +49,31 @@ func Register(ctx context.Context, c *Client, ps *Parties) error {
 		}
 		p.Key = out.APIKey
 	}
+	return entrust(ctx, c, ps)
+}
+
+// entrust has every shop entrust every declaring agent with its inventories
+// (contract §8): without it the agents' inventories are refused 1108. A
+// server without the entrustments route (404) does not ask for them.
+func entrust(ctx context.Context, c *Client, ps *Parties) error {
+	for _, shop := range ps.Shops {
+		for _, agent := range ps.Agents {
+			body, err := json.Marshal(map[string]string{"agentCode": agent.Code})
+			if err != nil {
+				return fmt.Errorf("entrust %s: %w", agent.Code, err)
+			}
+			st, resp, err := c.do(ctx, "POST", "/api/v1/entrustments", shop.Key, "application/json", body)
+			if err != nil {
+				return fmt.Errorf("entrust %s with %s's inventories: %w", agent.Code, shop.Code, err)
+			}
+			if st == http.StatusNotFound {
+				return nil
+			}
+			if st != http.StatusCreated {
+				return &StatusError{Op: "entrust " + agent.Code + " by " + shop.Code, Status: st, Body: string(resp)}
+			}
+		}
+	}
 	return nil
 }
 
