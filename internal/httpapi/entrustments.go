@@ -84,12 +84,13 @@ func (a *API) grantEntrustment(w http.ResponseWriter, r *http.Request) error {
 		case !t.After(from):
 			problems = append(problems, errs.Invalidf("validUntil", "before_start", "validUntil %s is not after validFrom %s", t.Format(time.RFC3339), from.Format(time.RFC3339)))
 		}
+		t = t.UTC()
 		until = &t
 	}
 	if err := problems.Err(); err != nil {
 		return err
 	}
-	e := &store.Entrustment{ID: uuid.Must(uuid.NewV7()).String(), EbcCode: ebc.Code, AgentCode: agent.Code, ValidFrom: from, ValidUntil: until, CreatedAt: now}
+	e := &store.Entrustment{ID: uuid.Must(uuid.NewV7()).String(), EbcCode: ebc.Code, AgentCode: agent.Code, ValidFrom: from.UTC(), ValidUntil: until, CreatedAt: now.UTC()}
 	if err := a.Store.AddEntrustment(r.Context(), e); err != nil {
 		return err
 	}
