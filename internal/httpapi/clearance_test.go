@@ -185,8 +185,11 @@ func orderPayCode(d *decl) string {
 	return or(d.payCode, payer)
 }
 
-func (d *decl) waybill() []byte {
-	w := ceb.Logistics{LogisticsHead: ceb.LogisticsHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", LogisticsCode: carrier,
+func (d *decl) waybill() []byte { return d.waybillAs("1") }
+
+// waybillAs is the carrier's waybill with appType.
+func (d *decl) waybillAs(appType string) []byte {
+	w := ceb.Logistics{LogisticsHead: ceb.LogisticsHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", LogisticsCode: carrier,
 		LogisticsName: "物流", LogisticsNo: d.logisticsNo, OrderNo: d.orderNo, Freight: d.freight, InsuredFee: "0", Currency: "142",
 		Weight: "2", PackNo: "1", Consignee: d.consignee, ConsigneeAddress: d.consAddr, ConsigneeTelephone: or(d.wbPhone, d.consPhone)}}
 	return mustEncode(&ceb.CEB511Message{Guid: guid(), Version: "1.0", Logistics: []ceb.Logistics{w}, BaseTransfer: transfer(carrier)})
