@@ -83,6 +83,11 @@ func runExportDemo(ctx context.Context, server, admin string, out io.Writer) err
 			return err
 		}
 	}
+	// The agent declares the seller's inventories: the seller entrusts it (contract §8).
+	grant, _ := json.Marshal(map[string]string{"agentCode": demoAgent})
+	if st, b, err := d.call("POST", "/api/v1/entrustments", d.keys[demoSeller], "application/json", grant, nil); err != nil || st != http.StatusCreated {
+		return fmt.Errorf("entrust %s: %d %s %v", demoAgent, st, b, err)
+	}
 	now := time.Now().In(time.FixedZone("CST", 8*3600))
 	at, run := now.Format("20060102150405"), now.Format("150405")
 	goods := []struct{ item, hs, price string }{{"TEE-1", "6109100010", "15.50"}, {"CUP-1", "6912001000", "7.25"}, {"LAMP-1", "9405119000", "32.00"}}

@@ -43,17 +43,20 @@ func putDoc(ctx context.Context, tx *store.Tx, appType, sender string, d stored,
 	if err != nil {
 		return nothingYet, false, err
 	}
-	var old string
-	err = tx.QueryRow(ctx, `SELECT data FROM export_docs WHERE kind = $1 AND k1 = $2 AND k2 = $3`, d.kind, d.k1, d.k2).Scan(&old)
+	var old, owner string
+	err = tx.QueryRow(ctx, `SELECT data, sender FROM export_docs WHERE kind = $1 AND k1 = $2 AND k2 = $3`, d.kind, d.k1, d.k2).Scan(&old, &owner)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nothingYet, false, err
+	}
+	if exists && owner != sender {
+		return intake.Refused("1106", "%s %s/%s belongs to enterprise %s", d.kind, d.k1, d.k2, owner), false, nil
 	}
 	switch appType {
 	case "1":
 		if exists {
 			if old == string(body) {
-				return intake.Accepted(), false, nil
+				return intake.Again("120", clearance.Finding{Code: "1800"}.Info()), false, nil
 			}
 			return intake.Refused("1101", "%s %s/%s exists with other content; send appType 2 to modify it", d.kind, d.k1, d.k2), false, nil
 		}
@@ -208,12 +211,12 @@ func (s *Service) sanctioned(ctx context.Context, codes ...string) (intake.Resul
 
 // inventory is an export inventory as kept.
 type inventory struct {
-	ID, AgentCode, CopNo, PreNo, InvtNo, Sender, Status, ReasonCode string
-	Doc                                                             ceb.ExportInventory
-	Matched                                                         bool
-	ReleasedAt                                                      *time.Time
-	DeclaredAt                                                      time.Time
-	TotalFen                                                        int64
+	ID, AgentCode, CopNo, PreNo, InvtNo, Sender, Status, ReasonCode, ReasonInfo string
+	Doc                                                                         ceb.ExportInventory
+	Matched                                                                     bool
+	ReleasedAt                                                                  *time.Time
+	DeclaredAt                                                                  time.Time
+	TotalFen                                                                    int64
 }
 
 func (s *Service) inventoryDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
@@ -228,15 +231,22 @@ func (s *Service) inventoryDocuments(ctx context.Context, _ *intake.Service, sen
 		}
 		k := keys[i]
 		out = append(out, &doc{keys: k, copNo: h.CopNo, orderNo: h.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			return s.applyInventory(ctx, tx, env.Sender.Code, inv, k, now)
+			return s.applyInventory(ctx, tx, env.Sender, inv, k, now)
 		}})
 	}
 	return out, nil, nil
 }
 
 // applyInventory stores an export inventory (appType 1, 2 or 3) and judges it.
-func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender string, d ceb.ExportInventory, k ceb.Keys, now time.Time) (intake.Result, error) {
+func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterprise.Enterprise, d ceb.ExportInventory, k ceb.Keys, now time.Time) (intake.Result, error) {
 	h := d.InventoryHead
+	sender := by.Code
+	if res, refused, err := intake.MayDeclare(ctx, tx, by, h.AppType, h.AgentCode, h.EbcCode, h.CopNo, now); err != nil || refused {
+		if err == nil {
+			err = preNo(ctx, tx, k, "E", now)
+		}
+		return res, err
+	}
 	if res, ok := s.sanctioned(ctx, h.AgentCode, h.EbcCode, h.EbpCode, h.LogisticsCode); !ok {
 		return res, preNo(ctx, tx, k, "E", now)
 	}
@@ -266,7 +276,7 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender strin
 		if old != nil {
 			prev, _ := json.Marshal(old.Doc)
 			if string(prev) == string(body) {
-				return intake.Result{Status: old.Status, Finding: clearance.Finding{Code: "1800", Detail: "already declared, status " + old.Status}}, nil
+				return intake.Again(old.Status, old.ReasonInfo), nil
 			}
 			return intake.Refused("1101", "export inventory %s/%s exists with other content; send appType 2 to modify it", h.AgentCode, h.CopNo), nil
 		}
@@ -358,9 +368,9 @@ func (s *Service) inventoryBy(ctx context.Context, tx *store.Tx, where string, a
 	var data string
 	var rel store.NullTime
 	var declared store.Time
-	err := tx.QueryRow(ctx, `SELECT id, agent_code, cop_no, pre_no, invt_no, sender, status, reason_code, data, matched, released_at, total_fen, declared_at
+	err := tx.QueryRow(ctx, `SELECT id, agent_code, cop_no, pre_no, invt_no, sender, status, reason_code, reason_info, data, matched, released_at, total_fen, declared_at
 		FROM export_inventories WHERE `+where, args...).Scan(&inv.ID, &inv.AgentCode, &inv.CopNo, &inv.PreNo, &inv.InvtNo, &inv.Sender, &inv.Status,
-		&inv.ReasonCode, &data, &inv.Matched, &rel, &inv.TotalFen, &declared)
+		&inv.ReasonCode, &inv.ReasonInfo, &data, &inv.Matched, &rel, &inv.TotalFen, &declared)
 	inv.DeclaredAt = declared.Time
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

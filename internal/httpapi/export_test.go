@@ -54,6 +54,9 @@ func newExportFixture(t *testing.T, engine apptest.Engine, tweak ...func(*config
 	for code, roles := range map[string][]string{xSeller: {"ebp", "ebc"}, xPay: {"pay"}, xCarrier: {"logistics"}, xAgent: {"agent"}} {
 		f.keys[code] = s.Register(code, roles...)
 	}
+	if r := s.JSON("POST", "/api/v1/entrustments", f.keys[xSeller], map[string]any{"agentCode": xAgent}); r.Status != 201 {
+		t.Fatalf("entrust the agent: %d %s", r.Status, r.Body)
+	}
 	return f
 }
 
@@ -684,4 +687,47 @@ func TestExportDecemberSummary(t *testing.T) {
 	if sums, err := ex.RunDue(t.Context()); err != nil || len(sums) != 1 || sums[0].Late || sums[0].Month != "2026-12" {
 		t.Fatalf("Dec 30: %+v %v", sums, err)
 	}
+}
+
+// Ownership and entrustment hold for exports too (issue 16, rules §12): an
+// enterprise that is not the owner cannot modify or delete the order or the
+// inventory, and an agent the exporter has not entrusted cannot declare.
+func TestExportOwnership(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newExportFixture(t, engine)
+		const intruder, stranger = "1105910170", "330766D00X"
+		f.keys[intruder] = f.s.Register(intruder, "ebp", "ebc")
+		f.keys[stranger] = f.s.Register(stranger, "agent")
+		d := f.newDecl()
+		f.must(xSeller, d.order(), "120")
+		f.must(xAgent, d.inventory(), "120")
+		as := func(xml []byte, appType string, from, to string) []byte {
+			s := strings.Replace(string(xml), "<ceb:appType>1</ceb:appType>", "<ceb:appType>"+appType+"</ceb:appType>", 1)
+			return []byte(strings.ReplaceAll(s, from, to))
+		}
+		for _, appType := range []string{"2", "3"} {
+			for _, c := range []struct {
+				what string
+				xml  []byte
+			}{
+				{"order", as(d.order(), appType, "<ceb:ebcCode>"+xSeller, "<ceb:ebcCode>"+intruder)},
+				{"inventory", as(d.inventory(), appType, "<ceb:ebcCode>"+xSeller, "<ceb:ebcCode>"+intruder)},
+			} {
+				if st, rs, info := f.post(intruder, c.xml); st != 200 || rs != "100" || code(info) != "1106" {
+					t.Errorf("%s appType %s by another exporter: want 100 [Code:1106], got %d %s %s", c.what, appType, st, rs, info)
+				}
+			}
+		}
+		other := f.newDecl()
+		f.must(xSeller, other.order(), "120")
+		if st, rs, info := f.post(stranger, as(other.inventory(), "1", xAgent, stranger)); st != 200 || rs != "100" || code(info) != "1108" {
+			t.Errorf("an agent not entrusted: want 100 [Code:1108], got %d %s %s", st, rs, info)
+		}
+		f.must(xAgent, other.inventory(), "120")
+		f.must(xPay, d.receipt(), "120")
+		f.must(xCarrier, d.waybill(), "120")
+		if st, _ := f.status(d.copNo); st != "120" && st != "800" {
+			t.Errorf("the exporter's inventory is %s after the intrusions", st)
+		}
+	})
 }

@@ -252,7 +252,7 @@ func lockedBy(inv *store.Inventory) (Result, bool, error) {
 // applyInventory stores an inventory list under appType rules; a new or changed one waits for evaluation.
 func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	inv := doc.inventory
-	if o, refused, err := mayDeclare(ctx, tx, sender, doc, now); err != nil || refused {
+	if o, refused, err := MayDeclare(ctx, tx, sender, doc.appType, inv.AgentCode, inv.EbcCode, inv.CopNo, now); err != nil || refused {
 		return o, err
 	}
 	existing, err := tx.InventoryByCopNo(ctx, inv.AgentCode, inv.CopNo)
@@ -318,29 +318,28 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 	}
 }
 
-// mayDeclare applies rules §12 to an inventory: it is sent, modified or
-// deleted only by its declaring agent (the owner of copNo under agentCode),
-// which holds the agent role and, to declare or modify, is the ebc itself or
-// entrusted by it at now.
-func mayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, now time.Time) (Result, bool, error) {
-	inv := doc.inventory
-	if sender.Code != inv.AgentCode {
-		if doc.appType == "1" {
-			return Refused("1108", "inventory copNo=%s names agentCode %s: only that agent may declare it", inv.CopNo, inv.AgentCode), true, nil
+// MayDeclare applies rules §12 to an inventory (import or export): it is
+// sent, modified or deleted only by its declaring agent (the owner of copNo
+// under agentCode), which holds the agent role and, to declare or modify, is
+// the ebc itself or entrusted by it at now. It returns the refusal, if any.
+func MayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, appType, agentCode, ebcCode, copNo string, now time.Time) (Result, bool, error) {
+	if sender.Code != agentCode {
+		if appType == "1" {
+			return Refused("1108", "inventory copNo=%s names agentCode %s: only that agent may declare it", copNo, agentCode), true, nil
 		}
-		return Refused("1106", "inventory copNo=%s of agentCode %s is not %s's", inv.CopNo, inv.AgentCode, sender.Code), true, nil
+		return Refused("1106", "inventory copNo=%s of agentCode %s is not %s's", copNo, agentCode, sender.Code), true, nil
 	}
 	if !sender.HasRole(enterprise.RoleAgent) {
 		return Refused("1108", "enterprise %s does not hold the agent role", sender.Code), true, nil
 	}
-	if doc.appType == "3" || inv.EbcCode == sender.Code {
+	if appType == "3" || ebcCode == sender.Code {
 		return Result{}, false, nil
 	}
-	ok, err := tx.Entrusted(ctx, inv.EbcCode, sender.Code, now)
+	ok, err := tx.Entrusted(ctx, ebcCode, sender.Code, now)
 	if err != nil || ok {
 		return Result{}, false, err
 	}
-	return Refused("1108", "ebcCode %s has no entrustment of agent %s in force", inv.EbcCode, sender.Code), true, nil
+	return Refused("1108", "ebcCode %s has no entrustment of agent %s in force", ebcCode, sender.Code), true, nil
 }
 
 func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
