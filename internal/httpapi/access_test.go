@@ -129,6 +129,7 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		doc.WriteString("\n")
 	}
+	doc.WriteString(writeHalf)
 	const file = "../../docs/access.md"
 	if os.Getenv("CBEC_UPDATE_DOCS") != "" {
 		if err := os.WriteFile(file, doc.Bytes(), 0o644); err != nil {

@@ -113,3 +113,38 @@ func (f *fixture) awaiting(copNo string) {
 	}
 	f.t.Fatalf("inventory %s was not judged within 10 s", copNo)
 }
+
+// writeHalf is the part of docs/access.md on writes, checked by
+// TestAccessMatrixWrites and the ownership tests.
+const writeHalf = `
+## Writes: who may create, modify and delete each document
+
+The table above says who may call a route. Who may then *change* a document is decided per document, from the
+documents themselves (rules §12), and checked by ` + "`TestAccessMatrixWrites`" + ` (every import message type with appType 2
+and 3 for another's document, from an enterprise of each role and from one holding every role) and the tests of
+` + "`internal/httpapi/ownership_test.go`" + ` and ` + "`TestExportOwnership`" + `.
+
+- **Owner.** A document belongs to the enterprise that first sent it (the documents' ` + "`sender`" + `). When a technical
+  service provider transmitted it, the owner is the client and the provider is recorded with the message
+  (` + "`tsp_messages`" + `). Only the owner, or a provider it authorised for that message type, may send it again,
+  modify it (appType 2) or delete it (appType 3). Anyone else gets a receipt with returnStatus 100 and
+  **1106**; the stored document, the owner's feed, the buyer's quota, stock and guarantees do not change.
+- **Who creates what.**
+
+| document | created by | refused otherwise |
+|---|---|---|
+| order (CEB311, export CEB303) | its ebpCode or ebcCode (ebp or ebc role) | 403 |
+| payment (CEB411) | the payment firm the order names in OrderHead.payCode; when the order names none, the first firm to send | 1107 (named firm), 1106 (first firm keeps it) |
+| receipt of payment (export CEB403) | its payCode | 403 |
+| waybill (CEB511, export CEB505), waybill status (CEB513) | its logisticsCode; the inventory's logisticsCode chooses the waybill | 403 |
+| inventory (CEB621, export CEB603) | its agentCode, holding the agent role, entrusted by its ebcCode (` + "`POST /api/v1/entrustments`" + `) or being the ebcCode itself | 1108 |
+| cancel, return (CEB623, CEB625) | the stored inventory's agentCode or ebcCode | 1380 |
+| zone entry (CEB711) | its operatorCode (area role) | 403 |
+
+- **A wrong sender cannot block the right one.** A payment from a firm the order does not name is refused when the
+  order is there; one sent before the order is replaced by the named firm's payment when that arrives.
+- **Entrustments** are granted and revoked by the ebc (or exporter) and are in force for the next message; the agent
+  sees those it holds (` + "`GET /api/v1/entrustments`" + `).
+- **Re-sending unchanged** (a new guid, the same content) is answered with the stored status and reason and adds
+  nothing to the feed.
+`
