@@ -62,7 +62,7 @@ body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2733}header{background
 main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.3em .5em;text-align:left;vertical-align:top}
 .bad{color:#b00}.ok{color:#070}.muted{color:#667}form.inline{display:inline}textarea{width:100%;min-height:5em}input,select,button,textarea{font:inherit}
 .stage{display:inline-block;padding:0 .4em;border-radius:.3em;background:#e8eef6}</style></head><body>
-<header><b>cbec</b> · <a href="/console/manifests">运单与舱单 Manifests</a><a href="/console/channels">物流通道 Channels</a><a href="/console/receipts">回执 Receipts</a><a href="/console/tickets">服务工单 Tickets</a><a href="/console/providers">技术服务商 Providers</a><a href="/console/status">运行状态 Status</a>
+<header><b>cbec</b> · <a href="/console/manifests">运单与舱单 Manifests</a><a href="/console/channels">物流通道 Channels</a><a href="/console/receipts">回执 Receipts</a><a href="/console/tickets">服务工单 Tickets</a><a href="/console/providers">技术服务商 Providers</a><a href="/console/entrustments">委托申报 Entrustments</a><a href="/console/status">运行状态 Status</a>
 {{if .Who}}<span class="muted">{{.Who}}</span> <form class="inline" method="post" action="/console/logout"><button>退出 Sign out</button></form>{{end}}</header><main><h1>{{.Title}}</h1>
 {{if .Error}}<p class="bad">{{.Error}}</p>{{end}}{{end}}
 {{define "foot"}}</main></body></html>{{end}}

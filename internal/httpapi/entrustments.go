@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -19,6 +20,7 @@ func (a *API) entrustmentRoutes() {
 	a.handle("POST /api/v1/entrustments", a.enterpriseOnly(a.grantEntrustment))
 	a.handle("GET /api/v1/entrustments", a.enterpriseOnly(a.listEntrustments))
 	a.handle("DELETE /api/v1/entrustments/{id}", a.enterpriseOnly(a.revokeEntrustment))
+	a.entrustmentConsoleRoutes()
 }
 
 // entrustmentView is an entrustment as the API shows it.
@@ -40,23 +42,34 @@ func viewEntrustment(e *store.Entrustment, now time.Time) entrustmentView {
 }
 
 func (a *API) grantEntrustment(w http.ResponseWriter, r *http.Request) error {
-	ebc := caller(r).enterprise
-	if !ebc.HasRole(enterprise.RoleSeller) {
-		return errs.New(errs.Forbidden, "role_missing", "Authorization", "enterprise %s does not hold the ebc role that entrusts agents", ebc.Code)
-	}
-	var in struct {
-		AgentCode  string `json:"agentCode"`
-		ValidFrom  string `json:"validFrom"`
-		ValidUntil string `json:"validUntil"`
-	}
+	var in entrustmentGrant
 	if err := readJSON(r, &in); err != nil {
 		return err
 	}
-	now := a.Intake.Now()
-	var problems errs.List
-	agent, err := a.Intake.Parties.Get(r.Context(), in.AgentCode)
+	e, err := a.entrust(r.Context(), caller(r).enterprise, in)
 	if err != nil {
 		return err
+	}
+	return writeJSON(w, http.StatusCreated, viewEntrustment(e, a.Intake.Now()))
+}
+
+// entrustmentGrant is what an ebc sends to entrust an agent; times are RFC 3339 with zone, both optional.
+type entrustmentGrant struct {
+	AgentCode  string `json:"agentCode"`
+	ValidFrom  string `json:"validFrom"`
+	ValidUntil string `json:"validUntil"`
+}
+
+// entrust records ebc's entrustment of an agent after checking every field.
+func (a *API) entrust(ctx context.Context, ebc *enterprise.Enterprise, in entrustmentGrant) (*store.Entrustment, error) {
+	if !ebc.HasRole(enterprise.RoleSeller) {
+		return nil, errs.New(errs.Forbidden, "role_missing", "Authorization", "enterprise %s does not hold the ebc role that entrusts agents", ebc.Code)
+	}
+	now := a.Intake.Now()
+	var problems errs.List
+	agent, err := a.Intake.Parties.Get(ctx, in.AgentCode)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case in.AgentCode == "":
@@ -88,13 +101,13 @@ func (a *API) grantEntrustment(w http.ResponseWriter, r *http.Request) error {
 		until = &t
 	}
 	if err := problems.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	e := &store.Entrustment{ID: uuid.Must(uuid.NewV7()).String(), EbcCode: ebc.Code, AgentCode: agent.Code, ValidFrom: from.UTC(), ValidUntil: until, CreatedAt: now.UTC()}
-	if err := a.Store.AddEntrustment(r.Context(), e); err != nil {
-		return err
+	if err := a.Store.AddEntrustment(ctx, e); err != nil {
+		return nil, err
 	}
-	return writeJSON(w, http.StatusCreated, viewEntrustment(e, now))
+	return e, nil
 }
 
 func (a *API) listEntrustments(w http.ResponseWriter, r *http.Request) error {
@@ -110,20 +123,23 @@ func (a *API) listEntrustments(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, map[string]any{"entrustments": out})
 }
 
-// revokeEntrustment ends one of the caller's entrustments; an agent cannot end
-// the entrustments it holds, and sees another's as not found.
 func (a *API) revokeEntrustment(w http.ResponseWriter, r *http.Request) error {
-	code, id := caller(r).enterprise.Code, r.PathValue("id")
-	e, err := a.Store.Entrustment(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if e.EbcCode != code {
-		return errs.New(errs.NotFound, "entrustment_not_found", "id", "no entrustment %s of enterprise %s", id, code)
-	}
-	if err := a.Store.RevokeEntrustment(r.Context(), id, a.Intake.Now()); err != nil {
+	if err := a.revokeEntrustmentOf(r.Context(), caller(r).enterprise.Code, r.PathValue("id")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// revokeEntrustmentOf ends one of ebc's entrustments; an agent cannot end the
+// entrustments it holds, and sees another's as not found.
+func (a *API) revokeEntrustmentOf(ctx context.Context, ebc, id string) error {
+	e, err := a.Store.Entrustment(ctx, id)
+	if err != nil {
+		return err
+	}
+	if e.EbcCode != ebc {
+		return errs.New(errs.NotFound, "entrustment_not_found", "id", "no entrustment %s of enterprise %s", id, ebc)
+	}
+	return a.Store.RevokeEntrustment(ctx, id, a.Intake.Now())
 }

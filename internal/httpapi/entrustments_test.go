@@ -91,3 +91,46 @@ func TestEntrustmentsAPI(t *testing.T) {
 		}
 	})
 }
+
+// The enterprise console shows the entrustments: the ebc grants and revokes
+// them there, the agent sees those it holds.
+func TestEntrustmentsConsole(t *testing.T) {
+	f := newFixture(t, apptest.SQLite)
+	s := f.s
+	f.keys[otherAgent] = s.Register(otherAgent, "agent")
+	page := func(method, path, token, form string) *apptest.Response {
+		t.Helper()
+		var ct string
+		if form != "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		return s.Do(method, path, token, ct, []byte(form))
+	}
+	r := page("POST", "/console/entrustments", f.keys[platform], "action=grant&agent="+otherAgent+"&from=2026-12-01&until=2027-12-31")
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "<td>"+otherAgent+"</td>") || !strings.Contains(string(r.Body), "2027-12-31 23:59") {
+		t.Fatalf("grant in the console: %d %s", r.Status, r.Body)
+	}
+	if r := page("POST", "/console/entrustments", f.keys[platform], "action=grant&agent="+otherAgent+"&until=31.12.2027"); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "validUntil") {
+		t.Errorf("a bad date: %d %s", r.Status, r.Body)
+	}
+	if r := page("GET", "/console/entrustments", f.keys[otherAgent], ""); !strings.Contains(string(r.Body), platform) || strings.Contains(string(r.Body), ">Revoke<") {
+		t.Errorf("the agent's page: %s", r.Body)
+	}
+	if r := page("GET", "/console/entrustments", apptest.AdminToken, ""); r.Status != http.StatusForbidden {
+		t.Errorf("the operator's page: %d", r.Status)
+	}
+	var list struct {
+		Entrustments []struct{ ID, AgentCode string }
+	}
+	s.Do("GET", "/api/v1/entrustments", f.keys[otherAgent], "", nil).JSON(t, &list)
+	if len(list.Entrustments) != 1 {
+		t.Fatalf("the agent holds %+v", list.Entrustments)
+	}
+	if r := page("POST", "/console/entrustments", f.keys[otherAgent], "action=revoke&id="+list.Entrustments[0].ID); r.Status != http.StatusNotFound {
+		t.Errorf("the agent revokes: %d", r.Status)
+	}
+	r = page("POST", "/console/entrustments", f.keys[platform], "action=revoke&id="+list.Entrustments[0].ID)
+	if r.Status != http.StatusOK || strings.Count(string(r.Body), ">Revoke<") != 1 {
+		t.Errorf("after revoking one of two, one Revoke button should remain: %d %s", r.Status, r.Body)
+	}
+}
