@@ -145,6 +145,6 @@ and 3 for another's document, from an enterprise of each role and from one holdi
   order is there; one sent before the order is replaced by the named firm's payment when that arrives.
 - **Entrustments** are granted and revoked by the ebc (or exporter) and are in force for the next message; the agent
   sees those it holds (` + "`GET /api/v1/entrustments`" + `).
-- **Re-sending unchanged** (a new guid, the same content) is answered with the stored status and reason and adds
+- **Re-sending unchanged** (appType 1 again, a new guid, the same content) is answered with the stored status and reason and adds
   nothing to the feed.
 `

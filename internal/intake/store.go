@@ -182,7 +182,7 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 			return o, err
 		}
 		if doc.appType == "2" && existing.ContentHash == doc.hash {
-			return Again("120", clearance.Finding{Code: "1800"}.Info()), nil
+			return Accepted(), nil
 		}
 	}
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
@@ -286,7 +286,7 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 			return o, nil
 		}
 		if existing.ContentHash == doc.hash && existing.Status == "120" {
-			return Again(existing.Status, existing.ReasonInfo), nil
+			return Accepted(), nil
 		}
 		if existing.EbpCode != inv.EbpCode || existing.OrderNo != inv.OrderNo {
 			return Refused("1390", "copNo=%s belongs to order %s/%s, not %s/%s", inv.CopNo, existing.EbpCode, existing.OrderNo, inv.EbpCode, inv.OrderNo), nil
