@@ -13,7 +13,6 @@ package bonded
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -151,16 +150,6 @@ func mulDiv(a, b, c int64) int64 {
 // total exactly.
 func share(total, done, now, all int64) int64 {
 	return mulDiv(total, done+now, all) - mulDiv(total, done, all)
-}
-
-func wrap(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if _, ok := errs.As(err); ok {
-		return err
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
 
 // Filings adapts the reference data's product filings to Products.

@@ -46,7 +46,6 @@ type modelInv struct {
 	status           string
 	returned         int64 // milli, arrived
 	returning        bool
-	billed           bool
 }
 
 // For any sequence of entries, acceptances (reserve), releases, cancels,

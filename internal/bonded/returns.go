@@ -11,6 +11,7 @@ import (
 
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/engine"
 	"github.com/cbec-platform/cbec/internal/enterprise"
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/intake"
@@ -158,24 +159,14 @@ func (s *Service) cancel(ctx context.Context, tx *store.Tx, inv *store.Inventory
 		inv.ID, inv.AgentCode, inv.CopNo, from, reason, now); err != nil {
 		return intake.Result{}, err
 	}
-	if err := inventoryReceipt(ctx, tx, inv, now); err != nil {
+	var d clearance.Inventory
+	if err := json.Unmarshal(inv.Data, &d); err != nil {
+		return intake.Result{}, fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
+	}
+	if err := engine.StatusReceipt(ctx, tx, inv, d.CustomsCode, now); err != nil {
 		return intake.Result{}, err
 	}
 	return intake.Result{Status: "399", Finding: f}, nil
-}
-
-// inventoryReceipt puts an inventory's new status in its declarer's feed (CEB622).
-func inventoryReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, now time.Time) error {
-	var d clearance.Inventory
-	_ = json.Unmarshal(inv.Data, &d)
-	keys := ceb.Keys{"customsCode": d.CustomsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
-		"copNo": inv.CopNo, "preNo": inv.PreNo, "invtNo": inv.InvtNo}
-	xml, err := receipt.One("CEB622Message", keys, receipt.Status{ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo}, now)
-	if err != nil {
-		return err
-	}
-	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: inv.Sender, MessageType: "CEB622Message", CopNo: inv.CopNo, OrderNo: inv.OrderNo,
-		ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo, XML: string(xml), CreatedAt: now})
 }
 
 // ReturnLine is a quantity of one inventory line to return.

@@ -1,11 +1,8 @@
 package catalog
 
 import (
-	"fmt"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 )
 
 // TariffTable is an immutable tariff table keyed by 10-digit HS code.
@@ -124,57 +121,4 @@ func (l NegativeList) Match(g Goods) []NegativeListEntry {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Kind == Prohibited && out[j].Kind != Prohibited })
 	return out
-}
-
-// Len returns the number of entries.
-func (l NegativeList) Len() int { return len(l.entries) }
-
-// Table keeps the versions of one reference table. Each import publishes a
-// version with the time it takes effect; AsOf picks the version in force at
-// a moment, so a clearance is judged by the rates of its own time even when
-// a new table was loaded since, and a table can be loaded ahead of its
-// effective date. Safe for concurrent use.
-type Table[T any] struct {
-	mu       sync.RWMutex
-	versions []Version[T] // ordered by EffectiveFrom
-}
-
-// Version is one published version of a table.
-type Version[T any] struct {
-	EffectiveFrom time.Time
-	Data          T
-}
-
-// Publish adds a version taking effect at from. Publishing twice for the
-// same instant is refused: versions are history, not drafts.
-func (t *Table[T]) Publish(from time.Time, data T) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	i := sort.Search(len(t.versions), func(i int) bool { return !t.versions[i].EffectiveFrom.Before(from) })
-	if i < len(t.versions) && t.versions[i].EffectiveFrom.Equal(from) {
-		return fmt.Errorf("catalog: a version effective from %s already exists", from.Format(time.RFC3339))
-	}
-	t.versions = append(t.versions, Version[T]{})
-	copy(t.versions[i+1:], t.versions[i:])
-	t.versions[i] = Version[T]{EffectiveFrom: from, Data: data}
-	return nil
-}
-
-// AsOf returns the version in force at the given time: the latest whose
-// EffectiveFrom is not after it. ok is false before the first version.
-func (t *Table[T]) AsOf(at time.Time) (Version[T], bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	i := sort.Search(len(t.versions), func(i int) bool { return t.versions[i].EffectiveFrom.After(at) })
-	if i == 0 {
-		return Version[T]{}, false
-	}
-	return t.versions[i-1], true
-}
-
-// Versions returns the published versions, oldest first.
-func (t *Table[T]) Versions() []Version[T] {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return append([]Version[T](nil), t.versions...)
 }

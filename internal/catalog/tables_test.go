@@ -1,9 +1,6 @@
 package catalog
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 func TestPositiveListMatch(t *testing.T) {
 	l := NewPositiveList([]PositiveListEntry{
@@ -82,46 +79,5 @@ func TestTariffTable(t *testing.T) {
 	next := tt.Merge([]TariffRow{{HSCode: "1901101000", Name: "a2"}, {HSCode: "2203000000", Name: "c"}})
 	if r, _ := next.Lookup("1901101000"); r.Name != "a2" || next.Len() != 3 || tt.Len() != 2 {
 		t.Errorf("merge: %+v len %d / %d", r, next.Len(), tt.Len())
-	}
-}
-
-func TestTableAsOf(t *testing.T) {
-	day := func(d int) time.Time { return time.Date(2026, 1, d, 0, 0, 0, 0, time.UTC) }
-	var tab Table[string]
-	if _, ok := tab.AsOf(day(1)); ok {
-		t.Error("empty table has a version")
-	}
-	// Published out of order: a backfilled version and a future one.
-	for _, v := range []struct {
-		from int
-		data string
-	}{{10, "v2"}, {1, "v1"}, {20, "v3"}} {
-		if err := tab.Publish(day(v.from), v.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tab.Publish(day(10), "again"); err == nil {
-		t.Error("duplicate effective time accepted")
-	}
-	tests := []struct {
-		at   time.Time
-		want string
-		ok   bool
-	}{
-		{day(1).Add(-time.Nanosecond), "", false},
-		{day(1), "v1", true},
-		{day(9), "v1", true},
-		{day(10), "v2", true},
-		{day(19).Add(23 * time.Hour), "v2", true},
-		{day(25), "v3", true},
-	}
-	for _, tt := range tests {
-		v, ok := tab.AsOf(tt.at)
-		if ok != tt.ok || v.Data != tt.want {
-			t.Errorf("AsOf(%s) = %q, %v; want %q", tt.at, v.Data, ok, tt.want)
-		}
-	}
-	if vs := tab.Versions(); len(vs) != 3 || vs[0].Data != "v1" || vs[2].Data != "v3" {
-		t.Errorf("versions = %+v", vs)
 	}
 }

@@ -212,3 +212,31 @@ func TestLinearWork(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitOptions: the depth and problem limits are the caller's to set; a
+// lower depth limit refuses what the default accepts, and a lower problem
+// limit cuts the list with one CEB-TOOMANY naming the limit.
+func TestLimitOptions(t *testing.T) {
+	nested := `<CEB312Message xmlns="http://www.chinaport.gov.cn/ceb" guid="x" version="1">` +
+		strings.Repeat("<a>", 10) + strings.Repeat("</a>", 10) + `</CEB312Message>`
+	if _, err := Decode([]byte(nested)); err != nil {
+		t.Errorf("default limit: %v", err)
+	}
+	_, err := Decode([]byte(nested), WithMaxDepth(5))
+	codes := fatalCodes(t, err)
+	if len(codes) == 0 || codes[len(codes)-1] != CodeTooDeep {
+		t.Errorf("WithMaxDepth(5): codes %v, want %s last", codes, CodeTooDeep)
+	}
+
+	unknown := strings.Replace(tiny312, "<returnStatus>", strings.Repeat("<x/>", 5)+"<returnStatus>", 1)
+	d, err := Decode([]byte(unknown), WithMaxProblems(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Problems) != 3 || d.Problems[2].Code != CodeTooMany || d.Problems[2].Rule != "at most 2 problems listed" {
+		t.Errorf("WithMaxProblems(2): %+v", d.Problems)
+	}
+	if d, err := Decode([]byte(unknown)); err != nil || len(d.Problems) != 5 {
+		t.Errorf("default limit: %v, %d problems", err, len(d.Problems))
+	}
+}

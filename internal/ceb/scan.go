@@ -98,8 +98,6 @@ func (sc *scanner) fail(code, msg string, off int) tokKind {
 	return tokEOF
 }
 
-func (sc *scanner) depth() int { return len(sc.open) }
-
 // next advances to the next start, end or text token. Comments, processing
 // instructions and whitespace outside the root are skipped. After an error
 // it keeps returning tokEOF and sc.err is set.

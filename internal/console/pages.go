@@ -42,7 +42,7 @@ type Count struct {
 func (s *Service) Today(ctx context.Context) (*Figures, error) {
 	now := s.now().In(china)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, china)
-	rows, err := s.DB.Query(ctx, `SELECT id, status, reason_code, created_at, released_at FROM inventories WHERE created_at >= $1`, start)
+	rows, err := s.DB.Query(ctx, `SELECT status, reason_code, created_at, released_at FROM inventories WHERE created_at >= $1`, start)
 	if err != nil {
 		return nil, err
 	}
@@ -50,12 +50,11 @@ func (s *Service) Today(ctx context.Context) (*Figures, error) {
 	f := &Figures{Day: start.Format("2006-01-02")}
 	status, reasons := map[string]int{}, map[string]int{}
 	var durations []time.Duration
-	var ids []string
 	for rows.Next() {
-		var id, st, code string
+		var st, code string
 		var created store.Time
 		var released store.NullTime
-		if err := rows.Scan(&id, &st, &code, &created, &released); err != nil {
+		if err := rows.Scan(&st, &code, &created, &released); err != nil {
 			return nil, err
 		}
 		f.Declared++
@@ -67,7 +66,6 @@ func (s *Service) Today(ctx context.Context) (*Figures, error) {
 			f.Released++
 			durations = append(durations, released.Time.Time.Sub(created.Time))
 		}
-		ids = append(ids, id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -116,9 +116,6 @@ func (s *Service) pageError(w http.ResponseWriter, r *http.Request, o *Officer, 
 
 type officerKey struct{}
 
-// current is the officer of a request that went through page or api.
-func current(r *http.Request) *Officer { o, _ := r.Context().Value(officerKey{}).(*Officer); return o }
-
 var crossOrigin = http.NewCrossOriginProtection()
 
 // session reads the session cookie and refuses cross-origin writes.

@@ -301,7 +301,7 @@ func (e *Engine) write(ctx context.Context, tx *store.Tx, inv *store.Inventory, 
 	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, o.Finding.Code, o.Finding.Detail, actor); err != nil {
 		return err
 	}
-	return e.receipt(ctx, tx, inv, doc, now)
+	return StatusReceipt(ctx, tx, inv, doc.CustomsCode, now)
 }
 
 // decide runs the checks, reserves the buyer's limits, chooses 300, 500 or
@@ -386,9 +386,12 @@ func reject(code, format string, args ...any) Outcome {
 	return Outcome{Status: "100", Finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
 }
 
-// receipt puts the inventory's new status in its declarer's feed.
-func (e *Engine) receipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, doc *clearance.Inventory, now time.Time) error {
-	keys := ceb.Keys{"customsCode": doc.CustomsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
+// StatusReceipt puts an inventory's current status in its declarer's feed
+// (CEB622). It is the one place that builds that receipt: the engine calls it
+// for every status it writes, and so do changes made outside the engine (a
+// bonded cancellation), so both write the same document.
+func StatusReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, customsCode string, now time.Time) error {
+	keys := ceb.Keys{"customsCode": customsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
 		"copNo": inv.CopNo, "preNo": inv.PreNo, "invtNo": inv.InvtNo}
 	xml, err := receipt.One("CEB622Message", keys, receipt.Status{ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo}, now)
 	if err != nil {

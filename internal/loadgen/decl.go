@@ -70,12 +70,6 @@ type Declaration struct {
 	WaybillPhone     string       // consignee phone on the waybill
 }
 
-// DutiableValue is Σ line totals + freight + insurance (rules §4).
-func (d *Declaration) DutiableValue() money.Amount {
-	v, _ := money.Sum(d.GoodsValue, d.Freight, d.InsuredFee)
-	return v
-}
-
 // mustAdd adds amounts the generator made itself; they are far below the
 // int64 range, so an overflow is a bug.
 func mustAdd(a ...money.Amount) money.Amount {

@@ -83,9 +83,6 @@ func NewGenerator(seed uint64, runID string, mix Mix, parties PartyCounts) (*Gen
 	return g, nil
 }
 
-// SetClock replaces time.Now for appTime and declTime (tests).
-func (g *Generator) SetClock(now func() time.Time) { g.now = now }
-
 // Next returns the next batch: BatchLen declarations with share Mix.Batch,
 // one otherwise.
 func (g *Generator) Next() (*Batch, error) {

@@ -144,7 +144,6 @@ type subject struct {
 	c        *clearance.Case // may be nil (dry-run of an inventory whose documents are gone)
 	parties  map[string]*enterprise.Enterprise
 	direct   bool
-	regime   string
 	now      time.Time
 	counters counters
 }

@@ -16,7 +16,7 @@ import "bytes"
 // instructions and end tags. It gives up at a DOCTYPE, which the parser
 // refuses anyway.
 func normalizeAttrWhitespace(doc []byte) []byte {
-	if bytes.IndexAny(doc, "\t\n\r") < 0 {
+	if !bytes.ContainsAny(doc, "\t\n\r") {
 		return doc
 	}
 	var out []byte // nil until the first change

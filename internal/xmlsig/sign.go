@@ -109,7 +109,7 @@ func (t *signatureTemplate) signedInfoFast(doc []byte) []byte {
 	// DigestValue, and nothing inherited from the message can look like
 	// one, since "<" is escaped in attribute values.
 	at := bytes.Index(s.si, digestValuePlaceholder)
-	if at < 0 || bytes.Index(s.si[at+1:], digestValuePlaceholder) >= 0 {
+	if at < 0 || bytes.Contains(s.si[at+1:], digestValuePlaceholder) {
 		return nil
 	}
 	t.digest = digestOf(t.alg, s.content)
