@@ -12,7 +12,9 @@ import (
 )
 
 // The migrations are embedded in the binary, one folder per engine with the same
-// version numbers (a test checks that the folders agree).
+// file names. Tests check that the folders agree, that both engines end with
+// the same tables, columns, keys and indexes (TestMigrationParity), and that
+// the Down sections undo the Up sections (TestMigrationsDownAndUp).
 //
 //go:embed migrations
 var migrations embed.FS

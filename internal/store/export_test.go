@@ -1,0 +1,20 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// MigrateDownTo runs the Down sections of every applied migration above
+// version, newest first, for the migration parity test.
+func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := db.migrator(slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate %s down to %d: %w", db.Engine, version, err)
+	}
+	return nil
+}
