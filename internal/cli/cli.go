@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/alecthomas/kong"
 
@@ -58,6 +59,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { exit = code }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, Summary: true}),
+		settingDefaults(),
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "cbec:", err)
@@ -82,6 +84,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// settingDefaults lets a flag's help show the default of the setting it sets
+// as it is declared in internal/config, not a copy: ${setting_log_level} in a
+// help text is the default of log_level ("none" for an empty one).
+func settingDefaults() kong.Vars {
+	vars := kong.Vars{}
+	name := strings.NewReplacer(".", "_", "<", "", ">", "")
+	for _, p := range config.Params() {
+		d := p.Default
+		if d == "" {
+			d = "none"
+		}
+		vars["setting_"+name.Replace(p.Key)] = d
+	}
+	return vars
+}
+
 // exitError ends a command with a code after it has reported its own problems.
 type exitError int
 
@@ -89,14 +107,14 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e))
 
 // dbFlags choose the database; serve, migrate and enterprise share them.
 type dbFlags struct {
-	Data *string `help:"Folder of the embedded SQLite database (default ./cbec-data)." env:"CBEC_DATA" placeholder:"DIR"`
-	DB   *string `help:"PostgreSQL URL (postgres://user@host:5432/db) to use instead of the embedded SQLite database (default: none)." env:"CBEC_DB" placeholder:"URL"`
+	Data *string `help:"Folder of the embedded SQLite database (default ${setting_data})." env:"CBEC_DATA" placeholder:"DIR"`
+	DB   *string `help:"PostgreSQL URL (postgres://user@host:5432/db) to use instead of the embedded SQLite database (default: ${setting_db})." env:"CBEC_DB" placeholder:"URL"`
 }
 
 // logFlags choose how the command logs.
 type logFlags struct {
-	LogLevel  *string `help:"Log level: debug, info, warn, error (default info)." env:"CBEC_LOG_LEVEL" placeholder:"LEVEL"`
-	LogFormat *string `help:"Log format: text or json (default text)." env:"CBEC_LOG_FORMAT" placeholder:"FORMAT"`
+	LogLevel  *string `help:"Log level: debug, info, warn, error (default ${setting_log_level})." env:"CBEC_LOG_LEVEL" placeholder:"LEVEL"`
+	LogFormat *string `help:"Log format: text or json (default ${setting_log_format})." env:"CBEC_LOG_FORMAT" placeholder:"FORMAT"`
 }
 
 // load builds the configuration: defaults, then the file, then flags and environment.

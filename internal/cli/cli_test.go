@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/cbec-platform/cbec/internal/config"
 )
 
 func run(t *testing.T, args ...string) (int, string, string) {
@@ -74,5 +76,24 @@ func TestBadConfigurationIsNamed(t *testing.T) {
 	code, _, errOut := run(t, "serve", "--addr", "nowhere", "--data", t.TempDir())
 	if code == 0 || !strings.Contains(errOut, "addr:") {
 		t.Errorf("exit %d, %s", code, errOut)
+	}
+}
+
+// The flags that set a configuration setting show its default as the
+// configuration declares it.
+func TestHelpReadsSettingDefaults(t *testing.T) {
+	defaults := map[string]string{}
+	for _, p := range config.Params() {
+		defaults[p.Key] = p.Default
+	}
+	_, out, _ := run(t, "serve", "--help")
+	out = strings.Join(strings.Fields(out), " ") // help wraps its lines
+	for _, key := range []string{"addr", "data", "signature_policy", "log_level", "log_format"} {
+		if want := "(default " + defaults[key] + ")"; !strings.Contains(out, want) {
+			t.Errorf("serve --help lacks %q for %s", want, key)
+		}
+	}
+	if !strings.Contains(out, "(default: none)") {
+		t.Errorf("serve --help does not say db has no default")
 	}
 }

@@ -11,8 +11,8 @@ import (
 )
 
 type serveCmd struct {
-	Addr            *string `help:"Address to listen on (default 127.0.0.1:8080)." env:"CBEC_ADDR" placeholder:"HOST:PORT"`
-	SignaturePolicy *string `help:"Message signatures: none ignores them, optional verifies those present, required also refuses CEB621/623/625/711 without one (default required)." env:"CBEC_SIGNATURE_POLICY" enum:"none,optional,required," default:"" placeholder:"POLICY"`
+	Addr            *string `help:"Address to listen on (default ${setting_addr})." env:"CBEC_ADDR" placeholder:"HOST:PORT"`
+	SignaturePolicy *string `help:"Message signatures: none ignores them, optional verifies those present, required also refuses CEB621/623/625/711 without one (default ${setting_signature_policy})." env:"CBEC_SIGNATURE_POLICY" enum:"none,optional,required," default:"" placeholder:"POLICY"`
 	DebugAddr       string  `help:"Serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060 (default: off). Never expose it publicly." env:"CBEC_DEBUG_ADDR" placeholder:"HOST:PORT"`
 	dbFlags
 	logFlags

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,60 @@ func TestEveryParamHasADescription(t *testing.T) {
 		if p.Key == "" || p.Description == "" {
 			t.Errorf("param %+v lacks a key or description", p)
 		}
+	}
+}
+
+// TestEverySettingDeclaredOnce: every field of Config that the file can set
+// has exactly one entry in the table of settings, under the key the file
+// uses for it, and every entry points at such a field.
+func TestEverySettingDeclaredOnce(t *testing.T) {
+	var c Config
+	fields := map[string]any{} // file key → pointer to the field
+	var walk func(v reflect.Value, prefix string)
+	walk = func(v reflect.Value, prefix string) {
+		for i := range v.NumField() {
+			tag := v.Type().Field(i).Tag.Get("toml")
+			if tag == "" || tag == "-" {
+				continue
+			}
+			f := v.Field(i)
+			if f.Kind() == reflect.Struct {
+				walk(f, prefix+tag+".")
+				continue
+			}
+			fields[prefix+tag] = f.Addr().Interface()
+		}
+	}
+	walk(reflect.ValueOf(&c).Elem(), "")
+	seen := map[string]bool{}
+	for _, s := range settings {
+		key := strings.TrimSuffix(s.key, perClass)
+		if seen[key] {
+			t.Errorf("%s declared twice", key)
+		}
+		seen[key] = true
+		if want, ok := fields[key]; !ok {
+			t.Errorf("%s: no field of Config has that key", key)
+		} else if got := s.field(&c); got != want {
+			t.Errorf("%s: the entry points at another field", key)
+		}
+	}
+	for key := range fields {
+		if !seen[key] {
+			t.Errorf("%s: a field of Config without an entry in settings", key)
+		}
+	}
+}
+
+// TestDefaultsAreNotShared: changing one configuration's map or list leaves
+// the defaults of the next one alone.
+func TestDefaultsAreNotShared(t *testing.T) {
+	a := Default()
+	a.Rules.InspectionRates["general"] = "1"
+	a.Rules.GuaranteeTradeModes[0] = "9999"
+	a.Rules.Export.FoodHS[0] = "99"
+	b := Default()
+	if b.Rules.InspectionRates["general"] != "0.05" || b.Rules.GuaranteeTradeModes[0] != "1210" || b.Rules.Export.FoodHS[0] != "01" {
+		t.Errorf("defaults changed through an earlier configuration: %v %v %v", b.Rules.InspectionRates, b.Rules.GuaranteeTradeModes, b.Rules.Export.FoodHS)
 	}
 }
