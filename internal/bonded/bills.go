@@ -92,7 +92,10 @@ func (s *Service) issueBills(ctx context.Context, tx *store.Tx, now time.Time) (
 			return nil, err
 		}
 		l.released = rel.Time
-		_ = json.Unmarshal([]byte(lj), &l.lines)
+		if err := json.Unmarshal([]byte(lj), &l.lines); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decode stored tax lines of inventory %s: %w", l.invID, err)
+		}
 		if _, ok := byCode[l.code]; !ok {
 			codes = append(codes, l.code)
 		}

@@ -298,7 +298,9 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 			return errs.New(errs.Conflict, "tally_declared", "tallyNo", "tally %s is already declared by entry %s", e.TallyNo, declared.String)
 		}
 		var lines []EntryLine
-		_ = json.Unmarshal([]byte(tallied), &lines)
+		if err := json.Unmarshal([]byte(tallied), &lines); err != nil {
+			return fmt.Errorf("decode stored items of tally %s: %w", e.TallyNo, err)
+		}
 		e.Differences = differences(lines, e.Items)
 		diffs, _ := json.Marshal(e.Differences)
 		if _, err := tx.Exec(ctx, `UPDATE bonded_tallies SET entry_no = $2, differences = $3, declared_at = $4 WHERE tally_no = $1`,

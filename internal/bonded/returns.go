@@ -297,7 +297,9 @@ func returnedQty(ctx context.Context, tx *store.Tx, invID, states string) (map[i
 			return nil, err
 		}
 		var ls []ReturnLine
-		_ = json.Unmarshal([]byte(lj), &ls)
+		if err := json.Unmarshal([]byte(lj), &ls); err != nil {
+			return nil, fmt.Errorf("decode stored lines of a return of inventory %s: %w", invID, err)
+		}
 		for _, l := range ls {
 			out[l.Gnum] += l.Milli
 		}
@@ -334,7 +336,9 @@ func (s *Service) scanReturn(row interface{ Scan(...any) error }) (*Return, erro
 	if err := row.Scan(&r.ID, &r.inventoryID, &r.InvtNo, &r.AgentCode, &r.CopNo, &r.preNo, &lj, &r.State, &r.Reason, &applied, &arrived, &refund, &quota, &released); err != nil {
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(lj), &r.Lines)
+	if err := json.Unmarshal([]byte(lj), &r.Lines); err != nil {
+		return nil, fmt.Errorf("decode stored lines of return %s: %w", r.ID, err)
+	}
 	for i := range r.Lines {
 		r.Lines[i].Qty = Qty(r.Lines[i].Milli)
 	}
@@ -413,7 +417,9 @@ func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
 		}
 		if by != "admin" {
 			var d clearance.Inventory
-			_ = json.Unmarshal(inv.Data, &d)
+			if err := json.Unmarshal(inv.Data, &d); err != nil {
+				return fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
+			}
 			op := ""
 			if d.EmsNo != "" {
 				op, _ = operatorOf(ctx, tx, d.EmsNo)
@@ -465,7 +471,9 @@ func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.In
 		return err
 	}
 	if hasTax {
-		_ = json.Unmarshal([]byte(lj), &lines)
+		if err := json.Unmarshal([]byte(lj), &lines); err != nil {
+			return fmt.Errorf("decode stored tax lines of inventory %s: %w", inv.ID, err)
+		}
 	} else if lines, err = splitTax(inv, &d); err != nil {
 		return err
 	}

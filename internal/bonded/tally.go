@@ -90,9 +90,13 @@ func scanTally(row interface{ Scan(...any) error }, now time.Time) (*Tally, erro
 	if err := row.Scan(&t.TallyNo, &t.EmsNo, &t.OperatorCode, &items, &deadline, &t.EntryNo, &diffs, &created, &declared); err != nil {
 		return nil, err
 	}
-	_ = json.Unmarshal([]byte(items), &t.Items)
+	if err := json.Unmarshal([]byte(items), &t.Items); err != nil {
+		return nil, fmt.Errorf("decode stored items of tally %s: %w", t.TallyNo, err)
+	}
 	t.Differences = []Difference{}
-	_ = json.Unmarshal([]byte(diffs), &t.Differences)
+	if err := json.Unmarshal([]byte(diffs), &t.Differences); err != nil {
+		return nil, fmt.Errorf("decode stored differences of tally %s: %w", t.TallyNo, err)
+	}
 	t.Deadline, t.CreatedAt = deadline.Time.In(cst), created.Time.In(cst)
 	if declared.Valid {
 		d := declared.Time.Time.In(cst)
@@ -204,7 +208,9 @@ func (s *Service) entryDocuments(ctx context.Context, _ *intake.Service, sender 
 				return intake.Result{}, err
 			}
 			e.TallyNo = h.CopNo
-			_ = json.Unmarshal([]byte(items), &e.Items)
+			if err := json.Unmarshal([]byte(items), &e.Items); err != nil {
+				return intake.Result{}, fmt.Errorf("decode stored items of tally %s: %w", h.CopNo, err)
+			}
 		}
 		var refusal error
 		err := tx.Savepoint(ctx, "bonded_entry", func() error {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -282,11 +283,15 @@ func scanParcel(row interface{ Scan(...any) error }) (*Parcel, error) {
 	p.ScannedAt = at.Time
 	if cf != "" {
 		p.Customs = &Finding{}
-		_ = json.Unmarshal([]byte(cf), p.Customs)
+		if err := json.Unmarshal([]byte(cf), p.Customs); err != nil {
+			return nil, fmt.Errorf("decode stored customs finding of parcel %s: %w", p.ID, err)
+		}
 	}
 	if inf != "" {
 		p.Inspection = &Finding{}
-		_ = json.Unmarshal([]byte(inf), p.Inspection)
+		if err := json.Unmarshal([]byte(inf), p.Inspection); err != nil {
+			return nil, fmt.Errorf("decode stored inspection finding of parcel %s: %w", p.ID, err)
+		}
 	}
 	return &p, nil
 }

@@ -98,7 +98,10 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 			return nothingYet, err
 		}
 		var ls []returnLine
-		_ = json.Unmarshal([]byte(js), &ls)
+		if err := json.Unmarshal([]byte(js), &ls); err != nil {
+			rows.Close()
+			return nothingYet, fmt.Errorf("decode stored lines of an export return of inventory %s: %w", inv.ID, err)
+		}
 		for _, l := range ls {
 			q, _ := decimal("qty", l.Qty)
 			prev, ok := done[l.Gcode]

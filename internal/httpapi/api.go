@@ -180,7 +180,9 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.Ready(ctx); err != nil {
-		return errs.New(errs.Unavailable, "not_ready", "", "not ready: %v", err)
+		// The cause (a driver's error, which may name hosts, ports or
+		// files) goes to the log through Err; the caller gets our words.
+		return &errs.Error{Kind: errs.Unavailable, Code: "not_ready", Message: "not ready: the database does not answer", Err: err}
 	}
 	return writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -154,7 +154,9 @@ func (t *Tx) SetQuotaState(ctx context.Context, inventoryID, state string, now t
 			return fmt.Errorf("restore quota: %w", err)
 		}
 		var caps []CapUse
-		_ = json.Unmarshal([]byte(capsJSON), &caps)
+		if err := json.Unmarshal([]byte(capsJSON), &caps); err != nil {
+			return fmt.Errorf("decode stored caps of the quota entry of inventory %s: %w", inventoryID, err)
+		}
 		for _, c := range caps {
 			if _, err := t.Exec(ctx, `UPDATE cap_usage SET used_milli = used_milli - $4 WHERE buyer_key = $1 AND year = $2 AND hs_code = $3`,
 				buyerKey, year, c.HSCode, c.Milli); err != nil {
