@@ -5,6 +5,8 @@ import (
 	"embed"
 	"fmt"
 	"io"
+
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // starterFS holds the starter tables shipped with the binary, in the same
@@ -33,9 +35,9 @@ type Starter struct {
 }
 
 // LoadStarter parses the embedded starter tables.
-func LoadStarter() (Starter, error) {
+func LoadStarter() (_ Starter, err error) {
+	defer errs.Wrap(&err, "catalog.LoadStarter")
 	var s Starter
-	var err error
 	if s.Tariff, err = parseEmbedded(StarterTariffFile, ParseTariffCSV); err != nil {
 		return Starter{}, err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // DxpMsg is the terminal-node envelope (namespace
@@ -408,7 +410,8 @@ func EncodeDxp(env *DxpMsg) ([]byte, error) {
 
 // WrapDxp encodes m (validated, see Encode) and puts it in a DxpMsg with the
 // routing ti; MsgType defaults to m's type.
-func WrapDxp(m Message, ti TransInfo) ([]byte, error) {
+func WrapDxp(m Message, ti TransInfo) (_ []byte, err error) {
+	defer errs.Wrap(&err, "ceb.WrapDxp(%s)", m.MessageType())
 	body, err := Encode(m)
 	if err != nil {
 		return nil, err

@@ -174,7 +174,7 @@ func signaturePrefixNeeded(m Message, ts *typeSpec) string {
 func Encode(m Message) ([]byte, error) {
 	out, err := Marshal(m)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("ceb encode %s: %w", m.MessageType(), err)
 	}
 	probs, err := validateBytes(out)
 	if err != nil {

@@ -93,3 +93,22 @@ func (l List) Err() error {
 	}
 	return l
 }
+
+// Wrap names the call an error comes out of, with its key arguments, so that
+// an error crossing a package says where it arose. Defer it at the top of an
+// exported function whose error result is named err:
+//
+//	func (s *Service) Ticket(ctx context.Context, id string) (_ *Ticket, err error) {
+//		defer errs.Wrap(&err, "support.Ticket(%q)", id)
+//
+// Only the error's text changes: errors.Is and errors.As see through it, so
+// an *Error keeps its Kind, Code, Field and the Message callers are shown,
+// and the added context reaches the log. Keep it off functions whose error
+// text is itself the answer to the caller (parsers and validators such as
+// ceb.Decode, xmlsig.Verify, catalog.ParseTariffCSV, money's parsers), and
+// never put personal data in the arguments.
+func Wrap(errp *error, format string, args ...any) {
+	if *errp != nil {
+		*errp = fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), *errp)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Upload says how an uploaded table is published.
@@ -23,20 +24,23 @@ type Upload struct {
 // ImportTariff parses a tariff CSV (contract §6), stores it as a new version
 // and publishes it. A file with any problem is refused whole with a
 // *catalog.ProblemsError naming every problem.
-func (s *Service) ImportTariff(ctx context.Context, r io.Reader, u Upload) (VersionInfo, error) {
+func (s *Service) ImportTariff(ctx context.Context, r io.Reader, u Upload) (_ VersionInfo, err error) {
+	defer errs.Wrap(&err, "refdata.ImportTariff")
 	return importVersion(ctx, s, Tariff, r, u, catalog.ParseTariffCSV, s.storeTariff,
 		func(t *tables) *[]version[catalog.TariffRow] { return &t.tariff })
 }
 
 // ImportPositiveList does the same for the positive list.
-func (s *Service) ImportPositiveList(ctx context.Context, r io.Reader, u Upload) (VersionInfo, error) {
+func (s *Service) ImportPositiveList(ctx context.Context, r io.Reader, u Upload) (_ VersionInfo, err error) {
+	defer errs.Wrap(&err, "refdata.ImportPositiveList")
 	return importVersion(ctx, s, PositiveList, r, u, catalog.ParsePositiveListCSV, s.storePositive,
 		func(t *tables) *[]version[catalog.PositiveListEntry] { return &t.positive })
 }
 
 // ImportNegativeList does the same for the negative list (columns hs_prefix,
 // gtin, name, kind, reason; see catalog.ParseNegativeListCSV).
-func (s *Service) ImportNegativeList(ctx context.Context, r io.Reader, u Upload) (VersionInfo, error) {
+func (s *Service) ImportNegativeList(ctx context.Context, r io.Reader, u Upload) (_ VersionInfo, err error) {
+	defer errs.Wrap(&err, "refdata.ImportNegativeList")
 	return importVersion(ctx, s, NegativeList, r, u, catalog.ParseNegativeListCSV, s.storeNegative,
 		func(t *tables) *[]version[catalog.NegativeListEntry] { return &t.negative })
 }
@@ -106,13 +110,14 @@ func noRows() error {
 // ImportProducts parses an enterprise's product-filing CSV and stores every
 // row under ebcCode, replacing earlier filings of the same item numbers, then
 // serves them at once. It returns the number of rows filed.
-func (s *Service) ImportProducts(ctx context.Context, ebcCode string, r io.Reader) (int, error) {
+func (s *Service) ImportProducts(ctx context.Context, ebcCode string, r io.Reader) (_ int, err error) {
+	defer errs.Wrap(&err, "refdata.ImportProducts(%q)", ebcCode)
 	if s.store == nil {
 		return 0, errNoStore
 	}
 	ps, err := catalog.ParseProductsCSV(r)
 	if err != nil {
-		return 0, fmt.Errorf("import product filings: %w", err)
+		return 0, err
 	}
 	if len(ps) == 0 {
 		return 0, nil
@@ -123,7 +128,7 @@ func (s *Service) ImportProducts(ctx context.Context, ebcCode string, r io.Reade
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	if err := s.store.PutProductFilings(ctx, ebcCode, ps, dbTime(s.now())); err != nil {
-		return 0, fmt.Errorf("import product filings: %w", err)
+		return 0, err
 	}
 	s.products.Store(s.products.Load().with(ps))
 	return len(ps), nil
@@ -179,7 +184,8 @@ func (s *Service) NegativeAt(at time.Time) []catalog.NegativeListEntry {
 }
 
 // ProductFiling reads one stored filing (with its upload time).
-func (s *Service) ProductFiling(ctx context.Context, ebcCode, itemNo string) (Filing, error) {
+func (s *Service) ProductFiling(ctx context.Context, ebcCode, itemNo string) (_ Filing, err error) {
+	defer errs.Wrap(&err, "refdata.ProductFiling(%q, %q)", ebcCode, itemNo)
 	if s.store == nil {
 		return Filing{}, errNoStore
 	}
@@ -187,7 +193,8 @@ func (s *Service) ProductFiling(ctx context.Context, ebcCode, itemNo string) (Fi
 }
 
 // ProductFilings lists an enterprise's stored filings by item number.
-func (s *Service) ProductFilings(ctx context.Context, ebcCode, after string, limit int) ([]Filing, error) {
+func (s *Service) ProductFilings(ctx context.Context, ebcCode, after string, limit int) (_ []Filing, err error) {
+	defer errs.Wrap(&err, "refdata.ProductFilings(%q, %q, %d)", ebcCode, after, limit)
 	if s.store == nil {
 		return nil, errNoStore
 	}

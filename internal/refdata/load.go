@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // StarterEffectiveFrom is when the seeded starter tables take effect: the
@@ -25,7 +26,8 @@ const productOverlap = 2 * time.Minute
 
 // Open seeds the starter data into an empty database, loads everything
 // stored and keeps reloading it in the background until ctx ends.
-func Open(ctx context.Context, st Store, opt Options) (*Service, error) {
+func Open(ctx context.Context, st Store, opt Options) (_ *Service, err error) {
+	defer errs.Wrap(&err, "refdata.Open")
 	s := NewService(st, opt)
 	if _, err := s.Seed(ctx); err != nil {
 		return nil, err
@@ -40,6 +42,7 @@ func Open(ctx context.Context, st Store, opt Options) (*Service, error) {
 // Seed stores the embedded starter tables (internal/catalog) as version 1 of
 // each table, if the database has none yet. Seeded tells whether it did.
 func (s *Service) Seed(ctx context.Context) (seeded bool, err error) {
+	defer errs.Wrap(&err, "refdata.Seed")
 	if s.store == nil {
 		return false, errNoStore
 	}
@@ -70,7 +73,8 @@ func (s *Service) Load(ctx context.Context) error { return s.Reload(ctx) }
 
 // Reload picks up the versions and filings stored since the last look, by
 // this node or any other sharing the database, and publishes them.
-func (s *Service) Reload(ctx context.Context) error {
+func (s *Service) Reload(ctx context.Context) (err error) {
+	defer errs.Wrap(&err, "refdata.Reload")
 	if s.store == nil {
 		return errNoStore
 	}
@@ -78,7 +82,6 @@ func (s *Service) Reload(ctx context.Context) error {
 	defer s.writeMu.Unlock()
 	t := s.state.Load().tables
 	changed := false
-	var err error
 	var c bool
 	if t.tariff, c, err = loadNew(ctx, s.store, Tariff, t.tariff, s.store.TariffRows); err != nil {
 		return err
@@ -154,7 +157,8 @@ func (s *Service) reloadProducts(ctx context.Context) error {
 // memory only after its next reload; an inventory that found no filing at
 // missedAt asks for one now rather than be rejected as not filed (1350).
 // Callers missing at the same moment share one reload.
-func (s *Service) RefreshProducts(ctx context.Context, missedAt time.Time) error {
+func (s *Service) RefreshProducts(ctx context.Context, missedAt time.Time) (err error) {
+	defer errs.Wrap(&err, "refdata.RefreshProducts")
 	if s.store == nil {
 		return errNoStore
 	}

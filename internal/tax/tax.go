@@ -13,6 +13,7 @@ import (
 	"fmt"
 
 	"github.com/cbec-platform/cbec/internal/catalog"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/money"
 )
 
@@ -98,7 +99,8 @@ type Calculator struct {
 }
 
 // NewCalculator validates p and returns a Calculator using it.
-func NewCalculator(p Params) (Calculator, error) {
+func NewCalculator(p Params) (_ Calculator, err error) {
+	defer errs.Wrap(&err, "tax.NewCalculator")
 	if err := p.Validate(); err != nil {
 		return Calculator{}, err
 	}

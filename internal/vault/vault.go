@@ -23,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 // Vault hashes and seals with keys derived from one secret.
@@ -103,7 +105,8 @@ func create(path string) (*Vault, error) {
 }
 
 // NewSecret returns a fresh secret in the base64 form CBEC_SECRET_KEY takes.
-func NewSecret() (string, error) {
+func NewSecret() (_ string, err error) {
+	defer errs.Wrap(&err, "vault.NewSecret")
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err

@@ -15,6 +15,8 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
+
+	"github.com/cbec-platform/cbec/internal/errs"
 )
 
 const nsCEB = "http://www.chinaport.gov.cn/ceb"
@@ -40,7 +42,8 @@ var exportDeclarations = map[string]bool{
 // For SM2, key.Sign receives the canonical SignedInfo itself with
 // sm2.DefaultSM2SignerOpts, gmsm's convention for "hash with SM3 and the
 // default-user-ID Z value yourself"; *sm2.PrivateKey does this.
-func Sign(doc []byte, key crypto.Signer, cert *Certificate) ([]byte, error) {
+func Sign(doc []byte, key crypto.Signer, cert *Certificate) (_ []byte, err error) {
+	defer errs.Wrap(&err, "xmlsig.Sign")
 	if key == nil || cert == nil {
 		return nil, fmt.Errorf("%w: Sign needs a key and a certificate", ErrBadKey)
 	}
