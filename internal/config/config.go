@@ -42,7 +42,7 @@ type Config struct {
 	Clock func() time.Time `toml:"-"`
 }
 
-// Rules are the parameters of the business rules (docs/rules: rules.md). Every
+// Rules are the parameters of the business rules (docs/rules.md). Every
 // number of the rules is a default here, never a constant in code.
 type Rules struct {
 	SingleLimit      string            `toml:"single_limit"`
