@@ -7,7 +7,6 @@ package provider
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -36,14 +35,7 @@ type Service struct {
 
 // Authorisation is a client's permission for a provider to transmit.
 type Authorisation struct {
-	ID           string     `json:"id"`
-	ClientCode   string     `json:"clientCode"`
-	ProviderCode string     `json:"providerCode"`
-	MessageTypes []string   `json:"messageTypes"`
-	ValidFrom    time.Time  `json:"validFrom"`
-	ValidUntil   time.Time  `json:"validUntil"`
-	CreatedAt    time.Time  `json:"createdAt"`
-	RevokedAt    *time.Time `json:"revokedAt,omitempty"`
+	store.Authorisation
 	// State is active, expired, not_yet_valid or revoked at the time of reading.
 	State string `json:"state"`
 }
@@ -57,7 +49,8 @@ type Grant struct {
 }
 
 // Authorise records client's grant, after checking every field.
-func (s *Service) Authorise(ctx context.Context, client *enterprise.Enterprise, g Grant) (*Authorisation, error) {
+func (s *Service) Authorise(ctx context.Context, client *enterprise.Enterprise, g Grant) (_ *Authorisation, err error) {
+	defer errs.Wrap(&err, "provider.Authorise(%q, %q)", client.Code, g.ProviderCode)
 	var problems errs.List
 	p, err := s.Parties.Get(ctx, g.ProviderCode)
 	if err != nil {
@@ -98,21 +91,16 @@ func (s *Service) Authorise(ctx context.Context, client *enterprise.Enterprise, 
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	a := &Authorisation{ID: uuid.Must(uuid.NewV7()).String(), ClientCode: client.Code, ProviderCode: g.ProviderCode, MessageTypes: types,
-		ValidFrom: from.UTC(), ValidUntil: g.ValidUntil.UTC(), CreatedAt: now.UTC()}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO tsp_authorisations (id, client_code, provider_code, msg_types, valid_from, valid_until, created_at, revoked_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)`, a.ID, a.ClientCode, a.ProviderCode, ","+strings.Join(types, ",")+",", a.ValidFrom, a.ValidUntil, a.CreatedAt)
-		return err
-	})
-	if err != nil {
+	a := &Authorisation{Authorisation: store.Authorisation{ID: uuid.Must(uuid.NewV7()).String(), ClientCode: client.Code, ProviderCode: g.ProviderCode,
+		MessageTypes: types, ValidFrom: from.UTC(), ValidUntil: g.ValidUntil.UTC(), CreatedAt: now.UTC()}}
+	if err := s.DB.AddAuthorisation(ctx, &a.Authorisation); err != nil {
 		return nil, err
 	}
-	a.State = state(a, now)
+	a.State = state(&a.Authorisation, now)
 	return a, nil
 }
 
-func state(a *Authorisation, now time.Time) string {
+func state(a *store.Authorisation, now time.Time) string {
 	switch {
 	case a.RevokedAt != nil:
 		return "revoked"
@@ -125,7 +113,8 @@ func state(a *Authorisation, now time.Time) string {
 }
 
 // Revoke ends the client's authorisation id at once.
-func (s *Service) Revoke(ctx context.Context, client, id string) (*Authorisation, error) {
+func (s *Service) Revoke(ctx context.Context, client, id string) (_ *Authorisation, err error) {
+	defer errs.Wrap(&err, "provider.Revoke(%q, %q)", client, id)
 	a, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -136,129 +125,81 @@ func (s *Service) Revoke(ctx context.Context, client, id string) (*Authorisation
 	if a.RevokedAt != nil {
 		return a, nil
 	}
-	now := s.Now().UTC()
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE tsp_authorisations SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, now, id)
-		return err
-	})
-	if err != nil {
+	if err := s.DB.RevokeAuthorisation(ctx, id, s.Now().UTC()); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, id)
 }
 
-const authColumns = `id, client_code, provider_code, msg_types, valid_from, valid_until, created_at, revoked_at`
-
-func (s *Service) scan(rows interface{ Scan(...any) error }) (*Authorisation, error) {
-	var a Authorisation
-	var types string
-	var from, until, created store.Time
-	var revoked store.NullTime
-	if err := rows.Scan(&a.ID, &a.ClientCode, &a.ProviderCode, &types, &from, &until, &created, &revoked); err != nil {
-		return nil, err
-	}
-	a.MessageTypes = strings.Split(strings.Trim(types, ","), ",")
-	a.ValidFrom, a.ValidUntil, a.CreatedAt = from.UTC(), until.UTC(), created.UTC()
-	if revoked.Valid {
-		t := revoked.UTC()
-		a.RevokedAt = &t
-	}
-	a.State = state(&a, s.Now())
-	return &a, nil
+// withState adds the state at the time of reading to a stored authorisation.
+func (s *Service) withState(a *store.Authorisation) *Authorisation {
+	return &Authorisation{Authorisation: *a, State: state(a, s.Now())}
 }
 
 // Get reads one authorisation.
-func (s *Service) Get(ctx context.Context, id string) (*Authorisation, error) {
-	a, err := s.scan(s.DB.QueryRow(ctx, `SELECT `+authColumns+` FROM tsp_authorisations WHERE id = $1`, id))
-	if err == sql.ErrNoRows {
+func (s *Service) Get(ctx context.Context, id string) (_ *Authorisation, err error) {
+	defer errs.Wrap(&err, "provider.Get(%q)", id)
+	a, err := s.DB.Authorisation(ctx, id)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "authorisation_not_found", "id", "no authorisation %s", id)
 	}
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	return s.withState(a), nil
 }
 
 // List returns the authorisations a client granted or a provider holds
 // (either code may be empty, not both), newest first.
-func (s *Service) List(ctx context.Context, client, provider string) ([]*Authorisation, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+authColumns+` FROM tsp_authorisations
-		WHERE ($1 = '' OR client_code = $1) AND ($2 = '' OR provider_code = $2) ORDER BY created_at DESC, id DESC`, client, provider)
+func (s *Service) List(ctx context.Context, client, provider string) (_ []*Authorisation, err error) {
+	defer errs.Wrap(&err, "provider.List(%q, %q)", client, provider)
+	rows, err := s.DB.Authorisations(ctx, client, provider)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []*Authorisation{}
-	for rows.Next() {
-		a, err := s.scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
+	out := make([]*Authorisation, len(rows))
+	for i := range rows {
+		out[i] = s.withState(&rows[i])
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Clients lists the clients whose authorisation of provider covers msgType at now.
-func (s *Service) Clients(ctx context.Context, provider, msgType string, now time.Time) ([]string, error) {
-	rows, err := s.DB.Query(ctx, `SELECT DISTINCT client_code FROM tsp_authorisations
-		WHERE provider_code = $1 AND revoked_at IS NULL AND valid_from <= $2 AND valid_until >= $2 AND msg_types LIKE $3
-		ORDER BY client_code`, provider, now, "%,"+msgType+",%")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+func (s *Service) Clients(ctx context.Context, provider, msgType string, now time.Time) (_ []string, err error) {
+	defer errs.Wrap(&err, "provider.Clients(%q, %q)", provider, msgType)
+	return s.DB.AuthorisingClients(ctx, provider, msgType, now)
 }
 
 // Record notes in the message's transaction that provider sent it for client.
 func (s *Service) Record(ctx context.Context, tx *store.Tx, messageID, provider, client, msgType string, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO tsp_messages (message_id, provider_code, client_code, msg_type, received_at) VALUES ($1, $2, $3, $4, $5)`,
-		messageID, provider, client, msgType, now)
-	return err
+	return tx.RecordProviderMessage(ctx, messageID, provider, client, msgType, now)
 }
 
 // Suspended tells why provider is suspended, "" when it is not.
-func (s *Service) Suspended(ctx context.Context, provider string) (string, error) {
-	var reason string
-	err := s.DB.QueryRow(ctx, `SELECT reason FROM tsp_suspensions WHERE provider_code = $1`, provider).Scan(&reason)
-	if err == sql.ErrNoRows {
-		return "", nil
-	}
-	return reason, err
+func (s *Service) Suspended(ctx context.Context, provider string) (_ string, err error) {
+	defer errs.Wrap(&err, "provider.Suspended(%q)", provider)
+	return s.DB.ProviderSuspension(ctx, provider)
 }
 
 // Suspend stops a provider from transmitting; Reinstate lets it again.
-func (s *Service) Suspend(ctx context.Context, provider, reason string) error {
+func (s *Service) Suspend(ctx context.Context, provider, reason string) (err error) {
+	defer errs.Wrap(&err, "provider.Suspend(%q)", provider)
 	if strings.TrimSpace(reason) == "" {
 		return errs.Invalidf("reason", "required", "say why the provider is suspended; it is shown to the provider")
 	}
 	if err := s.mustBeProvider(ctx, provider); err != nil {
 		return err
 	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM tsp_suspensions WHERE provider_code = $1`, provider); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO tsp_suspensions (provider_code, reason, suspended_at) VALUES ($1, $2, $3)`, provider, reason, s.Now())
-		return err
-	})
+	return s.DB.SuspendProvider(ctx, provider, reason, s.Now())
 }
 
 // Reinstate lifts a suspension.
-func (s *Service) Reinstate(ctx context.Context, provider string) error {
+func (s *Service) Reinstate(ctx context.Context, provider string) (err error) {
+	defer errs.Wrap(&err, "provider.Reinstate(%q)", provider)
 	if err := s.mustBeProvider(ctx, provider); err != nil {
 		return err
 	}
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM tsp_suspensions WHERE provider_code = $1`, provider)
-		return err
-	})
+	return s.DB.ReinstateProvider(ctx, provider)
 }
 
 func (s *Service) mustBeProvider(ctx context.Context, code string) error {
@@ -273,24 +214,12 @@ func (s *Service) mustBeProvider(ctx context.Context, code string) error {
 }
 
 // Submission is one message a provider sent and how it was answered.
-type Submission struct {
-	Provider  string
-	Type      string
-	Status    int // HTTP status of the answer
-	Documents int // documents answered in the receipt
-	Refused   int // of which refused (returnStatus 100)
-	Latency   time.Duration
-	At        time.Time
-}
+type Submission = store.ProviderSubmission
 
 // Observe records a submission for the quality figures.
-func (s *Service) Observe(ctx context.Context, sub Submission) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO tsp_submissions (id, provider_code, msg_type, http_status, documents, refused, latency_us, at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, uuid.Must(uuid.NewV7()).String(), sub.Provider, sub.Type, sub.Status,
-			sub.Documents, sub.Refused, sub.Latency.Microseconds(), sub.At)
-		return err
-	})
+func (s *Service) Observe(ctx context.Context, sub Submission) (err error) {
+	defer errs.Wrap(&err, "provider.Observe(%q)", sub.Provider)
+	return s.DB.AddProviderSubmission(ctx, sub)
 }
 
 // Quality is a provider's figures over a period.
@@ -311,30 +240,22 @@ type Quality struct {
 }
 
 // Figures lists every registered provider's quality figures since from.
-func (s *Service) Figures(ctx context.Context, providers []*enterprise.Enterprise, from time.Time) ([]Quality, error) {
+func (s *Service) Figures(ctx context.Context, providers []*enterprise.Enterprise, from time.Time) (_ []Quality, err error) {
+	defer errs.Wrap(&err, "provider.Figures")
 	out := []Quality{}
 	now := s.Now()
 	for _, p := range providers {
-		q := Quality{ProviderCode: p.Code, Name: p.Name}
-		var latSum, latMax int64
-		err := s.DB.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN http_status >= 400 THEN 1 ELSE 0 END), 0),
-			COALESCE(SUM(documents), 0), COALESCE(SUM(refused), 0), COALESCE(SUM(latency_us), 0), COALESCE(MAX(latency_us), 0)
-			FROM tsp_submissions WHERE provider_code = $1 AND at >= $2`, p.Code, from).Scan(&q.Messages, &q.Errors, &q.Documents, &q.RejectedDocs, &latSum, &latMax)
+		a, err := s.DB.ProviderActivity(ctx, p.Code, from, now)
 		if err != nil {
 			return nil, err
 		}
+		q := Quality{ProviderCode: p.Code, Name: p.Name, Messages: a.Messages, Errors: a.Errors, Documents: a.Documents,
+			RejectedDocs: a.RejectedDocuments, Clients: a.ActiveClients, MessagesForOther: a.MessagesForClient}
 		if q.Messages > 0 {
-			q.MeanLatencyMs = float64(latSum/q.Messages) / 1000
-			q.MaxLatencyMs = float64(latMax) / 1000
+			q.MeanLatencyMs = float64(a.LatencySumMicros/q.Messages) / 1000
+			q.MaxLatencyMs = float64(a.LatencyMaxMicros) / 1000
 		}
 		q.ErrorRate = ratio(q.Errors, q.Messages)
-		if err := s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM tsp_messages WHERE provider_code = $1 AND received_at >= $2`, p.Code, from).Scan(&q.MessagesForOther); err != nil {
-			return nil, err
-		}
-		if err := s.DB.QueryRow(ctx, `SELECT COUNT(DISTINCT client_code) FROM tsp_authorisations
-			WHERE provider_code = $1 AND revoked_at IS NULL AND valid_from <= $2 AND valid_until >= $2`, p.Code, now).Scan(&q.Clients); err != nil {
-			return nil, err
-		}
 		if q.Suspended, err = s.Suspended(ctx, p.Code); err != nil {
 			return nil, err
 		}

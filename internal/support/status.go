@@ -12,15 +12,9 @@ import (
 	"github.com/cbec-platform/cbec/internal/store"
 )
 
-// Incident is a disturbance published on the status page.
-type Incident struct {
-	ID         string     `json:"id"`
-	Title      string     `json:"title"`
-	Body       string     `json:"body"`
-	Severity   string     `json:"severity"` // minor, major, critical
-	StartedAt  time.Time  `json:"startedAt"`
-	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
-}
+// Incident is a disturbance published on the status page; severity is
+// minor, major or critical.
+type Incident = store.Incident
 
 // IncidentInput opens an incident.
 type IncidentInput struct {
@@ -30,7 +24,8 @@ type IncidentInput struct {
 }
 
 // OpenIncident publishes an incident.
-func (s *Service) OpenIncident(ctx context.Context, in IncidentInput) (*Incident, error) {
+func (s *Service) OpenIncident(ctx context.Context, in IncidentInput) (_ *Incident, err error) {
+	defer errs.Wrap(&err, "support.OpenIncident")
 	var problems errs.List
 	if n := len([]rune(strings.TrimSpace(in.Title))); n == 0 || n > 200 {
 		problems = append(problems, errs.Invalidf("title", "title_invalid", "give a title of 1 to 200 characters"))
@@ -45,52 +40,23 @@ func (s *Service) OpenIncident(ctx context.Context, in IncidentInput) (*Incident
 		return nil, err
 	}
 	i := &Incident{ID: uuid.Must(uuid.NewV7()).String(), Title: strings.TrimSpace(in.Title), Body: in.Body, Severity: in.Severity, StartedAt: s.Now().UTC()}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sr_incidents (id, title, body, severity, started_at, resolved_at) VALUES ($1, $2, $3, $4, $5, NULL)`,
-			i.ID, i.Title, i.Body, i.Severity, i.StartedAt)
-		return err
-	})
-	return i, err
+	return i, s.DB.CreateIncident(ctx, i)
 }
 
 // ResolveIncident closes an incident.
-func (s *Service) ResolveIncident(ctx context.Context, id string) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE sr_incidents SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL`, s.Now().UTC(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.New(errs.NotFound, "incident_not_found", "id", "no open incident %s", id)
-		}
-		return nil
-	})
+func (s *Service) ResolveIncident(ctx context.Context, id string) (err error) {
+	defer errs.Wrap(&err, "support.ResolveIncident(%q)", id)
+	resolved, err := s.DB.ResolveIncident(ctx, id, s.Now().UTC())
+	if err == nil && !resolved {
+		return errs.New(errs.NotFound, "incident_not_found", "id", "no open incident %s", id)
+	}
+	return err
 }
 
 // Incidents lists open incidents and those resolved within the last 7 days, newest first.
-func (s *Service) Incidents(ctx context.Context) ([]Incident, error) {
-	rows, err := s.DB.Query(ctx, `SELECT id, title, body, severity, started_at, resolved_at FROM sr_incidents
-		WHERE resolved_at IS NULL OR resolved_at >= $1 ORDER BY started_at DESC, id DESC`, s.Now().UTC().AddDate(0, 0, -7))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Incident{}
-	for rows.Next() {
-		var i Incident
-		var started store.Time
-		var resolved store.NullTime
-		if err := rows.Scan(&i.ID, &i.Title, &i.Body, &i.Severity, &started, &resolved); err != nil {
-			return nil, err
-		}
-		i.StartedAt = started.UTC()
-		if resolved.Valid {
-			v := resolved.UTC()
-			i.ResolvedAt = &v
-		}
-		out = append(out, i)
-	}
-	return out, rows.Err()
+func (s *Service) Incidents(ctx context.Context) (_ []Incident, err error) {
+	defer errs.Wrap(&err, "support.Incidents")
+	return s.DB.Incidents(ctx, s.Now().UTC().AddDate(0, 0, -7))
 }
 
 // Status is the public status page: intake health, clearance time today and incidents.
@@ -123,50 +89,23 @@ type Status struct {
 }
 
 // CertificateExpiry is a certificate close to its end.
-type CertificateExpiry struct {
-	EnterpriseCode string    `json:"enterpriseCode"`
-	Fingerprint    string    `json:"fingerprint"`
-	NotAfter       time.Time `json:"notAfter"`
-}
+type CertificateExpiry = store.CertificateExpiry
 
 var cst = time.FixedZone("CST", 8*3600)
 
 // Status computes the status page; details adds what only operators see.
-func (s *Service) Status(ctx context.Context, details bool) (*Status, error) {
+func (s *Service) Status(ctx context.Context, details bool) (_ *Status, err error) {
+	defer errs.Wrap(&err, "support.Status")
 	now := s.Now().UTC()
 	st := &Status{Status: "operational", At: now}
-	var last store.NullTime
-	if err := s.DB.QueryRow(ctx, `SELECT COUNT(*) FROM messages WHERE received_at >= $1`, now.Add(-time.Hour)).Scan(&st.Intake.MessagesLastHour); err != nil {
-		return nil, err
-	}
-	if err := s.DB.QueryRow(ctx, `SELECT MAX(received_at) FROM messages`).Scan(&last); err != nil {
-		return nil, err
-	}
-	if last.Valid {
-		v := last.UTC()
-		st.Intake.LastMessageAt = &v
-	}
 	y, m, d := now.In(cst).Date()
-	day := time.Date(y, m, d, 0, 0, 0, 0, cst)
-	rows, err := s.DB.Query(ctx, `SELECT created_at, released_at FROM inventories WHERE released_at >= $1`, day)
+	c, err := s.DB.PlatformCounts(ctx, now, time.Date(y, m, d, 0, 0, 0, 0, cst))
 	if err != nil {
 		return nil, err
 	}
-	var secs []float64
-	for rows.Next() {
-		var c, r store.Time
-		if err := rows.Scan(&c, &r); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		secs = append(secs, r.Sub(c.Time).Seconds())
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	st.Clearance.ReleasedToday = int64(len(secs))
-	if len(secs) > 0 {
+	st.Intake.MessagesLastHour, st.Intake.LastMessageAt = c.MessagesLastHour, c.LastMessageAt
+	if secs := c.ReleaseSeconds; len(secs) > 0 {
+		st.Clearance.ReleasedToday = int64(len(secs))
 		var sum float64
 		for _, v := range secs {
 			sum += v
@@ -175,27 +114,11 @@ func (s *Service) Status(ctx context.Context, details bool) (*Status, error) {
 		slices.Sort(secs)
 		st.Clearance.P95Seconds = round3(secs[(len(secs)*95+99)/100-1])
 	}
-	var oldest store.NullTime
 	q := &st.Queues
-	if err := s.DB.QueryRow(ctx, `SELECT COUNT(*), MIN(updated_at) FROM inventories WHERE pending`).Scan(&q.Pending, &oldest); err != nil {
-		return nil, err
-	}
-	if oldest.Valid {
-		q.OldestPendingSeconds = round3(now.Sub(oldest.Time.Time).Seconds())
-	}
-	for _, c := range []struct {
-		dst   *int64
-		query string
-	}{
-		{&q.WaitingDocuments, `SELECT COUNT(*) FROM inventories WHERE status = '120' AND NOT pending`},
-		{&q.WebhookBacklog, `SELECT COALESCE(SUM(c.last_seq - w.delivered_seq), 0) FROM webhooks w JOIN receipt_counters c ON c.enterprise_code = w.enterprise_code`},
-		{&q.WebhooksFailing, `SELECT COUNT(*) FROM webhooks WHERE failures > 0`},
-		{&q.OpenTickets, `SELECT COUNT(*) FROM sr_tickets WHERE status IN ('open', 'answered')`},
-		{&q.StuckLogistics, `SELECT COUNT(*) FROM lg_alerts WHERE resolved_at IS NULL`},
-	} {
-		if err := s.DB.QueryRow(ctx, c.query).Scan(c.dst); err != nil {
-			return nil, err
-		}
+	q.Pending, q.WaitingDocuments, q.WebhookBacklog, q.WebhooksFailing, q.OpenTickets, q.StuckLogistics =
+		c.Pending, c.WaitingDocuments, c.WebhookBacklog, c.WebhooksFailing, c.OpenTickets, c.StuckLogistics
+	if c.OldestPendingAt != nil {
+		q.OldestPendingSeconds = round3(now.Sub(*c.OldestPendingAt).Seconds())
 	}
 	if st.Incidents, err = s.Incidents(ctx); err != nil {
 		return nil, err
@@ -219,24 +142,9 @@ func (s *Service) Status(ctx context.Context, details bool) (*Status, error) {
 
 // ExpiringCertificates lists registered signing certificates that expire
 // within the given time (or have expired), soonest first.
-func (s *Service) ExpiringCertificates(ctx context.Context, within time.Duration) ([]CertificateExpiry, error) {
-	rows, err := s.DB.Query(ctx, `SELECT enterprise_code, fingerprint, not_after FROM enterprise_certificates WHERE not_after < $1 ORDER BY not_after`,
-		s.Now().UTC().Add(within))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []CertificateExpiry{}
-	for rows.Next() {
-		var c CertificateExpiry
-		var na store.Time
-		if err := rows.Scan(&c.EnterpriseCode, &c.Fingerprint, &na); err != nil {
-			return nil, err
-		}
-		c.NotAfter = na.UTC()
-		out = append(out, c)
-	}
-	return out, rows.Err()
+func (s *Service) ExpiringCertificates(ctx context.Context, within time.Duration) (_ []CertificateExpiry, err error) {
+	defer errs.Wrap(&err, "support.ExpiringCertificates(%s)", within)
+	return s.DB.CertificatesExpiringBefore(ctx, s.Now().UTC().Add(within))
 }
 
 func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

@@ -7,7 +7,7 @@ package support
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -79,13 +79,9 @@ type SLA struct {
 	Left string `json:"left,omitempty"`
 }
 
-// Event is one step of a ticket's life.
-type Event struct {
-	At    time.Time `json:"at"`
-	Actor string    `json:"actor"`
-	Kind  string    `json:"kind"` // opened, reply, assigned, status, escalated
-	Body  string    `json:"body"`
-}
+// Event is one step of a ticket's life: at, actor, kind (opened, reply,
+// assigned, status, escalated) and body.
+type Event = store.TicketEvent
 
 // OpenInput is what an enterprise sends to open a ticket.
 type OpenInput struct {
@@ -101,7 +97,8 @@ type OpenInput struct {
 var codeRE = regexp.MustCompile(`\[Code:(\d+);`)
 
 // Open opens a ticket for enterprise; exactly one link is required.
-func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (*Ticket, error) {
+func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (_ *Ticket, err error) {
+	defer errs.Wrap(&err, "support.Open(%q)", enterprise)
 	var problems errs.List
 	if n := len([]rune(strings.TrimSpace(in.Subject))); n == 0 || n > 200 {
 		problems = append(problems, errs.Invalidf("subject", "subject_invalid", "give a subject of 1 to 200 characters"))
@@ -130,9 +127,8 @@ func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (*T
 	t := &Ticket{EnterpriseCode: enterprise, Subject: strings.TrimSpace(in.Subject), Priority: in.Priority, Status: StatusOpen}
 	switch {
 	case in.ReceiptSeq != 0:
-		var info string
-		err := s.DB.QueryRow(ctx, `SELECT return_info FROM receipts WHERE enterprise_code = $1 AND seq = $2`, enterprise, in.ReceiptSeq).Scan(&info)
-		if err == sql.ErrNoRows {
+		info, err := s.DB.ReceiptReturnInfo(ctx, enterprise, in.ReceiptSeq)
+		if errs.KindOf(err) == errs.NotFound {
 			return nil, errs.New(errs.NotFound, "receipt_not_found", "receiptSeq", "enterprise %s has no receipt %d", enterprise, in.ReceiptSeq)
 		}
 		if err != nil {
@@ -143,10 +139,8 @@ func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (*T
 			t.ReasonCode = m[1]
 		}
 	case in.CopNo != "":
-		var reason string
-		err := s.DB.QueryRow(ctx, `SELECT reason_code FROM inventories WHERE cop_no = $1 AND (agent_code = $2 OR ebc_code = $2 OR ebp_code = $2 OR logistics_code = $2)`,
-			in.CopNo, enterprise).Scan(&reason)
-		if err == sql.ErrNoRows {
+		reason, err := s.DB.InventoryReasonByCopNo(ctx, in.CopNo, enterprise)
+		if errs.KindOf(err) == errs.NotFound {
 			return nil, errs.New(errs.NotFound, "inventory_not_found", "copNo", "no inventory %s names enterprise %s", in.CopNo, enterprise)
 		}
 		if err != nil {
@@ -158,9 +152,8 @@ func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (*T
 		if len(parts) != 3 || !slices.Contains([]string{"order", "payment", "waybill", "logistics_status"}, parts[0]) {
 			return nil, errs.Invalidf("document", "document_invalid", "write the document as kind/key1/key2, e.g. order/1105910159/ORD1 (kinds: order, payment, waybill, logistics_status)")
 		}
-		var sender string
-		err := s.DB.QueryRow(ctx, `SELECT sender FROM documents WHERE kind = $1 AND k1 = $2 AND k2 = $3`, parts[0], parts[1], parts[2]).Scan(&sender)
-		if err == sql.ErrNoRows || (err == nil && sender != enterprise) {
+		sender, err := s.DB.DocumentSender(ctx, parts[0], parts[1], parts[2])
+		if errs.KindOf(err) == errs.NotFound || (err == nil && sender != enterprise) {
 			return nil, errs.New(errs.NotFound, "document_not_found", "document", "enterprise %s sent no document %s", enterprise, in.Document)
 		}
 		if err != nil {
@@ -178,55 +171,34 @@ func (s *Service) Open(ctx context.Context, enterprise string, in OpenInput) (*T
 	if in.Priority == "urgent" {
 		resp, resolve = resp/4, resolve/4
 	}
-	t.ID = uuid.Must(uuid.NewV7()).String()
-	t.CreatedAt, t.UpdatedAt, t.ResponseDue, t.ResolveDue = now, now, now.Add(resp), now.Add(resolve)
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sr_tickets (id, enterprise_code, subject, priority, link_kind, link_ref, reason_code, status, assignee,
-			escalation, created_at, updated_at, response_due, resolve_due, first_response_at, resolved_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9, $9, $10, $11, NULL, NULL)`,
-			t.ID, enterprise, t.Subject, t.Priority, t.LinkKind, t.LinkRef, t.ReasonCode, StatusOpen, now, t.ResponseDue, t.ResolveDue)
-		if err != nil {
-			return err
-		}
-		return addEvent(ctx, tx, t.ID, now, enterprise, "opened", strings.TrimSpace(in.Body))
-	})
-	if err != nil {
+	row := store.Ticket{ID: uuid.Must(uuid.NewV7()).String(), EnterpriseCode: enterprise, Subject: t.Subject, Priority: t.Priority,
+		LinkKind: t.LinkKind, LinkRef: t.LinkRef, ReasonCode: t.ReasonCode, Status: StatusOpen,
+		CreatedAt: now, UpdatedAt: now, ResponseDue: now.Add(resp), ResolveDue: now.Add(resolve)}
+	if err := s.DB.CreateTicket(ctx, &row, Event{At: now, Actor: enterprise, Kind: "opened", Body: strings.TrimSpace(in.Body)}); err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, t.ID)
+	return s.Get(ctx, row.ID)
 }
 
-func addEvent(ctx context.Context, tx *store.Tx, ticket string, at time.Time, actor, kind, body string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO sr_ticket_events (id, ticket_id, at, actor, kind, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-		uuid.Must(uuid.NewV7()).String(), ticket, at, actor, kind, body)
-	return err
-}
-
-const ticketColumns = `id, enterprise_code, subject, priority, link_kind, link_ref, reason_code, status, assignee, escalation,
-	created_at, updated_at, response_due, resolve_due, first_response_at, resolved_at`
-
-func (s *Service) scan(row interface{ Scan(...any) error }) (*Ticket, error) {
-	var t Ticket
-	var created, updated, respDue, resDue store.Time
-	var first, resolved store.NullTime
-	if err := row.Scan(&t.ID, &t.EnterpriseCode, &t.Subject, &t.Priority, &t.LinkKind, &t.LinkRef, &t.ReasonCode, &t.Status, &t.Assignee,
-		&t.Escalation, &created, &updated, &respDue, &resDue, &first, &resolved); err != nil {
-		return nil, err
-	}
-	t.CreatedAt, t.UpdatedAt, t.ResponseDue, t.ResolveDue = created.UTC(), updated.UTC(), respDue.UTC(), resDue.UTC()
-	if first.Valid {
-		v := first.UTC()
-		t.FirstResponseAt = &v
-	}
-	if resolved.Valid {
-		v := resolved.UTC()
-		t.ResolvedAt = &v
-	}
+// ticket adds to a stored ticket what is worked out when it is read: its
+// help article and the state of its timers.
+func (s *Service) ticket(r *store.Ticket) *Ticket {
+	t := &Ticket{ID: r.ID, EnterpriseCode: r.EnterpriseCode, Subject: r.Subject, Priority: r.Priority, LinkKind: r.LinkKind, LinkRef: r.LinkRef,
+		ReasonCode: r.ReasonCode, Status: r.Status, Assignee: r.Assignee, Escalation: r.Escalation, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		ResponseDue: r.ResponseDue, ResolveDue: r.ResolveDue, FirstResponseAt: r.FirstResponseAt, ResolvedAt: r.ResolvedAt}
 	if t.ReasonCode != "" && Article(t.ReasonCode) != nil {
 		t.HelpURL = "/api/v1/help/" + t.ReasonCode
 	}
-	t.SLA = s.sla(&t)
-	return &t, nil
+	t.SLA = s.sla(t)
+	return t
+}
+
+func (s *Service) tickets(rows []store.Ticket) []*Ticket {
+	out := make([]*Ticket, len(rows))
+	for i := range rows {
+		out[i] = s.ticket(&rows[i])
+	}
+	return out
 }
 
 func (s *Service) sla(t *Ticket) SLA {
@@ -251,51 +223,33 @@ func (s *Service) sla(t *Ticket) SLA {
 }
 
 // Get reads a ticket with its history.
-func (s *Service) Get(ctx context.Context, id string) (*Ticket, error) {
-	t, err := s.scan(s.DB.QueryRow(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE id = $1`, id))
-	if err == sql.ErrNoRows {
+func (s *Service) Get(ctx context.Context, id string) (_ *Ticket, err error) {
+	defer errs.Wrap(&err, "support.Get(%q)", id)
+	r, events, err := s.DB.Ticket(ctx, id)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "ticket_not_found", "id", "no ticket %s", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT at, actor, kind, body FROM sr_ticket_events WHERE ticket_id = $1 ORDER BY at, id`, id)
-	if err != nil {
-		return nil, err
+	t := s.ticket(r)
+	if len(events) > 0 {
+		t.Events = events
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e Event
-		var at store.Time
-		if err := rows.Scan(&at, &e.Actor, &e.Kind, &e.Body); err != nil {
-			return nil, err
-		}
-		e.At = at.UTC()
-		t.Events = append(t.Events, e)
-	}
-	return t, rows.Err()
+	return t, nil
 }
 
 // List returns tickets, newest first, of one enterprise or all (""), of one status or all.
-func (s *Service) List(ctx context.Context, enterprise, status string, limit int) ([]*Ticket, error) {
+func (s *Service) List(ctx context.Context, enterprise, status string, limit int) (_ []*Ticket, err error) {
+	defer errs.Wrap(&err, "support.List(%q, %q)", enterprise, status)
 	if limit <= 0 || limit > 500 {
 		limit = 100
 	}
-	rows, err := s.DB.Query(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE ($1 = '' OR enterprise_code = $1) AND ($2 = '' OR status = $2)
-		ORDER BY created_at DESC, id DESC LIMIT $3`, enterprise, status, limit)
+	rows, err := s.DB.Tickets(ctx, enterprise, status, limit)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []*Ticket{}
-	for rows.Next() {
-		t, err := s.scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return s.tickets(rows), nil
 }
 
 // UpdateInput is a reply, an assignment or a status change; any combination.
@@ -307,7 +261,8 @@ type UpdateInput struct {
 
 // Update applies actor's reply, assignment or status change to ticket id.
 // actor is Operator or the ticket's enterprise.
-func (s *Service) Update(ctx context.Context, id, actor string, in UpdateInput) (*Ticket, error) {
+func (s *Service) Update(ctx context.Context, id, actor string, in UpdateInput) (_ *Ticket, err error) {
+	defer errs.Wrap(&err, "support.Update(%q, %q)", id, actor)
 	t, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -364,30 +319,21 @@ func (s *Service) Update(ctx context.Context, id, actor string, in UpdateInput) 
 	if in.Assignee != "" {
 		assignee = in.Assignee
 	}
-	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE sr_tickets SET status = $1, assignee = $2, first_response_at = $3, resolved_at = $4, updated_at = $5
-			WHERE id = $6 AND updated_at = $7`, status, assignee, first, resolved, now, id, t.UpdatedAt)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.New(errs.Conflict, "ticket_changed", "id", "ticket %s changed meanwhile; read it and retry", id)
-		}
-		if in.Reply != "" {
-			if err := addEvent(ctx, tx, id, now, actor, "reply", in.Reply); err != nil {
-				return err
-			}
-		}
-		if in.Assignee != "" {
-			if err := addEvent(ctx, tx, id, now, actor, "assigned", assignee); err != nil {
-				return err
-			}
-		}
-		if in.Status != "" {
-			return addEvent(ctx, tx, id, now, actor, "status", status)
-		}
-		return nil
-	})
+	var events []Event
+	if in.Reply != "" {
+		events = append(events, Event{At: now, Actor: actor, Kind: "reply", Body: in.Reply})
+	}
+	if in.Assignee != "" {
+		events = append(events, Event{At: now, Actor: actor, Kind: "assigned", Body: assignee})
+	}
+	if in.Status != "" {
+		events = append(events, Event{At: now, Actor: actor, Kind: "status", Body: status})
+	}
+	row := store.Ticket{ID: id, Status: status, Assignee: assignee, FirstResponseAt: first, ResolvedAt: resolved, UpdatedAt: now}
+	err = s.DB.UpdateTicket(ctx, &row, t.UpdatedAt, events)
+	if errors.Is(err, store.ErrTicketChanged) {
+		return nil, errs.New(errs.Conflict, "ticket_changed", "id", "ticket %s changed meanwhile; read it and retry", id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -421,47 +367,14 @@ func (s *Service) Run(ctx context.Context) {
 
 // Escalate raises tickets whose response (level 1) or resolution (level 2)
 // timer ran out, once per level, and returns how many it raised.
-func (s *Service) Escalate(ctx context.Context) (int, error) {
-	now := s.Now().UTC()
-	n := 0
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		n = 0
-		for _, step := range []struct {
-			level int
-			where string
-			what  string
-		}{
-			{1, `first_response_at IS NULL AND response_due < $1`, "no first response within the SLA"},
-			{2, `resolved_at IS NULL AND resolve_due < $1`, "not resolved within the SLA"},
-		} {
-			rows, err := tx.Query(ctx, `SELECT id FROM sr_tickets WHERE status IN ('open', 'answered') AND escalation < $2 AND `+step.where, now, step.level)
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, id := range ids {
-				if _, err := tx.Exec(ctx, `UPDATE sr_tickets SET escalation = $1 WHERE id = $2`, step.level, id); err != nil {
-					return err
-				}
-				if err := addEvent(ctx, tx, id, now, "platform", "escalated", fmt.Sprintf("level %d: %s", step.level, step.what)); err != nil {
-					return err
-				}
-				n++
-			}
+func (s *Service) Escalate(ctx context.Context) (_ int, err error) {
+	defer errs.Wrap(&err, "support.Escalate")
+	n, err := s.DB.EscalateTickets(ctx, s.Now().UTC(), "platform", func(level int) string {
+		what := "no first response within the SLA"
+		if level == 2 {
+			what = "not resolved within the SLA"
 		}
-		return nil
+		return fmt.Sprintf("level %d: %s", level, what)
 	})
 	if n > 0 {
 		s.Log.Warn("support: tickets escalated", "count", n)
@@ -486,20 +399,16 @@ type Figures struct {
 }
 
 // Figures sums the tickets opened since from.
-func (s *Service) Figures(ctx context.Context, from time.Time) (*Figures, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE created_at >= $1`, from)
+func (s *Service) Figures(ctx context.Context, from time.Time) (_ *Figures, err error) {
+	defer errs.Wrap(&err, "support.Figures")
+	rows, err := s.DB.TicketsOpenedSince(ctx, from)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	f := &Figures{ByReason: map[string]int{}}
 	var respSum, resSum time.Duration
 	var responded, inTime, resolvedN int64
-	for rows.Next() {
-		t, err := s.scan(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, t := range s.tickets(rows) {
 		switch t.Status {
 		case StatusOpen:
 			f.Open++
@@ -545,7 +454,7 @@ func (s *Service) Figures(ctx context.Context, from time.Time) (*Figures, error)
 	if resolvedN > 0 {
 		f.MeanResolveMinutes = int64((resSum / time.Duration(resolvedN)).Minutes())
 	}
-	return f, rows.Err()
+	return f, nil
 }
 
 // HelpArticle explains a reason code: what it means and how to fix it.
