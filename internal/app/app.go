@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/bonded"
@@ -62,36 +63,81 @@ type App struct {
 	server   *http.Server
 }
 
-// Open opens and migrates the database and builds the services. out receives
-// one-time notices meant for the operator (the generated admin token).
+// Open opens and migrates the database and builds the services, for commands
+// that work on the platform without serving it. out receives one-time notices
+// meant for the operator (the generated admin token).
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) (*App, error) {
+	return open(ctx, cfg, log, out, false)
+}
+
+// OpenServer is Open for a server: it also binds cfg.Addr (Addr tells the
+// address bound, useful with port 0), before anything is created.
+func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer) (*App, error) {
+	return open(ctx, cfg, log, out, true)
+}
+
+// open checks everything that can refuse a start — the settings, the
+// database, the secret key, the port — before it creates what is shown or
+// written once (a new secret.key, the generated administrator token): a
+// refused start leaves nothing behind, and the next start still shows the token.
+func open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Writer, listen bool) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	db, err := OpenDB(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	a := &App{Config: cfg, Log: log, DB: db}
-	if err := a.build(ctx, out); err != nil {
+	if err := a.start(ctx, out, listen); err != nil {
+		if a.listener != nil {
+			a.listener.Close()
+		}
 		db.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-// build creates the services on the open database.
-func (a *App) build(ctx context.Context, out io.Writer) error {
-	cfg, log, db := a.Config, a.Log, a.DB
-	parties := enterprise.NewCache(db, 5*time.Second)
-	a.Enterprises = &enterprise.Service{Store: db, ParseCerts: ParseCertificates, Now: time.Now, Cache: parties}
+// start runs the checks, then creates what a first start creates, then builds the services.
+func (a *App) start(ctx context.Context, out io.Writer, listen bool) error {
+	v, saveKey, err := vault.Prepare(a.Config.SecretKey, a.Config.Data)
+	if err != nil {
+		return err
+	}
+	a.Vault = v
+	mark, err := a.checkSecretKey(ctx, saveKey != nil)
+	if err != nil {
+		return err
+	}
+	if a.Config.AdminToken != "" && len(a.Config.AdminToken) < 16 {
+		return errors.New("CBEC_ADMIN_TOKEN: use at least 16 characters")
+	}
+	if listen {
+		if err := a.listen(); err != nil {
+			return err
+		}
+	}
+	if saveKey != nil {
+		if err := saveKey(); err != nil {
+			return fmt.Errorf("secret key: %w", err)
+		}
+	}
+	if err := a.claimSecretKey(ctx, mark); err != nil {
+		return err
+	}
 	adminHash, err := a.adminTokenHash(ctx, out)
 	if err != nil {
 		return err
 	}
-	if a.Vault, err = vault.Load(cfg.SecretKey, cfg.Data); err != nil {
-		return err
-	}
-	if err := a.checkSecretKey(ctx); err != nil {
-		return err
-	}
+	return a.build(ctx, adminHash)
+}
+
+// build creates the services on the open database.
+func (a *App) build(ctx context.Context, adminHash string) error {
+	cfg, log, db := a.Config, a.Log, a.DB
+	parties := enterprise.NewCache(db, 5*time.Second)
+	a.Enterprises = &enterprise.Service{Store: db, ParseCerts: ParseCertificates, Now: time.Now, Cache: parties}
 	rules, err := clearanceRules(cfg.Rules)
 	if err != nil {
 		return err
@@ -249,9 +295,6 @@ const adminTokenSetting = "admin_token_hash"
 // set, else the one generated at first start, which is printed exactly once.
 func (a *App) adminTokenHash(ctx context.Context, out io.Writer) (string, error) {
 	if tok := a.Config.AdminToken; tok != "" {
-		if len(tok) < 16 {
-			return "", errors.New("CBEC_ADMIN_TOKEN: use at least 16 characters")
-		}
 		return enterprise.HashKey(tok), nil
 	}
 	hash, found, err := a.DB.Setting(ctx, adminTokenSetting)
@@ -282,23 +325,43 @@ const secretKeySetting = "secret_key_check"
 // deployment started without the shared CBEC_SECRET_KEY would make its own,
 // hash one buyer's ID number differently and keep a second annual quota for
 // the same person; a lost secret.key replaced by a new one would make every
-// sealed message unreadable without a word.
-func (a *App) checkSecretKey(ctx context.Context) error {
+// sealed message unreadable without a word. It only reads; newKey tells that
+// the key was just generated because secret.key is missing. It returns the
+// database's mark of the key.
+func (a *App) checkSecretKey(ctx context.Context, newKey bool) (string, error) {
 	mark := a.Vault.Hash("key-check", "cbec secret key")
+	stored, found, err := a.DB.Setting(ctx, secretKeySetting)
+	switch {
+	case err != nil:
+		return "", err
+	case found && stored != mark && newKey:
+		return "", fmt.Errorf("secret key: this database was written with the key in %s, which is missing: "+
+			"restore it from its backup (or set CBEC_SECRET_KEY); a new key cannot replace it, so none was written",
+			filepath.Join(a.Config.Data, "secret.key"))
+	case found && stored != mark:
+		return "", errWrongKey
+	}
+	return mark, nil
+}
+
+var errWrongKey = errors.New("secret key: this database was written with another secret key (CBEC_SECRET_KEY, or secret.key in the data folder); " +
+	"every node of a deployment needs the same CBEC_SECRET_KEY, and a lost key cannot be replaced by a new one: restore it from its backup")
+
+// claimSecretKey records the key's mark in a new database; of several nodes
+// starting together on one, the first decides and the others check against it.
+func (a *App) claimSecretKey(ctx context.Context, mark string) error {
 	stored, err := a.DB.ClaimSetting(ctx, secretKeySetting, mark, time.Now())
 	if err != nil {
 		return err
 	}
 	if stored != mark {
-		return errors.New("secret key: this database was written with another secret key (CBEC_SECRET_KEY, or secret.key in the data folder); " +
-			"every node of a deployment needs the same CBEC_SECRET_KEY, and a lost key cannot be replaced by a new one: restore it from its backup")
+		return errWrongKey
 	}
 	return nil
 }
 
-// Listen binds the configured address; Addr tells the address actually bound
-// (useful with port 0 in tests).
-func (a *App) Listen() error {
+// listen binds the configured address.
+func (a *App) listen() error {
 	l, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
@@ -313,6 +376,9 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Serve serves HTTP until ctx is cancelled, then stops accepting, lets requests
 // in flight finish (up to the shutdown timeout) and returns.
 func (a *App) Serve(ctx context.Context) error {
+	if a.listener == nil {
+		return errors.New("serve: the platform was opened without an address (use OpenServer)")
+	}
 	a.server = &http.Server{
 		Handler:           a.API.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -361,8 +427,11 @@ func (a *App) Serve(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the database.
+// Close releases the address (if Serve did not) and the database.
 func (a *App) Close() error {
+	if a.listener != nil {
+		_ = a.listener.Close() // already closed once served
+	}
 	err := a.DB.Close()
 	a.Log.Info("database closed")
 	return err

@@ -121,17 +121,11 @@ func (c *demoCmd) startServer(e *env) (url, token string, stop func(), err error
 		return "", "", nil, err
 	}
 	ctx, cancel := context.WithCancel(e.ctx)
-	a, err := app.Open(ctx, cfg, e.logger(cfg), e.stderr)
+	a, err := app.OpenServer(ctx, cfg, e.logger(cfg), e.stderr)
 	if err != nil {
 		cancel()
 		cleanup()
 		return "", "", nil, fmt.Errorf("demo: start server: %w", err)
-	}
-	if err := a.Listen(); err != nil {
-		cancel()
-		a.Close()
-		cleanup()
-		return "", "", nil, fmt.Errorf("demo: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()

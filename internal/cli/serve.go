@@ -32,14 +32,11 @@ func (c *serveCmd) Run(e *env) error {
 	}
 	log := e.logger(cfg)
 	tuneGC()
-	a, err := app.Open(e.ctx, cfg, log, e.stdout)
+	a, err := app.OpenServer(e.ctx, cfg, log, e.stdout)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.Listen(); err != nil {
-		return err
-	}
 	if c.DebugAddr != "" {
 		go func() {
 			// pprof registers on the default mux, which nothing else uses.

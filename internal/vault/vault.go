@@ -59,49 +59,71 @@ func derive(secret []byte, purpose string) []byte {
 // Load returns the vault of encoded (base64 from the environment) or, when it
 // is empty, of the key file in dataDir, creating the file if it does not exist.
 func Load(encoded, dataDir string) (*Vault, error) {
+	v, save, err := Prepare(encoded, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if save != nil {
+		if err := save(); err != nil {
+			if errors.Is(err, os.ErrExist) { // another process wrote it first: use that one
+				return Load("", dataDir)
+			}
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// Prepare is Load without writing anything: when the key file does not exist
+// yet it returns a vault of a new secret and save, which writes that secret to
+// the file. A server calls save only once every check of its start has passed,
+// so a refused start leaves no new key behind to hide a missing one. save
+// fails with an error wrapping os.ErrExist if the file appeared meanwhile.
+func Prepare(encoded, dataDir string) (v *Vault, save func() error, err error) {
 	if encoded != "" {
 		secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
 		if err != nil {
-			return nil, fmt.Errorf("CBEC_SECRET_KEY is not base64: %w", err)
+			return nil, nil, fmt.Errorf("CBEC_SECRET_KEY is not base64: %w", err)
 		}
-		return New(secret)
+		v, err := New(secret)
+		return v, nil, err
 	}
 	path := filepath.Join(dataDir, "secret.key")
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return create(path)
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, nil, fmt.Errorf("generate secret key: %w", err)
+		}
+		v, err := New(secret)
+		return v, func() error { return write(path, secret) }, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read secret key: %w", err)
+		return nil, nil, fmt.Errorf("read secret key: %w", err)
 	}
 	secret, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil {
-		return nil, fmt.Errorf("secret key file %s is not base64: %w", path, err)
+		return nil, nil, fmt.Errorf("secret key file %s is not base64: %w", path, err)
 	}
-	return New(secret)
+	v, err = New(secret)
+	return v, nil, err
 }
 
-func create(path string) (*Vault, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
-		return nil, fmt.Errorf("generate secret key: %w", err)
-	}
+// write stores a new secret in the key file, never over an existing one.
+func write(path string, secret []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create data folder: %w", err)
+		return fmt.Errorf("create data folder: %w", err)
 	}
 	// O_EXCL: two processes starting together must not each write their own key.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return Load("", filepath.Dir(path))
-	}
 	if err != nil {
-		return nil, fmt.Errorf("create secret key file: %w", err)
+		return fmt.Errorf("create secret key file: %w", err)
 	}
 	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(secret) + "\n")
 	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-		return nil, fmt.Errorf("write secret key file: %w", err)
+		return fmt.Errorf("write secret key file: %w", err)
 	}
-	return New(secret)
+	return nil
 }
 
 // NewSecret returns a fresh secret in the base64 form CBEC_SECRET_KEY takes.

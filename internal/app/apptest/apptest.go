@@ -61,15 +61,10 @@ func Start(t testing.TB, engine Engine, tweak ...func(*config.Config)) *Server {
 	}
 	log := logging.New(testWriter{t}, cfg.LogLevel, "text")
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, log, io.Discard)
+	a, err := app.OpenServer(ctx, cfg, log, io.Discard)
 	if err != nil {
 		cancel()
 		t.Fatalf("open app: %v", err)
-	}
-	if err := a.Listen(); err != nil {
-		cancel()
-		a.Close()
-		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
