@@ -226,7 +226,12 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 		SessionTTL: 8 * time.Hour, MaxFailures: 5, FailureWindow: 15 * time.Minute, Guard: console.RiskGuard(a.Risk), Risk: a.Risk, Bonded: a.Bonded}
 	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
 		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst}
+	guard, err := webhook.NewGuard(cfg.Webhook.Allow)
+	if err != nil {
+		return err
+	}
 	a.API = &httpapi.API{
+		Webhooks:       guard,
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
 		Ready:          db.Ping,
@@ -394,7 +399,7 @@ func (a *App) Serve(ctx context.Context) error {
 		a.Engine.Run(engineCtx)
 		close(engineDone)
 	}()
-	hooks := &webhook.Deliverer{DB: a.DB, Client: &http.Client{Timeout: 10 * time.Second}, Now: time.Now, Log: a.Log}
+	hooks := &webhook.Deliverer{DB: a.DB, Client: a.API.Webhooks.Client(10 * time.Second), Now: time.Now, Log: a.Log}
 	go hooks.Run(engineCtx)
 	go a.Bonded.Run(engineCtx)
 	go a.Trace.Run(engineCtx)

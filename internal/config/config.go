@@ -37,6 +37,8 @@ type Config struct {
 	RateLimit RateLimit `toml:"rate_limit"`
 	Logistics Logistics `toml:"logistics"`
 	Support   Support   `toml:"support"`
+	// Webhook: where receipts may be pushed (issue 16).
+	Webhook Webhook `toml:"webhook"`
 	// Clock is the time the business rules read (deadlines, releases, bills);
 	// nil means the wall clock. Tests set it to move time without sleeping.
 	Clock func() time.Time `toml:"-"`
@@ -72,6 +74,14 @@ type RateLimit struct {
 	EnterpriseBurst     int     `toml:"enterprise_burst"`
 	ProviderPerSecond   float64 `toml:"provider_per_second"`
 	ProviderBurst       int     `toml:"provider_burst"`
+}
+
+// Webhook limits where the platform's outbound requests may go. Endpoints on
+// loopback, link-local, private, shared, multicast or unspecified addresses
+// are refused unless Allow lists them: CIDRs (10.1.2.0/24), single addresses
+// or host names of receivers on the deployment's private network.
+type Webhook struct {
+	Allow []string `toml:"allow"`
 }
 
 // Logistics sets when a manifest or parcel counts as stuck and how often that is checked.

@@ -128,3 +128,14 @@ func TestDefaultsAreNotShared(t *testing.T) {
 		t.Errorf("defaults changed through an earlier configuration: %v %v %v", b.Rules.InspectionRates, b.Rules.GuaranteeTradeModes, b.Rules.Export.FoodHS)
 	}
 }
+
+// The doors' settings (issue 16) name a bad value.
+func TestDoorSettingsValidated(t *testing.T) {
+	c := Default()
+	c.Webhook.Allow = []string{"10.0.0.0/8", "192.168.1.2", "erp.internal", "10.0.0.0/33", "bad host!"}
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), `webhook.allow: "10.0.0.0/33"`) || !strings.Contains(err.Error(), `webhook.allow: "bad host!"`) ||
+		strings.Contains(err.Error(), "erp.internal") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -104,6 +105,10 @@ var settings = []setting{
 		func(c *Config) *float64 { return &c.RateLimit.ProviderPerSecond }, 2000, rate),
 	entry("rate_limit.provider_burst", "requests a provider may make at once above its rate",
 		func(c *Config) *int { return &c.RateLimit.ProviderBurst }, 4000, atLeast(1, "must be at least 1")),
+
+	entry("webhook.allow", "CIDRs, addresses or host names webhooks may reach although loopback, private or link-local (default: none), e.g. [\"10.20.0.0/16\", \"erp.internal\"]",
+		func(c *Config) *[]string { return &c.Webhook.Allow }, nil,
+		each(validAllowEntry, "%q is not a CIDR (10.0.0.0/8), an IP address or a host name")),
 
 	entry("logistics.stuck_after", "a manifest or parcel in one stage longer than this raises an alert",
 		func(c *Config) *Duration { return &c.Logistics.StuckAfter }, Duration(72*time.Hour), aSecondOrMore),
@@ -342,3 +347,17 @@ func each(ok func(string) bool, format string) check[[]string] {
 var hsPrefixes = each(func(p string) bool { return p != "" && len(p) <= 10 && digits(p) }, "%q is not an HS prefix of 1 to 10 digits")
 
 func digits(s string) bool { return strings.Trim(s, "0123456789") == "" }
+
+// validAllowEntry tells whether a is a CIDR, an address or a host name.
+func validAllowEntry(a string) bool {
+	if _, err := netip.ParsePrefix(a); err == nil {
+		return true
+	}
+	if _, err := netip.ParseAddr(a); err == nil {
+		return true
+	}
+	if a == "" || len(a) > 253 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != "" {
+		return false
+	}
+	return !strings.HasPrefix(a, ".") && !strings.HasPrefix(a, "-")
+}

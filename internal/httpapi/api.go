@@ -31,6 +31,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/support"
 	"github.com/cbec-platform/cbec/internal/trace"
 	"github.com/cbec-platform/cbec/internal/vault"
+	"github.com/cbec-platform/cbec/internal/webhook"
 )
 
 // API holds what the handlers need. Fields are set by the app package.
@@ -57,6 +58,8 @@ type API struct {
 	Support    *support.Service
 	RateLimits RateLimits
 	limiter    limiter
+	// Webhooks decides which endpoints enterprises may register (issue 16).
+	Webhooks *webhook.Guard
 
 	mux    *http.ServeMux
 	routes []string

@@ -95,7 +95,7 @@ func TestFaultWebhookHangs(t *testing.T) {
 	}))
 	defer hook.Close()
 	defer close(release)
-	f := newFixture(t, apptest.SQLite)
+	f := newFixture(t, apptest.SQLite, allowLoopback)
 	if r := f.s.JSON("PUT", "/api/v1/webhook", f.keys[agent], map[string]any{"url": hook.URL}); r.Status != 200 {
 		t.Fatalf("register webhook: %d %s", r.Status, r.Body)
 	}

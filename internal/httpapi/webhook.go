@@ -3,12 +3,14 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/webhook"
 )
 
 func (a *API) webhookRoutes() {
@@ -25,9 +27,15 @@ func (a *API) putWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, &in); err != nil {
 		return err
 	}
+	if err := a.Webhooks.CheckURL(r.Context(), in.URL); err != nil {
+		if errors.Is(err, webhook.ErrAddress) {
+			return errs.Invalidf("url", "webhook_address", "url: %v; webhooks may reach only public addresses (the operator can allow others with webhook.allow)", err)
+		}
+		return errs.Invalidf("url", "webhook_url", "url %v", err)
+	}
 	u, err := url.Parse(in.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errs.Invalidf("url", "webhook_url", "url %q must be an absolute http or https URL", in.URL)
+	if err != nil { // CheckURL parsed it already
+		return errs.Invalidf("url", "webhook_url", "url %q: %v", in.URL, err)
 	}
 	me := caller(r).enterprise
 	from := int64(0)

@@ -44,7 +44,7 @@ func TestWebhookDeliversWithRetries(t *testing.T) {
 	}))
 	defer hook.Close()
 
-	f := newFixture(t, apptest.SQLite)
+	f := newFixture(t, apptest.SQLite, allowLoopback)
 	if r := f.s.JSON("PUT", "/api/v1/webhook", f.keys[agent], map[string]any{"url": "ftp://nowhere"}); r.Status != 400 {
 		t.Errorf("ftp URL accepted: %d", r.Status)
 	}

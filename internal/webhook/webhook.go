@@ -10,11 +10,14 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -28,7 +31,7 @@ const SignatureHeader = "X-Cbec-Signature"
 // Deliverer sends due receipts.
 type Deliverer struct {
 	DB         *store.DB
-	Client     *http.Client
+	Client     *http.Client // Guard.Client: only allowed addresses, no redirects
 	Now        func() time.Time
 	Log        *slog.Logger
 	Interval   time.Duration // how often due endpoints are looked for
@@ -102,7 +105,7 @@ func (d *Deliverer) deliver(ctx context.Context, w *store.Webhook) {
 		now := d.Now()
 		next := now.Add(d.backoff(w.Failures + 1))
 		d.Log.Warn("webhook delivery failed; will retry", "enterprise", w.EnterpriseCode, "failures", w.Failures+1, "retry_at", next, "error", err)
-		if err := d.DB.WebhookFailed(ctx, w.EnterpriseCode, err.Error(), next, now); err != nil && ctx.Err() == nil {
+		if err := d.DB.WebhookFailed(ctx, w.EnterpriseCode, Category(err), next, now); err != nil && ctx.Err() == nil {
 			d.Log.Error("recording webhook failure failed", "enterprise", w.EnterpriseCode, "error", err)
 		}
 		return
@@ -126,9 +129,47 @@ func (d *Deliverer) post(ctx context.Context, w *store.Webhook, body []byte) err
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("endpoint answered %s", resp.Status)
+		return statusError(resp.StatusCode)
 	}
 	return nil
+}
+
+// statusError is an endpoint's answer other than 2xx.
+type statusError int
+
+func (s statusError) Error() string {
+	return fmt.Sprintf("endpoint answered %d %s", int(s), http.StatusText(int(s)))
+}
+
+// Category is what the enterprise is shown of a failed delivery: a category
+// that helps it fix its receiver, never the cause's detail (addresses, ports,
+// what answered how), which would make the webhook a probe of the network
+// the server stands in; the cause goes to the server's log.
+func Category(err error) string {
+	var status statusError
+	var dns *net.DNSError
+	var netErr net.Error
+	var op *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var alert tls.AlertError
+	var header tls.RecordHeaderError
+	switch {
+	case errors.Is(err, ErrAddress):
+		return "address not allowed"
+	case errors.As(err, &status) && status >= 300 && status <= 399:
+		return "endpoint answered a redirect (not followed)"
+	case errors.As(err, &status):
+		return fmt.Sprintf("endpoint answered HTTP %d", int(status))
+	case errors.As(err, &dns):
+		return "host name not found"
+	case errors.As(err, &certErr), errors.As(err, &alert), errors.As(err, &header):
+		return "TLS handshake failed"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out"
+	case errors.As(err, &op) && op.Op == "dial":
+		return "could not connect"
+	}
+	return "delivery failed"
 }
 
 // backoff doubles from one second per failure, up to MaxBackoff.
