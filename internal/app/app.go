@@ -225,7 +225,10 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 	a.Officers = &console.Service{DB: db, Engine: a.Engine, Vault: a.Vault, Now: clock, Log: log, Hub: console.NewHub(),
 		SessionTTL: 8 * time.Hour, MaxFailures: 5, FailureWindow: 15 * time.Minute, Guard: console.RiskGuard(a.Risk), Risk: a.Risk, Bonded: a.Bonded}
 	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
-		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst}
+		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst,
+		QuotaAddressPerMinute: cfg.RateLimit.QuotaAddressPerMinute, QuotaAddressBurst: cfg.RateLimit.QuotaAddressBurst,
+		QuotaIDPerMinute: cfg.RateLimit.QuotaIDPerMinute, QuotaIDBurst: cfg.RateLimit.QuotaIDBurst,
+		FailedAuthPerMinute: cfg.RateLimit.FailedAuthPerMinute, FailedAuthBurst: cfg.RateLimit.FailedAuthBurst}
 	guard, err := webhook.NewGuard(cfg.Webhook.Allow)
 	if err != nil {
 		return err

@@ -74,6 +74,15 @@ type RateLimit struct {
 	EnterpriseBurst     int     `toml:"enterprise_burst"`
 	ProviderPerSecond   float64 `toml:"provider_per_second"`
 	ProviderBurst       int     `toml:"provider_burst"`
+	// The public quota query, per client address and per ID number (API and
+	// page together), and failed bearer tokens per client address (issue 16):
+	// token buckets of a rate per minute and a burst.
+	QuotaAddressPerMinute float64 `toml:"quota_address_per_minute"`
+	QuotaAddressBurst     int     `toml:"quota_address_burst"`
+	QuotaIDPerMinute      float64 `toml:"quota_id_per_minute"`
+	QuotaIDBurst          int     `toml:"quota_id_burst"`
+	FailedAuthPerMinute   float64 `toml:"failed_auth_per_minute"`
+	FailedAuthBurst       int     `toml:"failed_auth_burst"`
 }
 
 // Webhook limits where the platform's outbound requests may go. Endpoints on

@@ -139,3 +139,15 @@ func TestDoorSettingsValidated(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestThrottleSettingsValidated(t *testing.T) {
+	c := Default()
+	c.RateLimit.QuotaIDPerMinute, c.RateLimit.QuotaIDBurst = 1, 0
+	c.RateLimit.FailedAuthPerMinute = -1
+	c.RateLimit.QuotaAddressPerMinute, c.RateLimit.QuotaAddressBurst = 0, 0 // off: its burst does not matter
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "rate_limit.quota_id_burst: must be at least 1") ||
+		!strings.Contains(err.Error(), "rate_limit.failed_auth_per_minute: must be 0") || strings.Contains(err.Error(), "quota_address") {
+		t.Errorf("got %v", err)
+	}
+}

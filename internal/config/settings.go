@@ -105,6 +105,18 @@ var settings = []setting{
 		func(c *Config) *float64 { return &c.RateLimit.ProviderPerSecond }, 2000, rate),
 	entry("rate_limit.provider_burst", "requests a provider may make at once above its rate",
 		func(c *Config) *int { return &c.RateLimit.ProviderBurst }, 4000, atLeast(1, "must be at least 1")),
+	entry("rate_limit.quota_address_per_minute", "quota queries (API and public page together) per minute from one client address (0: no limit); over it answers 429",
+		func(c *Config) *float64 { return &c.RateLimit.QuotaAddressPerMinute }, 10, rate),
+	entry("rate_limit.quota_address_burst", "quota queries one address may make at once above its rate",
+		func(c *Config) *int { return &c.RateLimit.QuotaAddressBurst }, 30, burstOf(func(c *Config) float64 { return c.RateLimit.QuotaAddressPerMinute })),
+	entry("rate_limit.quota_id_per_minute", "quota queries per minute for one ID number, from anywhere (0: no limit); 0.1 is six an hour",
+		func(c *Config) *float64 { return &c.RateLimit.QuotaIDPerMinute }, 0.1, rate),
+	entry("rate_limit.quota_id_burst", "quota queries for one ID number at once above its rate",
+		func(c *Config) *int { return &c.RateLimit.QuotaIDBurst }, 6, burstOf(func(c *Config) float64 { return c.RateLimit.QuotaIDPerMinute })),
+	entry("rate_limit.failed_auth_per_minute", "failed bearer tokens per minute from one client address (0: no limit); over it every token from there answers 429",
+		func(c *Config) *float64 { return &c.RateLimit.FailedAuthPerMinute }, 2, rate),
+	entry("rate_limit.failed_auth_burst", "failed bearer tokens one address may send at once above its rate",
+		func(c *Config) *int { return &c.RateLimit.FailedAuthBurst }, 20, burstOf(func(c *Config) float64 { return c.RateLimit.FailedAuthPerMinute })),
 
 	entry("webhook.allow", "CIDRs, addresses or host names webhooks may reach although loopback, private or link-local (default: none), e.g. [\"10.20.0.0/16\", \"erp.internal\"]",
 		func(c *Config) *[]string { return &c.Webhook.Allow }, nil,
@@ -286,6 +298,15 @@ func notNegative(v Duration, _ *Config, r report) {
 func rate(v float64, _ *Config, r report) {
 	if v < 0 || math.IsNaN(v) {
 		r.bad("must be 0 (no limit) or positive")
+	}
+}
+
+// burstOf checks a burst, which matters only to a limit that is on.
+func burstOf(rate func(*Config) float64) check[int] {
+	return func(v int, c *Config, r report) {
+		if rate(c) > 0 && v < 1 {
+			r.bad("must be at least 1")
+		}
 	}
 }
 

@@ -58,6 +58,7 @@ type API struct {
 	Support    *support.Service
 	RateLimits RateLimits
 	limiter    limiter
+	doors      *throttles
 	// Webhooks decides which endpoints enterprises may register (issue 16).
 	Webhooks *webhook.Guard
 
@@ -71,6 +72,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // Handler builds the routing table and the middleware chain.
 func (a *API) Handler() http.Handler {
 	a.mux = http.NewServeMux()
+	a.doors = newThrottles(a.RateLimits, time.Now)
 	a.routes = nil
 	a.handle("GET /healthz", a.healthz)
 	a.handle("GET /readyz", a.readyz)
@@ -216,11 +218,17 @@ func (a *API) authenticate(r *http.Request) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.authBlocked(r); err != nil {
+		return nil, err
+	}
 	if subtle.ConstantTimeCompare([]byte(enterprise.HashKey(token)), []byte(a.AdminTokenHash)) == 1 {
 		return &principal{admin: true}, nil
 	}
 	e, err := a.Enterprises.Authenticate(r.Context(), token)
 	if err != nil {
+		if errs.KindOf(err) == errs.Unauthorized {
+			a.authFailed(r)
+		}
 		return nil, err
 	}
 	return &principal{enterprise: e}, nil

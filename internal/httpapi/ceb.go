@@ -140,6 +140,9 @@ func (a *API) getInventory(w http.ResponseWriter, r *http.Request) error {
 
 // quota answers a consumer's question: how much of my yearly amount is left (contract §5).
 func (a *API) quota(w http.ResponseWriter, r *http.Request) error {
+	if err := a.quotaAddress(r); err != nil {
+		return err
+	}
 	q := r.URL.Query()
 	name := strings.TrimSpace(q.Get("name"))
 	id := ident.Normalize(q.Get("idNumber"))
@@ -162,6 +165,9 @@ func (a *API) quota(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pr := clearance.Protector{V: a.Vault}
+	if err := a.quotaID(pr.ID(id).Hash); err != nil {
+		return err
+	}
 	used, err := a.Store.QuotaUsed(r.Context(), pr.ID(id).Hash, pr.Name(name).Hash, year)
 	if err != nil {
 		return err

@@ -24,6 +24,13 @@ type RateLimits struct {
 	EnterpriseBurst     int
 	ProviderPerSecond   float64
 	ProviderBurst       int
+	// Per client address and ID number (issue 16), per minute; see throttles.
+	QuotaAddressPerMinute float64
+	QuotaAddressBurst     int
+	QuotaIDPerMinute      float64
+	QuotaIDBurst          int
+	FailedAuthPerMinute   float64
+	FailedAuthBurst       int
 }
 
 // limiter keeps one token bucket per enterprise.
@@ -97,7 +104,7 @@ func (a *API) limits(next http.Handler) http.Handler {
 // limitedCaller is the enterprise the request's API key belongs to, nil for the administrator or no valid key.
 func (a *API) limitedCaller(r *http.Request) *enterprise.Enterprise {
 	token, err := bearer(r)
-	if err != nil {
+	if err != nil || a.authWait(r) > 0 { // the handler answers 429
 		return nil
 	}
 	if subtle.ConstantTimeCompare([]byte(enterprise.HashKey(token)), []byte(a.AdminTokenHash)) == 1 {

@@ -70,6 +70,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		a.Log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "error", err)
 		body.Error = problem{Kind: errs.Internal, Code: "internal", Message: "internal error; quote the request id when reporting it"}
 	}
+	setRetryAfter(w, err)
 	if body.Error.Kind == errs.Unauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="cbec"`)
 	}

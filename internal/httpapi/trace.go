@@ -578,7 +578,10 @@ func (a *API) traceEvents(w http.ResponseWriter, r *http.Request) error {
 }
 
 // publicQuota answers the public quota page with the rules of contract §5.
-func (a *API) publicQuota(ctx context.Context, name, idNumber, yearText string) (*publicweb.QuotaAnswer, error) {
+func (a *API) publicQuota(r *http.Request, name, idNumber, yearText string) (*publicweb.QuotaAnswer, error) {
+	if err := a.quotaAddress(r); err != nil {
+		return nil, err
+	}
 	name = strings.TrimSpace(name)
 	id := ident.Normalize(idNumber)
 	now := time.Now()
@@ -602,7 +605,10 @@ func (a *API) publicQuota(ctx context.Context, name, idNumber, yearText string) 
 		return nil, err
 	}
 	pr := clearance.Protector{V: a.Vault}
-	used, err := a.Store.QuotaUsed(ctx, pr.ID(id).Hash, pr.Name(name).Hash, year)
+	if err := a.quotaID(pr.ID(id).Hash); err != nil {
+		return nil, err
+	}
+	used, err := a.Store.QuotaUsed(r.Context(), pr.ID(id).Hash, pr.Name(name).Hash, year)
 	if err != nil {
 		return nil, err
 	}

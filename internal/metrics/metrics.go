@@ -18,6 +18,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	throttle *prometheus.CounterVec
 }
 
 // New returns a registry with Go runtime, process, HTTP and database pool metrics.
@@ -32,8 +33,11 @@ func New(pools map[string]*sql.DB) *Metrics {
 			Name: "cbec_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method"}),
+		throttle: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cbec_throttled_total", Help: "Requests answered 429 by a limit: quota_address, quota_id, failed_auth, enterprise, provider.",
+		}, []string{"limit"}),
 	}
-	reg.MustRegister(m.requests, m.latency,
+	reg.MustRegister(m.requests, m.latency, m.throttle,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, db := range pools {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
@@ -55,3 +59,6 @@ func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
 }
+
+// Throttled counts one request refused by the named limit.
+func (m *Metrics) Throttled(limit string) { m.throttle.WithLabelValues(limit).Inc() }

@@ -43,6 +43,17 @@ const idle = 10 * time.Minute
 
 // Allow spends one token of key; false when none is left, with the wait until the next.
 func (l *Limiter) Allow(key string) (bool, time.Duration) {
+	return l.use(key, true)
+}
+
+// Wait is how long until key has a token, 0 when it has one now; it spends
+// nothing (a limit on failures checks before trying and spends after failing).
+func (l *Limiter) Wait(key string) time.Duration {
+	_, wait := l.use(key, false)
+	return wait
+}
+
+func (l *Limiter) use(key string, spend bool) (bool, time.Duration) {
 	now := l.Now()
 	sh := &l.shards[maphash.String(l.seed, key)%uint64(len(l.shards))]
 	sh.mu.Lock()
@@ -65,7 +76,9 @@ func (l *Limiter) Allow(key string) (bool, time.Duration) {
 	}
 	b.last = now
 	if b.tokens >= 1 {
-		b.tokens--
+		if spend {
+			b.tokens--
+		}
 		return true, 0
 	}
 	return false, time.Duration((1 - b.tokens) / l.Rate * float64(time.Second))

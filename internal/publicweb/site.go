@@ -59,8 +59,9 @@ type QuotaAnswer struct {
 	Used, Remaining, Limit string
 }
 
-// Quota answers the quota query; invalid input is an errs.List naming the fields.
-type Quota func(ctx context.Context, name, idNumber, year string) (*QuotaAnswer, error)
+// Quota answers the quota query of the request; invalid input is an errs.List
+// naming the fields, a throttled query an error with a RetryAfter method.
+type Quota func(r *http.Request, name, idNumber, year string) (*QuotaAnswer, error)
 
 // Site serves the public pages.
 type Site struct {
@@ -270,6 +271,11 @@ func (s *Site) render(w http.ResponseWriter, r *http.Request, status int, name s
 }
 
 func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		s.tooMany(w, r, ra.RetryAfter())
+		return
+	}
 	if errs.KindOf(err) == errs.NotFound {
 		p := s.newPage(r, "notfound", "")
 		p.Message, p.MessageClass = "notfound", "fake"
@@ -282,9 +288,9 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, http.StatusServiceUnavailable, "message", p)
 }
 
-// clientIP is the connection's address; proxies' headers are not trusted,
+// ClientIP is the connection's address; proxies' headers are not trusted,
 // since anyone can send them.
-func clientIP(r *http.Request) string {
+func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
@@ -296,11 +302,8 @@ func clientIP(r *http.Request) string {
 func (s *Site) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.Limit != nil {
-			if ok, wait := s.Limit.Allow(clientIP(r)); !ok {
-				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-				p := s.newPage(r, "toomany", "")
-				p.Message, p.MessageClass = "toomany", "typo"
-				s.render(w, r, http.StatusTooManyRequests, "message", p)
+			if ok, wait := s.Limit.Allow(ClientIP(r)); !ok {
+				s.tooMany(w, r, wait)
 				return
 			}
 		}
@@ -411,7 +414,7 @@ func (s *Site) quota(w http.ResponseWriter, r *http.Request) {
 		p.Quota.Problems = []string{err.Error()}
 		status = http.StatusBadRequest
 	} else {
-		ans, err := s.Quota(r.Context(), r.PostForm.Get("name"), r.PostForm.Get("idNumber"), r.PostForm.Get("year"))
+		ans, err := s.Quota(r, r.PostForm.Get("name"), r.PostForm.Get("idNumber"), r.PostForm.Get("year"))
 		switch list := (errs.List)(nil); {
 		case err == nil:
 			p.Quota.Answer = ans
@@ -428,6 +431,17 @@ func (s *Site) quota(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "quota", p)
+}
+
+// retryAfter is an error that asks the client to wait (a throttled query).
+type retryAfter interface{ RetryAfter() time.Duration }
+
+// tooMany answers 429 with the wait in Retry-After.
+func (s *Site) tooMany(w http.ResponseWriter, r *http.Request, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+	p := s.newPage(r, "toomany", "")
+	p.Message, p.MessageClass = "toomany", "typo"
+	s.render(w, r, http.StatusTooManyRequests, "message", p)
 }
 
 func asList(err error, list *errs.List) bool {
