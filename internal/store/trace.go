@@ -104,6 +104,20 @@ func (db *DB) TraceCode(ctx context.Context, code string) (*TraceCode, error) {
 	return c, nil
 }
 
+// CarriesInventory tells whether enterprise code carries the inventory's
+// goods: the carrier its waybill names, or the zone operator whose account
+// book holds them. Only they (and the goods' owner) record the pieces' events.
+func (db *DB) CarriesInventory(ctx context.Context, inventoryID, code string) (bool, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM inventories WHERE id = $1 AND logistics_code = $2)
+		+ (SELECT COUNT(*) FROM bonded_holds h JOIN bonded_books b ON b.ems_no = h.ems_no WHERE h.inventory_id = $1 AND b.operator_code = $2)`,
+		inventoryID, code).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read carrier of inventory %s: %w", inventoryID, err)
+	}
+	return n > 0, nil
+}
+
 // TraceCodesOfInventory lists an inventory's codes by line and piece.
 func (db *DB) TraceCodesOfInventory(ctx context.Context, inventoryID string) ([]TraceCode, error) {
 	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+` FROM trace_codes WHERE inventory_id = $1 ORDER BY gnum, piece`, inventoryID)

@@ -69,10 +69,14 @@ func (s *Service) RecordEvents(ctx context.Context, who *enterprise.Enterprise, 
 		if err != nil {
 			return 0, err
 		}
+		mine, err := s.mayRecord(ctx, who, c)
+		if err != nil {
+			return 0, err
+		}
 		switch {
 		case c == nil:
 			problems = append(problems, errs.Invalidf(field, "code_unknown", "%s %s does not exist", field, code))
-		case who != nil && !who.HasRole(enterprise.RoleArea) && !who.HasRole(enterprise.RoleLogistics) && who.Code != c.EbcCode:
+		case !mine:
 			problems = append(problems, errs.Invalidf(field, "code_not_yours", "%s %s belongs to another enterprise's goods", field, code))
 		case !slices.Contains(rule.from, c.State):
 			problems = append(problems, errs.Invalidf(field, "event_not_allowed", "%s %s is %s; %s is recorded only for pieces %s", field, code, c.State, in.Event, strings.Join(rule.from, " or ")))
@@ -84,6 +88,19 @@ func (s *Service) RecordEvents(ctx context.Context, who *enterprise.Enterprise, 
 		return 0, err
 	}
 	return len(events), s.DB.AddTraceEvents(ctx, events, in.Event)
+}
+
+// mayRecord tells whether who may record events on the piece c: an officer
+// (who is nil), the goods' owner, or the enterprise carrying them (the
+// waybill's carrier, the zone whose book holds them) — not any carrier.
+func (s *Service) mayRecord(ctx context.Context, who *enterprise.Enterprise, c *store.TraceCode) (bool, error) {
+	if who == nil || c == nil || who.Code == c.EbcCode {
+		return true, nil
+	}
+	if !who.HasRole(enterprise.RoleArea) && !who.HasRole(enterprise.RoleLogistics) {
+		return false, nil
+	}
+	return s.DB.CarriesInventory(ctx, c.InventoryID, who.Code)
 }
 
 // EPCIS builds a GS1 EPCIS 2.0 JSON-LD document of the pieces' lives: an
