@@ -235,6 +235,7 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 	}
 	a.API = &httpapi.API{
 		Webhooks:       guard,
+		SecureCookies:  cfg.SecureCookies,
 		Enterprises:    a.Enterprises,
 		Reference:      a.Reference,
 		Ready:          db.Ping,

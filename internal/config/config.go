@@ -28,6 +28,9 @@ type Config struct {
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
 	SQLiteSynchronous string   `toml:"sqlite_synchronous"`
 	DBMaxConns        int      `toml:"db_max_conns"`
+	// SecureCookies marks the console's session cookies Secure although the
+	// request came over plain http: a deployment behind a TLS-terminating proxy.
+	SecureCookies bool `toml:"secure_cookies"`
 	// AdminToken comes only from the environment (CBEC_ADMIN_TOKEN), never from a file.
 	AdminToken string `toml:"-"`
 	// SecretKey protects personal data at rest; only from the environment (CBEC_SECRET_KEY).

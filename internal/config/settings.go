@@ -57,6 +57,8 @@ var settings = []setting{
 		func(c *Config) *string { return &c.SQLiteSynchronous }, "NORMAL", oneOf("NORMAL", "FULL")),
 	entry("db_max_conns", "connection pool size (PostgreSQL; SQLite readers)",
 		func(c *Config) *int { return &c.DBMaxConns }, 8, atLeast(1, "must be at least 1")),
+	entry("secure_cookies", "mark the enterprise console's session cookie Secure even over http (set it behind a TLS-terminating proxy); over TLS it always is",
+		func(c *Config) *bool { return &c.SecureCookies }, false, nil),
 
 	entry("rules.single_limit", "CNY: largest dutiable value of one inventory (rules §4)",
 		func(c *Config) *string { return &c.Rules.SingleLimit }, "5000.00", decimal("0.01", "")),

@@ -192,11 +192,17 @@ func (s *Service) RevokeKeys(ctx context.Context, code string) error {
 
 // Authenticate finds the active enterprise holding the API key.
 func (s *Service) Authenticate(ctx context.Context, key string) (*Enterprise, error) {
+	return s.AuthenticateHash(ctx, HashKey(key))
+}
+
+// AuthenticateHash is Authenticate by the key's hash (HashKey), as a console
+// session keeps it: the key must still be live and its enterprise active.
+func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*Enterprise, error) {
 	var e *Enterprise
 	var err error
 	if s.Cache != nil {
-		e, err = s.Cache.ByKeyHash(ctx, HashKey(key))
-	} else if e, err = s.Store.EnterpriseByKeyHash(ctx, HashKey(key)); errs.KindOf(err) == errs.NotFound {
+		e, err = s.Cache.ByKeyHash(ctx, hash)
+	} else if e, err = s.Store.EnterpriseByKeyHash(ctx, hash); errs.KindOf(err) == errs.NotFound {
 		e, err = nil, nil
 	}
 	if err != nil {

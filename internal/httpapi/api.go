@@ -61,6 +61,8 @@ type API struct {
 	doors      *throttles
 	// Webhooks decides which endpoints enterprises may register (issue 16).
 	Webhooks *webhook.Guard
+	// SecureCookies marks console session cookies Secure over plain http (behind a TLS proxy).
+	SecureCookies bool
 
 	mux    *http.ServeMux
 	routes []string

@@ -1,6 +1,11 @@
 package httpapi
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -12,15 +17,21 @@ import (
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/logistics"
 	"github.com/cbec-platform/cbec/internal/provider"
+	"github.com/cbec-platform/cbec/internal/store"
 	"github.com/cbec-platform/cbec/internal/support"
 )
 
 // The console: server-rendered pages for enterprises and operators over the
 // logistics channels and the service response centre. The caller signs in
-// with its API key (or the administrator token), kept in an HttpOnly,
-// SameSite=Strict cookie scoped to /console; forms post back with it.
+// with its API key (or the administrator token) and gets a session: the
+// HttpOnly, SameSite=Strict cookie scoped to /console holds a random id, never
+// the key; the database keeps only the id's SHA-256 and the hash of the key,
+// so logout and rotating the key end it. Forms post back with it.
 
-const consoleCookie = "cbec_console"
+const (
+	consoleCookie     = "cbec_console"
+	consoleSessionTTL = 8 * time.Hour
+)
 
 func (a *API) consoleRoutes() {
 	a.handle("GET /console/", a.consolePage(a.consoleHome))
@@ -143,10 +154,7 @@ func (a *API) consolePage(h consoleHandler) handlerFunc {
 		if r.Method == http.MethodPost && !sameOrigin(r) {
 			return errs.New(errs.Forbidden, "cross_origin", "Origin", "console forms are only accepted from the console itself")
 		}
-		if c, err := r.Cookie(consoleCookie); err == nil && r.Header.Get("Authorization") == "" {
-			r.Header.Set("Authorization", "Bearer "+c.Value)
-		}
-		p, err := a.authenticate(r)
+		p, err := a.consoleCaller(r)
 		if err != nil {
 			return render(w, http.StatusUnauthorized, "login", consoleView{Title: "cbec console"})
 		}
@@ -191,23 +199,83 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host == r.Host
 }
 
+// consoleCaller is the signed-in caller: by a bearer header (programs), or by
+// the session of the cookie, whose key must still be live.
+func (a *API) consoleCaller(r *http.Request) (*principal, error) {
+	if r.Header.Get("Authorization") != "" {
+		return a.authenticate(r)
+	}
+	c, err := r.Cookie(consoleCookie)
+	if err != nil || c.Value == "" {
+		return nil, errs.New(errs.Unauthorized, "session_missing", "cookie", "sign in first")
+	}
+	ended := errs.New(errs.Unauthorized, "session_unknown", "cookie", "the session ended; sign in again")
+	s, err := a.Store.ConsoleSessionByHash(r.Context(), sessionHash(c.Value))
+	if err != nil {
+		return nil, err
+	}
+	if s == nil || !s.ExpiresAt.After(time.Now()) {
+		return nil, ended
+	}
+	if s.EnterpriseCode == "" {
+		if subtle.ConstantTimeCompare([]byte(s.KeyHash), []byte(a.AdminTokenHash)) != 1 {
+			return nil, ended // the administrator token changed
+		}
+		return &principal{admin: true}, nil
+	}
+	e, err := a.Enterprises.AuthenticateHash(r.Context(), s.KeyHash)
+	if err != nil || e.Code != s.EnterpriseCode {
+		return nil, ended // the key was rotated or revoked, or the enterprise disabled
+	}
+	return &principal{enterprise: e}, nil
+}
+
+func sessionHash(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:])
+}
+
+// cookieSecure tells whether the console's cookie is marked Secure: over TLS,
+// or behind a TLS-terminating proxy (secure_cookies). Over plain http it is
+// not, so that the console still works on a local http address.
+func (a *API) cookieSecure(r *http.Request) bool { return r.TLS != nil || a.SecureCookies }
+
 func (a *API) consoleLogin(w http.ResponseWriter, r *http.Request) error {
 	if !sameOrigin(r) {
 		return errs.New(errs.Forbidden, "cross_origin", "Origin", "console forms are only accepted from the console itself")
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	r.Header.Set("Authorization", "Bearer "+token)
-	if _, err := a.authenticate(r); err != nil || token == "" {
+	p, err := a.authenticate(r)
+	if errs.KindOf(err) == errs.RateLimited {
+		setRetryAfter(w, err)
+		return render(w, http.StatusTooManyRequests, "login", consoleView{Title: "cbec console", Error: err.Error()})
+	}
+	if err != nil || token == "" {
 		return render(w, http.StatusUnauthorized, "login", consoleView{Title: "cbec console", Error: "unknown or revoked key"})
 	}
-	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: token, Path: "/console", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: r.TLS != nil, MaxAge: 8 * 3600})
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw) // crypto/rand.Read never fails
+	id := base64.RawURLEncoding.EncodeToString(raw)
+	now := time.Now()
+	if err := a.Store.PutConsoleSession(r.Context(), sessionHash(id), store.ConsoleSession{EnterpriseCode: scopeOf(p),
+		KeyHash: enterprise.HashKey(token), ExpiresAt: now.Add(consoleSessionTTL)}, now); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: id, Path: "/console", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: a.cookieSecure(r), MaxAge: int(consoleSessionTTL.Seconds())})
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 	return nil
 }
 
 func (a *API) consoleLogout(w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/console", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	if c, err := r.Cookie(consoleCookie); err == nil && c.Value != "" {
+		if err := a.Store.DeleteConsoleSession(r.Context(), sessionHash(c.Value)); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: consoleCookie, Value: "", Path: "/console", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: a.cookieSecure(r), MaxAge: -1})
 	http.Redirect(w, r, "/console/", http.StatusSeeOther)
 	return nil
 }
