@@ -33,25 +33,35 @@ func TestPasswordHashing(t *testing.T) {
 	}
 }
 
-func TestLoginThrottle(t *testing.T) {
+// Failed sign-ins hold back only the username from the address that failed,
+// with a wait that doubles with each further failure up to the window.
+func TestLoginBackoff(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	s := &Service{Now: func() time.Time { return now }, MaxFailures: 3, FailureWindow: 10 * time.Minute}
+	s := &Service{Now: func() time.Time { return now }, MaxFailures: 3, FailureWindow: 10 * time.Minute, BackoffBase: 30 * time.Second}
+	key := "li.wei\x00192.0.2.7"
 	for i := range 3 {
-		if w := s.locked("a", now); w != 0 {
-			t.Fatalf("locked after %d failures", i)
+		if w := s.locked(key, now); w != 0 {
+			t.Fatalf("held after %d failures", i)
 		}
-		s.fail("a", now)
-		now = now.Add(time.Minute)
+		s.fail(key, now)
 	}
-	if w := s.locked("a", now); w != 7*time.Minute {
-		t.Fatalf("lock left %s, want 7m (window from the first failure)", w)
+	for _, want := range []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 10 * time.Minute} {
+		if w := s.locked(key, now); w != want {
+			t.Fatalf("wait %s, want %s", w, want)
+		}
+		for _, other := range []string{"li.wei\x00192.0.2.8", "wang.fang\x00192.0.2.7"} {
+			if w := s.locked(other, now); w != 0 {
+				t.Errorf("%q is held by another's failures: %s", other, w)
+			}
+		}
+		now = now.Add(want) // waited it out, and failed again
+		if w := s.locked(key, now); w != 0 {
+			t.Fatalf("still held after %s", want)
+		}
+		s.fail(key, now)
 	}
-	if w := s.locked("b", now); w != 0 {
-		t.Error("another username is locked")
-	}
-	now = now.Add(7 * time.Minute)
-	if w := s.locked("a", now); w != 0 {
-		t.Errorf("still locked after the window: %s", w)
+	if w := s.LockWait("li.wei", "192.0.2.7"); w != 10*time.Minute {
+		t.Errorf("LockWait %s, want the cap of 10m", w)
 	}
 }
 

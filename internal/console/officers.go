@@ -81,9 +81,13 @@ type Service struct {
 	Log    *slog.Logger
 	// SessionTTL is how long a session lasts without logging in again.
 	SessionTTL time.Duration
-	// MaxFailures failed logins per username within FailureWindow lock it for the rest of the window.
+	// MaxFailures failed logins of one username from one client address
+	// within FailureWindow make that address wait before its next try:
+	// BackoffBase, doubled by each further failure, at most FailureWindow.
+	// Other addresses are not held, so nobody can lock an officer out.
 	MaxFailures   int
 	FailureWindow time.Duration
+	BackoffBase   time.Duration
 	Hub           *Hub
 	// Risk shows the risk rules, measures and credit records; nil hides them.
 	Risk *risk.Service
@@ -94,7 +98,7 @@ type Service struct {
 	Guard func(ctx context.Context, inv *store.Inventory, to string) error
 
 	mu       sync.Mutex
-	failures map[string][]time.Time
+	failures map[string]streak
 }
 
 func (s *Service) now() time.Time {
@@ -265,15 +269,17 @@ func (s *Service) Officers(ctx context.Context) ([]*Officer, error) {
 // dummyHash makes a login for an unknown username cost as much as a wrong password.
 var dummyHash, _ = HashPassword("not a password of anyone")
 
-// Login checks a username and password and opens a session; it returns the
-// session token for the cookie. Failures are counted per username: after
-// MaxFailures within FailureWindow the username is locked until the window passes.
-func (s *Service) Login(ctx context.Context, username, password string) (*Officer, string, error) {
+// Login checks a username and password from a client address (its key for
+// limits) and opens a session; it returns the session token for the cookie.
+// Failures are counted per username and address: after MaxFailures the
+// address backs off (LockWait), while the officer signs in from elsewhere.
+func (s *Service) Login(ctx context.Context, username, password, addr string) (*Officer, string, error) {
 	username = strings.TrimSpace(username)
+	key := username + "\x00" + addr
 	now := s.now()
-	if wait := s.locked(username, now); wait > 0 {
+	if wait := s.locked(key, now); wait > 0 {
 		return nil, "", errs.New(errs.RateLimited, "login_locked", "username",
-			"too many failed logins for this username; try again in %d s", int(wait.Seconds()+0.999))
+			"too many failed logins for this username from this address; try again in %d s", int(wait.Seconds()+0.999))
 	}
 	var hash string
 	o, err := scanOfficerHash(s.DB.QueryRow(ctx, `SELECT `+officerColumns+`, password_hash FROM officers WHERE username = $1`, username), &hash)
@@ -282,16 +288,16 @@ func (s *Service) Login(ctx context.Context, username, password string) (*Office
 	}
 	if o == nil {
 		CheckPassword(password, dummyHash)
-		s.fail(username, now)
+		s.fail(key, now)
 		return nil, "", errs.New(errs.Unauthorized, "login_failed", "password", "unknown username or wrong password")
 	}
 	if !CheckPassword(password, hash) || o.Disabled {
-		s.fail(username, now)
+		s.fail(key, now)
 		_ = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.audit(ctx, tx, o, "login.failed", o.ID, "", "") })
 		return nil, "", errs.New(errs.Unauthorized, "login_failed", "password", "unknown username or wrong password")
 	}
 	s.mu.Lock()
-	delete(s.failures, username)
+	delete(s.failures, key)
 	s.mu.Unlock()
 	token := newID("")
 	token += newID("")
@@ -331,41 +337,59 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (s *Service) locked(username string, now time.Time) time.Duration {
+// LockWait is how long a username's sign-in from addr must wait, 0 when it may try now.
+func (s *Service) LockWait(username, addr string) time.Duration {
+	return s.locked(strings.TrimSpace(username)+"\x00"+addr, s.now())
+}
+
+// streak is a run of failed sign-ins of one username from one address, each
+// less than FailureWindow after the one before.
+type streak struct {
+	n    int
+	last time.Time
+}
+
+// locked is the back-off of a username and address: nothing before
+// MaxFailures failures in a streak, then BackoffBase after the last failure,
+// doubling with each further one, at most FailureWindow.
+func (s *Service) locked(key string, now time.Time) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	recent := s.prune(username, now)
-	if len(recent) >= s.MaxFailures {
-		return recent[0].Add(s.FailureWindow).Sub(now)
+	f := s.current(key, now)
+	if f.n < s.MaxFailures {
+		return 0
 	}
-	return 0
+	wait := s.BackoffBase
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	for i := s.MaxFailures; i < f.n && wait < s.FailureWindow; i++ {
+		wait *= 2
+	}
+	return max(0, f.last.Add(min(wait, s.FailureWindow)).Sub(now))
 }
 
-func (s *Service) prune(username string, now time.Time) []time.Time {
-	list := s.failures[username]
-	i := 0
-	for i < len(list) && !list[i].After(now.Add(-s.FailureWindow)) {
-		i++
+// current is key's streak, forgotten once FailureWindow passed without a failure.
+func (s *Service) current(key string, now time.Time) streak {
+	f := s.failures[key]
+	if f.n > 0 && now.Sub(f.last) > s.FailureWindow {
+		delete(s.failures, key)
+		return streak{}
 	}
-	list = list[i:]
-	if len(list) == 0 {
-		delete(s.failures, username)
-	} else {
-		s.failures[username] = list
-	}
-	return list
+	return f
 }
 
-func (s *Service) fail(username string, now time.Time) {
+func (s *Service) fail(key string, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failures == nil {
-		s.failures = map[string][]time.Time{}
+		s.failures = map[string]streak{}
 	}
 	if len(s.failures) > 100000 { // bounded under a spray of random usernames
 		clear(s.failures)
 	}
-	s.failures[username] = append(s.prune(username, now), now)
+	f := s.current(key, now)
+	s.failures[key] = streak{n: f.n + 1, last: now}
 }
 
 // Session returns the officer of a session token, or an Unauthorized error.

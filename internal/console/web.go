@@ -9,10 +9,12 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/publicweb"
 )
 
 //go:embed web
@@ -267,7 +269,8 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return s.render(w, r, http.StatusBadRequest, "login", nil, nil, "the form could not be read")
 	}
-	o, token, err := s.Login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"))
+	addr := publicweb.ClientKey(r)
+	o, token, err := s.Login(r.Context(), r.PostFormValue("username"), r.PostFormValue("password"), addr)
 	if err != nil {
 		e, ok := errs.As(err)
 		if !ok {
@@ -276,7 +279,8 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request) error {
 		status := http.StatusUnauthorized
 		if e.Kind == errs.RateLimited {
 			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", "60")
+			wait := s.LockWait(r.PostFormValue("username"), addr)
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int(wait.Seconds()+0.999))))
 		}
 		return s.render(w, r, status, "login", nil, nil, e.Message)
 	}

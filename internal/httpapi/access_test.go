@@ -78,7 +78,8 @@ func TestAccessMatrix(t *testing.T) {
 	doc.WriteString("for *other enterprise*, an enterprise holding every role, it is another enterprise's code) and an empty JSON body.\n")
 	doc.WriteString("✓ means the caller passes authentication and authorization (the handler then answers 200, 400, 404, … on its own terms);\n")
 	doc.WriteString("401 means no or a wrong credential, 403 a credential without the right, 429 a caller refused for repeated failures\n")
-	doc.WriteString("(the console's sign-in locks after five failed attempts from one address); a public page's rate limit (also 429) is not a\n")
+	doc.WriteString("(the officers' sign-in backs off a user name from an address after five failures there; every caller here comes from one\n")
+	doc.WriteString("address and signs in as one name); a public page's rate limit (also 429) is not a\n")
 	doc.WriteString("refusal of the caller and shows as ✓. Which documents an allowed caller then sees is\n")
 	doc.WriteString("checked separately (`TestEnterpriseIsolation`): an enterprise never sees another's inventories, receipts or records.\n")
 	doc.WriteString("Officers (one column per console department) call with their console session; *→ login* means the route sends\n")
@@ -130,6 +131,7 @@ func TestAccessMatrix(t *testing.T) {
 		doc.WriteString("\n")
 	}
 	doc.WriteString(writeHalf)
+	doc.WriteString(accessLimits)
 	const file = "../../docs/access.md"
 	if os.Getenv("CBEC_UPDATE_DOCS") != "" {
 		if err := os.WriteFile(file, doc.Bytes(), 0o644); err != nil {
@@ -168,6 +170,42 @@ func TestAccessMatrix(t *testing.T) {
 		t.Error("review the access above, then refresh the matrix: CBEC_UPDATE_DOCS=1 go test ./internal/httpapi -run TestAccessMatrix")
 	}
 }
+
+// accessLimits closes docs/access.md: the limits and rules that hold a door
+// whoever knocks (issue 16, issue 18), with their settings.
+const accessLimits = `
+## Limits on every door
+
+Each limit answers ` + "`429`" + ` with ` + "`Retry-After`" + ` (seconds); those of the API (the first four rows) are counted in
+` + "`/metrics`" + ` as ` + "`cbec_throttled_total{limit=…}`" + ` (quota_address, quota_id, failed_auth, enterprise, provider), and a rate of 0
+turns each off. A client address is the connection's (proxy headers are
+not trusted); an IPv6 client counts by its /64.
+
+| door | limit | setting (default) |
+|---|---|---|
+| ` + "`GET /api/v1/quota`" + ` and the ` + "`/quota`" + ` page, together | per client address | ` + "`rate_limit.quota_address_per_minute`" + ` (10), ` + "`…_burst`" + ` (30) |
+| the same | per ID number, from anywhere (keyed by the number's keyed hash, never in clear) | ` + "`rate_limit.quota_id_per_minute`" + ` (0.1, six an hour), ` + "`…_burst`" + ` (6) |
+| any bearer token (API, enterprise console sign-in) | failed tokens per client address; over it every token from there answers 429 ` + "`auth_failures_limited`" + `, a right one too | ` + "`rate_limit.failed_auth_per_minute`" + ` (2), ` + "`…_burst`" + ` (20) |
+| an enterprise's requests | per enterprise, per provider | ` + "`rate_limit.enterprise_*`" + `, ` + "`rate_limit.provider_*`" + ` |
+| ` + "`POST /console/officer/login`" + ` | failures per user name **and** client address: after 5 within 15 minutes that address waits 30 s, doubling with each further failure up to 15 minutes (no CAPTCHA); the officer still signs in from any other address, so nobody can lock an officer out | fixed |
+| public lookup pages | per client address | fixed (10 per second, burst 30) |
+
+**Sessions.** Officers and enterprises in the consoles hold a session, never a credential: the cookie is a random
+id whose SHA-256 alone is stored, HttpOnly and SameSite=Strict. The enterprise console's session ends at sign-out,
+after 8 hours, and when the key it was opened with is rotated or revoked (or the administrator token changes); its
+cookie is Secure over TLS and, over plain http, only with ` + "`secure_cookies = true`" + ` (behind a TLS-terminating proxy),
+so that the console keeps working on a local http address. The officers' cookie is always Secure.
+
+**Outbound requests.** A webhook URL must reach a public address: loopback, link-local, private, shared, multicast,
+unspecified and reserved addresses (IPv4, IPv6, IPv4-mapped), ` + "`localhost`" + ` names and numeric host names are refused at
+registration (` + "`400 webhook_address`" + ` on ` + "`url`" + `) and again at every delivery after name resolution; redirects are not
+followed; the enterprise sees a category of error, not its cause. ` + "`webhook.allow`" + ` (CIDRs, addresses, host names) opens a
+private network's receivers.
+
+**Events and gates.** Trace events on a piece are recorded by its e-commerce enterprise, the carrier its inventory
+names or the zone whose account book holds it (else ` + "`400 code_not_yours`" + `); ` + "`POST /api/v1/gate/checks`" + ` answers a zone only
+for parcels its own books hold, another zone's as an unknown parcel.
+`
 
 // publicAPI are the API routes meant for anyone (consumers, health checks).
 var publicAPI = map[string]bool{

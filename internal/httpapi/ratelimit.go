@@ -86,6 +86,7 @@ func (a *API) limits(next http.Handler) http.Handler {
 		}
 		if rate > 0 {
 			if wait := a.limiter.take(key, rate, burst, time.Now()); wait > 0 {
+				a.Metrics.Throttled(map[bool]string{true: "provider", false: "enterprise"}[isProvider])
 				secs := int(math.Ceil(wait.Seconds()))
 				w.Header().Set("Retry-After", strconv.Itoa(secs))
 				a.writeError(w, r, errs.New(errs.RateLimited, "rate_limited", "Authorization",

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"time"
 
@@ -51,24 +50,10 @@ func (a *API) throttled(limit, code, field string, wait time.Duration, format st
 	return &throttledError{err: errs.New(errs.RateLimited, code, field, format+"; retry in %d s", append(args, secs)...), wait: wait}
 }
 
-// addressKey is the client address a limit counts: the IPv4 address, or the
-// /64 of an IPv6 one (one subscriber's network, which holds many addresses).
-func addressKey(r *http.Request) string {
-	ip, err := netip.ParseAddr(publicweb.ClientIP(r))
-	if err != nil {
-		return publicweb.ClientIP(r)
-	}
-	if ip = ip.Unmap(); ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
-
 // quotaAddress spends one of the client address's quota queries.
 func (a *API) quotaAddress(r *http.Request) error {
 	if l := a.doors.quotaAddress; l != nil {
-		if ok, wait := l.Allow(addressKey(r)); !ok {
+		if ok, wait := l.Allow(publicweb.ClientKey(r)); !ok {
 			return a.throttled("quota_address", "quota_address_limited", "", wait,
 				"too many quota queries from this address (rate_limit.quota_address_*)")
 		}
@@ -100,7 +85,7 @@ func (a *API) authBlocked(r *http.Request) error {
 // authWait is how long the request's address must wait before its tokens are tried again.
 func (a *API) authWait(r *http.Request) time.Duration {
 	if l := a.doors.failedAuth; l != nil {
-		return l.Wait(addressKey(r))
+		return l.Wait(publicweb.ClientKey(r))
 	}
 	return 0
 }
@@ -108,7 +93,7 @@ func (a *API) authWait(r *http.Request) time.Duration {
 // authFailed spends one of the address's failures.
 func (a *API) authFailed(r *http.Request) {
 	if l := a.doors.failedAuth; l != nil {
-		l.Allow(addressKey(r))
+		l.Allow(publicweb.ClientKey(r))
 	}
 }
 

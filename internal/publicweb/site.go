@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path"
 	"regexp"
@@ -286,6 +287,20 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p := s.newPage(r, "error", "")
 	p.Message, p.MessageClass = "error", "typo"
 	s.render(w, r, http.StatusServiceUnavailable, "message", p)
+}
+
+// ClientKey is the client address a limit counts: the IPv4 address, or the
+// /64 of an IPv6 one (one subscriber's network, which holds many addresses).
+func ClientKey(r *http.Request) string {
+	ip, err := netip.ParseAddr(ClientIP(r))
+	if err != nil {
+		return ClientIP(r)
+	}
+	if ip = ip.Unmap(); ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.String()
+	}
+	return ip.String()
 }
 
 // ClientIP is the connection's address; proxies' headers are not trusted,
