@@ -344,8 +344,9 @@ func (a *App) checkSecretKey(ctx context.Context, newKey bool) (string, error) {
 	case err != nil:
 		return "", err
 	case found && stored != mark && newKey:
-		return "", fmt.Errorf("secret key: this database was written with the key in %s, which is missing: "+
-			"restore it from its backup (or set CBEC_SECRET_KEY); a new key cannot replace it, so none was written",
+		return "", fmt.Errorf("secret key: this database was written with another secret key, and this node has none "+
+			"(no CBEC_SECRET_KEY, no %s): a database restored without its secret.key needs that file back, restore it from its backup; "+
+			"every node of a deployment needs the same CBEC_SECRET_KEY. A new key cannot replace it, so none was written",
 			filepath.Join(a.Config.Data, "secret.key"))
 	case found && stored != mark:
 		return "", errWrongKey
