@@ -124,3 +124,21 @@ func TestWebhookNoRedirectsAndCuratedErrors(t *testing.T) {
 		t.Errorf("the redirect was followed %d times", inner.Load())
 	}
 }
+
+// A host name on the operator's allow-list is reached by name, although it
+// resolves to a loopback address; the allow-list opens nothing else.
+func TestWebhookAllowListByName(t *testing.T) {
+	var hits atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer hook.Close()
+	f := newFixture(t, apptest.SQLite, func(c *config.Config) { c.Webhook.Allow = []string{"localhost"} })
+	if r := f.s.JSON("PUT", "/api/v1/webhook", f.keys[agent], map[string]any{"url": hook.URL}); r.Status != 400 {
+		t.Errorf("the address behind the allowed name: %d %s", r.Status, r.Body)
+	}
+	named := strings.Replace(hook.URL, "127.0.0.1", "localhost", 1)
+	if r := f.s.JSON("PUT", "/api/v1/webhook", f.keys[agent], map[string]any{"url": named}); r.Status != 200 {
+		t.Fatalf("allowed name: %d %s", r.Status, r.Body)
+	}
+	f.send(f.newDecl())
+	waitFor(t, func() bool { return hits.Load() > 0 })
+}
