@@ -172,9 +172,16 @@ type ScanInput struct {
 	ImageRef    string `json:"imageRef"`
 }
 
+// selectedMark is the customs mark of a parcel whose inventory customs' risk
+// selection chose for inspection (500).
+const selectedMark = "selected for inspection (500)"
+
 // Scan records a parcel passing a scanner and shows it on both screens. A
 // parcel whose inventory was selected for inspection (500) is diverted to the
-// inspection bench at once; the sides still mark it to take part.
+// inspection bench and marked for customs at once: the selection is customs'
+// instruction, so customs records the finding that decides it (rules §9: a
+// parcel is decided when the sides that marked it have recorded). Inspection
+// marks it too to take part.
 func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) (*Parcel, error) {
 	scannerID, err := s.scanner(ctx, lineID, token)
 	if err != nil {
@@ -200,13 +207,13 @@ func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) 
 	if inv != nil {
 		p.InventoryID = inv.ID
 		if inv.Status == "500" {
-			p.Divert = "inspect" // selected for inspection: to the bench, where the sides mark and record
+			p.Divert, p.CustomsMark = "inspect", selectedMark
 		}
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO line_parcels (id, line_id, scanner_id, logistics_no, inventory_id, image_ref, scanned_at, divert,
 			customs_mark, inspection_mark, customs_finding, inspection_finding, outcome, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'','','','',$7)`,
-			p.ID, lineID, scannerID, p.LogisticsNo, p.InventoryID, p.ImageRef, now, p.Divert, "")
+			p.ID, lineID, scannerID, p.LogisticsNo, p.InventoryID, p.ImageRef, now, p.Divert, p.CustomsMark)
 		return err
 	})
 	if err != nil {

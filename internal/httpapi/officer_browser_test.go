@@ -160,18 +160,17 @@ func TestBrowserJointInspection(t *testing.T) {
 		for _, p := range []*cdp.Page{customs, insp} {
 			must(t, p.WaitFor(row+` && `+row+`.textContent.includes("`+d.copNo+`")`, 2*time.Second))
 		}
-		// Customs marks it; the inspection screen shows the mark within a second.
-		must(t, customs.Eval(row+`.querySelector(".markbtn").click(); true`, nil))
-		start := time.Now()
-		must(t, insp.WaitFor(row+`.querySelector(".marks").textContent.includes("li.wei")`, time.Second))
-		t.Logf("mark seen on the other screen after %s", time.Since(start).Round(time.Millisecond))
-		shot(t, insp, "joint-inspection-screen")
-		// Inspection marks it too; both record their findings at the bench.
+		// Selected for inspection: marked for customs at the scan, so customs
+		// may record at once; inspection marks it too, and the customs screen
+		// shows that mark within a second.
+		must(t, customs.WaitFor(row+`.querySelector(".marks").textContent.includes("500") && `+row+`.querySelector(".findingform")`, 2*time.Second))
 		must(t, insp.Eval(row+`.querySelector(".markbtn").click(); true`, nil))
-		for _, p := range []*cdp.Page{customs, insp} {
-			must(t, p.WaitFor(row+` && `+row+`.querySelector(".findingform")`, 2*time.Second))
-		}
+		start := time.Now()
+		must(t, customs.WaitFor(row+`.querySelector(".marks").textContent.includes("wang.fang")`, time.Second))
+		t.Logf("mark seen on the other screen after %s", time.Since(start).Round(time.Millisecond))
 		shot(t, customs, "joint-customs-screen")
+		must(t, insp.WaitFor(row+` && `+row+`.querySelector(".findingform")`, 2*time.Second))
+		shot(t, insp, "joint-inspection-screen")
 		must(t, customs.Eval(row+`.querySelector(".findingform input").value = "实物与申报一致"; `+row+`.querySelector(".recordbtn").click(); true`, nil))
 		must(t, customs.WaitFor(row+`.querySelector(".findings").textContent.includes("li.wei")`, 2*time.Second))
 		must(t, insp.Eval(row+`.querySelector(".recordbtn").click(); true`, nil))

@@ -405,7 +405,7 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 				t.Fatalf("screen event: %+v", ev.Parcel)
 			}
 		}
-		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release"}, nil); st != 409 {
+		if st := insp.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release"}, nil); st != 409 {
 			t.Errorf("finding before marking: %d", st)
 		}
 		// Customs marks it; the inspection screen sees the mark; inspection marks it too.
@@ -492,6 +492,87 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		}
 		if rc := f.final(d2.copNo); rc.ReturnStatus != "502" || code(rc.ReturnInfo) != "2510" {
 			t.Errorf("detention receipt: %s %s", rc.ReturnStatus, rc.ReturnInfo)
+		}
+	})
+}
+
+// jointLine is a sorting line with a scanner, a customs and an inspection
+// officer signed in, and an inventory selected for inspection (500).
+type jointLine struct {
+	f              *fixture
+	line, token    string
+	customs, insp  *consoleUser
+	selected       *decl
+	customsOfficer *console.Officer
+}
+
+func newJointLine(t *testing.T, engine apptest.Engine) *jointLine {
+	t.Helper()
+	f := newFixture(t, engine, func(c *config.Config) { c.Rules.InspectionRates["general"] = "1" })
+	ctx := context.Background()
+	addOfficer(t, f.s, "admin.zhao", console.Admin)
+	addOfficer(t, f.s, "li.wei", console.Customs)
+	addOfficer(t, f.s, "wang.fang", console.Inspection)
+	j := &jointLine{f: f}
+	list, _ := f.s.App.Officers.Officers(ctx)
+	var admin *console.Officer
+	for _, o := range list {
+		switch o.Username {
+		case "admin.zhao":
+			admin = o
+		case "li.wei":
+			j.customsOfficer = o
+		}
+	}
+	line, err := f.s.App.Officers.CreateLine(ctx, admin, "1号线", "保税仓A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.line = line.ID
+	if j.token, err = f.s.App.Officers.AddScanner(ctx, admin, line.ID, "X光机1"); err != nil {
+		t.Fatal(err)
+	}
+	j.selected = f.newDecl()
+	f.send(j.selected)
+	if r := f.final(j.selected.copNo); r.ReturnStatus != "500" {
+		t.Fatalf("want 500, got %s %s", r.ReturnStatus, r.ReturnInfo)
+	}
+	j.customs, j.insp = loginOfficer(t, f.s, "li.wei"), loginOfficer(t, f.s, "wang.fang")
+	return j
+}
+
+// scan reports a parcel passing the line's scanner and returns its id.
+func (j *jointLine) scan(t *testing.T, logisticsNo string) string {
+	t.Helper()
+	r := j.f.s.JSON("POST", "/api/v1/sorting-lines/"+j.line+"/scans", j.token, map[string]string{"logisticsNo": logisticsNo, "imageRef": "/img/1.png"})
+	var out struct{ ParcelID string }
+	r.JSON(t, &out)
+	if r.Status != http.StatusCreated || out.ParcelID == "" {
+		t.Fatalf("scan %s: %d %s", logisticsNo, r.Status, r.Body)
+	}
+	return out.ParcelID
+}
+
+// An inventory selected for inspection (500) is a customs instruction: its
+// parcel is marked for customs at the scan, so customs records a finding
+// without marking, and the parcel is decided once customs has.
+func TestJointSelectedParcelMarkedForCustoms(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		j := newJointLine(t, engine)
+		id := j.scan(t, j.selected.logisticsNo)
+		p, err := j.f.s.App.Officers.Parcel(context.Background(), id)
+		if err != nil || p.Divert != "inspect" || p.CustomsMark == "" || p.InspectionMark != "" {
+			t.Fatalf("selected parcel after the scan: %+v %v", p, err)
+		}
+		if st := j.insp.json("/console/officer/parcels/"+id+"/finding", map[string]string{"result": "release"}, nil); st != http.StatusConflict {
+			t.Errorf("inspection recording without a mark: %d, want 409", st)
+		}
+		var out console.Parcel
+		if st := j.customs.json("/console/officer/parcels/"+id+"/finding", map[string]string{"result": "release"}, &out); st != 200 || out.Outcome != "800" {
+			t.Fatalf("customs finding on the selected parcel: %d %+v", st, out)
+		}
+		if rc := j.f.final(j.selected.copNo); rc.ReturnStatus != "800" {
+			t.Errorf("receipt: %s %s", rc.ReturnStatus, rc.ReturnInfo)
 		}
 	})
 }
