@@ -24,6 +24,7 @@ type officerAddCmd struct {
 	Username   string `arg:"" help:"Login name: 3–32 characters of a–z, 0–9, '.', '_', '-'."`
 	Name       string `required:"" help:"The officer's name as shown in the console and the audit log."`
 	Department string `required:"" help:"customs, inspection, market, commerce or admin (platform admin)." placeholder:"DEPT"`
+	Supervisor bool   `help:"A supervisor of the customs or inspection side: may reopen that side's finding at the inspection bench."`
 }
 
 func officerService(e *env, f dbFlags) (*console.Service, func(), error) {
@@ -52,7 +53,7 @@ func (c *officerAddCmd) Run(e *env) error {
 		return err
 	}
 	defer done()
-	o, err := s.AddOfficer(e.ctx, console.OfficerInput{Username: c.Username, Name: c.Name, Department: c.Department, Password: pw}, nil)
+	o, err := s.AddOfficer(e.ctx, console.OfficerInput{Username: c.Username, Name: c.Name, Department: c.Department, Password: pw, Supervisor: c.Supervisor}, nil)
 	var list errs.List
 	if errors.As(err, &list) {
 		var msgs []string

@@ -454,38 +454,131 @@ func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string
 	if p.Outcome != "" {
 		return nil, errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided already (%s)", p.Outcome)
 	}
-	mine := p.CustomsMark
-	if side == Inspection {
-		mine = p.InspectionMark
-	}
-	if mine == "" {
+	mark, mine, col := p.side(side)
+	if mark == "" {
 		return nil, errs.New(errs.Conflict, "not_marked_by_side", "parcel", "the %s side did not mark this parcel; only a side that marked it records a finding", side)
+	}
+	if mine != nil {
+		return nil, findingRecorded(side)
 	}
 	f := &Finding{Result: in.Result, Status: in.Status, Note: in.Note, By: o.Username}
 	fb, _ := json.Marshal(f)
-	col := "customs_finding"
-	if side == Inspection {
-		col = "inspection_finding"
-	}
-	// The finding is stored first (a side may correct its own while the parcel
-	// is undecided); then the parcel is read again, so that of two sides
-	// recording at the same moment, the one committing last sees both findings
-	// and decides. A failed transition leaves the findings stored and the
-	// parcel undecided: recording again retries it.
+	// The finding is stored first, only where the side has none (it is final
+	// for the side until a supervisor reopens it); then the parcel is read
+	// again, so that of two sides recording at the same moment, the one
+	// committing last sees both findings and decides. A failed transition
+	// leaves the findings stored and the parcel undecided: a supervisor's
+	// reopening and a new finding retry it.
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, string(fb), s.now())
+		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, updated_at = $3 WHERE id = $1 AND outcome = '' AND `+col+` = ''`, p.ID, string(fb), s.now())
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided meanwhile")
+			return errs.New(errs.Conflict, "parcel_changed", "parcel", "the parcel was decided, or the %s side recorded, meanwhile: reload the screen", side)
 		}
-		return s.audit(ctx, tx, o, "parcel.finding", p.ID, "", in.Result+" "+in.Status+" "+in.Note)
+		return s.audit(ctx, tx, o, "parcel.finding", p.ID, "", f.text(side))
 	})
 	if err != nil {
 		return nil, err
 	}
-	if p, err = s.Parcel(ctx, parcelID); err != nil {
+	return s.decideIfFinal(ctx, o, parcelID)
+}
+
+func findingRecorded(side string) error {
+	return errs.New(errs.Conflict, "finding_recorded", "parcel", "the %s side recorded its finding already; a %s supervisor may reopen it", side, side)
+}
+
+// side returns a side's mark, finding and finding column.
+func (p *Parcel) side(side string) (string, *Finding, string) {
+	if side == Inspection {
+		return p.InspectionMark, p.Inspection, "inspection_finding"
+	}
+	return p.CustomsMark, p.Customs, "customs_finding"
+}
+
+// text is a finding as the audit log shows it.
+func (f *Finding) text(side string) string {
+	t := side + ": " + f.Result
+	if f.Status != "" {
+		t += " " + f.Status
+	}
+	if f.Note != "" {
+		t += ": " + f.Note
+	}
+	return t
+}
+
+// ReopenInput is a supervisor's reason for reopening their side's finding.
+type ReopenInput struct {
+	Reason string `json:"reason"`
+}
+
+// Reopen removes the finding of the supervisor's side from an undecided
+// parcel, so that the side records it again; audited with the finding before
+// and the reason after. A decided parcel is not reopened: its outcome went to
+// the enterprise through the engine.
+func (s *Service) Reopen(ctx context.Context, o *Officer, parcelID string, in ReopenInput) (*Parcel, error) {
+	side := o.Side()
+	sup, err := s.supervises(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if side == "" || !sup {
+		return nil, errs.New(errs.Forbidden, "not_supervisor", "officer", "only a supervisor of the customs or inspection side reopens that side's finding")
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 500 {
+		return nil, errs.Invalidf("reason", "reason_required", "a reopening needs a reason of at most 500 characters")
+	}
+	p, err := s.Parcel(ctx, parcelID)
+	if err != nil {
+		return nil, err
+	}
+	if p.Outcome != "" {
+		return nil, errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided already (%s)", p.Outcome)
+	}
+	_, mine, col := p.side(side)
+	if mine == nil {
+		return nil, errs.New(errs.Conflict, "no_finding", "parcel", "the %s side has no finding on this parcel to reopen", side)
+	}
+	before, _ := json.Marshal(mine)
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = '', updated_at = $3 WHERE id = $1 AND outcome = '' AND `+col+` = $2`, p.ID, string(before), s.now())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.New(errs.Conflict, "parcel_changed", "parcel", "the parcel changed meanwhile: reload the screen")
+		}
+		return s.audit(ctx, tx, o, "parcel.reopen", p.ID, mine.text(side), "reopened: "+in.Reason)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if side == Inspection {
+		p.Inspection = nil
+	} else {
+		p.Customs = nil
+	}
+	s.publish("finding", p)
+	return p, nil
+}
+
+// supervises tells whether the officer may reopen their side's findings.
+func (s *Service) supervises(ctx context.Context, o *Officer) (bool, error) {
+	var sup bool
+	if err := s.DB.QueryRow(ctx, `SELECT supervisor FROM officers WHERE id = $1`, o.ID).Scan(&sup); err != nil {
+		return false, fmt.Errorf("read the officer's supervisor flag: %w", err)
+	}
+	return sup, nil
+}
+
+// decideIfFinal reads the parcel again and, once every side that marked it
+// has recorded, moves the inventory through the engine.
+func (s *Service) decideIfFinal(ctx context.Context, o *Officer, parcelID string) (*Parcel, error) {
+	p, err := s.Parcel(ctx, parcelID)
+	if err != nil {
 		return nil, err
 	}
 	outcome, final := decide(p)

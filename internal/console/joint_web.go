@@ -151,6 +151,18 @@ func (s *Service) findingJSON(w http.ResponseWriter, r *http.Request, o *Officer
 	return writeJSON(w, http.StatusOK, p)
 }
 
+func (s *Service) reopenJSON(w http.ResponseWriter, r *http.Request, o *Officer) error {
+	var in ReopenInput
+	if err := readJSON(r, &in); err != nil {
+		return err
+	}
+	p, err := s.Reopen(r.Context(), o, r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, p)
+}
+
 func scannerToken(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")

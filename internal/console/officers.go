@@ -163,6 +163,9 @@ type OfficerInput struct {
 	Name       string `json:"name"`
 	Department string `json:"department"`
 	Password   string `json:"password"`
+	// Supervisor may reopen the finding of their department's side at the
+	// inspection bench.
+	Supervisor bool `json:"supervisor"`
 }
 
 func (in *OfficerInput) validate() error {
@@ -220,15 +223,19 @@ func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) 
 		if n > 0 {
 			return errs.New(errs.Conflict, "username_taken", "username", "an officer named %q exists already", in.Username)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO officers (id, username, name, department, password_hash, disabled, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,FALSE,$6,$6)`, o.ID, o.Username, o.Name, o.Department, hash, now); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO officers (id, username, name, department, password_hash, disabled, supervisor, created_at, updated_at)
+			VALUES ($1,$2,$3,$4,$5,FALSE,$6,$7,$7)`, o.ID, o.Username, o.Name, o.Department, hash, in.Supervisor, now); err != nil {
 			return err
 		}
 		actor := by
 		if actor == nil {
 			actor = &Officer{ID: "cli", Username: "cli", Department: Admin}
 		}
-		return s.audit(ctx, tx, actor, "officer.add", o.ID, "", o.Username+" "+o.Department)
+		after := o.Username + " " + o.Department
+		if in.Supervisor {
+			after += " supervisor"
+		}
+		return s.audit(ctx, tx, actor, "officer.add", o.ID, "", after)
 	})
 	if err != nil {
 		return nil, err

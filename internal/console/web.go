@@ -221,6 +221,7 @@ func (s *Service) Routes() []Route {
 		{"GET /console/officer/lines/{id}/events", s.api("", s.events)},
 		{"POST /console/officer/parcels/{id}/mark", s.api("joint", s.markJSON)},
 		{"POST /console/officer/parcels/{id}/finding", s.api("joint", s.findingJSON)},
+		{"POST /console/officer/parcels/{id}/reopen", s.api("joint", s.reopenJSON)},
 		{"POST /api/v1/sorting-lines/{line}/scans", s.scanJSON},
 		{"GET /api/v1/sorting-lines/{line}/parcels/{id}/divert", s.divertJSON},
 	}

@@ -576,3 +576,81 @@ func TestJointSelectedParcelMarkedForCustoms(t *testing.T) {
 		}
 	})
 }
+
+// A side's finding is final for that side: recording again is refused and
+// changes nothing, until a supervisor of that side reopens it (audited with
+// the finding before and the reason after); then the side records anew.
+func TestJointFindingFinalUntilSupervisorReopens(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		j := newJointLine(t, engine)
+		ctx := context.Background()
+		svc := j.f.s.App.Officers
+		for _, sup := range []struct{ user, dept string }{{"chen.sup", console.Customs}, {"zhou.sup", console.Inspection}} {
+			if _, err := svc.AddOfficer(ctx, console.OfficerInput{Username: sup.user, Name: "科长 " + sup.user, Department: sup.dept,
+				Password: officerPassword, Supervisor: true}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		chief, inspChief := loginOfficer(t, j.f.s, "chen.sup"), loginOfficer(t, j.f.s, "zhou.sup")
+		id := j.scan(t, j.selected.logisticsNo)
+		if st := j.insp.json("/console/officer/parcels/"+id+"/mark", map[string]string{"note": "图像可疑"}, nil); st != 200 {
+			t.Fatalf("inspection mark: %d", st)
+		}
+		finding := "/console/officer/parcels/" + id + "/finding"
+		reopen := "/console/officer/parcels/" + id + "/reopen"
+		if st := j.customs.json(finding, map[string]string{"result": "release"}, nil); st != 200 {
+			t.Fatalf("customs finding: %d", st)
+		}
+		if st := j.customs.json(finding, map[string]string{"result": "return", "note": "改为退运"}, nil); st != http.StatusConflict {
+			t.Errorf("recording a second finding: %d, want 409", st)
+		}
+		if p, _ := svc.Parcel(ctx, id); p.Customs == nil || p.Customs.Result != "release" {
+			t.Fatalf("the refused second finding changed the first: %+v", p.Customs)
+		}
+		// Only a supervisor reopens, their own side's finding, with a reason.
+		if st := j.customs.json(reopen, map[string]string{"reason": "复核"}, nil); st != http.StatusForbidden {
+			t.Errorf("a customs officer reopening: %d, want 403", st)
+		}
+		if st := inspChief.json(reopen, map[string]string{"reason": "复核"}, nil); st != http.StatusConflict {
+			t.Errorf("an inspection supervisor reopening where inspection has no finding: %d, want 409", st)
+		}
+		if st := chief.json(reopen, map[string]string{"reason": " "}, nil); st != http.StatusBadRequest {
+			t.Errorf("reopening without a reason: %d, want 400", st)
+		}
+		if p, _ := svc.Parcel(ctx, id); p.Customs == nil {
+			t.Fatal("a refused reopening removed the finding")
+		}
+		var p console.Parcel
+		if st := chief.json(reopen, map[string]string{"reason": "图像复核发现夹层"}, &p); st != 200 || p.Customs != nil {
+			t.Fatalf("supervisor reopening: %d %+v", st, p.Customs)
+		}
+		if st := j.customs.json(finding, map[string]string{"result": "return", "note": "夹层藏匿"}, nil); st != 200 {
+			t.Fatalf("recording after the reopening: %d", st)
+		}
+		var got []string
+		log, err := svc.AuditLog(ctx, "", "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := len(log) - 1; i >= 0; i-- {
+			if e := log[i]; e.Object == id && e.Action != "parcel.mark" {
+				got = append(got, e.Action+" "+e.Username+" ["+e.Before+"] → ["+e.After+"]")
+			}
+		}
+		want := []string{
+			"parcel.finding li.wei [] → [customs: release]",
+			"parcel.reopen chen.sup [customs: release] → [reopened: 图像复核发现夹层]",
+			"parcel.finding li.wei [] → [customs: return: 夹层藏匿]",
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("audit of the findings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Once the parcel is decided, nothing is reopened.
+		if st := j.insp.json(finding, map[string]string{"result": "release"}, &p); st != 200 || p.Outcome != "100" {
+			t.Fatalf("inspection finding: %d %+v", st, p)
+		}
+		if st := chief.json(reopen, map[string]string{"reason": "晚了"}, nil); st != http.StatusConflict {
+			t.Errorf("reopening a decided parcel: %d, want 409", st)
+		}
+	})
+}
