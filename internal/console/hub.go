@@ -7,14 +7,22 @@ import "sync"
 // reconnect); each subscriber has its own buffer.
 type Hub struct {
 	mu   sync.Mutex
-	subs map[string]map[chan []byte]struct{}
+	subs map[string]map[*subscriber]struct{}
 	done chan struct{}
 	once sync.Once
 }
 
+// subscriber is one screen's stream: its events, the session it belongs to,
+// and a channel closed when that session ends.
+type subscriber struct {
+	events  chan []byte
+	session string
+	ended   chan struct{}
+}
+
 // NewHub returns an empty hub.
 func NewHub() *Hub {
-	return &Hub{subs: map[string]map[chan []byte]struct{}{}, done: make(chan struct{})}
+	return &Hub{subs: map[string]map[*subscriber]struct{}{}, done: make(chan struct{})}
 }
 
 // Shutdown ends every live stream, so that the server's graceful shutdown
@@ -24,19 +32,35 @@ func (h *Hub) Shutdown() { h.once.Do(func() { close(h.done) }) }
 // Done is closed by Shutdown.
 func (h *Hub) Done() <-chan struct{} { return h.done }
 
-// Subscribe returns a channel of events for a line and a function to leave.
-func (h *Hub) Subscribe(line string) (<-chan []byte, func()) {
-	ch := make(chan []byte, 64)
+// Subscribe returns a channel of events for a line, a channel closed when the
+// session ends (EndSession), and a function to leave.
+func (h *Hub) Subscribe(line, session string) (<-chan []byte, <-chan struct{}, func()) {
+	sub := &subscriber{events: make(chan []byte, 64), session: session, ended: make(chan struct{})}
 	h.mu.Lock()
 	if h.subs[line] == nil {
-		h.subs[line] = map[chan []byte]struct{}{}
+		h.subs[line] = map[*subscriber]struct{}{}
 	}
-	h.subs[line][ch] = struct{}{}
+	h.subs[line][sub] = struct{}{}
 	h.mu.Unlock()
-	return ch, func() {
+	return sub.events, sub.ended, func() {
 		h.mu.Lock()
-		delete(h.subs[line], ch)
+		delete(h.subs[line], sub)
 		h.mu.Unlock()
+	}
+}
+
+// EndSession ends the streams of a session at once (logout): they leave the
+// hub before it returns, so no event published afterwards reaches them.
+func (h *Hub) EndSession(session string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.subs {
+		for sub := range subs {
+			if sub.session == session {
+				delete(subs, sub)
+				close(sub.ended)
+			}
+		}
 	}
 }
 
@@ -44,9 +68,9 @@ func (h *Hub) Subscribe(line string) (<-chan []byte, func()) {
 func (h *Hub) Publish(line string, event []byte) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for ch := range h.subs[line] {
+	for sub := range h.subs[line] {
 		select {
-		case ch <- event:
+		case sub.events <- event:
 		default:
 		}
 	}

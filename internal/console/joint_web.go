@@ -85,7 +85,11 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request, o *Officer) err
 	if s.Hub == nil {
 		return errs.New(errs.Unavailable, "no_hub", "", "live events are not running")
 	}
-	ch, leave := s.Hub.Subscribe(line.ID)
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return errs.New(errs.Unauthorized, "session_missing", "cookie", "log in first")
+	}
+	ch, ended, leave := s.Hub.Subscribe(line.ID, tokenHash(c.Value))
 	defer leave()
 	rc := http.NewResponseController(w)
 	_ = rc.SetWriteDeadline(time.Time{}) // the stream outlives the server's write timeout
@@ -100,23 +104,31 @@ func (s *Service) events(w http.ResponseWriter, r *http.Request, o *Officer) err
 	}
 	beat := time.NewTicker(15 * time.Second)
 	defer beat.Stop()
+	end := func() error {
+		fmt.Fprint(w, "event: ended\ndata: {}\n\n")
+		_ = rc.Flush()
+		return nil
+	}
 	for {
 		select {
 		case <-r.Context().Done():
 			return nil
 		case <-s.Hub.Done():
 			return nil
+		case <-ended: // logout on this node: at once
+			return end()
 		case <-beat.C:
-			// A screen left open past logout or the session's end stops here.
-			if c, err := r.Cookie(sessionCookie); err != nil {
-				return nil
-			} else if _, err := s.Session(r.Context(), c.Value); err != nil {
-				fmt.Fprint(w, "event: ended\ndata: {}\n\n")
-				_ = rc.Flush()
-				return nil
+			// The session's end (8 h, officer disabled, logout on another node) stops the screen here.
+			if _, err := s.Session(r.Context(), c.Value); err != nil {
+				return end()
 			}
 			fmt.Fprint(w, ": beat\n\n")
 		case ev := <-ch:
+			select {
+			case <-ended: // an event queued before the logout is not shown after it
+				return end()
+			default:
+			}
 			fmt.Fprintf(w, "data: %s\n\n", ev)
 		}
 		if err := rc.Flush(); err != nil {

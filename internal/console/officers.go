@@ -422,12 +422,19 @@ func (s *Service) Session(ctx context.Context, token string) (*Officer, error) {
 	return &o, nil
 }
 
-// Logout ends a session.
+// Logout ends a session and, at once, the live screens it opened.
 func (s *Service) Logout(ctx context.Context, o *Officer, token string) error {
-	return s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM officer_sessions WHERE token_hash = $1`, tokenHash(token)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, o, "logout", o.ID, "", "")
 	})
+	if err != nil {
+		return err
+	}
+	if s.Hub != nil {
+		s.Hub.EndSession(tokenHash(token))
+	}
+	return nil
 }

@@ -284,6 +284,7 @@ func TestOfficerApprovesManualReview(t *testing.T) {
 type screen struct {
 	events chan console.Event
 	cancel func()
+	closed chan struct{} // closed when the server ends the stream
 }
 
 func openScreen(t testing.TB, s *apptest.Server, cookie, line string) *screen {
@@ -300,9 +301,10 @@ func openScreen(t testing.TB, s *apptest.Server, cookie, line string) *screen {
 		cancel()
 		t.Fatalf("events: %d", resp.StatusCode)
 	}
-	sc := &screen{events: make(chan console.Event, 1024), cancel: cancel}
+	sc := &screen{events: make(chan console.Event, 1024), cancel: cancel, closed: make(chan struct{})}
 	ready := make(chan struct{})
 	go func() {
+		defer close(sc.closed)
 		defer resp.Body.Close()
 		r := bufio.NewReader(resp.Body)
 		once := false
@@ -651,6 +653,42 @@ func TestJointFindingFinalUntilSupervisorReopens(t *testing.T) {
 		}
 		if st := chief.json(reopen, map[string]string{"reason": "晚了"}, nil); st != http.StatusConflict {
 			t.Errorf("reopening a decided parcel: %d, want 409", st)
+		}
+	})
+}
+
+// Logging out ends the screens of that session at once: a parcel scanned
+// after the logout never reaches them, while another officer's screen goes on.
+func TestJointLogoutEndsScreens(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		j := newJointLine(t, engine)
+		gone := openScreen(t, j.f.s, j.customs.cookie, j.line)
+		stays := openScreen(t, j.f.s, j.insp.cookie, j.line)
+		resp, body := rawDo(t, j.f.s, "POST", "/console/officer/logout", j.customs.cookie, "application/x-www-form-urlencoded", "", nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("logout: %d %s", resp.StatusCode, body)
+		}
+		j.scan(t, j.selected.logisticsNo)
+		if ev := stays.next(t, "scan"); ev.Parcel.LogisticsNo != j.selected.logisticsNo {
+			t.Errorf("the other screen: %+v", ev.Parcel)
+		}
+		parcel := func(ev console.Event) {
+			if ev.Parcel != nil { // the stream's "ended" notice carries none
+				t.Fatalf("a logged-out screen received %s of %s", ev.Type, ev.Parcel.LogisticsNo)
+			}
+		}
+		for {
+			select {
+			case ev := <-gone.events:
+				parcel(ev)
+			case <-gone.closed:
+				for len(gone.events) > 0 {
+					parcel(<-gone.events)
+				}
+				return
+			case <-time.After(10 * time.Second):
+				t.Fatal("the logged-out screen's stream is still open")
+			}
 		}
 	})
 }
