@@ -83,7 +83,7 @@ func TestDecide(t *testing.T) {
 		{"detention wins", Parcel{CustomsMark: "m", InspectionMark: "m", Customs: ret, Inspection: det}, "502", true},
 		{"a finding of a side that did not mark does not count", Parcel{InspectionMark: "m", Customs: det, Inspection: rel}, "800", true},
 	} {
-		o, final := decide(&c.p)
+		o, final := decide(&c.p, "dec_1")
 		if final != c.final || o.Status != c.status {
 			t.Errorf("%s: %s %v, want %s %v", c.name, o.Status, final, c.status, c.final)
 		}

@@ -581,17 +581,20 @@ func (s *Service) decideIfFinal(ctx context.Context, o *Officer, parcelID string
 	if err != nil {
 		return nil, err
 	}
-	outcome, final := decide(p)
+	decision := newID("dec_")
+	outcome, final := decide(p, decision)
 	if final && p.Outcome == "" {
 		if p.InventoryID == "" {
 			return nil, errs.New(errs.Conflict, "no_inventory", "parcel", "no inventory declares waybill %s: hand the parcel to the warehouse", p.LogisticsNo)
 		}
-		if err := s.settle(ctx, o, p, outcome); err != nil {
+		if err := s.settle(ctx, o, p, outcome, decision); err != nil {
 			return nil, err
 		}
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `UPDATE line_parcels SET outcome = $2, updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, outcome.Status, s.now())
-			return err
+			if _, err := tx.Exec(ctx, `UPDATE line_parcels SET outcome = $2, updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, outcome.Status, s.now()); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, o, "parcel.decide", p.ID, "", outcome.Status+" decision "+decision)
 		})
 		if err != nil {
 			return nil, err
@@ -611,53 +614,52 @@ type outcome struct {
 }
 
 // decide tells whether every side that marked has recorded and, if so, the
-// outcome: a detention wins over a return, a return over a release.
-func decide(p *Parcel) (outcome, bool) {
-	var fs []*Finding
-	for _, x := range []struct {
-		mark string
+// outcome: a detention wins over a return, a return over a release. The
+// finding's detail goes to the enterprise: it names the sides and the
+// decision id, never an officer (the audit log ties the id to the officers).
+func decide(p *Parcel, decision string) (outcome, bool) {
+	type sideFinding struct {
+		side string
 		f    *Finding
-	}{{p.CustomsMark, p.Customs}, {p.InspectionMark, p.Inspection}} {
+	}
+	var fs []sideFinding
+	for _, x := range []struct {
+		side, mark string
+		f          *Finding
+	}{{Customs, p.CustomsMark, p.Customs}, {Inspection, p.InspectionMark, p.Inspection}} {
 		if x.mark == "" {
 			continue
 		}
 		if x.f == nil {
 			return outcome{}, false
 		}
-		fs = append(fs, x.f)
+		fs = append(fs, sideFinding{x.side, x.f})
 	}
 	if len(fs) == 0 {
 		return outcome{}, false
 	}
-	notes := func() string {
-		var parts []string
-		for _, f := range fs {
-			if f.Note != "" {
-				parts = append(parts, f.By+": "+f.Note)
-			}
-		}
-		return strings.Join(parts, "; ")
-	}
-	for _, f := range fs {
-		if f.Result == "detain" {
-			return outcome{f.Status, clearance.Finding{Code: "2510", Detail: "joint inspection: " + notes()}}, true
+	detail := "joint inspection, decision " + decision
+	for _, x := range fs {
+		if x.f.Note != "" {
+			detail += "; " + x.side + ": " + x.f.Note
 		}
 	}
-	for _, f := range fs {
-		if f.Result == "return" {
-			return outcome{"100", clearance.Finding{Code: "1502", Detail: "joint inspection: " + notes()}}, true
+	for _, x := range fs {
+		if x.f.Result == "detain" {
+			return outcome{x.f.Status, clearance.Finding{Code: "2510", Detail: detail}}, true
 		}
 	}
-	d := notes()
-	if d == "" {
-		d = "no finding"
+	for _, x := range fs {
+		if x.f.Result == "return" {
+			return outcome{"100", clearance.Finding{Code: "1502", Detail: detail}}, true
+		}
 	}
-	return outcome{"800", clearance.Finding{Code: "2601", Detail: "joint inspection: " + d}}, true
+	return outcome{"800", clearance.Finding{Code: "2601", Detail: detail}}, true
 }
 
 // settle moves the inventory through the engine; an inventory already in the
 // outcome's status (released before the scan, say) is left as it is.
-func (s *Service) settle(ctx context.Context, o *Officer, p *Parcel, out outcome) error {
+func (s *Service) settle(ctx context.Context, o *Officer, p *Parcel, out outcome, decision string) error {
 	inv, err := s.DB.Inventory(ctx, p.InventoryID)
 	if err != nil {
 		return err
@@ -670,8 +672,15 @@ func (s *Service) settle(ctx context.Context, o *Officer, p *Parcel, out outcome
 			return err
 		}
 	}
-	_, err = s.Engine.Transition(ctx, inv.ID, out.Status, out.Finding, "officer:"+o.Username)
+	_, err = s.Engine.Transition(ctx, inv.ID, out.Status, out.Finding, decisionActor(o, decision))
 	return err
+}
+
+// decisionActor is who an inventory's events name for an officer's decision:
+// the department and the decision id, which the enterprise sees; the audit
+// log ties the id to the officer.
+func decisionActor(o *Officer, decision string) string {
+	return o.Department + " decision " + decision
 }
 
 // fen formats an amount of fen as yuan.

@@ -257,6 +257,11 @@ func (s *Service) inventoryView(ctx context.Context, id string) (*inventoryView,
 	if v.Events, err = s.DB.Events(ctx, inv.ID); err != nil {
 		return nil, err
 	}
+	for i, e := range v.Events {
+		if v.Events[i].Actor, err = s.whoDecided(ctx, e.Actor); err != nil {
+			return nil, err
+		}
+	}
 	order, payment, waybill, err := s.DB.DocumentsFor(ctx, inv.EbpCode, inv.OrderNo, inv.LogisticsCode, inv.LogisticsNo)
 	if err != nil {
 		return nil, err
@@ -400,6 +405,24 @@ func (s *Service) reviewsPage(w http.ResponseWriter, r *http.Request, o *Officer
 	return s.render(w, r, http.StatusOK, "reviews", o, list, "")
 }
 
+// whoDecided adds, for officers' eyes, the officer behind a decision actor
+// ("customs decision dec_…") from the audit entry that names the decision id.
+func (s *Service) whoDecided(ctx context.Context, actor string) (string, error) {
+	i := strings.Index(actor, " decision dec_")
+	if i < 0 {
+		return actor, nil
+	}
+	var username string
+	err := s.DB.QueryRow(ctx, `SELECT username FROM officer_audit WHERE after LIKE $1 ORDER BY seq LIMIT 1`, "%"+actor[i:]).Scan(&username)
+	if isNoRows(err) {
+		return actor, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the officer of %s: %w", actor, err)
+	}
+	return actor + " (" + username + ")", nil
+}
+
 // Review approves (800) or rejects (100) an inventory waiting for manual
 // review, through the engine, with the officer as actor.
 func (s *Service) Review(ctx context.Context, o *Officer, id, action, reason string) (*store.Inventory, error) {
@@ -423,8 +446,13 @@ func (s *Service) Review(ctx context.Context, o *Officer, id, action, reason str
 	if len([]rune(reason)) > 500 {
 		return nil, errs.Invalidf("reason", "reason_too_long", "reason has at most 500 characters")
 	}
+	// The detail goes to the enterprise: the department and the decision id,
+	// never the officer (the audit entry ties the id to them).
+	decision := newID("dec_")
 	if f.Detail == "" {
-		f.Detail = "approved by " + o.Username
+		f.Detail = "approved by " + o.Department + ", decision " + decision
+	} else {
+		f.Detail += " (" + o.Department + " decision " + decision + ")"
 	}
 	inv, err := s.DB.Inventory(ctx, id)
 	if err != nil {
@@ -438,11 +466,11 @@ func (s *Service) Review(ctx context.Context, o *Officer, id, action, reason str
 			return nil, err
 		}
 	}
-	out, err := s.Engine.Transition(ctx, inv.ID, to, f, "officer:"+o.Username)
+	out, err := s.Engine.Transition(ctx, inv.ID, to, f, decisionActor(o, decision))
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Audit(ctx, o, "review."+action, inv.ID, inv.Status, to+" "+reason); err != nil {
+	if err := s.Audit(ctx, o, "review."+action, inv.ID, inv.Status, to+" "+reason+" decision "+decision); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -100,7 +100,7 @@ func TestBrowserLoginAndReview(t *testing.T) {
 		t.Fatalf("after approval in the browser: %s %s", r.ReturnStatus, r.ReturnInfo)
 	}
 	must(t, p.Navigate(f.s.URL+"/console/officer/inventories/"+inv.ID))
-	must(t, p.WaitFor(`document.getElementById("timeline").textContent.includes("officer:li.wei")`, 5*time.Second))
+	must(t, p.WaitFor(`document.getElementById("timeline").textContent.includes("(li.wei)")`, 5*time.Second))
 	shot(t, p, "inventory")
 	// English, then back to Chinese.
 	must(t, p.Navigate(f.s.URL+"/console/officer/lang/en"))

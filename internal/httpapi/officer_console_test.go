@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -234,7 +235,7 @@ func TestOfficerApprovesManualReview(t *testing.T) {
 		}
 		// The detail page: timeline with the officer, the documents side by side, masked.
 		st, body = c.get("/console/officer/inventories/" + inv.ID)
-		if st != 200 || !strings.Contains(body, "officer:li.wei") || !strings.Contains(body, `id="docs"`) {
+		if st != 200 || !regexp.MustCompile(`customs decision dec_[0-9a-f]{20} \(li.wei\)`).MatchString(body) || !strings.Contains(body, `id="docs"`) {
 			t.Fatalf("detail: %d %s", st, body)
 		}
 		if strings.Contains(body, held.buyerID) || strings.Contains(body, held.phone) {
@@ -690,5 +691,83 @@ func TestJointLogoutEndsScreens(t *testing.T) {
 				t.Fatal("the logged-out screen's stream is still open")
 			}
 		}
+	})
+}
+
+// Enterprises learn which department decided and the decision's id, never the
+// officer: not in the receipt, not in the inventory's events. The audit log
+// ties the decision id to the officer.
+func TestOfficerDecisionsNameDepartmentNotPerson(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		j := newJointLine(t, engine)
+		f, ctx := j.f, context.Background()
+		people := []string{"li.wei", "wang.fang", "官员"}
+		seenBy := func(copNo string) string {
+			t.Helper()
+			rc := f.final(copNo)
+			r := f.s.Do("GET", "/api/v1/inventories/"+copNo, f.keys[agent], "", nil)
+			if r.Status != 200 {
+				t.Fatalf("inventory %s: %d %s", copNo, r.Status, r.Body)
+			}
+			seen := rc.ReturnInfo + "\n" + string(r.Body)
+			for _, name := range people {
+				if strings.Contains(seen, name) {
+					t.Errorf("the enterprise sees the officer %q:\n%s", name, seen)
+				}
+			}
+			return rc.ReturnInfo
+		}
+		decision := regexp.MustCompile(`dec_[0-9a-f]{20}`)
+		audited := func(action, id string) {
+			t.Helper()
+			log, err := f.s.App.Officers.AuditLog(ctx, "", action, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range log {
+				if strings.Contains(e.After, id) && e.Username != "" {
+					return
+				}
+			}
+			t.Errorf("no %s audit entry names decision %s: %+v", action, id, log)
+		}
+
+		// A manual review approved without a reason.
+		held := f.newDecl()
+		held.priced([]line{ink}, "0", "9.10")
+		f.send(held)
+		if r := f.final(held.copNo); r.ReturnStatus != "300" {
+			t.Fatalf("want 300, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		inv, err := f.s.App.DB.InventoryByCopNo(ctx, agent, held.copNo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := j.customs.form("/console/officer/reviews/"+inv.ID, url.Values{"action": {"approve"}}); st != 303 {
+			t.Fatalf("approve: %d", st)
+		}
+		info := seenBy(held.copNo)
+		id := decision.FindString(info)
+		if !strings.Contains(info, "customs") || id == "" {
+			t.Errorf("approval receipt names no department and decision: %q", info)
+		}
+		audited("review.approve", id)
+
+		// A joint inspection with notes from both sides.
+		pid := j.scan(t, j.selected.logisticsNo)
+		if st := j.insp.json("/console/officer/parcels/"+pid+"/mark", map[string]string{"note": "图像可疑"}, nil); st != 200 {
+			t.Fatalf("mark: %d", st)
+		}
+		j.customs.json("/console/officer/parcels/"+pid+"/finding", map[string]string{"result": "release", "note": "外包装完好"}, nil)
+		var p console.Parcel
+		if st := j.insp.json("/console/officer/parcels/"+pid+"/finding", map[string]string{"result": "return", "note": "标签不符"}, &p); st != 200 || p.Outcome != "100" {
+			t.Fatalf("inspection finding: %d %+v", st, p)
+		}
+		info = seenBy(j.selected.copNo)
+		id = decision.FindString(info)
+		if !strings.Contains(info, "inspection: 标签不符") || !strings.Contains(info, "customs: 外包装完好") || id == "" {
+			t.Errorf("joint inspection receipt: %q", info)
+		}
+		audited("parcel.decide", id)
 	})
 }
