@@ -222,8 +222,13 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 		ResolveSLA: time.Duration(cfg.Support.ResolveSLA), Every: time.Duration(cfg.Support.EscalationInterval),
 		RetentionDays: cfg.Support.MessageRetentionDays, CertWarning: time.Duration(cfg.Support.CertificateWarning)}
 	// Officer console and joint inspection at the sorting line (issue 8).
+	xray, err := config.XrayImageSource(cfg.Console.XrayImageBase)
+	if err != nil {
+		return fmt.Errorf("console.xray_image_base: %w", err)
+	}
 	a.Officers = &console.Service{DB: db, Engine: a.Engine, Vault: a.Vault, Now: clock, Log: log, Hub: console.NewHub(),
-		SessionTTL: 8 * time.Hour, MaxFailures: 5, FailureWindow: 15 * time.Minute, BackoffBase: 30 * time.Second, Guard: console.RiskGuard(a.Risk), Risk: a.Risk, Bonded: a.Bonded}
+		SessionTTL: 8 * time.Hour, MaxFailures: 5, FailureWindow: 15 * time.Minute, BackoffBase: 30 * time.Second, Guard: console.RiskGuard(a.Risk), Risk: a.Risk, Bonded: a.Bonded,
+		XrayImageSource: xray}
 	limits := httpapi.RateLimits{EnterprisePerSecond: cfg.RateLimit.EnterprisePerSecond, EnterpriseBurst: cfg.RateLimit.EnterpriseBurst,
 		ProviderPerSecond: cfg.RateLimit.ProviderPerSecond, ProviderBurst: cfg.RateLimit.ProviderBurst,
 		QuotaAddressPerMinute: cfg.RateLimit.QuotaAddressPerMinute, QuotaAddressBurst: cfg.RateLimit.QuotaAddressBurst,

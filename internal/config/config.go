@@ -8,6 +8,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -42,6 +43,7 @@ type Config struct {
 	Support   Support   `toml:"support"`
 	// Webhook: where receipts may be pushed (issue 16).
 	Webhook Webhook `toml:"webhook"`
+	Console Console `toml:"console"`
 	// Clock is the time the business rules read (deadlines, releases, bills);
 	// nil means the wall clock. Tests set it to move time without sleeping.
 	Clock func() time.Time `toml:"-"`
@@ -111,6 +113,15 @@ type Support struct {
 	MessageRetentionDays int `toml:"message_retention_days"`
 	// CertificateWarning: a signing certificate expiring within this is warned about daily and on the status page.
 	CertificateWarning Duration `toml:"certificate_warning"`
+}
+
+// Console sets the officers' console.
+type Console struct {
+	// XrayImageBase is where the sorting lines' X-ray machines serve their
+	// images (http or https, often a machine on the local network); a scan's
+	// imageRef is resolved against it, and the console's pages allow images
+	// from exactly this source. Empty: images only from the console itself.
+	XrayImageBase string `toml:"xray_image_base"`
 }
 
 // Default returns the configuration with every default applied.
@@ -188,3 +199,25 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 func (d Duration) String() string { return time.Duration(d).String() }
+
+// XrayImageSource checks an X-ray image base URL and returns it as a
+// Content-Security-Policy source (empty for an empty base): an absolute http
+// or https URL with a host, no credentials, query or fragment, and nothing
+// that would end or split a CSP directive.
+func XrayImageSource(base string) (string, error) {
+	if base == "" {
+		return "", nil
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q is not a URL: %v", base, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("%q must start with http:// or https://", base)
+	case u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
+		return "", fmt.Errorf("%q must be scheme://host[:port]/path/ with no user, query or fragment", base)
+	case strings.ContainsAny(u.EscapedPath(), ";,'\" \t"):
+		return "", fmt.Errorf("%q has a character a Content-Security-Policy source cannot hold (; , ' \")", base)
+	}
+	return u.Scheme + "://" + u.Host + u.EscapedPath(), nil
+}

@@ -149,5 +149,33 @@ func TestThrottleSettingsValidated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rate_limit.quota_id_burst: must be at least 1") ||
 		!strings.Contains(err.Error(), "rate_limit.failed_auth_per_minute: must be 0") || strings.Contains(err.Error(), "quota_address") {
 		t.Errorf("got %v", err)
+func TestXrayImageSource(t *testing.T) {
+	for base, want := range map[string]string{
+		"":                                 "",
+		"http://10.1.2.3:8081/images/":     "http://10.1.2.3:8081/images/",
+		"https://xray.line1.local":         "https://xray.line1.local",
+		"http://10.1.2.3/a b/":             "http://10.1.2.3/a%20b/",
+		"ftp://10.1.2.3/":                  "error",
+		"10.1.2.3/images":                  "error",
+		"http://user:pw@10.1.2.3/":         "error",
+		"http://10.1.2.3/?x=1":             "error",
+		"http://10.1.2.3/;script-src *":    "error",
+		"http:///images/":                  "error",
+		"http://10.1.2.3/img'/":            "error",
+		"https://xray.example/a,b/":        "error",
+		"http://10.1.2.3/images/#fragment": "error",
+	} {
+		got, err := XrayImageSource(base)
+		if err != nil {
+			got = "error"
+		}
+		if got != want {
+			t.Errorf("XrayImageSource(%q) = %q (%v), want %q", base, got, err, want)
+		}
+	}
+	c := Default()
+	c.Console.XrayImageBase = "javascript:alert(1)"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "console.xray_image_base") {
+		t.Errorf("a bad X-ray base: %v", err)
 	}
 }

@@ -120,6 +120,13 @@ var settings = []setting{
 	entry("rate_limit.failed_auth_burst", "failed bearer tokens one address may send at once above its rate",
 		func(c *Config) *int { return &c.RateLimit.FailedAuthBurst }, 20, burstOf(func(c *Config) float64 { return c.RateLimit.FailedAuthPerMinute })),
 
+	entry("console.xray_image_base", "http(s) URL the X-ray machines serve scan images under, e.g. http://10.1.2.3:8081/images/; the console allows images from exactly there (empty: from the console only)",
+		func(c *Config) *string { return &c.Console.XrayImageBase }, "",
+		func(v string, _ *Config, r report) {
+			if _, err := XrayImageSource(v); err != nil {
+				r.bad("%v", err)
+			}
+		}),
 	entry("webhook.allow", "CIDRs, addresses or host names webhooks may reach although loopback, private or link-local (default: none), e.g. [\"10.20.0.0/16\", \"erp.internal\"]",
 		func(c *Config) *[]string { return &c.Webhook.Allow }, nil,
 		each(validAllowEntry, "%q is not a CIDR (10.0.0.0/8), an IP address or a host name")),

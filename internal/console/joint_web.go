@@ -70,7 +70,7 @@ func (s *Service) screenPage(w http.ResponseWriter, r *http.Request, o *Officer)
 		words[k] = tr(l, k)
 	}
 	wb, _ := json.Marshal(words)
-	return s.render(w, r, http.StatusOK, "screen", o, map[string]any{"Line": line, "Initial": parcels, "Words": string(wb)}, "")
+	return s.render(w, r, http.StatusOK, "screen", o, map[string]any{"Line": line, "Initial": parcels, "Words": string(wb), "Xray": s.XrayImageSource}, "")
 }
 
 // events streams a line's parcels to a screen (server-sent events).

@@ -96,6 +96,10 @@ type Service struct {
 	// Guard may refuse an officer's transition before the engine is asked
 	// (an emergency measure in force); nil lets every transition through.
 	Guard func(ctx context.Context, inv *store.Inventory, to string) error
+	// XrayImageSource is where the X-ray machines serve scan images (a
+	// checked config.XrayImageSource): the screens resolve a scan's imageRef
+	// against it and the pages' CSP allows images from it; empty: none.
+	XrayImageSource string
 
 	mu       sync.Mutex
 	failures map[string]streak

@@ -1,9 +1,14 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	pngenc "image/png"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -108,9 +113,37 @@ func TestBrowserLoginAndReview(t *testing.T) {
 	must(t, p.Navigate(f.s.URL+"/console/officer/lang/zh"))
 }
 
+// xrayMachine is an X-ray machine's image server on the local network, as
+// plain http: it serves a generated grey-scale image for any PNG name.
+func xrayMachine(t *testing.T) *httptest.Server {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 160, 100))
+	for y := range 100 {
+		for x := range 160 {
+			img.SetGray(x, y, color.Gray{Y: uint8(40 + (x*y)%180)})
+		}
+	}
+	var png bytes.Buffer
+	must(t, pngenc.Encode(&png, img))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, ".png") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(png.Bytes())
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 func TestBrowserJointInspection(t *testing.T) {
 	b := browser(t)
-	f := newFixture(t, apptest.SQLite, func(c *config.Config) { c.Rules.InspectionRates["general"] = "1" })
+	xray := xrayMachine(t)
+	f := newFixture(t, apptest.SQLite, func(c *config.Config) {
+		c.Rules.InspectionRates["general"] = "1"
+		c.Console.XrayImageBase = xray.URL + "/line1/"
+	})
 	ctx := context.Background()
 	addOfficer(t, f.s, "admin.zhao", console.Admin)
 	addOfficer(t, f.s, "li.wei", console.Customs)
@@ -132,6 +165,11 @@ func TestBrowserJointInspection(t *testing.T) {
 		t.Fatalf("want 500, got %s", r.ReturnStatus)
 	}
 
+	// The pages allow images from the X-ray machines' source and no other.
+	resp, _ := rawDo(t, f.s, "GET", "/console/officer/lines/"+line.ID, loginOfficer(t, f.s, "li.wei").cookie, "", "", nil)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "; img-src 'self' data: "+xray.URL+"/line1/; ") {
+		t.Errorf("CSP of the screen: %s", csp)
+	}
 	// Two windows: a customs officer and an inspection officer, each on the line's screen.
 	customs, err := b.NewPage(1280, 700)
 	must(t, err)
@@ -147,7 +185,7 @@ func TestBrowserJointInspection(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // both EventSources connected
 	// The line reports two parcels: one not declared, one selected for inspection.
 	for _, wb := range []string{"UNDECLARED-1", d.logisticsNo} {
-		r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": wb, "imageRef": "/console/officer/static/none.png"})
+		r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": wb, "imageRef": wb + ".png"})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("scan: %d %s", r.Status, r.Body)
 		}
@@ -159,6 +197,12 @@ func TestBrowserJointInspection(t *testing.T) {
 		row := `document.getElementById("p-` + out.ParcelID + `")`
 		for _, p := range []*cdp.Page{customs, insp} {
 			must(t, p.WaitFor(row+` && `+row+`.textContent.includes("`+d.copNo+`")`, 2*time.Second))
+			// The X-ray image comes from the machine (http, another origin) and shows.
+			if err := p.WaitFor(`(function (i) { return i && i.complete && i.naturalWidth > 0 })(`+row+`.querySelector("img"))`, 5*time.Second); err != nil {
+				var src string
+				_ = p.Eval(row+`.querySelector("img") ? `+row+`.querySelector("img").src : "no img"`, &src)
+				t.Fatalf("the X-ray image %s does not show: %v", src, err)
+			}
 		}
 		// Selected for inspection: marked for customs at the scan, so customs
 		// may record at once; inspection marks it too, and the customs screen

@@ -13,13 +13,21 @@
   }
   var table = document.getElementById("parcels");
   if (!table) return;
-  var line = table.dataset.line, side = table.dataset.side, words = JSON.parse(table.dataset.t || "{}");
+  var line = table.dataset.line, side = table.dataset.side, xray = table.dataset.xray, words = JSON.parse(table.dataset.t || "{}");
   var t = function (k) { return words[k] || k; };
   var rows = {};
   function el(tag, text, cls) { var e = document.createElement(tag); if (text) e.textContent = text; if (cls) e.className = cls; return e; }
   function post(url, body) {
     return fetch(url, {method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})
       .then(function (r) { return r.json().then(function (j) { if (!r.ok) alert((j.error && j.error.message) || r.status); return j; }); });
+  }
+  // A scan's image: an absolute URL as it is, otherwise resolved against the
+  // X-ray machines' image source (the page's CSP allows images from there only).
+  function imageSrc(ref) {
+    if (!ref) return "";
+    if (/^https?:\/\//.test(ref)) return ref;
+    if (xray) { try { return new URL(ref, xray).href; } catch (e) { return ""; } }
+    return /^\/[^\/]/.test(ref) ? ref : "";
   }
   function finding(f) { return f ? (t(f.result) + (f.status ? " " + f.status : "") + (f.note ? " · " + f.note : "") + " (" + f.by + ")") : ""; }
   function render(p) {
@@ -37,7 +45,8 @@
     tr.appendChild(el("td", s ? (s.goods || []).join("; ") + " · ¥" + s.value : "—"));
     tr.appendChild(el("td", s && s.riskHits.length ? s.riskHits.join("; ") : "—"));
     var img = el("td");
-    if (/^https?:\/\//.test(p.imageRef) || /^\/[^\/]/.test(p.imageRef)) { var i = el("img"); i.src = p.imageRef; i.alt = p.imageRef; img.appendChild(i); } else img.textContent = p.imageRef;
+    var src = imageSrc(p.imageRef);
+    if (src) { var i = el("img"); i.src = src; i.alt = p.imageRef; img.appendChild(i); } else img.textContent = p.imageRef || "—";
     tr.appendChild(img);
     var mine = side === "customs" ? p.customsMark : side === "inspection" ? p.inspectionMark : "x";
     var mk = el("td", [p.customsMark ? t("customs") + ": " + p.customsMark : "", p.inspectionMark ? t("inspection") + ": " + p.inspectionMark : ""].filter(Boolean).join(" / "), "marks");
