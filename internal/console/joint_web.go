@@ -47,7 +47,8 @@ func (s *Service) addScannerPage(w http.ResponseWriter, r *http.Request, o *Offi
 	return s.render(w, r, http.StatusCreated, "lines", o, map[string]any{"Lines": lines, "Token": token}, "")
 }
 
-var screenWords = []string{"customs", "inspection", "mark", "record", "release", "return", "detain", "note", "pass", "inspect", "waiting_other"}
+var screenWords = []string{"customs", "inspection", "mark", "record", "release", "return", "detain", "note", "pass", "inspect", "waiting_other",
+	"detention_code", "st501", "st502", "st503", "st599"}
 
 func (s *Service) screenPage(w http.ResponseWriter, r *http.Request, o *Officer) error {
 	if !o.May("joint") && !o.May("lines") {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -222,7 +223,9 @@ type inventoryView struct {
 type clearField struct{ Name, Value string }
 
 // flatten turns a document's JSON into field → shown value; protected
-// personal data shows its masked form only.
+// personal data shows its masked form only. A list shows element by element,
+// numbered from 1 ("lines[2].qty"), so that the documents' goods lines are
+// compared line by line.
 func flatten(data []byte) map[string]string {
 	out := map[string]string{}
 	var m map[string]any
@@ -230,21 +233,65 @@ func flatten(data []byte) map[string]string {
 		return out
 	}
 	for k, v := range m {
-		switch x := v.(type) {
-		case map[string]any:
-			if masked, ok := x["m"].(string); ok {
-				out[k] = masked
-			} else if _, ok := x["h"]; ok {
-				out[k] = "***"
-			}
-		case []any:
-			out[k] = fmt.Sprintf("[%d]", len(x))
-		case nil:
-		default:
-			out[k] = fmt.Sprint(x)
-		}
+		flattenValue(k, v, out)
 	}
 	return out
+}
+
+func flattenValue(key string, v any, out map[string]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		if masked, ok := x["m"].(string); ok {
+			out[key] = masked
+		} else if _, ok := x["h"]; ok {
+			out[key] = "***"
+		} else {
+			for k, v := range x {
+				flattenValue(key+"."+k, v, out)
+			}
+		}
+	case []any:
+		for i, e := range x {
+			flattenValue(fmt.Sprintf("%s[%d]", key, i+1), e, out)
+		}
+	case nil:
+	default:
+		out[key] = fmt.Sprint(x)
+	}
+}
+
+// ownFields are what each message carries of its own: they differ between
+// the four documents by nature, so the comparison never highlights them.
+var ownFields = map[string]bool{"guid": true, "appTime": true}
+
+// naturalCompare orders field names with their numbers as numbers
+// ("lines[2]" before "lines[10]").
+func naturalCompare(a, b string) int {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, _ := strconv.Atoi(a[:da])
+			nb, _ := strconv.Atoi(b[:db])
+			if na != nb {
+				return cmp.Compare(na, nb)
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		a, b = a[1:], b[1:]
+	}
+	return cmp.Compare(len(a), len(b))
+}
+
+func digits(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
 }
 
 func (s *Service) inventoryView(ctx context.Context, id string) (*inventoryView, error) {
@@ -287,7 +334,7 @@ func (s *Service) inventoryView(ctx context.Context, id string) (*inventoryView,
 	for k := range names {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.SortFunc(keys, naturalCompare)
 	for _, k := range keys {
 		f := docField{Name: k}
 		seen := map[string]bool{}
@@ -298,7 +345,7 @@ func (s *Service) inventoryView(ctx context.Context, id string) (*inventoryView,
 				seen[val] = true
 			}
 		}
-		f.Differs = len(seen) > 1
+		f.Differs = len(seen) > 1 && !ownFields[k]
 		v.Fields = append(v.Fields, f)
 	}
 	return v, nil

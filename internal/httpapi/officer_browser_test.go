@@ -155,18 +155,21 @@ func TestBrowserJointInspection(t *testing.T) {
 			admin = o
 		}
 	}
-	line, err := f.s.App.Officers.CreateLine(ctx, admin, "1号线", "保税仓A")
+	sortLine, err := f.s.App.Officers.CreateLine(ctx, admin, "1号线", "保税仓A")
 	must(t, err)
-	token, err := f.s.App.Officers.AddScanner(ctx, admin, line.ID, "X光机1")
+	token, err := f.s.App.Officers.AddScanner(ctx, admin, sortLine.ID, "X光机1")
 	must(t, err)
 	d := f.newDecl()
+	one := milk
+	one.qty, one.qty1 = "1", "0.8"
+	d.priced([]line{milk, one}, "10", "55.51") // two goods lines, to compare one by one
 	f.send(d)
 	if r := f.final(d.copNo); r.ReturnStatus != "500" {
-		t.Fatalf("want 500, got %s", r.ReturnStatus)
+		t.Fatalf("want 500, got %s %s", r.ReturnStatus, r.ReturnInfo)
 	}
 
 	// The pages allow images from the X-ray machines' source and no other.
-	resp, _ := rawDo(t, f.s, "GET", "/console/officer/lines/"+line.ID, loginOfficer(t, f.s, "li.wei").cookie, "", "", nil)
+	resp, _ := rawDo(t, f.s, "GET", "/console/officer/lines/"+sortLine.ID, loginOfficer(t, f.s, "li.wei").cookie, "", "", nil)
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "; img-src 'self' data: "+xray.URL+"/line1/; ") {
 		t.Errorf("CSP of the screen: %s", csp)
 	}
@@ -179,13 +182,13 @@ func TestBrowserJointInspection(t *testing.T) {
 	browserLogin(t, insp, f.s.URL, "wang.fang", officerPassword)
 	for _, p := range []*cdp.Page{customs, insp} {
 		must(t, p.WaitFor(`location.pathname === "/console/officer/"`, 5*time.Second))
-		must(t, p.Navigate(f.s.URL+"/console/officer/lines/"+line.ID))
+		must(t, p.Navigate(f.s.URL+"/console/officer/lines/"+sortLine.ID))
 		must(t, p.WaitFor(`document.getElementById("live") && typeof EventSource !== "undefined"`, 5*time.Second))
 	}
 	time.Sleep(300 * time.Millisecond) // both EventSources connected
 	// The line reports two parcels: one not declared, one selected for inspection.
 	for _, wb := range []string{"UNDECLARED-1", d.logisticsNo} {
-		r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": wb, "imageRef": wb + ".png"})
+		r := f.s.JSON("POST", "/api/v1/sorting-lines/"+sortLine.ID+"/scans", token, map[string]string{"logisticsNo": wb, "imageRef": wb + ".png"})
 		if r.Status != http.StatusCreated {
 			t.Fatalf("scan: %d %s", r.Status, r.Body)
 		}
@@ -215,6 +218,28 @@ func TestBrowserJointInspection(t *testing.T) {
 		shot(t, customs, "joint-customs-screen")
 		must(t, insp.WaitFor(row+` && `+row+`.querySelector(".findingform")`, 2*time.Second))
 		shot(t, insp, "joint-inspection-screen")
+		// The detention code is picked, with its label, only for a detention.
+		pickerShown := func() bool {
+			var shown bool
+			must(t, customs.Eval(`(function (f) { var s = f.querySelector(".statussel"); return !!s && s.offsetParent !== null && s.labels.length === 1 && s.labels[0].offsetParent !== null })(`+row+`.querySelector(".findingform"))`, &shown))
+			return shown
+		}
+		if pickerShown() {
+			t.Error("the detention code picker shows for a release")
+		}
+		must(t, customs.Eval(row+`.querySelector(".findingform select[name=result]").value = "detain"; `+row+`.querySelector(".findingform select[name=result]").dispatchEvent(new Event("change")); true`, nil))
+		if !pickerShown() {
+			t.Error("the detention code picker does not show for a detention")
+		}
+		var options string
+		must(t, customs.Eval(`Array.from(`+row+`.querySelectorAll(".statussel option")).map(function (o) { return o.value + " " + o.textContent }).join("|")`, &options))
+		if want := "501 501 扣留移送通关|502 502 扣留移送缉私|503 503 扣留移送法规|599 599 其它扣留"; options != want {
+			t.Errorf("detention codes: %q, want %q", options, want)
+		}
+		must(t, customs.Eval(row+`.querySelector(".findingform select[name=result]").value = "release"; `+row+`.querySelector(".findingform select[name=result]").dispatchEvent(new Event("change")); true`, nil))
+		if pickerShown() {
+			t.Error("the detention code picker stays for a release")
+		}
 		must(t, customs.Eval(row+`.querySelector(".findingform input").value = "实物与申报一致"; `+row+`.querySelector(".recordbtn").click(); true`, nil))
 		must(t, customs.WaitFor(row+`.querySelector(".findings").textContent.includes("li.wei")`, 2*time.Second))
 		must(t, insp.Eval(row+`.querySelector(".recordbtn").click(); true`, nil))
@@ -227,5 +252,29 @@ func TestBrowserJointInspection(t *testing.T) {
 	if rc.ReturnStatus != "800" || !strings.Contains(rc.ReturnInfo, "joint inspection") {
 		t.Fatalf("receipt after the joint inspection: %s %s", rc.ReturnStatus, rc.ReturnInfo)
 	}
+
+	// The four documents side by side: the goods line by line, and no
+	// highlight on what each message has of its own (guid, appTime).
+	inv, err := f.s.App.DB.InventoryByCopNo(ctx, agent, d.copNo)
+	must(t, err)
+	must(t, customs.Navigate(f.s.URL+"/console/officer/inventories/"+inv.ID))
+	must(t, customs.WaitFor(`document.getElementById("docs")`, 5*time.Second))
+	var text string
+	must(t, customs.Eval(`Array.from(document.querySelectorAll("#docs tr")).slice(1).map(function (r) {
+		return (r.className === "diff" ? "! " : "  ") + Array.from(r.cells).map(function (c) { return c.textContent }).join(" | ") }).join("\n")`, &text))
+	rows := strings.Split(text, "\n")
+	table := text
+	for _, want := range []string{"  lines[1].gnum | 1 | 1 |  | ", "  lines[1].qty | 2 | 2 |  | ", "  lines[2].qty | 1 | 1 |  | ", "  lines[2].totalPrice | 200.00 | 200.00 |  | "} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the comparison lacks the row %q:\n%s", want, table)
+		}
+	}
+	for _, line := range rows {
+		if strings.HasPrefix(line, "! guid") || strings.HasPrefix(line, "! appTime") || strings.Contains(line, "| [") {
+			t.Errorf("comparison row %q", line)
+		}
+	}
+	must(t, customs.Eval(`Array.from(document.querySelectorAll("#docs th")).find(function (h) { return h.textContent === "insuredFee" }).scrollIntoView(); true`, nil))
+	shot(t, customs, "inventory-documents")
 	_ = strconv.Itoa
 }

@@ -63,11 +63,15 @@
       var f = el("form", "", "findingform");
       var sel = el("select"); sel.name = "result";
       ["release", "return", "detain"].forEach(function (r) { var o = el("option", t(r)); o.value = r; sel.appendChild(o); });
-      var st = el("select"); st.name = "status";
-      ["501", "502", "503", "599"].forEach(function (r) { var o = el("option", r); o.value = r; st.appendChild(o); });
+      // The detention code, labelled, only while the result is a detention.
+      var st = el("select", "", "statussel"); st.name = "status"; st.id = "st-" + p.id;
+      ["501", "502", "503", "599"].forEach(function (r) { var o = el("option", r + " " + t("st" + r)); o.value = r; st.appendChild(o); });
+      var stl = el("label", t("detention_code"), "statuslabel"); stl.htmlFor = st.id;
+      var showCode = function () { stl.hidden = st.hidden = sel.value !== "detain"; };
+      sel.onchange = showCode; showCode();
       var note = el("input"); note.name = "note"; note.placeholder = t("note");
       var go = el("button", t("record"), "recordbtn");
-      f.appendChild(sel); f.appendChild(st); f.appendChild(note); f.appendChild(go);
+      f.appendChild(sel); f.appendChild(stl); f.appendChild(st); f.appendChild(note); f.appendChild(go);
       f.onsubmit = function (e) { e.preventDefault(); post("/console/officer/parcels/" + p.id + "/finding", {result: sel.value, status: sel.value === "detain" ? st.value : "", note: note.value}); };
       fd.appendChild(f);
     } else if (myFinding && !p.outcome) {
