@@ -10,12 +10,12 @@ import (
 )
 
 type backupCmd struct {
-	Out string `arg:"" help:"File to write the backup to; it must not exist." placeholder:"FILE"`
+	Out string `arg:"" help:"File to write the backup to (the database after a manifest with its SHA-256); it must not exist." placeholder:"FILE"`
 	dbFlags
 }
 
-// Run writes an online, consistent copy of the SQLite database (VACUUM INTO);
-// the server may keep running. PostgreSQL is backed up with pg_dump.
+// Run writes an online, consistent copy of the SQLite database (VACUUM INTO)
+// with a manifest holding its SHA-256; the server may keep running. PostgreSQL is backed up with pg_dump.
 func (c *backupCmd) Run(e *env) error {
 	cfg, err := e.load(func(cfg *config.Config) { c.dbFlags.apply(cfg) })
 	if err != nil {
@@ -30,21 +30,23 @@ func (c *backupCmd) Run(e *env) error {
 	}
 	defer db.Close()
 	start := time.Now()
-	if err := db.Backup(e.ctx, c.Out); err != nil {
+	sum, err := db.Backup(e.ctx, c.Out)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "backed up %s to %s in %s (integrity checked); keep the data folder's secret.key (or CBEC_SECRET_KEY) with it\n",
-		db.Location, c.Out, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "backed up %s to %s in %s (integrity checked; manifest with the database's sha256 %s); keep the data folder's secret.key (or CBEC_SECRET_KEY) with it\n",
+		db.Location, c.Out, time.Since(start).Round(time.Millisecond), sum)
 	return nil
 }
 
 type restoreCmd struct {
-	From  string `arg:"" help:"Backup file written by cbec backup." type:"existingfile" placeholder:"FILE"`
+	From  string `arg:"" help:"Backup file written by cbec backup; refused when it does not match its manifest." type:"existingfile" placeholder:"FILE"`
 	Force bool   `help:"Replace a database already in the data folder (it is kept beside as cbec.db.replaced-TIME)."`
 	dbFlags
 }
 
-// Run puts a backup in place as the data folder's database; the server must be stopped.
+// Run checks a backup against its manifest and puts it in place as the data
+// folder's database; the server must be stopped.
 func (c *restoreCmd) Run(e *env) error {
 	cfg, err := e.load(func(cfg *config.Config) { c.dbFlags.apply(cfg) })
 	if err != nil {

@@ -462,14 +462,14 @@ func TestBackupRestoreIdentical(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.App.DB.Backup(ctx, out); err != nil {
+	if _, err := f.s.App.DB.Backup(ctx, out); err != nil {
 		t.Fatalf("backup: %v", err)
 	}
 	after, err := f.s.App.DB.Digest(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.App.DB.Backup(ctx, out); err == nil {
+	if _, err := f.s.App.DB.Backup(ctx, out); err == nil {
 		t.Fatal("backup over an existing file succeeded")
 	}
 	dst := t.TempDir()
