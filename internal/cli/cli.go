@@ -108,7 +108,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e))
 // dbFlags choose the database; serve, migrate and enterprise share them.
 type dbFlags struct {
 	Data *string `help:"Folder of the embedded SQLite database (default ${setting_data})." env:"CBEC_DATA" placeholder:"DIR"`
-	DB   *string `help:"PostgreSQL URL (postgres://user@host:5432/db) to use instead of the embedded SQLite database (default: ${setting_db})." env:"CBEC_DB" placeholder:"URL"`
+	DB   *string `help:"PostgreSQL URL (postgres://user@host:5432/db) to use instead of the embedded SQLite database, or sqlite://PATH for a SQLite database file elsewhere than the data folder (default: ${setting_db})." env:"CBEC_DB" placeholder:"URL"`
 }
 
 // logFlags choose how the command logs.

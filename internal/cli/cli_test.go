@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,5 +97,47 @@ func TestHelpReadsSettingDefaults(t *testing.T) {
 	}
 	if !strings.Contains(out, "(default: none)") {
 		t.Errorf("serve --help does not say db has no default")
+	}
+}
+
+// The README's table of server settings has a row for every flag of
+// `cbec serve --help`, and the --db row names every database URL form the
+// flag's help names.
+func TestServeFlagsInREADME(t *testing.T) {
+	_, help, _ := run(t, "serve", "--help")
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, l := range strings.Split(string(readme), "\n") {
+		if m := regexp.MustCompile("^\\| `(--[a-z-]+)` \\|").FindStringSubmatch(l); m != nil {
+			rows[m[1]] = l
+		}
+	}
+	for _, flag := range regexp.MustCompile(`(?m)^\s+(?:-\w, )?(--[a-z][a-z-]+)`).FindAllStringSubmatch(help, -1) {
+		if flag[1] != "--help" && rows[flag[1]] == "" {
+			t.Errorf("README's settings table has no row for %s", flag[1])
+		}
+	}
+	for _, scheme := range regexp.MustCompile(`[a-z]+://`).FindAllString(help, -1) {
+		if !strings.Contains(rows["--db"], scheme) {
+			t.Errorf("README's --db row does not name %s URLs", scheme)
+		}
+	}
+	if !strings.Contains(help, "sqlite://") {
+		t.Error("serve --help does not say --db takes sqlite://PATH too")
+	}
+}
+
+// A wrong --signature-policy is refused naming the three policies, and no
+// empty one.
+func TestSignaturePolicyValues(t *testing.T) {
+	code, _, errOut := run(t, "serve", "--signature-policy", "bogus", "--data", t.TempDir())
+	if code == 0 || strings.Contains(errOut, `""`) || !strings.Contains(errOut, "none") || !strings.Contains(errOut, "optional") || !strings.Contains(errOut, "required") {
+		t.Errorf("serve --signature-policy bogus: %d %q", code, errOut)
+	}
+	if _, help, _ := run(t, "serve", "--help"); strings.Contains(help, `""`) {
+		t.Errorf("serve --help lists an empty value:\n%s", help)
 	}
 }

@@ -149,6 +149,9 @@ func TestThrottleSettingsValidated(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rate_limit.quota_id_burst: must be at least 1") ||
 		!strings.Contains(err.Error(), "rate_limit.failed_auth_per_minute: must be 0") || strings.Contains(err.Error(), "quota_address") {
 		t.Errorf("got %v", err)
+	}
+}
+
 func TestXrayImageSource(t *testing.T) {
 	for base, want := range map[string]string{
 		"":                                 "",

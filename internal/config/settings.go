@@ -31,7 +31,7 @@ var settings = []setting{
 				r.bad("must name a folder when db is empty")
 			}
 		}),
-	entry("db", "postgres://… URL to use PostgreSQL instead of SQLite (flag --db, env CBEC_DB)",
+	entry("db", "postgres://… URL to use PostgreSQL instead of SQLite, or sqlite://PATH for a SQLite file elsewhere than the data folder (flag --db, env CBEC_DB)",
 		func(c *Config) *string { return &c.DB }, "",
 		func(v string, _ *Config, r report) {
 			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") && !strings.HasPrefix(v, "sqlite://") {
