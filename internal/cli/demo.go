@@ -172,6 +172,9 @@ func writeDemoSummary(e *env, rep *loadgen.Report) {
 		fmt.Fprintf(w, "  refused at submission        %6d\n", d.Aborted+d.Refused)
 	}
 	fmt.Fprintf(w, "  deliberately bad documents: %d released by mistake; valid declarations rejected: %d\n", rep.BadReleased, rep.ValidRejected)
+	if rep.AnnualLimitReached > 0 {
+		fmt.Fprintf(w, "  frequent buyers at their annual limit: %d refused with 1313, as expected (the demo has a few buyers buy until the limit stops them)\n", rep.AnnualLimitReached)
+	}
 	taxLine := fmt.Sprintf("%s CNY declared on %d released inventories", rep.Tax.DeclaredOnReleased, rep.Tax.Released)
 	switch {
 	case rep.Tax.InventoriesFromAPI > 0:

@@ -52,6 +52,7 @@ type Declaration struct {
 	Seq              int
 	Guids            [4]string // head guids of the order, payment, waybill and inventory
 	Bad              BadKind
+	Frequent         bool // a frequent buyer's large basket, meant to reach the annual limit (rules §4): a 1313 refusal is expected
 	TradeMode        string
 	OrderNo          string
 	PayTransactionID string

@@ -98,3 +98,32 @@ func TestBenchJSONAgainstRealServer(t *testing.T) {
 		t.Errorf("json run: %+v, statuses %v, reasons %v", d, rep.FinalStatuses, rep.RejectionReasons)
 	}
 }
+
+// Frequent buyers buy large baskets until their annual limit stops them: those
+// refusals (1313) are what the traffic is built to show, counted apart, not as
+// valid declarations wrongly rejected.
+func TestFrequentBuyersAtTheLimitAreExpected(t *testing.T) {
+	srv := apptest.Start(t, apptest.SQLite)
+	rep, err := loadgen.Run(context.Background(), loadgen.Config{
+		Server: srv.URL, AdminToken: apptest.AdminToken, Seed: 7, Concurrency: 2,
+		Rate: 20, Duration: 2 * time.Second, Drain: 20 * time.Second,
+		Mix: loadgen.Mix{Heavy: 0.6, Buyers: 20},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.AnnualLimitReached == 0 {
+		t.Fatalf("no frequent buyer reached the annual limit: statuses %v, reasons %v", rep.FinalStatuses, rep.RejectionReasons)
+	}
+	if rep.ValidRejected > 0 {
+		t.Errorf("%d valid declarations counted as wrongly rejected: reasons %v (frequent buyers at the limit: %d)",
+			rep.ValidRejected, rep.RejectionReasons, rep.AnnualLimitReached)
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "expected") {
+		t.Errorf("the report does not say the limit refusals are expected:\n%s", text.String())
+	}
+}

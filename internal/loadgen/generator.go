@@ -170,6 +170,7 @@ func (g *Generator) declaration() (*Declaration, error) {
 	}
 	var heavy bool
 	d.Buyer, heavy = g.buyer()
+	d.Frequent = heavy && d.Bad != BadSingleLimit
 	d.WaybillPhone = d.Buyer.Phone
 	d.Freight = g.freight(d.TradeMode)
 	switch {

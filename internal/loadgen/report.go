@@ -38,10 +38,14 @@ type Report struct {
 	RejectionReasons map[string]int            `json:"rejectionReasons"`
 	BadDocuments     map[string]map[string]int `json:"badDocuments"`
 	ValidRejected    int                       `json:"validRejected"`
-	BadReleased      int                       `json:"badReleased"`
-	Errors           map[string]int            `json:"errors"`
-	ErrorsTotal      int                       `json:"errorsTotal"`
-	ErrorExamples    map[string]string         `json:"errorExamples,omitempty"` // the first answer of each kind of refused message
+	// AnnualLimitReached counts frequent buyers' declarations refused at
+	// their annual limit (1313): the traffic asks for them, so they are no
+	// fault and not in ValidRejected.
+	AnnualLimitReached int               `json:"annualLimitReached"`
+	BadReleased        int               `json:"badReleased"`
+	Errors             map[string]int    `json:"errors"`
+	ErrorsTotal        int               `json:"errorsTotal"`
+	ErrorExamples      map[string]string `json:"errorExamples,omitempty"` // the first answer of each kind of refused message
 	// ReceiptsMissedByFeed counts final receipts the feed's after=SEQ paging
 	// skipped and a full re-read found: a server-side ordering problem.
 	ReceiptsMissedByFeed int `json:"receiptsMissedByFeed"`
@@ -102,6 +106,9 @@ func outcome(status, info string) string {
 	return status
 }
 
+// annualLimitCode is the refusal of a buyer over the annual limit (docs/reasons.md).
+const annualLimitCode = "1313"
+
 func released(status string) bool { return status == "800" || status == "899" }
 
 func rejected(status string) bool { return status == "100" || strings.HasPrefix(status, "-") }
@@ -145,7 +152,11 @@ func (r *runner) report() *Report {
 				rep.BadReleased++
 			}
 		} else if rejected(inv.status) {
-			rep.ValidRejected++
+			if inv.decl.Frequent && ReasonCode(inv.info) == annualLimitCode {
+				rep.AnnualLimitReached++
+			} else {
+				rep.ValidRejected++
+			}
 		}
 		if released(inv.status) {
 			rep.Tax.Released++
@@ -280,6 +291,9 @@ func (rep *Report) WriteText(w io.Writer) error {
 		}
 	}
 	fmt.Fprintf(&b, "Valid declarations rejected: %d; bad declarations released: %d\n", rep.ValidRejected, rep.BadReleased)
+	if rep.AnnualLimitReached > 0 {
+		fmt.Fprintf(&b, "Frequent buyers stopped by their annual limit (1313, expected: the traffic is built to reach it): %d\n", rep.AnnualLimitReached)
+	}
 	if rep.ReceiptsMissedByFeed > 0 {
 		fmt.Fprintf(&b, "WARNING: %d final receipts were skipped by the feed's after=SEQ paging (receipts became visible out of sequence order) and found only on a full re-read; their latencies are not counted\n", rep.ReceiptsMissedByFeed)
 	}
