@@ -13,11 +13,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -87,8 +89,13 @@ func Open(ctx context.Context, dbURL, dataDir string, opt Options) (*DB, error) 
 }
 
 func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("create data folder: %w", err)
+	if err := writableFolder(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("database file %s cannot be opened for writing (%w): the server's user needs read and write permission on it", path, err)
 	}
 	q := url.Values{}
 	// temp_store: statement journals of savepoints stay in memory instead of
@@ -144,6 +151,32 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		return nil, errs.New(errs.Unavailable, "database_unreachable", "db", "cannot reach PostgreSQL at %s: %v", redact(dsn), err)
 	}
 	return db, nil
+}
+
+// writableFolder makes the database's folder if needed and checks that files
+// can be created in it (SQLite also writes its -wal and -shm files there), so
+// that a folder the server cannot use is named with what is missing instead
+// of SQLite's "unable to open database file (14)".
+func writableFolder(dir string) error {
+	err := os.MkdirAll(dir, 0o750)
+	if err == nil {
+		var f *os.File
+		if f, err = os.CreateTemp(dir, ".cbec-write-check-*"); err == nil {
+			name := f.Name()
+			f.Close()
+			return os.Remove(name)
+		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("data folder %s: no permission to create files in it: the server's user needs write and execute (search) permission on the folder (%w)", dir, err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("data folder %s is on a read-only file system: choose a writable folder (%w)", dir, err)
+	case errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("data folder %s: part of the path is a file, not a folder (%w)", dir, err)
+	default:
+		return fmt.Errorf("data folder %s cannot be written: %w", dir, err)
+	}
 }
 
 // redact drops the password from a database URL.
