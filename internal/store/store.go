@@ -51,7 +51,7 @@ type DB struct {
 	// more than executing it. pgx keeps its own cache on PostgreSQL.
 	writeStmts, readStmts *stmtCache
 	// checkpointer copies the WAL into the database file on SQLite (nil on
-	// PostgreSQL); see startCheckpointer.
+	// PostgreSQL); see checkpointer.
 	checkpointer *checkpointer
 	// Location describes where the data is, without credentials, for logs.
 	Location string
@@ -100,7 +100,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	q := url.Values{}
 	// temp_store: statement journals of savepoints stay in memory instead of
 	// temporary files; cache_size: 64 MiB of pages per connection.
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(" + opt.Synchronous + ")", "foreign_keys(1)",
+	for _, p := range []string{"journal_mode(WAL)", fmt.Sprintf("busy_timeout(%d)", writerBusyTimeout.Milliseconds()), "synchronous(" + opt.Synchronous + ")", "foreign_keys(1)",
 		"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
@@ -130,10 +130,11 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	if db.checkpointer, err = startCheckpointer(path); err != nil {
+	if db.checkpointer, err = openCheckpointer(path); err != nil {
 		db.Close()
 		return nil, err
 	}
+	db.checkpointer.start(checkpointInterval)
 	return db, nil
 }
 
