@@ -194,9 +194,24 @@ func Draw(seed string) money.Decimal {
 	return money.NewDecimal(int64(binary.BigEndian.Uint64(sum[:8])%1_000_000), -6)
 }
 
-// Selected reports whether the draw falls under the rate of the e-commerce enterprise's credit class (rules §9).
-func (r *Rules) Selected(class enterprise.CreditClass, draw money.Decimal) bool {
-	rate, ok := r.InspectionRates[class]
+// InspectionRate is the random inspection rate of an e-commerce enterprise
+// (rules §9): its credit class's, or the dishonest class's when it is on the
+// market regulator's abnormal operations list and that rate is higher — the
+// rules give dishonest and abnormal-list enterprises the same higher rate.
+func InspectionRate(rates map[enterprise.CreditClass]money.Decimal, class enterprise.CreditClass, abnormal bool) (money.Decimal, bool) {
+	rate, ok := rates[class]
+	if abnormal {
+		if d, has := rates[enterprise.CreditDishonest]; has && (!ok || d.Cmp(rate) > 0) {
+			return d, true
+		}
+	}
+	return rate, ok
+}
+
+// Selected reports whether the draw falls under the inspection rate of the
+// e-commerce enterprise (see InspectionRate).
+func (r *Rules) Selected(class enterprise.CreditClass, abnormal bool, draw money.Decimal) bool {
+	rate, ok := InspectionRate(r.InspectionRates, class, abnormal)
 	return ok && draw.Cmp(rate) < 0
 }
 

@@ -21,7 +21,7 @@ var Reasons = []Reason{
 	{"1800", "逻辑校验通过", "accepted", "the document is stored and checked; an inventory waits for the decision that follows"},
 	{"1801", "等待关联单证", "awaiting documents", "the inventory waits for its order, payment or waybill (named); it is rejected with 1301 if they do not arrive in time (rules.document_wait)"},
 	{"2600", "放行", "released", "every check passed; the parcel may leave"},
-	{"2500", "布控查验", "selected for inspection", "chosen by the random inspection rate of the e-commerce enterprise's credit class; an officer inspects and records the result"},
+	{"2500", "布控查验", "selected for inspection", "chosen by the random inspection rate of the e-commerce enterprise's credit class (the dishonest rate while it is on the abnormal operations list); an officer inspects and records the result"},
 	{"1200", "待人工审核", "held for manual review", "a rule needs an officer's look (named goods or exclusions of the positive list); an officer approves or rejects"},
 	{"1101", "单证重复申报", "duplicate declaration", "appType 1 for a document that exists with other content; send appType 2 to modify it"},
 	{"1102", "变更或删除的单证不存在", "document to modify or delete does not exist", "appType 2 or 3 for a document never declared; send appType 1"},

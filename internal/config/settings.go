@@ -70,7 +70,7 @@ var settings = []setting{
 		func(c *Config) *string { return &c.Rules.TaxCut }, "0.7", decimal("0", "1")),
 	entry("rules.tax_rounding", "CNY granularity each tax type is rounded half-up to (rules §6)",
 		func(c *Config) *string { return &c.Rules.TaxRounding }, "0.01", decimal("0.01", "1")),
-	entry("rules.inspection_rates"+perClass, "random inspection rate per credit class (rules §9)",
+	entry("rules.inspection_rates"+perClass, "random inspection rate per credit class; the abnormal operations list draws at the dishonest rate (rules §9)",
 		func(c *Config) *map[string]string { return &c.Rules.InspectionRates }, map[string]string{
 			"advanced": "0.005", "certified": "0.02", "general": "0.05",
 			"dishonest": "0.80", "seriously_dishonest": "1",

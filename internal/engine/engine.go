@@ -148,6 +148,8 @@ type decision struct {
 	waiting string // missing documents, when the inventory must wait
 	expired bool   // waited past its deadline
 	class   enterprise.CreditClass
+	// abnormal: the seller is on the abnormal operations list (its rate is the dishonest one).
+	abnormal bool
 }
 
 // Judge judges the given inventories and records the decisions.
@@ -249,7 +251,7 @@ func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decisi
 		d.verdict = e.Rules.Judge(c, e.Ref, direct)
 	}
 	if seller := c.Parties[doc.EbcCode]; seller != nil {
-		d.class = seller.CreditClass
+		d.class, d.abnormal = seller.CreditClass, seller.AbnormalList
 	}
 	return d, nil
 }
@@ -346,10 +348,18 @@ func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time
 		o = *checked
 	case v.Hold != nil:
 		o = Outcome{Status: "300", Finding: *v.Hold}
-	case e.Rules.Selected(d.class, draw):
-		o = Outcome{Status: "500", Finding: clearance.Finding{Code: "2500", Detail: fmt.Sprintf("credit class %s, draw %s; %s", d.class, draw, v.Describe())}}
+	case e.Rules.Selected(d.class, d.abnormal, draw):
+		o = Outcome{Status: "500", Finding: clearance.Finding{Code: "2500", Detail: fmt.Sprintf("%s, draw %s; %s", selectedBasis(d.class, d.abnormal), draw, v.Describe())}}
 	}
 	return e.settle(ctx, tx, dec, "120", o)
+}
+
+// selectedBasis names what set the rate of a random selection, for its receipt.
+func selectedBasis(class enterprise.CreditClass, abnormal bool) string {
+	if abnormal {
+		return fmt.Sprintf("credit class %s, abnormal operations list", class)
+	}
+	return fmt.Sprintf("credit class %s", class)
 }
 
 // settle applies the effects of a status change inside its transaction and

@@ -622,7 +622,8 @@ func inventoryReceipt(ctx context.Context, tx *store.Tx, inv *inventory, status 
 }
 
 // selected draws an arrived export for inspection at the rate of its
-// consignor's credit class (rules §9), as the import side does.
+// consignor's credit class, or the dishonest rate when it is on the abnormal
+// operations list (rules §9), as the import side does.
 func (s *Service) selected(ctx context.Context, inv *inventory) (bool, string, error) {
 	if s.Rules == nil {
 		return false, "", nil
@@ -632,7 +633,7 @@ func (s *Service) selected(ctx context.Context, inv *inventory) (bool, string, e
 		return false, "", err
 	}
 	draw := clearance.Draw("export:" + inv.ID)
-	if !s.Rules.Selected(e.CreditClass, draw) {
+	if !s.Rules.Selected(e.CreditClass, e.AbnormalList, draw) {
 		return false, "", nil
 	}
 	return true, fmt.Sprintf("credit class %s, draw %s; goods value %s %s", e.CreditClass, draw, fen(inv.TotalFen), lineCurrency(inv.Doc)), nil

@@ -213,14 +213,16 @@ func nonNil(s []string) []string {
 }
 
 // selectionView shows why a parcel was or was not chosen at random (rules §9):
-// the draw from its stored seed against the rate of its e-commerce enterprise's class.
+// the draw from its stored seed against the rate of its e-commerce enterprise's
+// class, or the dishonest class's rate while it is on the abnormal operations list.
 type selectionView struct {
-	Seed     string `json:"seed"`
-	Draw     string `json:"draw"`
-	Class    string `json:"creditClass"`
-	Rate     string `json:"rate"`
-	Selected bool   `json:"selected"`
-	Note     string `json:"note"`
+	Seed         string `json:"seed"`
+	Draw         string `json:"draw"`
+	Class        string `json:"creditClass"`
+	AbnormalList bool   `json:"abnormalList"`
+	Rate         string `json:"rate"`
+	Selected     bool   `json:"selected"`
+	Note         string `json:"note"`
 }
 
 func (a *API) riskInventory(w http.ResponseWriter, r *http.Request) error {
@@ -239,13 +241,13 @@ func (a *API) riskInventory(w http.ResponseWriter, r *http.Request) error {
 	}
 	sel := selectionView{Seed: inv.Seed, Draw: clearance.Draw(inv.Seed).String()}
 	if e, err := a.Enterprises.Cache.Get(ctx, inv.EbcCode); err == nil && e != nil {
-		sel.Class = string(e.CreditClass)
-		rate, ok := a.Risk.Rates[e.CreditClass]
+		sel.Class, sel.AbnormalList = string(e.CreditClass), e.AbnormalList
+		rate, ok := clearance.InspectionRate(a.Risk.Rates, e.CreditClass, e.AbnormalList)
 		if ok {
 			sel.Rate, sel.Selected = rate.String(), clearance.Draw(inv.Seed).Cmp(rate) < 0
 		}
 	}
-	sel.Note = "selected when draw < rate; the draw is a keyed hash of the inventory (its seed), the class is the e-commerce enterprise's as it is now"
+	sel.Note = "selected when draw < rate; the draw is a keyed hash of the inventory (its seed), the class and the abnormal list are the e-commerce enterprise's as they are now (on the abnormal list the rate is the dishonest class's when higher)"
 	view := map[string]any{"copNo": inv.CopNo, "agentCode": inv.AgentCode, "status": inv.Status, "returnInfo": inv.ReasonInfo,
 		"selection": sel, "hits": hits, "events": events}
 	return writeJSON(w, http.StatusOK, view)
