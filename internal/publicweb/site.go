@@ -105,8 +105,10 @@ func (s *Site) Routes() []Route {
 		{"GET /credit", s.credit},
 		{"GET /quota", s.quotaForm},
 		{"POST /quota", s.limited(s.quota)},
-		{"GET /warnings.atom", s.atom},
-		{"GET /warnings.json", s.jsonFeed},
+		{"GET /warnings.atom", s.atom(s.warningFeed())},
+		{"GET /warnings.json", s.jsonFeed(s.warningFeed())},
+		{"GET /policies.atom", s.atom(s.policyFeed())},
+		{"GET /policies.json", s.jsonFeed(s.policyFeed())},
 		{"GET /static/style.css", s.style},
 	}
 }
