@@ -206,6 +206,7 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 	}
 	a.Engine.Checks = append(a.Engine.Checks, risk.Check{S: a.Risk})
 	a.Engine.DirectConnect = a.Risk.DirectConnect
+	a.Risk.Exports = a.Export
 	a.Export.Measures = func(doc *clearance.Inventory) (string, bool) {
 		if m := a.Risk.Blocking(doc); m != nil {
 			return fmt.Sprintf("measure %s: %s %s, %s", m.ID, m.Kind, m.Value, m.Reason), true

@@ -702,34 +702,96 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	rows.Close()
 	changed := 0
 	for _, id := range ids {
-		err := s.Batch.Do(ctx, func(tx *store.Tx) error {
-			inv, err := s.inventoryBy(ctx, tx, `id = $1 AND status = '120'`, id)
-			if err != nil || inv == nil {
-				return err
-			}
-			before := inv.ReasonCode
-			st, f, err := s.judge(ctx, tx, inv, now)
-			if err != nil {
-				return err
-			}
-			if st == "120" && f.Code == "1801" && s.DocumentWait > 0 && now.Sub(inv.DeclaredAt) > s.DocumentWait {
-				st, f = "100", clearance.Finding{Code: "1301", Detail: fmt.Sprintf("waited %s for: %s", s.DocumentWait, f.Detail)}
-				if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '100', reason_code = $2, reason_info = $3, updated_at = $4 WHERE id = $1`,
-					inv.ID, f.Code, f.Info(), now); err != nil {
-					return err
-				}
-			}
-			if st != "120" || f.Code != before {
-				changed++
-				return inventoryReceipt(ctx, tx, inv, st, f, now)
-			}
-			return nil
-		})
+		ok, err := s.judgeWaiting(ctx, id, now)
 		if err != nil {
 			return changed, err
 		}
+		if ok {
+			changed++
+		}
 	}
 	return changed, nil
+}
+
+// judgeWaiting judges an export inventory still waiting (120) again, with a
+// receipt when that changed anything.
+func (s *Service) judgeWaiting(ctx context.Context, id string, now time.Time) (changed bool, err error) {
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
+		changed = false
+		inv, err := s.inventoryBy(ctx, tx, `id = $1 AND status = '120'`, id)
+		if err != nil || inv == nil {
+			return err
+		}
+		before := inv.ReasonCode
+		st, f, err := s.judge(ctx, tx, inv, now)
+		if err != nil {
+			return err
+		}
+		if st == "120" && f.Code == "1801" && s.DocumentWait > 0 && now.Sub(inv.DeclaredAt) > s.DocumentWait {
+			st, f = "100", clearance.Finding{Code: "1301", Detail: fmt.Sprintf("waited %s for: %s", s.DocumentWait, f.Detail)}
+			if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '100', reason_code = $2, reason_info = $3, updated_at = $4 WHERE id = $1`,
+				inv.ID, f.Code, f.Info(), now); err != nil {
+				return err
+			}
+		}
+		if st != "120" || f.Code != before {
+			changed = true
+			return inventoryReceipt(ctx, tx, inv, st, f, now)
+		}
+		return nil
+	})
+	return changed, err
+}
+
+// Unhold puts the exports that a lifted measure held (300, 2420 naming it)
+// back to waiting (120, with f: code 2421) in the lift's transaction, each
+// with a CEB604, as the import side does; Rejudge judges them once the
+// measure is gone. It returns their ids and copNos.
+func (s *Service) Unhold(ctx context.Context, tx *store.Tx, measureID string, f clearance.Finding, now time.Time) (ids, copNos []string, err error) {
+	rows, err := tx.Query(ctx, `SELECT id, reason_info FROM export_inventories WHERE status = '300' AND reason_code = '2420'`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("exports held by measure %s: %w", measureID, err)
+	}
+	for rows.Next() {
+		var id, info string
+		if err := rows.Scan(&id, &info); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("exports held by measure %s: %w", measureID, err)
+		}
+		if strings.Contains(info, "measure "+measureID+":") {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("exports held by measure %s: %w", measureID, err)
+	}
+	for _, id := range ids {
+		inv, err := s.inventoryBy(ctx, tx, `id = $1`, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '120', reason_code = $2, reason_info = $3, updated_at = $4 WHERE id = $1`,
+			id, f.Code, f.Info(), now); err != nil {
+			return nil, nil, fmt.Errorf("put export %s back to judgement: %w", inv.CopNo, err)
+		}
+		if err := inventoryReceipt(ctx, tx, inv, "120", f, now); err != nil {
+			return nil, nil, err
+		}
+		copNos = append(copNos, inv.CopNo)
+	}
+	return ids, copNos, nil
+}
+
+// Rejudge judges the given export inventories again (those Unhold put back).
+func (s *Service) Rejudge(ctx context.Context, ids []string) error {
+	now := s.Now()
+	for _, id := range ids {
+		if _, err := s.judgeWaiting(ctx, id, now); err != nil {
+			return fmt.Errorf("judge export again: %w", err)
+		}
+	}
+	return nil
 }
 
 // held asks the emergency measures (rules §9) about an export: its

@@ -586,32 +586,63 @@ func TestExportDocumentWait(t *testing.T) {
 	}
 }
 
+// TestExportEmergencyMeasure: an export under a measure is held on arrival
+// and cannot be released while it lasts; lifting the measure judges it again,
+// as it does held imports (docs/risk.md), instead of leaving it at 300.
 func TestExportEmergencyMeasure(t *testing.T) {
-	f := newExportFixture(t, apptest.SQLite)
-	r := f.s.JSON("POST", "/api/v1/risk/measures", apptest.AdminToken, map[string]any{"kind": "hs_prefix", "value": "6109",
-		"reason": "出口服装涉嫌侵权", "legalBasis": "海关总署公告", "author": "李科长"})
-	if r.Status != 201 {
-		t.Fatalf("start measure: %d %s", r.Status, r.Body)
-	}
-	var m struct{ ID string }
-	r.JSON(t, &m)
-	d := f.newDecl()
-	if rs, info := f.send(d); rs != "120" {
-		t.Fatalf("%s %s", rs, info)
-	}
-	f.must(xCarrier, arrival(d.logisticsNo), "120")
-	if st, _ := f.status(d.copNo); st != "300" {
-		t.Fatalf("an export under a measure on arrival: status %s", st)
-	}
-	if r := f.s.JSON("POST", "/api/v1/export/inventories/"+d.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "ok"}); r.Status != 409 || !strings.Contains(string(r.Body), "measure_in_force") {
-		t.Errorf("release under the measure: %d %s", r.Status, r.Body)
-	}
-	if r := f.s.JSON("POST", "/api/v1/risk/measures/"+m.ID+"/lift", apptest.AdminToken, map[string]any{"reason": "复核无侵权", "author": "李科长"}); r.Status != 200 {
-		t.Fatalf("lift: %d %s", r.Status, r.Body)
-	}
-	if r := f.s.JSON("POST", "/api/v1/export/inventories/"+d.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "measure lifted"}); r.Status != 200 {
-		t.Errorf("release after the lift: %d %s", r.Status, r.Body)
-	}
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newExportFixture(t, engine)
+		r := f.s.JSON("POST", "/api/v1/risk/measures", apptest.AdminToken, map[string]any{"kind": "hs_prefix", "value": "6109",
+			"reason": "出口服装涉嫌侵权", "legalBasis": "海关总署公告", "author": "李科长"})
+		if r.Status != 201 {
+			t.Fatalf("start measure: %d %s", r.Status, r.Body)
+		}
+		var m struct{ ID string }
+		r.JSON(t, &m)
+		d, other := f.newDecl(), f.newDecl(xline{"BAG-1", "4202210000", "1", "80"})
+		for _, x := range []*xdecl{d, other} {
+			if rs, info := f.send(x); rs != "120" {
+				t.Fatalf("%s %s", rs, info)
+			}
+			f.must(xCarrier, arrival(x.logisticsNo), "120")
+		}
+		if st, _ := f.status(d.copNo); st != "300" {
+			t.Fatalf("an export under a measure on arrival: status %s", st)
+		}
+		if st, _ := f.status(other.copNo); st != "800" {
+			t.Fatalf("an export under no measure on arrival: status %s", st)
+		}
+		if r := f.s.JSON("POST", "/api/v1/export/inventories/"+d.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "ok"}); r.Status != 409 || !strings.Contains(string(r.Body), "measure_in_force") {
+			t.Errorf("release under the measure: %d %s", r.Status, r.Body)
+		}
+		var lifted struct{ JudgedAgain []string }
+		r = f.s.JSON("POST", "/api/v1/risk/measures/"+m.ID+"/lift", apptest.AdminToken, map[string]any{"reason": "复核无侵权", "author": "李科长"})
+		if r.Status != 200 {
+			t.Fatalf("lift: %d %s", r.Status, r.Body)
+		}
+		r.JSON(t, &lifted)
+		if len(lifted.JudgedAgain) != 1 || lifted.JudgedAgain[0] != d.copNo {
+			t.Errorf("lift: want the held export judged again, got %s", r.Body)
+		}
+		// Judged again at once: matched and arrived, no other measure, so released.
+		if st, _ := f.status(d.copNo); st != "800" {
+			t.Fatalf("after the lift: want the held export judged again (800), status %s", st)
+		}
+		var page struct{ Receipts []feedReceipt }
+		f.s.Do("GET", "/api/v1/receipts?after=0&limit=100", f.keys[xAgent], "", nil).JSON(t, &page)
+		var seen []string
+		for _, rc := range page.Receipts {
+			if rc.CopNo == d.copNo && rc.MessageType == "CEB604Message" {
+				seen = append(seen, rc.ReturnStatus+"/"+code(rc.ReturnInfo))
+			}
+		}
+		if got := strings.Join(seen, " "); !strings.HasSuffix(got, "300/2420 120/2421 800/2600") {
+			t.Errorf("the agent's receipts of the export: want … 300/2420 120/2421 800/2600, got %s", got)
+		}
+		if r := f.s.JSON("POST", "/api/v1/export/inventories/"+d.copNo+"/inspection", apptest.AdminToken, map[string]any{"passed": true, "note": "late"}); r.Status != 409 {
+			t.Errorf("an officer's release after the judgement: want 409, got %d %s", r.Status, r.Body)
+		}
+	})
 }
 
 func TestExportForexAndNoInvoice(t *testing.T) {

@@ -283,15 +283,25 @@ func (in EndInput) check() error {
 	return problems.Err()
 }
 
-// LiftMeasure ends a measure: the inventories it holds go back to judgement
-// (pending again), where any other measure or rule still applies.
+// HeldExports are the exports held by measures (package export judges them).
+type HeldExports interface {
+	// Unhold puts the exports a lifted measure held back to waiting (120,
+	// with f) in the lift's transaction; it returns their ids and copNos.
+	Unhold(ctx context.Context, tx *store.Tx, measureID string, f clearance.Finding, now time.Time) (ids, copNos []string, err error)
+	// Rejudge judges them once the lift is committed and the measure gone.
+	Rejudge(ctx context.Context, ids []string) error
+}
+
+// LiftMeasure ends a measure: the inventories it holds, imports and exports,
+// go back to judgement (pending again), where any other measure or rule
+// still applies.
 func (s *Service) LiftMeasure(ctx context.Context, id string, in EndInput) (*Measure, []string, error) {
 	if err := in.check(); err != nil {
 		return nil, nil, err
 	}
-	var woken, copNos []string
+	var woken, exports, copNos []string
 	err := s.Engine.Batch.Do(ctx, func(tx *store.Tx) error {
-		woken, copNos = woken[:0], copNos[:0]
+		woken, exports, copNos = woken[:0], exports[:0], copNos[:0]
 		m, err := s.endMeasure(ctx, tx, id, "lifted", in)
 		if err != nil {
 			return err
@@ -300,14 +310,19 @@ func (s *Service) LiftMeasure(ctx context.Context, id string, in EndInput) (*Mea
 		if err != nil {
 			return err
 		}
+		f := clearance.Finding{Code: "2421", Detail: fmt.Sprintf("measure %s lifted: %s", m.ID, strings.TrimSpace(in.Reason))}
 		for _, inv := range held {
-			o := engine.Outcome{Status: "120", Finding: clearance.Finding{Code: "2421", Detail: fmt.Sprintf("measure %s lifted: %s", m.ID, strings.TrimSpace(in.Reason))}}
-			if err := s.Engine.Put(ctx, tx, inv, o, true, "officer:"+strings.TrimSpace(in.Author)); err != nil {
+			if err := s.Engine.Put(ctx, tx, inv, engine.Outcome{Status: "120", Finding: f}, true, "officer:"+strings.TrimSpace(in.Author)); err != nil {
 				return err
 			}
 			woken, copNos = append(woken, inv.ID), append(copNos, inv.CopNo)
 		}
-		return nil
+		if s.Exports == nil {
+			return nil
+		}
+		ids, cops, err := s.Exports.Unhold(ctx, tx, m.ID, f, s.Now())
+		exports, copNos = append(exports, ids...), append(copNos, cops...)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
@@ -316,6 +331,12 @@ func (s *Service) LiftMeasure(ctx context.Context, id string, in EndInput) (*Mea
 		return nil, nil, err
 	}
 	s.Engine.Wake(woken)
+	if len(exports) > 0 {
+		// Waiting exports are judged again by the export sweep too, should this fail.
+		if err := s.Exports.Rejudge(ctx, exports); err != nil {
+			return nil, nil, err
+		}
+	}
 	m, err := s.Measure(ctx, id)
 	return m, copNos, err
 }

@@ -41,6 +41,9 @@ type Service struct {
 	Now         func() time.Time
 	Log         *slog.Logger
 	Every       time.Duration // how often other nodes' changes and expiries are looked for; 0: 5 s
+	// Exports is the export side of the measures: a lift judges the exports
+	// it held again too (nil: none).
+	Exports HeldExports
 
 	env     *cel.Env
 	envErr  error
