@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/ceb"
@@ -158,10 +159,11 @@ func runExportDemo(ctx context.Context, server, admin string, out io.Writer) err
 	}
 	var rep struct {
 		Summaries []struct {
-			SumNo, Country, Total string
-			Lists                 int
+			SumNo, Country string
+			Lists          int
+			Totals         currencyTotals
 		}
-		ListsTotal, LinesTotal string
+		ListsTotals, LinesTotals currencyTotals
 	}
 	if _, _, err := d.call("GET", "/api/v1/export/summaries?month="+month, d.keys[demoSeller], "", nil, &rep); err != nil {
 		return err
@@ -180,9 +182,9 @@ func runExportDemo(ctx context.Context, server, admin string, out io.Writer) err
 	}
 	fmt.Fprintf(out, "\nExporter's month (%s, ebcCode %s): %d exports to %d countries released on arrival and closed on departure\n",
 		month, demoSeller, len(nos), len(countries))
-	fmt.Fprintf(out, "  summary declarations: %d, lists total %s = lines total %s\n", len(rep.Summaries), rep.ListsTotal, rep.LinesTotal)
+	fmt.Fprintf(out, "  summary declarations: %d, lists total %s = lines total %s\n", len(rep.Summaries), rep.ListsTotals, rep.LinesTotals)
 	for _, s := range rep.Summaries {
-		fmt.Fprintf(out, "    %s  country %s  %d lists  %s\n", s.SumNo, s.Country, s.Lists, s.Total)
+		fmt.Fprintf(out, "    %s  country %s  %d lists  %s\n", s.SumNo, s.Country, s.Lists, s.Totals)
 	}
 	fmt.Fprintf(out, "  refund lines (退税):\n")
 	for _, l := range refund.Lines {
@@ -214,4 +216,17 @@ func (d *exportDemo) inspectSelected(run string, n int) error {
 		}
 	}
 	return nil
+}
+
+// currencyTotals are an export report's sums, one per currency (never added
+// together).
+type currencyTotals []struct{ Currency, Value string }
+
+// String renders them as "155.00 (142), 25.00 (502)".
+func (ts currencyTotals) String() string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.Value + " (" + t.Currency + ")"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -20,22 +21,22 @@ import (
 // Summary is one summary declaration (汇总申报) with its lines and the
 // explanation of its grouping.
 type Summary struct {
-	SumNo       string        `json:"sumNo"`
-	Month       string        `json:"month"`
-	EbcCode     string        `json:"ebcCode"`
-	AgentCode   string        `json:"agentCode"`
-	TrafMode    string        `json:"trafMode"`
-	OwnerCode   string        `json:"ownerCode"`
-	Country     string        `json:"country"`
-	PortCode    string        `json:"portCode"`
-	Source      string        `json:"source"`
-	Lists       int           `json:"lists"`
-	Total       string        `json:"total"`
-	Late        bool          `json:"late"`
-	DueAt       time.Time     `json:"dueAt"`
-	CreatedAt   time.Time     `json:"createdAt"`
-	Explanation string        `json:"explanation"`
-	Lines       []SummaryLine `json:"lines"`
+	SumNo       string          `json:"sumNo"`
+	Month       string          `json:"month"`
+	EbcCode     string          `json:"ebcCode"`
+	AgentCode   string          `json:"agentCode"`
+	TrafMode    string          `json:"trafMode"`
+	OwnerCode   string          `json:"ownerCode"`
+	Country     string          `json:"country"`
+	PortCode    string          `json:"portCode"`
+	Source      string          `json:"source"`
+	Lists       int             `json:"lists"`
+	Totals      []CurrencyTotal `json:"totals"` // one per currency of its lines
+	Late        bool            `json:"late"`
+	DueAt       time.Time       `json:"dueAt"`
+	CreatedAt   time.Time       `json:"createdAt"`
+	Explanation string          `json:"explanation"`
+	Lines       []SummaryLine   `json:"lines"`
 }
 
 // SummaryLine is one line: a 10-digit HS code, declared unit and currency.
@@ -48,6 +49,43 @@ type SummaryLine struct {
 	Value    string   `json:"value"`
 	From     []string `json:"from"` // invtNo#gnum of each inventory line merged
 	totalFen int64
+}
+
+// CurrencyTotal is a sum of values in one currency: values in different
+// currencies are never added together.
+type CurrencyTotal struct {
+	Currency string `json:"currency"`
+	Value    string `json:"value"`
+}
+
+// fenByCurrency sums values in fen per currency code.
+type fenByCurrency map[string]int64
+
+// totals lists the sums by currency code.
+func (m fenByCurrency) totals() []CurrencyTotal {
+	out := []CurrencyTotal{}
+	for _, c := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, CurrencyTotal{Currency: c, Value: fen(m[c])})
+	}
+	return out
+}
+
+// lineTotals sums a summary's lines per currency.
+func lineTotals(lines []SummaryLine) fenByCurrency {
+	m := fenByCurrency{}
+	for _, l := range lines {
+		m[l.Currency] += l.totalFen
+	}
+	return m
+}
+
+// describeTotals renders totals for receipts and explanations: "142 155.00, 502 25.00".
+func describeTotals(ts []CurrencyTotal) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.Currency + " " + t.Value
+	}
+	return strings.Join(parts, ", ")
 }
 
 // listLine is a released B inventory line to merge.
@@ -152,21 +190,20 @@ func (s *Service) summarize(ctx context.Context, tx *store.Tx, lines []listLine,
 		}
 		ls := byGroup[g]
 		invs := map[string]bool{}
-		var total int64
 		for _, l := range ls {
 			invs[l.invID] = true
-			total += l.totalFen
 		}
 		due := s.Params.Deadline(g.month)
 		sum := Summary{SumNo: sumNo, Month: g.month, EbcCode: g.ebc, AgentCode: ls[0].agent, TrafMode: g.traf, OwnerCode: g.owner, Country: g.country,
-			PortCode: g.port, Source: source, Lists: len(invs), Total: fen(total), Late: now.After(due), DueAt: due.In(cst), CreatedAt: now}
+			PortCode: g.port, Source: source, Lists: len(invs), Late: now.After(due), DueAt: due.In(cst), CreatedAt: now}
 		for _, sl := range merged[g] {
 			sum.Lines = append(sum.Lines, *sl)
 		}
+		sum.Totals = lineTotals(sum.Lines).totals()
 		sum.Explanation = explain(sum, len(ls))
 		if _, err := tx.Exec(ctx, `INSERT INTO export_summaries (sum_no, month, ebc_code, agent_code, traf_mode, owner_code, country, port_code,
-			customs_code, source, cop_no, lists, total_fen, late, due_at, created_at, explanation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17)`,
-			sumNo, g.month, g.ebc, sum.AgentCode, g.traf, g.owner, g.country, g.port, g.customs, source, copNo, sum.Lists, total, sum.Late, due, now, sum.Explanation); err != nil {
+			customs_code, source, cop_no, lists, late, due_at, created_at, explanation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
+			sumNo, g.month, g.ebc, sum.AgentCode, g.traf, g.owner, g.country, g.port, g.customs, source, copNo, sum.Lists, sum.Late, due, now, sum.Explanation); err != nil {
 			return nil, err
 		}
 		for _, sl := range merged[g] {
@@ -178,7 +215,7 @@ func (s *Service) summarize(ctx context.Context, tx *store.Tx, lines []listLine,
 		result := ceb.SummaryResult{SummaryResultHead: ceb.SummaryResultHead{Guid: ceb.NewGuid(), CustomsCode: customs, SumNo: sumNo,
 			OpDate: ceb.FormatReturnTime(now), DeclSeqNo: "D" + sumNo[1:], DecState: "10", AgentCode: sum.AgentCode, AgentName: sum.AgentCode,
 			EbcCode: g.ebc, EbcName: g.ebc, DeclAgentCode: sum.AgentCode, DeclAgentName: sum.AgentCode, GrossWeight: "0", NetWeight: "0",
-			MsgCount: "1", MsgSeqNo: "1", Note: fmt.Sprintf("%d lists, %d lines, total %s", sum.Lists, len(sum.Lines), sum.Total)}}
+			MsgCount: "1", MsgSeqNo: "1", Note: fmt.Sprintf("%d lists, %d lines, totals %s", sum.Lists, len(sum.Lines), describeTotals(sum.Totals))}}
 		for _, sl := range merged[g] {
 			for _, from := range sl.From {
 				invtNo, gnum, _ := strings.Cut(from, "#")
@@ -208,7 +245,7 @@ func (s *Service) summarize(ctx context.Context, tx *store.Tx, lines []listLine,
 		if err != nil {
 			return nil, fmt.Errorf("write CEB792 %s: %w", sumNo, err)
 		}
-		info := clearance.Finding{Code: "2803", Detail: fmt.Sprintf("summary declaration %s: %d lists, %d lines, %s", sumNo, sum.Lists, len(sum.Lines), sum.Total)}.Info()
+		info := clearance.Finding{Code: "2803", Detail: fmt.Sprintf("summary declaration %s: %d lists, %d lines, totals %s", sumNo, sum.Lists, len(sum.Lines), describeTotals(sum.Totals))}.Info()
 		for _, to := range uniq(g.ebc, sum.AgentCode) {
 			if err := tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: to, MessageType: "CEB792Message", CopNo: copNo, ReturnStatus: "399",
 				ReturnInfo: info, XML: string(xml), CreatedAt: now}); err != nil {
@@ -239,7 +276,7 @@ func explain(s Summary, lines int) string {
 		fmt.Fprintf(&b, " line %d = HS %s, unit %s, currency %s: %d list lines (%s), qty %s, value %s;", l.Gseqno, l.Gcode, l.Unit, l.Currency,
 			len(l.From), strings.Join(l.From, ", "), l.Qty, l.Value)
 	}
-	fmt.Fprintf(&b, " total %s", s.Total)
+	fmt.Fprintf(&b, " totals per currency %s", describeTotals(s.Totals))
 	return b.String()
 }
 
@@ -354,8 +391,10 @@ type Report struct {
 	Late         []string  `json:"late"`         // sumNo of summaries made after the deadline
 	Unsummarized []string  `json:"unsummarized"` // invtNo of released B lists not yet in a summary
 	Missing      bool      `json:"missing"`      // the deadline passed with lists unsummarized
-	ListsTotal   string    `json:"listsTotal"`   // Σ values of the summarized lists
-	LinesTotal   string    `json:"linesTotal"`   // Σ values of the summaries' lines: equal to listsTotal
+	// Σ values of the summarized lists and of the summaries' lines, per
+	// currency: the two are equal.
+	ListsTotals []CurrencyTotal `json:"listsTotals"`
+	LinesTotals []CurrencyTotal `json:"linesTotals"`
 }
 
 // MonthReport explains a month's summaries (all consignors, or one).
@@ -385,7 +424,7 @@ func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Repo
 			nos = append(nos, no)
 		}
 		rows.Close()
-		var lists, lines int64
+		lists, lines := fenByCurrency{}, fenByCurrency{}
 		for _, no := range nos {
 			sum, err := s.summary(ctx, tx, no)
 			if err != nil {
@@ -395,16 +434,14 @@ func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Repo
 			if sum.Late {
 				r.Late = append(r.Late, no)
 			}
-			var l int64
-			if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(l.total_fen), 0) FROM export_lines l JOIN export_inventories i ON i.id = l.inventory_id WHERE i.sum_no = $1`, no).Scan(&l); err != nil {
+			if err := listTotals(ctx, tx, no, lists); err != nil {
 				return err
 			}
-			lists += l
-			for _, sl := range sum.Lines {
-				lines += sl.totalFen
+			for c, v := range lineTotals(sum.Lines) {
+				lines[c] += v
 			}
 		}
-		r.ListsTotal, r.LinesTotal = fen(lists), fen(lines)
+		r.ListsTotals, r.LinesTotals = lists.totals(), lines.totals()
 		w, a := `i.released_at >= $2 AND i.released_at < $3`, []any{m.Start, m.End}
 		if ebcCode != "" {
 			w, a = w+` AND i.ebc_code = $4`, append(a, ebcCode)
@@ -424,6 +461,25 @@ func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Repo
 	return r, err
 }
 
+// listTotals adds the values of a summary's lists, per currency, to m.
+func listTotals(ctx context.Context, tx *store.Tx, sumNo string, m fenByCurrency) error {
+	rows, err := tx.Query(ctx, `SELECT l.currency, SUM(l.total_fen) FROM export_lines l JOIN export_inventories i ON i.id = l.inventory_id
+		WHERE i.sum_no = $1 GROUP BY l.currency`, sumNo)
+	if err != nil {
+		return fmt.Errorf("lists of summary %s: %w", sumNo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		var v int64
+		if err := rows.Scan(&c, &v); err != nil {
+			return fmt.Errorf("lists of summary %s: %w", sumNo, err)
+		}
+		m[c] += v
+	}
+	return rows.Err()
+}
+
 // Summary reads one summary declaration.
 func (s *Service) Summary(ctx context.Context, sumNo string) (*Summary, error) {
 	var out *Summary
@@ -437,15 +493,14 @@ func (s *Service) Summary(ctx context.Context, sumNo string) (*Summary, error) {
 
 func (s *Service) summary(ctx context.Context, tx *store.Tx, sumNo string) (*Summary, error) {
 	var sum Summary
-	var total int64
 	var due, created store.Time
-	err := tx.QueryRow(ctx, `SELECT sum_no, month, ebc_code, agent_code, traf_mode, owner_code, country, port_code, source, lists, total_fen, late, due_at, created_at, explanation
+	err := tx.QueryRow(ctx, `SELECT sum_no, month, ebc_code, agent_code, traf_mode, owner_code, country, port_code, source, lists, late, due_at, created_at, explanation
 		FROM export_summaries WHERE sum_no = $1`, sumNo).Scan(&sum.SumNo, &sum.Month, &sum.EbcCode, &sum.AgentCode, &sum.TrafMode, &sum.OwnerCode,
-		&sum.Country, &sum.PortCode, &sum.Source, &sum.Lists, &total, &sum.Late, &due, &created, &sum.Explanation)
+		&sum.Country, &sum.PortCode, &sum.Source, &sum.Lists, &sum.Late, &due, &created, &sum.Explanation)
 	if err != nil {
 		return nil, errs.New(errs.NotFound, "summary_not_found", "sumNo", "no summary declaration %s", sumNo)
 	}
-	sum.Total, sum.DueAt, sum.CreatedAt = fen(total), due.In(cst), created.In(cst)
+	sum.DueAt, sum.CreatedAt = due.In(cst), created.In(cst)
 	rows, err := tx.Query(ctx, `SELECT gseqno, gcode, unit, currency, qty, total_fen FROM export_summary_lines WHERE sum_no = $1 ORDER BY gseqno`, sumNo)
 	if err != nil {
 		return nil, err
@@ -460,6 +515,7 @@ func (s *Service) summary(ctx context.Context, tx *store.Tx, sumNo string) (*Sum
 		sum.Lines = append(sum.Lines, l)
 	}
 	rows.Close()
+	sum.Totals = lineTotals(sum.Lines).totals()
 	rows, err = tx.Query(ctx, `SELECT s.gseqno, i.invt_no, s.gnum FROM export_summary_items s JOIN export_inventories i ON i.id = s.inventory_id
 		WHERE s.sum_no = $1 ORDER BY s.gseqno, i.invt_no, s.gnum`, sumNo)
 	if err != nil {

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,11 @@ type xdecl struct {
 	lines                                                                    []xline
 	invLines                                                                 []xline
 	orderTotal, charge, wbEbc                                                string
+	currency                                                                 string // of the goods and the payment; "" is CNY (142)
 }
+
+// cur is the export's currency code.
+func (d *xdecl) cur() string { return or(d.currency, "142") }
 
 func (f *xfixture) newDecl(lines ...xline) *xdecl {
 	f.seq++
@@ -105,9 +110,9 @@ const xTime = "20261105101500"
 
 func (d *xdecl) order() []byte {
 	o := ceb.ExportOrder{OrderHead: ceb.ExportOrderHead{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", OrderType: "E", OrderNo: d.orderNo,
-		EbpCode: xSeller, EbpName: "出口平台", EbcCode: xSeller, EbcName: "出口企业", GoodsValue: or(d.orderTotal, d.goods()), Freight: "5", Currency: "142"}}
+		EbpCode: xSeller, EbpName: "出口平台", EbcCode: xSeller, EbcName: "出口企业", GoodsValue: or(d.orderTotal, d.goods()), Freight: "5", Currency: d.cur()}}
 	for i, l := range d.lines {
-		o.OrderList = append(o.OrderList, ceb.ExportOrderList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.item, Unit: "011", Currency: "142",
+		o.OrderList = append(o.OrderList, ceb.ExportOrderList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.item, Unit: "011", Currency: d.cur(),
 			Qty: l.qty, Price: l.price, TotalPrice: lineTotal(l)})
 	}
 	return mustEncode(&ceb.CEB303Message{Guid: guid(), Version: "1.0", Order: []ceb.ExportOrder{o}, BaseTransfer: exportTransfer(xSeller)})
@@ -117,7 +122,7 @@ func (d *xdecl) receipt() []byte {
 	var g float64
 	fmt.Sscan(d.goods(), &g)
 	r := ceb.Receipts{Guid: guid(), AppType: "1", AppTime: xTime, AppStatus: "2", EbpCode: xSeller, EbpName: "出口平台", EbcCode: xSeller, EbcName: "出口企业",
-		OrderNo: d.orderNo, PayCode: xPay, PayName: "支付", PayNo: "PN" + d.orderNo, Charge: or(d.charge, fmt.Sprintf("%.2f", g+5)), Currency: "142", AccountingDate: xTime}
+		OrderNo: d.orderNo, PayCode: xPay, PayName: "支付", PayNo: "PN" + d.orderNo, Charge: or(d.charge, fmt.Sprintf("%.2f", g+5)), Currency: d.cur(), AccountingDate: xTime}
 	return mustEncode(&ceb.CEB403Message{Guid: guid(), Version: "1.0", Receipts: []ceb.Receipts{r}, BaseTransfer: exportTransfer(xPay)})
 }
 
@@ -139,7 +144,7 @@ func (d *xdecl) inventory() []byte {
 	}
 	for i, l := range lines {
 		inv.InventoryList = append(inv.InventoryList, ceb.ExportInventoryList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.item, Gcode: l.hs, Gname: l.item,
-			Gmodel: "规格", BarCode: "无", Country: d.country, Currency: "142", Qty: l.qty, Qty1: l.qty, Unit: "011", Unit1: "011", Price: l.price, TotalPrice: lineTotal(l)})
+			Gmodel: "规格", BarCode: "无", Country: d.country, Currency: d.cur(), Qty: l.qty, Qty1: l.qty, Unit: "011", Unit1: "011", Price: l.price, TotalPrice: lineTotal(l)})
 	}
 	return mustEncode(&ceb.CEB603Message{Guid: guid(), Version: "1.0", Inventory: []ceb.ExportInventory{inv}, BaseTransfer: exportTransfer(xAgent)})
 }
@@ -309,13 +314,14 @@ func TestExportMonthSummaries(t *testing.T) {
 		var rep struct {
 			Deadline  time.Time
 			Summaries []struct {
-				SumNo, Country, Total, Explanation string
-				Lists                              int
-				Late                               bool
+				SumNo, Country, Explanation string
+				Totals                      []currencyTotal
+				Lists                       int
+				Late                        bool
 			}
-			Unsummarized           []string
-			Missing                bool
-			ListsTotal, LinesTotal string
+			Unsummarized             []string
+			Missing                  bool
+			ListsTotals, LinesTotals []currencyTotal
 		}
 		f.s.Do("GET", "/api/v1/export/summaries?month=2026-11", apptest.AdminToken, "", nil).JSON(t, &rep)
 		if len(rep.Unsummarized) != 3 || rep.Missing || !rep.Deadline.Equal(time.Date(2026, 12, 11, 0, 0, 0, 0, cstZone)) {
@@ -328,18 +334,18 @@ func TestExportMonthSummaries(t *testing.T) {
 			t.Fatalf("run on Dec 8: %d summaries, %v", len(sums), err)
 		}
 		f.s.Do("GET", "/api/v1/export/summaries?month=2026-11", f.keys[xSeller], "", nil).JSON(t, &rep)
-		if len(rep.Summaries) != 2 || len(rep.Unsummarized) != 0 || rep.Missing || rep.ListsTotal != rep.LinesTotal {
+		if len(rep.Summaries) != 2 || len(rep.Unsummarized) != 0 || rep.Missing || !slices.Equal(rep.ListsTotals, rep.LinesTotals) {
 			t.Fatalf("report after the run: %+v", rep)
 		}
 		// a + b + c, the simplified list stays out: 155 + 21.75 + 155 + 21.75 = 353.50.
-		if rep.ListsTotal != "353.50" {
-			t.Errorf("lists total %s", rep.ListsTotal)
+		if !slices.Equal(rep.ListsTotals, []currencyTotal{{"142", "353.50"}}) {
+			t.Errorf("lists totals %v", rep.ListsTotals)
 		}
 		for _, s := range rep.Summaries {
 			if s.Late || s.Explanation == "" {
 				t.Errorf("summary %+v", s)
 			}
-			if s.Country == "502" && (s.Lists != 2 || s.Total != "331.75" || !strings.Contains(s.Explanation, "HS 6109100010")) {
+			if s.Country == "502" && (s.Lists != 2 || !slices.Equal(s.Totals, []currencyTotal{{"142", "331.75"}}) || !strings.Contains(s.Explanation, "HS 6109100010")) {
 				t.Errorf("502 summary: %+v", s)
 			}
 		}
