@@ -41,6 +41,8 @@ var Reasons = []Reason{
 	{"13035", "支付企业不一致", "payment enterprise differs", "the order's payCode must be the payment's payCode"},
 	{"1340", "运单收货人信息与订单不一致", "waybill consignee differs from the order", "consignee name, phone and address must agree between order and waybill"},
 	{"1341", "运单与订单不对应", "waybill does not belong to the order", "the waybill's orderNo must be the inventory's orderNo"},
+	{"1342", "签收的运单不存在", "signed for an unknown waybill", "a waybill status (CEB513, S: signed for) names a logisticsCode and logisticsNo never declared with a waybill (CEB511); declare the waybill first"},
+	{"1343", "清单未放行，不能签收", "signed for before release", "a parcel can be signed for (CEB513 S) only once its inventory is released (800); one held for review (300), in inspection (500), waiting (120) or rejected has not left customs' control"},
 	{"1320", "清单表体商品项与订单表体商品项的项数不一致", "inventory and order have different numbers of lines", "the inventory must list the order's lines one for one"},
 	{"1322", "清单与订单表体商品项不一致", "inventory line differs from the order line", "gnum, itemNo, qty and price must agree line by line"},
 	{"1323", "清单与订单金额不一致", "inventory totals differ from the order", "Σ inventory totalPrice must equal the order's goodsValue, and freight must agree"},

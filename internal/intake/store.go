@@ -185,6 +185,9 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 			return Accepted(), nil
 		}
 	}
+	if o, refused, err := undeliverable(ctx, tx, doc); err != nil || refused {
+		return o, err
+	}
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
 		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
 	if d.Data, err = jsonOf(doc.data); err != nil {
@@ -220,6 +223,35 @@ func orderPayCode(ctx context.Context, tx *store.Tx, ebpCode, orderNo string) (s
 		return "", fmt.Errorf("read order %s/%s: %w", ebpCode, orderNo, err)
 	}
 	return order.PayCode, nil
+}
+
+// undeliverable refuses a signed-for status (CEB513 S) for a waybill never
+// declared, or one whose goods customs has not released: a parcel held for
+// review (300), in inspection (500), waiting or rejected has not left
+// customs' control, and the manifest would show it delivered.
+func undeliverable(ctx context.Context, tx *store.Tx, doc *document) (Result, bool, error) {
+	ls, ok := doc.data.(*ceb.LogisticsStatus)
+	if !ok || ls.LogisticsStatus != "S" || doc.appType == "3" {
+		return Result{}, false, nil
+	}
+	wb, err := tx.Document(ctx, string(clearance.KindWaybill), doc.k1, doc.k2)
+	if err != nil {
+		return Result{}, false, err
+	}
+	if wb == nil || wb.Deleted {
+		return Refused("1342", "LogisticsStatus logisticsCode=%s, logisticsNo=%s: no such waybill (CEB511)", doc.k1, doc.k2), true, nil
+	}
+	inv, err := tx.InventoryForWaybill(ctx, doc.k1, doc.k2)
+	if err != nil {
+		return Result{}, false, err
+	}
+	switch {
+	case inv == nil:
+		return Refused("1343", "waybill %s/%s: no inventory of it is released", doc.k1, doc.k2), true, nil
+	case inv.Status != "800":
+		return Refused("1343", "waybill %s/%s: inventory %s has status %s, not 800 (released)", doc.k1, doc.k2, inv.CopNo, inv.Status), true, nil
+	}
+	return Result{}, false, nil
 }
 
 // locked refuses a change to a document whose inventory is decided.

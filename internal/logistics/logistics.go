@@ -389,7 +389,9 @@ func (s *Service) parcels(ctx context.Context, m *Manifest) ([]Parcel, error) {
 			return nil, err
 		}
 		p.WaybillAt, p.DeclaredAt, p.ReleasedAt = ptr(wb), ptr(decl), ptr(rel)
-		if status.Valid {
+		// Only a released parcel can have been delivered: a signed-for status
+		// of one that is not (intake refuses those now) does not count.
+		if status.Valid && rel.Valid {
 			p.DeliveredAt = signedAt(status.String)
 		}
 		p.Stage = parcelStage(m, &p)
