@@ -80,7 +80,7 @@ var Reasons = []Reason{
 	{"2711", "退货已入区", "return arrived", "the returned goods are back in the zone: their tax is not levied, the buyer's quota and the stock are restored"},
 	{"2310", "召回商品暂停放行", "held: the product is under recall", "a goods line matches an active recall (product filing or GTIN); an officer reviews it, and closing the recall lifts the hold for later inventories"},
 	{"2311", "检测不合格商品暂停放行", "held: the product failed a lab test", "a goods line matches a product hold raised by a failed online lab test; an officer reviews it, and lifting the hold ends it for later inventories"},
-	{"2700", "商品召回通知", "product recall notice", "not a decision: the inventory's goods are recalled (recall id, pieces and advice named); contact the buyers and record returned pieces"},
+	{"2700", "商品召回通知", "product recall notice", "not a decision: a RecallNotice in the feed, returnStatus 120, while the inventory stays released; its goods are recalled (recall id, pieces and advice named); contact the buyers and record returned pieces"},
 	// Export (rules §11).
 	{"1401", "等待运抵", "awaiting arrival", "the export inventory matches its documents and is released when the arrival at the exit port (CEB507) names its waybill"},
 	{"1402", "出口订单金额不平", "export order does not add up", "each OrderList totalPrice must be price × qty and goodsValue Σ totalPrice, within 0.01"},

@@ -189,8 +189,11 @@ func (s *Service) notify(ctx context.Context, tx *store.Tx, r *store.Recall, inv
 	if err != nil {
 		return err
 	}
+	// Not a decision about the inventory, which stays released: 120 (a
+	// notice recorded, nothing decided), never 800, which programs read as
+	// a release (docs/reasons.md).
 	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: to, MessageType: "RecallNotice", CopNo: inv.CopNo, OrderNo: inv.OrderNo,
-		ReturnStatus: "800", ReturnInfo: f.Info(), XML: xml.Header + string(body), CreatedAt: r.CreatedAt})
+		ReturnStatus: "120", ReturnInfo: f.Info(), XML: xml.Header + string(body), CreatedAt: r.CreatedAt})
 }
 
 // RecallReport is a recall with its counts: pieces reached and pieces returned.
