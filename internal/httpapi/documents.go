@@ -5,7 +5,6 @@ import (
 
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/errs"
-	"github.com/cbec-platform/cbec/internal/intake"
 )
 
 // submitJSON takes the same documents as POST /api/v1/ceb in JSON: the CEB
@@ -23,22 +22,14 @@ func (a *API) submitJSON(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(r, m); err != nil {
 		return err
 	}
-	if problems := intake.WithoutSignatureRule(ceb.Validate(m)); ceb.HasErrors(problems) {
-		return jsonProblems(problems)
-	}
-	xml, err := ceb.Marshal(m)
+	res, err := a.submitDocument(r.Context(), caller(r).enterprise, m)
 	if err != nil {
 		return err
 	}
-	ans, err := a.Intake.Submit(r.Context(), caller(r).enterprise, xml)
-	if err != nil {
-		return err
+	if res.Receipt == nil {
+		return jsonProblems(res.Problems)
 	}
-	d, err := ceb.Decode(ans.Body)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, ans.Status, map[string]any{"messageType": d.Type, "receipt": d.Message})
+	return writeJSON(w, res.Status, map[string]any{"messageType": res.Receipt.Type, "receipt": res.Receipt.Message})
 }
 
 // jsonProblems reports every validation problem of a JSON message with its element path.

@@ -130,6 +130,9 @@ type Answer struct {
 	// DXP code and its text, or the problems' codes and paths, never the
 	// values (they may be personal data).
 	Refusal string
+	// Problems are the problems a CEB900 names, with their element paths,
+	// for callers that show them next to the fields they built the message from.
+	Problems []ceb.Problem
 }
 
 // WithoutSignatureRule drops the schema's "ds:Signature is required" from a
@@ -168,6 +171,51 @@ var mustSign = map[string]bool{"CEB621Message": true, "CEB623Message": true, "CE
 // per document.
 func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, body []byte) (Answer, error) {
 	now := s.Now()
+	p, refused, err := s.prepare(ctx, sender, body, now)
+	if err != nil {
+		return Answer{}, err
+	}
+	if refused != nil {
+		return reject900(refused)
+	}
+	return s.store(ctx, p.actor, p.decoded, p.inner, p.docs, now)
+}
+
+// Check runs every check Submit runs — decoding, the schema, the signature
+// policy, the handler's conversion and the sender's right to send each
+// document — and stores nothing. It answers the problems that would refuse
+// the message with a CEB900 (with the DXP code and text when the refusal is
+// not a list of problems), or a Forbidden error. Imports use it to find every
+// bad row of a file before anything of the file is stored.
+func (s *Service) Check(ctx context.Context, sender *enterprise.Enterprise, body []byte) (*Refusal, error) {
+	_, refused, err := s.prepare(ctx, sender, body, s.Now())
+	return refused, err
+}
+
+// Refusal is why a message would be answered with a CEB900: the problems of
+// the message, or a DXP code and its text.
+type Refusal struct {
+	Problems   []ceb.Problem
+	Code, Desc string
+	body       []byte
+	msgType    string
+	now        time.Time
+}
+
+// prepared is a message that passed every check, ready to store.
+type prepared struct {
+	decoded *ceb.Decoded
+	inner   []byte
+	docs    []Doc
+	actor   *enterprise.Enterprise
+}
+
+// prepare runs the checks of a message; a message refused with a CEB900 comes
+// back as a Refusal.
+func (s *Service) prepare(ctx context.Context, sender *enterprise.Enterprise, body []byte, now time.Time) (*prepared, *Refusal, error) {
+	refuse := func(msgType string, problems []ceb.Problem, code, desc string) (*prepared, *Refusal, error) {
+		return nil, &Refusal{Problems: problems, Code: code, Desc: desc, body: body, msgType: msgType, now: now}, nil
+	}
 	d, err := ceb.Decode(body)
 	if err != nil {
 		var problems []ceb.Problem
@@ -176,30 +224,30 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 		} else {
 			problems = []ceb.Problem{{Code: ceb.CodeSyntax, Message: err.Error(), Severity: ceb.Error}}
 		}
-		return s.reject900(body, "", problems, "", "", now)
+		return refuse("", problems, "", "")
 	}
 	if problems := WithoutSignatureRule(d.Errors()); len(problems) > 0 {
-		return s.reject900(body, d.Type, problems, "", "", now)
+		return refuse(d.Type, problems, "", "")
 	}
 	handler, ok := s.handlers[d.Type]
 	if !ok {
-		return s.reject900(body, d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; accepted: %s", d.Type, strings.Join(s.Types(), ", ")), now)
+		return refuse(d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; accepted: %s", d.Type, strings.Join(s.Types(), ", ")))
 	}
 	inner := body
 	if d.Envelope != nil {
 		inner = d.Envelope.Data
 	}
 	if code, desc := s.checkSignature(sender, d, inner); code != "" {
-		return s.reject900(body, d.Type, nil, code, desc, now)
+		return refuse(d.Type, nil, code, desc)
 	}
 	docs, actor, problems, err := s.convert(ctx, handler, sender, d, now)
 	if err != nil {
-		return Answer{}, err
+		return nil, nil, err
 	}
 	if len(problems) > 0 {
-		return s.reject900(body, d.Type, problems, "", "", now)
+		return refuse(d.Type, problems, "", "")
 	}
-	return s.store(ctx, actor, d, inner, docs, now)
+	return &prepared{decoded: d, inner: inner, docs: docs, actor: actor}, nil, nil
 }
 
 // checkSignature applies the signature policy; it returns a DXP error code and
@@ -225,17 +273,17 @@ func (s *Service) checkSignature(sender *enterprise.Enterprise, d *ceb.Decoded, 
 }
 
 // reject900 answers 400 with a CEB900 receipt naming the problems.
-func (s *Service) reject900(body []byte, msgType string, problems []ceb.Problem, code, desc string, now time.Time) (Answer, error) {
-	st := ceb.Status{Time: now}
-	if code != "" {
-		st.Code, st.Desc = code, desc
+func reject900(r *Refusal) (Answer, error) {
+	st := ceb.Status{Time: r.now}
+	if r.Code != "" {
+		st.Code, st.Desc = r.Code, r.Desc
 	}
-	m := ceb.NewCEB900("", msgType, body, problems, st)
+	m := ceb.NewCEB900("", r.msgType, r.body, r.Problems, st)
 	xml, err := ceb.Encode(m)
 	if err != nil {
 		return Answer{}, fmt.Errorf("write CEB900: %w", err)
 	}
-	return Answer{Status: 400, Body: xml, Refusal: refusal(code, desc, problems)}, nil
+	return Answer{Status: 400, Body: xml, Refusal: refusal(r.Code, r.Desc, r.Problems), Problems: r.Problems}, nil
 }
 
 // refusal names a CEB900's reason without the values of the fields at fault.

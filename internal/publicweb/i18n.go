@@ -1,5 +1,7 @@
 package publicweb
 
+import "github.com/cbec-platform/cbec/internal/refdata"
+
 // words holds every text of the pages in Chinese (the default) and English.
 var words = map[string][2]string{
 	"site":                      {"跨境电商公共服务平台", "Cross-border e-commerce public service"},
@@ -109,24 +111,13 @@ func tr(lang, key string) string {
 	return w[0]
 }
 
-// countries names the customs country codes (JGS-20) most seen in
-// cross-border retail; others show as their code.
-var countries = map[string][2]string{
-	"110": {"中国香港", "Hong Kong, China"}, "116": {"日本", "Japan"}, "132": {"新加坡", "Singapore"},
-	"133": {"韩国", "Korea"}, "142": {"中国", "China"}, "303": {"英国", "United Kingdom"},
-	"304": {"德国", "Germany"}, "305": {"法国", "France"}, "307": {"意大利", "Italy"},
-	"309": {"荷兰", "Netherlands"}, "312": {"西班牙", "Spain"}, "330": {"瑞典", "Sweden"},
-	"331": {"瑞士", "Switzerland"}, "501": {"加拿大", "Canada"}, "502": {"美国", "United States"},
-	"601": {"澳大利亚", "Australia"}, "609": {"新西兰", "New Zealand"},
-}
-
 func countryName(lang, code string) string {
-	c, ok := countries[code]
+	c, ok := refdata.Lookup(refdata.Countries, code)
 	if !ok {
 		return code
 	}
 	if lang == "en" {
-		return c[1] + " (" + code + ")"
+		return c.En + " (" + code + ")"
 	}
-	return c[0] + "（" + code + "）"
+	return c.Zh + "（" + code + "）"
 }
