@@ -63,6 +63,7 @@ type API struct {
 	Webhooks *webhook.Guard
 	// SecureCookies marks console session cookies Secure over plain http (behind a TLS proxy).
 	SecureCookies bool
+	imports       importJobs // the console's spreadsheet imports on this node
 
 	mux    *http.ServeMux
 	routes []string

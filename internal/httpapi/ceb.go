@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/clearance"
+	"github.com/cbec-platform/cbec/internal/enterprise"
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/ident"
 	"github.com/cbec-platform/cbec/internal/money"
@@ -113,18 +115,26 @@ type eventView struct {
 }
 
 func (a *API) getInventory(w http.ResponseWriter, r *http.Request) error {
-	me := caller(r).enterprise
-	inv, err := a.Store.InventoryByCopNo(r.Context(), me.Code, r.PathValue("copNo"))
+	v, err := a.inventoryOf(r, caller(r).enterprise, r.PathValue("copNo"))
 	if err != nil {
 		return err
+	}
+	return writeJSON(w, http.StatusOK, v)
+}
+
+// inventoryOf is the inventory copNo that enterprise me declared, as me sees it.
+func (a *API) inventoryOf(r *http.Request, me *enterprise.Enterprise, copNo string) (inventoryView, error) {
+	inv, err := a.Store.InventoryByCopNo(r.Context(), me.Code, copNo)
+	if err != nil {
+		return inventoryView{}, err
 	}
 	var doc clearance.Inventory
 	if err := json.Unmarshal(inv.Data, &doc); err != nil {
-		return err
+		return inventoryView{}, fmt.Errorf("read inventory %s: %w", copNo, err)
 	}
 	events, err := a.Store.Events(r.Context(), inv.ID)
 	if err != nil {
-		return err
+		return inventoryView{}, err
 	}
 	v := inventoryView{CopNo: inv.CopNo, PreNo: inv.PreNo, InvtNo: inv.InvtNo, OrderNo: inv.OrderNo, EbpCode: inv.EbpCode,
 		EbcCode: inv.EbcCode, LogisticsNo: inv.LogisticsNo, TradeMode: inv.TradeMode, Status: inv.Status, ReturnInfo: inv.ReasonInfo,
@@ -135,7 +145,7 @@ func (a *API) getInventory(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range events {
 		v.Events = append(v.Events, eventView(e))
 	}
-	return writeJSON(w, http.StatusOK, v)
+	return v, nil
 }
 
 // quota answers a consumer's question: how much of my yearly amount is left (contract §5).

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -48,6 +49,7 @@ func (a *API) consoleRoutes() {
 	a.handle("GET /console/status", a.consoleStatus)
 	a.handle("GET /console/providers", a.consolePage(a.consoleProviders))
 	a.handle("POST /console/providers", a.consolePage(a.consoleProvidersPost))
+	a.selfServiceRoutes()
 }
 
 var consoleTmpl = template.Must(template.New("").Funcs(template.FuncMap{
@@ -73,7 +75,7 @@ body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1d2733}header{background
 main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #dde;padding:.3em .5em;text-align:left;vertical-align:top}
 .bad{color:#b00}.ok{color:#070}.muted{color:#667}form.inline{display:inline}textarea{width:100%;min-height:5em}input,select,button,textarea{font:inherit}
 .stage{display:inline-block;padding:0 .4em;border-radius:.3em;background:#e8eef6}</style></head><body>
-<header><b>cbec</b> · <a href="/console/manifests">运单与舱单 Manifests</a><a href="/console/channels">物流通道 Channels</a><a href="/console/receipts">回执 Receipts</a><a href="/console/tickets">服务工单 Tickets</a><a href="/console/providers">技术服务商 Providers</a><a href="/console/entrustments">委托申报 Entrustments</a><a href="/console/status">运行状态 Status</a>
+<header><b>cbec</b> · <a href="/console/documents">自助申报 Documents</a><a href="/console/manifests">运单与舱单 Manifests</a><a href="/console/channels">物流通道 Channels</a><a href="/console/receipts">回执 Receipts</a><a href="/console/tickets">服务工单 Tickets</a><a href="/console/providers">技术服务商 Providers</a><a href="/console/entrustments">委托申报 Entrustments</a><a href="/console/status">运行状态 Status</a>
 {{if .Who}}<span class="muted">{{.Who}}</span> <form class="inline" method="post" action="/console/logout"><button>退出 Sign out</button></form>{{end}}</header><main><h1>{{.Title}}</h1>
 {{if .Error}}<p class="bad">{{.Error}}</p>{{end}}{{end}}
 {{define "foot"}}</main></body></html>{{end}}
@@ -101,8 +103,8 @@ main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{
 {{define "channels"}}{{template "head" .}}<p class="muted">Manifests filed in the last 30 days.</p><table><tr><th>Channel</th><th>Manifests</th><th>Parcels</th><th>Weight kg</th><th>Cost/kg</th><th>On time</th><th>Dep→Arr h</th><th>Arr→Decl h</th><th>Decl→Rel h</th><th>Rel→Deliv h</th><th>Alerts</th></tr>
 {{range .Data}}<tr><td>{{.Channel}}</td><td>{{.Manifests}}</td><td>{{.Parcels}}</td><td>{{.WeightKg}}</td><td>{{if .CostPerKg}}{{.CostPerKg}}{{end}}</td><td>{{.OnTimeShare}}</td><td>{{index .Hours "departure_arrival"}}</td><td>{{index .Hours "arrival_declaration"}}</td><td>{{index .Hours "declaration_release"}}</td><td>{{index .Hours "release_delivery"}}</td><td{{if .OpenAlerts}} class="bad"{{end}}>{{.OpenAlerts}}</td></tr>{{end}}</table>{{template "foot" .}}{{end}}
 
-{{define "receipts"}}{{template "head" .}}<table><tr><th>#</th><th>Time</th><th>Type</th><th>copNo / orderNo</th><th>Status</th><th>Info</th><th></th></tr>
-{{range .Data}}<tr><td>{{.Seq}}</td><td>{{t .CreatedAt}}</td><td>{{.MessageType}}</td><td>{{.CopNo}} {{.OrderNo}}</td><td{{if eq .ReturnStatus "100"}} class="bad"{{end}}>{{.ReturnStatus}}</td><td>{{.ReturnInfo}}</td>
+{{define "receipts"}}{{template "head" .}}<p>导出 Export: <a href="/console/receipts.xlsx">Excel</a> · <a href="/console/receipts.csv">CSV</a></p><table><tr><th>#</th><th>Time</th><th>Type</th><th>copNo / orderNo</th><th>Status</th><th>Info</th><th></th></tr>
+{{range .Data}}<tr><td>{{.Seq}}</td><td>{{t .CreatedAt}}</td><td>{{.MessageType}}</td><td>{{if .CopNo}}<a href="/console/inventories/{{.CopNo}}">{{.CopNo}}</a>{{end}} {{.OrderNo}}</td><td{{if eq .ReturnStatus "100"}} class="bad"{{end}}>{{.ReturnStatus}}</td><td>{{.ReturnInfo}}</td>
 <td>{{if eq .ReturnStatus "100"}}<a href="/console/tickets?receiptSeq={{.Seq}}">Open a ticket</a>{{end}}</td></tr>{{else}}<tr><td colspan="7" class="muted">No receipts.</td></tr>{{end}}</table>{{template "foot" .}}{{end}}
 
 {{define "tickets"}}{{template "head" .}}{{if .Data.Enterprise}}<h2>Open a ticket</h2><form method="post" action="/console/tickets">
@@ -142,6 +144,7 @@ main{padding:1em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{
 type consoleView struct {
 	Title, Who, Error string
 	Data              any
+	Status            int // the page's HTTP status when not 200 (a form shown again with its problems)
 }
 
 // consoleHandler renders a page for the signed-in caller.
@@ -159,7 +162,7 @@ func (a *API) consolePage(h consoleHandler) handlerFunc {
 			return render(w, http.StatusUnauthorized, "login", consoleView{Title: "cbec console"})
 		}
 		page, v, err := h(w, r, p)
-		status := http.StatusOK
+		status := cmp.Or(v.Status, http.StatusOK)
 		if err != nil {
 			e, ok := errs.As(err)
 			if !ok || e.Kind == errs.Internal || e.Kind == errs.Unavailable {

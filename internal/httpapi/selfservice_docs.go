@@ -40,15 +40,15 @@ type docKind struct {
 // list offered for it and the value it takes when left empty.
 type docField struct {
 	Path, Zh, En string
-	Codes        []refdata.Code
+	Codes        *refdata.CodeList
 	Default      string // a value, or $code / $name (the signed-in enterprise's), $now, $today
 }
 
 func head(name, zh, en string) docField { return docField{Path: "H/" + name, Zh: zh, En: en} }
 func line(name, zh, en string) docField { return docField{Path: "L/" + name, Zh: zh, En: en} }
 
-func (f docField) codes(list []refdata.Code) docField { f.Codes = list; return f }
-func (f docField) or(def string) docField             { f.Default = def; return f }
+func (f docField) codes(list refdata.CodeList) docField { f.Codes = &list; return f }
+func (f docField) or(def string) docField               { f.Default = def; return f }
 
 // Name is the field's element name ("orderNo").
 func (f docField) Name() string { return f.Path[2:] }

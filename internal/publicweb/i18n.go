@@ -112,7 +112,7 @@ func tr(lang, key string) string {
 }
 
 func countryName(lang, code string) string {
-	c, ok := refdata.Lookup(refdata.Countries, code)
+	c, ok := refdata.Countries.Lookup(code)
 	if !ok {
 		return code
 	}
