@@ -3,6 +3,7 @@ package httpapi
 import (
 	"html/template"
 	"net/http"
+	"time"
 
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/enterprise"
@@ -107,10 +108,7 @@ func (a *API) consoleDocumentForm(w http.ResponseWriter, r *http.Request, p *pri
 		return "", consoleView{}, err
 	}
 	v := newFormView(k)
-	now := a.Intake.Now()
-	for _, f := range k.Fields {
-		v.Values[f.Path] = f.value("", me, now)
-	}
+	v.defaults(me, a.Intake.Now())
 	return "document", consoleView{Title: k.Zh + " " + k.En, Data: v}, nil
 }
 
@@ -157,8 +155,17 @@ func (a *API) consoleDocumentSubmit(w http.ResponseWriter, r *http.Request, p *p
 		}
 		return "document", cv, nil
 	}
+	// Taken: the receipt above a fresh form for the next document.
 	v.Result, cv.Status = ceb.DocumentKeys(res.Receipt.Message), http.StatusOK
+	v.defaults(me, a.Intake.Now())
 	return "document", cv, nil
+}
+
+// defaults fills the form with what its fields take when left empty.
+func (v *formView) defaults(me *enterprise.Enterprise, now time.Time) {
+	for _, f := range v.Kind.Fields {
+		v.Values[f.Path] = f.value("", me, now)
+	}
 }
 
 // place puts a problem next to the field its path names, or with the general ones.
