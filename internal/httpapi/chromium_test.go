@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -21,12 +21,14 @@ import (
 // Chromium is installed. CBEC_SCREENSHOTS=DIR writes the main pages as PNG
 // files there (docs/console holds the committed ones).
 
-// chromiumPath finds the browser: CBEC_CHROMIUM, else the usual names on PATH.
+// chromiumPath finds the browser: CBEC_CHROMIUM, else the usual names on
+// PATH; "" when none is there.
 func chromiumPath() string {
+	names := []string{"chromium", "chromium-browser", "google-chrome", "chrome"}
 	if p := os.Getenv("CBEC_CHROMIUM"); p != "" {
-		return p
+		names = []string{p}
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "chrome"} {
+	for _, name := range names {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
@@ -154,8 +156,8 @@ func (p *tab) Screenshot(path string, full bool) error {
 // DownloadTo lets the tab's browser context save downloads into dir.
 func (p *tab) DownloadTo(dir string) error {
 	c := chromedp.FromContext(p.ctx)
-	_, err := cdp.Call(p.ctx, c.Browser, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
-		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, BrowserContextID: c.BrowserContextID, DownloadPath: dir})
+	_, err := cdp.Call(p.ctx, c.Browser, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, BrowserContextID: c.BrowserContextID, DownloadPath: dir})
 	return err
 }
 

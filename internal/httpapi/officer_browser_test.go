@@ -9,46 +9,17 @@ import (
 	pngenc "image/png"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/app/apptest"
-	"github.com/cbec-platform/cbec/internal/cdp"
 	"github.com/cbec-platform/cbec/internal/config"
 	"github.com/cbec-platform/cbec/internal/console"
 )
 
-// Browser tests of the officers' console in headless Chromium. They skip when
-// no Chromium is installed. CBEC_SCREENSHOTS=DIR writes the main pages as PNG
-// files there (docs/console holds the committed ones).
-
-func browser(t *testing.T) *cdp.Browser {
-	t.Helper()
-	path := cdp.Find()
-	if path == "" {
-		t.Skip("no Chromium found (install Debian's chromium, or set CBEC_CHROMIUM): browser tests skipped")
-	}
-	b, err := cdp.Launch(context.Background(), path)
-	if err != nil {
-		t.Fatalf("launch %s: %v", path, err)
-	}
-	t.Cleanup(b.Close)
-	return b
-}
-
-func shot(t *testing.T, p *cdp.Page, name string) {
-	dir := os.Getenv("CBEC_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	if err := p.Screenshot(filepath.Join(dir, name+".png")); err != nil {
-		t.Errorf("screenshot %s: %v", name, err)
-	}
-}
+// Browser tests of the officers' console in headless Chromium (chromium_test.go).
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -58,7 +29,7 @@ func must(t *testing.T, err error) {
 }
 
 // browserLogin fills the login form like a person would and waits for the console.
-func browserLogin(t *testing.T, p *cdp.Page, base, username, password string) {
+func browserLogin(t *testing.T, p *tab, base, username, password string) {
 	t.Helper()
 	must(t, p.Navigate(base+"/console/officer/login"))
 	must(t, p.Eval(fmt.Sprintf(`document.getElementById("username").value = %q; document.getElementById("password").value = %q;
@@ -66,7 +37,7 @@ func browserLogin(t *testing.T, p *cdp.Page, base, username, password string) {
 }
 
 func TestBrowserLoginAndReview(t *testing.T) {
-	b := browser(t)
+	b := startChromium(t)
 	f := newFixture(t, apptest.SQLite)
 	addOfficer(t, f.s, "li.wei", console.Customs)
 	held := f.newDecl()
@@ -86,7 +57,7 @@ func TestBrowserLoginAndReview(t *testing.T) {
 	// A wrong password shows the error on the login page.
 	browserLogin(t, p, f.s.URL, "li.wei", "wrong-password-0")
 	must(t, p.WaitFor(`document.getElementById("error") && location.pathname === "/console/officer/login"`, 5*time.Second))
-	shot(t, p, "login")
+	snap(t, p, "login", false)
 	browserLogin(t, p, f.s.URL, "li.wei", officerPassword)
 	must(t, p.WaitFor(`location.pathname === "/console/officer/" && document.getElementById("figures")`, 5*time.Second))
 	var declared string
@@ -94,11 +65,11 @@ func TestBrowserLoginAndReview(t *testing.T) {
 	if declared != "2" {
 		t.Errorf("dashboard shows %s declared today, want 2", declared)
 	}
-	shot(t, p, "dashboard")
+	snap(t, p, "dashboard", false)
 
 	must(t, p.Navigate(f.s.URL+"/console/officer/reviews"))
 	must(t, p.WaitFor(`document.getElementById("r-`+inv.ID+`")`, 5*time.Second))
-	shot(t, p, "reviews")
+	snap(t, p, "reviews", false)
 	must(t, p.Eval(`document.querySelector("#r-`+inv.ID+` .reason").value = "墨盒为自用"; document.querySelector("#r-`+inv.ID+` .approve").click(); true`, nil))
 	must(t, p.WaitFor(`location.pathname === "/console/officer/reviews" && !document.getElementById("r-`+inv.ID+`") && document.getElementById("empty")`, 5*time.Second))
 	if r := f.final(held.copNo); r.ReturnStatus != "800" || code(r.ReturnInfo) != "2601" {
@@ -106,7 +77,7 @@ func TestBrowserLoginAndReview(t *testing.T) {
 	}
 	must(t, p.Navigate(f.s.URL+"/console/officer/inventories/"+inv.ID))
 	must(t, p.WaitFor(`document.getElementById("timeline").textContent.includes("(li.wei)")`, 5*time.Second))
-	shot(t, p, "inventory")
+	snap(t, p, "inventory", false)
 	// English, then back to Chinese.
 	must(t, p.Navigate(f.s.URL+"/console/officer/lang/en"))
 	must(t, p.WaitFor(`document.body.textContent.includes("Declared today") || document.body.textContent.includes("Timeline")`, 5*time.Second))
@@ -138,7 +109,7 @@ func xrayMachine(t *testing.T) *httptest.Server {
 }
 
 func TestBrowserJointInspection(t *testing.T) {
-	b := browser(t)
+	b := startChromium(t)
 	xray := xrayMachine(t)
 	f := newFixture(t, apptest.SQLite, func(c *config.Config) {
 		c.Rules.InspectionRates["general"] = "1"
@@ -180,7 +151,7 @@ func TestBrowserJointInspection(t *testing.T) {
 	must(t, err)
 	browserLogin(t, customs, f.s.URL, "li.wei", officerPassword)
 	browserLogin(t, insp, f.s.URL, "wang.fang", officerPassword)
-	for _, p := range []*cdp.Page{customs, insp} {
+	for _, p := range []*tab{customs, insp} {
 		must(t, p.WaitFor(`location.pathname === "/console/officer/"`, 5*time.Second))
 		must(t, p.Navigate(f.s.URL+"/console/officer/lines/"+sortLine.ID))
 		must(t, p.WaitFor(`document.getElementById("live") && typeof EventSource !== "undefined"`, 5*time.Second))
@@ -198,7 +169,7 @@ func TestBrowserJointInspection(t *testing.T) {
 		var out struct{ ParcelID string }
 		r.JSON(t, &out)
 		row := `document.getElementById("p-` + out.ParcelID + `")`
-		for _, p := range []*cdp.Page{customs, insp} {
+		for _, p := range []*tab{customs, insp} {
 			must(t, p.WaitFor(row+` && `+row+`.textContent.includes("`+d.copNo+`")`, 2*time.Second))
 			// The X-ray image comes from the machine (http, another origin) and shows.
 			if err := p.WaitFor(`(function (i) { return i && i.complete && i.naturalWidth > 0 })(`+row+`.querySelector("img"))`, 5*time.Second); err != nil {
@@ -215,9 +186,9 @@ func TestBrowserJointInspection(t *testing.T) {
 		start := time.Now()
 		must(t, customs.WaitFor(row+`.querySelector(".marks").textContent.includes("wang.fang")`, time.Second))
 		t.Logf("mark seen on the other screen after %s", time.Since(start).Round(time.Millisecond))
-		shot(t, customs, "joint-customs-screen")
+		snap(t, customs, "joint-customs-screen", false)
 		must(t, insp.WaitFor(row+` && `+row+`.querySelector(".findingform")`, 2*time.Second))
-		shot(t, insp, "joint-inspection-screen")
+		snap(t, insp, "joint-inspection-screen", false)
 		// The detention code is picked, with its label, only for a detention.
 		pickerShown := func() bool {
 			var shown bool
@@ -243,10 +214,10 @@ func TestBrowserJointInspection(t *testing.T) {
 		must(t, customs.Eval(row+`.querySelector(".findingform input").value = "实物与申报一致"; `+row+`.querySelector(".recordbtn").click(); true`, nil))
 		must(t, customs.WaitFor(row+`.querySelector(".findings").textContent.includes("li.wei")`, 2*time.Second))
 		must(t, insp.Eval(row+`.querySelector(".recordbtn").click(); true`, nil))
-		for _, p := range []*cdp.Page{customs, insp} {
+		for _, p := range []*tab{customs, insp} {
 			must(t, p.WaitFor(row+`.querySelector(".outcome").textContent === "800"`, 2*time.Second))
 		}
-		shot(t, customs, "joint-released")
+		snap(t, customs, "joint-released", false)
 	}
 	rc := f.final(d.copNo)
 	if rc.ReturnStatus != "800" || !strings.Contains(rc.ReturnInfo, "joint inspection") {
@@ -275,6 +246,6 @@ func TestBrowserJointInspection(t *testing.T) {
 		}
 	}
 	must(t, customs.Eval(`Array.from(document.querySelectorAll("#docs th")).find(function (h) { return h.textContent === "insuredFee" }).scrollIntoView(); true`, nil))
-	shot(t, customs, "inventory-documents")
+	snap(t, customs, "inventory-documents", false)
 	_ = strconv.Itoa
 }
