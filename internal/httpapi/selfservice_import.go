@@ -399,8 +399,9 @@ func readSheet(f *excelize.File, k *docKind, room int) ([]importRow, error) {
 	return out, nil
 }
 
-// headerColumns maps the header row's labels (Chinese, or the element name)
-// to the kind's fields, and answers each field's column letter.
+// headerColumns maps the header row's labels (Chinese, or the element name
+// where only one field has it) to the kind's fields, and answers each
+// field's column letter.
 func headerColumns(k *docKind, header []string) ([]int, []string, error) {
 	cols := make([]int, len(header))
 	letters := make([]string, len(k.Fields))
@@ -412,7 +413,7 @@ func headerColumns(k *docKind, header []string) ([]int, []string, error) {
 		}
 		col, _ := excelize.ColumnNumberToName(c + 1)
 		for i, f := range k.Fields {
-			if h == f.Zh || strings.EqualFold(h, f.Name()) {
+			if h == f.Zh || strings.EqualFold(h, f.Name()) && k.uniqueName(f.Name()) {
 				if letters[i] != "" {
 					return nil, nil, errs.Invalidf("file", "xlsx_header", "sheet %s: column %s repeats the header %q of column %s", k.Zh, col, h, letters[i])
 				}
@@ -633,4 +634,15 @@ func problemsText(res submitted) string {
 		return refusalText(res.Receipt)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// uniqueName reports whether only one field of the kind has the element name.
+func (k *docKind) uniqueName(name string) bool {
+	n := 0
+	for _, f := range k.Fields {
+		if strings.EqualFold(f.Name(), name) {
+			n++
+		}
+	}
+	return n == 1
 }
