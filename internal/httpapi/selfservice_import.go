@@ -84,7 +84,9 @@ const (
 
 // importJob is one upload being checked and imported.
 type importJob struct {
-	ID, Owner, File string
+	ID    string `json:"id"`
+	Owner string `json:"-"` // the enterprise that uploaded it
+	File  string `json:"file"`
 
 	mu       sync.Mutex
 	State    string       `json:"state"`
