@@ -129,8 +129,11 @@ func (p *tab) WaitFor(cond string, within time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("waiting for %s: %w", cond, err)
 		}
-		// The page navigated under the poll: wait for the new document's load.
-		_, _ = chromedp.Run(p.ctx, chromedp.WaitReady(chromedp.CSS("body")))
+		// The page navigated under the poll: wait for the new document; a tab
+		// that has no document any more ends the wait.
+		if _, werr := chromedp.Run(p.ctx, chromedp.WaitReady(chromedp.CSS("body"))); werr != nil {
+			return fmt.Errorf("waiting for %s: %w (%w)", cond, err, werr)
+		}
 	}
 }
 
