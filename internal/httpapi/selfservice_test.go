@@ -330,6 +330,20 @@ func TestSelfServiceImport(t *testing.T) {
 		if err != nil || len(xrows) != strings.Count(string(csv.Body), "\n") {
 			t.Errorf("xlsx has %d rows, CSV %d lines (%v)", len(xrows), strings.Count(string(csv.Body), "\n"), err)
 		}
+
+		// A row the rules refuse when it is stored (an order declared again with
+		// other content) is listed with the receipt's reason.
+		again := parcelFields(decls[0], p)
+		again["order"]["运杂费"] = "12"
+		r = upload(t, f.s, key, fillTemplate(t, f.s, key, []map[string]map[string]string{{"order": again["order"]}}))
+		m = importIDRE.FindSubmatch(r.Body)
+		if m == nil {
+			t.Fatalf("second upload: %d\n%s", r.Status, r.Body)
+		}
+		got = progress(t, f.s, key, string(m[1])+string(m[2]))
+		if got.State != "done" || got.Imported != 1 || got.Accepted != 0 || len(got.Refused) != 1 || !strings.Contains(got.Refused[0].Reason, "1101") {
+			t.Errorf("an order declared again: %+v", got)
+		}
 	})
 }
 
