@@ -100,7 +100,9 @@ type importJob struct {
 	Accepted int          `json:"accepted"` // documents whose receipt is not a refusal
 	Refused  []rowProblem `json:"refused"`  // documents intake refused (status 100)
 	Failure  string       `json:"failure,omitempty"`
-	Finished time.Time    `json:"-"`
+	// Finished is when the job stopped running: done, failed, discarded, or
+	// checked and waiting for the user's choice. An hour later it is dropped.
+	Finished time.Time `json:"-"`
 
 	rows []importRow
 	bad  []bool
@@ -455,7 +457,7 @@ func (a *API) runImport(ctx context.Context, me *enterprise.Enterprise, j *impor
 		j.mu.Lock()
 		stop := j.BadRows > 0
 		if stop {
-			j.State = importChecked
+			j.State, j.Finished = importChecked, time.Now()
 		}
 		j.mu.Unlock()
 		if stop {

@@ -89,7 +89,7 @@ func (a *API) consoleImportDecide(w http.ResponseWriter, r *http.Request, p *pri
 	if state == importChecked {
 		switch action {
 		case "good":
-			j.State = importImporting
+			j.State, j.Finished = importImporting, time.Time{}
 		case "discard":
 			j.State, j.Finished, j.rows = importDiscarded, time.Now(), nil
 		}
