@@ -115,13 +115,16 @@ type importJobs struct {
 	jobs map[string]*importJob
 }
 
-// start registers a job; an enterprise runs one import at a time.
+// start registers a job. An enterprise runs one import at a time, and holds
+// the rows of one file: a file of its own still waiting for the choice is
+// discarded. Jobs stopped for longer than importKeep are dropped.
 func (js *importJobs) start(j *importJob, now time.Time) error {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	if js.jobs == nil {
 		js.jobs = map[string]*importJob{}
 	}
+	var waiting []*importJob
 	for id, o := range js.jobs {
 		o.mu.Lock()
 		finished, owner, state := o.Finished, o.Owner, o.State
@@ -130,9 +133,22 @@ func (js *importJobs) start(j *importJob, now time.Time) error {
 			delete(js.jobs, id)
 			continue
 		}
-		if owner == j.Owner && (state == importChecking || state == importImporting) {
-			return errs.New(errs.Conflict, "import_running", "file", "import %s of %s is still running; wait for it to finish", o.ID, o.File)
+		if owner != j.Owner {
+			continue
 		}
+		switch state {
+		case importChecking, importImporting:
+			return errs.New(errs.Conflict, "import_running", "file", "import %s of %s is still running; wait for it to finish", o.ID, o.File)
+		case importChecked:
+			waiting = append(waiting, o)
+		}
+	}
+	for _, o := range waiting {
+		o.update(func(o *importJob) {
+			if o.State == importChecked {
+				o.State, o.Finished, o.rows = importDiscarded, now, nil
+			}
+		})
 	}
 	js.jobs[j.ID] = j
 	return nil

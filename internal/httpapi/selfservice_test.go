@@ -392,3 +392,33 @@ func TestSelfServiceImportRefusesBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// An enterprise holds the rows of one file: a new upload discards its earlier
+// file still waiting for the choice.
+func TestSelfServiceNewUploadDiscardsWaitingFile(t *testing.T) {
+	f := newFixture(t, apptest.SQLite, optionalSignatures)
+	const me = "3301960003"
+	key := seller(t, f, me)
+	d := f.newDecl()
+	order := parcelFields(d, parties{ebp: me, pay: me, carrier: me, agent: me, assure: guarantor})["order"]
+	order["商品价格"] = "abc"
+	file := fillTemplate(t, f.s, key, []map[string]map[string]string{{"order": order}})
+	var ids []string
+	for range 2 {
+		m := importIDRE.FindSubmatch(upload(t, f.s, key, file).Body)
+		if m == nil {
+			t.Fatal("no import page")
+		}
+		ids = append(ids, string(m[1])+string(m[2]))
+		if got := progress(t, f.s, key, ids[len(ids)-1]); got.State != "checked" {
+			t.Fatalf("upload %d: %+v", len(ids), got)
+		}
+	}
+	if got := progress(t, f.s, key, ids[0]); got.State != "discarded" {
+		t.Errorf("the earlier file: %+v", got)
+	}
+	form := url.Values{"action": {"good"}}
+	if r := f.s.Do("POST", "/console/import/"+ids[0], key, "application/x-www-form-urlencoded", []byte(form.Encode())); r.Status != http.StatusConflict {
+		t.Errorf("importing a discarded file: %d", r.Status)
+	}
+}
