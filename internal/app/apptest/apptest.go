@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -26,7 +27,7 @@ type Server struct {
 	URL  string
 	App  *app.App
 	t    testing.TB
-	stop func()
+	stop func() error
 }
 
 // Engine chooses the database of a test server.
@@ -47,37 +48,66 @@ func Engines(t *testing.T, fn func(t *testing.T, engine Engine)) {
 // Start runs a server until the test ends; tweak may change the configuration.
 func Start(t testing.TB, engine Engine, tweak ...func(*config.Config)) *Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.AdminToken = AdminToken
-	cfg.LogLevel = "warn"
-	cfg.Data = t.TempDir() // also holds the vault's key on PostgreSQL
+	cfg := Config(t.TempDir()) // the data folder also holds the vault's key on PostgreSQL
 	engine(t, &cfg)
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
+	srv, err := launch(cfg, testWriter{t})
+	if err != nil {
 		t.Fatal(err)
 	}
-	log := logging.New(testWriter{t}, cfg.LogLevel, "text")
+	srv.t = t
+	t.Cleanup(func() {
+		if err := srv.stop(); err != nil { // stopping again after Stop returns the same
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return srv
+}
+
+// Config is the configuration of test servers: a free loopback port,
+// AdminToken, warnings only, the embedded database in data.
+func Config(data string) config.Config {
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.AdminToken = AdminToken
+	cfg.LogLevel = "warn"
+	cfg.Data = data
+	return cfg
+}
+
+// Launch runs a server on cfg outside a test, for runnable examples; its
+// logs go to logs, and stop shuts it down. Use Start in tests: the request
+// helpers of Server need a test.
+func Launch(cfg config.Config, logs io.Writer) (srv *Server, stop func() error, err error) {
+	srv, err = launch(cfg, logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return srv, srv.stop, nil
+}
+
+func launch(cfg config.Config, logs io.Writer) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := logging.New(logs, cfg.LogLevel, "text")
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.OpenServer(ctx, cfg, log, io.Discard)
 	if err != nil {
 		cancel()
-		t.Fatalf("open app: %v", err)
+		return nil, fmt.Errorf("open app: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
-	srv := &Server{URL: "http://" + a.Addr(), App: a, t: t}
-	srv.stop = sync.OnceFunc(func() {
+	var stopErr error
+	stop := sync.OnceFunc(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+		stopErr = <-done
 		a.Close()
 	})
-	t.Cleanup(srv.stop)
-	return srv
+	return &Server{URL: "http://" + a.Addr(), App: a, stop: func() error { stop(); return stopErr }}, nil
 }
 
 // testWriter sends server logs to the test log, shown only on failure.
@@ -155,4 +185,4 @@ func (s *Server) Register(code string, roles ...string) string {
 }
 
 // Stop shuts the server down now (it is also stopped when the test ends).
-func (s *Server) Stop() { s.stop() }
+func (s *Server) Stop() { _ = s.stop() }
