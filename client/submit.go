@@ -64,7 +64,7 @@ func (c *Client) submit(ctx context.Context, path, ctype string, body []byte, is
 	if err != nil {
 		return Answer{}, err
 	}
-	if status == http.StatusOK || (status == http.StatusBadRequest && isReceipt(header, b, isJSON)) {
+	if status == http.StatusOK || (status == http.StatusBadRequest && isReceipt(b, isJSON)) {
 		return Answer{Status: status, Body: b, JSON: isJSON}, nil
 	}
 	return Answer{}, newError("POST "+path, status, header, b)
@@ -72,9 +72,9 @@ func (c *Client) submit(ctx context.Context, path, ctype string, body []byte, is
 
 // isReceipt tells a refused message's receipt from an error answer: the
 // receipt is XML (CEB) or a JSON object without an "error" member.
-func isReceipt(header http.Header, b []byte, isJSON bool) bool {
+func isReceipt(b []byte, isJSON bool) bool {
 	if !isJSON {
-		return strings.Contains(header.Get("Content-Type"), "xml")
+		return bytes.HasPrefix(bytes.TrimSpace(b), []byte("<"))
 	}
 	var v struct {
 		Error json.RawMessage `json:"error"`

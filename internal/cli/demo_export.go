@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/cbec-platform/cbec/client"
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/loadgen"
 )
@@ -18,11 +18,9 @@ import (
 // the arrival and the departure, then the month's summary declarations and
 // the refund and forex reports.
 type exportDemo struct {
-	ctx    context.Context
-	server string
-	admin  string
-	keys   map[string]string
-	client *http.Client
+	ctx   context.Context
+	admin *client.Client
+	keys  map[string]string
 }
 
 const (
@@ -32,20 +30,18 @@ const (
 	demoAgent   = "330766D001"
 )
 
-func (d *exportDemo) call(method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
-	return loadgen.Call(d.ctx, d.client, d.server, method, path, key, ctype, body, out)
-}
+// as is the client acting for the demo enterprise code.
+func (d *exportDemo) as(code string) *client.Client { return d.admin.As(d.keys[code]) }
 
 // enterprise registers a demo enterprise, or gives an existing one a new key.
 func (d *exportDemo) enterprise(code, name string, roles ...string) error {
 	var out struct{ APIKey string }
-	body, _ := json.Marshal(map[string]any{"code": code, "name": name, "roles": roles})
-	st, b, err := d.call("POST", "/api/v1/enterprises", d.admin, "application/json", body, &out)
-	if st == http.StatusConflict {
-		st, b, err = d.call("POST", "/api/v1/enterprises/"+code+"/keys", d.admin, "", nil, &out)
+	err := d.admin.Call(d.ctx, "POST", "/api/v1/enterprises", map[string]any{"code": code, "name": name, "roles": roles}, &out)
+	if client.StatusOf(err) == http.StatusConflict {
+		err = d.admin.Call(d.ctx, "POST", "/api/v1/enterprises/"+code+"/keys", nil, &out)
 	}
-	if err != nil || st != http.StatusCreated {
-		return fmt.Errorf("register %s: %d %s %v", code, st, b, err)
+	if err != nil {
+		return fmt.Errorf("register %s: %w", code, err)
 	}
 	d.keys[code] = out.APIKey
 	return nil
@@ -57,13 +53,12 @@ func (d *exportDemo) send(from string, m ceb.Message, want string) error {
 	if err != nil {
 		return err
 	}
-	st, b, err := d.call("POST", "/api/v1/ceb", d.keys[from], "application/xml", xml, nil)
+	got, err := loadgen.FirstStatus(d.ctx, d.as(from), m.MessageType(), xml)
 	if err != nil {
-		return err
+		return fmt.Errorf("from %s: %w", from, err)
 	}
-	got := loadgen.StatusRE.FindSubmatch(b)
-	if st != http.StatusOK || got == nil || string(got[1]) != want {
-		return fmt.Errorf("%s from %s: HTTP %d, want returnStatus %s: %s", m.MessageType(), from, st, want, b)
+	if got != want {
+		return fmt.Errorf("%s from %s: returnStatus %s, want %s", m.MessageType(), from, got, want)
 	}
 	return nil
 }
@@ -74,7 +69,11 @@ func demoTransfer(code string) ceb.ExportBaseTransfer {
 
 // runExportDemo plays the exporter's month and prints what came of it.
 func runExportDemo(ctx context.Context, server, admin string, out io.Writer) error {
-	d := &exportDemo{ctx: ctx, server: server, admin: admin, keys: map[string]string{}, client: &http.Client{Timeout: 30 * time.Second}}
+	api, err := client.New(server, admin)
+	if err != nil {
+		return err
+	}
+	d := &exportDemo{ctx: ctx, admin: api, keys: map[string]string{}}
 	for _, p := range []struct {
 		code, name string
 		roles      []string
@@ -85,9 +84,8 @@ func runExportDemo(ctx context.Context, server, admin string, out io.Writer) err
 		}
 	}
 	// The agent declares the seller's inventories: the seller entrusts it (contract §8).
-	grant, _ := json.Marshal(map[string]string{"agentCode": demoAgent})
-	if st, b, err := d.call("POST", "/api/v1/entrustments", d.keys[demoSeller], "application/json", grant, nil); err != nil || st != http.StatusCreated {
-		return fmt.Errorf("entrust %s: %d %s %v", demoAgent, st, b, err)
+	if err := d.as(demoSeller).Call(ctx, http.MethodPost, "/api/v1/entrustments", map[string]string{"agentCode": demoAgent}, nil); err != nil {
+		return fmt.Errorf("entrust %s: %w", demoAgent, err)
 	}
 	now := time.Now().In(time.FixedZone("CST", 8*3600))
 	at, run := now.Format("20060102150405"), now.Format("150405")
@@ -153,9 +151,8 @@ func runExportDemo(ctx context.Context, server, admin string, out io.Writer) err
 		return err
 	}
 	month := now.Format("2006-01")
-	body, _ := json.Marshal(map[string]string{"month": month, "ebcCode": demoSeller})
-	if st, b, err := d.call("POST", "/api/v1/export/summaries/run", admin, "application/json", body, nil); err != nil || st != http.StatusOK {
-		return fmt.Errorf("export summaries: %d %s %v", st, b, err)
+	if err := api.Call(ctx, "POST", "/api/v1/export/summaries/run", map[string]string{"month": month, "ebcCode": demoSeller}, nil); err != nil {
+		return fmt.Errorf("export summaries: %w", err)
 	}
 	var rep struct {
 		Summaries []struct {
@@ -165,19 +162,19 @@ func runExportDemo(ctx context.Context, server, admin string, out io.Writer) err
 		}
 		ListsTotals, LinesTotals currencyTotals
 	}
-	if _, _, err := d.call("GET", "/api/v1/export/summaries?month="+month, d.keys[demoSeller], "", nil, &rep); err != nil {
+	if err := d.as(demoSeller).Call(ctx, "GET", "/api/v1/export/summaries?month="+month, nil, &rep); err != nil {
 		return err
 	}
 	var refund struct {
 		Lines []struct{ SumNo, Gcode, Qty, Value string }
 	}
-	if _, _, err := d.call("GET", "/api/v1/export/refund?month="+month, d.keys[demoSeller], "", nil, &refund); err != nil {
+	if err := d.as(demoSeller).Call(ctx, "GET", "/api/v1/export/refund?month="+month, nil, &refund); err != nil {
 		return err
 	}
 	var fx struct {
 		Rows []struct{ Month, Country, Due, Settled, Unsettled, Overdue string }
 	}
-	if _, _, err := d.call("GET", "/api/v1/export/forex", d.keys[demoSeller], "", nil, &fx); err != nil {
+	if err := d.as(demoSeller).Call(ctx, "GET", "/api/v1/export/forex", nil, &fx); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nExporter's month (%s, ebcCode %s): %d exports to %d countries released on arrival and closed on departure\n",
@@ -204,15 +201,15 @@ func (d *exportDemo) inspectSelected(run string, n int) error {
 	for i := range n {
 		copNo := "DXC" + run + fmt.Sprintf("%02d", i)
 		var v struct{ Status string }
-		if st, b, err := d.call("GET", "/api/v1/export/inventories/"+copNo, d.admin, "", nil, &v); err != nil || st != http.StatusOK {
-			return fmt.Errorf("export inventory %s: %d %s %v", copNo, st, b, err)
+		if err := d.admin.Call(d.ctx, "GET", "/api/v1/export/inventories/"+copNo, nil, &v); err != nil {
+			return fmt.Errorf("export inventory %s: %w", copNo, err)
 		}
 		if v.Status != "500" {
 			continue
 		}
-		body, _ := json.Marshal(map[string]any{"passed": true, "note": "查验无异常 inspected, nothing found"})
-		if st, b, err := d.call("POST", "/api/v1/export/inventories/"+copNo+"/inspection", d.admin, "application/json", body, nil); err != nil || st != http.StatusOK {
-			return fmt.Errorf("inspect export %s: %d %s %v", copNo, st, b, err)
+		in := map[string]any{"passed": true, "note": "查验无异常 inspected, nothing found"}
+		if err := d.admin.Call(d.ctx, "POST", "/api/v1/export/inventories/"+copNo+"/inspection", in, nil); err != nil {
+			return fmt.Errorf("inspect export %s: %w", copNo, err)
 		}
 	}
 	return nil

@@ -1,15 +1,12 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"regexp"
 	"time"
 
+	"github.com/cbec-platform/cbec/client"
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/xmlsig"
 	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
@@ -21,60 +18,21 @@ import (
 // monthly reconciliation and the tax bill that will follow.
 type bondedTour struct {
 	ctx    context.Context
-	server string
-	admin  string
+	api    *client.Client // as the administrator
 	keys   map[string]string
 	id     *xmlsigtest.Identity
 	signer string // the one enterprise whose certificate is id's
-	hc     *http.Client
 }
 
-// StatusRE finds a receipt's first returnStatus.
-var StatusRE = regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`)
+// as is the client acting with key.
+func (b *bondedTour) as(key string) *client.Client { return b.api.As(key) }
 
-// Call sends one request with a bearer key to server+path and decodes a 2xx
-// JSON answer into out (when out is not nil); it returns the status and the raw body.
-func Call(ctx context.Context, hc *http.Client, server, method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, method, server+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err == nil && out != nil && resp.StatusCode < 300 {
-		err = json.Unmarshal(raw, out)
-	}
-	return resp.StatusCode, raw, err
-}
-
-func (b *bondedTour) call(method, path, key, ctype string, body []byte, out any) (int, []byte, error) {
-	return Call(b.ctx, b.hc, b.server, method, path, key, ctype, body, out)
-}
-
-func (b *bondedTour) want(st int, raw []byte, err error, what string, codes ...int) error {
-	if err != nil {
+// json sends in as JSON with key and decodes the answer into out.
+func (b *bondedTour) json(method, path, key string, in, out any, what string) error {
+	if err := b.as(key).Call(b.ctx, method, path, in, out); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	for _, c := range codes {
-		if st == c {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s: HTTP %d %s", what, st, raw)
-}
-
-func (b *bondedTour) json(method, path, key string, in, out any, what string, codes ...int) error {
-	body, _ := json.Marshal(in)
-	st, raw, err := b.call(method, path, key, "application/json", body, out)
-	return b.want(st, raw, err, what, codes...)
+	return nil
 }
 
 // ceb sends a CEB message (signed when from the signer) and returns the receipt's first returnStatus.
@@ -88,15 +46,24 @@ func (b *bondedTour) ceb(from string, m ceb.Message) (string, error) {
 			return "", err
 		}
 	}
-	st, raw, err := b.call("POST", "/api/v1/ceb", b.keys[from], "application/xml", xml, nil)
-	if err := b.want(st, raw, err, m.MessageType(), 200); err != nil {
-		return "", err
+	return FirstStatus(b.ctx, b.as(b.keys[from]), m.MessageType(), xml)
+}
+
+// FirstStatus submits a CEB message and returns the returnStatus of its
+// first document; a message refused as a whole is an error.
+func FirstStatus(ctx context.Context, api *client.Client, msgType string, xml []byte) (string, error) {
+	ans, err := api.SubmitCEB(ctx, xml)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", msgType, err)
 	}
-	got := StatusRE.FindSubmatch(raw)
-	if got == nil {
-		return "", fmt.Errorf("%s: no returnStatus in %s", m.MessageType(), raw)
+	rs, err := ans.Results()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", msgType, err)
 	}
-	return string(got[1]), nil
+	if ans.Refused() {
+		return "", fmt.Errorf("%s: refused: %s %s", msgType, rs[0].ReturnStatus, rs[0].ReturnInfo)
+	}
+	return rs[0].ReturnStatus, nil
 }
 
 // BondedWarehouse plays a bonded warehouse's month against a server and
@@ -108,7 +75,11 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 	if err != nil {
 		return err
 	}
-	b := &bondedTour{ctx: ctx, server: server, admin: admin, keys: map[string]string{}, id: id, hc: &http.Client{Timeout: 30 * time.Second}}
+	api, err := client.New(server, admin)
+	if err != nil {
+		return err
+	}
+	b := &bondedTour{ctx: ctx, api: api, keys: map[string]string{}, id: id}
 	now := time.Now().In(chinaTime)
 	run := now.Format("0405")
 	platform, pay, carrier, zone, guarantor := "11059B"+run, "44031B"+run, "44019B"+run, "50016B"+run, "46121B"+run
@@ -125,33 +96,32 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 			in["certificates"] = []string{string(id.CertPEM)}
 		}
 		var reg struct{ APIKey string }
-		if err := b.json("POST", "/api/v1/enterprises", admin, in, &reg, "register "+p.code, 201); err != nil {
+		if err := b.json("POST", "/api/v1/enterprises", admin, in, &reg, "register "+p.code); err != nil {
 			return err
 		}
 		b.keys[p.code] = reg.APIKey
 	}
 	// The zone declares the platform's inventories: the platform entrusts it (contract §8).
-	if err := b.json("POST", "/api/v1/entrustments", b.keys[platform], map[string]any{"agentCode": zone}, nil, "entrust the zone", 201); err != nil {
+	if err := b.json("POST", "/api/v1/entrustments", b.keys[platform], map[string]any{"agentCode": zone}, nil, "entrust the zone"); err != nil {
 		return err
 	}
 	products := "item_no,name,hs_code,gtin,brand,origin_country,spec,legal_unit,item_record_no\nMILK-B1,婴儿配方奶粉,1901101000,,示例,502,800g,035,1\n"
-	st, raw, err := b.call("POST", "/api/v1/products", b.keys[platform], "text/csv", []byte(products), nil)
-	if err := b.want(st, raw, err, "file products", 200); err != nil {
-		return err
+	if _, err := b.as(b.keys[platform]).Do(ctx, "POST", "/api/v1/products", "text/csv", []byte(products)); err != nil {
+		return fmt.Errorf("file products: %w", err)
 	}
 	ems := "T8010W" + zone
-	if err := b.json("POST", "/api/v1/books", admin, map[string]any{"emsNo": ems, "operatorCode": zone, "name": "示例保税仓"}, nil, "open book", 201); err != nil {
+	if err := b.json("POST", "/api/v1/books", admin, map[string]any{"emsNo": ems, "operatorCode": zone, "name": "示例保税仓"}, nil, "open book"); err != nil {
 		return err
 	}
 	if err := b.json("POST", "/api/v1/books/"+ems+"/items", b.keys[zone], map[string]any{"items": []map[string]string{
-		{"itemRecordNo": "1", "ebcCode": platform, "itemNo": "MILK-B1", "name": "婴儿配方奶粉", "unit": "122"}}}, nil, "book items", 200); err != nil {
+		{"itemRecordNo": "1", "ebcCode": platform, "itemNo": "MILK-B1", "name": "婴儿配方奶粉", "unit": "122"}}}, nil, "book items"); err != nil {
 		return err
 	}
 	if err := b.json("POST", "/api/v1/books/"+ems+"/entries", b.keys[zone], map[string]any{"entryNo": "RK" + zone,
-		"items": []map[string]string{{"itemRecordNo": "1", "qty": "20"}}}, nil, "zone entry", 201); err != nil {
+		"items": []map[string]string{{"itemRecordNo": "1", "qty": "20"}}}, nil, "zone entry"); err != nil {
 		return err
 	}
-	if err := b.json("POST", "/api/v1/guarantees", admin, map[string]any{"assureCode": guarantor, "amount": "1000.00", "reference": "示例银行保函"}, nil, "guarantee", 201); err != nil {
+	if err := b.json("POST", "/api/v1/guarantees", admin, map[string]any{"assureCode": guarantor, "amount": "1000.00", "reference": "示例银行保函"}, nil, "guarantee"); err != nil {
 		return err
 	}
 	// Five purchases of two tins (400 CNY + 10 freight, VAT 37.31 each).
@@ -200,7 +170,7 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 	for i := range buys {
 		var v struct{ Status, InvtNo string }
 		for try := 0; try < 200; try++ {
-			if err := b.json("GET", "/api/v1/inventories/"+buys[i].copNo, b.keys[zone], nil, &v, "inventory", 200); err != nil {
+			if err := b.json("GET", "/api/v1/inventories/"+buys[i].copNo, b.keys[zone], nil, &v, "inventory"); err != nil {
 				return err
 			}
 			if v.Status != "120" {
@@ -212,10 +182,10 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 			// Selected for inspection at the credit class's rate: the demo's
 			// officer finds nothing and releases it (rules §9).
 			in := map[string]string{"status": "800", "reason": "查验无异常 inspected, nothing found", "actor": "demo officer"}
-			if err := b.json("POST", "/api/v1/risk/inventories/"+zone+"/"+buys[i].copNo+"/decision", b.admin, in, &v, "inspection result", 200); err != nil {
+			if err := b.json("POST", "/api/v1/risk/inventories/"+zone+"/"+buys[i].copNo+"/decision", admin, in, &v, "inspection result"); err != nil {
 				return err
 			}
-			if err := b.json("GET", "/api/v1/inventories/"+buys[i].copNo, b.keys[zone], nil, &v, "inventory", 200); err != nil {
+			if err := b.json("GET", "/api/v1/inventories/"+buys[i].copNo, b.keys[zone], nil, &v, "inventory"); err != nil {
 				return err
 			}
 		}
@@ -237,11 +207,11 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 		return fmt.Errorf("bonded demo return: %s %v", rs, err)
 	}
 	var rets struct{ Returns []struct{ ID string } }
-	if err := b.json("GET", "/api/v1/returns?invtNo="+buys[0].invtNo, b.keys[zone], nil, &rets, "returns", 200); err != nil || len(rets.Returns) == 0 {
+	if err := b.json("GET", "/api/v1/returns?invtNo="+buys[0].invtNo, b.keys[zone], nil, &rets, "returns"); err != nil || len(rets.Returns) == 0 {
 		return fmt.Errorf("bonded demo: list returns: %v", err)
 	}
 	var arrived struct{ TaxRefunded, QuotaRestored string }
-	if err := b.json("POST", "/api/v1/returns/"+rets.Returns[0].ID+"/arrival", b.keys[zone], map[string]any{}, &arrived, "return arrival", 200); err != nil {
+	if err := b.json("POST", "/api/v1/returns/"+rets.Returns[0].ID+"/arrival", b.keys[zone], map[string]any{}, &arrived, "return arrival"); err != nil {
 		return err
 	}
 	cancel := ceb.InvtCancel{Guid: ceb.NewGuid(), AppType: "1", AppTime: at, AppStatus: "2", CustomsCode: "8010", OrderNo: buys[1].orderNo,
@@ -257,18 +227,18 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 		Parcels []struct{ Parcel, Reason string }
 	}
 	if err := b.json("POST", "/api/v1/gate/checks", b.keys[zone], map[string]any{"vehicleNo": "渝A" + run + "1",
-		"parcels": []string{buys[2].logisticsNo, buys[3].logisticsNo, buys[4].logisticsNo}}, &gate, "gate", 200); err != nil {
+		"parcels": []string{buys[2].logisticsNo, buys[3].logisticsNo, buys[4].logisticsNo}}, &gate, "gate"); err != nil {
 		return err
 	}
 	passed := gate.Pass
 	if err := b.json("POST", "/api/v1/gate/checks", b.keys[zone], map[string]any{"vehicleNo": "渝A" + run + "2",
-		"parcels": []string{buys[1].logisticsNo}}, &gate, "gate", 200); err != nil {
+		"parcels": []string{buys[1].logisticsNo}}, &gate, "gate"); err != nil {
 		return err
 	}
 	var book struct {
 		Items []struct{ ItemRecordNo, OnHand, Reserved, Available string }
 	}
-	if err := b.json("GET", "/api/v1/books/"+ems, b.keys[zone], nil, &book, "book", 200); err != nil {
+	if err := b.json("GET", "/api/v1/books/"+ems, b.keys[zone], nil, &book, "book"); err != nil {
 		return err
 	}
 	month := now.Format("2006-01")
@@ -276,14 +246,14 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 		Balanced bool
 		Lines    []struct{ Opening, In, Out, Returned, Adjusted, Closing string }
 	}
-	if err := b.json("GET", "/api/v1/books/"+ems+"/reconciliation?month="+month, b.keys[zone], nil, &rec, "reconciliation", 200); err != nil {
+	if err := b.json("GET", "/api/v1/books/"+ems+"/reconciliation?month="+month, b.keys[zone], nil, &rec, "reconciliation"); err != nil {
 		return err
 	}
 	if !rec.Balanced {
 		return fmt.Errorf("bonded demo: the reconciliation of %s does not add up: %+v", month, rec)
 	}
 	var acct struct{ Balance, Debited, Credited string }
-	if err := b.json("GET", "/api/v1/guarantees/"+guarantor, b.keys[guarantor], nil, &acct, "guarantee", 200); err != nil {
+	if err := b.json("GET", "/api/v1/guarantees/"+guarantor, b.keys[guarantor], nil, &acct, "guarantee"); err != nil {
 		return err
 	}
 	until := now.AddDate(0, 0, 31).Format("2006-01-02")
@@ -291,7 +261,7 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 		Total string
 		Lines []struct{ InvtNo string }
 	}
-	if err := b.json("GET", "/api/v1/tax-bills/upcoming?until="+until, b.keys[guarantor], nil, &up, "upcoming bills", 200); err != nil {
+	if err := b.json("GET", "/api/v1/tax-bills/upcoming?until="+until, b.keys[guarantor], nil, &up, "upcoming bills"); err != nil {
 		return err
 	}
 	l := rec.Lines[0]

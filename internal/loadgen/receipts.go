@@ -3,12 +3,14 @@ package loadgen
 import (
 	"context"
 	"encoding/json"
-	"net/http"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cbec-platform/cbec/client"
 )
 
 // IsFinal tells whether an inventory status ends its automatic processing:
@@ -167,18 +169,6 @@ func (t *tracker) each(fn func(*inventory)) {
 	}
 }
 
-// receiptPage is the answer of GET /api/v1/receipts (contract §4).
-type receiptPage struct {
-	Receipts []struct {
-		Seq          int64  `json:"seq"`
-		MessageType  string `json:"messageType"`
-		CopNo        string `json:"copNo"`
-		ReturnStatus string `json:"returnStatus"`
-		ReturnInfo   string `json:"returnInfo"`
-	} `json:"receipts"`
-	Next int64 `json:"next"`
-}
-
 // pollPage is the page size; a full page is followed by the next at once.
 const pollPage = 500
 
@@ -186,42 +176,27 @@ const pollPage = 500
 // receipts to the tracker. interval is the pause after a page that was not
 // full; it bounds the resolution of the receipt latencies.
 func poll(ctx context.Context, c *Client, agent *Party, t *tracker, interval time.Duration, errs *Counter) {
-	var after int64
-	for ctx.Err() == nil {
-		path := "/api/v1/receipts?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(pollPage)
-		st, body, err := c.do(ctx, "GET", path, agent.Key, "", nil)
-		now := time.Now()
-		if err != nil || st != http.StatusOK {
-			if ctx.Err() != nil {
-				return
-			}
-			if err != nil {
-				errs.Add("receipts feed: transport")
-			} else {
-				errs.Add("receipts feed: HTTP " + strconv.Itoa(st))
-			}
-			sleep(ctx, 5*interval)
-			continue
+	opt := client.FollowOptions{PageSize: pollPage, Interval: interval, WithoutXML: true,
+		OnError: func(err error) error { errs.Add(feedError(err)); return nil }}
+	_ = c.As(agent.Key).Follow(ctx, 0, opt, func(r client.Receipt) error {
+		if r.MessageType == "CEB622Message" && r.CopNo != "" {
+			t.receipt(r.CopNo, r.ReturnStatus, r.ReturnInfo, time.Now())
 		}
-		var page receiptPage
-		if err := json.Unmarshal(body, &page); err != nil {
-			errs.Add("receipts feed: bad JSON")
-			sleep(ctx, 5*interval)
-			continue
-		}
-		for _, r := range page.Receipts {
-			if r.MessageType == "CEB622Message" && r.CopNo != "" {
-				t.receipt(r.CopNo, r.ReturnStatus, r.ReturnInfo, now)
-			}
-			after = max(after, r.Seq)
-		}
-		if page.Next > after {
-			after = page.Next
-		}
-		if len(page.Receipts) < pollPage {
-			sleep(ctx, interval)
-		}
+		return nil
+	}) // it ends when ctx does
+}
+
+// feedError is the error kind of a page of the feed that could not be read.
+func feedError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case client.StatusOf(err) != 0:
+		return "receipts feed: HTTP " + strconv.Itoa(client.StatusOf(err))
+	case errors.As(err, &syn), errors.As(err, &typ):
+		return "receipts feed: bad JSON"
 	}
+	return "receipts feed: transport"
 }
 
 // rereadFeed reads one agent's whole feed from the start and hands every
@@ -231,28 +206,18 @@ func poll(ctx context.Context, c *Client, agent *Party, t *tracker, interval tim
 // moved past it. Reading everything again whenever the drain stalls finds
 // such receipts and makes the problem visible in the report.
 func rereadFeed(ctx context.Context, c *Client, agent *Party, t *tracker, errs *Counter) {
-	var after int64
-	for ctx.Err() == nil {
-		path := "/api/v1/receipts?after=" + strconv.FormatInt(after, 10) + "&limit=1000"
-		st, body, err := c.do(ctx, "GET", path, agent.Key, "", nil)
-		if err != nil || st != http.StatusOK {
+	opt := client.FollowOptions{PageSize: client.MaxPage, WithoutXML: true, UntilCaughtUp: true}
+	err := c.As(agent.Key).Follow(ctx, 0, opt, func(r client.Receipt) error {
+		if r.MessageType == "CEB622Message" && r.CopNo != "" {
+			t.reread(r.CopNo, r.ReturnStatus, r.ReturnInfo, time.Now())
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		if kind := feedError(err); kind == "receipts feed: bad JSON" {
+			errs.Add(kind)
+		} else {
 			errs.Add("receipts feed: re-read failed")
-			return
-		}
-		var page receiptPage
-		if err := json.Unmarshal(body, &page); err != nil {
-			errs.Add("receipts feed: bad JSON")
-			return
-		}
-		now := time.Now()
-		for _, r := range page.Receipts {
-			if r.MessageType == "CEB622Message" && r.CopNo != "" {
-				t.reread(r.CopNo, r.ReturnStatus, r.ReturnInfo, now)
-			}
-			after = max(after, r.Seq)
-		}
-		if len(page.Receipts) < 1000 {
-			return
 		}
 	}
 }

@@ -3,7 +3,6 @@ package loadgen
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -15,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cbec-platform/cbec/client"
 	"github.com/cbec-platform/cbec/internal/money"
 	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
@@ -534,37 +534,40 @@ func (r *runner) send(ctx context.Context, n *node, pr *prepared) {
 // post sends one message to node n and records its round trip and any
 // error; true when the server answered 200.
 func (r *runner) post(ctx context.Context, n *node, msgType, key string, body []byte) bool {
-	path, ctype := "/api/v1/ceb", "application/xml"
-	if r.cfg.Format == "json" {
-		path, ctype = "/api/v1/documents/"+msgType, "application/json"
-	}
+	api := n.c.As(key)
 	t0 := time.Now()
 	n.messages.Add(1)
-	st, resp, err := n.c.do(ctx, "POST", path, key, ctype, body)
+	var ans client.Answer
+	var err error
+	if r.cfg.Format == "json" {
+		ans, err = api.SubmitJSON(ctx, msgType, body)
+	} else {
+		ans, err = api.SubmitCEB(ctx, body)
+	}
 	r.latency[msgType].Add(time.Since(t0))
+	var ce *client.Error
 	switch {
+	case errors.As(err, &ce):
+		kind := msgType + ": HTTP " + strconv.Itoa(ce.Status)
+		if r.cfg.Format == "json" && ce.Status == http.StatusBadRequest && ce.Code != "" {
+			kind += " " + ce.Code
+		}
+		r.errs.AddExample(kind, ce.Message)
 	case err != nil:
 		r.errs.AddExample(msgType+": transport error", err.Error())
-		return false
-	case st == http.StatusOK:
+	case ans.Status == http.StatusOK:
 		if msgType != TypeInventory { // inventory outcomes are counted from the receipt feed
-			r.countReceiptProblems(msgType, resp)
+			r.countReceiptProblems(msgType, ans.Body)
 		}
 		return true
-	case r.cfg.Format == "json" && st == http.StatusBadRequest:
-		kind := msgType + ": HTTP 400"
-		if code := jsonString(resp, "code"); code != "" {
-			kind += " " + code
-		}
-		r.errs.AddExample(kind, jsonString(resp, "message"))
-	case st == http.StatusBadRequest && bytes.Contains(resp, []byte("CEB900")):
+	case !ans.JSON && bytes.Contains(ans.Body, []byte("CEB900")):
 		kind := msgType + ": HTTP 400 CEB900"
-		if code := firstElement(resp, "returnStatus"); code != "" {
+		if code := firstElement(ans.Body, "returnStatus"); code != "" {
 			kind += " " + code
 		}
-		r.errs.AddExample(kind, firstElement(resp, "returnInfo"))
-	default:
-		r.errs.AddExample(msgType+": HTTP "+strconv.Itoa(st), string(resp))
+		r.errs.AddExample(kind, firstElement(ans.Body, "returnInfo"))
+	default: // a message refused as a whole, as JSON
+		r.errs.AddExample(msgType+": HTTP "+strconv.Itoa(ans.Status), string(ans.Body))
 	}
 	return false
 }
@@ -641,11 +644,6 @@ func nextJSONString(b []byte, name string) (string, []byte) {
 		return "", nil
 	}
 	return string(b[start : start+end]), b[start+end:]
-}
-
-func jsonString(b []byte, name string) string {
-	v, _ := nextJSONString(b, name)
-	return v
 }
 
 func firstElement(b []byte, name string) string {
@@ -727,17 +725,14 @@ func (r *runner) fetchTax(ctx context.Context, rep *Report) {
 		if ctx.Err() != nil {
 			break
 		}
-		st, body, err := r.c.do(ctx, "GET", "/api/v1/inventories/"+url.PathEscape(inv.decl.CopNo), inv.agent.Key, "", nil)
-		if err != nil || st != http.StatusOK {
-			if st == http.StatusNotFound && n == 0 {
-				return // no inventory API on this server
-			}
-			continue
-		}
 		var v struct {
 			TaxTotal money.Amount `json:"taxTotal"`
 		}
-		if json.Unmarshal(body, &v) != nil {
+		err := r.c.As(inv.agent.Key).Call(ctx, http.MethodGet, "/api/v1/inventories/"+url.PathEscape(inv.decl.CopNo), nil, &v)
+		if IsNotFound(err) && n == 0 {
+			return // no inventory API on this server
+		}
+		if err != nil {
 			continue
 		}
 		sum = mustAdd(sum, v.TaxTotal)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cbec-platform/cbec/client"
 )
 
 // serverSample is what the sampler learned from the server's /metrics.
@@ -53,12 +55,12 @@ func parseProcessMetrics(body []byte) (cpu float64, rss int64, ok bool) {
 
 // sampleOnce reads /metrics once.
 func (s *sampler) sampleOnce(ctx context.Context, c *Client) {
-	st, body, err := c.do(ctx, "GET", "/metrics", "", "", nil)
+	body, err := c.admin.Do(ctx, http.MethodGet, "/metrics", "", nil)
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err != nil || st != http.StatusOK {
-		if err == nil {
+	if err != nil {
+		if st := client.StatusOf(err); st != 0 {
 			s.s.unavailableReasons = "GET /metrics answered HTTP " + strconv.Itoa(st)
 		} else if ctx.Err() == nil {
 			s.s.unavailableReasons = "GET /metrics failed"

@@ -4,7 +4,6 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cbec-platform/cbec/client"
 	"github.com/cbec-platform/cbec/internal/ident"
 )
 
@@ -30,22 +30,14 @@ func Register(ctx context.Context, c *Client, ps *Parties) error {
 			"code": p.Code, "name": p.Name, "uscc": ident.RandomUSCC(r), "roles": p.Roles,
 			"creditClass": "general", "certificates": []string{string(p.Identity.CertPEM)},
 		}
-		body, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("register %s: %w", p.Code, err)
-		}
-		st, resp, err := c.do(ctx, "POST", "/api/v1/enterprises", c.admin, "application/json", body)
-		if err != nil {
-			return fmt.Errorf("register %s: %w", p.Code, err)
-		}
-		if st != http.StatusCreated {
-			return &StatusError{Op: "register enterprise " + p.Code, Status: st, Body: string(resp)}
-		}
 		var out struct {
 			APIKey string `json:"apiKey"`
 		}
-		if err := json.Unmarshal(resp, &out); err != nil || out.APIKey == "" {
-			return fmt.Errorf("register %s: no apiKey in answer %.200s", p.Code, resp)
+		if err := c.admin.Call(ctx, http.MethodPost, "/api/v1/enterprises", in, &out); err != nil {
+			return fmt.Errorf("register enterprise %s: %w", p.Code, err)
+		}
+		if out.APIKey == "" {
+			return fmt.Errorf("register enterprise %s: no apiKey in the answer", p.Code)
 		}
 		p.Key = out.APIKey
 	}
@@ -58,35 +50,27 @@ func Register(ctx context.Context, c *Client, ps *Parties) error {
 func entrust(ctx context.Context, c *Client, ps *Parties) error {
 	for _, shop := range ps.Shops {
 		for _, agent := range ps.Agents {
-			body, err := json.Marshal(map[string]string{"agentCode": agent.Code})
-			if err != nil {
-				return fmt.Errorf("entrust %s: %w", agent.Code, err)
-			}
-			st, resp, err := c.do(ctx, "POST", "/api/v1/entrustments", shop.Key, "application/json", body)
-			if err != nil {
-				return fmt.Errorf("entrust %s with %s's inventories: %w", agent.Code, shop.Code, err)
-			}
-			if st == http.StatusNotFound {
+			err := c.As(shop.Key).Call(ctx, http.MethodPost, "/api/v1/entrustments", map[string]string{"agentCode": agent.Code}, nil)
+			var answer *client.Error
+			if errors.As(err, &answer) && answer.Status == http.StatusNotFound {
 				return nil
 			}
-			if st != http.StatusCreated {
-				return &StatusError{Op: "entrust " + agent.Code + " by " + shop.Code, Status: st, Body: string(resp)}
+			if err != nil {
+				return fmt.Errorf("entrust %s with %s's inventories: %w", agent.Code, shop.Code, err)
 			}
 		}
 	}
 	return nil
 }
 
-// upload posts a CSV file and expects 200.
-func (c *Client) upload(ctx context.Context, path, token string, csv []byte) error {
-	st, resp, err := c.do(ctx, "POST", path, token, "text/csv", csv)
-	if err != nil {
-		return err
+// upload posts a CSV file with the key (the administrator's when empty).
+func (c *Client) upload(ctx context.Context, path, key string, csv []byte) error {
+	api := c.admin
+	if key != "" {
+		api = c.As(key)
 	}
-	if st != http.StatusOK {
-		return &StatusError{Op: "POST " + path, Status: st, Body: string(resp)}
-	}
-	return nil
+	_, err := api.Do(ctx, http.MethodPost, path, "text/csv", csv)
+	return err
 }
 
 // LoadReferenceData uploads the tariff and positive-list rows of the
@@ -102,12 +86,12 @@ func LoadReferenceData(ctx context.Context, c *Client, ps *Parties, warn func(st
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := c.upload(ctx, "/api/v1/tariff", c.admin, TariffCSV()); err != nil {
+	if err := c.upload(ctx, "/api/v1/tariff", "", TariffCSV()); err != nil {
 		if err := skip("tariff upload", err); err != nil {
 			return err
 		}
 	}
-	if err := c.upload(ctx, "/api/v1/positive-list", c.admin, PositiveListCSV()); err != nil {
+	if err := c.upload(ctx, "/api/v1/positive-list", "", PositiveListCSV()); err != nil {
 		if err := skip("positive-list upload", err); err != nil {
 			return err
 		}
@@ -143,12 +127,12 @@ func FileProducts(ctx context.Context, c *Client, ps *Parties) error {
 // another node, i.e. that both serve one database: a run spread over servers
 // that do not share one would only collect 401 answers.
 func SameDeployment(ctx context.Context, peer *Client, ps *Parties) error {
-	st, resp, err := peer.do(ctx, "GET", "/api/v1/receipts?after=0&limit=1", ps.Platform.Key, "", nil)
+	_, err := peer.As(ps.Platform.Key).Receipts(ctx, 0, 1)
+	if st := client.StatusOf(err); st != 0 {
+		return fmt.Errorf("server %s does not know the enterprises just registered through the first server (%w): all servers must be nodes of one deployment on one database", peer.Base(), err)
+	}
 	if err != nil {
 		return fmt.Errorf("server %s: %w", peer.Base(), err)
-	}
-	if st != http.StatusOK {
-		return fmt.Errorf("server %s does not know the enterprises just registered through the first server (GET /api/v1/receipts answers HTTP %d %.200s): all servers must be nodes of one deployment on one database", peer.Base(), st, resp)
 	}
 	return nil
 }
@@ -207,58 +191,40 @@ func LoadBondedStockOf(ctx context.Context, c *Client, ps *Parties, qty int64, w
 	return nil
 }
 
-// postJSON posts v as the administrator and expects 200 or 201.
+// postJSON posts v as the administrator.
 func (c *Client) postJSON(ctx context.Context, path string, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	st, resp, err := c.do(ctx, "POST", path, c.admin, "application/json", body)
-	if err != nil {
-		return err
-	}
-	if st != http.StatusCreated && st != http.StatusOK {
-		return &StatusError{Op: "POST " + path, Status: st, Body: string(resp)}
-	}
-	return nil
+	return c.admin.Call(ctx, http.MethodPost, path, v, nil)
 }
 
 // guarantee lodges a guarantee large enough for any run.
 func (c *Client) guarantee(ctx context.Context, assure string) error {
-	body, err := json.Marshal(map[string]string{
+	return c.postJSON(ctx, "/api/v1/guarantees", map[string]string{
 		"assureCode": assure, "amount": "100000000.00", "reference": "bench bank guarantee " + assure,
 		"validUntil": time.Now().AddDate(1, 0, 0).Format("2006-01-02"),
 	})
-	if err != nil {
-		return err
-	}
-	st, resp, err := c.do(ctx, "POST", "/api/v1/guarantees", c.admin, "application/json", body)
-	if err != nil {
-		return err
-	}
-	if st != http.StatusCreated && st != http.StatusOK {
-		return &StatusError{Op: "POST /api/v1/guarantees", Status: st, Body: string(resp)}
-	}
-	return nil
 }
 
 // ProbeCEB checks that the server takes the documents in format: an empty
 // message must be refused as a bad message (400), not as an unknown route
 // (404). XML goes to POST /api/v1/ceb, JSON to POST /api/v1/documents/{type}.
 func ProbeCEB(ctx context.Context, c *Client, key, format string) error {
-	path, ctype, missing := "/api/v1/ceb", "application/xml", ErrNoCEBIntake
+	api, missing := c.As(key), ErrNoCEBIntake
+	var err error
 	if format == "json" {
-		path, ctype, missing = "/api/v1/documents/"+TypeOrder, "application/json", ErrNoJSONAPI
+		missing = ErrNoJSONAPI
+		_, err = api.SubmitJSON(ctx, TypeOrder, []byte(nil))
+	} else {
+		_, err = api.SubmitCEB(ctx, nil)
 	}
-	st, resp, err := c.do(ctx, "POST", path, key, ctype, nil)
-	if err != nil {
-		return fmt.Errorf("probe CEB intake: %w", err)
-	}
-	switch st {
+	switch client.StatusOf(err) {
+	case 0:
+		if err != nil {
+			return fmt.Errorf("probe CEB intake: %w", err)
+		}
 	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		return missing
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return &StatusError{Op: "probe POST " + path, Status: st, Body: string(resp)}
+		return fmt.Errorf("probe CEB intake: %w", err)
 	}
 	return nil
 }
