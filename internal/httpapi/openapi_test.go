@@ -41,6 +41,8 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 		t.Fatal("no routes registered")
 	}
 	for _, route := range routes {
+		// OpenAPI has no exact-match marker: "GET /x/{$}" is documented as "GET /x/".
+		route = strings.TrimSuffix(route, "{$}")
 		if !documented[route] {
 			t.Errorf("route %s is not in the OpenAPI document", route)
 		}
