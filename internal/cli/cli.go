@@ -35,7 +35,7 @@ type root struct {
 	Officer    officerCmd    `cmd:"" help:"Console officers: create one (the first platform admin) or list them."`
 	Line       lineCmd       `cmd:"" help:"Sorting lines for joint inspection: add one with its scanner, or simulate one against a running server."`
 	Settings   settingsCmd   `cmd:"" name:"config" help:"Print every setting with its default and meaning, or the effective configuration."`
-	Version    versionCmd    `cmd:"" help:"Print the version."`
+	Version    versionCmd    `cmd:"" help:"Print the version: the module version, the VCS revision and commit time and whether the tree was modified (from the build information), and the Go version."`
 	Demo       demoCmd       `cmd:"" help:"Seed demo enterprises and data into a server (or an embedded one) and play a realistic day of traffic."`
 	Bench      benchCmd      `cmd:"" help:"Drive a running server with generated CEB traffic and report throughput, latency and errors."`
 }
