@@ -53,7 +53,7 @@ func writeVersion(w io.Writer, info *debug.BuildInfo, override string) {
 			fmt.Fprintf(w, "  committed %s\n", t)
 		}
 	} else {
-		fmt.Fprintln(w, "  revision  unknown (built without VCS information: outside a checkout, or with -buildvcs=false)")
+		fmt.Fprintln(w, "  revision  unknown (none recorded: installed with go install …@version, built outside a checkout, or with -buildvcs=false)")
 	}
 	fmt.Fprintf(w, "  go        %s\n", info.GoVersion)
 }
