@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/bonded"
@@ -33,6 +34,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/support"
 	"github.com/cbec-platform/cbec/internal/tax"
 	"github.com/cbec-platform/cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/tracing"
 	"github.com/cbec-platform/cbec/internal/vault"
 	"github.com/cbec-platform/cbec/internal/webhook"
 	"github.com/cbec-platform/cbec/internal/xmlsig"
@@ -59,8 +61,9 @@ type App struct {
 	Export      *export.Service
 	Officers    *console.Service
 
-	listener net.Listener
-	server   *http.Server
+	listener    net.Listener
+	server      *http.Server
+	stopTracing func(context.Context) error // flushes the spans not yet sent; nil when tracing is off
 }
 
 // Open opens and migrates the database and builds the services, for commands
@@ -96,7 +99,25 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Write
 		db.Close()
 		return nil, err
 	}
+	if cfg.OTLPEndpoint != "" {
+		if a.stopTracing, err = tracing.Setup(ctx, cfg.OTLPEndpoint, moduleVersion()); err != nil {
+			if a.listener != nil {
+				a.listener.Close()
+			}
+			db.Close()
+			return nil, err
+		}
+		log.Info("tracing on", "otlp_endpoint", cfg.OTLPEndpoint)
+	}
 	return a, nil
+}
+
+// moduleVersion is the module version the binary was built from, for the traces' service.version.
+func moduleVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		return info.Main.Version
+	}
+	return ""
 }
 
 // start runs the checks, then creates what a first start creates, then builds the services.
@@ -443,8 +464,15 @@ func (a *App) Serve(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the address (if Serve did not) and the database.
+// Close sends the spans not yet sent and releases the address (if Serve did not) and the database.
 func (a *App) Close() error {
+	if a.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.stopTracing(ctx); err != nil {
+			a.Log.Warn("sending the last traces failed", "error", err)
+		}
+		cancel()
+	}
 	if a.listener != nil {
 		_ = a.listener.Close() // already closed once served
 	}

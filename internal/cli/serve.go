@@ -13,6 +13,7 @@ import (
 type serveCmd struct {
 	Addr            *string `help:"Address to listen on (default ${setting_addr})." env:"CBEC_ADDR" placeholder:"HOST:PORT"`
 	SignaturePolicy *string `help:"Message signatures: none ignores them, optional verifies those present, required also refuses CEB621/623/625/711 without one (default ${setting_signature_policy})." env:"CBEC_SIGNATURE_POLICY" placeholder:"POLICY"`
+	OTLPEndpoint    *string `help:"Send OpenTelemetry traces over OTLP/HTTP to this collector, e.g. http://127.0.0.1:4318 (default: none, tracing off)." env:"CBEC_OTLP_ENDPOINT" placeholder:"URL"`
 	DebugAddr       string  `help:"Serve Go profiles (net/http/pprof) on this separate address, e.g. 127.0.0.1:6060 (default: off). Never expose it publicly." env:"CBEC_DEBUG_ADDR" placeholder:"HOST:PORT"`
 	dbFlags
 	logFlags
@@ -22,6 +23,7 @@ func (c *serveCmd) Run(e *env) error {
 	cfg, err := e.load(func(cfg *config.Config) {
 		set(&cfg.Addr, c.Addr)
 		set(&cfg.SignaturePolicy, c.SignaturePolicy) // checked with the rest by config.Validate
+		set(&cfg.OTLPEndpoint, c.OTLPEndpoint)
 		c.dbFlags.apply(cfg)
 		c.logFlags.apply(cfg)
 	})

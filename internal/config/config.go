@@ -32,6 +32,8 @@ type Config struct {
 	// SecureCookies marks the console's session cookies Secure although the
 	// request came over plain http: a deployment behind a TLS-terminating proxy.
 	SecureCookies bool `toml:"secure_cookies"`
+	// OTLPEndpoint receives OpenTelemetry traces over OTLP/HTTP; empty turns tracing off.
+	OTLPEndpoint string `toml:"otlp_endpoint"`
 	// AdminToken comes only from the environment (CBEC_ADMIN_TOKEN), never from a file.
 	AdminToken string `toml:"-"`
 	// SecretKey protects personal data at rest; only from the environment (CBEC_SECRET_KEY).

@@ -55,11 +55,12 @@ func TestValidateNamesEveryBadSetting(t *testing.T) {
 	c.Rules.TaxCut = "1.5"
 	c.Rules.InspectionRates["dishonest"] = "-0.1"
 	c.Rules.ReturnArriveDays = 10
+	c.OTLPEndpoint = "collector:4318"
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, key := range []string{"addr:", "signature_policy:", "rules.annual_limit:", "rules.tax_cut:", "rules.inspection_rates.dishonest:", "rules.return_arrive_days:"} {
+	for _, key := range []string{"addr:", "signature_policy:", "rules.annual_limit:", "rules.tax_cut:", "rules.inspection_rates.dishonest:", "rules.return_arrive_days:", "otlp_endpoint:"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("error does not name %s:\n%v", key, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -57,6 +58,16 @@ var settings = []setting{
 		func(c *Config) *string { return &c.SQLiteSynchronous }, "NORMAL", oneOf("NORMAL", "FULL")),
 	entry("db_max_conns", "connection pool size (PostgreSQL; SQLite readers)",
 		func(c *Config) *int { return &c.DBMaxConns }, 8, atLeast(1, "must be at least 1")),
+	entry("otlp_endpoint", "http://HOST:4318 of an OpenTelemetry collector to send traces to over OTLP/HTTP; empty: tracing off (flag --otlp-endpoint, env CBEC_OTLP_ENDPOINT)",
+		func(c *Config) *string { return &c.OTLPEndpoint }, "",
+		func(v string, _ *Config, r report) {
+			if v == "" {
+				return
+			}
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				r.bad("%q is not an http:// or https:// URL", v)
+			}
+		}),
 	entry("secure_cookies", "mark the enterprise console's session cookie Secure even over http (set it behind a TLS-terminating proxy); over TLS it always is",
 		func(c *Config) *bool { return &c.SecureCookies }, false, nil),
 

@@ -19,6 +19,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/money"
 	"github.com/cbec-platform/cbec/internal/receipt"
 	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/tracing"
 )
 
 // cst is China Standard Time: the quota year is the calendar year in China.
@@ -153,7 +154,9 @@ type decision struct {
 }
 
 // Judge judges the given inventories and records the decisions.
-func (e *Engine) Judge(ctx context.Context, ids []string) error {
+func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
+	ctx, span := tracing.Follow(ctx, "engine.Judge", ids) // in the trace of the message that woke them
+	defer func() { tracing.End(span, err) }()
 	now := e.Now()
 	var ds []*decision
 	seen := make(map[string]bool, len(ids))

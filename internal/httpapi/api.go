@@ -30,6 +30,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/store"
 	"github.com/cbec-platform/cbec/internal/support"
 	"github.com/cbec-platform/cbec/internal/trace"
+	"github.com/cbec-platform/cbec/internal/tracing"
 	"github.com/cbec-platform/cbec/internal/vault"
 	"github.com/cbec-platform/cbec/internal/webhook"
 )
@@ -126,7 +127,8 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := logging.WithRequestID(r.Context(), id)
+		ctx, span := tracing.StartServer(r.Context(), r.Header, "http.request")
+		ctx = logging.WithRequestID(ctx, id)
 		r = r.WithContext(ctx)
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, a.MaxBodyBytes)
@@ -141,6 +143,7 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			a.Metrics.Observe(r.Pattern, r.Method, sw.status, d)
+			tracing.EndRequest(span, r.Method, r.Pattern, id, sw.status)
 			// The path is not logged: query strings can hold personal data (the quota query).
 			a.Log.InfoContext(ctx, "request", "method", r.Method, "route", r.Pattern, "status", sw.status,
 				"duration_ms", float64(d.Microseconds())/1000, "bytes_in", r.ContentLength)

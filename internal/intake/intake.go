@@ -23,8 +23,10 @@ import (
 	"github.com/cbec-platform/cbec/internal/enterprise"
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/tracing"
 	"github.com/cbec-platform/cbec/internal/vault"
 	"github.com/cbec-platform/cbec/internal/xmlsig"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Signature policies (contract §1).
@@ -169,7 +171,9 @@ var mustSign = map[string]bool{"CEB621Message": true, "CEB623Message": true, "CE
 // a 400 answer with a CEB900 receipt; a document the sender may not send gives
 // a Forbidden error; otherwise the answer is 200 with the receipt, one Return
 // per document.
-func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, body []byte) (Answer, error) {
+func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, body []byte) (ans Answer, err error) {
+	ctx, span := tracing.Start(ctx, "intake.Submit")
+	defer func() { tracing.EndSubmit(span, ans.Status, err) }()
 	now := s.Now()
 	p, refused, err := s.prepare(ctx, sender, body, now)
 	if err != nil {
@@ -229,6 +233,7 @@ func (s *Service) prepare(ctx context.Context, sender *enterprise.Enterprise, bo
 	if problems := WithoutSignatureRule(d.Errors()); len(problems) > 0 {
 		return refuse(d.Type, problems, "", "")
 	}
+	tracing.SetMessage(trace.SpanFromContext(ctx), d.Type, sender.Code) // the span of Submit; a no-op for Check
 	handler, ok := s.handlers[d.Type]
 	if !ok {
 		return refuse(d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; accepted: %s", d.Type, strings.Join(s.Types(), ", ")))

@@ -13,6 +13,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/receipt"
 	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/tracing"
 )
 
 // China Standard Time, for the dates inside customs numbers.
@@ -104,6 +105,7 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		return Answer{}, fmt.Errorf("store %s %s: %w", d.Type, d.Guid, err)
 	}
 	if len(wake) > 0 && s.Wake != nil {
+		tracing.Handoff(ctx, wake) // the engine's judgement joins this message's trace
 		s.Wake(wake)
 	}
 	return ans, nil

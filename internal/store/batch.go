@@ -5,6 +5,11 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cbec-platform/cbec/internal/tracing"
 )
 
 // Batcher runs many small write jobs in few transactions (group commit).
@@ -157,14 +162,16 @@ func (b *Batcher) run(batch []*job) {
 		return
 	}
 	if len(live) > 1 {
+		span := commitSpan(live)
 		err := b.inTx(func(tx *Tx) error {
 			for _, j := range live {
-				if err := runJob(tx, j.fn); err != nil {
+				if err := tracedJob(tx, j); err != nil {
 					return err
 				}
 			}
 			return nil
 		})
+		tracing.End(span, err)
 		if err == nil {
 			for _, j := range live {
 				j.done <- nil
@@ -174,8 +181,32 @@ func (b *Batcher) run(batch []*job) {
 	}
 	// One job, or a batch where a job failed: each on its own.
 	for _, j := range live {
-		j.done <- b.inTx(func(tx *Tx) error { return runJob(tx, j.fn) })
+		span := commitSpan([]*job{j})
+		err := b.inTx(func(tx *Tx) error { return tracedJob(tx, j) })
+		tracing.End(span, err)
+		j.done <- err
 	}
+}
+
+// commitSpan is the span of one transaction of the batch: in the trace of
+// its first job, linked to the others'.
+func commitSpan(jobs []*job) trace.Span {
+	if !tracing.Enabled() {
+		return tracing.Off()
+	}
+	ctxs := make([]context.Context, len(jobs))
+	for i, j := range jobs {
+		ctxs[i] = j.ctx
+	}
+	return tracing.StartLinked(ctxs, "store.commit", attribute.Int("cbec.jobs", len(jobs)))
+}
+
+// tracedJob runs a job under a span in its caller's trace.
+func tracedJob(tx *Tx, j *job) error {
+	_, span := tracing.Start(j.ctx, "store.write")
+	err := runJob(tx, j.fn)
+	tracing.End(span, err)
+	return err
 }
 
 // inTx runs fn in a transaction, again when the database gave up on it for a
