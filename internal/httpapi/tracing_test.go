@@ -128,7 +128,7 @@ func tree(spans []sdktrace.ReadOnlySpan, root sdktrace.ReadOnlySpan) string {
 func attr(s sdktrace.ReadOnlySpan, key string) string {
 	for _, a := range s.Attributes() {
 		if a.Key == attribute.Key(key) {
-			return a.Value.Emit()
+			return a.Value.String()
 		}
 	}
 	return ""
