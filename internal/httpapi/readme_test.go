@@ -80,6 +80,13 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if r := s.Do("POST", "/api/v1/products", key["1105910159"], "text/csv", []byte(example("products.csv"))); r.Status >= 300 {
 		t.Fatalf("products: %d %s", r.Status, r.Body)
 	}
+	// The platform entrusts the agent with its inventories, as the walk-through does (rules §12).
+	if !strings.Contains(section, `/api/v1/entrustments -H "Authorization: Bearer $EBP"`) {
+		t.Error("the walk-through does not entrust the agent, so its inventory would be refused 1108")
+	}
+	if r := s.JSON("POST", "/api/v1/entrustments", key["1105910159"], map[string]string{"agentCode": "330766K00Q"}); r.Status != http.StatusCreated {
+		t.Fatalf("entrust the agent: %d %s", r.Status, r.Body)
+	}
 	for _, m := range []struct{ sender, file string }{{"1105910159", "order.xml"}, {"4403169D3W", "payment.xml"}, {"4401962010", "waybill.xml"}, {"330766K00Q", "inventory.xml"}} {
 		body := example(m.file)
 		if m.file == "inventory.xml" {
