@@ -24,7 +24,11 @@ func exampleServer() (url, key string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv, stopServer, err := apptest.Launch(apptest.Config(dir), io.Discard)
+	cfg := apptest.Config(dir)
+	// The webhook example's receiver listens on loopback, which webhooks may
+	// reach only when the operator allows it.
+	cfg.Webhook.Allow = []string{"127.0.0.1"}
+	srv, stopServer, err := apptest.Launch(cfg, io.Discard)
 	if err != nil {
 		log.Fatal(err)
 	}
