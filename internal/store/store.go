@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -55,6 +56,28 @@ type DB struct {
 	checkpointer *checkpointer
 	// Location describes where the data is, without credentials, for logs.
 	Location string
+	// writer counts the work of write transactions, for benchmarks.
+	writer writerStats
+}
+
+// writerStats counts what write transactions cost: statements sent and time
+// spent between begin and commit.
+type writerStats struct {
+	statements, transactions, nanos atomic.Int64
+}
+
+// WriterStats is what write transactions have cost since the database was opened.
+type WriterStats struct {
+	Statements   int64         // statements run in write transactions, begin, commit and savepoints included
+	Transactions int64         // write transactions committed or rolled back
+	Busy         time.Duration // time from begin to the end of commit or rollback, summed
+}
+
+// WriterStats returns the write transactions' cost so far. Benchmarks divide
+// its growth by the work done: statements and writer time per declaration.
+func (db *DB) WriterStats() WriterStats {
+	return WriterStats{Statements: db.writer.statements.Load(), Transactions: db.writer.transactions.Load(),
+		Busy: time.Duration(db.writer.nanos.Load())}
 }
 
 // Options tune how a database is opened.
@@ -239,6 +262,13 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return classify(fmt.Errorf("begin transaction: %w", err))
 	}
+	// Counted from begin on: waiting for the writer connection is not its cost.
+	start := time.Now()
+	defer func() {
+		db.writer.transactions.Add(1)
+		db.writer.statements.Add(2) // begin and commit (or rollback)
+		db.writer.nanos.Add(int64(time.Since(start)))
+	}()
 	if err := fn(&Tx{tx: tx, db: db}); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -252,6 +282,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	t.db.writer.statements.Add(1)
 	if st := t.stmt(ctx, query); st != nil {
 		res, err := st.ExecContext(ctx, t.db.args(args)...)
 		return res, classify(err)
@@ -262,6 +293,7 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	t.db.writer.statements.Add(1)
 	if st := t.stmt(ctx, query); st != nil {
 		rows, err := st.QueryContext(ctx, t.db.args(args)...)
 		return rows, classify(err)
@@ -272,6 +304,7 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	t.db.writer.statements.Add(1)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, t.db.args(args)...)
 	}
