@@ -38,19 +38,18 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 	sealed := s.Vault.Seal(inner)
 	returnType, _ := ceb.ReturnFor(d.Type)
 	msgID := newID()
+	// The same guid from the same sender gets the same answer and changes
+	// nothing. Asked on the read pool, off the single writer; a copy stored
+	// after this look-up makes InsertMessage below fail (errRaced).
+	if status, rec, found, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid); err != nil {
+		return Answer{}, fmt.Errorf("store %s %s: %w", d.Type, d.Guid, err)
+	} else if found {
+		return Answer{Status: status, Body: []byte(rec)}, nil
+	}
 	var ans Answer
 	var wake []string
 	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
 		wake = wake[:0]
-		// The same guid from the same sender gets the same answer and changes
-		// nothing. Asked here, on the writer, whose pages are warm, and in the
-		// same transaction that would store the message.
-		if status, rec, found, err := tx.MessageAnswer(ctx, sender.Code, d.Guid); err != nil {
-			return err
-		} else if found {
-			ans = Answer{Status: status, Body: []byte(rec)}
-			return nil
-		}
 		keys := make([]ceb.Keys, len(docs))
 		statuses := make([]receipt.Status, len(docs))
 		again := make([]bool, len(docs))
@@ -141,6 +140,23 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.En
 
 // applyDocument stores an order, payment, waybill or waybill status under appType rules.
 func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
+	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
+		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
+	var err error
+	if d.Data, err = jsonOf(doc.data); err != nil {
+		return Result{}, err
+	}
+	if doc.appType == "1" && (doc.kind == clearance.KindOrder || doc.kind == clearance.KindWaybill) {
+		// Almost every new order or waybill is new to the platform: insert it
+		// without reading first, one statement on the writer instead of two.
+		// Payments and waybill statuses are checked against other documents
+		// first (the firm the order names, a released parcel), so they take
+		// the path below.
+		inserted, err := tx.InsertDocument(ctx, d)
+		if err != nil || inserted {
+			return s.wake(ctx, tx, doc, err)
+		}
+	}
 	existing, err := tx.Document(ctx, string(doc.kind), doc.k1, doc.k2)
 	if err != nil {
 		return Result{}, err
@@ -190,15 +206,16 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 	if o, refused, err := undeliverable(ctx, tx, doc); err != nil || refused {
 		return o, err
 	}
-	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
-		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
-	if d.Data, err = jsonOf(doc.data); err != nil {
-		return Result{}, err
-	}
 	if existing != nil {
 		d.CreatedAt = existing.CreatedAt
 	}
-	if err := tx.PutDocument(ctx, d); err != nil {
+	return s.wake(ctx, tx, doc, tx.PutDocument(ctx, d))
+}
+
+// wake flags the inventories waiting for a document just stored (unless
+// storing it failed with err) and names them in the result.
+func (s *Service) wake(ctx context.Context, tx *store.Tx, doc *document, err error) (Result, error) {
+	if err != nil {
 		return Result{}, err
 	}
 	var wake []string

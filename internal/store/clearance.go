@@ -33,18 +33,6 @@ func (db *DB) MessageAnswer(ctx context.Context, sender, guid string) (status in
 	return status, receipt, true, nil
 }
 
-// MessageAnswer returns, in the transaction, the answer given to a message; found false when there is none.
-func (t *Tx) MessageAnswer(ctx context.Context, sender, guid string) (status int, receipt string, found bool, err error) {
-	err = t.QueryRow(ctx, `SELECT http_status, receipt FROM messages WHERE sender = $1 AND guid = $2`, sender, guid).Scan(&status, &receipt)
-	if err == sql.ErrNoRows {
-		return 0, "", false, nil
-	}
-	if err != nil {
-		return 0, "", false, fmt.Errorf("read message %s: %w", guid, classify(err))
-	}
-	return status, receipt, true, nil
-}
-
 // InsertMessage stores a message; a second message with the same sender and guid is a conflict.
 func (t *Tx) InsertMessage(ctx context.Context, m *Message) error {
 	_, err := t.Exec(ctx, `INSERT INTO messages (id, sender, guid, msg_type, received_at, body, http_status, receipt)
@@ -93,6 +81,22 @@ func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, erro
 		return nil, fmt.Errorf("read %s %s/%s: %w", kind, k1, k2, err)
 	}
 	return d, nil
+}
+
+// InsertDocument stores a document unless one of its kind and keys exists;
+// inserted is false then, and nothing changed.
+func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, err error) {
+	res, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+		ON CONFLICT (kind, k1, k2) DO NOTHING`,
+		d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, string(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt)
+	if err != nil {
+		return false, fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+	}
+	return n == 1, nil
 }
 
 // PutDocument inserts or replaces a document.
