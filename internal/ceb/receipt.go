@@ -53,6 +53,7 @@ type Status struct {
 	Desc   string    // returnInfo text, e.g. "逻辑校验通过"
 	Info   string    // full returnInfo; when set, Code and Desc are ignored
 	Time   time.Time // returnTime; zero means now
+	Guid   string    // the receipt message's guid; empty gives a new one
 }
 
 func (s Status) info() string {
@@ -116,7 +117,11 @@ func NewReceipt(returnType string, docs []Keys, st Status) (Message, error) {
 		t = time.Now()
 	}
 	m := ms.newMsg()
-	*m.attr(0), *m.attr(1) = NewGuid(), "1.0"
+	guid := st.Guid
+	if guid == "" {
+		guid = NewGuid()
+	}
+	*m.attr(0), *m.attr(1) = guid, "1.0"
 	rs := ms.typ.fields[0].typ
 	for _, k := range docs {
 		r := m.child(0)
@@ -140,6 +145,25 @@ func NewReceipt(returnType string, docs []Keys, st Status) (Message, error) {
 		}
 	}
 	return m, nil
+}
+
+// ReturnFields names, in schema order, the fields of a receipt's Return that
+// NewReceipt takes from a document's keys: all but returnStatus, returnTime
+// and returnInfo. Those keys and the receipt's status rebuild the receipt.
+func ReturnFields(returnType string) ([]string, error) {
+	ms, ok := messageSpecs[returnType]
+	if !ok || !ms.customs || returnType == "CEB900Message" || len(ms.typ.fields) != 1 {
+		return nil, fmt.Errorf("ceb receipt: %q is not a receipt type", returnType)
+	}
+	var names []string
+	for _, f := range ms.typ.fields[0].typ.fields {
+		switch f.name {
+		case "returnStatus", "returnTime", "returnInfo":
+		default:
+			names = append(names, f.name)
+		}
+	}
+	return names, nil
 }
 
 // ReceiptFor builds the receipt answering declaration m, one Return per

@@ -400,18 +400,19 @@ func reject(code, format string, args ...any) Outcome {
 }
 
 // StatusReceipt puts an inventory's current status in its declarer's feed
-// (CEB622). It is the one place that builds that receipt: the engine calls it
+// (CEB622), packed: its text is written when the feed is read, not on the
+// writer. It is the one place that builds that receipt: the engine calls it
 // for every status it writes, and so do changes made outside the engine (a
 // bonded cancellation), so both write the same document.
 func StatusReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, customsCode string, now time.Time) error {
 	keys := ceb.Keys{"customsCode": customsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
 		"copNo": inv.CopNo, "preNo": inv.PreNo, "invtNo": inv.InvtNo}
-	xml, err := receipt.One("CEB622Message", keys, receipt.Status{ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo}, now)
+	packed, err := receipt.NewPacked("CEB622Message", keys)
 	if err != nil {
 		return err
 	}
 	return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: inv.Sender, MessageType: "CEB622Message", CopNo: inv.CopNo, OrderNo: inv.OrderNo,
-		ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo, XML: string(xml), CreatedAt: now})
+		ReturnStatus: inv.Status, ReturnInfo: inv.ReasonInfo, Packed: packed, CreatedAt: now})
 }
 
 // milli expresses a quantity in thousandths, rounded half-up, so caps add as integers.

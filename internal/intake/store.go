@@ -46,10 +46,11 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 	} else if found {
 		return Answer{Status: status, Body: []byte(rec)}, nil
 	}
-	var ans Answer
 	var wake []string
+	var built *receipt.Built
+	var wrapped []byte
 	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
-		wake = wake[:0]
+		wake, wrapped = wake[:0], nil
 		keys := make([]ceb.Keys, len(docs))
 		statuses := make([]receipt.Status, len(docs))
 		again := make([]bool, len(docs))
@@ -64,23 +65,8 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 			again[i] = o.Stored != ""
 			wake = append(wake, o.Wake...)
 		}
-		built, err := receipt.Build(returnType, keys, statuses, now)
-		if err != nil {
-			return err
-		}
-		body := built.Whole
-		if d.Envelope != nil {
-			if body, err = wrap(d, built.Whole); err != nil {
-				return err
-			}
-		}
-		ans = Answer{Status: 200, Body: body}
-		err = tx.InsertMessage(ctx, &store.Message{ID: msgID, Sender: sender.Code, Guid: d.Guid, Type: d.Type,
-			ReceivedAt: now, Body: sealed, HTTPStatus: 200, Receipt: string(body)})
-		if errs.KindOf(err) == errs.Conflict {
-			return errRaced
-		}
-		if err != nil {
+		var err error
+		if built, err = receipt.Build(returnType, keys, statuses, now); err != nil {
 			return err
 		}
 		feed := make([]*store.Receipt, 0, len(docs))
@@ -90,9 +76,32 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 			}
 			copNo, orderNo := doc.Feed()
 			feed = append(feed, &store.Receipt{EnterpriseCode: sender.Code, MessageType: returnType, CopNo: copNo, OrderNo: orderNo,
-				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, XML: string(built.PerDoc[i]), CreatedAt: now})
+				ReturnStatus: statuses[i].ReturnStatus, ReturnInfo: statuses[i].ReturnInfo, Packed: built.PerDoc[i], CreatedAt: now})
 		}
-		return tx.AddReceipts(ctx, feed)
+		if err := tx.AddReceipts(ctx, feed); err != nil {
+			return err
+		}
+		// The answer is rebuilt from the feed when the guid comes again. Its
+		// text is kept instead when the feed does not hold all of it (a
+		// document re-sent unchanged adds nothing to the feed) and for an
+		// envelope, whose answer carries an id drawn once.
+		m := &store.Message{ID: msgID, Sender: sender.Code, Guid: d.Guid, Type: d.Type, ReceivedAt: now, Body: sealed,
+			HTTPStatus: 200, ReceiptGuid: built.Guid}
+		inFeed := len(feed) > 0 && len(feed) == len(docs)
+		if inFeed {
+			m.ReceiptSeq, m.ReceiptCount = feed[0].Seq, len(feed)
+		}
+		if d.Envelope != nil || !inFeed {
+			if wrapped, err = answer(d, built); err != nil {
+				return err
+			}
+			m.Receipt = string(wrapped)
+		}
+		err = tx.InsertMessage(ctx, m)
+		if errs.KindOf(err) == errs.Conflict {
+			return errRaced
+		}
+		return err
 	})
 	if errors.Is(err, errRaced) {
 		// Two copies of one message in one batch: the first stored, the batch was
@@ -107,7 +116,24 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		tracing.Handoff(ctx, wake) // the engine's judgement joins this message's trace
 		s.Wake(wake)
 	}
-	return ans, nil
+	if wrapped != nil {
+		return Answer{Status: 200, Body: wrapped}, nil
+	}
+	// Written after the commit, off the writer.
+	body, err := built.Text()
+	if err != nil {
+		return Answer{}, fmt.Errorf("answer %s %s: %w", d.Type, d.Guid, err)
+	}
+	return Answer{Status: 200, Body: body}, nil
+}
+
+// answer writes a message's receipt, in a DxpMsg envelope when the message came in one.
+func answer(d *ceb.Decoded, built *receipt.Built) ([]byte, error) {
+	body, err := built.Text()
+	if err != nil || d.Envelope == nil {
+		return body, err
+	}
+	return wrap(d, body)
 }
 
 // wrap puts a receipt in a DxpMsg addressed back to the sender of the envelope.

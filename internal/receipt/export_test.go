@@ -18,11 +18,12 @@ func TestExportReceiptsPerDocument(t *testing.T) {
 		"sumNo": "80102026H000000001"}
 	for _, typ := range []string{"CEB304Message", "CEB404Message", "CEB506Message", "CEB508Message", "CEB510Message", "CEB604Message",
 		"CEB606Message", "CEB608Message", "CEB214Message", "CEB216Message", "CEB702Message"} {
-		b, err := Build(typ, []ceb.Keys{k, k}, []Status{{"120", "[Code:1800;Desc:accepted]"}, {"100", "[Code:1404;Desc:differs]"}}, now)
+		sts := []Status{{"120", "[Code:1800;Desc:accepted]"}, {"100", "[Code:1404;Desc:differs]"}}
+		b, err := Build(typ, []ceb.Keys{k, k}, sts, now)
 		if err != nil {
 			t.Fatalf("%s: %v", typ, err)
 		}
-		for i, xml := range append([][]byte{b.Whole}, b.PerDoc...) {
+		for i, xml := range append([][]byte{whole(t, b)}, perDoc(t, b, sts, now)...) {
 			d, err := ceb.Decode(xml)
 			if err != nil {
 				t.Fatalf("%s #%d: %v", typ, i, err)
@@ -31,8 +32,8 @@ func TestExportReceiptsPerDocument(t *testing.T) {
 				t.Errorf("%s #%d does not validate: %v", typ, i, d.Errors())
 			}
 		}
-		if !strings.Contains(string(b.PerDoc[1]), "<returnStatus>100</returnStatus>") || !strings.Contains(string(b.PerDoc[0]), "<returnStatus>120</returnStatus>") {
-			t.Errorf("%s: per-document statuses lost:\n%s", typ, b.Whole)
+		if !strings.Contains(string(perDoc(t, b, sts, now)[1]), "<returnStatus>100</returnStatus>") || !strings.Contains(string(perDoc(t, b, sts, now)[0]), "<returnStatus>120</returnStatus>") {
+			t.Errorf("%s: per-document statuses lost:\n%s", typ, whole(t, b))
 		}
 	}
 }

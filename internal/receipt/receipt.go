@@ -5,6 +5,7 @@ package receipt
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/ceb"
@@ -16,46 +17,120 @@ type Status struct {
 	ReturnInfo   string // e.g. "[Code:1800;Desc:…]"
 }
 
-// Built is a receipt message for several documents, and the same answer cut
-// into one receipt per document for the feed.
+// Built is the receipt of a message with several documents, kept as what
+// rebuilds it: its guid, one packed receipt per document (see Pack), their
+// statuses and the time. The feed stores the packed receipts; Text writes the
+// whole receipt, the sender's answer, outside the writer's transaction.
 type Built struct {
-	Type   string   // e.g. "CEB622Message"
-	Whole  []byte   // the receipt of the whole message
-	PerDoc [][]byte // one receipt per document, in document order
+	Type     string   // e.g. "CEB622Message"
+	Guid     string   // the guid of the whole receipt
+	PerDoc   []string // one packed receipt per document, in document order
+	statuses []Status
+	at       time.Time
 }
 
-// Build writes the receipt of returnType for the documents identified by keys,
-// each with its own status.
+// Build prepares the receipt of returnType for the documents identified by
+// keys, each with its own status. A one-document message's feed receipt is
+// the whole receipt (same guid); in a larger message each document's receipt
+// has its own guid.
 func Build(returnType string, keys []ceb.Keys, statuses []Status, now time.Time) (*Built, error) {
 	if len(keys) != len(statuses) || len(keys) == 0 {
 		return nil, fmt.Errorf("receipt: %d documents but %d statuses", len(keys), len(statuses))
 	}
-	whole, err := message(returnType, keys, statuses, now)
-	if err != nil {
-		return nil, err
-	}
-	b := &Built{Type: returnType, Whole: whole}
-	if len(keys) == 1 {
-		b.PerDoc = [][]byte{whole}
-		return b, nil
-	}
+	b := &Built{Type: returnType, Guid: ceb.NewGuid(), PerDoc: make([]string, len(keys)), statuses: statuses, at: now}
+	guid := b.Guid
 	for i := range keys {
-		one, err := message(returnType, keys[i:i+1], statuses[i:i+1], now)
-		if err != nil {
+		if len(keys) > 1 {
+			guid = ceb.NewGuid()
+		}
+		var err error
+		if b.PerDoc[i], err = Pack(returnType, guid, keys[i]); err != nil {
 			return nil, err
 		}
-		b.PerDoc = append(b.PerDoc, one)
 	}
 	return b, nil
 }
 
-// One writes a one-document receipt, for statuses that come later.
-func One(returnType string, keys ceb.Keys, st Status, now time.Time) ([]byte, error) {
-	return message(returnType, []ceb.Keys{keys}, []Status{st}, now)
+// Text writes the whole receipt.
+func (b *Built) Text() ([]byte, error) {
+	return Whole(b.Type, b.Guid, b.PerDoc, b.statuses, b.at)
 }
 
-func message(returnType string, keys []ceb.Keys, statuses []Status, now time.Time) ([]byte, error) {
-	m, err := ceb.NewReceipt(returnType, keys, ceb.Status{Status: statuses[0].ReturnStatus, Info: statuses[0].ReturnInfo, Time: now})
+// One writes a one-document receipt, for statuses that come later.
+func One(returnType string, keys ceb.Keys, st Status, now time.Time) ([]byte, error) {
+	return message(returnType, ceb.NewGuid(), []ceb.Keys{keys}, []Status{st}, now)
+}
+
+// sep separates the packed values: a control character, which XML 1.0 text
+// cannot hold, so no key value contains it.
+const sep = "\x1f"
+
+// Pack reduces a one-document receipt of returnType to its guid and the
+// values of its keys that the receipt shows (ceb.ReturnFields), a few dozen
+// bytes instead of the text's several hundred; Text rebuilds the text from it
+// with the receipt's status and time. A missing document guid is drawn here,
+// once, as the text would have had it.
+func Pack(returnType, guid string, keys ceb.Keys) (string, error) {
+	names, err := ceb.ReturnFields(returnType)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(guid)
+	for _, n := range names {
+		v := keys[n]
+		if n == "guid" && v == "" {
+			// NewReceipt would draw the document's guid anew for each text.
+			v = ceb.NewGuid()
+		}
+		if strings.Contains(v, sep) {
+			return "", fmt.Errorf("receipt %s: %s holds a control character", returnType, n)
+		}
+		b.WriteString(sep)
+		b.WriteString(v)
+	}
+	return b.String(), nil
+}
+
+// NewPacked is Pack with a new guid: a one-document receipt for a status that
+// comes later, to be stored in the feed.
+func NewPacked(returnType string, keys ceb.Keys) (string, error) {
+	return Pack(returnType, ceb.NewGuid(), keys)
+}
+
+// Text rebuilds the text of a packed receipt: byte for byte what One or Build
+// wrote with the same guid, keys, status and time (to the millisecond).
+func Text(returnType, packed string, st Status, at time.Time) ([]byte, error) {
+	guid, _, _ := strings.Cut(packed, sep)
+	return Whole(returnType, guid, []string{packed}, []Status{st}, at)
+}
+
+// Whole rebuilds the receipt of a message from its guid, the packed receipts
+// of its documents and their statuses: byte for byte Built.Text.
+func Whole(returnType, guid string, packed []string, statuses []Status, at time.Time) ([]byte, error) {
+	names, err := ceb.ReturnFields(returnType)
+	if err != nil {
+		return nil, err
+	}
+	if len(packed) != len(statuses) || len(packed) == 0 {
+		return nil, fmt.Errorf("receipt: %d documents but %d statuses", len(packed), len(statuses))
+	}
+	keys := make([]ceb.Keys, len(packed))
+	for d, p := range packed {
+		values := strings.Split(p, sep)
+		if len(values) != len(names)+1 {
+			return nil, fmt.Errorf("receipt %s: packed form has %d values, want %d", returnType, len(values)-1, len(names))
+		}
+		keys[d] = make(ceb.Keys, len(names))
+		for i, n := range names {
+			keys[d][n] = values[i+1]
+		}
+	}
+	return message(returnType, guid, keys, statuses, at)
+}
+
+func message(returnType, guid string, keys []ceb.Keys, statuses []Status, now time.Time) ([]byte, error) {
+	m, err := ceb.NewReceipt(returnType, keys, ceb.Status{Status: statuses[0].ReturnStatus, Info: statuses[0].ReturnInfo, Time: now, Guid: guid})
 	if err != nil {
 		return nil, fmt.Errorf("receipt %s: %w", returnType, err)
 	}

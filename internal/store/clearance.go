@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/receipt"
 )
 
 // Message is an accepted CEB message with the answer it was given.
@@ -18,25 +20,69 @@ type Message struct {
 	ReceivedAt time.Time
 	Body       []byte // sealed by the vault
 	HTTPStatus int
-	Receipt    string
+	// Receipt is the answer's text, or empty when the answer is rebuilt from
+	// the sender's feed: its guid ReceiptGuid, its documents' receipts those
+	// numbered from ReceiptSeq, ReceiptCount of them.
+	Receipt      string
+	ReceiptGuid  string
+	ReceiptSeq   int64
+	ReceiptCount int
 }
 
 // MessageAnswer returns the answer given to a message, found false when the sender never sent that guid.
-func (db *DB) MessageAnswer(ctx context.Context, sender, guid string) (status int, receipt string, found bool, err error) {
-	err = db.QueryRow(ctx, `SELECT http_status, receipt FROM messages WHERE sender = $1 AND guid = $2`, sender, guid).Scan(&status, &receipt)
+func (db *DB) MessageAnswer(ctx context.Context, sender, guid string) (status int, answer string, found bool, err error) {
+	var m Message
+	err = db.QueryRow(ctx, `SELECT http_status, receipt, receipt_guid, receipt_seq, receipt_count FROM messages WHERE sender = $1 AND guid = $2`,
+		sender, guid).Scan(&m.HTTPStatus, &m.Receipt, &m.ReceiptGuid, &m.ReceiptSeq, &m.ReceiptCount)
 	if err == sql.ErrNoRows {
 		return 0, "", false, nil
 	}
 	if err != nil {
 		return 0, "", false, fmt.Errorf("read message %s: %w", guid, classify(err))
 	}
-	return status, receipt, true, nil
+	if m.Receipt == "" && m.ReceiptCount > 0 {
+		if m.Receipt, err = db.rebuildAnswer(ctx, sender, &m); err != nil {
+			return 0, "", false, fmt.Errorf("answer of message %s: %w", guid, err)
+		}
+	}
+	return m.HTTPStatus, m.Receipt, true, nil
+}
+
+// rebuildAnswer writes a message's answer from its documents' receipts.
+func (db *DB) rebuildAnswer(ctx context.Context, sender string, m *Message) (string, error) {
+	rows, err := db.Query(ctx, `SELECT message_type, return_status, return_info, fields, created_at FROM receipts
+		WHERE enterprise_code = $1 AND seq >= $2 AND seq < $3 ORDER BY seq`, sender, m.ReceiptSeq, m.ReceiptSeq+int64(m.ReceiptCount))
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var typ string
+	var at Time
+	packed := make([]string, 0, m.ReceiptCount)
+	statuses := make([]receipt.Status, 0, m.ReceiptCount)
+	for rows.Next() {
+		var p string
+		var st receipt.Status
+		if err := rows.Scan(&typ, &st.ReturnStatus, &st.ReturnInfo, &p, &at); err != nil {
+			return "", err
+		}
+		packed, statuses = append(packed, p), append(statuses, st)
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if len(packed) != m.ReceiptCount {
+		return "", fmt.Errorf("%d of its %d receipts are in the feed", len(packed), m.ReceiptCount)
+	}
+	xml, err := receipt.Whole(typ, m.ReceiptGuid, packed, statuses, at.Time)
+	return string(xml), err
 }
 
 // InsertMessage stores a message; a second message with the same sender and guid is a conflict.
 func (t *Tx) InsertMessage(ctx context.Context, m *Message) error {
-	_, err := t.Exec(ctx, `INSERT INTO messages (id, sender, guid, msg_type, received_at, body, http_status, receipt)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, m.ID, m.Sender, m.Guid, m.Type, m.ReceivedAt, m.Body, m.HTTPStatus, m.Receipt)
+	_, err := t.Exec(ctx, `INSERT INTO messages (id, sender, guid, msg_type, received_at, body, http_status, receipt, receipt_guid, receipt_seq, receipt_count)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, m.ID, m.Sender, m.Guid, m.Type, m.ReceivedAt, m.Body, m.HTTPStatus, m.Receipt,
+		m.ReceiptGuid, m.ReceiptSeq, m.ReceiptCount)
 	if err != nil {
 		return fmt.Errorf("store message %s: %w", m.Guid, err)
 	}
@@ -390,6 +436,9 @@ type Receipt struct {
 	ReturnInfo     string    `json:"returnInfo"`
 	XML            string    `json:"xml"`
 	CreatedAt      time.Time `json:"createdAt"`
+	// Packed, when set instead of XML, is the receipt in receipt.Pack's form:
+	// stored so, and its text rebuilt on reading (receipt.Text).
+	Packed string `json:"-"`
 }
 
 // AddReceipt puts a receipt in the outbox, in the transaction of the change it reports.
@@ -397,13 +446,25 @@ func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
 	return t.AddReceipts(ctx, []*Receipt{r})
 }
 
+// receiptColumns are the columns AddReceipts writes, in its argument order.
+const receiptColumns = 10
+
 // AddReceipts puts receipts of one enterprise in the outbox, numbering them
-// from its counter (see the receipts table): one counter step for all.
+// from its counter (see the receipts table): one counter step and one
+// statement for all.
 func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	code := rs[0].EnterpriseCode
+	for _, r := range rs {
+		if r.EnterpriseCode != code {
+			return fmt.Errorf("store receipts: mixed enterprises %s and %s", code, r.EnterpriseCode)
+		}
+		if (r.XML == "") == (r.Packed == "") {
+			return fmt.Errorf("store receipt %s of %s: give the text or the packed form, one of them", r.MessageType, r.CopNo)
+		}
+	}
 	var last int64
 	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
 		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
@@ -411,23 +472,33 @@ func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 	if err != nil {
 		return fmt.Errorf("number receipts of %s: %w", code, classify(err))
 	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO receipts (enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, fields, created_at) VALUES `)
+	args := make([]any, 0, len(rs)*receiptColumns)
 	for i, r := range rs {
-		if r.EnterpriseCode != code {
-			return fmt.Errorf("store receipts: mixed enterprises %s and %s", code, r.EnterpriseCode)
-		}
 		r.Seq = last - int64(len(rs)-1-i)
-		_, err := t.Exec(ctx, `INSERT INTO receipts (enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`, code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.CreatedAt)
-		if err != nil {
-			return fmt.Errorf("store receipt: %w", err)
+		if i > 0 {
+			q.WriteByte(',')
 		}
+		q.WriteByte('(')
+		for c := range receiptColumns {
+			if c > 0 {
+				q.WriteByte(',')
+			}
+			fmt.Fprintf(&q, "$%d", i*receiptColumns+c+1)
+		}
+		q.WriteByte(')')
+		args = append(args, code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.Packed, r.CreatedAt)
+	}
+	if _, err := t.Exec(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("store receipts of %s: %w", code, err)
 	}
 	return nil
 }
 
-// Receipts lists an enterprise's receipts after seq, oldest first.
+// Receipts lists an enterprise's receipts after seq, oldest first, each with its text.
 func (db *DB) Receipts(ctx context.Context, enterpriseCode string, after int64, limit int) ([]Receipt, error) {
-	rows, err := db.Query(ctx, `SELECT seq, message_type, cop_no, order_no, return_status, return_info, xml, created_at
+	rows, err := db.Query(ctx, `SELECT seq, message_type, cop_no, order_no, return_status, return_info, xml, fields, created_at
 		FROM receipts WHERE enterprise_code = $1 AND seq > $2 ORDER BY seq LIMIT $3`, enterpriseCode, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read receipts of %s: %w", enterpriseCode, err)
@@ -437,10 +508,17 @@ func (db *DB) Receipts(ctx context.Context, enterpriseCode string, after int64, 
 	for rows.Next() {
 		var r Receipt
 		var at Time
-		if err := rows.Scan(&r.Seq, &r.MessageType, &r.CopNo, &r.OrderNo, &r.ReturnStatus, &r.ReturnInfo, &r.XML, &at); err != nil {
+		if err := rows.Scan(&r.Seq, &r.MessageType, &r.CopNo, &r.OrderNo, &r.ReturnStatus, &r.ReturnInfo, &r.XML, &r.Packed, &at); err != nil {
 			return nil, fmt.Errorf("read receipts of %s: %w", enterpriseCode, err)
 		}
 		r.EnterpriseCode, r.CreatedAt = enterpriseCode, at.Time
+		if r.Packed != "" {
+			xml, err := receipt.Text(r.MessageType, r.Packed, receipt.Status{ReturnStatus: r.ReturnStatus, ReturnInfo: r.ReturnInfo}, r.CreatedAt)
+			if err != nil {
+				return nil, fmt.Errorf("read receipt %d of %s: %w", r.Seq, enterpriseCode, err)
+			}
+			r.XML = string(xml)
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()

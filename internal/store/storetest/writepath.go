@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cbec-platform/cbec/internal/ceb"
+	"github.com/cbec-platform/cbec/internal/receipt"
 	"github.com/cbec-platform/cbec/internal/store"
 )
 
@@ -12,6 +14,110 @@ func init() { addSuite("WritePath", runWritePath) }
 
 func runWritePath(t *testing.T, open Opener) {
 	t.Run("InsertDocumentKeepsTheFirst", func(t *testing.T) { testInsertDocument(t, open(t)) })
+	t.Run("PackedReceiptsReadAsText", func(t *testing.T) { testPackedReceipts(t, open(t)) })
+	t.Run("MessageAnswerRebuilt", func(t *testing.T) { testMessageAnswer(t, open(t)) })
+}
+
+// A message stored without its answer's text gets, asked again, the answer
+// rebuilt from its receipts in the feed, byte for byte; one stored with a
+// text (an envelope's answer) gets that text.
+func testMessageAnswer(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 987654321, shanghai)
+	keys := []ceb.Keys{
+		{"guid": "B0000000-0000-4000-8000-000000000001", "logisticsCode": "LOG0000001", "logisticsNo": "LN-1"},
+		{"guid": "B0000000-0000-4000-8000-000000000002", "logisticsCode": "LOG0000001", "logisticsNo": "LN-2"},
+	}
+	sts := []receipt.Status{{ReturnStatus: "2", ReturnInfo: "[Code:1800;Desc:accepted]"}, {ReturnStatus: "100", ReturnInfo: "[Code:1102;Desc:no such]"}}
+	built, err := receipt.Build("CEB512Message", keys, sts, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := built.Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		// Another message's receipt first, so that the feed does not start at the message.
+		if err := tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: "LOG0000001", MessageType: "X", ReturnStatus: "2", XML: "<x/>", CreatedAt: now}); err != nil {
+			return err
+		}
+		feed := make([]*store.Receipt, len(keys))
+		for i := range keys {
+			feed[i] = &store.Receipt{EnterpriseCode: "LOG0000001", MessageType: "CEB512Message", ReturnStatus: sts[i].ReturnStatus,
+				ReturnInfo: sts[i].ReturnInfo, Packed: built.PerDoc[i], CreatedAt: now}
+		}
+		if err := tx.AddReceipts(ctx, feed); err != nil {
+			return err
+		}
+		if err := tx.InsertMessage(ctx, &store.Message{ID: "M1", Sender: "LOG0000001", Guid: "G1", Type: "CEB511Message", ReceivedAt: now,
+			Body: []byte("sealed"), HTTPStatus: 200, ReceiptGuid: built.Guid, ReceiptSeq: feed[0].Seq, ReceiptCount: len(feed)}); err != nil {
+			return err
+		}
+		return tx.InsertMessage(ctx, &store.Message{ID: "M2", Sender: "LOG0000001", Guid: "G2", Type: "CEB511Message", ReceivedAt: now,
+			Body: []byte("sealed"), HTTPStatus: 200, Receipt: "<DxpMsg/>"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for guid, want := range map[string]string{"G1": string(want), "G2": "<DxpMsg/>"} {
+		status, got, found, err := db.MessageAnswer(ctx, "LOG0000001", guid)
+		if err != nil || !found || status != 200 || got != want {
+			t.Errorf("answer to %s: %d %v %v\n%s\nwant\n%s", guid, status, found, err, got, want)
+		}
+	}
+	if _, _, found, err := db.MessageAnswer(ctx, "LOG0000001", "G3"); found || err != nil {
+		t.Errorf("an unknown guid: found %v, %v", found, err)
+	}
+}
+
+// Receipts stored packed, with texts and packed mixed in one statement, come
+// back from the feed with their text, byte for byte what the sender was
+// answered, numbered in order.
+func testPackedReceipts(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 123456789, shanghai)
+	keys := []ceb.Keys{
+		{"guid": "A0000000-0000-4000-8000-000000000001", "ebpCode": "EBP0000001", "ebcCode": "EBC0000001", "orderNo": "O-1"},
+		{"guid": "A0000000-0000-4000-8000-000000000002", "ebpCode": "EBP0000001", "ebcCode": "EBC0000001", "orderNo": "O-2 & <3>"},
+	}
+	sts := []receipt.Status{{ReturnStatus: "2", ReturnInfo: "[Code:1800;Desc:accepted]"}, {ReturnStatus: "100", ReturnInfo: "[Code:1101;Desc:exists & differs]"}}
+	var want []string
+	var rs []*store.Receipt
+	for i := range keys {
+		one, err := receipt.Build("CEB312Message", keys[i:i+1], sts[i:i+1], now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := one.Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, string(text))
+		rs = append(rs, &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "CEB312Message", OrderNo: keys[i]["orderNo"],
+			ReturnStatus: sts[i].ReturnStatus, ReturnInfo: sts[i].ReturnInfo, Packed: one.PerDoc[0], CreatedAt: now})
+	}
+	want = append(want, "<text/>")
+	rs = append(rs, &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "RecallNotice", ReturnStatus: "1", XML: "<text/>", CreatedAt: now})
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.AddReceipts(ctx, rs) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Receipts(ctx, "FEED000002", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("feed has %d receipts, want %d", len(got), len(want))
+	}
+	for i, r := range got {
+		if r.Seq != int64(i+1) || r.XML != want[i] {
+			t.Errorf("receipt %d: seq %d, text\n%s\nwant\n%s", i+1, r.Seq, r.XML, want[i])
+		}
+	}
+	bad := &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "CEB312Message", ReturnStatus: "2", CreatedAt: now}
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.AddReceipt(ctx, bad) }); err == nil {
+		t.Error("a receipt with neither text nor packed form was stored")
+	}
 }
 
 // InsertDocument stores a new document and reports a second one under the
