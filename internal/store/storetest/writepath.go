@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func testMessageAnswer(t *testing.T, db *store.DB) {
 	}
 }
 
-// Receipts stored packed, with texts and packed mixed in one statement, come
+// Receipts stored packed, with texts and packed mixed in one call, come
 // back from the feed with their text, byte for byte what the sender was
 // answered, numbered in order.
 func testPackedReceipts(t *testing.T, db *store.DB) {
@@ -97,12 +98,16 @@ func testPackedReceipts(t *testing.T, db *store.DB) {
 		rs = append(rs, &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "CEB312Message", OrderNo: keys[i]["orderNo"],
 			ReturnStatus: sts[i].ReturnStatus, ReturnInfo: sts[i].ReturnInfo, Packed: one.PerDoc[0], CreatedAt: now})
 	}
-	want = append(want, "<text/>")
-	rs = append(rs, &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "RecallNotice", ReturnStatus: "1", XML: "<text/>", CreatedAt: now})
+	// More than one multi-row insert's worth, numbered on without a gap.
+	for i := range 38 {
+		text := fmt.Sprintf("<text n=%q/>", i)
+		want = append(want, text)
+		rs = append(rs, &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "RecallNotice", ReturnStatus: "1", XML: text, CreatedAt: now})
+	}
 	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.AddReceipts(ctx, rs) }); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.Receipts(ctx, "FEED000002", 0, 10)
+	got, err := db.Receipts(ctx, "FEED000002", 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
