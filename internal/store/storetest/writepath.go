@@ -100,7 +100,7 @@ func testPackedReceipts(t *testing.T, db *store.DB) {
 	}
 	// More than one multi-row insert's worth, numbered on without a gap.
 	for i := range 38 {
-		text := fmt.Sprintf("<text n=%q/>", i)
+		text := fmt.Sprintf("<text n=\"%d\"/>", i)
 		want = append(want, text)
 		rs = append(rs, &store.Receipt{EnterpriseCode: "FEED000002", MessageType: "RecallNotice", ReturnStatus: "1", XML: text, CreatedAt: now})
 	}
