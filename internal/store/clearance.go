@@ -451,8 +451,8 @@ func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
 const receiptColumns = 10
 
 // AddReceipts puts receipts of one enterprise in the outbox, numbering them
-// from its counter (see the receipts table): one counter step and one
-// statement for every receiptsPerInsert of them.
+// from its counter (see the receipts table and takeSeqs): one statement for
+// every receiptsPerInsert of them.
 func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 	if len(rs) == 0 {
 		return nil
@@ -466,12 +466,9 @@ func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 			return fmt.Errorf("store receipt %s of %s: give the text or the packed form, one of them", r.MessageType, r.CopNo)
 		}
 	}
-	var last int64
-	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
-		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
-		RETURNING last_seq`, code, int64(len(rs))).Scan(&last)
+	last, err := t.takeSeqs(ctx, code, int64(len(rs)))
 	if err != nil {
-		return fmt.Errorf("number receipts of %s: %w", code, classify(err))
+		return err
 	}
 	for i, r := range rs {
 		r.Seq = last - int64(len(rs)-1-i)
@@ -484,6 +481,61 @@ func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 		rs = rs[n:]
 	}
 	return nil
+}
+
+// feedSeq is an enterprise's receipt counter as a transaction holds it: the
+// last number given out, and the value its row has in the database.
+type feedSeq struct{ last, stored int64 }
+
+// takeSeqs reserves n receipt numbers of an enterprise and returns the last.
+// The first time in a transaction it steps the counter's row, which locks it
+// (PostgreSQL) until commit, so writers number in commit order without gaps;
+// afterwards it counts on in memory, and storeSeqs writes the row once before
+// commit: one statement per enterprise and transaction, not per message.
+func (t *Tx) takeSeqs(ctx context.Context, code string, n int64) (int64, error) {
+	if s := t.seqs[code]; s != nil {
+		s.last += n
+		return s.last, nil
+	}
+	var last int64
+	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
+		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
+		RETURNING last_seq`, code, n).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("number receipts of %s: %w", code, classify(err))
+	}
+	if t.seqs == nil {
+		t.seqs = map[string]*feedSeq{}
+	}
+	t.seqs[code] = &feedSeq{last: last, stored: last}
+	return last, nil
+}
+
+// storeSeqs writes back the counters that moved in memory.
+func (t *Tx) storeSeqs(ctx context.Context) error {
+	for code, s := range t.seqs {
+		if s.last == s.stored {
+			continue
+		}
+		if _, err := t.Exec(ctx, `UPDATE receipt_counters SET last_seq = $2 WHERE enterprise_code = $1`, code, s.last); err != nil {
+			return fmt.Errorf("number receipts of %s: %w", code, err)
+		}
+		s.stored = s.last
+	}
+	return nil
+}
+
+// saveSeqs copies the counters, for a savepoint to restore.
+func (t *Tx) saveSeqs() map[string]*feedSeq {
+	if len(t.seqs) == 0 {
+		return nil
+	}
+	saved := make(map[string]*feedSeq, len(t.seqs))
+	for code, s := range t.seqs {
+		c := *s
+		saved[code] = &c
+	}
+	return saved
 }
 
 // receiptsPerInsert bounds the rows of one multi-row insert. The SQLite

@@ -253,6 +253,9 @@ func (db *DB) Pools() map[string]*sql.DB {
 type Tx struct {
 	tx *sql.Tx
 	db *DB
+	// seqs holds the receipt counters this transaction has taken, by
+	// enterprise (see AddReceipts); their rows are written back at commit.
+	seqs map[string]*feedSeq
 }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
@@ -269,7 +272,12 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		db.writer.statements.Add(2) // begin and commit (or rollback)
 		db.writer.nanos.Add(int64(time.Since(start)))
 	}()
-	if err := fn(&Tx{tx: tx, db: db}); err != nil {
+	t := &Tx{tx: tx, db: db}
+	err = fn(t)
+	if err == nil {
+		err = t.storeSeqs(ctx)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -539,10 +547,12 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
+	seqs := t.saveSeqs()
 	if err := fn(); err != nil {
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
+		t.seqs = seqs // the receipts numbered since are undone too
 		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
 		return err
 	}

@@ -17,6 +17,63 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("InsertDocumentKeepsTheFirst", func(t *testing.T) { testInsertDocument(t, open(t)) })
 	t.Run("PackedReceiptsReadAsText", func(t *testing.T) { testPackedReceipts(t, open(t)) })
 	t.Run("MessageAnswerRebuilt", func(t *testing.T) { testMessageAnswer(t, open(t)) })
+	t.Run("FeedNumbersInOneTransaction", func(t *testing.T) { testFeedNumbers(t, open(t)) })
+}
+
+// Several messages' receipts in one transaction, one of them undone by a
+// savepoint, are numbered without a gap, and the next transaction numbers on
+// from there.
+func testFeedNumbers(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
+	add := func(tx *store.Tx, code string, n int) error {
+		rs := make([]*store.Receipt, n)
+		for i := range rs {
+			rs[i] = &store.Receipt{EnterpriseCode: code, MessageType: "X", ReturnStatus: "2", XML: fmt.Sprintf("<r n=\"%d\"/>", i), CreatedAt: now}
+		}
+		return tx.AddReceipts(ctx, rs)
+	}
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if err := add(tx, "SEQ0000001", 2); err != nil {
+			return err
+		}
+		undone := tx.Savepoint(ctx, "undo", func() error {
+			if err := add(tx, "SEQ0000001", 3); err != nil {
+				return err
+			}
+			if err := add(tx, "SEQ0000002", 1); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if undone != errRollback {
+			t.Errorf("savepoint: %v", undone)
+		}
+		if err := add(tx, "SEQ0000001", 1); err != nil {
+			return err
+		}
+		return add(tx, "SEQ0000002", 2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return add(tx, "SEQ0000001", 1) }); err != nil {
+		t.Fatal(err)
+	}
+	for code, want := range map[string]int{"SEQ0000001": 4, "SEQ0000002": 2} {
+		got, err := db.Receipts(ctx, code, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range got {
+			if r.Seq != int64(i+1) {
+				t.Errorf("%s: receipt %d numbered %d", code, i+1, r.Seq)
+			}
+		}
+		if len(got) != want {
+			t.Errorf("%s: %d receipts, want %d", code, len(got), want)
+		}
+	}
 }
 
 // A message stored without its answer's text gets, asked again, the answer
