@@ -332,7 +332,9 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 	if o, refused, err := MayDeclare(ctx, tx, sender, doc.appType, inv.AgentCode, inv.EbcCode, inv.CopNo, now); err != nil || refused {
 		return o, err
 	}
-	existing, err := tx.InventoryByCopNo(ctx, inv.AgentCode, inv.CopNo)
+	// One look-up for both questions a new inventory raises: is its copNo
+	// known, and has its order a live inventory already.
+	existing, other, err := tx.InventoryAndOrder(ctx, inv.AgentCode, inv.CopNo, inv.EbpCode, inv.OrderNo)
 	if err != nil {
 		return Result{}, err
 	}
@@ -346,10 +348,6 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 				return Again(existing.Status, existing.ReasonInfo), nil
 			}
 			return Refused("1101", "inventory copNo=%s exists with other content; send appType 2 to modify it", inv.CopNo), nil
-		}
-		other, err := tx.InventoryForOrder(ctx, inv.EbpCode, inv.OrderNo)
-		if err != nil {
-			return Result{}, err
 		}
 		if other != nil {
 			return Refused("1101", "order %s already has inventory copNo=%s (status %s)", inv.OrderNo, other.CopNo, other.Status), nil

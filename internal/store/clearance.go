@@ -268,11 +268,6 @@ const (
 	liveByWaybill = `logistics_code = $1 AND logistics_no = $2 AND status <> '100' ORDER BY created_at DESC LIMIT 1`
 )
 
-// InventoryByCopNo reads an inventory by its declarer and copNo in the transaction; nil when none.
-func (t *Tx) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*Inventory, error) {
-	return findInventory(ctx, t, agentCode+"/"+copNo, `agent_code = $1 AND cop_no = $2`, agentCode, copNo)
-}
-
 // InventoryForOrder returns the live inventory (not rejected) of an order in the transaction; nil when none.
 func (t *Tx) InventoryForOrder(ctx context.Context, ebpCode, orderNo string) (*Inventory, error) {
 	return findInventory(ctx, t, "of order "+orderNo, liveByOrder, ebpCode, orderNo)
@@ -281,6 +276,36 @@ func (t *Tx) InventoryForOrder(ctx context.Context, ebpCode, orderNo string) (*I
 // InventoryForWaybill returns the live inventory (not rejected) of a waybill in the transaction; nil when none.
 func (t *Tx) InventoryForWaybill(ctx context.Context, logisticsCode, logisticsNo string) (*Inventory, error) {
 	return findInventory(ctx, t, "of waybill "+logisticsNo, liveByWaybill, logisticsCode, logisticsNo)
+}
+
+// InventoryAndOrder reads, in one statement, the inventory of a declarer's
+// copNo and the live inventory (not rejected, the newest) of an order: what a
+// new inventory is checked against. Either is nil when there is none; both
+// may be the same inventory.
+func (t *Tx) InventoryAndOrder(ctx context.Context, agentCode, copNo, ebpCode, orderNo string) (byCopNo, ofOrder *Inventory, err error) {
+	rows, err := t.Query(ctx, `SELECT `+inventoryColumns+` FROM inventories
+		WHERE (agent_code = $1 AND cop_no = $2) OR (ebp_code = $3 AND order_no = $4 AND status <> '100') ORDER BY created_at DESC`,
+		agentCode, copNo, ebpCode, orderNo)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scanInventory(rows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
+		}
+		if v.AgentCode == agentCode && v.CopNo == copNo {
+			byCopNo = v
+		}
+		if ofOrder == nil && v.EbpCode == ebpCode && v.OrderNo == orderNo && v.Status != "100" {
+			ofOrder = v
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read inventory %s/%s: %w", agentCode, copNo, err)
+	}
+	return byCopNo, ofOrder, nil
 }
 
 // InventoryByID reads an inventory in the transaction.

@@ -18,6 +18,56 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("PackedReceiptsReadAsText", func(t *testing.T) { testPackedReceipts(t, open(t)) })
 	t.Run("MessageAnswerRebuilt", func(t *testing.T) { testMessageAnswer(t, open(t)) })
 	t.Run("FeedNumbersInOneTransaction", func(t *testing.T) { testFeedNumbers(t, open(t)) })
+	t.Run("InventoryAndOrder", func(t *testing.T) { testInventoryAndOrder(t, open(t)) })
+}
+
+// InventoryAndOrder finds a copNo's inventory whatever its status, and the
+// newest inventory of an order that is not rejected.
+func testInventoryAndOrder(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
+	inv := func(id, copNo, orderNo, status string, age int) *store.Inventory {
+		when := at.Add(-time.Duration(age) * time.Minute)
+		return &store.Inventory{ID: id, AgentCode: "AGENT00001", CopNo: copNo, EbpCode: "EBP0000001", OrderNo: orderNo, Status: status,
+			WaitUntil: when, CreatedAt: when, UpdatedAt: when}
+	}
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		for _, v := range []*store.Inventory{
+			inv("i1", "C1", "O1", "100", 30), // rejected: its order is free again
+			inv("i2", "C2", "O1", "120", 20),
+			inv("i3", "C3", "O1", "800", 10), // newer, live
+			inv("i4", "C4", "O2", "100", 5),
+		} {
+			if err := tx.InsertInventory(ctx, v); err != nil {
+				return err
+			}
+		}
+		for _, c := range []struct{ copNo, orderNo, wantCop, wantOrder string }{
+			{"C1", "O1", "i1", "i3"},
+			{"C4", "O2", "i4", ""},
+			{"C9", "O1", "", "i3"},
+			{"C9", "O9", "", ""},
+			{"C2", "O9", "i2", ""},
+		} {
+			byCop, ofOrder, err := tx.InventoryAndOrder(ctx, "AGENT00001", c.copNo, "EBP0000001", c.orderNo)
+			if err != nil {
+				return err
+			}
+			id := func(v *store.Inventory) string {
+				if v == nil {
+					return ""
+				}
+				return v.ID
+			}
+			if id(byCop) != c.wantCop || id(ofOrder) != c.wantOrder {
+				t.Errorf("copNo %s, order %s: got %q and %q, want %q and %q", c.copNo, c.orderNo, id(byCop), id(ofOrder), c.wantCop, c.wantOrder)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Several messages' receipts in one transaction, one of them undone by a
