@@ -234,6 +234,9 @@ func (d *driver) followUp(ctx context.Context, r *rand.Rand) bool {
 	if err != nil {
 		return false
 	}
+	if st == 503 {
+		return true // the database is cut off (the campaign's outage): the arrival is for another round, as for the other requests
+	}
 	var rs struct{ Returns []struct{ ID, State string } }
 	if st != 200 || json.Unmarshal(body, &rs) != nil {
 		d.t.Errorf("returns of %s: HTTP %d %.200s", inv.InvtNo, st, body)
