@@ -11,17 +11,7 @@ import (
 )
 
 // Alert is a manifest or parcel stuck in one stage longer than StuckAfter.
-type Alert struct {
-	ID            string     `json:"id"`
-	Subject       string     `json:"subject"` // manifest:<id> or parcel:<logisticsNo>
-	ManifestID    string     `json:"manifestId"`
-	LogisticsCode string     `json:"logisticsCode"`
-	Stage         string     `json:"stage"` // the stage it is stuck in: filed, departed, arrived, declared, released
-	Since         time.Time  `json:"since"`
-	RaisedAt      time.Time  `json:"raisedAt"`
-	ResolvedAt    *time.Time `json:"resolvedAt,omitempty"`
-	Detail        string     `json:"detail"`
-}
+type Alert = store.LogisticsAlert
 
 // Run sweeps for stuck manifests and parcels every s.Every until ctx ends.
 func (s *Service) Run(ctx context.Context) {
@@ -50,23 +40,11 @@ func (s *Service) Sweep(ctx context.Context) ([]Alert, error) {
 	now := s.Now().UTC()
 	limit := now.Add(-s.StuckAfter)
 	// Manifests still on their way, filed within the last 180 days.
-	rows, err := s.DB.Query(ctx, `SELECT `+manifestColumns+` FROM lg_manifests WHERE created_at >= $1 ORDER BY created_at`, now.AddDate(0, 0, -180))
+	sms, err := s.DB.ManifestsSince(ctx, now.AddDate(0, 0, -180))
 	if err != nil {
 		return nil, err
 	}
-	var ms []*Manifest
-	for rows.Next() {
-		m, err := scanManifest(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	ms := fromStoredList(sms)
 	stuck := map[string]Alert{}
 	for _, m := range ms {
 		switch m.Stage {
@@ -107,26 +85,13 @@ func (s *Service) Sweep(ctx context.Context) ([]Alert, error) {
 	var raised []Alert
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		raised = raised[:0]
-		open := map[string]string{}
-		rows, err := tx.Query(ctx, `SELECT id, subject, stage FROM lg_alerts WHERE resolved_at IS NULL`)
+		open, err := tx.OpenLogisticsAlerts(ctx)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id, subject, stage string
-			if err := rows.Scan(&id, &subject, &stage); err != nil {
-				rows.Close()
-				return err
-			}
-			open[subject+"|"+stage] = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for key, id := range open {
 			if _, still := stuck[key]; !still {
-				if _, err := tx.Exec(ctx, `UPDATE lg_alerts SET resolved_at = $1 WHERE id = $2`, now, id); err != nil {
+				if err := tx.ResolveLogisticsAlert(ctx, id, now); err != nil {
 					return err
 				}
 			}
@@ -136,13 +101,11 @@ func (s *Service) Sweep(ctx context.Context) ([]Alert, error) {
 				continue
 			}
 			a.ID, a.RaisedAt = uuid.Must(uuid.NewV7()).String(), now
-			res, err := tx.Exec(ctx, `INSERT INTO lg_alerts (id, subject, manifest_id, logistics_code, stage, since, raised_at, resolved_at, detail)
-				SELECT $1, $2, $3, $4, $5, $6, $7, NULL, $8 WHERE NOT EXISTS (SELECT 1 FROM lg_alerts WHERE subject = $2 AND stage = $5)`,
-				a.ID, a.Subject, a.ManifestID, a.LogisticsCode, a.Stage, a.Since, a.RaisedAt, a.Detail)
+			stored, err := tx.RaiseLogisticsAlert(ctx, &a)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
+			if stored {
 				raised = append(raised, a)
 			}
 		}
@@ -169,22 +132,5 @@ func later(a, b *time.Time) *time.Time {
 
 // Alerts lists alerts, newest first: open ones only unless all; of one carrier or every one ("").
 func (s *Service) Alerts(ctx context.Context, carrier string, all bool) ([]Alert, error) {
-	rows, err := s.DB.Query(ctx, `SELECT id, subject, manifest_id, logistics_code, stage, since, raised_at, resolved_at, detail FROM lg_alerts
-		WHERE ($1 = '' OR logistics_code = $1) AND ($2 OR resolved_at IS NULL) ORDER BY raised_at DESC, id DESC LIMIT 1000`, carrier, all)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []Alert{}
-	for rows.Next() {
-		var a Alert
-		var since, raised store.Time
-		var resolved store.NullTime
-		if err := rows.Scan(&a.ID, &a.Subject, &a.ManifestID, &a.LogisticsCode, &a.Stage, &since, &raised, &resolved, &a.Detail); err != nil {
-			return nil, err
-		}
-		a.Since, a.RaisedAt, a.ResolvedAt = since.UTC(), raised.UTC(), ptr(resolved)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return s.DB.LogisticsAlerts(ctx, carrier, all)
 }

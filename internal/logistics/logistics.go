@@ -8,7 +8,6 @@ package logistics
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -97,13 +96,7 @@ type Parcel struct {
 }
 
 // Event is something reported of a manifest.
-type Event struct {
-	Event      string    `json:"event"` // departed, arrived, note
-	At         time.Time `json:"at"`
-	Place      string    `json:"place,omitempty"`
-	Note       string    `json:"note,omitempty"`
-	RecordedAt time.Time `json:"recordedAt"`
-}
+type Event = store.ManifestEvent
 
 // parseKg reads a weight in kg with up to three decimals into grams.
 func parseKg(s string) (int64, error) {
@@ -190,10 +183,10 @@ func (s *Service) File(ctx context.Context, carrier string, in ManifestInput) (*
 		t := in.PlannedArrival.UTC()
 		m.PlannedArrival = &t
 	}
+	stored := &store.Manifest{ID: m.ID, LogisticsCode: carrier, BillNo: m.BillNo, VoyageNo: m.VoyageNo, TrafMode: m.TrafMode, Channel: channel,
+		Route: m.Route, WeightG: grams, CostFen: cost, PlannedArrival: m.PlannedArrival, Stage: StageFiled, StageAt: now, CreatedAt: now}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO lg_manifests (id, logistics_code, bill_no, voyage_no, traf_mode, channel, route, weight_g, cost_fen,
-			planned_arrival, departed_at, arrived_at, stage, stage_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, $12, $13)`,
-			m.ID, carrier, m.BillNo, m.VoyageNo, m.TrafMode, channel, m.Route, grams, cost, m.PlannedArrival, StageFiled, now, now)
+		err := tx.InsertManifest(ctx, stored)
 		if errs.KindOf(err) == errs.Conflict {
 			return errs.New(errs.Conflict, "manifest_exists", "billNo", "carrier %s has filed bill %s already", carrier, in.BillNo)
 		}
@@ -201,7 +194,7 @@ func (s *Service) File(ctx context.Context, carrier string, in ManifestInput) (*
 			return err
 		}
 		for i, p := range in.Parcels {
-			_, err := tx.Exec(ctx, `INSERT INTO lg_parcels (logistics_code, logistics_no, manifest_id) VALUES ($1, $2, $3)`, carrier, p, m.ID)
+			err := tx.InsertManifestParcel(ctx, carrier, p, m.ID)
 			if errs.KindOf(err) == errs.Conflict {
 				return errs.New(errs.Conflict, "parcel_on_other_manifest", fmt.Sprintf("parcels[%d]", i), "parcel %s is on another manifest already", p)
 			}
@@ -245,13 +238,13 @@ func (s *Service) Report(ctx context.Context, carrier, id string, in EventInput)
 		return nil, errs.Invalidf("note", "too_long", "place has at most 100 characters, note at most 1000")
 	}
 	at := in.At.UTC()
-	var set string
+	move := false // departure and arrival move the stage; a note does not
 	switch in.Event {
 	case StageDeparted:
 		if m.Stage != StageFiled {
 			return nil, errs.New(errs.Conflict, "stage_wrong", "event", "manifest %s is %s; departure follows filing", id, m.Stage)
 		}
-		set = "departed_at"
+		move = true
 	case StageArrived:
 		if m.Stage != StageDeparted {
 			return nil, errs.New(errs.Conflict, "stage_wrong", "event", "manifest %s is %s; arrival follows departure", id, m.Stage)
@@ -259,24 +252,22 @@ func (s *Service) Report(ctx context.Context, carrier, id string, in EventInput)
 		if at.Before(*m.DepartedAt) {
 			return nil, errs.Invalidf("at", "before_departure", "arrival %s is before departure %s", at.Format(time.RFC3339), m.DepartedAt.Format(time.RFC3339))
 		}
-		set = "arrived_at"
+		move = true
 	case "note":
 	default:
 		return nil, errs.Invalidf("event", "event_unknown", "%q is not one of departed, arrived, note", in.Event)
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if set != "" {
-			res, err := tx.Exec(ctx, `UPDATE lg_manifests SET `+set+` = $1, stage = $2, stage_at = $1 WHERE id = $3 AND stage = $4`, at, in.Event, id, m.Stage)
+		if move {
+			moved, err := tx.MoveManifestStage(ctx, id, m.Stage, in.Event, at)
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if !moved {
 				return errs.New(errs.Conflict, "stage_changed", "event", "manifest %s changed meanwhile; read it and retry", id)
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO lg_events (id, manifest_id, event, at, place, note, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			uuid.Must(uuid.NewV7()).String(), id, in.Event, at, in.Place, in.Note, now)
-		return err
+		return tx.AddManifestEvent(ctx, uuid.Must(uuid.NewV7()).String(), id, Event{Event: in.Event, At: at, Place: in.Place, Note: in.Note, RecordedAt: now})
 	})
 	if err != nil {
 		return nil, err
@@ -284,45 +275,39 @@ func (s *Service) Report(ctx context.Context, carrier, id string, in EventInput)
 	return s.Get(ctx, id, true)
 }
 
-const manifestColumns = `id, logistics_code, bill_no, voyage_no, traf_mode, channel, route, weight_g, cost_fen, planned_arrival,
-	departed_at, arrived_at, stage, stage_at, created_at`
-
-func scanManifest(row interface{ Scan(...any) error }) (*Manifest, error) {
-	var m Manifest
-	var grams int64
-	var cost sql.NullInt64
-	var planned, departed, arrived store.NullTime
-	var stageAt, created store.Time
-	if err := row.Scan(&m.ID, &m.LogisticsCode, &m.BillNo, &m.VoyageNo, &m.TrafMode, &m.Channel, &m.Route, &grams, &cost, &planned,
-		&departed, &arrived, &m.Stage, &stageAt, &created); err != nil {
-		return nil, err
-	}
-	m.WeightKg = formatKg(grams)
-	if cost.Valid {
-		a := money.FromFen(cost.Int64)
+// fromStored is the stored manifest as shown: weight in kg, cost as an amount.
+func fromStored(sm *store.Manifest) *Manifest {
+	m := &Manifest{ID: sm.ID, LogisticsCode: sm.LogisticsCode, BillNo: sm.BillNo, VoyageNo: sm.VoyageNo, TrafMode: sm.TrafMode,
+		Channel: sm.Channel, Route: sm.Route, WeightKg: formatKg(sm.WeightG), PlannedArrival: sm.PlannedArrival,
+		DepartedAt: sm.DepartedAt, ArrivedAt: sm.ArrivedAt, Stage: sm.Stage, StageAt: sm.StageAt, CreatedAt: sm.CreatedAt}
+	if sm.CostFen != nil {
+		a := money.FromFen(*sm.CostFen)
 		m.Cost = &a
 	}
-	m.PlannedArrival, m.DepartedAt, m.ArrivedAt = ptr(planned), ptr(departed), ptr(arrived)
-	m.StageAt, m.CreatedAt = stageAt.UTC(), created.UTC()
-	return &m, nil
+	return m
 }
 
-func ptr(t store.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
+// fromStoredList converts a list of stored manifests.
+func fromStoredList(sms []store.Manifest) []*Manifest {
+	out := make([]*Manifest, len(sms))
+	for i := range sms {
+		out[i] = fromStored(&sms[i])
 	}
-	v := t.UTC()
-	return &v
+	return out
 }
 
 // Get reads a manifest; full adds its parcels and events.
 func (s *Service) Get(ctx context.Context, id string, full bool) (*Manifest, error) {
-	m, err := scanManifest(s.DB.QueryRow(ctx, `SELECT `+manifestColumns+` FROM lg_manifests WHERE id = $1`, id))
-	if err == sql.ErrNoRows {
+	sm, err := s.DB.Manifest(ctx, id)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "manifest_not_found", "id", "no manifest %s", id)
 	}
-	if err != nil || !full {
-		return m, err
+	if err != nil {
+		return nil, err
+	}
+	m := fromStored(sm)
+	if !full {
+		return m, nil
 	}
 	if m.Parcels, err = s.parcels(ctx, m); err != nil {
 		return nil, err
@@ -331,21 +316,12 @@ func (s *Service) Get(ctx context.Context, id string, full bool) (*Manifest, err
 	for _, p := range m.Parcels {
 		m.Counts[p.Stage]++
 	}
-	rows, err := s.DB.Query(ctx, `SELECT event, at, place, note, recorded_at FROM lg_events WHERE manifest_id = $1 ORDER BY at, recorded_at`, id)
+	events, err := s.DB.ManifestEvents(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e Event
-		var at, rec store.Time
-		if err := rows.Scan(&e.Event, &at, &e.Place, &e.Note, &rec); err != nil {
-			return nil, err
-		}
-		e.At, e.RecordedAt = at.UTC(), rec.UTC()
-		m.Events = append(m.Events, e)
-	}
-	return m, rows.Err()
+	m.Events = events
+	return m, nil
 }
 
 // ListFilter selects manifests.
@@ -359,40 +335,27 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Manifest, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	rows, err := s.DB.Query(ctx, `SELECT `+manifestColumns+` FROM lg_manifests
-		WHERE ($1 = '' OR logistics_code = $1) AND ($2 = '' OR channel = $2) AND ($3 = '' OR stage = $3)
-		ORDER BY created_at DESC, id DESC LIMIT $4`, f.Carrier, f.Channel, f.Stage, f.Limit)
+	sms, err := s.DB.Manifests(ctx, store.ManifestFilter{Carrier: f.Carrier, Channel: f.Channel, Stage: f.Stage, Limit: f.Limit})
 	if err != nil {
 		return nil, err
 	}
-	return store.Collect(rows, scanManifest)
+	return fromStoredList(sms), nil
 }
 
 // parcels reads each parcel of m with its waybill, inventory and delivery.
 func (s *Service) parcels(ctx context.Context, m *Manifest) ([]Parcel, error) {
-	rows, err := s.DB.Query(ctx, `SELECT p.logistics_no, w.created_at, i.created_at, COALESCE(i.status, ''), COALESCE(i.cop_no, ''), i.released_at, ls.data
-		FROM lg_parcels p
-		LEFT JOIN documents w ON w.kind = 'waybill' AND w.k1 = p.logistics_code AND w.k2 = p.logistics_no AND NOT w.deleted
-		LEFT JOIN inventories i ON i.logistics_code = p.logistics_code AND i.logistics_no = p.logistics_no AND i.status <> '899'
-		LEFT JOIN documents ls ON ls.kind = 'logistics_status' AND ls.k1 = p.logistics_code AND ls.k2 = p.logistics_no AND NOT ls.deleted
-		WHERE p.manifest_id = $1 ORDER BY p.logistics_no`, m.ID)
+	stored, err := s.DB.ManifestParcels(ctx, m.ID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []Parcel{}
-	for rows.Next() {
-		var p Parcel
-		var wb, decl, rel store.NullTime
-		var status sql.NullString
-		if err := rows.Scan(&p.LogisticsNo, &wb, &decl, &p.InventoryStatus, &p.CopNo, &rel, &status); err != nil {
-			return nil, err
-		}
-		p.WaybillAt, p.DeclaredAt, p.ReleasedAt = ptr(wb), ptr(decl), ptr(rel)
+	for _, sp := range stored {
+		p := Parcel{LogisticsNo: sp.LogisticsNo, WaybillAt: sp.WaybillAt, DeclaredAt: sp.DeclaredAt, InventoryStatus: sp.InventoryStatus,
+			CopNo: sp.CopNo, ReleasedAt: sp.ReleasedAt}
 		// Only a released parcel can have been delivered: a signed-for status
 		// of one that is not (intake refuses those now) does not count.
-		if status.Valid && rel.Valid {
-			p.DeliveredAt = signedAt(status.String)
+		if sp.StatusData != nil && sp.ReleasedAt != nil {
+			p.DeliveredAt = signedAt(*sp.StatusData)
 		}
 		p.Stage = parcelStage(m, &p)
 		if len(out) > 0 && out[len(out)-1].LogisticsNo == p.LogisticsNo {
@@ -400,7 +363,7 @@ func (s *Service) parcels(ctx context.Context, m *Manifest) ([]Parcel, error) {
 		}
 		out = append(out, p)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // signedAt reads the time of a signed-for (S) waybill status as stored by intake.
@@ -455,24 +418,11 @@ var Legs = []string{"departure_arrival", "arrival_declaration", "declaration_rel
 
 // Figures computes the channel view for manifests filed in [from, to), of one carrier or all ("").
 func (s *Service) Figures(ctx context.Context, carrier string, from, to time.Time) ([]ChannelFigures, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+manifestColumns+` FROM lg_manifests
-		WHERE ($1 = '' OR logistics_code = $1) AND created_at >= $2 AND created_at < $3 ORDER BY created_at`, carrier, from, to)
+	sms, err := s.DB.ManifestsFiled(ctx, carrier, from, to)
 	if err != nil {
 		return nil, err
 	}
-	var ms []*Manifest
-	for rows.Next() {
-		m, err := scanManifest(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ms = append(ms, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	ms := fromStoredList(sms)
 	type acc struct {
 		f                ChannelFigures
 		grams, costGrams int64
@@ -526,23 +476,12 @@ func (s *Service) Figures(ctx context.Context, carrier string, from, to time.Tim
 			leg(a, "departure_delivery", m.DepartedAt, p.DeliveredAt)
 		}
 	}
-	var open []struct{ channel string }
-	arows, err := s.DB.Query(ctx, `SELECT m.channel FROM lg_alerts a JOIN lg_manifests m ON m.id = a.manifest_id
-		WHERE a.resolved_at IS NULL AND ($1 = '' OR a.logistics_code = $1)`, carrier)
+	open, err := s.DB.OpenAlertChannels(ctx, carrier)
 	if err != nil {
 		return nil, err
 	}
-	for arows.Next() {
-		var c string
-		if err := arows.Scan(&c); err != nil {
-			arows.Close()
-			return nil, err
-		}
-		open = append(open, struct{ channel string }{c})
-	}
-	arows.Close()
-	for _, o := range open {
-		if a := by[o.channel]; a != nil {
+	for _, c := range open {
+		if a := by[c]; a != nil {
 			a.f.OpenAlerts++
 		}
 	}
