@@ -69,7 +69,7 @@ func testManifestRoundTrip(t *testing.T, db *store.DB) {
 	if got, err := db.Manifest(ctx, "M2"); err != nil || got.CostFen != nil || got.PlannedArrival != nil {
 		t.Errorf("no cost: %+v %v", got, err)
 	}
-	// The same bill of the same carrier, or a parcel on another manifest: conflicts, nothing stored.
+	// The same bill of the same carrier, or a parcel on another manifest: conflicts.
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		return tx.InsertManifest(ctx, manifest("M3", "LOG0000001", "B1", "rail", logisticsT0))
 	})
