@@ -12,24 +12,13 @@ import (
 )
 
 // AuditEntry is one line of the append-only audit log.
-type AuditEntry struct {
-	Seq        int64     `json:"seq"`
-	At         time.Time `json:"at"`
-	OfficerID  string    `json:"officerId"`
-	Username   string    `json:"username"`
-	Department string    `json:"department"`
-	Action     string    `json:"action"`
-	Object     string    `json:"object"`
-	Before     string    `json:"before"`
-	After      string    `json:"after"`
-}
+type AuditEntry = store.OfficerAuditEntry
 
 // audit appends an entry in the transaction of the action it records. The
 // table refuses updates and deletes (a trigger on both engines).
 func (s *Service) audit(ctx context.Context, tx *store.Tx, o *Officer, action, object, before, after string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO officer_audit (at, officer_id, username, department, action, object, before, after)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, s.now(), o.ID, o.Username, o.Department, action, object, before, after)
-	return err
+	return tx.AddOfficerAudit(ctx, AuditEntry{At: s.now(), OfficerID: o.ID, Username: o.Username, Department: o.Department,
+		Action: action, Object: object, Before: before, After: after})
 }
 
 // Audit appends an entry on its own (an action that changes nothing else, such as unmasking).
@@ -42,23 +31,7 @@ func (s *Service) AuditLog(ctx context.Context, officer, action string, limit in
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	rows, err := s.DB.Query(ctx, `SELECT seq, at, officer_id, username, department, action, object, before, after FROM officer_audit
-		WHERE ($1 = '' OR username = $1) AND ($2 = '' OR action = $2) ORDER BY seq DESC LIMIT $3`, officer, action, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
-		var e AuditEntry
-		var at store.Time
-		if err := rows.Scan(&e.Seq, &at, &e.OfficerID, &e.Username, &e.Department, &e.Action, &e.Object, &e.Before, &e.After); err != nil {
-			return nil, err
-		}
-		e.At = at.Time
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return s.DB.OfficerAudit(ctx, officer, action, limit)
 }
 
 // WriteAuditCSV writes entries as CSV with a header line.

@@ -567,11 +567,7 @@ func (s *Service) Reopen(ctx context.Context, o *Officer, parcelID string, in Re
 
 // supervises tells whether the officer may reopen their side's findings.
 func (s *Service) supervises(ctx context.Context, o *Officer) (bool, error) {
-	var sup bool
-	if err := s.DB.QueryRow(ctx, `SELECT supervisor FROM officers WHERE id = $1`, o.ID).Scan(&sup); err != nil {
-		return false, fmt.Errorf("read the officer's supervisor flag: %w", err)
-	}
-	return sup, nil
+	return s.DB.OfficerSupervises(ctx, o.ID)
 }
 
 // decideIfFinal reads the parcel again and, once every side that marked it

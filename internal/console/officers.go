@@ -8,10 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -220,15 +218,14 @@ func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) 
 	now := s.now()
 	o := &Officer{ID: newID("off_"), Username: in.Username, Name: in.Name, Department: in.Department, CreatedAt: now}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM officers WHERE username = $1`, in.Username).Scan(&n); err != nil {
+		taken, err := tx.OfficerUsernameTaken(ctx, in.Username)
+		if err != nil {
 			return err
 		}
-		if n > 0 {
+		if taken {
 			return errs.New(errs.Conflict, "username_taken", "username", "an officer named %q exists already", in.Username)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO officers (id, username, name, department, password_hash, disabled, supervisor, created_at, updated_at)
-			VALUES ($1,$2,$3,$4,$5,FALSE,$6,$7,$7)`, o.ID, o.Username, o.Name, o.Department, hash, in.Supervisor, now); err != nil {
+		if err := tx.InsertOfficer(ctx, (*store.Officer)(o), hash, in.Supervisor); err != nil {
 			return err
 		}
 		actor := by
@@ -247,34 +244,17 @@ func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) 
 	return o, nil
 }
 
-const officerColumns = `id, username, name, department, disabled, created_at`
-
-func scanOfficer(row interface{ Scan(...any) error }) (*Officer, error) {
-	var o Officer
-	var created store.Time
-	if err := row.Scan(&o.ID, &o.Username, &o.Name, &o.Department, &o.Disabled, &created); err != nil {
-		return nil, err
-	}
-	o.CreatedAt = created.Time
-	return &o, nil
-}
-
 // Officers lists every officer.
 func (s *Service) Officers(ctx context.Context) ([]*Officer, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+officerColumns+` FROM officers ORDER BY username`)
+	stored, err := s.DB.Officers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []*Officer
-	for rows.Next() {
-		o, err := scanOfficer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
+	for i := range stored {
+		out = append(out, (*Officer)(&stored[i]))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // dummyHash makes a login for an unknown username cost as much as a wrong password.
@@ -292,16 +272,16 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (*
 		return nil, "", errs.New(errs.RateLimited, "login_locked", "username",
 			"too many failed logins for this username from this address; try again in %d s", int(wait.Seconds()+0.999))
 	}
-	var hash string
-	o, err := scanOfficerHash(s.DB.QueryRow(ctx, `SELECT `+officerColumns+`, password_hash FROM officers WHERE username = $1`, username), &hash)
-	if err != nil && errs.KindOf(err) != errs.NotFound && !isNoRows(err) {
+	so, hash, err := s.DB.OfficerByUsername(ctx, username)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, "", err
 	}
-	if o == nil {
+	if so == nil {
 		CheckPassword(password, dummyHash)
 		s.fail(key, now)
 		return nil, "", errs.New(errs.Unauthorized, "login_failed", "password", "unknown username or wrong password")
 	}
+	o := (*Officer)(so)
 	if !CheckPassword(password, hash) || o.Disabled {
 		s.fail(key, now)
 		_ = s.DB.InTx(ctx, func(tx *store.Tx) error { return s.audit(ctx, tx, o, "login.failed", o.ID, "", "") })
@@ -313,11 +293,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (*
 	token := newID("")
 	token += newID("")
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM officer_sessions WHERE expires_at < $1`, now); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO officer_sessions (token_hash, officer_id, created_at, expires_at) VALUES ($1,$2,$3,$4)`,
-			tokenHash(token), o.ID, now, now.Add(s.SessionTTL)); err != nil {
+		if err := tx.StartOfficerSession(ctx, tokenHash(token), o.ID, now, now.Add(s.SessionTTL)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, o, "login", o.ID, "", "")
@@ -327,21 +303,6 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (*
 	}
 	return o, token, nil
 }
-
-func scanOfficerHash(row interface{ Scan(...any) error }, hash *string) (*Officer, error) {
-	var o Officer
-	var created store.Time
-	if err := row.Scan(&o.ID, &o.Username, &o.Name, &o.Department, &o.Disabled, &created, hash); err != nil {
-		if isNoRows(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	o.CreatedAt = created.Time
-	return &o, nil
-}
-
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 func tokenHash(token string) string {
 	h := sha256.Sum256([]byte(token))
@@ -408,28 +369,23 @@ func (s *Service) Session(ctx context.Context, token string) (*Officer, error) {
 	if token == "" {
 		return nil, errs.New(errs.Unauthorized, "session_missing", "cookie", "log in first")
 	}
-	var expires store.Time
-	row := s.DB.QueryRow(ctx, `SELECT o.id, o.username, o.name, o.department, o.disabled, o.created_at, s.expires_at
-		FROM officer_sessions s JOIN officers o ON o.id = s.officer_id WHERE s.token_hash = $1`, tokenHash(token))
-	var o Officer
-	var created store.Time
-	if err := row.Scan(&o.ID, &o.Username, &o.Name, &o.Department, &o.Disabled, &created, &expires); err != nil {
-		if isNoRows(err) || errs.KindOf(err) == errs.NotFound {
-			return nil, errs.New(errs.Unauthorized, "session_unknown", "cookie", "the session ended; log in again")
-		}
+	so, expires, err := s.DB.OfficerSession(ctx, tokenHash(token))
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, errs.New(errs.Unauthorized, "session_unknown", "cookie", "the session ended; log in again")
+	}
+	if err != nil {
 		return nil, err
 	}
-	o.CreatedAt = created.Time
-	if o.Disabled || !expires.Time.After(s.now()) {
+	if so.Disabled || !expires.After(s.now()) {
 		return nil, errs.New(errs.Unauthorized, "session_expired", "cookie", "the session ended; log in again")
 	}
-	return &o, nil
+	return (*Officer)(so), nil
 }
 
 // Logout ends a session and, at once, the live screens it opened.
 func (s *Service) Logout(ctx context.Context, o *Officer, token string) error {
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM officer_sessions WHERE token_hash = $1`, tokenHash(token)); err != nil {
+		if err := tx.DeleteOfficerSession(ctx, tokenHash(token)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, o, "logout", o.ID, "", "")

@@ -459,9 +459,8 @@ func (s *Service) whoDecided(ctx context.Context, actor string) (string, error) 
 	if i < 0 {
 		return actor, nil
 	}
-	var username string
-	err := s.DB.QueryRow(ctx, `SELECT username FROM officer_audit WHERE after LIKE $1 ORDER BY seq LIMIT 1`, "%"+actor[i:]).Scan(&username)
-	if isNoRows(err) {
+	username, err := s.DB.FirstAuditorWithAfterSuffix(ctx, actor[i:])
+	if errs.KindOf(err) == errs.NotFound {
 		return actor, nil
 	}
 	if err != nil {
