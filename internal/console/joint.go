@@ -2,9 +2,7 @@ package console
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,12 +16,7 @@ import (
 )
 
 // Line is a sorting line of a bonded warehouse.
-type Line struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Warehouse string    `json:"warehouse"`
-	CreatedAt time.Time `json:"createdAt"`
-}
+type Line = store.SortingLine
 
 // Finding is one side's result at the inspection bench.
 type Finding struct {
@@ -85,8 +78,7 @@ func (s *Service) CreateLine(ctx context.Context, o *Officer, name, warehouse st
 	}
 	line := &Line{ID: newID("line_"), Name: name, Warehouse: warehouse, CreatedAt: s.now()}
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO sorting_lines (id, name, warehouse, created_at) VALUES ($1,$2,$3,$4)`,
-			line.ID, line.Name, line.Warehouse, line.CreatedAt); err != nil {
+		if err := tx.InsertSortingLine(ctx, line); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, o, "line.add", line.ID, "", line.Name)
@@ -109,8 +101,7 @@ func (s *Service) AddScanner(ctx context.Context, o *Officer, lineID, name strin
 	}
 	id := newID("scn_")
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO line_scanners (id, line_id, name, token_hash, created_at) VALUES ($1,$2,$3,$4,$5)`,
-			id, lineID, name, enterprise.HashKey(token), s.now()); err != nil {
+		if err := tx.InsertLineScanner(ctx, id, lineID, name, enterprise.HashKey(token), s.now()); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, o, "scanner.add", id, "", lineID+" "+name)
@@ -120,41 +111,30 @@ func (s *Service) AddScanner(ctx context.Context, o *Officer, lineID, name strin
 
 // Line reads one line.
 func (s *Service) Line(ctx context.Context, id string) (*Line, error) {
-	var l Line
-	var at store.Time
-	err := s.DB.QueryRow(ctx, `SELECT id, name, warehouse, created_at FROM sorting_lines WHERE id = $1`, id).Scan(&l.ID, &l.Name, &l.Warehouse, &at)
-	if errors.Is(err, sql.ErrNoRows) {
+	l, err := s.DB.SortingLine(ctx, id)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "line_not_found", "line", "no sorting line %q", id)
 	}
-	l.CreatedAt = at.Time
-	return &l, err
+	return l, err
 }
 
 // Lines lists the sorting lines.
 func (s *Service) Lines(ctx context.Context) ([]*Line, error) {
-	rows, err := s.DB.Query(ctx, `SELECT id, name, warehouse, created_at FROM sorting_lines ORDER BY name`)
+	lines, err := s.DB.SortingLines(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []*Line{}
-	for rows.Next() {
-		var l Line
-		var at store.Time
-		if err := rows.Scan(&l.ID, &l.Name, &l.Warehouse, &at); err != nil {
-			return nil, err
-		}
-		l.CreatedAt = at.Time
-		out = append(out, &l)
+	for i := range lines {
+		out = append(out, &lines[i])
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // scanner returns the id of the scanner a token belongs to on a line.
 func (s *Service) scanner(ctx context.Context, lineID, token string) (string, error) {
-	var id, line string
-	err := s.DB.QueryRow(ctx, `SELECT id, line_id FROM line_scanners WHERE token_hash = $1`, enterprise.HashKey(token)).Scan(&id, &line)
-	if errors.Is(err, sql.ErrNoRows) {
+	id, line, err := s.DB.LineScannerByTokenHash(ctx, enterprise.HashKey(token))
+	if errs.KindOf(err) == errs.NotFound {
 		return "", errs.New(errs.Unauthorized, "scanner_unknown", "Authorization", "unknown scanner token")
 	}
 	if err != nil {
@@ -211,10 +191,8 @@ func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) 
 		}
 	}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO line_parcels (id, line_id, scanner_id, logistics_no, inventory_id, image_ref, scanned_at, divert,
-			customs_mark, inspection_mark, customs_finding, inspection_finding, outcome, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'','','','',$7)`,
-			p.ID, lineID, scannerID, p.LogisticsNo, p.InventoryID, p.ImageRef, now, p.Divert, p.CustomsMark)
-		return err
+		return tx.InsertLineParcel(ctx, &store.LineParcel{ID: p.ID, LineID: lineID, LogisticsNo: p.LogisticsNo, InventoryID: p.InventoryID,
+			ImageRef: p.ImageRef, ScannedAt: now, Divert: p.Divert, CustomsMark: p.CustomsMark}, scannerID)
 	})
 	if err != nil {
 		return nil, err
@@ -233,9 +211,8 @@ func (s *Service) publish(kind string, p *Parcel) {
 }
 
 func (s *Service) inventoryForWaybill(ctx context.Context, logisticsNo string) (*store.Inventory, error) {
-	var id string
-	err := s.DB.QueryRow(ctx, `SELECT id FROM inventories WHERE logistics_no = $1 ORDER BY created_at DESC LIMIT 1`, logisticsNo).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	id, err := s.DB.LatestInventoryIDByLogisticsNo(ctx, logisticsNo)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil
 	}
 	if err != nil {
@@ -262,32 +239,21 @@ func (s *Service) summary(ctx context.Context, inv *store.Inventory) *Summary {
 
 func (s *Service) riskHits(ctx context.Context, inventoryID string) []string {
 	out := []string{}
-	rows, err := s.DB.Query(ctx, `SELECT kind, ref, action FROM risk_hits WHERE inventory_id = $1 ORDER BY at`, inventoryID)
-	if err != nil {
+	hits, err := s.DB.InventoryRiskHits(ctx, inventoryID)
+	if err != nil { // the screens show the declaration without its hits
 		return out
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, ref, action string
-		if rows.Scan(&k, &ref, &action) == nil {
-			out = append(out, k+" "+ref+" → "+action)
-		}
+	for _, h := range hits {
+		out = append(out, h.Kind+" "+h.Ref+" → "+h.Action)
 	}
 	return out
 }
 
-const parcelColumns = `id, line_id, logistics_no, inventory_id, image_ref, scanned_at, divert, customs_mark, inspection_mark,
-	customs_finding, inspection_finding, outcome`
-
-func scanParcel(row interface{ Scan(...any) error }) (*Parcel, error) {
-	var p Parcel
-	var at store.Time
-	var cf, inf string
-	if err := row.Scan(&p.ID, &p.LineID, &p.LogisticsNo, &p.InventoryID, &p.ImageRef, &at, &p.Divert, &p.CustomsMark, &p.InspectionMark,
-		&cf, &inf, &p.Outcome); err != nil {
-		return nil, err
-	}
-	p.ScannedAt = at.Time
+// parcelFrom is the stored parcel with its findings decoded.
+func parcelFrom(sp *store.LineParcel) (*Parcel, error) {
+	p := Parcel{ID: sp.ID, LineID: sp.LineID, LogisticsNo: sp.LogisticsNo, InventoryID: sp.InventoryID, ImageRef: sp.ImageRef,
+		ScannedAt: sp.ScannedAt, Divert: sp.Divert, CustomsMark: sp.CustomsMark, InspectionMark: sp.InspectionMark, Outcome: sp.Outcome}
+	cf, inf := sp.CustomsFinding, sp.InspectionFinding
 	if cf != "" {
 		p.Customs = &Finding{}
 		if err := json.Unmarshal([]byte(cf), p.Customs); err != nil {
@@ -305,10 +271,14 @@ func scanParcel(row interface{ Scan(...any) error }) (*Parcel, error) {
 
 // Parcel reads one parcel with its summary.
 func (s *Service) Parcel(ctx context.Context, id string) (*Parcel, error) {
-	p, err := scanParcel(s.DB.QueryRow(ctx, `SELECT `+parcelColumns+` FROM line_parcels WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	sp, err := s.DB.LineParcel(ctx, id)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "parcel_not_found", "parcel", "no parcel %q", id)
 	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := parcelFrom(sp)
 	if err != nil {
 		return nil, err
 	}
@@ -326,22 +296,17 @@ func (s *Service) fill(ctx context.Context, p *Parcel) {
 
 // Parcels lists a line's latest parcels, newest first.
 func (s *Service) Parcels(ctx context.Context, lineID string, limit int) ([]*Parcel, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+parcelColumns+` FROM line_parcels WHERE line_id = $1 ORDER BY scanned_at DESC LIMIT $2`, lineID, limit)
+	stored, err := s.DB.LineParcels(ctx, lineID, limit)
 	if err != nil {
 		return nil, err
 	}
 	var out []*Parcel
-	for rows.Next() {
-		p, err := scanParcel(rows)
+	for i := range stored {
+		p, err := parcelFrom(&stored[i])
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		out = append(out, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	for _, p := range out {
 		s.fill(ctx, p)
@@ -386,19 +351,18 @@ func (s *Service) Mark(ctx context.Context, o *Officer, parcelID, note string) (
 	}
 	before := p.Divert + " " + p.CustomsMark + "|" + p.InspectionMark
 	mark := o.Username + ": " + note
-	col := "customs_mark"
 	if side == Inspection {
-		col, p.InspectionMark = "inspection_mark", mark
+		p.InspectionMark = mark
 	} else {
 		p.CustomsMark = mark
 	}
 	p.Divert = "inspect"
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, divert = 'inspect', updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, mark, s.now())
+		marked, err := tx.MarkLineParcel(ctx, p.ID, side, mark, s.now())
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !marked {
 			return errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided meanwhile")
 		}
 		return s.audit(ctx, tx, o, "parcel.mark", p.ID, before, "inspect "+p.CustomsMark+"|"+p.InspectionMark)
@@ -454,7 +418,7 @@ func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string
 	if p.Outcome != "" {
 		return nil, errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided already (%s)", p.Outcome)
 	}
-	mark, mine, col := p.side(side)
+	mark, mine := p.side(side)
 	if mark == "" {
 		return nil, errs.New(errs.Conflict, "not_marked_by_side", "parcel", "the %s side did not mark this parcel; only a side that marked it records a finding", side)
 	}
@@ -470,11 +434,11 @@ func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string
 	// leaves the findings stored and the parcel undecided: a supervisor's
 	// reopening and a new finding retry it.
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = $2, updated_at = $3 WHERE id = $1 AND outcome = '' AND `+col+` = ''`, p.ID, string(fb), s.now())
+		stored, err := tx.SetLineParcelFinding(ctx, p.ID, side, string(fb), s.now())
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !stored {
 			return errs.New(errs.Conflict, "parcel_changed", "parcel", "the parcel was decided, or the %s side recorded, meanwhile: reload the screen", side)
 		}
 		return s.audit(ctx, tx, o, "parcel.finding", p.ID, "", f.text(side))
@@ -489,12 +453,12 @@ func findingRecorded(side string) error {
 	return errs.New(errs.Conflict, "finding_recorded", "parcel", "the %s side recorded its finding already; a %s supervisor may reopen it", side, side)
 }
 
-// side returns a side's mark, finding and finding column.
-func (p *Parcel) side(side string) (string, *Finding, string) {
+// side returns a side's mark and finding.
+func (p *Parcel) side(side string) (string, *Finding) {
 	if side == Inspection {
-		return p.InspectionMark, p.Inspection, "inspection_finding"
+		return p.InspectionMark, p.Inspection
 	}
-	return p.CustomsMark, p.Customs, "customs_finding"
+	return p.CustomsMark, p.Customs
 }
 
 // text is a finding as the audit log shows it.
@@ -538,17 +502,17 @@ func (s *Service) Reopen(ctx context.Context, o *Officer, parcelID string, in Re
 	if p.Outcome != "" {
 		return nil, errs.New(errs.Conflict, "parcel_decided", "parcel", "the parcel was decided already (%s)", p.Outcome)
 	}
-	_, mine, col := p.side(side)
+	_, mine := p.side(side)
 	if mine == nil {
 		return nil, errs.New(errs.Conflict, "no_finding", "parcel", "the %s side has no finding on this parcel to reopen", side)
 	}
 	before, _ := json.Marshal(mine)
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE line_parcels SET `+col+` = '', updated_at = $3 WHERE id = $1 AND outcome = '' AND `+col+` = $2`, p.ID, string(before), s.now())
+		cleared, err := tx.ClearLineParcelFinding(ctx, p.ID, side, string(before), s.now())
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !cleared {
 			return errs.New(errs.Conflict, "parcel_changed", "parcel", "the parcel changed meanwhile: reload the screen")
 		}
 		return s.audit(ctx, tx, o, "parcel.reopen", p.ID, mine.text(side), "reopened: "+in.Reason)
@@ -587,7 +551,7 @@ func (s *Service) decideIfFinal(ctx context.Context, o *Officer, parcelID string
 			return nil, err
 		}
 		err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, `UPDATE line_parcels SET outcome = $2, updated_at = $3 WHERE id = $1 AND outcome = ''`, p.ID, outcome.Status, s.now()); err != nil {
+			if err := tx.SetLineParcelOutcome(ctx, p.ID, outcome.Status, s.now()); err != nil {
 				return err
 			}
 			return s.audit(ctx, tx, o, "parcel.decide", p.ID, "", outcome.Status+" decision "+decision)
