@@ -43,39 +43,27 @@ type Count struct {
 func (s *Service) Today(ctx context.Context) (*Figures, error) {
 	now := s.now().In(china)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, china)
-	rows, err := s.DB.Query(ctx, `SELECT status, reason_code, created_at, released_at FROM inventories WHERE created_at >= $1`, start)
+	declared, err := s.DB.DashboardInventories(ctx, start)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	f := &Figures{Day: start.Format("2006-01-02")}
 	status, reasons := map[string]int{}, map[string]int{}
 	var durations []time.Duration
-	for rows.Next() {
-		var st, code string
-		var created store.Time
-		var released store.NullTime
-		if err := rows.Scan(&st, &code, &created, &released); err != nil {
-			return nil, err
-		}
+	for _, v := range declared {
 		f.Declared++
-		status[st]++
-		if st == "100" {
-			reasons[code]++
+		status[v.Status]++
+		if v.Status == "100" {
+			reasons[v.ReasonCode]++
 		}
-		if released.Valid {
+		if v.ReleasedAt != nil {
 			f.Released++
-			durations = append(durations, released.Time.Time.Sub(created.Time))
+			durations = append(durations, v.ReleasedAt.Sub(v.CreatedAt))
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
 	// Inspected: went through 500 today, whatever the status now.
-	var inspected int
-	if err := s.DB.QueryRow(ctx, `SELECT COUNT(DISTINCT e.inventory_id) FROM inventory_events e JOIN inventories i ON i.id = e.inventory_id
-		WHERE e.status = '500' AND i.created_at >= $1`, start).Scan(&inspected); err != nil {
+	inspected, err := s.DB.DashboardInspected(ctx, start)
+	if err != nil {
 		return nil, err
 	}
 	pct := func(n int) string {
@@ -163,21 +151,10 @@ func (s *Service) Search(ctx context.Context, q, status string) ([]*store.Invent
 	if status != "" && !slices.Contains(statuses, status) {
 		return nil, errs.Invalidf("status", "status_unknown", "status %q is not one of %s", status, strings.Join(statuses, ", "))
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id FROM inventories WHERE ($1 = '' OR cop_no = $1 OR order_no = $1 OR logistics_no = $1 OR invt_no = $1)
-		AND ($2 = '' OR status = $2) ORDER BY created_at DESC LIMIT 100`, q, status)
+	ids, err := s.DB.SearchInventoryIDs(ctx, q, status)
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	out := []*store.Inventory{}
 	for _, id := range ids {
 		inv, err := s.DB.Inventory(ctx, id)
@@ -381,8 +358,8 @@ func (s *Service) Unmask(ctx context.Context, o *Officer, id string) ([]clearFie
 		if messageID == "" || s.Vault == nil {
 			return nil
 		}
-		var body []byte
-		if err := s.DB.QueryRow(ctx, `SELECT body FROM messages WHERE id = $1`, messageID).Scan(&body); err != nil {
+		body, err := s.DB.SealedMessageBody(ctx, messageID)
+		if err != nil {
 			return nil // a message pruned by retention: nothing to show
 		}
 		plain, err := s.Vault.Open(body)

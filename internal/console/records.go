@@ -167,23 +167,15 @@ func (s *Service) bookPage(w http.ResponseWriter, r *http.Request, o *Officer) e
 	}
 	ems := strings.TrimSpace(r.URL.Query().Get("emsNo"))
 	if ems == "" {
-		rows, err := s.DB.Query(r.Context(), `SELECT ems_no, operator_code, name FROM bonded_books ORDER BY ems_no LIMIT 500`)
+		books, err := s.DB.BookHeads(r.Context())
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
 		t := &table{Title: tr(lang(r), "books"), Columns: []string{"emsNo", "operatorCode", "name"}}
-		for rows.Next() {
-			var a, b, c string
-			if err := rows.Scan(&a, &b, &c); err != nil {
-				return err
-			}
-			t.Rows = append(t.Rows, []string{a, b, c})
+		for _, b := range books {
+			t.Rows = append(t.Rows, []string{b.EmsNo, b.OperatorCode, b.Name})
 		}
 		t.Action, t.Button, t.Link = "/console/officer/books?emsNo=", tr(lang(r), "open"), true
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		return s.render(w, r, http.StatusOK, "table", o, t, "")
 	}
 	b, err := s.Bonded.Book(r.Context(), ems)
