@@ -125,14 +125,7 @@ func (t *Tx) MoveManifestStage(ctx context.Context, id, from, to string, at time
 		return false, fmt.Errorf("move manifest %s: %q is not a stage with a time", id, to)
 	}
 	res, err := t.Exec(ctx, query, at, to, id, from)
-	if err != nil {
-		return false, fmt.Errorf("move manifest %s to %s: %w", id, to, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("move manifest %s to %s: %w", id, to, err)
-	}
-	return n == 1, nil
+	return changedOne(res, err, "move manifest "+id+" to "+to)
 }
 
 // AddManifestEvent records event id of manifest manifestID.
@@ -268,14 +261,7 @@ func (t *Tx) RaiseLogisticsAlert(ctx context.Context, a *LogisticsAlert) (bool, 
 	res, err := t.Exec(ctx, `INSERT INTO lg_alerts (id, subject, manifest_id, logistics_code, stage, since, raised_at, resolved_at, detail)
 				SELECT $1, $2, $3, $4, $5, $6, $7, NULL, $8 WHERE NOT EXISTS (SELECT 1 FROM lg_alerts WHERE subject = $2 AND stage = $5)`,
 		a.ID, a.Subject, a.ManifestID, a.LogisticsCode, a.Stage, a.Since, a.RaisedAt, a.Detail)
-	if err != nil {
-		return false, fmt.Errorf("raise logistics alert %s %s: %w", a.Subject, a.Stage, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("raise logistics alert %s %s: %w", a.Subject, a.Stage, err)
-	}
-	return n == 1, nil
+	return changedOne(res, err, "raise logistics alert "+a.Subject+" "+a.Stage)
 }
 
 // LogisticsAlerts lists at most 1000 alerts of carrier ("" for every one),

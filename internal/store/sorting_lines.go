@@ -208,7 +208,8 @@ func (t *Tx) SetLineParcelOutcome(ctx context.Context, id, outcome string, at ti
 	return nil
 }
 
-// changedOne tells whether an update changed exactly one row.
+// changedOne tells whether a statement changed exactly one row, wrapping
+// its error with what it did.
 func changedOne(res sql.Result, err error, what string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", what, err)
