@@ -420,11 +420,15 @@ func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
 			if err := json.Unmarshal(inv.Data, &d); err != nil {
 				return fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
 			}
-			op := ""
+			// The zone whose book holds the goods records their arrival; the
+			// areaCode the declarer wrote counts only without a book.
+			keeper := d.AreaCode
 			if d.EmsNo != "" {
-				op, _ = operatorOf(ctx, tx, d.EmsNo)
+				if keeper, err = operatorOf(ctx, tx, d.EmsNo); err != nil && errs.KindOf(err) != errs.NotFound {
+					return err
+				}
 			}
-			if by != op && by != d.AreaCode {
+			if by != keeper {
 				return errs.New(errs.Forbidden, "not_your_zone", "id", "the arrival of return %s is recorded by the zone operator of invtNo %s", id, inv.InvtNo)
 			}
 		}

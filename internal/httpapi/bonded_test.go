@@ -91,7 +91,7 @@ var records = map[string]string{"MILK-1": "1", "CHERRY-1": "2"}
 func (b *bondedFixture) bondedInventory(d *decl) []byte {
 	inv := ceb.Inventory{InventoryHead: ceb.InventoryHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2",
 		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo,
-		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, guarantor), EmsNo: emsNo, AreaCode: zone, AreaName: "保税仓",
+		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, guarantor), EmsNo: emsNo, AreaCode: or(d.area, zone), AreaName: "保税仓",
 		IeFlag: "I", DeclTime: "20261127", CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer,
 		BuyerTelephone: d.phone, ConsigneeAddress: d.consAddr, AgentCode: agent, AgentName: "报关行", TradeMode: "1210", TrafMode: "5", Country: "502",
 		Freight: d.freight, InsuredFee: "0", Currency: "142", PackNo: "1", GrossWeight: "2", NetWeight: "1.6"}}
@@ -170,21 +170,34 @@ func (b *bondedFixture) cancel(d *decl) (returnStatus, info string) {
 // cancelAs sends a CEB623 for d's inventory as the declaring agent code.
 func (b *bondedFixture) cancelAs(agent string, d *decl) (returnStatus, info string) {
 	b.t.Helper()
-	c := ceb.InvtCancel{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", CustomsCode: "8010", OrderNo: d.orderNo,
-		EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo, LogisticsCode: carrier, LogisticsName: "物流",
-		CopNo: "C" + d.copNo, InvtNo: b.invtNo(d.copNo), BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
-		AgentCode: agent, AgentName: "报关行", Reason: "买家取消订单"}
-	xml := b.sign.Sign(b.t, mustEncode(&ceb.CEB623Message{Guid: guid(), Version: "1.0", InvtCancel: []ceb.InvtCancel{c}, BaseTransfer: transfer(agent)}))
-	st, rs, info, body := b.post(agent, xml)
+	st, rs, info, body := b.post(agent, b.sign.Sign(b.t, b.cancelMessage(agent, d)))
 	if st != 200 || !strings.Contains(string(body), "CEB624Message") {
 		b.t.Fatalf("cancel: HTTP %d %s", st, body)
 	}
 	return rs, info
 }
 
+// cancelMessage is an unsigned CEB623 for d's inventory naming agent as its agentCode.
+func (b *bondedFixture) cancelMessage(agent string, d *decl) []byte {
+	c := ceb.InvtCancel{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", CustomsCode: "8010", OrderNo: d.orderNo,
+		EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo, LogisticsCode: carrier, LogisticsName: "物流",
+		CopNo: "C" + d.copNo, InvtNo: b.invtNo(d.copNo), BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
+		AgentCode: agent, AgentName: "报关行", Reason: "买家取消订单"}
+	return mustEncode(&ceb.CEB623Message{Guid: guid(), Version: "1.0", InvtCancel: []ceb.InvtCancel{c}, BaseTransfer: transfer(agent)})
+}
+
 // applyReturn sends a CEB625 for the given gnum → qty and returns the receipt's status and info.
 func (b *bondedFixture) applyReturn(d *decl, copNo string, lines map[int]string) (returnStatus, info string) {
 	b.t.Helper()
+	st, rs, info, body := b.post(agent, b.sign.Sign(b.t, b.returnMessage(agent, d, copNo, lines)))
+	if st != 200 || !strings.Contains(string(body), "CEB626Message") {
+		b.t.Fatalf("return: HTTP %d %s", st, body)
+	}
+	return rs, info
+}
+
+// returnMessage is an unsigned CEB625 for d's inventory naming agent as its agentCode.
+func (b *bondedFixture) returnMessage(agent string, d *decl, copNo string, lines map[int]string) []byte {
 	h := ceb.InvtRefundHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2", CustomsCode: "8010", OrderNo: d.orderNo,
 		EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo, LogisticsCode: carrier, LogisticsName: "物流",
 		CopNo: copNo, InvtNo: b.invtNo(d.copNo), BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer, BuyerTelephone: d.phone,
@@ -196,12 +209,7 @@ func (b *bondedFixture) applyReturn(d *decl, copNo string, lines map[int]string)
 			r.InvtRefundList = append(r.InvtRefundList, ceb.InvtRefundList{Gnum: fmt.Sprint(gnum), Gcode: l.hs, Gname: l.name, Qty: q, Unit: "011"})
 		}
 	}
-	xml := b.sign.Sign(b.t, mustEncode(&ceb.CEB625Message{Guid: guid(), Version: "1.0", InvtRefund: []ceb.InvtRefund{r}, BaseTransfer: transfer(agent)}))
-	st, rs, info, body := b.post(agent, xml)
-	if st != 200 || !strings.Contains(string(body), "CEB626Message") {
-		b.t.Fatalf("return: HTTP %d %s", st, body)
-	}
-	return rs, info
+	return mustEncode(&ceb.CEB625Message{Guid: guid(), Version: "1.0", InvtRefund: []ceb.InvtRefund{r}, BaseTransfer: transfer(agent)})
 }
 
 type returnView struct {
@@ -625,11 +633,7 @@ func TestBondedTallyEntriesAndReconciliation(t *testing.T) {
 			if ext != nil {
 				cop = "RK711"
 			}
-			m := &ceb.CEB711Message{Guid: guid(), Version: "1.0", Delivery: ceb.Delivery{DeliveryHead: ceb.DeliveryHead{Guid: guid(), AppType: "1", AppTime: appTime,
-				AppStatus: "2", CustomsCode: "8010", CopNo: cop, OperatorCode: zone, OperatorName: "保税仓", IeFlag: "I", TrafMode: "5", TrafNo: "CQ1",
-				VoyageNo: "V1", BillNo: "BILL1", LogisticsCode: carrier, LogisticsName: "物流", UnloadLocation: "A区"},
-				DeliveryList: []ceb.DeliveryList{{Gnum: "1", LogisticsNo: "PKG1"}}}, BaseTransfer: transfer(zone), ExtendMessage: ext}
-			st, rs, info, body := b.post(zone, b.sign.Sign(t, mustEncode(m)))
+			st, rs, info, body := b.post(zone, b.sign.Sign(t, entryMessage(zone, cop, ext)))
 			if st != 200 || rs != "120" || !strings.Contains(string(body), "CEB712Message") {
 				t.Errorf("CEB711 %s: %d %s %s %s", cop, st, rs, info, body)
 			}
@@ -683,6 +687,14 @@ func TestBondedTallyEntriesAndReconciliation(t *testing.T) {
 			t.Errorf("bad month: %d", r.Status)
 		}
 	})
+}
+
+// entryMessage is an unsigned CEB711 zone entry by operator numbered copNo.
+func entryMessage(operator, copNo string, ext *ceb.ExtendMessage) []byte {
+	return mustEncode(&ceb.CEB711Message{Guid: guid(), Version: "1.0", Delivery: ceb.Delivery{DeliveryHead: ceb.DeliveryHead{Guid: guid(), AppType: "1", AppTime: appTime,
+		AppStatus: "2", CustomsCode: "8010", CopNo: copNo, OperatorCode: operator, OperatorName: "保税仓", IeFlag: "I", TrafMode: "5", TrafNo: "CQ1",
+		VoyageNo: "V1", BillNo: "BILL1", LogisticsCode: carrier, LogisticsName: "物流", UnloadLocation: "A区"},
+		DeliveryList: []ceb.DeliveryList{{Gnum: "1", LogisticsNo: "PKG1"}}}, BaseTransfer: transfer(operator), ExtendMessage: ext})
 }
 
 // One CEB623 with two cancels answers one CEB624 with a status per document.

@@ -98,6 +98,7 @@ type decl struct {
 	tradeMode                      string
 	invLines                       []line // inventory lines, when they differ from the order's
 	invPhone, wbPhone, assure      string // inventory buyer phone, waybill consignee phone, guarantor, when they differ
+	area                           string // the bonded inventory's areaCode, when it is not the book's zone
 	ebc, payCode, agent            string // the ebc of order and inventory, the payment firm, the declaring agent, when they differ
 }
 
