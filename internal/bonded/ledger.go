@@ -284,7 +284,7 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 		var tallied string
 		var declared sql.NullString
 		var tEms string
-		err := tx.QueryRow(ctx, `SELECT ems_no, items, entry_no FROM bonded_tallies WHERE tally_no = $1`, e.TallyNo).Scan(&tEms, &tallied, &declared)
+		err := tx.QueryRow(ctx, `SELECT ems_no, items, entry_no FROM bonded_tallies WHERE tally_no = $1 AND operator_code = $2`, e.TallyNo, op).Scan(&tEms, &tallied, &declared)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errs.Invalidf("tallyNo", "tally_unknown", "no tally %q", e.TallyNo)
 		}
@@ -303,8 +303,8 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 		}
 		e.Differences = differences(lines, e.Items)
 		diffs, _ := json.Marshal(e.Differences)
-		if _, err := tx.Exec(ctx, `UPDATE bonded_tallies SET entry_no = $2, differences = $3, declared_at = $4 WHERE tally_no = $1`,
-			e.TallyNo, e.EntryNo, string(diffs), now); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE bonded_tallies SET entry_no = $2, differences = $3, declared_at = $4 WHERE tally_no = $1 AND operator_code = $5`,
+			e.TallyNo, e.EntryNo, string(diffs), now, op); err != nil {
 			return err
 		}
 	}

@@ -77,7 +77,7 @@ func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t 
 	if err != nil {
 		return nil, err
 	}
-	return s.TallyByNo(ctx, t.TallyNo)
+	return s.TallyByNo(ctx, op, t.TallyNo)
 }
 
 const tallyColumns = `tally_no, ems_no, operator_code, items, deadline, entry_no, differences, created_at, declared_at`
@@ -106,13 +106,34 @@ func scanTally(row interface{ Scan(...any) error }, now time.Time) (*Tally, erro
 	return &t, nil
 }
 
-// TallyByNo reads one tally.
-func (s *Service) TallyByNo(ctx context.Context, no string) (*Tally, error) {
-	t, err := scanTally(s.DB.QueryRow(ctx, `SELECT `+tallyColumns+` FROM bonded_tallies WHERE tally_no = $1`, no), s.Now())
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "tally_not_found", "tallyNo", "no tally %s", no)
+// TallyByNo reads the tally numbered no of an operator. Tally numbers are
+// each operator's own (rules §12); operator "" (the administrator) finds the
+// one tally of that number, or asks for the operator when several keep one.
+func (s *Service) TallyByNo(ctx context.Context, operator, no string) (*Tally, error) {
+	rows, err := s.DB.Query(ctx, `SELECT `+tallyColumns+` FROM bonded_tallies WHERE tally_no = $1 AND ($2 = '' OR operator_code = $2)
+		ORDER BY operator_code LIMIT 2`, no, operator)
+	if err != nil {
+		return nil, fmt.Errorf("read tally %s: %w", no, err)
 	}
-	return t, err
+	defer rows.Close()
+	var found []*Tally
+	for rows.Next() {
+		t, err := scanTally(rows, s.Now())
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch len(found) {
+	case 0:
+		return nil, errs.New(errs.NotFound, "tally_not_found", "tallyNo", "no tally %s", no)
+	case 1:
+		return found[0], nil
+	}
+	return nil, errs.Invalidf("operatorCode", "param_missing", "zone operators %s and %s each keep a tally %s: give operatorCode", found[0].OperatorCode, found[1].OperatorCode, no)
 }
 
 // TallyFilter selects tallies: of one operator, only overdue, only with differences to review.
@@ -200,7 +221,7 @@ func (s *Service) entryDocuments(ctx context.Context, _ *intake.Service, sender 
 			}
 		default:
 			var items string
-			err := tx.QueryRow(ctx, `SELECT ems_no, items FROM bonded_tallies WHERE tally_no = $1`, h.CopNo).Scan(&e.EmsNo, &items)
+			err := tx.QueryRow(ctx, `SELECT ems_no, items FROM bonded_tallies WHERE tally_no = $1 AND operator_code = $2`, h.CopNo, env.Sender.Code).Scan(&e.EmsNo, &items)
 			if errors.Is(err, sql.ErrNoRows) {
 				return intake.Refused("1386", "copNo=%s: no ExtendMessage BondedEntry naming the goods, and no tally %s to declare", h.CopNo, h.CopNo), nil
 			}

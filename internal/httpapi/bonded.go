@@ -282,12 +282,13 @@ func (a *API) listTallies(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) getTally(w http.ResponseWriter, r *http.Request) error {
-	t, err := a.Bonded.TallyByNo(r.Context(), r.PathValue("tallyNo"))
+	operator := r.URL.Query().Get("operatorCode")
+	if !caller(r).admin {
+		operator = who(r) // an enterprise reads its own tallies only
+	}
+	t, err := a.Bonded.TallyByNo(r.Context(), operator, r.PathValue("tallyNo"))
 	if err != nil {
 		return err
-	}
-	if p := caller(r); !p.admin && p.enterprise.Code != t.OperatorCode {
-		return errs.New(errs.NotFound, "tally_not_found", "tallyNo", "no tally %s", t.TallyNo)
 	}
 	return writeJSON(w, http.StatusOK, t)
 }

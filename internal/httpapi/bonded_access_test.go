@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cbec-platform/cbec/internal/app/apptest"
@@ -157,5 +158,64 @@ func TestBondedAccessWrites(t *testing.T) {
 			t.Errorf("item 1 after two arrivals and the tally's entry: %s, want 6 + 1 + 1 + 4", on)
 		}
 
+	})
+}
+
+// Entry and tally numbers are the zone operator's own (rules §12): the
+// numbers another zone gives its entries and tallies first stay free for the
+// zone, and each zone's CEB711 and reads find its own tally of that number.
+func TestBondedNumbersNotPreempted(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		b := newBondedFixture(t, engine, "", "")
+		const other, otherBook = "5001660B02", "T8010W000002"
+		id := b.registerSigned(other, "area")
+		b.must(b.s.JSON("POST", "/api/v1/books", apptest.AdminToken, map[string]any{"emsNo": otherBook, "operatorCode": other, "name": "另一保税仓"}), 201)
+		b.must(b.s.JSON("POST", "/api/v1/books/"+otherBook+"/items", b.keys[other], map[string]any{"items": []map[string]string{
+			{"itemRecordNo": "1", "ebcCode": platform, "itemNo": "MILK-1", "name": "婴儿配方奶粉", "unit": "122"}}}), 200)
+		for _, z := range []struct {
+			code, book, qty string
+			sign            func(testing.TB, []byte) []byte
+		}{{other, otherBook, "1", id.Sign}, {zone, emsNo, "2", b.sign.Sign}} {
+			items := []map[string]string{{"itemRecordNo": "1", "qty": z.qty}}
+			if r := b.s.JSON("POST", "/api/v1/books/"+z.book+"/entries", b.keys[z.code], map[string]any{"entryNo": "RK-NEXT", "items": items}); r.Status != http.StatusCreated {
+				t.Errorf("entry RK-NEXT by %s: %d %s", z.code, r.Status, r.Body)
+			}
+			for _, tl := range []string{"TL-NEXT", "TL-711"} {
+				if r := b.s.JSON("POST", "/api/v1/tallies", b.keys[z.code], map[string]any{"tallyNo": tl, "emsNo": z.book, "items": items}); r.Status != http.StatusCreated {
+					t.Errorf("tally %s by %s: %d %s", tl, z.code, r.Status, r.Body)
+				}
+			}
+			if r := b.s.JSON("POST", "/api/v1/books/"+z.book+"/entries", b.keys[z.code], map[string]any{"entryNo": "RK-T", "tallyNo": "TL-NEXT", "items": items}); r.Status != http.StatusCreated {
+				t.Errorf("entry declaring TL-NEXT by %s: %d %s", z.code, r.Status, r.Body)
+			}
+			for _, m := range []struct {
+				copNo string
+				ext   *ceb.ExtendMessage
+			}{{"RK711-NEXT", bondedEntryExt(z.book, z.qty)}, {"TL-711", nil}} {
+				if st, rs, info, _ := b.post(z.code, z.sign(t, entryMessage(z.code, m.copNo, m.ext))); st != 200 || rs != "120" {
+					t.Errorf("CEB711 %s by %s: %d %s %s", m.copNo, z.code, st, rs, info)
+				}
+			}
+		}
+		var tl struct{ EmsNo, OperatorCode, EntryNo string }
+		b.must(b.s.Do("GET", "/api/v1/tallies/TL-NEXT", b.keys[zone], "", nil), 200).JSON(t, &tl)
+		if tl.EmsNo != emsNo || tl.OperatorCode != zone || tl.EntryNo != "RK-T" {
+			t.Errorf("the zone's tally TL-NEXT: %+v", tl)
+		}
+		r := b.s.Do("GET", "/api/v1/tallies/TL-NEXT", apptest.AdminToken, "", nil)
+		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"field":"operatorCode"`) {
+			t.Errorf("the administrator's read of a number two zones keep: %d %s", r.Status, r.Body)
+		}
+		b.must(b.s.Do("GET", "/api/v1/tallies/TL-NEXT?operatorCode="+other, apptest.AdminToken, "", nil), 200).JSON(t, &tl)
+		if tl.EmsNo != otherBook {
+			t.Errorf("the other zone's tally TL-NEXT: %+v", tl)
+		}
+		var book struct{ Items []struct{ OnHand string } }
+		for _, z := range []struct{ code, book, want string }{{other, otherBook, "4.000"}, {zone, emsNo, "8.000"}} {
+			b.must(b.s.Do("GET", "/api/v1/books/"+z.book, b.keys[z.code], "", nil), 200).JSON(t, &book)
+			if len(book.Items) == 0 || book.Items[0].OnHand != z.want {
+				t.Errorf("book %s: %+v, want item 1 at %s (four entries of its own)", z.book, book.Items, z.want)
+			}
+		}
 	})
 }
