@@ -50,7 +50,7 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 	slices.SortStableFunc(lines, func(a, b clearance.InventoryLine) int { return strings.Compare(a.ItemRecordNo, b.ItemRecordNo) })
 	err := tx.Savepoint(ctx, "bonded_reserve", func() error {
 		for _, l := range lines {
-			o, err := reserveLine(ctx, tx, d.Inventory.ID, d.Doc.EmsNo, l, d.Now)
+			o, err := reserveLine(ctx, tx, d.Inventory.ID, d.Doc.EmsNo, d.Doc.EbcCode, l, d.Now)
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 	return nil, err
 }
 
-func reserveLine(ctx context.Context, tx *store.Tx, invID, emsNo string, l clearance.InventoryLine, now time.Time) (*engine.Outcome, error) {
+func reserveLine(ctx context.Context, tx *store.Tx, invID, emsNo, ebcCode string, l clearance.InventoryLine, now time.Time) (*engine.Outcome, error) {
 	if emsNo == "" || l.ItemRecordNo == "" {
 		return refuse("1370", "InventoryList[%d]: a 1210 inventory needs emsNo and itemRecordNo (emsNo=%q, itemRecordNo=%q)", l.Gnum, emsNo, l.ItemRecordNo), nil
 	}
@@ -83,16 +83,24 @@ func reserveLine(ctx context.Context, tx *store.Tx, invID, emsNo string, l clear
 	if state == "reserved" || state == "out" {
 		return nil, nil // reserved before (an officer's decision after a review)
 	}
+	// The stock of an item is its e-commerce enterprise's own (rules §12).
 	res, err := tx.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli + $3
-		WHERE ems_no = $1 AND item_record_no = $2 AND on_hand_milli - reserved_milli >= $3`, emsNo, l.ItemRecordNo, qty)
+		WHERE ems_no = $1 AND item_record_no = $2 AND ebc_code = $4 AND on_hand_milli - reserved_milli >= $3`, emsNo, l.ItemRecordNo, qty, ebcCode)
 	if err != nil {
 		return nil, fmt.Errorf("reserve %s/%s: %w", emsNo, l.ItemRecordNo, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		var on, reserved int64
-		err := tx.QueryRow(ctx, `SELECT on_hand_milli, reserved_milli FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, l.ItemRecordNo).Scan(&on, &reserved)
-		if err != nil {
+		var owner string
+		err := tx.QueryRow(ctx, `SELECT on_hand_milli, reserved_milli, ebc_code FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, l.ItemRecordNo).Scan(&on, &reserved, &owner)
+		if errors.Is(err, sql.ErrNoRows) {
 			return refuse("1370", "emsNo=%s has no item itemRecordNo=%s", emsNo, l.ItemRecordNo), nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read item %s/%s: %w", emsNo, l.ItemRecordNo, err)
+		}
+		if owner != ebcCode {
+			return refuse("1374", "InventoryList[%d]: emsNo=%s itemRecordNo=%s is not an item of ebcCode=%s", l.Gnum, emsNo, l.ItemRecordNo, ebcCode), nil
 		}
 		return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(on-reserved), Qty(qty)), nil
 	}

@@ -69,6 +69,7 @@ var Reasons = []Reason{
 	{"1371", "账册库存不足", "not enough account-book stock", "the item's available stock (in stock minus reserved by accepted inventories) is less than the line's qty; enter goods into the zone first"},
 	{"1372", "担保额度不足", "tax guarantee insufficient", "the guarantor (assureCode) has no guarantee or its balance is below the inventory's tax; the inventory waits in review (300) until the guarantor lodges more"},
 	{"1373", "担保企业税单逾期未缴", "guarantor has an overdue tax bill", "a tax bill of the guarantor is past its due date; its new releases wait in review (300) until the bill is paid"},
+	{"1374", "账册料号非本电商企业", "account-book item of another e-commerce enterprise", "a 1210 inventory takes stock only from account-book items opened for its ebcCode (rules §12); another enterprise's stock is not touched"},
 	{"1380", "原清单不存在", "inventory to cancel or return not found", "invtNo and orderNo must name an inventory declared by the agentCode (or ebcCode) of the cancel or return"},
 	{"1381", "已生成电子税单", "the tax is already billed", "a cancel after release (or a return) is possible only before the inventory is on a tax bill (rules §7)"},
 	{"1382", "清单状态不允许撤销或退货", "the inventory's state does not allow this", "a cancel needs an inventory not rejected or closed, without a return; a return needs a released inventory; the detail names the state"},

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/catalog"
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/xmlsig/xmlsigtest"
 )
@@ -216,6 +217,33 @@ func TestBondedNumbersNotPreempted(t *testing.T) {
 			if len(book.Items) == 0 || book.Items[0].OnHand != z.want {
 				t.Errorf("book %s: %+v, want item 1 at %s (four entries of its own)", z.book, book.Items, z.want)
 			}
+		}
+	})
+}
+
+// The stock of a book item belongs to the e-commerce enterprise the item was
+// opened for (rules §12): another e-commerce enterprise's 1210 inventory
+// naming that book and item record, even with a product filing of its own
+// naming the same record, is refused, and the item's stock stays the owner's.
+func TestBondedStockOnlyForItsEnterprise(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		b := newBondedFixture(t, engine, "10", "1000.00")
+		const rival = "6800000000"
+		b.registerSigned(rival, "ebc")
+		b.s.App.Reference.PutProducts([]catalog.Product{{EBCCode: rival, ItemNo: "MILK-1", Name: "婴儿配方奶粉", HSCode: "1901101000",
+			OriginCountry: "502", LegalUnit: "035", ItemRecordNo: "1"}})
+		b.entrust(rival, agent)
+		d := b.bondedDecl()
+		d.ebc = rival
+		r := b.declare(d)
+		if r.ReturnStatus != "100" || code(r.ReturnInfo) != "1374" {
+			t.Errorf("another enterprise's inventory on the platform's stock: %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		if on, res := b.stock("1"); on != "10.000" || res != "0.000" {
+			t.Errorf("item 1: on hand %s, reserved %s; want 10 and 0", on, res)
+		}
+		if own := b.bondedDecl(); b.declare(own).ReturnStatus != "800" {
+			t.Error("the platform's own purchase after the refusal was not released")
 		}
 	})
 }

@@ -90,7 +90,7 @@ var records = map[string]string{"MILK-1": "1", "CHERRY-1": "2"}
 // bondedInventory is the fixture's inventory with the book and its items.
 func (b *bondedFixture) bondedInventory(d *decl) []byte {
 	inv := ceb.Inventory{InventoryHead: ceb.InventoryHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2",
-		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: platform, EbcName: "电商", LogisticsNo: d.logisticsNo,
+		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: or(d.ebc, platform), EbcName: "电商", LogisticsNo: d.logisticsNo,
 		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, guarantor), EmsNo: emsNo, AreaCode: or(d.area, zone), AreaName: "保税仓",
 		IeFlag: "I", DeclTime: "20261127", CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer,
 		BuyerTelephone: d.phone, ConsigneeAddress: d.consAddr, AgentCode: agent, AgentName: "报关行", TradeMode: "1210", TrafMode: "5", Country: "502",
