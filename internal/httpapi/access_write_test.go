@@ -121,8 +121,10 @@ const writeHalf = `
 
 The table above says who may call a route. Who may then *change* a document is decided per document, from the
 documents themselves (rules §12), and checked by ` + "`TestAccessMatrixWrites`" + ` (every import message type with appType 2
-and 3 for another's document, from an enterprise of each role and from one holding every role) and the tests of
-` + "`internal/httpapi/ownership_test.go`" + ` and ` + "`TestExportOwnership`" + `.
+and 3 for another's document, from an enterprise of each role and from one holding every role), its bonded twin
+` + "`TestBondedAccessWrites`" + ` (every bonded route and CEB623, CEB625, CEB711 on a zone's book, tally, return and parcel from
+the same intruders, area ones keeping books of their own), and the tests of ` + "`internal/httpapi/ownership_test.go`" + `,
+` + "`internal/httpapi/bonded_access_test.go`" + ` and ` + "`TestExportOwnership`" + `.
 
 - **Owner.** A document belongs to the enterprise that first sent it (the documents' ` + "`sender`" + `). When a technical
   service provider transmitted it, the owner is the client and the provider is recorded with the message
@@ -139,7 +141,11 @@ and 3 for another's document, from an enterprise of each role and from one holdi
 | waybill (CEB511, export CEB505), waybill status (CEB513) | its logisticsCode; the inventory's logisticsCode chooses the waybill | 403 |
 | inventory (CEB621, export CEB603) | its agentCode, holding the agent role, entrusted by its ebcCode (` + "`POST /api/v1/entrustments`" + `) or being the ebcCode itself | 1108 |
 | cancel, return (CEB623, CEB625) | the stored inventory's agentCode or ebcCode | 1380 |
-| zone entry (CEB711) | its operatorCode (area role) | 403 |
+| zone entry (CEB711; JSON or CSV on ` + "`/api/v1/books/{emsNo}/entries`" + `), tally | its operatorCode (area role), the zone operator keeping the book; entry and tally numbers are each operator's own, so another zone's number never blocks it | 403, 1386 (another's book or tally) |
+| account-book items | the zone operator keeping the book (the administrator opens the book) | 403 |
+| stock of a book item (reserved by a 1210 inventory) | an inventory of the ebcCode the item was opened for | 1374 |
+| arrival of returned goods, gate check | the zone whose account book holds the goods (the inventory's areaCode only when it names no book) | 403; the gate answers another zone's parcel as unknown |
+| guarantee lodgement, stock adjustment, billing run, tax-bill payment | the administrator | 403 |
 
 - **A wrong sender cannot block the right one.** A payment from a firm the order does not name is refused when the
   order is there; one sent before the order is replaced by the named firm's payment when that arrives.
