@@ -274,7 +274,7 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 		return err
 	}
 	if by != "admin" && by != op {
-		return errs.New(errs.Forbidden, "not_your_book", "emsNo", "account book %s is kept by %s", e.EmsNo, op)
+		return errs.New(errs.Forbidden, "not_your_book", "emsNo", "account book %s is kept by another enterprise", e.EmsNo)
 	}
 	if err := s.checkLines(ctx, tx, e.EmsNo, e.Items); err != nil {
 		return err

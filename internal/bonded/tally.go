@@ -55,7 +55,7 @@ func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t 
 		return nil, err
 	}
 	if by.Code != op {
-		return nil, errs.New(errs.Forbidden, "not_your_book", "emsNo", "account book %s is kept by %s", t.EmsNo, op)
+		return nil, errs.New(errs.Forbidden, "not_your_book", "emsNo", "account book %s is kept by another enterprise", t.EmsNo)
 	}
 	if why := mayTallyFirst(by); why != "" {
 		return nil, errs.New(errs.Forbidden, "tally_not_allowed", "operatorCode", "%s may not tally before declaring: %s", by.Code, why)

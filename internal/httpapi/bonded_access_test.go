@@ -126,6 +126,9 @@ func TestBondedAccessWrites(t *testing.T) {
 				if !(st == http.StatusForbidden || st == http.StatusOK && rs == "100") {
 					t.Errorf("%s by %s: HTTP %d %s %s", m.what, in.code, st, rs, info)
 				}
+				if m.what != "CEB711 naming the zone" && strings.Contains(info, zone) {
+					t.Errorf("%s by %s: the refusal names the zone operator: %s", m.what, in.code, info)
+				}
 			}
 		}
 
