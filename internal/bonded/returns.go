@@ -416,19 +416,11 @@ func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
 			return err
 		}
 		if by != "admin" {
-			var d clearance.Inventory
-			if err := json.Unmarshal(inv.Data, &d); err != nil {
-				return fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
+			k, err := keeper(ctx, tx, inv)
+			if err != nil {
+				return err
 			}
-			// The zone whose book holds the goods records their arrival; the
-			// areaCode the declarer wrote counts only without a book.
-			keeper := d.AreaCode
-			if d.EmsNo != "" {
-				if keeper, err = operatorOf(ctx, tx, d.EmsNo); err != nil && errs.KindOf(err) != errs.NotFound {
-					return err
-				}
-			}
-			if by != keeper {
+			if by != k {
 				return errs.New(errs.Forbidden, "not_your_zone", "id", "the arrival of return %s is recorded by the zone operator of invtNo %s", id, inv.InvtNo)
 			}
 		}
@@ -616,4 +608,34 @@ func preNo(ctx context.Context, tx *store.Tx, keys ceb.Keys, declared, letter st
 	}
 	keys["preNo"] = fmt.Sprintf("%s%s%09d", letter, now.In(cst).Format("20060102"), serial%1_000_000_000)
 	return nil
+}
+
+// keeper is the zone operator that holds an inventory's goods: the operator of
+// the book it names, or the areaCode the declarer wrote when it names no book
+// ("" for a book that is not on record). It records the arrival of their
+// returns and reads those returns (rules §12).
+func keeper(ctx context.Context, q querier, inv *store.Inventory) (string, error) {
+	var d clearance.Inventory
+	if err := json.Unmarshal(inv.Data, &d); err != nil {
+		return "", fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
+	}
+	if d.EmsNo == "" {
+		return d.AreaCode, nil
+	}
+	op, err := operatorOf(ctx, q, d.EmsNo)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
+		return "", err
+	}
+	return op, nil
+}
+
+// HeldBy tells whether zone holds the goods of return r: only that zone
+// operator, besides the declarer and the administrator, reads it.
+func (s *Service) HeldBy(ctx context.Context, r *Return, zone string) (bool, error) {
+	inv, err := s.DB.Inventory(ctx, r.inventoryID)
+	if err != nil {
+		return false, fmt.Errorf("inventory of return %s: %w", r.ID, err)
+	}
+	k, err := keeper(ctx, s.DB, inv)
+	return err == nil && k == zone, err
 }

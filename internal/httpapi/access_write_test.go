@@ -145,6 +145,7 @@ the same intruders, area ones keeping books of their own), and the tests of ` + 
 | account-book items | the zone operator keeping the book (the administrator opens the book) | 403 |
 | stock of a book item (reserved by a 1210 inventory) | an inventory of the ebcCode the item was opened for | 1374 |
 | arrival of returned goods, gate check | the zone whose account book holds the goods (the inventory's areaCode only when it names no book) | 403; the gate answers another zone's parcel as unknown |
+| reading a return (GET /api/v1/returns, /returns/{id}) | its declarer, the zone whose account book holds the goods, the administrator | 404 by id; lists leave it out |
 | guarantee lodgement, stock adjustment, billing run, tax-bill payment | the administrator | 403 |
 
 - **A wrong sender cannot block the right one.** A payment from a firm the order does not name is refused when the

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -414,7 +415,17 @@ func (a *API) listReturns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"returns": rs})
+	shown := rs[:0]
+	for i := range rs {
+		ok, err := a.mayReadReturn(r.Context(), p, &rs[i])
+		if err != nil {
+			return err
+		}
+		if ok {
+			shown = append(shown, rs[i])
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"returns": shown})
 }
 
 func (a *API) getReturn(w http.ResponseWriter, r *http.Request) error {
@@ -422,10 +433,27 @@ func (a *API) getReturn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if p := caller(r); !p.admin && !p.enterprise.HasRole(enterprise.RoleArea) && p.enterprise.Code != ret.AgentCode {
+	ok, err := a.mayReadReturn(r.Context(), caller(r), ret)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return errs.New(errs.NotFound, "return_not_found", "id", "no return %s", ret.ID)
 	}
 	return writeJSON(w, http.StatusOK, ret)
+}
+
+// mayReadReturn: a return is read by the administrator, its declarer and the
+// zone operator whose book holds its goods (rules §12); anyone else is
+// answered as for an unknown return.
+func (a *API) mayReadReturn(ctx context.Context, p *principal, ret *bonded.Return) (bool, error) {
+	switch {
+	case p.admin || p.enterprise.Code == ret.AgentCode:
+		return true, nil
+	case !p.enterprise.HasRole(enterprise.RoleArea):
+		return false, nil
+	}
+	return a.Bonded.HeldBy(ctx, ret, p.enterprise.Code)
 }
 
 func (a *API) returnArrived(w http.ResponseWriter, r *http.Request) error {
