@@ -58,6 +58,10 @@ type DB struct {
 	Location string
 	// writer counts the work of write transactions, for benchmarks.
 	writer writerStats
+	// closeOnce makes Close safe to call again: shutdown paths and test
+	// clean-ups may both close the database.
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // writerStats counts what write transactions cost: statements sent and time
@@ -172,7 +176,9 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	db := &DB{Engine: Postgres, write: p, read: p, Location: redact(dsn)}
 	if err := p.PingContext(ctx); err != nil {
 		p.Close()
-		return nil, errs.New(errs.Unavailable, "database_unreachable", "db", "cannot reach PostgreSQL at %s: %v", redact(dsn), err)
+		e := errs.New(errs.Unavailable, "database_unreachable", "db", "cannot reach PostgreSQL at %s", redact(dsn))
+		e.Err = err // printed by the CLI after the message, kept out of what HTTP callers see
+		return nil, e
 	}
 	return db, nil
 }
@@ -218,6 +224,11 @@ func redact(dsn string) string {
 // Close closes the database; on SQLite it checkpoints the WAL first so the
 // main file is complete on its own.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { db.closeErr = db.close() })
+	return db.closeErr
+}
+
+func (db *DB) close() error {
 	var err error
 	if db.Engine == SQLite {
 		db.checkpointer.stop()
@@ -231,12 +242,19 @@ func (db *DB) Close() error {
 
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
+	// The driver's text may name hosts, ports or files: it is the cause, for
+	// the log, not part of the message a caller is shown.
+	unreachable := func(err error) error {
+		e := errs.New(errs.Unavailable, "database_unreachable", "db", "the database does not answer")
+		e.Err = err
+		return e
+	}
 	if err := db.write.PingContext(ctx); err != nil {
-		return errs.New(errs.Unavailable, "database_unreachable", "db", "database unreachable: %v", err)
+		return unreachable(err)
 	}
 	var one int
 	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return errs.New(errs.Unavailable, "database_unreachable", "db", "database query failed: %v", err)
+		return unreachable(err)
 	}
 	return nil
 }
