@@ -92,21 +92,25 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Write
 		return nil, err
 	}
 	a := &App{Config: cfg, Log: log, DB: db}
+	// Tracing is set up before start, which creates what a first start
+	// creates: a set-up that fails must refuse the start with nothing left behind.
+	if cfg.OTLPEndpoint != "" {
+		if a.stopTracing, err = tracing.Setup(ctx, cfg.OTLPEndpoint, moduleVersion()); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if err := a.start(ctx, out, listen); err != nil {
 		if a.listener != nil {
 			a.listener.Close()
+		}
+		if a.stopTracing != nil {
+			_ = a.stopTracing(ctx) // nothing was traced yet
 		}
 		db.Close()
 		return nil, err
 	}
 	if cfg.OTLPEndpoint != "" {
-		if a.stopTracing, err = tracing.Setup(ctx, cfg.OTLPEndpoint, moduleVersion()); err != nil {
-			if a.listener != nil {
-				a.listener.Close()
-			}
-			db.Close()
-			return nil, err
-		}
 		log.Info("tracing on", "otlp_endpoint", cfg.OTLPEndpoint)
 	}
 	return a, nil

@@ -175,7 +175,7 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 	ctx, span := tracing.Start(ctx, "intake.Submit")
 	defer func() { tracing.EndSubmit(span, ans.Status, err) }()
 	now := s.Now()
-	p, refused, err := s.prepare(ctx, sender, body, now)
+	p, refused, err := s.prepare(ctx, span, sender, body, now)
 	if err != nil {
 		return Answer{}, err
 	}
@@ -192,7 +192,7 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 // not a list of problems), or a Forbidden error. Imports use it to find every
 // bad row of a file before anything of the file is stored.
 func (s *Service) Check(ctx context.Context, sender *enterprise.Enterprise, body []byte) (*Refusal, error) {
-	_, refused, err := s.prepare(ctx, sender, body, s.Now())
+	_, refused, err := s.prepare(ctx, tracing.Off(), sender, body, s.Now())
 	return refused, err
 }
 
@@ -215,8 +215,9 @@ type prepared struct {
 }
 
 // prepare runs the checks of a message; a message refused with a CEB900 comes
-// back as a Refusal.
-func (s *Service) prepare(ctx context.Context, sender *enterprise.Enterprise, body []byte, now time.Time) (*prepared, *Refusal, error) {
+// back as a Refusal. span is Submit's, which records the message type once it
+// is known (Check, which stores nothing, passes a span that records nothing).
+func (s *Service) prepare(ctx context.Context, span trace.Span, sender *enterprise.Enterprise, body []byte, now time.Time) (*prepared, *Refusal, error) {
 	refuse := func(msgType string, problems []ceb.Problem, code, desc string) (*prepared, *Refusal, error) {
 		return nil, &Refusal{Problems: problems, Code: code, Desc: desc, body: body, msgType: msgType, now: now}, nil
 	}
@@ -233,7 +234,7 @@ func (s *Service) prepare(ctx context.Context, sender *enterprise.Enterprise, bo
 	if problems := WithoutSignatureRule(d.Errors()); len(problems) > 0 {
 		return refuse(d.Type, problems, "", "")
 	}
-	tracing.SetMessage(trace.SpanFromContext(ctx), d.Type, sender.Code) // the span of Submit; a no-op for Check
+	tracing.SetMessage(span, d.Type, sender.Code)
 	handler, ok := s.handlers[d.Type]
 	if !ok {
 		return refuse(d.Type, nil, "0002", fmt.Sprintf("%s is not accepted here; accepted: %s", d.Type, strings.Join(s.Types(), ", ")))
