@@ -39,7 +39,8 @@ func NewCache(store Store, ttl time.Duration) *Cache {
 
 // Get returns the enterprise with code, or nil when none is registered.
 // The returned value is shared: callers must not modify it.
-func (c *Cache) Get(ctx context.Context, code string) (*Enterprise, error) {
+func (c *Cache) Get(ctx context.Context, code string) (_ *Enterprise, err error) {
+	defer errs.Wrap(&err, "enterprise.Cache.Get(%q)", code)
 	now := c.Now()
 	c.mu.RLock()
 	hit, ok := c.byCode[code]
@@ -61,7 +62,8 @@ func (c *Cache) Get(ctx context.Context, code string) (*Enterprise, error) {
 }
 
 // ByKeyHash returns the enterprise holding a live key with this hash, or nil.
-func (c *Cache) ByKeyHash(ctx context.Context, hash string) (*Enterprise, error) {
+func (c *Cache) ByKeyHash(ctx context.Context, hash string) (_ *Enterprise, err error) {
+	defer errs.Wrap(&err, "enterprise.Cache.ByKeyHash")
 	now := c.Now()
 	c.mu.RLock()
 	hit, ok := c.byKey[hash]

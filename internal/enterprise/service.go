@@ -77,7 +77,8 @@ type Input struct {
 
 // Create registers an enterprise and returns it with its first API key in clear,
 // which is never stored and cannot be shown again.
-func (s *Service) Create(ctx context.Context, in Input) (*Enterprise, string, error) {
+func (s *Service) Create(ctx context.Context, in Input) (_ *Enterprise, _ string, err error) {
+	defer errs.Wrap(&err, "enterprise.Create")
 	now := s.Now()
 	e := &Enterprise{Code: strings.TrimSpace(in.Code), Status: StatusActive, CreditClass: CreditGeneral,
 		Certificates: []Certificate{}, CreatedAt: now, UpdatedAt: now}
@@ -106,7 +107,8 @@ func (s *Service) Create(ctx context.Context, in Input) (*Enterprise, string, er
 }
 
 // Update changes the fields present in in.
-func (s *Service) Update(ctx context.Context, code string, in Input) (*Enterprise, error) {
+func (s *Service) Update(ctx context.Context, code string, in Input) (_ *Enterprise, err error) {
+	defer errs.Wrap(&err, "enterprise.Update(%q)", code)
 	e, err := s.Store.GetEnterprise(ctx, code)
 	if err != nil {
 		return nil, err
@@ -126,7 +128,8 @@ func (s *Service) Update(ctx context.Context, code string, in Input) (*Enterpris
 }
 
 // Disable stops an enterprise from transacting and revokes its keys.
-func (s *Service) Disable(ctx context.Context, code string) (*Enterprise, error) {
+func (s *Service) Disable(ctx context.Context, code string) (_ *Enterprise, err error) {
+	defer errs.Wrap(&err, "enterprise.Disable(%q)", code)
 	e, err := s.Store.GetEnterprise(ctx, code)
 	if err != nil {
 		return nil, err
@@ -144,7 +147,8 @@ func (s *Service) Disable(ctx context.Context, code string) (*Enterprise, error)
 }
 
 // Enable lets a disabled enterprise transact again; it needs a new key (RotateKey).
-func (s *Service) Enable(ctx context.Context, code string) (*Enterprise, error) {
+func (s *Service) Enable(ctx context.Context, code string) (_ *Enterprise, err error) {
+	defer errs.Wrap(&err, "enterprise.Enable(%q)", code)
 	e, err := s.Store.GetEnterprise(ctx, code)
 	if err != nil {
 		return nil, err
@@ -158,7 +162,8 @@ func (s *Service) Enable(ctx context.Context, code string) (*Enterprise, error) 
 }
 
 // RotateKey revokes the enterprise's keys and issues a new one, returned in clear once.
-func (s *Service) RotateKey(ctx context.Context, code string) (string, error) {
+func (s *Service) RotateKey(ctx context.Context, code string) (_ string, err error) {
+	defer errs.Wrap(&err, "enterprise.RotateKey(%q)", code)
 	e, err := s.Store.GetEnterprise(ctx, code)
 	if err != nil {
 		return "", err
@@ -179,7 +184,8 @@ func (s *Service) RotateKey(ctx context.Context, code string) (string, error) {
 }
 
 // RevokeKeys revokes every key of the enterprise; it cannot call the API until a new key is issued.
-func (s *Service) RevokeKeys(ctx context.Context, code string) error {
+func (s *Service) RevokeKeys(ctx context.Context, code string) (err error) {
+	defer errs.Wrap(&err, "enterprise.RevokeKeys(%q)", code)
 	if _, err := s.Store.GetEnterprise(ctx, code); err != nil {
 		return err
 	}
@@ -197,9 +203,9 @@ func (s *Service) Authenticate(ctx context.Context, key string) (*Enterprise, er
 
 // AuthenticateHash is Authenticate by the key's hash (HashKey), as a console
 // session keeps it: the key must still be live and its enterprise active.
-func (s *Service) AuthenticateHash(ctx context.Context, hash string) (*Enterprise, error) {
+func (s *Service) AuthenticateHash(ctx context.Context, hash string) (_ *Enterprise, err error) {
+	defer errs.Wrap(&err, "enterprise.AuthenticateHash")
 	var e *Enterprise
-	var err error
 	if s.Cache != nil {
 		e, err = s.Cache.ByKeyHash(ctx, hash)
 	} else if e, err = s.Store.EnterpriseByKeyHash(ctx, hash); errs.KindOf(err) == errs.NotFound {
@@ -318,7 +324,8 @@ func HashKey(key string) string {
 }
 
 // NewSecret returns a random token with the cbec prefix, e.g. for the admin token.
-func NewSecret() (string, error) {
+func NewSecret() (_ string, err error) {
+	defer errs.Wrap(&err, "enterprise.NewSecret")
 	key, _, err := newKey(time.Time{})
 	return key, err
 }

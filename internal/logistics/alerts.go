@@ -3,6 +3,7 @@ package logistics
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +37,8 @@ func (s *Service) Run(ctx context.Context) {
 // Sweep raises an alert for each manifest or parcel that has stayed in its
 // stage longer than StuckAfter, and resolves the alerts of those that moved
 // on. It returns the alerts raised.
-func (s *Service) Sweep(ctx context.Context) ([]Alert, error) {
+func (s *Service) Sweep(ctx context.Context) (_ []Alert, err error) {
+	defer errs.Wrap(&err, "logistics.Sweep")
 	now := s.Now().UTC()
 	limit := now.Add(-s.StuckAfter)
 	// Manifests still on their way, filed within the last 180 days.

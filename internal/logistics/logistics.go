@@ -122,7 +122,8 @@ func formatKg(g int64) string {
 }
 
 // File stores a carrier's manifest with its parcels, all or nothing.
-func (s *Service) File(ctx context.Context, carrier string, in ManifestInput) (*Manifest, error) {
+func (s *Service) File(ctx context.Context, carrier string, in ManifestInput) (_ *Manifest, err error) {
+	defer errs.Wrap(&err, "logistics.File(%q)", carrier)
 	var problems errs.List
 	req := func(field, v string) {
 		if strings.TrimSpace(v) == "" {
@@ -219,7 +220,8 @@ type EventInput struct {
 }
 
 // Report records an event of the carrier's manifest; departure and arrival move its stage.
-func (s *Service) Report(ctx context.Context, carrier, id string, in EventInput) (*Manifest, error) {
+func (s *Service) Report(ctx context.Context, carrier, id string, in EventInput) (_ *Manifest, err error) {
+	defer errs.Wrap(&err, "logistics.Report(%q, %q)", carrier, id)
 	m, err := s.Get(ctx, id, false)
 	if err != nil {
 		return nil, err
@@ -297,7 +299,8 @@ func fromStoredList(sms []store.Manifest) []*Manifest {
 }
 
 // Get reads a manifest; full adds its parcels and events.
-func (s *Service) Get(ctx context.Context, id string, full bool) (*Manifest, error) {
+func (s *Service) Get(ctx context.Context, id string, full bool) (_ *Manifest, err error) {
+	defer errs.Wrap(&err, "logistics.Get(%q)", id)
 	sm, err := s.DB.Manifest(ctx, id)
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "manifest_not_found", "id", "no manifest %s", id)
@@ -331,7 +334,8 @@ type ListFilter struct {
 }
 
 // List returns manifests, newest first.
-func (s *Service) List(ctx context.Context, f ListFilter) ([]*Manifest, error) {
+func (s *Service) List(ctx context.Context, f ListFilter) (_ []*Manifest, err error) {
+	defer errs.Wrap(&err, "logistics.List")
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
@@ -417,7 +421,8 @@ type ChannelFigures struct {
 var Legs = []string{"departure_arrival", "arrival_declaration", "declaration_release", "release_delivery", "departure_delivery"}
 
 // Figures computes the channel view for manifests filed in [from, to), of one carrier or all ("").
-func (s *Service) Figures(ctx context.Context, carrier string, from, to time.Time) ([]ChannelFigures, error) {
+func (s *Service) Figures(ctx context.Context, carrier string, from, to time.Time) (_ []ChannelFigures, err error) {
+	defer errs.Wrap(&err, "logistics.Figures(%q)", carrier)
 	sms, err := s.DB.ManifestsFiled(ctx, carrier, from, to)
 	if err != nil {
 		return nil, err

@@ -30,7 +30,8 @@ type EventInput struct {
 // RecordEvents stores an event for several pieces at once. An officer (who
 // == nil), a zone operator or logistics enterprise, or the pieces' own
 // e-commerce enterprise may record it.
-func (s *Service) RecordEvents(ctx context.Context, who *enterprise.Enterprise, in EventInput) (int, error) {
+func (s *Service) RecordEvents(ctx context.Context, who *enterprise.Enterprise, in EventInput) (_ int, err error) {
+	defer errs.Wrap(&err, "trace.RecordEvents")
 	var problems errs.List
 	rule, ok := eventState[in.Event]
 	if !ok {
@@ -107,7 +108,8 @@ func (s *Service) mayRecord(ctx context.Context, who *enterprise.Enterprise, c *
 // ObjectEvent commissioning each code at release, then one per recorded
 // event, and one per recall that reached it. base is the public site's
 // origin (https://host) for the pieces' Digital Link identifiers.
-func (s *Service) EPCIS(ctx context.Context, base string, codes []store.TraceCode) (map[string]any, error) {
+func (s *Service) EPCIS(ctx context.Context, base string, codes []store.TraceCode) (_ map[string]any, err error) {
+	defer errs.Wrap(&err, "trace.EPCIS(%q)", base)
 	var list []map[string]any
 	f := s.snapshot()
 	for i := range codes {

@@ -22,7 +22,8 @@ type LabInput struct {
 
 // Apply records an application (在线报验检测) by the e-commerce enterprise
 // that filed the product, to a lab registered with the lab role.
-func (s *Service) Apply(ctx context.Context, applicant *enterprise.Enterprise, in LabInput) (*store.LabApplication, error) {
+func (s *Service) Apply(ctx context.Context, applicant *enterprise.Enterprise, in LabInput) (_ *store.LabApplication, err error) {
+	defer errs.Wrap(&err, "trace.Apply")
 	var problems errs.List
 	now := s.Now()
 	a := &store.LabApplication{Applicant: applicant.Code, EbcCode: applicant.Code, Status: "applied", CreatedAt: now, UpdatedAt: now}
@@ -80,7 +81,8 @@ func cleanItems(problems *errs.List, items []string) []string {
 }
 
 // Application reads an application for its applicant, its lab or an officer (who == nil).
-func (s *Service) Application(ctx context.Context, who *enterprise.Enterprise, id string) (*store.LabApplication, error) {
+func (s *Service) Application(ctx context.Context, who *enterprise.Enterprise, id string) (_ *store.LabApplication, err error) {
+	defer errs.Wrap(&err, "trace.Application(%q)", id)
 	a, err := s.DB.LabApplication(ctx, id)
 	if err != nil {
 		return nil, err
@@ -92,9 +94,10 @@ func (s *Service) Application(ctx context.Context, who *enterprise.Enterprise, i
 }
 
 // Accept lets the lab accept (or refuse, with a note) an application.
-func (s *Service) Accept(ctx context.Context, lab *enterprise.Enterprise, id string, accept bool, note string) (*store.LabApplication, error) {
+func (s *Service) Accept(ctx context.Context, lab *enterprise.Enterprise, id string, accept bool, note string) (_ *store.LabApplication, err error) {
+	defer errs.Wrap(&err, "trace.Accept(%q)", id)
 	var out *store.LabApplication
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		a, err := s.labOwn(ctx, tx, lab, id)
 		if err != nil {
 			return err
@@ -141,9 +144,10 @@ type ResultInput struct {
 // application is passed or failed; a failure publishes a risk warning and,
 // unless hold is false, holds further releases of the product — all in one
 // transaction.
-func (s *Service) Record(ctx context.Context, lab *enterprise.Enterprise, id string, results []ResultInput, hold bool) (*store.LabApplication, error) {
+func (s *Service) Record(ctx context.Context, lab *enterprise.Enterprise, id string, results []ResultInput, hold bool) (_ *store.LabApplication, err error) {
+	defer errs.Wrap(&err, "trace.Record(%q)", id)
 	var out *store.LabApplication
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		a, err := s.labOwn(ctx, tx, lab, id)
 		if err != nil {
 			return err

@@ -106,7 +106,8 @@ func (s *Service) productFields(problems *errs.List, ebc, item, gtin string, nee
 // holds further releases of it, tells the e-commerce enterprises (and
 // platforms) of every order reached through their receipts feed and webhook,
 // and publishes the notice, all in one transaction.
-func (s *Service) StartRecall(ctx context.Context, in RecallInput, actor string) (*RecallResult, error) {
+func (s *Service) StartRecall(ctx context.Context, in RecallInput, actor string) (_ *RecallResult, err error) {
+	defer errs.Wrap(&err, "trace.StartRecall")
 	var problems errs.List
 	r := &store.Recall{Status: "active", CreatedBy: actor, CreatedAt: s.Now()}
 	r.Title = text(&problems, "title", in.Title, true, 200)
@@ -132,7 +133,7 @@ func (s *Service) StartRecall(ctx context.Context, in RecallInput, actor string)
 		Batch: m.Batch, Reason: "recall " + r.ID + ": " + r.Title, Active: true, CreatedAt: r.CreatedAt}
 	r.HoldID = hold.ID
 	out := &RecallResult{Recall: r}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertProductHold(ctx, hold); err != nil {
 			return err
 		}
@@ -204,7 +205,8 @@ type RecallReport struct {
 }
 
 // Report reads a recall with its counts and a page of its pieces (after code).
-func (s *Service) Report(ctx context.Context, id, after string, limit int) (*RecallReport, error) {
+func (s *Service) Report(ctx context.Context, id, after string, limit int) (_ *RecallReport, err error) {
+	defer errs.Wrap(&err, "trace.Report(%q)", id)
 	r, err := s.DB.Recall(ctx, id)
 	if err != nil {
 		return nil, err
@@ -221,9 +223,10 @@ func (s *Service) Report(ctx context.Context, id, after string, limit int) (*Rec
 
 // CloseRecall ends a recall and lifts its hold: later inventories of the
 // product are released again; those already held stay with the officer.
-func (s *Service) CloseRecall(ctx context.Context, id string) (*store.Recall, error) {
+func (s *Service) CloseRecall(ctx context.Context, id string) (_ *store.Recall, err error) {
+	defer errs.Wrap(&err, "trace.CloseRecall(%q)", id)
 	var r *store.Recall
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		now := s.Now()
 		if err := tx.CloseRecall(ctx, id, now); err != nil {
 			return err
@@ -245,7 +248,8 @@ func (s *Service) CloseRecall(ctx context.Context, id string) (*store.Recall, er
 }
 
 // LiftHold ends a product hold.
-func (s *Service) LiftHold(ctx context.Context, id string) error {
+func (s *Service) LiftHold(ctx context.Context, id string) (err error) {
+	defer errs.Wrap(&err, "trace.LiftHold(%q)", id)
 	if err := s.DB.InTx(ctx, func(tx *store.Tx) error { return tx.LiftProductHold(ctx, id, s.Now()) }); err != nil {
 		return err
 	}
@@ -266,7 +270,8 @@ type NoticeInput struct {
 }
 
 // Publish publishes a warning (kind "warning") or a policy notice (kind "policy").
-func (s *Service) Publish(ctx context.Context, kind string, in NoticeInput, source string) (*store.Notice, error) {
+func (s *Service) Publish(ctx context.Context, kind string, in NoticeInput, source string) (_ *store.Notice, err error) {
+	defer errs.Wrap(&err, "trace.Publish(%q)", kind)
 	n, err := s.notice(kind, in, source)
 	if err != nil {
 		return nil, err
@@ -311,7 +316,8 @@ func (s *Service) notice(kind string, in NoticeInput, source string) (*store.Not
 }
 
 // Withdraw takes a notice off the public pages.
-func (s *Service) Withdraw(ctx context.Context, id string) error {
+func (s *Service) Withdraw(ctx context.Context, id string) (err error) {
+	defer errs.Wrap(&err, "trace.Withdraw(%q)", id)
 	if err := s.DB.WithdrawNotice(ctx, id, s.Now()); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package trace
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"io"
 	"strings"
 
@@ -26,7 +27,8 @@ type Issuer struct {
 }
 
 // Apply implements engine.Effect.
-func (is *Issuer) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (*engine.Outcome, error) {
+func (is *Issuer) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (_ *engine.Outcome, err error) {
+	defer errs.Wrap(&err, "trace.Issuer.Apply(%q)", from)
 	if to != "800" || from == "800" || d.Doc == nil {
 		return nil, nil
 	}

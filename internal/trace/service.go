@@ -45,9 +45,9 @@ type facts struct {
 const keep = 2000
 
 // Reload rebuilds the in-memory facts from the database.
-func (s *Service) Reload(ctx context.Context) error {
+func (s *Service) Reload(ctx context.Context) (err error) {
+	defer errs.Wrap(&err, "trace.Reload")
 	var f facts
-	var err error
 	if f.holds, err = s.DB.ProductHolds(ctx, true); err != nil {
 		return err
 	}
@@ -160,7 +160,8 @@ type Lookup struct {
 }
 
 // Lookup reads a code as typed or scanned.
-func (s *Service) Lookup(ctx context.Context, raw string) (*Lookup, error) {
+func (s *Service) Lookup(ctx context.Context, raw string) (_ *Lookup, err error) {
+	defer errs.Wrap(&err, "trace.Lookup")
 	code := Normalize(raw)
 	l := &Lookup{Code: code, Verdict: Check(code)}
 	if l.Verdict != WellFormed {
