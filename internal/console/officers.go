@@ -129,7 +129,8 @@ func idKey(pw, salt []byte, t, m uint32, p uint8, n uint32) []byte {
 }
 
 // HashPassword returns an argon2id PHC string.
-func HashPassword(pw string) (string, error) {
+func HashPassword(pw string) (_ string, err error) {
+	defer errs.Wrap(&err, "console.HashPassword")
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -207,7 +208,8 @@ func newID(prefix string) string {
 }
 
 // AddOfficer creates an officer; by is the officer creating it (nil from the command line).
-func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) (*Officer, error) {
+func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) (_ *Officer, err error) {
+	defer errs.Wrap(&err, "console.AddOfficer")
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -245,7 +247,8 @@ func (s *Service) AddOfficer(ctx context.Context, in OfficerInput, by *Officer) 
 }
 
 // Officers lists every officer.
-func (s *Service) Officers(ctx context.Context) ([]*Officer, error) {
+func (s *Service) Officers(ctx context.Context) (_ []*Officer, err error) {
+	defer errs.Wrap(&err, "console.Officers")
 	stored, err := s.DB.Officers(ctx)
 	if err != nil {
 		return nil, err
@@ -264,7 +267,8 @@ var dummyHash, _ = HashPassword("not a password of anyone")
 // limits) and opens a session; it returns the session token for the cookie.
 // Failures are counted per username and address: after MaxFailures the
 // address backs off (LockWait), while the officer signs in from elsewhere.
-func (s *Service) Login(ctx context.Context, username, password, addr string) (*Officer, string, error) {
+func (s *Service) Login(ctx context.Context, username, password, addr string) (_ *Officer, _ string, err error) {
+	defer errs.Wrap(&err, "console.Login")
 	username = strings.TrimSpace(username)
 	key := username + "\x00" + addr
 	now := s.now()
@@ -365,7 +369,8 @@ func (s *Service) fail(key string, now time.Time) {
 }
 
 // Session returns the officer of a session token, or an Unauthorized error.
-func (s *Service) Session(ctx context.Context, token string) (*Officer, error) {
+func (s *Service) Session(ctx context.Context, token string) (_ *Officer, err error) {
+	defer errs.Wrap(&err, "console.Session")
 	if token == "" {
 		return nil, errs.New(errs.Unauthorized, "session_missing", "cookie", "log in first")
 	}
@@ -383,8 +388,9 @@ func (s *Service) Session(ctx context.Context, token string) (*Officer, error) {
 }
 
 // Logout ends a session and, at once, the live screens it opened.
-func (s *Service) Logout(ctx context.Context, o *Officer, token string) error {
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+func (s *Service) Logout(ctx context.Context, o *Officer, token string) (err error) {
+	defer errs.Wrap(&err, "console.Logout")
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.DeleteOfficerSession(ctx, tokenHash(token)); err != nil {
 			return err
 		}

@@ -40,7 +40,8 @@ type Count struct {
 }
 
 // Today computes the dashboard figures from the inventories declared today.
-func (s *Service) Today(ctx context.Context) (*Figures, error) {
+func (s *Service) Today(ctx context.Context) (_ *Figures, err error) {
+	defer errs.Wrap(&err, "console.Today")
 	now := s.now().In(china)
 	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, china)
 	declared, err := s.DB.DashboardInventories(ctx, start)
@@ -143,7 +144,8 @@ func (s *Service) dashboardJSON(w http.ResponseWriter, r *http.Request, o *Offic
 var statuses = []string{"120", "100", "300", "500", "501", "502", "503", "599", "800", "399"}
 
 // Search finds inventories by copNo, order or waybill number (exact), or the latest ones.
-func (s *Service) Search(ctx context.Context, q, status string) ([]*store.Inventory, error) {
+func (s *Service) Search(ctx context.Context, q, status string) (_ []*store.Inventory, err error) {
+	defer errs.Wrap(&err, "console.Search(%q)", status)
 	q = strings.TrimSpace(q)
 	if len(q) > 60 {
 		return nil, errs.Invalidf("q", "query_too_long", "the search text has at most 60 characters")
@@ -340,7 +342,8 @@ var personalTags = regexp.MustCompile(`<(?:[A-Za-z0-9]+:)?(buyerName|buyerIdNumb
 
 // Unmask opens the sealed messages of an inventory and its documents and
 // returns the personal data in clear; the caller audits it.
-func (s *Service) Unmask(ctx context.Context, o *Officer, id string) ([]clearField, error) {
+func (s *Service) Unmask(ctx context.Context, o *Officer, id string) (_ []clearField, err error) {
+	defer errs.Wrap(&err, "console.Unmask(%q)", id)
 	if !o.May("unmask") {
 		return nil, errs.New(errs.Forbidden, "not_permitted", "department", "the %s department may not see personal data", o.Department)
 	}
@@ -448,7 +451,8 @@ func (s *Service) whoDecided(ctx context.Context, actor string) (string, error) 
 
 // Review approves (800) or rejects (100) an inventory waiting for manual
 // review, through the engine, with the officer as actor.
-func (s *Service) Review(ctx context.Context, o *Officer, id, action, reason string) (*store.Inventory, error) {
+func (s *Service) Review(ctx context.Context, o *Officer, id, action, reason string) (_ *store.Inventory, err error) {
+	defer errs.Wrap(&err, "console.Review(%q)", id)
 	if !o.May("review") {
 		return nil, errs.New(errs.Forbidden, "not_permitted", "department", "only customs officers decide manual reviews")
 	}
