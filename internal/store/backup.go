@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,7 +40,8 @@ type backupManifest struct {
 // while the platform runs (VACUUM INTO on a connection of its own: readers and
 // the writer go on), checks it, and wraps it with its manifest. It returns the
 // SHA-256 of the database in the file. PostgreSQL is backed up with pg_dump.
-func (db *DB) Backup(ctx context.Context, path string) (string, error) {
+func (db *DB) Backup(ctx context.Context, path string) (_ string, err error) {
+	defer errs.Wrap(&err, "store.Backup(%q)", path)
 	if db.Engine != SQLite {
 		return "", errors.New("backup: the database is PostgreSQL; use pg_dump --format=custom --file=FILE DBNAME, and pg_restore to restore")
 	}
@@ -269,7 +271,8 @@ func copyChecked(r io.Reader, path string, m *backupManifest) error {
 
 // Digest lists, per table, the row count and a SHA-256 of every row in
 // primary-key order: two databases with equal digests hold the same data.
-func (db *DB) Digest(ctx context.Context) (map[string]string, error) {
+func (db *DB) Digest(ctx context.Context) (_ map[string]string, err error) {
+	defer errs.Wrap(&err, "store.Digest")
 	q := `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
 	if db.Engine == Postgres {
 		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -14,7 +15,8 @@ type CertificateExpiry struct {
 
 // CertificatesExpiringBefore lists the registered signing certificates whose
 // validity ends before t, soonest first.
-func (db *DB) CertificatesExpiringBefore(ctx context.Context, t time.Time) ([]CertificateExpiry, error) {
+func (db *DB) CertificatesExpiringBefore(ctx context.Context, t time.Time) (_ []CertificateExpiry, err error) {
+	defer errs.Wrap(&err, "store.CertificatesExpiringBefore")
 	rows, err := db.Query(ctx, `SELECT enterprise_code, fingerprint, not_after FROM enterprise_certificates WHERE not_after < $1 ORDER BY not_after`, t)
 	if err != nil {
 		return nil, err

@@ -70,7 +70,8 @@ func insertKey(ctx context.Context, tx *Tx, code string, key *enterprise.APIKey)
 }
 
 // GetEnterprise reads one enterprise with its certificates.
-func (db *DB) GetEnterprise(ctx context.Context, code string) (*enterprise.Enterprise, error) {
+func (db *DB) GetEnterprise(ctx context.Context, code string) (_ *enterprise.Enterprise, err error) {
+	defer errs.Wrap(&err, "store.GetEnterprise(%q)", code)
 	e, err := scanEnterprise(db.QueryRow(ctx, `SELECT `+enterpriseColumns+` FROM enterprises WHERE code = $1`, code))
 	if err != nil {
 		if errs.KindOf(err) == errs.NotFound {
@@ -85,7 +86,8 @@ func (db *DB) GetEnterprise(ctx context.Context, code string) (*enterprise.Enter
 }
 
 // ListEnterprises lists enterprises in code order, one page at a time.
-func (db *DB) ListEnterprises(ctx context.Context, f enterprise.Filter) ([]*enterprise.Enterprise, error) {
+func (db *DB) ListEnterprises(ctx context.Context, f enterprise.Filter) (_ []*enterprise.Enterprise, err error) {
+	defer errs.Wrap(&err, "store.ListEnterprises")
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -246,9 +248,10 @@ func (db *DB) Setting(ctx context.Context, name string) (value string, found boo
 // ClaimSetting writes a named setting unless it already has a value, and
 // returns the value it has then: the first of several nodes starting
 // together decides, the others read what it wrote.
-func (db *DB) ClaimSetting(ctx context.Context, name, value string, now time.Time) (string, error) {
+func (db *DB) ClaimSetting(ctx context.Context, name, value string, now time.Time) (_ string, err error) {
+	defer errs.Wrap(&err, "store.ClaimSetting")
 	var stored string
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1,$2,$3) ON CONFLICT (name) DO NOTHING`,
 			name, value, now); err != nil {
 			return fmt.Errorf("claim setting %s: %w", name, err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -30,9 +31,10 @@ func (db *DB) CreateIncident(ctx context.Context, i *Incident) error {
 
 // ResolveIncident closes the open incident id at at; false when no open
 // incident has that id.
-func (db *DB) ResolveIncident(ctx context.Context, id string, at time.Time) (bool, error) {
+func (db *DB) ResolveIncident(ctx context.Context, id string, at time.Time) (_ bool, err error) {
+	defer errs.Wrap(&err, "store.ResolveIncident(%q)", id)
 	var n int64
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE sr_incidents SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL`, at, id)
 		if err != nil {
 			return fmt.Errorf("resolve incident %s: %w", id, err)
@@ -45,7 +47,8 @@ func (db *DB) ResolveIncident(ctx context.Context, id string, at time.Time) (boo
 
 // Incidents lists the open incidents and those resolved at or after since,
 // newest first.
-func (db *DB) Incidents(ctx context.Context, since time.Time) ([]Incident, error) {
+func (db *DB) Incidents(ctx context.Context, since time.Time) (_ []Incident, err error) {
+	defer errs.Wrap(&err, "store.Incidents")
 	rows, err := db.Query(ctx, `SELECT id, title, body, severity, started_at, resolved_at FROM sr_incidents
 		WHERE resolved_at IS NULL OR resolved_at >= $1 ORDER BY started_at DESC, id DESC`, since)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"io/fs"
 	"log/slog"
 
@@ -21,7 +22,8 @@ var migrations embed.FS
 
 // Migrate applies every pending migration. On PostgreSQL a session lock makes
 // concurrent starts of several nodes safe.
-func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
+func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (err error) {
+	defer errs.Wrap(&err, "store.Migrate")
 	p, err := db.migrator(log)
 	if err != nil {
 		return err
@@ -38,6 +40,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 
 // MigrationStatus reports the current and the newest schema version.
 func (db *DB) MigrationStatus(ctx context.Context) (current, newest int64, err error) {
+	defer errs.Wrap(&err, "store.MigrationStatus")
 	p, err := db.migrator(slog.New(slog.DiscardHandler))
 	if err != nil {
 		return 0, 0, err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"strings"
 	"time"
 
@@ -74,7 +75,8 @@ func (db *DB) Authorisation(ctx context.Context, id string) (*Authorisation, err
 
 // Authorisations lists the authorisations a client granted, or a provider
 // holds ("" for either means any), newest first.
-func (db *DB) Authorisations(ctx context.Context, client, provider string) ([]Authorisation, error) {
+func (db *DB) Authorisations(ctx context.Context, client, provider string) (_ []Authorisation, err error) {
+	defer errs.Wrap(&err, "store.Authorisations(%q)", client)
 	rows, err := db.Query(ctx, `SELECT `+authorisationColumns+` FROM tsp_authorisations
 		WHERE ($1 = '' OR client_code = $1) AND ($2 = '' OR provider_code = $2) ORDER BY created_at DESC, id DESC`, client, provider)
 	if err != nil {
@@ -85,7 +87,8 @@ func (db *DB) Authorisations(ctx context.Context, client, provider string) ([]Au
 
 // AuthorisingClients lists, in code order, the clients whose unrevoked
 // authorisation of provider covers msgType at at.
-func (db *DB) AuthorisingClients(ctx context.Context, provider, msgType string, at time.Time) ([]string, error) {
+func (db *DB) AuthorisingClients(ctx context.Context, provider, msgType string, at time.Time) (_ []string, err error) {
+	defer errs.Wrap(&err, "store.AuthorisingClients(%q)", provider)
 	rows, err := db.Query(ctx, `SELECT DISTINCT client_code FROM tsp_authorisations
 		WHERE provider_code = $1 AND revoked_at IS NULL AND valid_from <= $2 AND valid_until >= $2 AND msg_types LIKE $3
 		ORDER BY client_code`, provider, at, "%,"+msgType+",%")
@@ -107,9 +110,10 @@ func (t *Tx) RecordProviderMessage(ctx context.Context, messageID, provider, cli
 }
 
 // ProviderSuspension tells why provider is suspended, "" when it is not.
-func (db *DB) ProviderSuspension(ctx context.Context, provider string) (string, error) {
+func (db *DB) ProviderSuspension(ctx context.Context, provider string) (_ string, err error) {
+	defer errs.Wrap(&err, "store.ProviderSuspension(%q)", provider)
 	var reason string
-	err := db.QueryRow(ctx, `SELECT reason FROM tsp_suspensions WHERE provider_code = $1`, provider).Scan(&reason)
+	err = db.QueryRow(ctx, `SELECT reason FROM tsp_suspensions WHERE provider_code = $1`, provider).Scan(&reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -135,9 +135,10 @@ const seedSetting = "reference_starter_seeded"
 // that has none, once per database. The marker row is inserted first: when
 // several nodes start together on PostgreSQL the others wait on it and then
 // find it taken, so the starter is never stored twice.
-func (db *DB) SeedReference(ctx context.Context, s refdata.Starter) (bool, error) {
+func (db *DB) SeedReference(ctx context.Context, s refdata.Starter) (_ bool, err error) {
+	defer errs.Wrap(&err, "store.SeedReference")
 	seeded := false
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`,
 			seedSetting, s.EffectiveFrom.UTC().Format(time.RFC3339), s.At)
 		if err != nil {
@@ -225,9 +226,10 @@ func (db *DB) versionRows(ctx context.Context, kind refdata.Kind, columns, order
 }
 
 // TariffRows reads a tariff version's rows by HS code.
-func (db *DB) TariffRows(ctx context.Context, id int64) ([]catalog.TariffRow, error) {
+func (db *DB) TariffRows(ctx context.Context, id int64) (_ []catalog.TariffRow, err error) {
+	defer errs.Wrap(&err, "store.TariffRows(%d)", id)
 	var out []catalog.TariffRow
-	err := db.versionRows(ctx, refdata.Tariff, tariffColumns, "hs_code", id, func(s scanner) error {
+	err = db.versionRows(ctx, refdata.Tariff, tariffColumns, "hs_code", id, func(s scanner) error {
 		var r catalog.TariffRow
 		var vat, ct, thr, unit, thrPiece, spec, specUnit, specBelow, lpt, legal, duty string
 		if err := s.Scan(&r.HSCode, &r.Name, &vat, &ct, &thr, &unit, &thrPiece, &spec, &specUnit, &specBelow, &lpt, &legal, &duty); err != nil {
@@ -263,9 +265,10 @@ func (d *decimals) parse(column, s string) money.Decimal {
 }
 
 // PositiveListRows reads a positive-list version's entries by HS code.
-func (db *DB) PositiveListRows(ctx context.Context, id int64) ([]catalog.PositiveListEntry, error) {
+func (db *DB) PositiveListRows(ctx context.Context, id int64) (_ []catalog.PositiveListEntry, err error) {
+	defer errs.Wrap(&err, "store.PositiveListRows(%d)", id)
 	var out []catalog.PositiveListEntry
-	err := db.versionRows(ctx, refdata.PositiveList, positiveColumns, "hs_code", id, func(s scanner) error {
+	err = db.versionRows(ctx, refdata.PositiveList, positiveColumns, "hs_code", id, func(s scanner) error {
 		var e catalog.PositiveListEntry
 		var kind string
 		if err := s.Scan(&e.HSCode, &e.Name, &kind, &e.Remark); err != nil {
@@ -287,9 +290,10 @@ func (db *DB) PositiveListRows(ctx context.Context, id int64) ([]catalog.Positiv
 }
 
 // NegativeListRows reads a negative-list version's entries in list order.
-func (db *DB) NegativeListRows(ctx context.Context, id int64) ([]catalog.NegativeListEntry, error) {
+func (db *DB) NegativeListRows(ctx context.Context, id int64) (_ []catalog.NegativeListEntry, err error) {
+	defer errs.Wrap(&err, "store.NegativeListRows(%d)", id)
 	var out []catalog.NegativeListEntry
-	err := db.versionRows(ctx, refdata.NegativeList, negativeColumns, "position", id, func(s scanner) error {
+	err = db.versionRows(ctx, refdata.NegativeList, negativeColumns, "position", id, func(s scanner) error {
 		var e catalog.NegativeListEntry
 		var pos int
 		var kind string
@@ -340,7 +344,8 @@ func scanFiling(s scanner) (refdata.Filing, error) {
 }
 
 // ProductFilingsSince calls fn for every filing updated at or after since.
-func (db *DB) ProductFilingsSince(ctx context.Context, since time.Time, fn func(refdata.Filing) error) error {
+func (db *DB) ProductFilingsSince(ctx context.Context, since time.Time, fn func(refdata.Filing) error) (err error) {
+	defer errs.Wrap(&err, "store.ProductFilingsSince")
 	rows, err := db.Query(ctx, `SELECT `+productColumns+` FROM product_filings WHERE updated_at >= $1 ORDER BY updated_at`, since)
 	if err != nil {
 		return fmt.Errorf("read product filings: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -26,7 +27,8 @@ type PlatformCounts struct {
 
 // PlatformCounts reads the status page's figures at now; dayStart is the
 // start of the day whose releases count.
-func (db *DB) PlatformCounts(ctx context.Context, now, dayStart time.Time) (*PlatformCounts, error) {
+func (db *DB) PlatformCounts(ctx context.Context, now, dayStart time.Time) (_ *PlatformCounts, err error) {
+	defer errs.Wrap(&err, "store.PlatformCounts")
 	c := &PlatformCounts{}
 	var last, oldest NullTime
 	if err := db.QueryRow(ctx, `SELECT COUNT(*) FROM messages WHERE received_at >= $1`, now.Add(-time.Hour)).Scan(&c.MessagesLastHour); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 
 	"github.com/google/uuid"
@@ -87,7 +88,8 @@ func (t *Tx) addTicketEvent(ctx context.Context, ticket string, e TicketEvent) e
 
 // Ticket reads a ticket with its events, oldest first; an errs.NotFound
 // error when there is none.
-func (db *DB) Ticket(ctx context.Context, id string) (*Ticket, []TicketEvent, error) {
+func (db *DB) Ticket(ctx context.Context, id string) (_ *Ticket, _ []TicketEvent, err error) {
+	defer errs.Wrap(&err, "store.Ticket(%q)", id)
 	t, err := scanTicket(db.QueryRow(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE id = $1`, id))
 	if err != nil {
 		return nil, nil, err
@@ -111,7 +113,8 @@ func (db *DB) Ticket(ctx context.Context, id string) (*Ticket, []TicketEvent, er
 
 // Tickets lists tickets newest first, of one enterprise or all (""), of one
 // status or all ("").
-func (db *DB) Tickets(ctx context.Context, enterprise, status string, limit int) ([]Ticket, error) {
+func (db *DB) Tickets(ctx context.Context, enterprise, status string, limit int) (_ []Ticket, err error) {
+	defer errs.Wrap(&err, "store.Tickets(%q)", enterprise)
 	rows, err := db.Query(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE ($1 = '' OR enterprise_code = $1) AND ($2 = '' OR status = $2)
 		ORDER BY created_at DESC, id DESC LIMIT $3`, enterprise, status, limit)
 	if err != nil {
@@ -121,7 +124,8 @@ func (db *DB) Tickets(ctx context.Context, enterprise, status string, limit int)
 }
 
 // TicketsOpenedSince lists the tickets opened at or after from.
-func (db *DB) TicketsOpenedSince(ctx context.Context, from time.Time) ([]Ticket, error) {
+func (db *DB) TicketsOpenedSince(ctx context.Context, from time.Time) (_ []Ticket, err error) {
+	defer errs.Wrap(&err, "store.TicketsOpenedSince")
 	rows, err := db.Query(ctx, `SELECT `+ticketColumns+` FROM sr_tickets WHERE created_at >= $1`, from)
 	if err != nil {
 		return nil, err
@@ -158,9 +162,10 @@ var ErrTicketChanged = errors.New("ticket changed since it was read")
 // (level 1) or resolution (level 2) was due before now, once per level, each
 // with an "escalated" event by actor whose body is note(level). It returns
 // how many it raised.
-func (db *DB) EscalateTickets(ctx context.Context, now time.Time, actor string, note func(level int) string) (int, error) {
+func (db *DB) EscalateTickets(ctx context.Context, now time.Time, actor string, note func(level int) string) (_ int, err error) {
+	defer errs.Wrap(&err, "store.EscalateTickets")
 	n := 0
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		n = 0
 		for _, step := range []struct {
 			level int
