@@ -2,9 +2,7 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -39,23 +37,7 @@ func (s *Service) RunBilling(ctx context.Context) (*BillingRun, error) {
 		if run.Bills, err = s.issueBills(ctx, tx, now); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT bill_no FROM tax_bills WHERE status = 'issued' AND due_at < $1 ORDER BY bill_no`, now)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var b string
-			if err := rows.Scan(&b); err != nil {
-				rows.Close()
-				return err
-			}
-			run.Overdue = append(run.Overdue, b)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE tax_bills SET status = 'overdue' WHERE status = 'issued' AND due_at < $1`, now)
+		run.Overdue, err = tx.FlagOverdueTaxBills(ctx, now)
 		return err
 	})
 	if err != nil {
@@ -64,46 +46,28 @@ func (s *Service) RunBilling(ctx context.Context) (*BillingRun, error) {
 	return run, nil
 }
 
+// billLine is an inventory's tax line with its per-line shares decoded.
 type billLine struct {
-	invID, code, invtNo, copNo, ebc, agent, customs string
-	released                                        time.Time
-	duty, ct, vat, tax                              int64
-	lines                                           []taxLine
+	store.TaxLine
+	lines []taxLine
 }
 
 func (s *Service) issueBills(ctx context.Context, tx *store.Tx, now time.Time) ([]string, error) {
-	cutoff := now.Add(-days(s.Params.BillAfterDays))
-	rows, err := tx.Query(ctx, `SELECT t.inventory_id, t.assure_code, t.invt_no, t.cop_no, t.ebc_code, t.agent_code, t.customs_code, t.released_at,
-		t.duty_fen, t.ct_fen, t.vat_fen, t.tax_fen, t.lines FROM tax_lines t
-		WHERE t.state = 'open' AND t.released_at <= $1
-		AND NOT EXISTS (SELECT 1 FROM bonded_returns r WHERE r.inventory_id = t.inventory_id AND r.state = 'applied')
-		ORDER BY t.assure_code, t.released_at, t.inventory_id`, cutoff)
+	stored, err := tx.BillableTaxLines(ctx, now.Add(-days(s.Params.BillAfterDays)))
 	if err != nil {
 		return nil, err
 	}
 	byCode := map[string][]billLine{}
 	var codes []string
-	for rows.Next() {
-		var l billLine
-		var rel store.Time
-		var lj string
-		if err := rows.Scan(&l.invID, &l.code, &l.invtNo, &l.copNo, &l.ebc, &l.agent, &l.customs, &rel, &l.duty, &l.ct, &l.vat, &l.tax, &lj); err != nil {
-			rows.Close()
-			return nil, err
+	for _, t := range stored {
+		l := billLine{TaxLine: t}
+		if err := json.Unmarshal(t.Lines, &l.lines); err != nil {
+			return nil, fmt.Errorf("decode stored tax lines of inventory %s: %w", t.InventoryID, err)
 		}
-		l.released = rel.Time
-		if err := json.Unmarshal([]byte(lj), &l.lines); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("decode stored tax lines of inventory %s: %w", l.invID, err)
+		if _, ok := byCode[l.AssureCode]; !ok {
+			codes = append(codes, l.AssureCode)
 		}
-		if _, ok := byCode[l.code]; !ok {
-			codes = append(codes, l.code)
-		}
-		byCode[l.code] = append(byCode[l.code], l)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		byCode[l.AssureCode] = append(byCode[l.AssureCode], l)
 	}
 	bills := []string{}
 	// The billing period is the day (China time): a guarantor gets at most one
@@ -112,11 +76,8 @@ func (s *Service) issueBills(ctx context.Context, tx *store.Tx, now time.Time) (
 	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)
 	for _, code := range codes {
 		lines := byCode[code]
-		var seq, today int64
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM tax_bills WHERE assure_code = $1`, code).Scan(&seq); err != nil {
-			return nil, err
-		}
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM tax_bills WHERE assure_code = $1 AND issued_at >= $2`, code, dayStart).Scan(&today); err != nil {
+		seq, today, err := tx.TaxBillCounts(ctx, code, dayStart)
+		if err != nil {
 			return nil, err
 		}
 		if today > 0 {
@@ -124,20 +85,18 @@ func (s *Service) issueBills(ctx context.Context, tx *store.Tx, now time.Time) (
 		}
 		billNo := fmt.Sprintf("TB%s%s%03d", code, now.In(cst).Format("20060102"), seq+1)
 		var total int64
-		oldest := lines[0].released
+		oldest := lines[0].ReleasedAt
 		for _, l := range lines {
-			total += l.tax
-			if l.released.Before(oldest) {
-				oldest = l.released
+			total += l.TaxFen
+			if l.ReleasedAt.Before(oldest) {
+				oldest = l.ReleasedAt
 			}
-			if _, err := tx.Exec(ctx, `UPDATE tax_lines SET state = 'billed', bill_no = $2, updated_at = $3 WHERE inventory_id = $1 AND state = 'open'`,
-				l.invID, billNo, now); err != nil {
+			if err := tx.BillTaxLine(ctx, l.InventoryID, billNo, now); err != nil {
 				return nil, err
 			}
 		}
 		due := oldest.Add(days(s.Params.BillDueDays))
-		if _, err := tx.Exec(ctx, `INSERT INTO tax_bills (bill_no, assure_code, issued_at, due_at, total_fen, line_count, status, paid_at, payment_ref)
-			VALUES ($1,$2,$3,$4,$5,$6,'issued',NULL,'')`, billNo, code, now, due, total, len(lines)); err != nil {
+		if err := tx.IssueTaxBill(ctx, &store.TaxBill{BillNo: billNo, AssureCode: code, IssuedAt: now, DueAt: due, TotalFen: total, LineCount: len(lines)}); err != nil {
 			return nil, err
 		}
 		xml, err := ceb816(billNo, lines, now)
@@ -158,11 +117,11 @@ func (s *Service) issueBills(ctx context.Context, tx *store.Tx, now time.Time) (
 func ceb816(billNo string, lines []billLine, now time.Time) ([]byte, error) {
 	m := &ceb.CEB816Message{Guid: ceb.NewGuid(), Version: "1.0"}
 	for i, l := range lines {
-		h := ceb.TaxHeadRd{Guid: ceb.NewGuid(), ReturnTime: ceb.FormatReturnTime(now), InvtNo: l.invtNo, TaxNo: fmt.Sprintf("%s_%d", billNo, i+1),
-			CustomsTax: fen(l.duty), ValueAddedTax: fen(l.vat), ConsumptionTax: fen(l.ct), Status: "1", EntDutyNo: billNo,
-			AssureCode: l.code, EbcCode: l.ebc, AgentCode: l.agent}
-		if len(l.customs) == 4 {
-			h.CustomsCode = l.customs
+		h := ceb.TaxHeadRd{Guid: ceb.NewGuid(), ReturnTime: ceb.FormatReturnTime(now), InvtNo: l.InvtNo, TaxNo: fmt.Sprintf("%s_%d", billNo, i+1),
+			CustomsTax: fen(l.DutyFen), ValueAddedTax: fen(l.VATFen), ConsumptionTax: fen(l.CTFen), Status: "1", EntDutyNo: billNo,
+			AssureCode: l.AssureCode, EbcCode: l.EbcCode, AgentCode: l.AgentCode}
+		if len(l.CustomsCode) == 4 {
+			h.CustomsCode = l.CustomsCode
 		}
 		t := ceb.Tax{TaxHeadRd: h}
 		for _, tl := range l.lines {
@@ -212,141 +171,113 @@ type BillLine struct {
 	Tax        money.Amount `json:"tax"`
 }
 
-const billColumns = `bill_no, assure_code, issued_at, due_at, total_fen, status, paid_at, payment_ref`
-
-func scanBill(row interface{ Scan(...any) error }, now time.Time) (*Bill, error) {
-	var b Bill
-	var issued, due store.Time
-	var paid store.NullTime
-	var total int64
-	if err := row.Scan(&b.BillNo, &b.AssureCode, &issued, &due, &total, &b.Status, &paid, &b.PaymentRef); err != nil {
-		return nil, err
-	}
-	b.IssuedAt, b.DueAt, b.Total = issued.Time.In(cst), due.Time.In(cst), money.FromFen(total)
-	if paid.Valid {
-		t := paid.Time.Time.In(cst)
+// billOf is a stored bill as shown: in China time, overdue when unpaid past its due date.
+func billOf(sb *store.TaxBill, now time.Time) *Bill {
+	b := &Bill{BillNo: sb.BillNo, AssureCode: sb.AssureCode, IssuedAt: sb.IssuedAt.In(cst), DueAt: sb.DueAt.In(cst),
+		Total: money.FromFen(sb.TotalFen), Status: sb.Status, PaymentRef: sb.PaymentRef}
+	if sb.PaidAt != nil {
+		t := sb.PaidAt.In(cst)
 		b.PaidAt = &t
 	}
 	b.Overdue = b.Status != "paid" && now.After(b.DueAt)
-	return &b, nil
+	return b
+}
+
+// billLineOf is a stored tax line as a bill shows it.
+func billLineOf(t *store.TaxLine) BillLine {
+	return BillLine{InvtNo: t.InvtNo, CopNo: t.CopNo, ReleasedAt: t.ReleasedAt.In(cst), Duty: money.FromFen(t.DutyFen),
+		CT: money.FromFen(t.CTFen), VAT: money.FromFen(t.VATFen), Tax: money.FromFen(t.TaxFen)}
 }
 
 // Bills lists a guarantor's bills (all when code is empty), newest first; with
 // a month (YYYY-MM, China time) only the bills issued in it.
-func (s *Service) Bills(ctx context.Context, code, month string) ([]Bill, error) {
-	q, args := `SELECT `+billColumns+` FROM tax_bills WHERE 1 = 1`, []any{}
-	if code != "" {
-		args = append(args, code)
-		q += fmt.Sprintf(` AND assure_code = $%d`, len(args))
-	}
+func (s *Service) Bills(ctx context.Context, code, month string) (_ []Bill, err error) {
+	defer errs.Wrap(&err, "bonded.Bills(%q, %q)", code, month)
+	f := store.TaxBillFilter{AssureCode: code, Limit: 1000}
 	if month != "" {
 		start, err := time.ParseInLocation("2006-01", month, cst)
 		if err != nil {
 			return nil, errs.Invalidf("month", "month_invalid", "month must be YYYY-MM (got %q)", month)
 		}
-		args = append(args, start, start.AddDate(0, 1, 0))
-		q += fmt.Sprintf(` AND issued_at >= $%d AND issued_at < $%d`, len(args)-1, len(args))
+		f.IssuedFrom, f.IssuedTo = start, start.AddDate(0, 1, 0)
 	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY issued_at DESC, bill_no DESC LIMIT 1000`, args...)
+	stored, err := s.DB.TaxBills(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Bill{}
+	out := make([]Bill, 0, len(stored))
 	now := s.Now()
-	for rows.Next() {
-		b, err := scanBill(rows, now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *b)
+	for i := range stored {
+		out = append(out, *billOf(&stored[i], now))
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Bill reads one bill with its lines.
-func (s *Service) Bill(ctx context.Context, billNo string) (*Bill, error) {
-	b, err := scanBill(s.DB.QueryRow(ctx, `SELECT `+billColumns+` FROM tax_bills WHERE bill_no = $1`, billNo), s.Now())
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *Service) Bill(ctx context.Context, billNo string) (_ *Bill, err error) {
+	defer errs.Wrap(&err, "bonded.Bill(%q)", billNo)
+	sb, err := s.DB.TaxBill(ctx, billNo)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "bill_not_found", "billNo", "no tax bill %s", billNo)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT invt_no, cop_no, released_at, duty_fen, ct_fen, vat_fen, tax_fen FROM tax_lines WHERE bill_no = $1 ORDER BY released_at, invt_no`, billNo)
+	b := billOf(sb, s.Now())
+	lines, err := s.DB.TaxBillLines(ctx, billNo)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	b.Lines = []BillLine{}
-	for rows.Next() {
-		var l BillLine
-		var rel store.Time
-		var duty, ct, vat, tax int64
-		if err := rows.Scan(&l.InvtNo, &l.CopNo, &rel, &duty, &ct, &vat, &tax); err != nil {
-			return nil, err
-		}
-		l.ReleasedAt, l.Duty, l.CT, l.VAT, l.Tax = rel.Time.In(cst), money.FromFen(duty), money.FromFen(ct), money.FromFen(vat), money.FromFen(tax)
-		b.Lines = append(b.Lines, l)
+	b.Lines = make([]BillLine, 0, len(lines))
+	for i := range lines {
+		b.Lines = append(b.Lines, billLineOf(&lines[i]))
 	}
-	return b, rows.Err()
+	return b, nil
 }
 
 // Pay records a bill's payment: the bill is closed, the tax it collected no
 // longer needs the guarantee (the guarantor's balance is credited back), and
 // a CEB818 per inventory tells the guarantor the bill's new status.
-func (s *Service) Pay(ctx context.Context, billNo, reference string) (*Bill, error) {
+func (s *Service) Pay(ctx context.Context, billNo, reference string) (_ *Bill, err error) {
+	defer errs.Wrap(&err, "bonded.Pay(%q)", billNo)
 	if reference = strings.TrimSpace(reference); reference == "" || len(reference) > 50 {
 		return nil, errs.Invalidf("reference", "reference_missing", "reference (the payment document number, 缴款书编号) must be 1 to 50 characters")
 	}
 	now := s.Now()
-	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
-		var code, status string
-		var total int64
-		err := tx.QueryRow(ctx, `SELECT assure_code, status, total_fen FROM tax_bills WHERE bill_no = $1`, billNo).Scan(&code, &status, &total)
-		if errors.Is(err, sql.ErrNoRows) {
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
+		b, err := tx.TaxBill(ctx, billNo)
+		if errs.KindOf(err) == errs.NotFound {
 			return errs.New(errs.NotFound, "bill_not_found", "billNo", "no tax bill %s", billNo)
 		}
 		if err != nil {
 			return err
 		}
-		if status == "paid" {
+		if b.Status == "paid" {
 			return errs.New(errs.Conflict, "bill_paid", "billNo", "tax bill %s is already paid", billNo)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tax_bills SET status = 'paid', paid_at = $2, payment_ref = $3 WHERE bill_no = $1`, billNo, now, reference); err != nil {
+		if err := tx.PayTaxBill(ctx, billNo, reference, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE tax_lines SET state = 'paid', updated_at = $2 WHERE bill_no = $1`, billNo, now); err != nil {
+		if err := credit(ctx, tx, b.AssureCode, b.TotalFen, "", billNo, "tax bill paid: "+reference, now); err != nil {
 			return err
 		}
-		if err := credit(ctx, tx, code, total, "", billNo, "tax bill paid: "+reference, now); err != nil {
-			return err
-		}
-		m := &ceb.CEB818Message{Guid: ceb.NewGuid(), Version: "1.0"}
-		rows, err := tx.Query(ctx, `SELECT invt_no FROM tax_lines WHERE bill_no = $1 ORDER BY released_at, invt_no`, billNo)
+		lines, err := tx.TaxBillLines(ctx, billNo)
 		if err != nil {
 			return err
 		}
-		i := 0
-		for rows.Next() {
-			var invtNo string
-			if err := rows.Scan(&invtNo); err != nil {
-				rows.Close()
-				return err
-			}
-			i++
-			m.Tax = append(m.Tax, ceb.Tax818{TaxHeadStatus: ceb.TaxHeadStatus{Guid: ceb.NewGuid(), ReturnTime: ceb.FormatReturnTime(now),
-				InvtNo: invtNo, TaxNo: fmt.Sprintf("%s_%d", billNo, i), Status: "2", EntDutyNo: reference, AssureCode: code}})
-		}
-		rows.Close()
-		if len(m.Tax) == 0 {
+		if len(lines) == 0 {
 			return nil
+		}
+		m := &ceb.CEB818Message{Guid: ceb.NewGuid(), Version: "1.0"}
+		for i, l := range lines {
+			m.Tax = append(m.Tax, ceb.Tax818{TaxHeadStatus: ceb.TaxHeadStatus{Guid: ceb.NewGuid(), ReturnTime: ceb.FormatReturnTime(now),
+				InvtNo: l.InvtNo, TaxNo: fmt.Sprintf("%s_%d", billNo, i+1), Status: "2", EntDutyNo: reference, AssureCode: b.AssureCode}})
 		}
 		xml, err := ceb.Encode(m)
 		if err != nil {
 			return fmt.Errorf("write CEB818: %w", err)
 		}
-		return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: code, MessageType: "CEB818Message", CopNo: billNo, ReturnStatus: "2",
+		return tx.AddReceipt(ctx, &store.Receipt{EnterpriseCode: b.AssureCode, MessageType: "CEB818Message", CopNo: billNo, ReturnStatus: "2",
 			ReturnInfo: fmt.Sprintf("tax bill %s paid (%s)", billNo, reference), XML: string(xml), CreatedAt: now})
 	})
 	if err != nil {
@@ -369,38 +300,27 @@ type Upcoming struct {
 // Upcoming forecasts a guarantor's bills up to the end of the given day
 // (YYYY-MM-DD, China time) without changing anything: released, guaranteed
 // inventories not yet billed, with their tax after any arrived returns.
-func (s *Service) Upcoming(ctx context.Context, code, until string) (*Upcoming, error) {
+func (s *Service) Upcoming(ctx context.Context, code, until string) (_ *Upcoming, err error) {
+	defer errs.Wrap(&err, "bonded.Upcoming(%q, %q)", code, until)
 	day, err := time.ParseInLocation("2006-01-02", until, cst)
 	if err != nil {
 		return nil, errs.Invalidf("until", "date_invalid", "until must be a date YYYY-MM-DD (got %q)", until)
 	}
 	end := day.AddDate(0, 0, 1)
 	u := &Upcoming{AssureCode: code, Until: end, Lines: []BillLine{}}
-	rows, err := s.DB.Query(ctx, `SELECT t.invt_no, t.cop_no, t.released_at, t.duty_fen, t.ct_fen, t.vat_fen, t.tax_fen,
-		EXISTS (SELECT 1 FROM bonded_returns r WHERE r.inventory_id = t.inventory_id AND r.state = 'applied')
-		FROM tax_lines t WHERE t.assure_code = $1 AND t.state = 'open' AND t.released_at < $2 ORDER BY t.released_at, t.invt_no`,
-		code, end.Add(-days(s.Params.BillAfterDays)))
+	open, err := s.DB.OpenTaxLines(ctx, code, end.Add(-days(s.Params.BillAfterDays)))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var total int64
-	for rows.Next() {
-		var l BillLine
-		var rel store.Time
-		var duty, ct, vat, tax int64
-		var returning bool
-		if err := rows.Scan(&l.InvtNo, &l.CopNo, &rel, &duty, &ct, &vat, &tax, &returning); err != nil {
-			return nil, err
-		}
-		if returning {
+	for i := range open {
+		if open[i].Returning {
 			u.Returning++
 			continue
 		}
-		l.ReleasedAt, l.Duty, l.CT, l.VAT, l.Tax = rel.Time.In(cst), money.FromFen(duty), money.FromFen(ct), money.FromFen(vat), money.FromFen(tax)
-		total += tax
-		u.Lines = append(u.Lines, l)
+		total += open[i].TaxFen
+		u.Lines = append(u.Lines, billLineOf(&open[i].TaxLine))
 	}
 	u.Total = money.FromFen(total)
-	return u, rows.Err()
+	return u, nil
 }

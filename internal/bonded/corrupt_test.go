@@ -19,15 +19,14 @@ func TestCorruptStoredReturnIsAnError(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 20, 9, 0, 0, 0, cst)
 		err := db.InTx(ctx, func(tx *store.Tx) error {
-			_, err := tx.Exec(ctx, `INSERT INTO bonded_returns (id, inventory_id, agent_code, cop_no, pre_no, invt_no, lines, state, reason, applied_at, arrived_at, refund_fen, quota_fen)
-				VALUES ('R1', 'INV1', '1105910159', 'COP1', 'PRE1', 'INVT1', '[{"gnum":1,"milli":', 'applied', 'broken', $1, NULL, 0, 0)`, now)
-			return err
+			return tx.InsertBondedReturn(ctx, &store.BondedReturn{ID: "R1", InventoryID: "INV1", AgentCode: "1105910159", CopNo: "COP1",
+				PreNo: "PRE1", InvtNo: "INVT1", Lines: []byte(`[{"gnum":1,"milli":`), State: "applied", Reason: "broken", AppliedAt: now})
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		err = db.InTx(ctx, func(tx *store.Tx) error {
-			taken, err := returnedQty(ctx, tx, "INV1", "'applied', 'arrived'")
+			taken, err := returnedQty(ctx, tx, "INV1", "applied", "arrived")
 			if err == nil {
 				t.Errorf("corrupt lines read as %v", taken)
 			}

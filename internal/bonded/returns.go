@@ -2,7 +2,6 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,7 +60,7 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 			if c.AppType != "1" {
 				return intake.Refused("1103", "a cancel is declared with appType 1 only, not %s", c.AppType), nil
 			}
-			inv, err := inventoryByInvtNo(ctx, tx, c.InvtNo)
+			inv, err := tx.InventoryByInvtNo(ctx, c.InvtNo)
 			if err != nil {
 				return intake.Result{}, err
 			}
@@ -82,38 +81,27 @@ func declaredBy(inv *store.Inventory, code string) bool {
 	return code == inv.AgentCode || code == inv.EbcCode
 }
 
-// inventoryByInvtNo reads an inventory by its customs number; nil when none.
-func inventoryByInvtNo(ctx context.Context, tx *store.Tx, invtNo string) (*store.Inventory, error) {
-	var id string
-	err := tx.QueryRow(ctx, `SELECT id FROM inventories WHERE invt_no = $1`, invtNo).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) || invtNo == "" {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find inventory %s: %w", invtNo, err)
-	}
-	return tx.InventoryByID(ctx, id)
-}
-
 // cancel withdraws an inventory (rules §7): before release freely, after
 // release until its tax is billed. It gives back the buyer's quota, the
 // account-book stock and the guarantee, and closes the inventory (899).
 func (s *Service) cancel(ctx context.Context, tx *store.Tx, inv *store.Inventory, by, reason string, now time.Time) (intake.Result, error) {
 	from := inv.Status
+	// The tax line of a released, guaranteed inventory (nil otherwise): no
+	// cancel once it is billed, and its open tax is credited back.
+	var tax *store.TaxLine
 	switch from {
 	case "100", "899":
 		return intake.Refused("1382", "inventory invtNo=%s has status %s (%s)", inv.InvtNo, from, inv.ReasonCode), nil
 	case "800":
-		var state, billNo string
-		err := tx.QueryRow(ctx, `SELECT state, bill_no FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&state, &billNo)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		var err error
+		if tax, err = tx.TaxLine(ctx, inv.ID); err != nil {
 			return intake.Result{}, err
 		}
-		if billNo != "" {
-			return intake.Refused("1381", "invtNo=%s is on tax bill %s; a cancel is possible only before billing", inv.InvtNo, billNo), nil
+		if tax != nil && tax.BillNo != "" {
+			return intake.Refused("1381", "invtNo=%s is on tax bill %s; a cancel is possible only before billing", inv.InvtNo, tax.BillNo), nil
 		}
-		var open int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_returns WHERE inventory_id = $1 AND state IN ('applied', 'arrived')`, inv.ID).Scan(&open); err != nil {
+		open, err := tx.CountBondedReturns(ctx, inv.ID, "applied", "arrived")
+		if err != nil {
 			return intake.Result{}, err
 		}
 		if open > 0 {
@@ -141,22 +129,17 @@ func (s *Service) cancel(ctx context.Context, tx *store.Tx, inv *store.Inventory
 		if err := giveBack(ctx, tx, inv.ID, inv.InvtNo, nil, "cancel "+inv.InvtNo, now); err != nil {
 			return intake.Result{}, err
 		}
-		var code string
-		var tax int64
-		err := tx.QueryRow(ctx, `SELECT assure_code, tax_fen FROM tax_lines WHERE inventory_id = $1 AND state = 'open'`, inv.ID).Scan(&code, &tax)
-		if err == nil {
-			if err := credit(ctx, tx, code, tax, inv.ID, inv.InvtNo, "cancelled", now); err != nil {
+		if tax != nil && tax.State == "open" {
+			if err := credit(ctx, tx, tax.AssureCode, tax.TaxFen, inv.ID, inv.InvtNo, "cancelled", now); err != nil {
 				return intake.Result{}, err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE tax_lines SET state = 'cancelled', updated_at = $2 WHERE inventory_id = $1`, inv.ID, now); err != nil {
+			if err := tx.CancelTaxLine(ctx, inv.ID, now); err != nil {
 				return intake.Result{}, err
 			}
-		} else if !errors.Is(err, sql.ErrNoRows) {
-			return intake.Result{}, err
 		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO bonded_cancels (inventory_id, agent_code, cop_no, from_status, reason, at) VALUES ($1,$2,$3,$4,$5,$6)`,
-		inv.ID, inv.AgentCode, inv.CopNo, from, reason, now); err != nil {
+	if err := tx.InsertBondedCancel(ctx, &store.BondedCancel{InventoryID: inv.ID, AgentCode: inv.AgentCode, CopNo: inv.CopNo,
+		FromStatus: from, Reason: reason, At: now}); err != nil {
 		return intake.Result{}, err
 	}
 	var d clearance.Inventory
@@ -205,20 +188,19 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 	if h.AppType != "1" {
 		return intake.Refused("1103", "a return is declared with appType 1 only here, not %s", h.AppType), nil
 	}
-	inv, err := inventoryByInvtNo(ctx, tx, h.InvtNo)
+	inv, err := tx.InventoryByInvtNo(ctx, h.InvtNo)
 	if err != nil {
 		return intake.Result{}, err
 	}
 	if inv == nil || !declaredBy(inv, sender) || inv.OrderNo != h.OrderNo {
 		return intake.Refused("1380", "invtNo=%s orderNo=%s is not an inventory of agentCode=%s", h.InvtNo, h.OrderNo, h.AgentCode), nil
 	}
-	var prior string
-	err = tx.QueryRow(ctx, `SELECT state FROM bonded_returns WHERE agent_code = $1 AND cop_no = $2`, sender, h.CopNo).Scan(&prior)
-	if err == nil {
-		return intake.Refused("1101", "return copNo=%s was already declared (state %s)", h.CopNo, prior), nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	prior, err := tx.BondedReturnState(ctx, sender, h.CopNo)
+	if err != nil {
 		return intake.Result{}, err
+	}
+	if prior != "" {
+		return intake.Refused("1101", "return copNo=%s was already declared (state %s)", h.CopNo, prior), nil
 	}
 	if inv.Status != "800" || inv.ReleasedAt == nil {
 		return intake.Refused("1382", "invtNo=%s has status %s; only a released inventory can be returned", inv.InvtNo, inv.Status), nil
@@ -228,18 +210,18 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 		return intake.Refused("1383", "invtNo=%s was released %s, %d days ago; a return is applied for within %d days",
 			inv.InvtNo, released.In(cst).Format("2006-01-02"), int(now.Sub(released)/(24*time.Hour)), s.Params.ReturnApplyDays), nil
 	}
-	var billNo string
-	if err := tx.QueryRow(ctx, `SELECT bill_no FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&billNo); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	tax, err := tx.TaxLine(ctx, inv.ID)
+	if err != nil {
 		return intake.Result{}, err
 	}
-	if billNo != "" {
-		return intake.Refused("1381", "invtNo=%s is already on tax bill %s", inv.InvtNo, billNo), nil
+	if tax != nil && tax.BillNo != "" {
+		return intake.Refused("1381", "invtNo=%s is already on tax bill %s", inv.InvtNo, tax.BillNo), nil
 	}
 	var d clearance.Inventory
 	if err := json.Unmarshal(inv.Data, &d); err != nil {
-		return intake.Result{}, err
+		return intake.Result{}, fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
 	}
-	taken, err := returnedQty(ctx, tx, inv.ID, "'applied', 'arrived'")
+	taken, err := returnedQty(ctx, tx, inv.ID, "applied", "arrived")
 	if err != nil {
 		return intake.Result{}, err
 	}
@@ -273,9 +255,8 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 		lines = append(lines, ReturnLine{Gnum: gnum, Qty: Qty(q), Milli: q})
 	}
 	lj, _ := json.Marshal(lines)
-	_, err = tx.Exec(ctx, `INSERT INTO bonded_returns (id, inventory_id, agent_code, cop_no, pre_no, invt_no, lines, state, reason, applied_at, arrived_at, refund_fen, quota_fen)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,'applied',$8,$9,NULL,0,0)`, newID(), inv.ID, sender, h.CopNo, preNo, inv.InvtNo, string(lj), h.Reason, now)
-	if err != nil {
+	if err := tx.InsertBondedReturn(ctx, &store.BondedReturn{ID: newID(), InventoryID: inv.ID, InvtNo: inv.InvtNo, AgentCode: sender, CopNo: h.CopNo,
+		PreNo: preNo, Lines: lj, State: "applied", Reason: h.Reason, AppliedAt: now}); err != nil {
 		return intake.Result{}, err
 	}
 	by := released.Add(days(s.Params.ReturnArriveDays))
@@ -284,27 +265,22 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 }
 
 // returnedQty sums, per gnum, the quantities of an inventory's returns in the given states.
-func returnedQty(ctx context.Context, tx *store.Tx, invID, states string) (map[int]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT lines FROM bonded_returns WHERE inventory_id = $1 AND state IN (`+states+`)`, invID)
+func returnedQty(ctx context.Context, tx *store.Tx, invID string, states ...string) (map[int]int64, error) {
+	stored, err := tx.BondedReturnLines(ctx, invID, states...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[int]int64{}
-	for rows.Next() {
-		var lj string
-		if err := rows.Scan(&lj); err != nil {
-			return nil, err
-		}
+	for _, lj := range stored {
 		var ls []ReturnLine
-		if err := json.Unmarshal([]byte(lj), &ls); err != nil {
+		if err := json.Unmarshal(lj, &ls); err != nil {
 			return nil, fmt.Errorf("decode stored lines of a return of inventory %s: %w", invID, err)
 		}
 		for _, l := range ls {
 			out[l.Gnum] += l.Milli
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Return is a return as recorded.
@@ -325,67 +301,54 @@ type Return struct {
 	preNo       string
 }
 
-const returnColumns = `r.id, r.inventory_id, r.invt_no, r.agent_code, r.cop_no, r.pre_no, r.lines, r.state, r.reason, r.applied_at, r.arrived_at, r.refund_fen, r.quota_fen, i.released_at`
-
-func (s *Service) scanReturn(row interface{ Scan(...any) error }) (*Return, error) {
-	var r Return
-	var lj string
-	var applied store.Time
-	var arrived, released store.NullTime
-	var refund, quota int64
-	if err := row.Scan(&r.ID, &r.inventoryID, &r.InvtNo, &r.AgentCode, &r.CopNo, &r.preNo, &lj, &r.State, &r.Reason, &applied, &arrived, &refund, &quota, &released); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(lj), &r.Lines); err != nil {
+// returnOf is a stored return as shown: its lines decoded, times in China
+// time, and the deadline for its goods counted from the inventory's release.
+func (s *Service) returnOf(sr *store.BondedReturn) (*Return, error) {
+	r := &Return{ID: sr.ID, InvtNo: sr.InvtNo, AgentCode: sr.AgentCode, CopNo: sr.CopNo, State: sr.State, Reason: sr.Reason,
+		AppliedAt: sr.AppliedAt.In(cst), ArriveBy: sr.InventoryReleasedAt.Add(days(s.Params.ReturnArriveDays)).In(cst),
+		TaxRefunded: money.FromFen(sr.RefundFen), QuotaFreed: money.FromFen(sr.QuotaFen), inventoryID: sr.InventoryID, preNo: sr.PreNo}
+	if err := json.Unmarshal(sr.Lines, &r.Lines); err != nil {
 		return nil, fmt.Errorf("decode stored lines of return %s: %w", r.ID, err)
 	}
 	for i := range r.Lines {
 		r.Lines[i].Qty = Qty(r.Lines[i].Milli)
 	}
-	r.AppliedAt, r.TaxRefunded, r.QuotaFreed = applied.Time.In(cst), money.FromFen(refund), money.FromFen(quota)
-	r.ArriveBy = released.Time.Add(days(s.Params.ReturnArriveDays)).In(cst)
-	if arrived.Valid {
-		t := arrived.Time.Time.In(cst)
+	if sr.ArrivedAt != nil {
+		t := sr.ArrivedAt.In(cst)
 		r.ArrivedAt = &t
 	}
-	return &r, nil
+	return r, nil
 }
 
 // Returns lists the returns of an inventory (by invtNo), or of a declarer.
-func (s *Service) Returns(ctx context.Context, invtNo, agentCode string) ([]Return, error) {
-	q := `SELECT ` + returnColumns + ` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id WHERE 1 = 1`
-	var args []any
-	if invtNo != "" {
-		args = append(args, invtNo)
-		q += fmt.Sprintf(` AND r.invt_no = $%d`, len(args))
-	}
-	if agentCode != "" {
-		args = append(args, agentCode)
-		q += fmt.Sprintf(` AND r.agent_code = $%d`, len(args))
-	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY r.applied_at DESC LIMIT 1000`, args...)
+func (s *Service) Returns(ctx context.Context, invtNo, agentCode string) (_ []Return, err error) {
+	defer errs.Wrap(&err, "bonded.Returns(%q, %q)", invtNo, agentCode)
+	stored, err := s.DB.BondedReturns(ctx, invtNo, agentCode, 1000)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Return{}
-	for rows.Next() {
-		r, err := s.scanReturn(rows)
+	out := make([]Return, 0, len(stored))
+	for i := range stored {
+		r, err := s.returnOf(&stored[i])
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, *r)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ReturnByID reads one return.
-func (s *Service) ReturnByID(ctx context.Context, id string) (*Return, error) {
-	r, err := s.scanReturn(s.DB.QueryRow(ctx, `SELECT `+returnColumns+` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id WHERE r.id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *Service) ReturnByID(ctx context.Context, id string) (_ *Return, err error) {
+	defer errs.Wrap(&err, "bonded.ReturnByID(%q)", id)
+	sr, err := s.DB.BondedReturn(ctx, id)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "return_not_found", "id", "no return %s", id)
 	}
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	return s.returnOf(sr)
 }
 
 // ErrLate is the error of an arrival recorded after return_arrive_days.
@@ -396,15 +359,20 @@ var ErrLate = errs.New(errs.Conflict, "return_late", "id", "the goods arrived to
 // levied (bill line reduced or removed, guarantee credited), the buyer's quota
 // and the account-book stock come back. After return_arrive_days the return
 // is refused instead, and the answer is a return_late error.
-func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
+func (s *Service) Arrive(ctx context.Context, id, by string) (_ *Return, err error) {
+	defer errs.Wrap(&err, "bonded.Arrive(%q, %q)", id, by)
 	now := s.Now()
 	var late error
-	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
 		late = nil
-		r, err := s.scanReturn(tx.QueryRow(ctx, `SELECT `+returnColumns+` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id WHERE r.id = $1`, id))
-		if errors.Is(err, sql.ErrNoRows) {
+		sr, err := tx.BondedReturn(ctx, id)
+		if errs.KindOf(err) == errs.NotFound {
 			return errs.New(errs.NotFound, "return_not_found", "id", "no return %s", id)
 		}
+		if err != nil {
+			return err
+		}
+		r, err := s.returnOf(sr)
 		if err != nil {
 			return err
 		}
@@ -426,7 +394,7 @@ func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
 		}
 		if now.After(r.ArriveBy) {
 			reason := fmt.Sprintf("arrived %s, after the deadline %s (%d days after release)", now.In(cst).Format("2006-01-02"), r.ArriveBy.Format("2006-01-02"), s.Params.ReturnArriveDays)
-			if _, err := tx.Exec(ctx, `UPDATE bonded_returns SET state = 'late', reason = $2, arrived_at = $3 WHERE id = $1`, id, reason, now); err != nil {
+			if err := tx.RefuseLateBondedReturn(ctx, id, reason, now); err != nil {
 				return err
 			}
 			late = errs.New(errs.Conflict, "return_late", "id", "return %s refused: %s", id, reason)
@@ -446,9 +414,9 @@ func (s *Service) Arrive(ctx context.Context, id, by string) (*Return, error) {
 func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.Inventory, r *Return, now time.Time) error {
 	var d clearance.Inventory
 	if err := json.Unmarshal(inv.Data, &d); err != nil {
-		return err
+		return fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
 	}
-	before, err := returnedQty(ctx, tx, inv.ID, "'arrived'")
+	before, err := returnedQty(ctx, tx, inv.ID, "arrived")
 	if err != nil {
 		return err
 	}
@@ -459,15 +427,12 @@ func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.In
 	// Per-line shares of the dutiable value and taxes: from the tax line when
 	// the inventory was guaranteed, else spread the same way now.
 	var lines []taxLine
-	var code, state string
-	var lj string
-	err = tx.QueryRow(ctx, `SELECT assure_code, state, lines FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&code, &state, &lj)
-	hasTax := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	tax, err := tx.TaxLine(ctx, inv.ID)
+	if err != nil {
 		return err
 	}
-	if hasTax {
-		if err := json.Unmarshal([]byte(lj), &lines); err != nil {
+	if tax != nil {
+		if err := json.Unmarshal(tax.Lines, &lines); err != nil {
 			return fmt.Errorf("decode stored tax lines of inventory %s: %w", inv.ID, err)
 		}
 	} else if lines, err = splitTax(inv, &d); err != nil {
@@ -492,14 +457,16 @@ func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.In
 		if err := tx.SetQuotaState(ctx, inv.ID, "restored", now); err != nil {
 			return err
 		}
-	} else if err := restoreQuotaPart(ctx, tx, inv.ID, quota); err != nil {
-		return err
+	} else if quota > 0 {
+		if err := tx.RestoreQuotaPart(ctx, inv.ID, quota); err != nil {
+			return err
+		}
 	}
 	if err := giveBack(ctx, tx, inv.ID, inv.InvtNo, this, "return "+r.CopNo, now); err != nil {
 		return err
 	}
-	if hasTax && state == "open" {
-		if err := credit(ctx, tx, code, refund, inv.ID, inv.InvtNo, "returned: "+r.CopNo, now); err != nil {
+	if tax != nil && tax.State == "open" {
+		if err := credit(ctx, tx, tax.AssureCode, refund, inv.ID, inv.InvtNo, "returned: "+r.CopNo, now); err != nil {
 			return err
 		}
 		newState := "open"
@@ -507,42 +474,19 @@ func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.In
 			newState = "returned"
 		}
 		nl, _ := json.Marshal(lines)
-		if _, err := tx.Exec(ctx, `UPDATE tax_lines SET duty_fen = duty_fen - $2, ct_fen = ct_fen - $3, vat_fen = vat_fen - $4, tax_fen = tax_fen - $5,
-			lines = $6, state = $7, updated_at = $8 WHERE inventory_id = $1`, inv.ID, duty, ct, vat, refund, string(nl), newState, now); err != nil {
+		if err := tx.ReduceTaxLine(ctx, inv.ID, store.TaxReduction{DutyFen: duty, CTFen: ct, VATFen: vat, TaxFen: refund}, nl, newState, now); err != nil {
 			return err
 		}
 	} else {
 		refund = 0
 	}
-	if _, err := tx.Exec(ctx, `UPDATE bonded_returns SET state = 'arrived', arrived_at = $2, refund_fen = $3, quota_fen = $4 WHERE id = $1`,
-		r.ID, now, refund, quota); err != nil {
+	if err := tx.ArriveBondedReturn(ctx, r.ID, now, refund, quota); err != nil {
 		return err
 	}
 	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, "2711", fmt.Sprintf("return %s arrived: tax %s not levied", r.CopNo, money.FromFen(refund)), "zone"); err != nil {
 		return err
 	}
 	return returnReceipt(ctx, tx, inv, r, "399", clearance.Finding{Code: "2711", Detail: fmt.Sprintf("tax %s not levied, quota %s restored", money.FromFen(refund), money.FromFen(quota))}, now)
-}
-
-// restoreQuotaPart gives back part of a released inventory's quota (a partial return).
-func restoreQuotaPart(ctx context.Context, tx *store.Tx, invID string, fen int64) error {
-	if fen <= 0 {
-		return nil
-	}
-	var buyer string
-	var year int
-	err := tx.QueryRow(ctx, `SELECT buyer_key, year FROM quota_entries WHERE inventory_id = $1 AND state = 'released'`, invID).Scan(&buyer, &year)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE quota_usage SET used_fen = used_fen - $3 WHERE buyer_key = $1 AND year = $2`, buyer, year, fen); err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `UPDATE quota_entries SET amount_fen = amount_fen - $2 WHERE inventory_id = $1`, invID, fen)
-	return err
 }
 
 // returnReceipt puts a return's outcome in its declarer's feed (CEB626).
@@ -558,28 +502,21 @@ func returnReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, r *R
 
 // expireReturns refuses the returns whose goods did not arrive in time.
 func (s *Service) expireReturns(ctx context.Context, tx *store.Tx, now time.Time) (int, error) {
-	cutoff := now.Add(-days(s.Params.ReturnArriveDays))
-	rows, err := tx.Query(ctx, `SELECT `+returnColumns+` FROM bonded_returns r JOIN inventories i ON i.id = r.inventory_id
-		WHERE r.state = 'applied' AND i.released_at < $1`, cutoff)
+	stored, err := tx.ExpiringBondedReturns(ctx, now.Add(-days(s.Params.ReturnArriveDays)))
 	if err != nil {
 		return 0, err
 	}
-	var late []*Return
-	for rows.Next() {
-		r, err := s.scanReturn(rows)
+	late := make([]*Return, 0, len(stored))
+	for i := range stored {
+		r, err := s.returnOf(&stored[i])
 		if err != nil {
-			rows.Close()
 			return 0, err
 		}
 		late = append(late, r)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
 	for _, r := range late {
 		reason := fmt.Sprintf("the goods did not arrive by %s (%d days after release)", r.ArriveBy.Format("2006-01-02 15:04"), s.Params.ReturnArriveDays)
-		if _, err := tx.Exec(ctx, `UPDATE bonded_returns SET state = 'expired', reason = $2 WHERE id = $1`, r.ID, reason); err != nil {
+		if err := tx.ExpireBondedReturn(ctx, r.ID, reason); err != nil {
 			return 0, err
 		}
 		inv, err := tx.InventoryByID(ctx, r.inventoryID)
@@ -631,7 +568,8 @@ func keeper(ctx context.Context, q querier, inv *store.Inventory) (string, error
 
 // HeldBy tells whether zone holds the goods of return r: only that zone
 // operator, besides the declarer and the administrator, reads it.
-func (s *Service) HeldBy(ctx context.Context, r *Return, zone string) (bool, error) {
+func (s *Service) HeldBy(ctx context.Context, r *Return, zone string) (_ bool, err error) {
+	defer errs.Wrap(&err, "bonded.HeldBy(%q, %q)", r.ID, zone)
 	inv, err := s.DB.Inventory(ctx, r.inventoryID)
 	if err != nil {
 		return false, fmt.Errorf("inventory of return %s: %w", r.ID, err)
