@@ -43,7 +43,8 @@ type EntryLine struct {
 }
 
 // CreateBook opens an account book for a zone operator (role area).
-func (s *Service) CreateBook(ctx context.Context, emsNo, operatorCode, name string) (*Book, error) {
+func (s *Service) CreateBook(ctx context.Context, emsNo, operatorCode, name string) (_ *Book, err error) {
+	defer errs.Wrap(&err, "bonded.CreateBook(%q)", emsNo)
 	var list errs.List
 	if emsNo = strings.TrimSpace(emsNo); emsNo == "" || len(emsNo) > 30 {
 		list = append(list, errs.Invalidf("emsNo", "ems_no_invalid", "emsNo must be 1 to 30 characters"))
@@ -65,7 +66,7 @@ func (s *Service) CreateBook(ctx context.Context, emsNo, operatorCode, name stri
 	}
 	now := s.Now()
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bonded_books (ems_no, operator_code, name, created_at) VALUES ($1,$2,$3,$4)`, emsNo, operatorCode, name, now)
+		err := tx.InsertBondedBook(ctx, &store.BondedBook{EmsNo: emsNo, OperatorCode: operatorCode, Name: name, CreatedAt: now})
 		if errs.KindOf(err) == errs.Conflict {
 			return errs.New(errs.Conflict, "book_exists", "emsNo", "account book %s already exists", emsNo)
 		}
@@ -78,33 +79,31 @@ func (s *Service) CreateBook(ctx context.Context, emsNo, operatorCode, name stri
 }
 
 // Book reads an account book with its items and stock.
-func (s *Service) Book(ctx context.Context, emsNo string) (*Book, error) {
-	b := &Book{EmsNo: emsNo, Items: []Item{}}
-	var created store.Time
-	err := s.DB.QueryRow(ctx, `SELECT operator_code, name, created_at FROM bonded_books WHERE ems_no = $1`, emsNo).Scan(&b.OperatorCode, &b.Name, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, errs.New(errs.NotFound, "book_not_found", "emsNo", "no account book %s", emsNo)
-	}
+func (s *Service) Book(ctx context.Context, emsNo string) (_ *Book, err error) {
+	defer errs.Wrap(&err, "bonded.Book(%q)", emsNo)
+	sb, err := s.DB.BondedBook(ctx, emsNo)
 	if err != nil {
-		return nil, fmt.Errorf("read book %s: %w", emsNo, err)
+		return nil, bookError(emsNo, err)
 	}
-	b.CreatedAt = created.Time
-	rows, err := s.DB.Query(ctx, `SELECT item_record_no, ebc_code, item_no, name, unit, on_hand_milli, reserved_milli
-		FROM bonded_items WHERE ems_no = $1 ORDER BY item_record_no`, emsNo)
+	items, err := s.DB.BondedItems(ctx, emsNo)
 	if err != nil {
-		return nil, fmt.Errorf("read items of %s: %w", emsNo, err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var it Item
-		var on, res int64
-		if err := rows.Scan(&it.ItemRecordNo, &it.EbcCode, &it.ItemNo, &it.Name, &it.Unit, &on, &res); err != nil {
-			return nil, err
-		}
-		it.OnHand, it.Reserved, it.Available = Qty(on), Qty(res), Qty(on-res)
-		b.Items = append(b.Items, it)
+	b := &Book{EmsNo: emsNo, OperatorCode: sb.OperatorCode, Name: sb.Name, CreatedAt: sb.CreatedAt, Items: make([]Item, len(items))}
+	for i, it := range items {
+		on, res := it.OnHandMilli, it.ReservedMilli
+		b.Items[i] = Item{ItemRecordNo: it.ItemRecordNo, EbcCode: it.EbcCode, ItemNo: it.ItemNo, Name: it.Name, Unit: it.Unit,
+			OnHand: Qty(on), Reserved: Qty(res), Available: Qty(on - res)}
 	}
-	return b, rows.Err()
+	return b, nil
+}
+
+// bookError is the caller's answer for a book that is not on record, else err.
+func bookError(emsNo string, err error) error {
+	if errs.KindOf(err) == errs.NotFound {
+		return errs.New(errs.NotFound, "book_not_found", "emsNo", "no account book %s", emsNo)
+	}
+	return err
 }
 
 // NewItem is an item to add to a book, linked to a product filing.
@@ -119,7 +118,8 @@ type NewItem struct {
 // AddItems adds items (with zero stock) to a book; each must be a filed product
 // of its e-commerce enterprise whose filing names the same item record number.
 // All or nothing.
-func (s *Service) AddItems(ctx context.Context, emsNo string, items []NewItem) (*Book, error) {
+func (s *Service) AddItems(ctx context.Context, emsNo string, items []NewItem) (_ *Book, err error) {
+	defer errs.Wrap(&err, "bonded.AddItems(%q)", emsNo)
 	if _, err := s.Book(ctx, emsNo); err != nil {
 		return nil, err
 	}
@@ -147,10 +147,11 @@ func (s *Service) AddItems(ctx context.Context, emsNo string, items []NewItem) (
 		return nil, err
 	}
 	now := s.Now()
-	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
 		for i, it := range items {
-			_, err := tx.Exec(ctx, `INSERT INTO bonded_items (ems_no, item_record_no, ebc_code, item_no, name, unit, on_hand_milli, reserved_milli, created_at)
-				VALUES ($1,$2,$3,$4,$5,$6,0,0,$7)`, emsNo, it.ItemRecordNo, it.EbcCode, it.ItemNo, it.Name, it.Unit, now)
+			// A new item has no stock: stock changes only with a recorded movement.
+			err := tx.InsertBondedItem(ctx, &store.BondedItem{EmsNo: emsNo, ItemRecordNo: it.ItemRecordNo, EbcCode: it.EbcCode, ItemNo: it.ItemNo,
+				Name: it.Name, Unit: it.Unit, CreatedAt: now})
 			if errs.KindOf(err) == errs.Conflict {
 				return errs.New(errs.Conflict, "item_exists", fmt.Sprintf("items[%d].itemRecordNo", i), "book %s already has item %s", emsNo, it.ItemRecordNo)
 			}
@@ -184,29 +185,32 @@ func (s *Service) checkLines(ctx context.Context, q querier, emsNo string, lines
 			list = append(list, errs.Invalidf(field+".itemRecordNo", "item_repeated", "item %s appears twice", l.ItemRecordNo))
 		}
 		seen[l.ItemRecordNo] = true
-		var n int
-		if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, l.ItemRecordNo).Scan(&n); err != nil {
+		known, err := q.BondedItemExists(ctx, emsNo, l.ItemRecordNo)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !known {
 			list = append(list, errs.Invalidf(field+".itemRecordNo", "item_unknown", "book %s has no item %q", emsNo, l.ItemRecordNo))
 		}
 	}
 	return list.Err()
 }
 
+// querier is what both the read pool (*store.DB) and a write transaction
+// (*store.Tx) read, for checks made in either.
 type querier interface {
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	BondedBook(ctx context.Context, emsNo string) (*store.BondedBook, error)
+	BondedItemExists(ctx context.Context, emsNo, item string) (bool, error)
 }
 
 // operatorOf returns the zone operator of a book.
 func operatorOf(ctx context.Context, q querier, emsNo string) (string, error) {
-	var op string
-	err := q.QueryRow(ctx, `SELECT operator_code FROM bonded_books WHERE ems_no = $1`, emsNo).Scan(&op)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", errs.New(errs.NotFound, "book_not_found", "emsNo", "no account book %s", emsNo)
+	b, err := q.BondedBook(ctx, emsNo)
+	if err != nil {
+		return "", bookError(emsNo, err)
 	}
-	return op, err
+	return b.OperatorCode, nil
 }
 
 // Entry is a zone entry (一线入区) as recorded.
@@ -231,9 +235,10 @@ type Difference struct {
 
 // RecordEntries records zone entries, raising stock; by is the operator (or
 // "admin"). All or nothing: a bad line of any entry applies none.
-func (s *Service) RecordEntries(ctx context.Context, by string, entries []Entry) ([]Entry, error) {
+func (s *Service) RecordEntries(ctx context.Context, by string, entries []Entry) (_ []Entry, err error) {
+	defer errs.Wrap(&err, "bonded.RecordEntries(%q, %d entries)", by, len(entries))
 	now := s.Now()
-	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
 		for i := range entries {
 			if err := s.recordEntry(ctx, tx, by, &entries[i], now); err != nil {
 				if len(entries) > 1 {
@@ -310,8 +315,8 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 	}
 	items, _ := json.Marshal(e.Items)
 	diffs, _ := json.Marshal(e.Differences)
-	_, err = tx.Exec(ctx, `INSERT INTO bonded_entries (entry_no, ems_no, operator_code, source, tally_no, items, differences, created_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, e.EntryNo, e.EmsNo, op, e.Source, e.TallyNo, string(items), string(diffs), now)
+	err = tx.InsertBondedEntry(ctx, &store.BondedEntry{EntryNo: e.EntryNo, EmsNo: e.EmsNo, OperatorCode: op, Source: e.Source, TallyNo: e.TallyNo,
+		Items: string(items), Differences: string(diffs), CreatedAt: now})
 	if errs.KindOf(err) == errs.Conflict {
 		return errs.New(errs.Conflict, "entry_exists", "entryNo", "entry %s is already recorded", e.EntryNo)
 	}
@@ -354,24 +359,21 @@ func differences(tallied, declared []EntryLine) []Difference {
 	return out
 }
 
-// move changes on_hand and records the movement; the row's CHECK keeps on_hand ≥ reserved ≥ 0,
-// and the WHERE refuses a change that would break it.
+// move changes on_hand and records the movement; stock never falls below what is reserved.
 func move(ctx context.Context, tx *store.Tx, emsNo, item, kind string, qty int64, ref, note string, now time.Time) error {
-	res, err := tx.Exec(ctx, `UPDATE bonded_items SET on_hand_milli = on_hand_milli + $3
-		WHERE ems_no = $1 AND item_record_no = $2 AND on_hand_milli + $3 >= reserved_milli`, emsNo, item, qty)
+	moved, err := tx.MoveBondedStock(ctx, &store.BondedMove{EmsNo: emsNo, ItemRecordNo: item, Kind: kind, QtyMilli: qty, Ref: ref, Note: note, At: now})
 	if err != nil {
-		return fmt.Errorf("stock of %s/%s: %w", emsNo, item, err)
+		return err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if !moved {
 		return errs.New(errs.Conflict, "stock_insufficient", "qty", "item %s of book %s: the change %s would take stock below what is held", item, emsNo, Qty(qty))
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO bonded_moves (ems_no, item_record_no, kind, qty_milli, ref, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-		emsNo, item, kind, qty, ref, note, now)
-	return err
+	return nil
 }
 
 // Adjust corrects an item's stock by a signed quantity with a reason (admin).
-func (s *Service) Adjust(ctx context.Context, emsNo, item, qty, reason string) (*Book, error) {
+func (s *Service) Adjust(ctx context.Context, emsNo, item, qty, reason string) (_ *Book, err error) {
+	defer errs.Wrap(&err, "bonded.Adjust(%q, %q)", emsNo, item)
 	q, err := parseMilli("qty", qty)
 	if err != nil {
 		return nil, err
@@ -387,11 +389,11 @@ func (s *Service) Adjust(ctx context.Context, emsNo, item, qty, reason string) (
 	}
 	now := s.Now()
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, item).Scan(&n); err != nil {
+		known, err := tx.BondedItemExists(ctx, emsNo, item)
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !known {
 			return errs.Invalidf("itemRecordNo", "item_unknown", "book %s has no item %q", emsNo, item)
 		}
 		return move(ctx, tx, emsNo, item, "adjusted", q, "adjustment", reason, now)
@@ -415,42 +417,22 @@ type Move struct {
 }
 
 // Moves lists a book's movements in order, optionally of one item, after an id.
-func (s *Service) Moves(ctx context.Context, emsNo, item string, after int64, limit int) ([]Move, error) {
+func (s *Service) Moves(ctx context.Context, emsNo, item string, after int64, limit int) (_ []Move, err error) {
+	defer errs.Wrap(&err, "bonded.Moves(%q, %q)", emsNo, item)
 	if _, err := s.Book(ctx, emsNo); err != nil {
 		return nil, err
 	}
-	return s.moves(ctx, emsNo, item, after, limit, time.Time{})
+	return s.moves(ctx, store.BondedMoveFilter{EmsNo: emsNo, Item: item, After: after, Limit: limit})
 }
 
-func (s *Service) moves(ctx context.Context, emsNo, item string, after int64, limit int, before time.Time) ([]Move, error) {
-	q := `SELECT id, item_record_no, kind, qty_milli, ref, note, at FROM bonded_moves WHERE ems_no = $1 AND id > $2`
-	args := []any{emsNo, after}
-	if item != "" {
-		q += fmt.Sprintf(` AND item_record_no = $%d`, len(args)+1)
-		args = append(args, item)
-	}
-	if !before.IsZero() {
-		q += fmt.Sprintf(` AND at < $%d`, len(args)+1)
-		args = append(args, before)
-	}
-	q += ` ORDER BY id`
-	if limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, limit)
-	}
-	rows, err := s.DB.Query(ctx, q, args...)
+func (s *Service) moves(ctx context.Context, f store.BondedMoveFilter) ([]Move, error) {
+	ms, err := s.DB.BondedMoves(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("read moves of %s: %w", emsNo, err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := []Move{}
-	for rows.Next() {
-		var m Move
-		var at store.Time
-		if err := rows.Scan(&m.ID, &m.ItemRecordNo, &m.Kind, &m.milli, &m.Ref, &m.Note, &at); err != nil {
-			return nil, err
-		}
-		m.Qty, m.At = Qty(m.milli), at.Time.In(cst)
-		out = append(out, m)
+	out := make([]Move, len(ms))
+	for i, m := range ms {
+		out[i] = Move{ID: m.ID, ItemRecordNo: m.ItemRecordNo, Kind: m.Kind, Qty: Qty(m.QtyMilli), Ref: m.Ref, Note: m.Note, At: m.At.In(cst), milli: m.QtyMilli}
 	}
-	return out, rows.Err()
+	return out, nil
 }

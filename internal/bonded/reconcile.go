@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 // Reconciliation is the monthly account-book report (rules §8): per item,
@@ -42,7 +43,8 @@ type ReconLine struct {
 }
 
 // Reconcile builds the report of a book for a month (YYYY-MM).
-func (s *Service) Reconcile(ctx context.Context, emsNo, month string) (*Reconciliation, error) {
+func (s *Service) Reconcile(ctx context.Context, emsNo, month string) (_ *Reconciliation, err error) {
+	defer errs.Wrap(&err, "bonded.Reconcile(%q, %q)", emsNo, month)
 	start, err := time.ParseInLocation("2006-01", month, cst)
 	if err != nil {
 		return nil, errs.Invalidf("month", "month_invalid", "month must be YYYY-MM (got %q)", month)
@@ -52,7 +54,7 @@ func (s *Service) Reconcile(ctx context.Context, emsNo, month string) (*Reconcil
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.moves(ctx, emsNo, "", 0, 0, time.Time{})
+	all, err := s.moves(ctx, store.BondedMoveFilter{EmsNo: emsNo})
 	if err != nil {
 		return nil, err
 	}
