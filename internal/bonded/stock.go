@@ -2,7 +2,6 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/engine"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/store"
 )
 
@@ -34,10 +34,11 @@ var errNoStock = errors.New("no stock")
 // Apply reserves the stock of every line of a bonded inventory that is
 // accepted (120 → 300, 500, 800), all lines or none; a rejection (→ 100) gives
 // back what it held.
-func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (*engine.Outcome, error) {
+func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (_ *engine.Outcome, err error) {
 	if !Bonded(d.Doc) {
 		return nil, nil
 	}
+	defer errs.Wrap(&err, "bonded.reserve(%s, %s→%s)", d.Inventory.ID, from, to)
 	if to == "100" {
 		return nil, unreserve(ctx, tx, d.Inventory.ID, d.Now)
 	}
@@ -48,7 +49,7 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 	// Lines in item order: two inventories naming the same items lock their rows in the same order.
 	lines := slices.Clone(d.Doc.Lines)
 	slices.SortStableFunc(lines, func(a, b clearance.InventoryLine) int { return strings.Compare(a.ItemRecordNo, b.ItemRecordNo) })
-	err := tx.Savepoint(ctx, "bonded_reserve", func() error {
+	err = tx.Savepoint(ctx, "bonded_reserve", func() error {
 		for _, l := range lines {
 			o, err := reserveLine(ctx, tx, d.Inventory.ID, d.Doc.EmsNo, d.Doc.EbcCode, l, d.Now)
 			if err != nil {
@@ -75,40 +76,34 @@ func reserveLine(ctx context.Context, tx *store.Tx, invID, emsNo, ebcCode string
 	if err != nil {
 		return refuse("1370", "InventoryList[%d].qty=%s: %v", l.Gnum, l.Qty, err), nil
 	}
-	var state string
-	err = tx.QueryRow(ctx, `SELECT state FROM bonded_holds WHERE inventory_id = $1 AND gnum = $2`, invID, l.Gnum).Scan(&state)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	state, err := tx.BondedHoldState(ctx, invID, l.Gnum)
+	if err != nil {
 		return nil, err
 	}
 	if state == "reserved" || state == "out" {
 		return nil, nil // reserved before (an officer's decision after a review)
 	}
 	// The stock of an item is its e-commerce enterprise's own (rules §12).
-	res, err := tx.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli + $3
-		WHERE ems_no = $1 AND item_record_no = $2 AND ebc_code = $4 AND on_hand_milli - reserved_milli >= $3`, emsNo, l.ItemRecordNo, qty, ebcCode)
+	reserved, err := tx.ReserveBondedStock(ctx, emsNo, l.ItemRecordNo, ebcCode, qty)
 	if err != nil {
-		return nil, fmt.Errorf("reserve %s/%s: %w", emsNo, l.ItemRecordNo, err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		var on, reserved int64
-		var owner string
-		err := tx.QueryRow(ctx, `SELECT on_hand_milli, reserved_milli, ebc_code FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, l.ItemRecordNo).Scan(&on, &reserved, &owner)
-		if errors.Is(err, sql.ErrNoRows) {
+	if !reserved {
+		it, err := tx.BondedItem(ctx, emsNo, l.ItemRecordNo)
+		if errs.KindOf(err) == errs.NotFound {
 			return refuse("1370", "emsNo=%s has no item itemRecordNo=%s", emsNo, l.ItemRecordNo), nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read item %s/%s: %w", emsNo, l.ItemRecordNo, err)
+			return nil, err
 		}
-		if owner != ebcCode {
+		if it.EbcCode != ebcCode {
 			return refuse("1374", "InventoryList[%d]: emsNo=%s itemRecordNo=%s is not an item of ebcCode=%s", l.Gnum, emsNo, l.ItemRecordNo, ebcCode), nil
 		}
-		return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(on-reserved), Qty(qty)), nil
+		return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(it.OnHandMilli-it.ReservedMilli), Qty(qty)), nil
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO bonded_holds (inventory_id, gnum, ems_no, item_record_no, qty_milli, returned_milli, state, updated_at)
-		VALUES ($1,$2,$3,$4,$5,0,'reserved',$6)
-		ON CONFLICT (inventory_id, gnum) DO UPDATE SET ems_no = excluded.ems_no, item_record_no = excluded.item_record_no,
-		qty_milli = excluded.qty_milli, returned_milli = 0, state = 'reserved', updated_at = excluded.updated_at`, invID, l.Gnum, emsNo, l.ItemRecordNo, qty, now)
-	return nil, err
+	// A line freed before (a rejection) is reserved anew from nothing returned.
+	return nil, tx.PutBondedHold(ctx, &store.BondedHold{InventoryID: invID, Gnum: l.Gnum, EmsNo: emsNo, ItemRecordNo: l.ItemRecordNo,
+		QtyMilli: qty, State: "reserved", UpdatedAt: now})
 }
 
 func refuse(code, format string, args ...any) *engine.Outcome {
@@ -119,44 +114,20 @@ func hold(code, format string, args ...any) *engine.Outcome {
 	return &engine.Outcome{Status: "300", Finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
 }
 
-type stockHold struct {
-	gnum          int
-	emsNo, item   string
-	qty, returned int64
-	state         string
-}
-
-func holdsOf(ctx context.Context, tx *store.Tx, invID string) ([]stockHold, error) {
-	rows, err := tx.Query(ctx, `SELECT gnum, ems_no, item_record_no, qty_milli, returned_milli, state FROM bonded_holds WHERE inventory_id = $1 ORDER BY ems_no, item_record_no, gnum`, invID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []stockHold
-	for rows.Next() {
-		var h stockHold
-		if err := rows.Scan(&h.gnum, &h.emsNo, &h.item, &h.qty, &h.returned, &h.state); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
 // unreserve gives back the stock an inventory holds but has not taken.
 func unreserve(ctx context.Context, tx *store.Tx, invID string, now time.Time) error {
-	hs, err := holdsOf(ctx, tx, invID)
+	hs, err := tx.BondedHolds(ctx, invID)
 	if err != nil {
 		return err
 	}
 	for _, h := range hs {
-		if h.state != "reserved" {
+		if h.State != "reserved" {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli - $3 WHERE ems_no = $1 AND item_record_no = $2`, h.emsNo, h.item, h.qty); err != nil {
+		if err := tx.UnreserveBondedStock(ctx, h.EmsNo, h.ItemRecordNo, h.QtyMilli); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bonded_holds SET state = 'freed', updated_at = $3 WHERE inventory_id = $1 AND gnum = $2`, invID, h.gnum, now); err != nil {
+		if err := tx.SetBondedHoldState(ctx, invID, h.Gnum, "freed", now); err != nil {
 			return err
 		}
 	}
@@ -166,26 +137,27 @@ func unreserve(ctx context.Context, tx *store.Tx, invID string, now time.Time) e
 type deductEffect struct{ s *Service }
 
 // Apply takes the reserved stock out of the book when the inventory is released.
-func (e deductEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (*engine.Outcome, error) {
+func (e deductEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (_ *engine.Outcome, err error) {
 	if !Bonded(d.Doc) || to != "800" {
 		return nil, nil
 	}
-	hs, err := holdsOf(ctx, tx, d.Inventory.ID)
+	defer errs.Wrap(&err, "bonded.deduct(%s)", d.Inventory.ID)
+	hs, err := tx.BondedHolds(ctx, d.Inventory.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, h := range hs {
-		if h.state != "reserved" {
+		if h.State != "reserved" {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli - $3 WHERE ems_no = $1 AND item_record_no = $2`, h.emsNo, h.item, h.qty); err != nil {
+		if err := tx.UnreserveBondedStock(ctx, h.EmsNo, h.ItemRecordNo, h.QtyMilli); err != nil {
 			return nil, err
 		}
 		ref := "inventory " + d.Inventory.InvtNo
-		if err := move(ctx, tx, h.emsNo, h.item, "out", -h.qty, ref, "released", d.Now); err != nil {
+		if err := move(ctx, tx, h.EmsNo, h.ItemRecordNo, "out", -h.QtyMilli, ref, "released", d.Now); err != nil {
 			return nil, err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bonded_holds SET state = 'out', updated_at = $3 WHERE inventory_id = $1 AND gnum = $2`, d.Inventory.ID, h.gnum, d.Now); err != nil {
+		if err := tx.SetBondedHoldState(ctx, d.Inventory.ID, h.Gnum, "out", d.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -194,26 +166,25 @@ func (e deductEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisio
 
 // giveBack returns released stock to the book: qty per gnum (nil: everything not yet returned).
 func giveBack(ctx context.Context, tx *store.Tx, invID, invtNo string, qty map[int]int64, ref string, now time.Time) error {
-	hs, err := holdsOf(ctx, tx, invID)
+	hs, err := tx.BondedHolds(ctx, invID)
 	if err != nil {
 		return err
 	}
 	for _, h := range hs {
-		if h.state != "out" {
+		if h.State != "out" {
 			continue
 		}
-		q := h.qty - h.returned
+		q := h.QtyMilli - h.ReturnedMilli
 		if qty != nil {
-			q = min(qty[h.gnum], q)
+			q = min(qty[h.Gnum], q)
 		}
 		if q <= 0 {
 			continue
 		}
-		if err := move(ctx, tx, h.emsNo, h.item, "returned", q, ref, "inventory "+invtNo, now); err != nil {
+		if err := move(ctx, tx, h.EmsNo, h.ItemRecordNo, "returned", q, ref, "inventory "+invtNo, now); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE bonded_holds SET returned_milli = returned_milli + $3, updated_at = $4 WHERE inventory_id = $1 AND gnum = $2`,
-			invID, h.gnum, q, now); err != nil {
+		if err := tx.AddBondedHoldReturned(ctx, invID, h.Gnum, q, now); err != nil {
 			return err
 		}
 	}
