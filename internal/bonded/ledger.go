@@ -286,30 +286,26 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 	}
 	e.OperatorCode, e.CreatedAt, e.Differences = op, now, []Difference{}
 	if e.TallyNo != "" {
-		var tallied string
-		var declared sql.NullString
-		var tEms string
-		err := tx.QueryRow(ctx, `SELECT ems_no, items, entry_no FROM bonded_tallies WHERE tally_no = $1 AND operator_code = $2`, e.TallyNo, op).Scan(&tEms, &tallied, &declared)
-		if errors.Is(err, sql.ErrNoRows) {
+		t, err := tx.BondedTally(ctx, op, e.TallyNo)
+		if errs.KindOf(err) == errs.NotFound {
 			return errs.Invalidf("tallyNo", "tally_unknown", "no tally %q", e.TallyNo)
 		}
 		if err != nil {
 			return err
 		}
-		if tEms != e.EmsNo {
-			return errs.Invalidf("tallyNo", "tally_other_book", "tally %s belongs to book %s, not %s", e.TallyNo, tEms, e.EmsNo)
+		if t.EmsNo != e.EmsNo {
+			return errs.Invalidf("tallyNo", "tally_other_book", "tally %s belongs to book %s, not %s", e.TallyNo, t.EmsNo, e.EmsNo)
 		}
-		if declared.String != "" {
-			return errs.New(errs.Conflict, "tally_declared", "tallyNo", "tally %s is already declared by entry %s", e.TallyNo, declared.String)
+		if t.EntryNo != "" {
+			return errs.New(errs.Conflict, "tally_declared", "tallyNo", "tally %s is already declared by entry %s", e.TallyNo, t.EntryNo)
 		}
 		var lines []EntryLine
-		if err := json.Unmarshal([]byte(tallied), &lines); err != nil {
-			return fmt.Errorf("decode stored items of tally %s: %w", e.TallyNo, err)
+		if err := json.Unmarshal([]byte(t.Items), &lines); err != nil {
+			return fmt.Errorf("decode stored items of tally %s of %s: %w", e.TallyNo, op, err)
 		}
 		e.Differences = differences(lines, e.Items)
 		diffs, _ := json.Marshal(e.Differences)
-		if _, err := tx.Exec(ctx, `UPDATE bonded_tallies SET entry_no = $2, differences = $3, declared_at = $4 WHERE tally_no = $1 AND operator_code = $5`,
-			e.TallyNo, e.EntryNo, string(diffs), now, op); err != nil {
+		if err := tx.DeclareBondedTally(ctx, op, e.TallyNo, e.EntryNo, string(diffs), now); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -46,7 +45,8 @@ func mayTallyFirst(e *enterprise.Enterprise) string {
 }
 
 // RecordTally records a tally by the book's operator.
-func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t Tally) (*Tally, error) {
+func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t Tally) (_ *Tally, err error) {
+	defer errs.Wrap(&err, "bonded.RecordTally(%q, %q)", by.Code, t.TallyNo)
 	if t.TallyNo = strings.TrimSpace(t.TallyNo); t.TallyNo == "" || len(t.TallyNo) > 40 {
 		return nil, errs.Invalidf("tallyNo", "tally_no_invalid", "tallyNo must be 1 to 40 characters")
 	}
@@ -67,8 +67,9 @@ func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t 
 	t.OperatorCode, t.CreatedAt, t.Deadline = op, now, now.Add(s.Params.TallyDeadline)
 	items, _ := json.Marshal(t.Items)
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bonded_tallies (tally_no, ems_no, operator_code, items, deadline, entry_no, differences, created_at, declared_at)
-			VALUES ($1,$2,$3,$4,$5,'','[]',$6,NULL)`, t.TallyNo, t.EmsNo, op, string(items), t.Deadline, now)
+		// Not declared yet: no entry, no differences.
+		err := tx.InsertBondedTally(ctx, &store.BondedTally{TallyNo: t.TallyNo, EmsNo: t.EmsNo, OperatorCode: op, Items: string(items),
+			Deadline: t.Deadline, Differences: "[]", CreatedAt: now})
 		if errs.KindOf(err) == errs.Conflict {
 			return errs.New(errs.Conflict, "tally_exists", "tallyNo", "tally %s is already recorded", t.TallyNo)
 		}
@@ -80,26 +81,19 @@ func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t 
 	return s.TallyByNo(ctx, op, t.TallyNo)
 }
 
-const tallyColumns = `tally_no, ems_no, operator_code, items, deadline, entry_no, differences, created_at, declared_at`
-
-func scanTally(row interface{ Scan(...any) error }, now time.Time) (*Tally, error) {
-	var t Tally
-	var items, diffs string
-	var deadline, created store.Time
-	var declared store.NullTime
-	if err := row.Scan(&t.TallyNo, &t.EmsNo, &t.OperatorCode, &items, &deadline, &t.EntryNo, &diffs, &created, &declared); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(items), &t.Items); err != nil {
-		return nil, fmt.Errorf("decode stored items of tally %s: %w", t.TallyNo, err)
+// tallyOf decodes a stored tally, and tells whether it is overdue at now.
+func tallyOf(st *store.BondedTally, now time.Time) (*Tally, error) {
+	t := Tally{TallyNo: st.TallyNo, EmsNo: st.EmsNo, OperatorCode: st.OperatorCode, EntryNo: st.EntryNo}
+	if err := json.Unmarshal([]byte(st.Items), &t.Items); err != nil {
+		return nil, fmt.Errorf("decode stored items of tally %s of %s: %w", t.TallyNo, t.OperatorCode, err)
 	}
 	t.Differences = []Difference{}
-	if err := json.Unmarshal([]byte(diffs), &t.Differences); err != nil {
-		return nil, fmt.Errorf("decode stored differences of tally %s: %w", t.TallyNo, err)
+	if err := json.Unmarshal([]byte(st.Differences), &t.Differences); err != nil {
+		return nil, fmt.Errorf("decode stored differences of tally %s of %s: %w", t.TallyNo, t.OperatorCode, err)
 	}
-	t.Deadline, t.CreatedAt = deadline.Time.In(cst), created.Time.In(cst)
-	if declared.Valid {
-		d := declared.Time.Time.In(cst)
+	t.Deadline, t.CreatedAt = st.Deadline.In(cst), st.CreatedAt.In(cst)
+	if st.DeclaredAt != nil {
+		d := st.DeclaredAt.In(cst)
 		t.DeclaredAt = &d
 	}
 	t.Overdue = (t.DeclaredAt == nil && now.After(t.Deadline)) || (t.DeclaredAt != nil && t.DeclaredAt.After(t.Deadline))
@@ -109,29 +103,17 @@ func scanTally(row interface{ Scan(...any) error }, now time.Time) (*Tally, erro
 // TallyByNo reads the tally numbered no of an operator. Tally numbers are
 // each operator's own (rules §12); operator "" (the administrator) finds the
 // one tally of that number, or asks for the operator when several keep one.
-func (s *Service) TallyByNo(ctx context.Context, operator, no string) (*Tally, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+tallyColumns+` FROM bonded_tallies WHERE tally_no = $1 AND ($2 = '' OR operator_code = $2)
-		ORDER BY operator_code LIMIT 2`, no, operator)
+func (s *Service) TallyByNo(ctx context.Context, operator, no string) (_ *Tally, err error) {
+	defer errs.Wrap(&err, "bonded.TallyByNo(%q, %q)", operator, no)
+	found, err := s.DB.BondedTalliesNumbered(ctx, operator, no)
 	if err != nil {
-		return nil, fmt.Errorf("read tally %s: %w", no, err)
-	}
-	defer rows.Close()
-	var found []*Tally
-	for rows.Next() {
-		t, err := scanTally(rows, s.Now())
-		if err != nil {
-			return nil, err
-		}
-		found = append(found, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	switch len(found) {
 	case 0:
 		return nil, errs.New(errs.NotFound, "tally_not_found", "tallyNo", "no tally %s", no)
 	case 1:
-		return found[0], nil
+		return tallyOf(&found[0], s.Now())
 	}
 	return nil, errs.Invalidf("operatorCode", "param_missing", "zone operators %s and %s each keep a tally %s: give operatorCode", found[0].OperatorCode, found[1].OperatorCode, no)
 }
@@ -144,34 +126,26 @@ type TallyFilter struct {
 }
 
 // Tallies lists tallies, newest first.
-func (s *Service) Tallies(ctx context.Context, f TallyFilter) ([]Tally, error) {
-	q, args := `SELECT `+tallyColumns+` FROM bonded_tallies WHERE 1 = 1`, []any{}
-	if f.Operator != "" {
-		args = append(args, f.Operator)
-		q += fmt.Sprintf(` AND operator_code = $%d`, len(args))
-	}
+func (s *Service) Tallies(ctx context.Context, f TallyFilter) (_ []Tally, err error) {
+	defer errs.Wrap(&err, "bonded.Tallies(%q)", f.Operator)
 	now := s.Now()
+	sf := store.BondedTallyFilter{Operator: f.Operator, Differences: f.Differences}
 	if f.Overdue {
-		args = append(args, now)
-		q += fmt.Sprintf(` AND ((declared_at IS NULL AND deadline < $%d) OR declared_at > deadline)`, len(args))
+		sf.OverdueAt = now
 	}
-	if f.Differences {
-		q += ` AND differences <> '[]'`
-	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY created_at DESC LIMIT 1000`, args...)
+	found, err := s.DB.BondedTallies(ctx, sf)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []Tally{}
-	for rows.Next() {
-		t, err := scanTally(rows, now)
+	out := make([]Tally, len(found))
+	for i := range found {
+		t, err := tallyOf(&found[i], now)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, *t)
+		out[i] = *t
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // bondedEntry is the ExtendMessage a CEB711 carries to declare the goods of a
@@ -220,17 +194,16 @@ func (s *Service) entryDocuments(ctx context.Context, _ *intake.Service, sender 
 				e.Items = append(e.Items, EntryLine{ItemRecordNo: it.ItemRecordNo, Qty: it.Qty})
 			}
 		default:
-			var items string
-			err := tx.QueryRow(ctx, `SELECT ems_no, items FROM bonded_tallies WHERE tally_no = $1 AND operator_code = $2`, h.CopNo, env.Sender.Code).Scan(&e.EmsNo, &items)
-			if errors.Is(err, sql.ErrNoRows) {
+			t, err := tx.BondedTally(ctx, env.Sender.Code, h.CopNo)
+			if errs.KindOf(err) == errs.NotFound {
 				return intake.Refused("1386", "copNo=%s: no ExtendMessage BondedEntry naming the goods, and no tally %s to declare", h.CopNo, h.CopNo), nil
 			}
 			if err != nil {
 				return intake.Result{}, err
 			}
-			e.TallyNo = h.CopNo
-			if err := json.Unmarshal([]byte(items), &e.Items); err != nil {
-				return intake.Result{}, fmt.Errorf("decode stored items of tally %s: %w", h.CopNo, err)
+			e.EmsNo, e.TallyNo = t.EmsNo, h.CopNo
+			if err := json.Unmarshal([]byte(t.Items), &e.Items); err != nil {
+				return intake.Result{}, fmt.Errorf("decode stored items of tally %s of %s: %w", h.CopNo, env.Sender.Code, err)
 			}
 		}
 		var refusal error
