@@ -2,9 +2,7 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,7 +40,8 @@ type GateResult struct {
 
 // Gate checks a vehicle's parcels and, when every one may leave, records
 // their exit; a refused vehicle records nothing but the check itself.
-func (s *Service) Gate(ctx context.Context, operator string, g GateCheck) (*GateResult, error) {
+func (s *Service) Gate(ctx context.Context, operator string, g GateCheck) (_ *GateResult, err error) {
+	defer errs.Wrap(&err, "bonded.Gate(%q, %d parcels)", operator, len(g.Parcels))
 	var list errs.List
 	if g.VehicleNo = strings.TrimSpace(g.VehicleNo); g.VehicleNo == "" || len(g.VehicleNo) > 40 {
 		list = append(list, errs.Invalidf("vehicleNo", "vehicle_no_invalid", "vehicleNo must be 1 to 40 characters"))
@@ -65,7 +64,7 @@ func (s *Service) Gate(ctx context.Context, operator string, g GateCheck) (*Gate
 	}
 	now := s.Now()
 	res := &GateResult{ID: newID(), VehicleNo: g.VehicleNo, At: now.In(cst)}
-	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
 		res.Pass, res.Parcels = true, make([]ParcelVerdict, len(g.Parcels))
 		var ids []string
 		for i, p := range g.Parcels {
@@ -79,15 +78,14 @@ func (s *Service) Gate(ctx context.Context, operator string, g GateCheck) (*Gate
 		}
 		if res.Pass {
 			for _, id := range ids {
-				if _, err := tx.Exec(ctx, `INSERT INTO gate_exits (inventory_id, exit_id, at) VALUES ($1,$2,$3)`, id, res.ID, now); err != nil {
+				if err := tx.InsertGateExit(ctx, &store.GateExit{InventoryID: id, ExitID: res.ID, At: now}); err != nil {
 					return err
 				}
 			}
 		}
 		pj, _ := json.Marshal(res.Parcels)
-		_, err := tx.Exec(ctx, `INSERT INTO gate_checks (id, operator_code, vehicle_no, passed, parcels, at) VALUES ($1,$2,$3,$4,$5,$6)`,
-			res.ID, operator, g.VehicleNo, res.Pass, string(pj), now)
-		return err
+		return tx.InsertGateCheck(ctx, &store.GateCheck{ID: res.ID, OperatorCode: operator, VehicleNo: g.VehicleNo, Passed: res.Pass,
+			Parcels: string(pj), At: now})
 	})
 	if err != nil {
 		return nil, err
@@ -101,19 +99,20 @@ func (s *Service) Gate(ctx context.Context, operator string, g GateCheck) (*Gate
 // answered as unknown, telling nothing of it and marking nothing.
 func parcel(ctx context.Context, tx *store.Tx, p, operator string) (ParcelVerdict, string, error) {
 	v := ParcelVerdict{Parcel: p}
-	var id, status, invtNo string
-	err := tx.QueryRow(ctx, `SELECT id, status, invt_no FROM inventories i WHERE (logistics_no = $1 OR invt_no = $1) AND status <> '100'
-		AND ($2 = 'admin' OR EXISTS (SELECT 1 FROM bonded_holds h JOIN bonded_books b ON b.ems_no = h.ems_no
-			WHERE h.inventory_id = i.id AND b.operator_code = $2))
-		ORDER BY created_at DESC LIMIT 1`, p, operator).Scan(&id, &status, &invtNo)
-	if errors.Is(err, sql.ErrNoRows) {
-		v.Reason, v.Detail = "unknown", "no live inventory for this parcel"
-		return v, "", nil
+	zone := operator
+	if operator == "admin" {
+		zone = "" // every zone
 	}
+	found, err := tx.GateParcel(ctx, p, zone)
 	if err != nil {
 		return v, "", err
 	}
-	v.InvtNo, v.Status = invtNo, status
+	if found == nil {
+		v.Reason, v.Detail = "unknown", "no live inventory for this parcel"
+		return v, "", nil
+	}
+	id, status := found.InventoryID, found.Status
+	v.InvtNo, v.Status = found.InvtNo, status
 	switch {
 	case status == "300" || status == "500" || engine.Detained(status):
 		v.Reason, v.Detail = "held", "status "+status+": under review, inspection or detention"
@@ -122,15 +121,13 @@ func parcel(ctx context.Context, tx *store.Tx, p, operator string) (ParcelVerdic
 		v.Reason, v.Detail = "not_released", "status "+status
 		return v, id, nil
 	}
-	var exitID string
-	var at store.Time
-	err = tx.QueryRow(ctx, `SELECT exit_id, at FROM gate_exits WHERE inventory_id = $1`, id).Scan(&exitID, &at)
-	if err == nil {
-		v.Reason, v.Detail = "already_out", "left the zone at "+at.Time.In(cst).Format(time.RFC3339)
-		return v, id, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	out, err := tx.GateExit(ctx, id)
+	if err != nil {
 		return v, "", err
+	}
+	if out != nil {
+		v.Reason, v.Detail = "already_out", "left the zone at "+out.At.In(cst).Format(time.RFC3339)
+		return v, id, nil
 	}
 	v.Pass = true
 	return v, id, nil
