@@ -2,9 +2,7 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,7 +31,8 @@ type Lodged struct {
 }
 
 // Lodge records a guarantee and raises the guarantor's balance.
-func (s *Service) Lodge(ctx context.Context, l Lodgement) (*Lodged, error) {
+func (s *Service) Lodge(ctx context.Context, l Lodgement) (_ *Lodged, err error) {
+	defer errs.Wrap(&err, "bonded.Lodge(%q)", l.AssureCode)
 	var list errs.List
 	amount, err := money.ParseAmount(strings.TrimSpace(l.Amount))
 	if err != nil || amount.Fen() <= 0 {
@@ -65,16 +64,8 @@ func (s *Service) Lodge(ctx context.Context, l Lodgement) (*Lodged, error) {
 	}
 	out := &Lodged{ID: newID(), AssureCode: l.AssureCode}
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO guarantees (id, assure_code, amount_fen, reference, valid_until, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-			out.ID, l.AssureCode, amount.Fen(), l.Reference, l.ValidUntil, now); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO guarantee_accounts (assure_code, balance_fen, lodged_fen, debited_fen, credited_fen, updated_at)
-			VALUES ($1,0,0,0,0,$2) ON CONFLICT (assure_code) DO NOTHING`, l.AssureCode, now); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE guarantee_accounts SET balance_fen = balance_fen + $2, lodged_fen = lodged_fen + $2, updated_at = $3
-			WHERE assure_code = $1`, l.AssureCode, amount.Fen(), now); err != nil {
+		if err := tx.LodgeGuarantee(ctx, &store.Guarantee{ID: out.ID, AssureCode: l.AssureCode, AmountFen: amount.Fen(), Reference: l.Reference,
+			ValidUntil: l.ValidUntil, CreatedAt: now}); err != nil {
 			return err
 		}
 		bal, err := history(ctx, tx, l.AssureCode, "lodged", amount.Fen(), "", l.Reference, "guarantee "+out.ID, now)
@@ -89,13 +80,7 @@ func (s *Service) Lodge(ctx context.Context, l Lodgement) (*Lodged, error) {
 
 // history records a change of a guarantor's balance and returns the new balance.
 func history(ctx context.Context, tx *store.Tx, code, kind string, amount int64, invID, ref, note string, now time.Time) (int64, error) {
-	var bal int64
-	if err := tx.QueryRow(ctx, `SELECT balance_fen FROM guarantee_accounts WHERE assure_code = $1`, code).Scan(&bal); err != nil {
-		return 0, fmt.Errorf("read guarantee of %s: %w", code, err)
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO guarantee_history (assure_code, kind, amount_fen, balance_fen, inventory_id, ref, note, at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, code, kind, amount, bal, invID, ref, note, now)
-	return bal, err
+	return tx.AddGuaranteeChange(ctx, &store.GuaranteeChange{AssureCode: code, Kind: kind, AmountFen: amount, InventoryID: invID, Ref: ref, Note: note, At: now})
 }
 
 // Account is a guarantor's balance with its history (contract §7).
@@ -131,56 +116,38 @@ type HistoryLine struct {
 }
 
 // Account reads a guarantor's account; NotFound when it never lodged a guarantee.
-func (s *Service) Account(ctx context.Context, code string) (*Account, error) {
-	a := &Account{AssureCode: code, Guarantees: []GuaranteeView{}, History: []HistoryLine{}}
-	var bal, lodged, debited, credited int64
-	err := s.DB.QueryRow(ctx, `SELECT balance_fen, lodged_fen, debited_fen, credited_fen FROM guarantee_accounts WHERE assure_code = $1`, code).
-		Scan(&bal, &lodged, &debited, &credited)
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *Service) Account(ctx context.Context, code string) (_ *Account, err error) {
+	defer errs.Wrap(&err, "bonded.Account(%q)", code)
+	acc, err := s.DB.GuaranteeAccount(ctx, code)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "guarantee_not_found", "assureCode", "no guarantee lodged by %s", code)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read guarantee of %s: %w", code, err)
-	}
-	a.Balance, a.Lodged, a.Debited, a.Credited = money.FromFen(bal), money.FromFen(lodged), money.FromFen(debited), money.FromFen(credited)
-	if why, err := s.blocked(ctx, s.DB, code, s.Now()); err != nil {
 		return nil, err
-	} else {
-		a.Blocked = why
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id, amount_fen, reference, valid_until, created_at FROM guarantees WHERE assure_code = $1 ORDER BY created_at`, code)
+	a := &Account{AssureCode: code, Balance: money.FromFen(acc.BalanceFen), Lodged: money.FromFen(acc.LodgedFen),
+		Debited: money.FromFen(acc.DebitedFen), Credited: money.FromFen(acc.CreditedFen)}
+	if a.Blocked, err = s.blocked(ctx, s.DB, code, s.Now()); err != nil {
+		return nil, err
+	}
+	gs, err := s.DB.Guarantees(ctx, code)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var g GuaranteeView
-		var amt int64
-		var at store.Time
-		if err := rows.Scan(&g.ID, &amt, &g.Reference, &g.ValidUntil, &at); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		g.Amount, g.LodgedAt = money.FromFen(amt), at.Time.In(cst)
-		a.Guarantees = append(a.Guarantees, g)
+	a.Guarantees = make([]GuaranteeView, len(gs))
+	for i, g := range gs {
+		a.Guarantees[i] = GuaranteeView{ID: g.ID, Amount: money.FromFen(g.AmountFen), Reference: g.Reference, ValidUntil: g.ValidUntil, LodgedAt: g.CreatedAt.In(cst)}
 	}
-	rows.Close()
-	rows, err = s.DB.Query(ctx, `SELECT h.kind, h.amount_fen, h.balance_fen, COALESCE(i.invt_no, ''), h.ref, h.note, h.at
-		FROM guarantee_history h LEFT JOIN inventories i ON i.id = h.inventory_id WHERE h.assure_code = $1 ORDER BY h.id`, code)
+	hs, err := s.DB.GuaranteeHistory(ctx, code)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var h HistoryLine
-		var amt, b int64
-		var at store.Time
-		if err := rows.Scan(&h.Kind, &amt, &b, &h.InvtNo, &h.Ref, &h.Note, &at); err != nil {
-			return nil, err
-		}
-		h.Amount, h.Balance, h.At = money.FromFen(amt), money.FromFen(b), at.Time.In(cst)
-		a.History = append(a.History, h)
+	a.History = make([]HistoryLine, len(hs))
+	for i, h := range hs {
+		a.History[i] = HistoryLine{Kind: h.Kind, Amount: money.FromFen(h.AmountFen), Balance: money.FromFen(h.BalanceFen), InvtNo: h.InvtNo,
+			Ref: h.Ref, Note: h.Note, At: h.At.In(cst)}
 	}
-	return a, rows.Err()
+	return a, nil
 }
 
 // blocked says why a guarantor's new releases are held: an overdue bill (when configured).
@@ -188,12 +155,8 @@ func (s *Service) blocked(ctx context.Context, q querier, code string, now time.
 	if !s.Params.BlockOverdue {
 		return "", nil
 	}
-	var billNo string
-	err := q.QueryRow(ctx, `SELECT bill_no FROM tax_bills WHERE assure_code = $1 AND status <> 'paid' AND due_at < $2 ORDER BY due_at LIMIT 1`, code, now).Scan(&billNo)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
+	billNo, err := q.GuarantorOverdueBill(ctx, code, now)
+	if err != nil || billNo == "" {
 		return "", err
 	}
 	return fmt.Sprintf("tax bill %s is overdue", billNo), nil
@@ -220,19 +183,19 @@ type guaranteeEffect struct{ s *Service }
 // one conditional statement (balance ≥ tax), and records the tax line to bill.
 // Not enough balance, or an overdue bill of the guarantor, holds the
 // inventory for review (300) with the reason instead.
-func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (*engine.Outcome, error) {
+func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (_ *engine.Outcome, err error) {
 	s := e.s
 	if to != "800" || d.Doc == nil || !s.Guaranteed(d.Doc.TradeMode) {
 		return nil, nil
 	}
 	inv, code := d.Inventory, d.Doc.AssureCode
-	var state string
-	err := tx.QueryRow(ctx, `SELECT state FROM tax_lines WHERE inventory_id = $1`, inv.ID).Scan(&state)
-	if err == nil {
-		return nil, nil // debited before
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	defer errs.Wrap(&err, "bonded.debit(%s, %q)", inv.ID, code)
+	debited, err := tx.TaxDebited(ctx, inv.ID)
+	if err != nil {
 		return nil, err
+	}
+	if debited {
+		return nil, nil // debited before
 	}
 	if code == "" {
 		return hold("1372", "no assureCode: a %s inventory needs a guarantor", d.Doc.TradeMode), nil
@@ -244,15 +207,17 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 	if why != "" {
 		return hold("1373", "assureCode=%s: %s; new releases wait until it is paid", code, why), nil
 	}
-	res, err := tx.Exec(ctx, `UPDATE guarantee_accounts SET balance_fen = balance_fen - $2, debited_fen = debited_fen + $2, updated_at = $3
-		WHERE assure_code = $1 AND balance_fen >= $2`, code, inv.Tax, d.Now)
+	ok, err := tx.DebitGuarantee(ctx, code, inv.Tax, d.Now)
 	if err != nil {
-		return nil, fmt.Errorf("debit guarantee of %s: %w", code, err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		var bal int64
-		if err := tx.QueryRow(ctx, `SELECT balance_fen FROM guarantee_accounts WHERE assure_code = $1`, code).Scan(&bal); err != nil {
+	if !ok {
+		bal, err := tx.GuaranteeBalance(ctx, code)
+		if errs.KindOf(err) == errs.NotFound {
 			return hold("1372", "assureCode=%s has lodged no guarantee; tax %s", code, money.FromFen(inv.Tax)), nil
+		}
+		if err != nil {
+			return nil, err
 		}
 		return hold("1372", "assureCode=%s: balance %s < tax %s", code, money.FromFen(bal), money.FromFen(inv.Tax)), nil
 	}
@@ -264,10 +229,9 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 		return nil, err
 	}
 	lj, _ := json.Marshal(lines)
-	_, err = tx.Exec(ctx, `INSERT INTO tax_lines (inventory_id, assure_code, invt_no, cop_no, ebc_code, agent_code, customs_code, released_at,
-		duty_fen, ct_fen, vat_fen, tax_fen, lines, state, bill_no, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'open','',$8)`,
-		inv.ID, code, inv.InvtNo, inv.CopNo, inv.EbcCode, inv.AgentCode, d.Doc.CustomsCode, d.Now, inv.DutyFen, inv.CTFen, inv.VATFen, inv.Tax, string(lj))
-	return nil, err
+	return nil, tx.InsertTaxDebit(ctx, &store.TaxDebit{InventoryID: inv.ID, AssureCode: code, InvtNo: inv.InvtNo, CopNo: inv.CopNo, EbcCode: inv.EbcCode,
+		AgentCode: inv.AgentCode, CustomsCode: d.Doc.CustomsCode, ReleasedAt: d.Now, DutyFen: inv.DutyFen, CTFen: inv.CTFen, VATFen: inv.VATFen,
+		TaxFen: inv.Tax, Lines: string(lj)})
 }
 
 // splitTax spreads the inventory's dutiable value and each tax over its lines
@@ -303,9 +267,8 @@ func credit(ctx context.Context, tx *store.Tx, code string, amount int64, invID,
 	if amount == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE guarantee_accounts SET balance_fen = balance_fen + $2, credited_fen = credited_fen + $2, updated_at = $3
-		WHERE assure_code = $1`, code, amount, now); err != nil {
-		return fmt.Errorf("credit guarantee of %s: %w", code, err)
+	if err := tx.CreditGuarantee(ctx, code, amount, now); err != nil {
+		return err
 	}
 	_, err := history(ctx, tx, code, "credit", amount, invID, ref, note, now)
 	return err

@@ -2,7 +2,6 @@ package bonded
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,9 +198,9 @@ func (s *Service) checkLines(ctx context.Context, q querier, emsNo string, lines
 // querier is what both the read pool (*store.DB) and a write transaction
 // (*store.Tx) read, for checks made in either.
 type querier interface {
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
 	BondedBook(ctx context.Context, emsNo string) (*store.BondedBook, error)
 	BondedItemExists(ctx context.Context, emsNo, item string) (bool, error)
+	GuarantorOverdueBill(ctx context.Context, code string, now time.Time) (string, error)
 }
 
 // operatorOf returns the zone operator of a book.
