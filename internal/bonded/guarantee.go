@@ -190,11 +190,11 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 	}
 	inv, code := d.Inventory, d.Doc.AssureCode
 	defer errs.Wrap(&err, "bonded.debit(%s, %q)", inv.ID, code)
-	debited, err := tx.TaxDebited(ctx, inv.ID)
+	debited, err := tx.TaxLine(ctx, inv.ID)
 	if err != nil {
 		return nil, err
 	}
-	if debited {
+	if debited != nil {
 		return nil, nil // debited before
 	}
 	if code == "" {
@@ -228,10 +228,13 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 	if err != nil {
 		return nil, err
 	}
-	lj, _ := json.Marshal(lines)
-	return nil, tx.InsertTaxDebit(ctx, &store.TaxDebit{InventoryID: inv.ID, AssureCode: code, InvtNo: inv.InvtNo, CopNo: inv.CopNo, EbcCode: inv.EbcCode,
+	lj, err := json.Marshal(lines)
+	if err != nil {
+		return nil, fmt.Errorf("encode tax lines: %w", err)
+	}
+	return nil, tx.InsertTaxLine(ctx, &store.TaxLine{InventoryID: inv.ID, AssureCode: code, InvtNo: inv.InvtNo, CopNo: inv.CopNo, EbcCode: inv.EbcCode,
 		AgentCode: inv.AgentCode, CustomsCode: d.Doc.CustomsCode, ReleasedAt: d.Now, DutyFen: inv.DutyFen, CTFen: inv.CTFen, VATFen: inv.VATFen,
-		TaxFen: inv.Tax, Lines: string(lj)})
+		TaxFen: inv.Tax, Lines: lj})
 }
 
 // splitTax spreads the inventory's dutiable value and each tax over its lines

@@ -37,17 +37,6 @@ type GuaranteeChange struct {
 	At                    time.Time
 }
 
-// TaxDebit is the tax of one released, guaranteed inventory, debited from
-// its guarantor at release: the tax line billed later. Lines is the JSON of
-// the per-line amounts the bonded package writes.
-type TaxDebit struct {
-	InventoryID, AssureCode, InvtNo, CopNo string
-	EbcCode, AgentCode, CustomsCode        string
-	ReleasedAt                             time.Time
-	DutyFen, CTFen, VATFen, TaxFen         int64
-	Lines                                  string
-}
-
 // LodgeGuarantee stores guarantee g and raises its guarantor's balance by
 // its amount, opening the account with the first guarantee.
 func (t *Tx) LodgeGuarantee(ctx context.Context, g *Guarantee) error {
@@ -184,26 +173,13 @@ func guarantorOverdueBill(ctx context.Context, q rowQuerier, code string, now ti
 	return billNo, nil
 }
 
-// TaxDebited tells, in the transaction, whether the guarantee was debited
-// for inventory invID: a tax line of it exists, whatever became of it since.
-func (t *Tx) TaxDebited(ctx context.Context, invID string) (bool, error) {
-	var state string
-	err := t.QueryRow(ctx, `SELECT state FROM tax_lines WHERE inventory_id = $1`, invID).Scan(&state)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read tax line of %s: %w", invID, classify(err))
-	}
-	return true, nil
-}
-
-// InsertTaxDebit stores the tax line of d, open to be billed; a Conflict
-// error when the inventory has one already.
-func (t *Tx) InsertTaxDebit(ctx context.Context, d *TaxDebit) error {
+// InsertTaxLine stores the tax line of an inventory whose guarantee was
+// debited at release, open to be billed (its State, BillNo and UpdatedAt are
+// not read); a Conflict error when the inventory has one already.
+func (t *Tx) InsertTaxLine(ctx context.Context, d *TaxLine) error {
 	_, err := t.Exec(ctx, `INSERT INTO tax_lines (inventory_id, assure_code, invt_no, cop_no, ebc_code, agent_code, customs_code, released_at,
 		duty_fen, ct_fen, vat_fen, tax_fen, lines, state, bill_no, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'open','',$8)`,
-		d.InventoryID, d.AssureCode, d.InvtNo, d.CopNo, d.EbcCode, d.AgentCode, d.CustomsCode, d.ReleasedAt, d.DutyFen, d.CTFen, d.VATFen, d.TaxFen, d.Lines)
+		d.InventoryID, d.AssureCode, d.InvtNo, d.CopNo, d.EbcCode, d.AgentCode, d.CustomsCode, d.ReleasedAt, d.DutyFen, d.CTFen, d.VATFen, d.TaxFen, string(d.Lines))
 	if err != nil {
 		return fmt.Errorf("store tax line of %s: %w", d.InventoryID, err)
 	}

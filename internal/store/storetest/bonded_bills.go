@@ -26,10 +26,9 @@ var billT0 = time.Date(2026, 11, 2, 9, 30, 0, 250000000, shanghai)
 func addTaxLine(t *testing.T, db *store.DB, invID, code, invtNo string, released time.Time, tax int64) {
 	t.Helper()
 	err := db.InTx(context.Background(), func(tx *store.Tx) error {
-		_, err := tx.Exec(context.Background(), `INSERT INTO tax_lines (inventory_id, assure_code, invt_no, cop_no, ebc_code, agent_code, customs_code,
-			released_at, duty_fen, ct_fen, vat_fen, tax_fen, lines, state, bill_no, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'open','',$8)`,
-			invID, code, invtNo, "COP-"+invID, "EBC0000001", "AGT0000001", "8012", released, tax/4, tax/4, tax-tax/2, tax, `[{"gnum":1,"qty":2000}]`)
-		return err
+		return tx.InsertTaxLine(context.Background(), &store.TaxLine{InventoryID: invID, AssureCode: code, InvtNo: invtNo, CopNo: "COP-" + invID,
+			EbcCode: "EBC0000001", AgentCode: "AGT0000001", CustomsCode: "8012", ReleasedAt: released,
+			DutyFen: tax / 4, CTFen: tax / 4, VATFen: tax - tax/2, TaxFen: tax, Lines: []byte(`[{"gnum":1,"qty":2000}]`)})
 	})
 	if err != nil {
 		t.Fatalf("tax line %s: %v", invID, err)

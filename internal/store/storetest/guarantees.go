@@ -154,24 +154,24 @@ func testGuaranteeHistory(t *testing.T, db *store.DB) {
 
 func testGuaranteeTaxDebits(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	d := &store.TaxDebit{InventoryID: "INV1", AssureCode: "ASSURE0001", InvtNo: "INVT1", CopNo: "C1", EbcCode: "EBC0000001", AgentCode: "AGENT00001",
-		CustomsCode: "8012", ReleasedAt: ledgerT0, DutyFen: 0, CTFen: 1200, VATFen: 3300, TaxFen: 4500, Lines: `[{"gnum":1}]`}
+	d := &store.TaxLine{InventoryID: "INV1", AssureCode: "ASSURE0001", InvtNo: "INVT1", CopNo: "C1", EbcCode: "EBC0000001", AgentCode: "AGENT00001",
+		CustomsCode: "8012", ReleasedAt: ledgerT0, DutyFen: 0, CTFen: 1200, VATFen: 3300, TaxFen: 4500, Lines: []byte(`[{"gnum":1}]`)}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
-		if debited, err := tx.TaxDebited(ctx, "INV1"); err != nil || debited {
-			t.Errorf("before the debit: %v %v", debited, err)
+		if l, err := tx.TaxLine(ctx, "INV1"); err != nil || l != nil {
+			t.Errorf("before the debit: %+v %v", l, err)
 		}
-		if err := tx.InsertTaxDebit(ctx, d); err != nil {
+		if err := tx.InsertTaxLine(ctx, d); err != nil {
 			return err
 		}
-		if debited, err := tx.TaxDebited(ctx, "INV1"); err != nil || !debited {
-			t.Errorf("after the debit: %v %v", debited, err)
+		if l, err := tx.TaxLine(ctx, "INV1"); err != nil || l == nil || l.State != "open" || l.TaxFen != 4500 || string(l.Lines) != `[{"gnum":1}]` {
+			t.Errorf("after the debit: %+v %v", l, err)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertTaxDebit(ctx, d) }); errs.KindOf(err) != errs.Conflict {
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertTaxLine(ctx, d) }); errs.KindOf(err) != errs.Conflict {
 		t.Errorf("second debit of an inventory: %v, want a conflict", err)
 	}
 	var code, invtNo, copNo, ebc, agent, customs, lines, state, billNo string
