@@ -77,21 +77,10 @@ func (c *lineSimulateCmd) Run(e *env) error {
 		fmt.Fprintf(e.stdout, "line 演示分拣线 (%s), scanner token %s\n", l.ID, c.Token)
 	}
 	fmt.Fprintf(e.stdout, "screens: %s/console/officer/lines/%s (log in as a customs and an inspection officer in two windows)\n", strings.TrimRight(c.Server, "/"), c.Line)
-	rows, err := s.DB.Query(e.ctx, `SELECT logistics_no, status FROM inventories WHERE status IN ('500', '800') ORDER BY CASE WHEN status = '500' THEN 0 ELSE 1 END, created_at DESC LIMIT $1`, c.Parcels)
+	list, err := s.DB.ParcelsToScan(e.ctx, c.Parcels)
 	if err != nil {
 		return err
 	}
-	type parcel struct{ waybill, status string }
-	var list []parcel
-	for rows.Next() {
-		var p parcel
-		if err := rows.Scan(&p.waybill, &p.status); err != nil {
-			rows.Close()
-			return err
-		}
-		list = append(list, p)
-	}
-	rows.Close()
 	if len(list) == 0 {
 		return fmt.Errorf("no inventory in status 500 or 800 yet: run cbec demo first")
 	}
@@ -106,7 +95,7 @@ func (c *lineSimulateCmd) Run(e *env) error {
 			case <-tick.C:
 			}
 		}
-		body, _ := json.Marshal(map[string]string{"logisticsNo": p.waybill, "imageRef": fmt.Sprintf("xray://%s/%06d", c.Line, i+1)})
+		body, _ := json.Marshal(map[string]string{"logisticsNo": p.LogisticsNo, "imageRef": fmt.Sprintf("xray://%s/%06d", c.Line, i+1)})
 		req, err := http.NewRequestWithContext(e.ctx, "POST", strings.TrimRight(c.Server, "/")+"/api/v1/sorting-lines/"+c.Line+"/scans", bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -124,9 +113,9 @@ func (c *lineSimulateCmd) Run(e *env) error {
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("scan %s: HTTP %d %s", p.waybill, resp.StatusCode, out.Error.Message)
+			return fmt.Errorf("scan %s: HTTP %d %s", p.LogisticsNo, resp.StatusCode, out.Error.Message)
 		}
-		fmt.Fprintf(e.stdout, "%3d  %-24s inventory %s  divert %s\n", i+1, p.waybill, p.status, out.Divert)
+		fmt.Fprintf(e.stdout, "%3d  %-24s inventory %s  divert %s\n", i+1, p.LogisticsNo, p.Status, out.Divert)
 	}
 	return nil
 }

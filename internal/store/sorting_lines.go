@@ -111,6 +111,29 @@ func (db *DB) LatestInventoryIDByLogisticsNo(ctx context.Context, logisticsNo st
 	return id, nil
 }
 
+// ParcelToScan is a waybill with the status of its inventory, for the
+// sorting-line demo feeder (cbec line).
+type ParcelToScan struct{ LogisticsNo, Status string }
+
+// ParcelsToScan lists up to limit waybills whose inventories are selected
+// for inspection (500) or released (800): the selected first, each group
+// newest first.
+func (db *DB) ParcelsToScan(ctx context.Context, limit int) ([]ParcelToScan, error) {
+	rows, err := db.Query(ctx, `SELECT logistics_no, status FROM inventories WHERE status IN ('500', '800')
+		ORDER BY CASE WHEN status = '500' THEN 0 ELSE 1 END, created_at DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("parcels to scan: %w", err)
+	}
+	list, err := Collect(rows, func(r Scanner) (ParcelToScan, error) {
+		var p ParcelToScan
+		return p, r.Scan(&p.LogisticsNo, &p.Status)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parcels to scan: %w", err)
+	}
+	return list, nil
+}
+
 // InventoryRiskHits lists what hit inventory id, in the order it hit.
 func (db *DB) InventoryRiskHits(ctx context.Context, id string) ([]RiskHit, error) {
 	rows, err := db.Query(ctx, `SELECT kind, ref, action FROM risk_hits WHERE inventory_id = $1 ORDER BY at`, id)

@@ -18,6 +18,7 @@ func runSortingLines(t *testing.T, open Opener) {
 	t.Run("LinesAndScanners", func(t *testing.T) { testSortingLines(t, open(t)) })
 	t.Run("ParcelMarksFindingsOutcome", func(t *testing.T) { testLineParcels(t, open(t)) })
 	t.Run("InventoryOfWaybillAndRiskHits", func(t *testing.T) { testLineInventoryLookups(t, open(t)) })
+	t.Run("ParcelsToScan", func(t *testing.T) { testParcelsToScan(t, open(t)) })
 }
 
 var lineT0 = time.Date(2026, 11, 27, 10, 0, 0, 750000000, time.UTC)
@@ -206,5 +207,32 @@ func testLineInventoryLookups(t *testing.T, db *store.DB) {
 	}
 	if hits, err := db.InventoryRiskHits(ctx, "inv-old"); err != nil || len(hits) != 0 {
 		t.Errorf("no hits: %+v %v", hits, err)
+	}
+}
+
+func testParcelsToScan(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		for i, v := range []struct{ no, status string }{{"W1", "800"}, {"W2", "500"}, {"W3", "899"}, {"W4", "800"}, {"W5", "500"}, {"W6", "120"}} {
+			at := lineT0.Add(time.Duration(i) * time.Minute)
+			if err := tx.InsertInventory(ctx, &store.Inventory{ID: "inv-" + v.no, CopNo: "C" + v.no, LogisticsCode: "LOG0000001", LogisticsNo: v.no,
+				Status: v.status, CreatedAt: at, UpdatedAt: at}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Selected (500) before released (800), each newest first; the rest left out.
+	got, err := db.ParcelsToScan(ctx, 10)
+	want := []store.ParcelToScan{{LogisticsNo: "W5", Status: "500"}, {LogisticsNo: "W2", Status: "500"},
+		{LogisticsNo: "W4", Status: "800"}, {LogisticsNo: "W1", Status: "800"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("parcels to scan: %+v %v, want %+v", got, err, want)
+	}
+	if got, err := db.ParcelsToScan(ctx, 3); err != nil || len(got) != 3 || got[2] != want[2] {
+		t.Errorf("limit 3: %+v %v", got, err)
 	}
 }
