@@ -2,7 +2,6 @@ package export
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,10 +42,8 @@ func putDoc(ctx context.Context, tx *store.Tx, appType, sender string, d stored,
 	if err != nil {
 		return nothingYet, false, err
 	}
-	var old, owner string
-	err = tx.QueryRow(ctx, `SELECT data, sender FROM export_docs WHERE kind = $1 AND k1 = $2 AND k2 = $3`, d.kind, d.k1, d.k2).Scan(&old, &owner)
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	old, owner, exists, err := tx.ExportDoc(ctx, d.kind, d.k1, d.k2)
+	if err != nil {
 		return nothingYet, false, err
 	}
 	if exists && owner != sender {
@@ -65,19 +62,18 @@ func putDoc(ctx context.Context, tx *store.Tx, appType, sender string, d stored,
 			return intake.Refused("1102", "%s %s/%s", d.kind, d.k1, d.k2), false, nil
 		}
 		if d.kind == "order" || d.kind == "receipt" || d.kind == "waybill" {
-			var released int
-			q := `SELECT COUNT(*) FROM export_inventories WHERE ebp_code = $1 AND order_no = $2 AND status IN ('800', '899')`
+			released, err := tx.ExportReleasedForOrder(ctx, d.k1, d.k2)
 			if d.kind == "waybill" {
-				q = `SELECT COUNT(*) FROM export_inventories WHERE logistics_code = $1 AND logistics_no = $2 AND status IN ('800', '899')`
+				released, err = tx.ExportReleasedForWaybill(ctx, d.k1, d.k2)
 			}
-			if err := tx.QueryRow(ctx, q, d.k1, d.k2).Scan(&released); err != nil {
+			if err != nil {
 				return nothingYet, false, err
 			}
-			if released > 0 {
+			if released {
 				return intake.Refused("22007", "%s %s/%s belongs to a released export inventory", d.kind, d.k1, d.k2), false, nil
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM export_docs WHERE kind = $1 AND k1 = $2 AND k2 = $3`, d.kind, d.k1, d.k2); err != nil {
+		if err := tx.DeleteExportDoc(ctx, d.kind, d.k1, d.k2); err != nil {
 			return nothingYet, false, err
 		}
 		if appType == "3" {
@@ -86,8 +82,8 @@ func putDoc(ctx context.Context, tx *store.Tx, appType, sender string, d stored,
 	default:
 		return intake.Refused("1103", "appType=%s", appType), false, nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO export_docs (kind, k1, k2, ebc_code, amount_fen, currency, data, sender, at, created_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`, d.kind, d.k1, d.k2, d.ebc, d.amountFen, d.currency, string(body), sender, d.at, now); err != nil {
+	if err := tx.InsertExportDoc(ctx, &store.ExportDoc{Kind: d.kind, K1: d.k1, K2: d.k2, EbcCode: d.ebc, AmountFen: d.amountFen,
+		Currency: d.currency, Data: string(body), Sender: sender, At: d.at, CreatedAt: now}); err != nil {
 		return nothingYet, false, err
 	}
 	return intake.Accepted(), true, nil
@@ -95,15 +91,14 @@ func putDoc(ctx context.Context, tx *store.Tx, appType, sender string, d stored,
 
 // getDoc reads a stored document into v; false when there is none.
 func getDoc(ctx context.Context, tx *store.Tx, kind, k1, k2 string, v any) (bool, error) {
-	var data string
-	err := tx.QueryRow(ctx, `SELECT data FROM export_docs WHERE kind = $1 AND k1 = $2 AND k2 = $3`, kind, k1, k2).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
+	data, _, found, err := tx.ExportDoc(ctx, kind, k1, k2)
+	if err != nil || !found {
 		return false, err
 	}
-	return true, json.Unmarshal([]byte(data), v)
+	if err := json.Unmarshal([]byte(data), v); err != nil {
+		return false, fmt.Errorf("decode stored export %s %s/%s: %w", kind, k1, k2, err)
+	}
+	return true, nil
 }
 
 func (s *Service) orderDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
@@ -130,7 +125,11 @@ func (s *Service) orderDocuments(ctx context.Context, _ *intake.Service, sender 
 			if err != nil || !changed {
 				return res, err
 			}
-			return res, s.rejudge(ctx, tx, `ebp_code = $1 AND order_no = $2`, now, h.EbpCode, h.OrderNo)
+			ids, err := tx.WaitingExportInventoriesOfOrder(ctx, h.EbpCode, h.OrderNo)
+			if err != nil {
+				return res, err
+			}
+			return res, s.rejudge(ctx, tx, ids, now)
 		}})
 	}
 	return out, nil, nil
@@ -163,7 +162,11 @@ func (s *Service) receiptDocuments(ctx context.Context, _ *intake.Service, sende
 			if err != nil || !changed {
 				return res, err
 			}
-			return res, s.rejudge(ctx, tx, `ebp_code = $1 AND order_no = $2`, now, r.EbpCode, r.OrderNo)
+			ids, err := tx.WaitingExportInventoriesOfOrder(ctx, r.EbpCode, r.OrderNo)
+			if err != nil {
+				return res, err
+			}
+			return res, s.rejudge(ctx, tx, ids, now)
 		}})
 	}
 	return out, nil, nil
@@ -189,7 +192,11 @@ func (s *Service) waybillDocuments(ctx context.Context, _ *intake.Service, sende
 			if err != nil || !changed {
 				return res, err
 			}
-			return res, s.rejudge(ctx, tx, `logistics_code = $1 AND logistics_no = $2`, now, w.LogisticsCode, w.LogisticsNo)
+			ids, err := tx.WaitingExportInventoriesOfWaybill(ctx, w.LogisticsCode, w.LogisticsNo)
+			if err != nil {
+				return res, err
+			}
+			return res, s.rejudge(ctx, tx, ids, now)
 		}})
 	}
 	return out, nil, nil
@@ -209,14 +216,22 @@ func (s *Service) sanctioned(ctx context.Context, codes ...string) (intake.Resul
 	return nothingYet, true
 }
 
-// inventory is an export inventory as kept.
+// inventory is an export inventory as kept, with its declaration decoded.
 type inventory struct {
-	ID, AgentCode, CopNo, PreNo, InvtNo, Sender, Status, ReasonCode, ReasonInfo string
-	Doc                                                                         ceb.ExportInventory
-	Matched                                                                     bool
-	ReleasedAt                                                                  *time.Time
-	DeclaredAt                                                                  time.Time
-	TotalFen                                                                    int64
+	store.ExportInventory
+	Doc ceb.ExportInventory
+}
+
+// decoded decodes a stored export inventory; nil when there is none.
+func decoded(v *store.ExportInventory, err error) (*inventory, error) {
+	if err != nil || v == nil {
+		return nil, err
+	}
+	inv := &inventory{ExportInventory: *v}
+	if err := json.Unmarshal([]byte(v.Data), &inv.Doc); err != nil {
+		return nil, fmt.Errorf("decode stored export inventory %s/%s: %w", v.AgentCode, v.CopNo, err)
+	}
+	return inv, nil
 }
 
 func (s *Service) inventoryDocuments(ctx context.Context, _ *intake.Service, sender *enterprise.Enterprise, d *ceb.Decoded, now time.Time) ([]intake.Doc, []ceb.Problem, error) {
@@ -250,7 +265,7 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 	if res, ok := s.sanctioned(ctx, h.AgentCode, h.EbcCode, h.EbpCode, h.LogisticsCode); !ok {
 		return res, preNo(ctx, tx, k, "E", now)
 	}
-	old, err := s.inventoryBy(ctx, tx, `agent_code = $1 AND cop_no = $2`, h.AgentCode, h.CopNo)
+	old, err := decoded(tx.ExportInventoryByCopNo(ctx, h.AgentCode, h.CopNo))
 	if err != nil {
 		return nothingYet, err
 	}
@@ -292,14 +307,10 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 		}
 		if h.AppType == "3" {
 			f := clearance.Finding{Code: "2802", Detail: "deleted by appType 3"}
-			_, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '899', reason_code = $2, reason_info = $3, cancelled = $4, closed_at = $5, updated_at = $5 WHERE id = $1`,
-				old.ID, f.Code, f.Info(), true, now)
+			err := tx.CancelExportInventory(ctx, old.ID, f.Code, f.Info(), now)
 			return intake.Result{Status: "899", Finding: f}, err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM export_lines WHERE inventory_id = $1`, old.ID); err != nil {
-			return nothingYet, err
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM export_inventories WHERE id = $1`, old.ID); err != nil {
+		if err := tx.DeleteExportInventory(ctx, old.ID); err != nil {
 			return nothingYet, err
 		}
 	default:
@@ -325,26 +336,24 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 		}
 		k["invtNo"] = invtNo
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO export_inventories (id, agent_code, cop_no, pre_no, invt_no, ebp_code, order_no, ebc_code, owner_code,
-		logistics_code, logistics_no, trade_mode, statistics_flag, customs_code, port_code, traf_mode, country, currency, total_fen, matched,
-		status, reason_code, reason_info, sender, data, declared_at, cancelled, sum_no, updated_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,'120','1800','',$21,$22,$23,$24,'',$23)`,
-		id, h.AgentCode, h.CopNo, k["preNo"], k["invtNo"], h.EbpCode, h.OrderNo, h.EbcCode, h.OwnerCode, h.LogisticsCode, h.LogisticsNo,
-		h.TradeMode, h.StatisticsFlag, h.CustomsCode, h.PortCode, h.TrafMode, h.Country, lineCurrency(d), total, false, sender, string(body), now, false); err != nil {
-		return nothingYet, err
-	}
+	var lines []store.ExportLine
 	for j, l := range d.InventoryList {
 		v, _ := amount("totalPrice", l.TotalPrice)
 		name := l.ItemName
 		if name == "" {
 			name = l.Gname
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO export_lines (inventory_id, gnum, item_no, item_name, gcode, unit, currency, qty, total_fen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-			id, j+1, l.ItemNo, name, l.Gcode, l.Unit, l.Currency, strings.TrimSpace(l.Qty), v); err != nil {
-			return nothingYet, err
-		}
+		lines = append(lines, store.ExportLine{Gnum: j + 1, ItemNo: l.ItemNo, ItemName: name, Gcode: l.Gcode, Unit: l.Unit, Currency: l.Currency,
+			Qty: strings.TrimSpace(l.Qty), TotalFen: v})
 	}
-	inv, err := s.inventoryBy(ctx, tx, `id = $1`, id)
+	if err := tx.InsertExportInventory(ctx, &store.ExportInventory{ID: id, AgentCode: h.AgentCode, CopNo: h.CopNo, PreNo: k["preNo"],
+		InvtNo: k["invtNo"], EbpCode: h.EbpCode, OrderNo: h.OrderNo, EbcCode: h.EbcCode, OwnerCode: h.OwnerCode, LogisticsCode: h.LogisticsCode,
+		LogisticsNo: h.LogisticsNo, TradeMode: h.TradeMode, StatisticsFlag: h.StatisticsFlag, CustomsCode: h.CustomsCode, PortCode: h.PortCode,
+		TrafMode: h.TrafMode, Country: h.Country, Currency: lineCurrency(d), TotalFen: total, Status: "120", ReasonCode: "1800",
+		Sender: sender, Data: string(body), DeclaredAt: now, UpdatedAt: now}, lines); err != nil {
+		return nothingYet, err
+	}
+	inv, err := decoded(tx.ExportInventory(ctx, id))
 	if err != nil {
 		return nothingYet, err
 	}
@@ -362,50 +371,10 @@ func lineCurrency(d ceb.ExportInventory) string {
 	return ""
 }
 
-// inventoryBy reads one export inventory; nil when none.
-func (s *Service) inventoryBy(ctx context.Context, tx *store.Tx, where string, args ...any) (*inventory, error) {
-	var inv inventory
-	var data string
-	var rel store.NullTime
-	var declared store.Time
-	err := tx.QueryRow(ctx, `SELECT id, agent_code, cop_no, pre_no, invt_no, sender, status, reason_code, reason_info, data, matched, released_at, total_fen, declared_at
-		FROM export_inventories WHERE `+where, args...).Scan(&inv.ID, &inv.AgentCode, &inv.CopNo, &inv.PreNo, &inv.InvtNo, &inv.Sender, &inv.Status,
-		&inv.ReasonCode, &inv.ReasonInfo, &data, &inv.Matched, &rel, &inv.TotalFen, &declared)
-	inv.DeclaredAt = declared.Time
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read export inventory: %w", err)
-	}
-	if rel.Valid {
-		t := rel.Time.Time
-		inv.ReleasedAt = &t
-	}
-	return &inv, json.Unmarshal([]byte(data), &inv.Doc)
-}
-
 // rejudge judges the inventories waiting for a document that just changed.
-func (s *Service) rejudge(ctx context.Context, tx *store.Tx, where string, now time.Time, args ...any) error {
-	rows, err := tx.Query(ctx, `SELECT id FROM export_inventories WHERE status = '120' AND `+where, args...)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+func (s *Service) rejudge(ctx context.Context, tx *store.Tx, ids []string, now time.Time) error {
 	for _, id := range ids {
-		inv, err := s.inventoryBy(ctx, tx, `id = $1`, id)
+		inv, err := decoded(tx.ExportInventory(ctx, id))
 		if err != nil {
 			return err
 		}
@@ -456,12 +425,8 @@ func (s *Service) judge(ctx context.Context, tx *store.Tx, inv *inventory, now t
 			}
 		}
 	}
-	q := `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, matched = $5, updated_at = $6 WHERE id = $1`
-	args := []any{inv.ID, status, f.Code, f.Info(), matched, now}
-	if status == "800" {
-		q = `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, matched = $5, updated_at = $6, released_at = $6 WHERE id = $1`
-	}
-	if _, err := tx.Exec(ctx, q, args...); err != nil {
+	if err := tx.JudgeExportInventory(ctx, inv.ID, store.ExportJudgement{Status: status, ReasonCode: f.Code, ReasonInfo: f.Info(), Matched: matched},
+		now, status == "800"); err != nil {
 		return "", f, err
 	}
 	inv.Status, inv.Matched = status, matched
@@ -506,11 +471,11 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 		return fail("1407", "statisticsFlag=%q is neither A nor B", h.StatisticsFlag)
 	}
 	if h.TradeMode == ModeWarehouse {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM export_warehouses WHERE ebc_code = $1 AND country = $2`, h.EbcCode, h.Country).Scan(&n); err != nil {
+		filed, err := tx.HasExportWarehouse(ctx, h.EbcCode, h.Country)
+		if err != nil {
 			return clearance.Finding{}, err
 		}
-		if n == 0 {
+		if !filed {
 			return fail("1408", "no overseas warehouse of ebcCode=%s is filed for country=%s", h.EbcCode, h.Country)
 		}
 	}
@@ -647,7 +612,7 @@ func (s *Service) Inspect(ctx context.Context, number string, passed bool, note,
 	}
 	now := s.Now()
 	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
-		inv, err := s.inventoryBy(ctx, tx, `invt_no = $1 OR cop_no = $1`, number)
+		inv, err := decoded(tx.ExportInventoryByNumber(ctx, number))
 		if err != nil {
 			return err
 		}
@@ -661,15 +626,14 @@ func (s *Service) Inspect(ctx context.Context, number string, passed bool, note,
 			return errs.New(errs.Conflict, "measure_in_force", "number", "export inventory %s falls under an emergency measure in force (%s); lift the measure first", number, detail)
 		}
 		status, f := "800", clearance.Finding{Code: "2600", Detail: fmt.Sprintf("inspected by %s, passed: %s", by, note)}
-		q := `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, released_at = $5, updated_at = $5 WHERE id = $1`
 		if !passed {
 			status, f = "100", clearance.Finding{Code: "1419", Detail: fmt.Sprintf("inspected by %s: %s", by, note)}
 			if inv.Status == "300" {
 				f.Code = "1502"
 			}
-			q = `UPDATE export_inventories SET status = $2, reason_code = $3, reason_info = $4, updated_at = $5 WHERE id = $1`
 		}
-		if _, err := tx.Exec(ctx, q, inv.ID, status, f.Code, f.Info(), now); err != nil {
+		if err := tx.JudgeExportInventory(ctx, inv.ID, store.ExportJudgement{Status: status, ReasonCode: f.Code, ReasonInfo: f.Info(), Matched: inv.Matched},
+			now, passed); err != nil {
 			return err
 		}
 		return inventoryReceipt(ctx, tx, inv, status, f, now)
@@ -684,23 +648,13 @@ func (s *Service) Inspect(ctx context.Context, number string, passed bool, note,
 // committed at the same time as their inventory, in another transaction, are
 // seen here; one that waited for its documents longer than DocumentWait is
 // rejected (100, 1301). It returns how many changed.
-func (s *Service) Sweep(ctx context.Context) (int, error) {
+func (s *Service) Sweep(ctx context.Context) (changed int, err error) {
+	defer errs.Wrap(&err, "export.Sweep")
 	now := s.Now()
-	rows, err := s.DB.Query(ctx, `SELECT id FROM export_inventories WHERE status = '120' AND updated_at < $1 ORDER BY updated_at LIMIT 1000`, now.Add(-2*time.Second))
+	ids, err := s.DB.StaleExportInventories(ctx, now.Add(-2*time.Second), 1000)
 	if err != nil {
 		return 0, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	changed := 0
 	for _, id := range ids {
 		ok, err := s.judgeWaiting(ctx, id, now)
 		if err != nil {
@@ -718,7 +672,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 func (s *Service) judgeWaiting(ctx context.Context, id string, now time.Time) (changed bool, err error) {
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
 		changed = false
-		inv, err := s.inventoryBy(ctx, tx, `id = $1 AND status = '120'`, id)
+		inv, err := decoded(tx.WaitingExportInventory(ctx, id))
 		if err != nil || inv == nil {
 			return err
 		}
@@ -729,8 +683,8 @@ func (s *Service) judgeWaiting(ctx context.Context, id string, now time.Time) (c
 		}
 		if st == "120" && f.Code == "1801" && s.DocumentWait > 0 && now.Sub(inv.DeclaredAt) > s.DocumentWait {
 			st, f = "100", clearance.Finding{Code: "1301", Detail: fmt.Sprintf("waited %s for: %s", s.DocumentWait, f.Detail)}
-			if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '100', reason_code = $2, reason_info = $3, updated_at = $4 WHERE id = $1`,
-				inv.ID, f.Code, f.Info(), now); err != nil {
+			if err := tx.JudgeExportInventory(ctx, inv.ID, store.ExportJudgement{Status: st, ReasonCode: f.Code, ReasonInfo: f.Info(), Matched: inv.Matched},
+				now, false); err != nil {
 				return err
 			}
 		}
@@ -748,37 +702,27 @@ func (s *Service) judgeWaiting(ctx context.Context, id string, now time.Time) (c
 // with a CEB604, as the import side does; Rejudge judges them once the
 // measure is gone. It returns their ids and copNos.
 func (s *Service) Unhold(ctx context.Context, tx *store.Tx, measureID string, f clearance.Finding, now time.Time) (ids, copNos []string, err error) {
-	rows, err := tx.Query(ctx, `SELECT id, reason_info FROM export_inventories WHERE status = '300' AND reason_code = '2420'`)
+	defer errs.Wrap(&err, "export.Unhold(%s)", measureID)
+	held, err := tx.HeldExportInventories(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("exports held by measure %s: %w", measureID, err)
+		return nil, nil, err
 	}
-	for rows.Next() {
-		var id, info string
-		if err := rows.Scan(&id, &info); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("exports held by measure %s: %w", measureID, err)
+	for i := range held {
+		if !strings.Contains(held[i].ReasonInfo, "measure "+measureID+":") {
+			continue
 		}
-		if strings.Contains(info, "measure "+measureID+":") {
-			ids = append(ids, id)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("exports held by measure %s: %w", measureID, err)
-	}
-	for _, id := range ids {
-		inv, err := s.inventoryBy(ctx, tx, `id = $1`, id)
+		inv, err := decoded(&held[i], nil)
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '120', reason_code = $2, reason_info = $3, updated_at = $4 WHERE id = $1`,
-			id, f.Code, f.Info(), now); err != nil {
+		if err := tx.JudgeExportInventory(ctx, inv.ID, store.ExportJudgement{Status: "120", ReasonCode: f.Code, ReasonInfo: f.Info(), Matched: inv.Matched},
+			now, false); err != nil {
 			return nil, nil, fmt.Errorf("put export %s back to judgement: %w", inv.CopNo, err)
 		}
 		if err := inventoryReceipt(ctx, tx, inv, "120", f, now); err != nil {
 			return nil, nil, err
 		}
-		copNos = append(copNos, inv.CopNo)
+		ids, copNos = append(ids, inv.ID), append(copNos, inv.CopNo)
 	}
 	return ids, copNos, nil
 }

@@ -28,40 +28,26 @@ type ForexRow struct {
 }
 
 // Forex matches receipts of payment to released exports (all consignors, or one).
-func (s *Service) Forex(ctx context.Context, ebcCode string) ([]ForexRow, error) {
+func (s *Service) Forex(ctx context.Context, ebcCode string) (_ []ForexRow, err error) {
+	defer errs.Wrap(&err, "export.Forex(%s)", ebcCode)
 	now := s.Now()
-	q := `SELECT i.ebc_code, i.released_at, i.country, i.currency, i.total_fen, i.data, COALESCE(r.amount_fen, 0), COALESCE(r.currency, '')
-		FROM export_inventories i LEFT JOIN export_docs r ON r.kind = 'receipt' AND r.k1 = i.ebp_code AND r.k2 = i.order_no
-		WHERE i.released_at IS NOT NULL AND i.cancelled = $1`
-	args := []any{false}
-	if ebcCode != "" {
-		q, args = q+` AND i.ebc_code = $2`, append(args, ebcCode)
-	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY i.released_at`, args...)
+	rows, err := s.DB.ExportForexRows(ctx, ebcCode)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	idx := map[string]*ForexRow{}
 	var out []*ForexRow
-	for rows.Next() {
-		var r ForexRow
-		var at store.Time
-		var data, rcur string
-		var total, charge int64
-		if err := rows.Scan(&r.EbcCode, &at, &r.Country, &r.Currency, &total, &data, &charge, &rcur); err != nil {
-			return nil, err
-		}
-		due := total + freightOf(data)
-		settled := min(charge, due)
-		if rcur != "" && rcur != r.Currency {
+	for _, v := range rows {
+		due := v.TotalFen + freightOf(v.Data)
+		settled := min(v.ReceiptFen, due)
+		if v.ReceiptCurrency != "" && v.ReceiptCurrency != v.Currency {
 			settled = 0
 		}
-		r.Month = monthOf(at.Time)
-		key := strings.Join([]string{r.EbcCode, r.Month, r.Country, r.Currency}, "|")
+		month := monthOf(v.ReleasedAt)
+		key := strings.Join([]string{v.EbcCode, month, v.Country, v.Currency}, "|")
 		row, ok := idx[key]
 		if !ok {
-			row = &ForexRow{EbcCode: r.EbcCode, Month: r.Month, Country: r.Country, Currency: r.Currency}
+			row = &ForexRow{EbcCode: v.EbcCode, Month: month, Country: v.Country, Currency: v.Currency}
 			idx[key] = row
 			out = append(out, row)
 		}
@@ -69,7 +55,7 @@ func (s *Service) Forex(ctx context.Context, ebcCode string) ([]ForexRow, error)
 		row.due += due
 		row.settled += settled
 		row.unsettled += due - settled
-		if due > settled && now.After(at.Time.AddDate(0, 0, s.Params.ForexOverdueDays)) {
+		if due > settled && now.After(v.ReleasedAt.AddDate(0, 0, s.Params.ForexOverdueDays)) {
 			row.overdue += due - settled
 		}
 	}
@@ -81,7 +67,7 @@ func (s *Service) Forex(ctx context.Context, ebcCode string) ([]ForexRow, error)
 	slices.SortFunc(res, func(a, b ForexRow) int {
 		return strings.Compare(a.EbcCode+a.Month+a.Country+a.Currency, b.EbcCode+b.Month+b.Country+b.Currency)
 	})
-	return res, rows.Err()
+	return res, nil
 }
 
 // freightOf is the declared freight of a stored inventory, in fen (0 when absent).
@@ -122,35 +108,24 @@ type RefundRow struct {
 }
 
 // Refund lists a month's summary lines for the tax refund (all consignors, or one).
-func (s *Service) Refund(ctx context.Context, month, ebcCode string) ([]RefundRow, error) {
-	_, month, err := ParseMonth("month", month)
+func (s *Service) Refund(ctx context.Context, month, ebcCode string) (_ []RefundRow, err error) {
+	defer errs.Wrap(&err, "export.Refund(%s, %s)", month, ebcCode)
+	_, month, err = ParseMonth("month", month)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT s.sum_no, s.month, s.ebc_code, s.owner_code, s.country, s.port_code, l.gseqno, l.gcode, l.unit, l.qty, l.currency, l.total_fen, l.lines,
-		(SELECT COUNT(*) FROM export_summary_items x JOIN export_inventories i ON i.id = x.inventory_id WHERE x.sum_no = s.sum_no AND x.gseqno = l.gseqno AND i.closed_at IS NULL)
-		FROM export_summaries s JOIN export_summary_lines l ON l.sum_no = s.sum_no WHERE s.month = $1`
-	args := []any{month}
-	if ebcCode != "" {
-		q, args = q+` AND s.ebc_code = $2`, append(args, ebcCode)
-	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY s.sum_no, l.gseqno`, args...)
+	rows, err := s.DB.ExportRefundRows(ctx, month, ebcCode)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []RefundRow{}
-	for rows.Next() {
-		var r RefundRow
-		var total int64
-		var open int
-		if err := rows.Scan(&r.SumNo, &r.Month, &r.EbcCode, &r.OwnerCode, &r.Country, &r.PortCode, &r.Gseqno, &r.Gcode, &r.Unit, &r.Qty, &r.Currency, &total, &r.Lists, &open); err != nil {
-			return nil, err
-		}
-		r.Value, r.Departed = fen(total), open == 0
-		out = append(out, r)
+	for _, v := range rows {
+		l := v.Line
+		out = append(out, RefundRow{SumNo: v.SumNo, Month: v.Month, EbcCode: v.EbcCode, OwnerCode: v.OwnerCode, Country: v.Country,
+			PortCode: v.PortCode, Gseqno: l.Gseqno, Gcode: l.Gcode, Unit: l.Unit, Qty: l.Qty, Currency: l.Currency, Value: fen(l.TotalFen),
+			Lists: l.Lines, Departed: v.OpenLists == 0})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // NoInvoice is a 无票免税 registration: goods bought without a purchase
@@ -205,41 +180,29 @@ func (s *Service) RegisterNoInvoice(ctx context.Context, in NoInvoice) (*NoInvoi
 	}
 	in.ID, in.CreatedAt, in.Qty, in.UnitPrice, in.Amount = newID(), s.Now(), qty.String(), price.String(), amt.String()
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO export_no_invoice (id, ebc_code, goods_date, name, unit, qty, unit_price_fen, amount_fen, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
-			in.ID, in.EbcCode, in.Date, in.Name, in.Unit, in.Qty, price.Fen(), amt.Fen(), in.CreatedAt)
-		return err
+		return tx.InsertExportNoInvoice(ctx, &store.ExportNoInvoice{ID: in.ID, EbcCode: in.EbcCode, GoodsDate: in.Date, Name: in.Name,
+			Unit: in.Unit, Qty: in.Qty, UnitPriceFen: price.Fen(), AmountFen: amt.Fen(), CreatedAt: in.CreatedAt})
 	})
 	return &in, wrap("register 无票免税 goods", err)
 }
 
 // NoInvoices lists a month's 无票免税 registrations (all consignors, or one).
-func (s *Service) NoInvoices(ctx context.Context, month, ebcCode string) ([]NoInvoice, error) {
+func (s *Service) NoInvoices(ctx context.Context, month, ebcCode string) (_ []NoInvoice, err error) {
+	defer errs.Wrap(&err, "export.NoInvoices(%s, %s)", month, ebcCode)
 	m, _, err := ParseMonth("month", month)
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT id, ebc_code, goods_date, name, unit, qty, unit_price_fen, amount_fen, created_at FROM export_no_invoice WHERE goods_date >= $1 AND goods_date < $2`
-	args := []any{m.Start.Format(time.DateOnly), m.End.Format(time.DateOnly)}
-	if ebcCode != "" {
-		q, args = q+` AND ebc_code = $3`, append(args, ebcCode)
-	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY goods_date, id`, args...)
+	rows, err := s.DB.ExportNoInvoices(ctx, m.Start.Format(time.DateOnly), m.End.Format(time.DateOnly), ebcCode)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []NoInvoice{}
-	for rows.Next() {
-		var n NoInvoice
-		var p, a int64
-		var at store.Time
-		if err := rows.Scan(&n.ID, &n.EbcCode, &n.Date, &n.Name, &n.Unit, &n.Qty, &p, &a, &at); err != nil {
-			return nil, err
-		}
-		n.UnitPrice, n.Amount, n.CreatedAt = fen(p), fen(a), at.In(cst)
-		out = append(out, n)
+	for _, v := range rows {
+		out = append(out, NoInvoice{ID: v.ID, EbcCode: v.EbcCode, Date: v.GoodsDate, Name: v.Name, Unit: v.Unit, Qty: v.Qty,
+			UnitPrice: fen(v.UnitPriceFen), Amount: fen(v.AmountFen), CreatedAt: v.CreatedAt.In(cst)})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Warehouse is an overseas warehouse filed with customs (9810).
@@ -275,8 +238,8 @@ func (s *Service) FileWarehouse(ctx context.Context, w Warehouse) (*Warehouse, e
 	}
 	w.FiledAt = s.Now()
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO export_warehouses (code, ebc_code, name, country, address, filed_at) VALUES ($1,$2,$3,$4,$5,$6)`,
-			w.Code, w.EbcCode, w.Name, w.Country, w.Address, w.FiledAt)
+		err := tx.InsertExportWarehouse(ctx, &store.ExportWarehouse{Code: w.Code, EbcCode: w.EbcCode, Name: w.Name, Country: w.Country,
+			Address: w.Address, FiledAt: w.FiledAt})
 		if errs.KindOf(err) == errs.Conflict {
 			return errs.New(errs.Conflict, "warehouse_taken", "code", "overseas warehouse %s is already filed", w.Code)
 		}
@@ -286,27 +249,17 @@ func (s *Service) FileWarehouse(ctx context.Context, w Warehouse) (*Warehouse, e
 }
 
 // Warehouses lists the overseas warehouses (all, or one consignor's).
-func (s *Service) Warehouses(ctx context.Context, ebcCode string) ([]Warehouse, error) {
-	q, args := `SELECT code, ebc_code, name, country, address, filed_at FROM export_warehouses`, []any{}
-	if ebcCode != "" {
-		q, args = q+` WHERE ebc_code = $1`, append(args, ebcCode)
-	}
-	rows, err := s.DB.Query(ctx, q+` ORDER BY code`, args...)
+func (s *Service) Warehouses(ctx context.Context, ebcCode string) (_ []Warehouse, err error) {
+	defer errs.Wrap(&err, "export.Warehouses(%s)", ebcCode)
+	rows, err := s.DB.ExportWarehouses(ctx, ebcCode)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := []Warehouse{}
-	for rows.Next() {
-		var w Warehouse
-		var at store.Time
-		if err := rows.Scan(&w.Code, &w.EbcCode, &w.Name, &w.Country, &w.Address, &at); err != nil {
-			return nil, err
-		}
-		w.FiledAt = at.In(cst)
-		out = append(out, w)
+	for _, v := range rows {
+		out = append(out, Warehouse{Code: v.Code, EbcCode: v.EbcCode, Name: v.Name, Country: v.Country, Address: v.Address, FiledAt: v.FiledAt.In(cst)})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // InventoryView is an export inventory as shown to its declarer.
@@ -317,24 +270,24 @@ type InventoryView struct {
 }
 
 // Inventory reads an export inventory by the agent's copNo or by invtNo.
-func (s *Service) Inventory(ctx context.Context, number string) (*InventoryView, error) {
-	var v InventoryView
-	var total int64
-	var rel, closed store.NullTime
-	err := s.DB.QueryRow(ctx, `SELECT cop_no, pre_no, invt_no, agent_code, ebc_code, order_no, logistics_no, trade_mode, statistics_flag, status, reason_code,
-		reason_info, country, currency, total_fen, sum_no, released_at, closed_at FROM export_inventories WHERE invt_no = $1 OR cop_no = $1 ORDER BY declared_at DESC LIMIT 1`, number).
-		Scan(&v.CopNo, &v.PreNo, &v.InvtNo, &v.AgentCode, &v.EbcCode, &v.OrderNo, &v.LogisticsNo, &v.TradeMode, &v.StatisticsFlag, &v.Status, &v.ReasonCode,
-			&v.ReasonInfo, &v.Country, &v.Currency, &total, &v.SumNo, &rel, &closed)
+func (s *Service) Inventory(ctx context.Context, number string) (_ *InventoryView, err error) {
+	defer errs.Wrap(&err, "export.Inventory(%s)", number)
+	inv, err := s.DB.LatestExportInventory(ctx, number)
 	if err != nil {
+		return nil, err
+	}
+	if inv == nil {
 		return nil, errs.New(errs.NotFound, "export_inventory_not_found", "number", "no export inventory %s", number)
 	}
-	v.Value = fen(total)
-	if rel.Valid {
-		t := rel.Time.In(cst)
+	v := InventoryView{CopNo: inv.CopNo, PreNo: inv.PreNo, InvtNo: inv.InvtNo, AgentCode: inv.AgentCode, EbcCode: inv.EbcCode, OrderNo: inv.OrderNo,
+		LogisticsNo: inv.LogisticsNo, TradeMode: inv.TradeMode, StatisticsFlag: inv.StatisticsFlag, Status: inv.Status, ReasonCode: inv.ReasonCode,
+		ReasonInfo: inv.ReasonInfo, Country: inv.Country, Currency: inv.Currency, Value: fen(inv.TotalFen), SumNo: inv.SumNo}
+	if inv.ReleasedAt != nil {
+		t := inv.ReleasedAt.In(cst)
 		v.ReleasedAt = &t
 	}
-	if closed.Valid {
-		t := closed.Time.In(cst)
+	if inv.ClosedAt != nil {
+		t := inv.ClosedAt.In(cst)
 		v.ClosedAt = &t
 	}
 	return &v, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/intake"
 	"github.com/cbec-platform/cbec/internal/money"
 	"github.com/cbec-platform/cbec/internal/store"
@@ -52,14 +53,14 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 	if h.AppType != "1" {
 		return intake.Refused("1103", "an export return is declared with appType 1 only, not %s", h.AppType), nil
 	}
-	var dup int
-	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM export_returns WHERE ebc_code = $1 AND cop_no = $2`, h.EbcCode, h.CoElNo).Scan(&dup); err != nil {
+	dup, err := tx.ExportReturnExists(ctx, h.EbcCode, h.CoElNo)
+	if err != nil {
 		return nothingYet, err
 	}
-	if dup > 0 {
+	if dup {
 		return intake.Refused("1101", "export return %s/%s exists", h.EbcCode, h.CoElNo), nil
 	}
-	inv, err := s.inventoryBy(ctx, tx, `invt_no = $1`, h.InvtNo)
+	inv, err := decoded(tx.ExportInventoryByInvtNo(ctx, h.InvtNo))
 	if err != nil {
 		return nothingYet, err
 	}
@@ -87,19 +88,13 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 	}
 	// Quantities already returned per HS code, from earlier returns.
 	done := map[string]money.Decimal{}
-	rows, err := tx.Query(ctx, `SELECT lines FROM export_returns WHERE inventory_id = $1`, inv.ID)
+	earlier, err := tx.ExportReturnLines(ctx, inv.ID)
 	if err != nil {
 		return nothingYet, err
 	}
-	for rows.Next() {
-		var js string
-		if err := rows.Scan(&js); err != nil {
-			rows.Close()
-			return nothingYet, err
-		}
+	for _, js := range earlier {
 		var ls []returnLine
 		if err := json.Unmarshal([]byte(js), &ls); err != nil {
-			rows.Close()
 			return nothingYet, fmt.Errorf("decode stored lines of an export return of inventory %s: %w", inv.ID, err)
 		}
 		for _, l := range ls {
@@ -111,7 +106,6 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 			done[l.Gcode], _ = prev.Add(q)
 		}
 	}
-	rows.Close()
 	var lines []returnLine
 	var exempt int64
 	for j, l := range r.InvtRefundList {
@@ -150,9 +144,9 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 	}
 	js, _ := json.Marshal(lines)
 	currency := lineCurrency(inv.Doc)
-	if _, err := tx.Exec(ctx, `INSERT INTO export_returns (id, ebc_code, cop_no, pre_no, invt_no, inventory_id, logistics_code, logistics_no, state, reason,
-		exempt_fen, currency, lines, applied_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'applied',$9,$10,$11,$12,$13)`,
-		newID(), h.EbcCode, h.CoElNo, preNo, h.InvtNo, inv.ID, h.LogisticsCode, h.LogisticsNo, h.Reason, exempt, currency, string(js), now); err != nil {
+	if err := tx.InsertExportReturn(ctx, &store.ExportReturn{ID: newID(), EbcCode: h.EbcCode, CopNo: h.CoElNo, PreNo: preNo, InvtNo: h.InvtNo,
+		InventoryID: inv.ID, LogisticsCode: h.LogisticsCode, LogisticsNo: h.LogisticsNo, State: "applied", Reason: h.Reason, ExemptFen: exempt,
+		Currency: currency, Lines: string(js), AppliedAt: now}); err != nil {
 		return nothingYet, err
 	}
 	return intake.Result{Status: "120", Finding: clearance.Finding{Code: "2804", Detail: fmt.Sprintf(
@@ -175,18 +169,20 @@ func (s *Service) tallyDocuments(ctx context.Context, _ *intake.Service, sender 
 			if err := preNo(ctx, tx, k, "T", now); err != nil {
 				return nothingYet, err
 			}
-			var id, state, invtNo string
-			err := tx.QueryRow(ctx, `SELECT id, state, invt_no FROM export_returns WHERE cop_no = $1 AND logistics_no = $2`, t.CoElNo, t.LogisticsNo).Scan(&id, &state, &invtNo)
-			if err != nil {
+			ret, err := tx.ExportReturnByWaybill(ctx, t.CoElNo, t.LogisticsNo)
+			if errs.KindOf(err) == errs.NotFound {
 				return intake.Refused("1418", "no export return coElNo=%s with logisticsNo=%s", t.CoElNo, t.LogisticsNo), nil
 			}
-			if state != "applied" {
-				return intake.Refused("1418", "export return coElNo=%s is %s", t.CoElNo, state), nil
-			}
-			if _, err := tx.Exec(ctx, `UPDATE export_returns SET state = 'tallied', tallied_at = $2 WHERE id = $1`, id, now); err != nil {
+			if err != nil {
 				return nothingYet, err
 			}
-			return intake.Result{Status: "120", Finding: clearance.Finding{Code: "2805", Detail: fmt.Sprintf("return of invtNo %s tallied at %s", invtNo, t.Location)}}, nil
+			if ret.State != "applied" {
+				return intake.Refused("1418", "export return coElNo=%s is %s", t.CoElNo, ret.State), nil
+			}
+			if err := tx.TallyExportReturn(ctx, ret.ID, now); err != nil {
+				return nothingYet, err
+			}
+			return intake.Result{Status: "120", Finding: clearance.Finding{Code: "2805", Detail: fmt.Sprintf("return of invtNo %s tallied at %s", ret.InvtNo, t.Location)}}, nil
 		}})
 	}
 	return out, nil, nil

@@ -101,29 +101,26 @@ type listLine struct {
 // seller/producer, destination country, exit customs — within one month.
 type groupKey struct{ month, ebc, traf, owner, country, port, customs string }
 
-// released lists the unsummarized lines of released B inventories, filtered by where.
-func (s *Service) released(ctx context.Context, tx *store.Tx, where string, args ...any) ([]listLine, error) {
-	rows, err := tx.Query(ctx, `SELECT i.id, i.invt_no, i.logistics_no, i.agent_code, i.released_at, i.ebc_code, i.traf_mode, i.owner_code, i.country,
-		i.port_code, i.customs_code, l.gnum, l.gcode, l.unit, l.currency, l.qty, l.total_fen
-		FROM export_inventories i JOIN export_lines l ON l.inventory_id = i.id
-		WHERE i.statistics_flag = 'B' AND i.status IN ('800', '899') AND i.cancelled = $1 AND i.sum_no = '' AND i.released_at IS NOT NULL AND `+where+`
-		ORDER BY i.released_at, i.invt_no, l.gnum`, append([]any{false}, args...)...)
+// listLines takes the stored lines of released B inventories for merging.
+func listLines(stored []store.ExportListLine) []listLine {
+	out := make([]listLine, len(stored))
+	for i, l := range stored {
+		out[i] = listLine{invID: l.InventoryID, invtNo: l.InvtNo, logisticsNo: l.LogisticsNo, agent: l.AgentCode, gnum: l.Gnum,
+			gcode: l.Gcode, unit: l.Unit, currency: l.Currency, qty: l.Qty, totalFen: l.TotalFen,
+			group: groupKey{month: monthOf(l.ReleasedAt), ebc: l.EbcCode, traf: l.TrafMode, owner: l.OwnerCode, country: l.Country,
+				port: l.PortCode, customs: l.CustomsCode}}
+	}
+	return out
+}
+
+// released lists the unsummarized lines of released B inventories released
+// in month m (all consignors, or one).
+func released(ctx context.Context, tx *store.Tx, m Month, ebcCode string) ([]listLine, error) {
+	lines, err := tx.UnsummarizedExportLines(ctx, m.Start, m.End, ebcCode)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []listLine
-	for rows.Next() {
-		var l listLine
-		var at store.Time
-		if err := rows.Scan(&l.invID, &l.invtNo, &l.logisticsNo, &l.agent, &at, &l.group.ebc, &l.group.traf, &l.group.owner, &l.group.country,
-			&l.group.port, &l.group.customs, &l.gnum, &l.gcode, &l.unit, &l.currency, &l.qty, &l.totalFen); err != nil {
-			return nil, err
-		}
-		l.group.month = monthOf(at.Time)
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return listLines(lines), nil
 }
 
 // merge groups lines into summary declarations: one per group key, and in
@@ -201,16 +198,11 @@ func (s *Service) summarize(ctx context.Context, tx *store.Tx, lines []listLine,
 		}
 		sum.Totals = lineTotals(sum.Lines).totals()
 		sum.Explanation = explain(sum, len(ls))
-		if _, err := tx.Exec(ctx, `INSERT INTO export_summaries (sum_no, month, ebc_code, agent_code, traf_mode, owner_code, country, port_code,
-			customs_code, source, cop_no, lists, late, due_at, created_at, explanation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)`,
-			sumNo, g.month, g.ebc, sum.AgentCode, g.traf, g.owner, g.country, g.port, g.customs, source, copNo, sum.Lists, sum.Late, due, now, sum.Explanation); err != nil {
-			return nil, err
-		}
+		var lines []store.ExportSummaryLine
+		var items []store.ExportSummaryItem
 		for _, sl := range merged[g] {
-			if _, err := tx.Exec(ctx, `INSERT INTO export_summary_lines (sum_no, gseqno, gcode, unit, currency, qty, total_fen, lines) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-				sumNo, sl.Gseqno, sl.Gcode, sl.Unit, sl.Currency, sl.Qty, sl.totalFen, len(sl.From)); err != nil {
-				return nil, err
-			}
+			lines = append(lines, store.ExportSummaryLine{Gseqno: sl.Gseqno, Gcode: sl.Gcode, Unit: sl.Unit, Currency: sl.Currency, Qty: sl.Qty,
+				TotalFen: sl.totalFen, Lines: len(sl.From)})
 		}
 		result := ceb.SummaryResult{SummaryResultHead: ceb.SummaryResultHead{Guid: ceb.NewGuid(), CustomsCode: customs, SumNo: sumNo,
 			OpDate: ceb.FormatReturnTime(now), DeclSeqNo: "D" + sumNo[1:], DecState: "10", AgentCode: sum.AgentCode, AgentName: sum.AgentCode,
@@ -219,25 +211,29 @@ func (s *Service) summarize(ctx context.Context, tx *store.Tx, lines []listLine,
 		for _, sl := range merged[g] {
 			for _, from := range sl.From {
 				invtNo, gnum, _ := strings.Cut(from, "#")
-				var id, lno string
+				var item store.ExportSummaryItem
+				var lno string
 				for _, l := range ls {
 					if l.invtNo == invtNo && fmt.Sprint(l.gnum) == gnum {
-						id, lno = l.invID, l.logisticsNo
+						item, lno = store.ExportSummaryItem{Gseqno: sl.Gseqno, InventoryID: l.invID, Gnum: l.gnum}, l.logisticsNo
 					}
 				}
-				if _, err := tx.Exec(ctx, `INSERT INTO export_summary_items (sum_no, gseqno, inventory_id, gnum) VALUES ($1,$2,$3,$4)`, sumNo, sl.Gseqno, id, gnum); err != nil {
-					return nil, err
-				}
+				items = append(items, item)
 				result.SummaryResultList = append(result.SummaryResultList, ceb.SummaryResultList{InvtNo: invtNo, LogisticsNo: lno,
 					Gseqno: fmt.Sprint(sl.Gseqno), Gnum: gnum, Gcode: sl.Gcode})
 			}
 		}
+		if err := tx.InsertExportSummary(ctx, &store.ExportSummary{SumNo: sumNo, Month: g.month, EbcCode: g.ebc, AgentCode: sum.AgentCode,
+			TrafMode: g.traf, OwnerCode: g.owner, Country: g.country, PortCode: g.port, CustomsCode: g.customs, Source: source, CopNo: copNo,
+			Lists: sum.Lists, Late: sum.Late, DueAt: due, CreatedAt: now, Explanation: sum.Explanation}, lines, items); err != nil {
+			return nil, err
+		}
 		for id := range invs {
-			res, err := tx.Exec(ctx, `UPDATE export_inventories SET sum_no = $2 WHERE id = $1 AND sum_no = ''`, id, sumNo)
+			ok, err := tx.SummarizeExportInventory(ctx, id, sumNo)
 			if err != nil {
 				return nil, err
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if !ok {
 				return nil, errs.New(errs.Conflict, "summary_raced", "month", "an inventory of %s was summarized meanwhile; run again", g.month)
 			}
 		}
@@ -290,11 +286,7 @@ func (s *Service) Summarize(ctx context.Context, month, ebcCode, source string) 
 	now := s.Now()
 	var out []Summary
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
-		where, args := `i.released_at >= $2 AND i.released_at < $3`, []any{m.Start, m.End}
-		if ebcCode != "" {
-			where, args = where+` AND i.ebc_code = $4`, append(args, ebcCode)
-		}
-		lines, err := s.released(ctx, tx, where, args...)
+		lines, err := released(ctx, tx, m, ebcCode)
 		if err != nil {
 			return err
 		}
@@ -309,24 +301,17 @@ func (s *Service) Summarize(ctx context.Context, month, ebcCode, source string) 
 
 // RunDue summarizes every month whose deadline is within the lead time (or
 // past) and that still has unsummarized released B lists.
-func (s *Service) RunDue(ctx context.Context) ([]Summary, error) {
+func (s *Service) RunDue(ctx context.Context) (out []Summary, err error) {
+	defer errs.Wrap(&err, "export.RunDue")
 	now := s.Now()
-	rows, err := s.DB.Query(ctx, `SELECT DISTINCT released_at FROM export_inventories WHERE statistics_flag = 'B' AND status IN ('800', '899')
-		AND cancelled = $1 AND sum_no = '' AND released_at IS NOT NULL`, false)
+	times, err := s.DB.UnsummarizedExportReleaseTimes(ctx)
 	if err != nil {
 		return nil, err
 	}
 	months := map[string]bool{}
-	for rows.Next() {
-		var at store.Time
-		if err := rows.Scan(&at); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		months[monthOf(at.Time)] = true
+	for _, at := range times {
+		months[monthOf(at)] = true
 	}
-	rows.Close()
-	var out []Summary
 	for _, month := range slices.Sorted(mapsKeys(months)) {
 		// December's deadline falls inside December: its lists are merged as
 		// they come during the lead time, each tick taking the new ones.
@@ -398,7 +383,8 @@ type Report struct {
 }
 
 // MonthReport explains a month's summaries (all consignors, or one).
-func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Report, error) {
+func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (_ *Report, err error) {
+	defer errs.Wrap(&err, "export.MonthReport(%s, %s)", month, ebcCode)
 	m, month, err := ParseMonth("month", month)
 	if err != nil {
 		return nil, err
@@ -406,24 +392,10 @@ func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Repo
 	now := s.Now()
 	r := &Report{Month: month, Deadline: s.Params.Deadline(month).In(cst), Summaries: []Summary{}, Late: []string{}, Unsummarized: []string{}}
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		where, args := `month = $1`, []any{month}
-		if ebcCode != "" {
-			where, args = where+` AND ebc_code = $2`, append(args, ebcCode)
-		}
-		rows, err := tx.Query(ctx, `SELECT sum_no FROM export_summaries WHERE `+where+` ORDER BY sum_no`, args...)
+		nos, err := tx.ExportSummaryNos(ctx, month, ebcCode)
 		if err != nil {
 			return err
 		}
-		var nos []string
-		for rows.Next() {
-			var no string
-			if err := rows.Scan(&no); err != nil {
-				rows.Close()
-				return err
-			}
-			nos = append(nos, no)
-		}
-		rows.Close()
 		lists, lines := fenByCurrency{}, fenByCurrency{}
 		for _, no := range nos {
 			sum, err := s.summary(ctx, tx, no)
@@ -434,19 +406,19 @@ func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Repo
 			if sum.Late {
 				r.Late = append(r.Late, no)
 			}
-			if err := listTotals(ctx, tx, no, lists); err != nil {
+			totals, err := tx.ExportSummaryListTotals(ctx, no)
+			if err != nil {
 				return err
+			}
+			for c, v := range totals {
+				lists[c] += v
 			}
 			for c, v := range lineTotals(sum.Lines) {
 				lines[c] += v
 			}
 		}
 		r.ListsTotals, r.LinesTotals = lists.totals(), lines.totals()
-		w, a := `i.released_at >= $2 AND i.released_at < $3`, []any{m.Start, m.End}
-		if ebcCode != "" {
-			w, a = w+` AND i.ebc_code = $4`, append(a, ebcCode)
-		}
-		open, err := s.released(ctx, tx, w, a...)
+		open, err := released(ctx, tx, m, ebcCode)
 		if err != nil {
 			return err
 		}
@@ -461,29 +433,10 @@ func (s *Service) MonthReport(ctx context.Context, month, ebcCode string) (*Repo
 	return r, err
 }
 
-// listTotals adds the values of a summary's lists, per currency, to m.
-func listTotals(ctx context.Context, tx *store.Tx, sumNo string, m fenByCurrency) error {
-	rows, err := tx.Query(ctx, `SELECT l.currency, SUM(l.total_fen) FROM export_lines l JOIN export_inventories i ON i.id = l.inventory_id
-		WHERE i.sum_no = $1 GROUP BY l.currency`, sumNo)
-	if err != nil {
-		return fmt.Errorf("lists of summary %s: %w", sumNo, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var c string
-		var v int64
-		if err := rows.Scan(&c, &v); err != nil {
-			return fmt.Errorf("lists of summary %s: %w", sumNo, err)
-		}
-		m[c] += v
-	}
-	return rows.Err()
-}
-
 // Summary reads one summary declaration.
-func (s *Service) Summary(ctx context.Context, sumNo string) (*Summary, error) {
-	var out *Summary
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+func (s *Service) Summary(ctx context.Context, sumNo string) (out *Summary, err error) {
+	defer errs.Wrap(&err, "export.Summary(%s)", sumNo)
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = s.summary(ctx, tx, sumNo)
 		return err
@@ -492,47 +445,27 @@ func (s *Service) Summary(ctx context.Context, sumNo string) (*Summary, error) {
 }
 
 func (s *Service) summary(ctx context.Context, tx *store.Tx, sumNo string) (*Summary, error) {
-	var sum Summary
-	var due, created store.Time
-	err := tx.QueryRow(ctx, `SELECT sum_no, month, ebc_code, agent_code, traf_mode, owner_code, country, port_code, source, lists, late, due_at, created_at, explanation
-		FROM export_summaries WHERE sum_no = $1`, sumNo).Scan(&sum.SumNo, &sum.Month, &sum.EbcCode, &sum.AgentCode, &sum.TrafMode, &sum.OwnerCode,
-		&sum.Country, &sum.PortCode, &sum.Source, &sum.Lists, &sum.Late, &due, &created, &sum.Explanation)
-	if err != nil {
+	head, lines, items, err := tx.ExportSummary(ctx, sumNo)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "summary_not_found", "sumNo", "no summary declaration %s", sumNo)
 	}
-	sum.DueAt, sum.CreatedAt = due.In(cst), created.In(cst)
-	rows, err := tx.Query(ctx, `SELECT gseqno, gcode, unit, currency, qty, total_fen FROM export_summary_lines WHERE sum_no = $1 ORDER BY gseqno`, sumNo)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var l SummaryLine
-		if err := rows.Scan(&l.Gseqno, &l.Gcode, &l.Unit, &l.Currency, &l.Qty, &l.totalFen); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		l.Value = fen(l.totalFen)
-		sum.Lines = append(sum.Lines, l)
+	sum := Summary{SumNo: head.SumNo, Month: head.Month, EbcCode: head.EbcCode, AgentCode: head.AgentCode, TrafMode: head.TrafMode,
+		OwnerCode: head.OwnerCode, Country: head.Country, PortCode: head.PortCode, Source: head.Source, Lists: head.Lists, Late: head.Late,
+		DueAt: head.DueAt.In(cst), CreatedAt: head.CreatedAt.In(cst), Explanation: head.Explanation}
+	for _, l := range lines {
+		sum.Lines = append(sum.Lines, SummaryLine{Gseqno: l.Gseqno, Gcode: l.Gcode, Unit: l.Unit, Currency: l.Currency, Qty: l.Qty,
+			Value: fen(l.TotalFen), totalFen: l.TotalFen})
 	}
-	rows.Close()
 	sum.Totals = lineTotals(sum.Lines).totals()
-	rows, err = tx.Query(ctx, `SELECT s.gseqno, i.invt_no, s.gnum FROM export_summary_items s JOIN export_inventories i ON i.id = s.inventory_id
-		WHERE s.sum_no = $1 ORDER BY s.gseqno, i.invt_no, s.gnum`, sumNo)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g, gnum int
-		var invtNo string
-		if err := rows.Scan(&g, &invtNo, &gnum); err != nil {
-			return nil, err
-		}
-		if g >= 1 && g <= len(sum.Lines) {
-			sum.Lines[g-1].From = append(sum.Lines[g-1].From, fmt.Sprintf("%s#%d", invtNo, gnum))
+	for _, it := range items {
+		if it.Gseqno >= 1 && it.Gseqno <= len(sum.Lines) {
+			sum.Lines[it.Gseqno-1].From = append(sum.Lines[it.Gseqno-1].From, fmt.Sprintf("%s#%d", it.InvtNo, it.Gnum))
 		}
 	}
-	return &sum, rows.Err()
+	return &sum, nil
 }
 
 // summaryDocuments takes summary applications (CEB701 → 702): the listed
@@ -561,10 +494,11 @@ func (s *Service) summaryDocuments(ctx context.Context, _ *intake.Service, sende
 			}
 			var all []listLine
 			for j, l := range a.SummaryApplyList {
-				lines, err := s.released(ctx, tx, `i.invt_no = $2 AND i.ebc_code = $3`, l.InvtNo, h.EbcCode)
+				stored, err := tx.UnsummarizedExportLinesOf(ctx, l.InvtNo, h.EbcCode)
 				if err != nil {
 					return nothingYet, err
 				}
+				lines := listLines(stored)
 				if len(lines) == 0 {
 					return intake.Refused("1414", "SummaryApplyList[%d].invtNo=%s is not a released B list of ebcCode=%s waiting for a summary", j+1, l.InvtNo, h.EbcCode), nil
 				}

@@ -75,7 +75,7 @@ func (s *Service) arrivalDocuments(ctx context.Context, _ *intake.Service, sende
 
 // releaseArrived releases the matched inventories of an arrived waybill.
 func (s *Service) releaseArrived(ctx context.Context, tx *store.Tx, code, no string, now time.Time) (int, error) {
-	inv, err := s.inventoryBy(ctx, tx, `logistics_code = $1 AND logistics_no = $2 AND status = '120' AND matched = $3`, code, no, true)
+	inv, err := decoded(tx.MatchedExportInventory(ctx, code, no))
 	if err != nil || inv == nil {
 		return 0, err
 	}
@@ -118,7 +118,7 @@ func (s *Service) departureDocuments(ctx context.Context, _ *intake.Service, sen
 			}
 			var invs []*inventory
 			for j, l := range dep.DepartureList {
-				inv, err := s.inventoryBy(ctx, tx, `logistics_code = $1 AND logistics_no = $2 AND cancelled = $3 AND status <> '100'`, h.LogisticsCode, l.LogisticsNo, false)
+				inv, err := decoded(tx.LiveExportInventoryOfWaybill(ctx, h.LogisticsCode, l.LogisticsNo))
 				if err != nil {
 					return nothingYet, err
 				}
@@ -139,8 +139,7 @@ func (s *Service) departureDocuments(ctx context.Context, _ *intake.Service, sen
 			}
 			for _, inv := range invs {
 				f := clearance.Finding{Code: "2801", Detail: fmt.Sprintf("left on %s %s at %s", h.TrafName, h.VoyageNo, leave.Format(time.RFC3339))}
-				if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '899', reason_code = $2, reason_info = $3, closed_at = $4, updated_at = $5 WHERE id = $1`,
-					inv.ID, f.Code, f.Info(), leave, now); err != nil {
+				if err := tx.CloseExportInventory(ctx, inv.ID, f.Code, f.Info(), leave, now); err != nil {
 					return nothingYet, err
 				}
 				if err := inventoryReceipt(ctx, tx, inv, "899", f, now); err != nil {
@@ -172,15 +171,9 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 			if err := preNo(ctx, tx, k, "C", now); err != nil {
 				return nothingYet, err
 			}
-			inv, err := s.inventoryBy(ctx, tx, `invt_no = $1`, c.InvtNo)
+			inv, err := decoded(tx.ExportInventoryByInvtNo(ctx, c.InvtNo))
 			if err != nil {
 				return nothingYet, err
-			}
-			var sumNo string
-			if inv != nil {
-				if err := tx.QueryRow(ctx, `SELECT sum_no FROM export_inventories WHERE id = $1`, inv.ID).Scan(&sumNo); err != nil {
-					return nothingYet, err
-				}
 			}
 			switch {
 			case inv == nil || inv.AgentCode != c.AgentCode:
@@ -189,12 +182,11 @@ func (s *Service) cancelDocuments(ctx context.Context, _ *intake.Service, sender
 				return intake.Refused("1413", "InvtCancel.reason is empty: say why the inventory is cancelled"), nil
 			case inv.Status == "899" || inv.Status == "100":
 				return intake.Refused("1413", "invtNo=%s has status %s", c.InvtNo, inv.Status), nil
-			case sumNo != "":
-				return intake.Refused("1413", "invtNo=%s is in summary declaration %s", c.InvtNo, sumNo), nil
+			case inv.SumNo != "":
+				return intake.Refused("1413", "invtNo=%s is in summary declaration %s", c.InvtNo, inv.SumNo), nil
 			}
 			f := clearance.Finding{Code: "2802", Detail: fmt.Sprintf("cancelled in status %s: %s", inv.Status, c.Reason)}
-			if _, err := tx.Exec(ctx, `UPDATE export_inventories SET status = '899', reason_code = $2, reason_info = $3, cancelled = $4, closed_at = $5, updated_at = $5 WHERE id = $1`,
-				inv.ID, f.Code, f.Info(), true, now); err != nil {
+			if err := tx.CancelExportInventory(ctx, inv.ID, f.Code, f.Info(), now); err != nil {
 				return nothingYet, err
 			}
 			if err := inventoryReceipt(ctx, tx, inv, "899", f, now); err != nil {

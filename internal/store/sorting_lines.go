@@ -126,7 +126,8 @@ func (db *DB) ParcelsToScan(ctx context.Context, limit int) ([]ParcelToScan, err
 	}
 	list, err := Collect(rows, func(r Scanner) (ParcelToScan, error) {
 		var p ParcelToScan
-		return p, r.Scan(&p.LogisticsNo, &p.Status)
+		err := r.Scan(&p.LogisticsNo, &p.Status)
+		return p, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("parcels to scan: %w", err)
