@@ -62,9 +62,12 @@ func putDoc(ctx context.Context, tx *store.Tx, appType, sender string, d stored,
 			return intake.Refused("1102", "%s %s/%s", d.kind, d.k1, d.k2), false, nil
 		}
 		if d.kind == "order" || d.kind == "receipt" || d.kind == "waybill" {
-			released, err := tx.ExportReleasedForOrder(ctx, d.k1, d.k2)
+			var released bool
+			var err error
 			if d.kind == "waybill" {
 				released, err = tx.ExportReleasedForWaybill(ctx, d.k1, d.k2)
+			} else {
+				released, err = tx.ExportReleasedForOrder(ctx, d.k1, d.k2)
 			}
 			if err != nil {
 				return nothingYet, false, err
@@ -639,7 +642,7 @@ func (s *Service) Inspect(ctx context.Context, number string, passed bool, note,
 		return inventoryReceipt(ctx, tx, inv, status, f, now)
 	})
 	if err != nil {
-		return nil, wrap("record inspection", err)
+		return nil, wrap("record inspection of export "+number, err)
 	}
 	return s.Inventory(ctx, number)
 }

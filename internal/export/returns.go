@@ -98,12 +98,17 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 			return nothingYet, fmt.Errorf("decode stored lines of an export return of inventory %s: %w", inv.ID, err)
 		}
 		for _, l := range ls {
-			q, _ := decimal("qty", l.Qty)
+			q, err := decimal("qty", l.Qty)
+			if err != nil {
+				return nothingYet, fmt.Errorf("decode stored lines of an export return of inventory %s: %w", inv.ID, err)
+			}
 			prev, ok := done[l.Gcode]
 			if !ok {
 				prev = money.DecimalFromInt(0)
 			}
-			done[l.Gcode], _ = prev.Add(q)
+			if done[l.Gcode], err = prev.Add(q); err != nil {
+				return nothingYet, fmt.Errorf("add up returns of inventory %s: %w", inv.ID, err)
+			}
 		}
 	}
 	var lines []returnLine
