@@ -201,7 +201,7 @@ func (t *Tx) ExportReleasedForWaybill(ctx context.Context, logisticsCode, logist
 // WaitingExportInventoriesOfOrder lists the ids of the order's export inventories still waiting (120).
 func (t *Tx) WaitingExportInventoriesOfOrder(ctx context.Context, ebpCode, orderNo string) ([]string, error) {
 	rows, err := t.Query(ctx, `SELECT id FROM export_inventories WHERE status = '120' AND ebp_code = $1 AND order_no = $2`, ebpCode, orderNo)
-	ids, err := idList(rows, err)
+	ids, err := textList(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("waiting export inventories of order %s/%s: %w", ebpCode, orderNo, err)
 	}
@@ -212,7 +212,7 @@ func (t *Tx) WaitingExportInventoriesOfOrder(ctx context.Context, ebpCode, order
 func (t *Tx) WaitingExportInventoriesOfWaybill(ctx context.Context, logisticsCode, logisticsNo string) ([]string, error) {
 	rows, err := t.Query(ctx, `SELECT id FROM export_inventories WHERE status = '120' AND logistics_code = $1 AND logistics_no = $2`,
 		logisticsCode, logisticsNo)
-	ids, err := idList(rows, err)
+	ids, err := textList(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("waiting export inventories of waybill %s/%s: %w", logisticsCode, logisticsNo, err)
 	}
@@ -223,7 +223,7 @@ func (t *Tx) WaitingExportInventoriesOfWaybill(ctx context.Context, logisticsCod
 // waiting (120) since before before, longest waiting first.
 func (db *DB) StaleExportInventories(ctx context.Context, before time.Time, limit int) ([]string, error) {
 	rows, err := db.Query(ctx, `SELECT id FROM export_inventories WHERE status = '120' AND updated_at < $1 ORDER BY updated_at LIMIT $2`, before, limit)
-	ids, err := idList(rows, err)
+	ids, err := textList(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("export inventories waiting since %s: %w", before.Format(time.RFC3339), err)
 	}
@@ -244,8 +244,8 @@ func (t *Tx) HeldExportInventories(ctx context.Context) ([]ExportInventory, erro
 	return list, nil
 }
 
-// idList reads the rows of an id query.
-func idList(rows *sql.Rows, err error) ([]string, error) {
+// textList reads the rows of a one-column text query (ids, stored JSON).
+func textList(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ func (t *Tx) ExportReturnExists(ctx context.Context, ebcCode, copNo string) (boo
 // ExportReturnLines lists the stored lines (JSON) of the returns of export inventory inventoryID.
 func (t *Tx) ExportReturnLines(ctx context.Context, inventoryID string) ([]string, error) {
 	rows, err := t.Query(ctx, `SELECT lines FROM export_returns WHERE inventory_id = $1`, inventoryID)
-	list, err := idList(rows, err)
+	list, err := textList(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("returns of export inventory %s: %w", inventoryID, err)
 	}

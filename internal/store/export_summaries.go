@@ -187,7 +187,7 @@ func (t *Tx) ExportSummaryNos(ctx context.Context, month, ebcCode string) ([]str
 		q, args = q+` AND ebc_code = $2`, append(args, ebcCode)
 	}
 	rows, err := t.Query(ctx, q+` ORDER BY sum_no`, args...)
-	ids, err := idList(rows, err)
+	ids, err := textList(rows, err)
 	if err != nil {
 		return nil, fmt.Errorf("summary declarations of %s of %q: %w", month, ebcCode, err)
 	}
