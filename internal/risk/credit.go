@@ -2,7 +2,6 @@ package risk
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -20,28 +19,7 @@ var Departments = []string{"customs", "inspection", "market", "commerce"}
 var recordKinds = []string{"class_change", "abnormal_list", "serious_violation_list", "penalty"}
 
 // CreditRecord is one department's credit decision about an enterprise.
-type CreditRecord struct {
-	ID             string     `json:"id"`
-	EnterpriseCode string     `json:"enterpriseCode"`
-	Department     string     `json:"department"`
-	Kind           string     `json:"kind"`
-	Class          string     `json:"class,omitempty"` // with kind class_change
-	LegalBasis     string     `json:"legalBasis"`
-	DecisionNo     string     `json:"decisionNo,omitempty"`
-	Summary        string     `json:"summary"`
-	Public         bool       `json:"public"`
-	StartsAt       time.Time  `json:"startsAt"`
-	ExpiresAt      *time.Time `json:"expiresAt,omitempty"`
-	State          string     `json:"state"` // active, expired, repaired
-	PrevClass      string     `json:"prevClass"`
-	PrevAbnormal   bool       `json:"prevAbnormal"`
-	PrevSerious    bool       `json:"prevSeriousViolation"`
-	Author         string     `json:"author"`
-	EndedAt        *time.Time `json:"endedAt,omitempty"`
-	EndedBy        string     `json:"endedBy,omitempty"`
-	EndReason      string     `json:"endReason,omitempty"`
-	CreatedAt      time.Time  `json:"createdAt"`
-}
+type CreditRecord = store.CreditRecord
 
 // CreditInput is a department's record as sent.
 type CreditInput struct {
@@ -62,7 +40,8 @@ type CreditInput struct {
 // same transaction: a class change sets the credit class, a list entry sets
 // the list flag (a penalty changes nothing but is on record). A downgrade
 // below certified ends the platform's direct-connect mode.
-func (s *Service) RecordCredit(ctx context.Context, in CreditInput) (*CreditRecord, error) {
+func (s *Service) RecordCredit(ctx context.Context, in CreditInput) (_ *CreditRecord, err error) {
+	defer errs.Wrap(&err, "risk.RecordCredit(%s, %s)", in.EnterpriseCode, in.Kind)
 	now := s.Now()
 	r := &CreditRecord{ID: newID("C", now), EnterpriseCode: strings.TrimSpace(in.EnterpriseCode), Department: strings.TrimSpace(in.Department),
 		Kind: strings.TrimSpace(in.Kind), Class: strings.TrimSpace(in.Class), LegalBasis: strings.TrimSpace(in.LegalBasis),
@@ -100,10 +79,10 @@ func (s *Service) RecordCredit(ctx context.Context, in CreditInput) (*CreditReco
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		class, abnormal, serious, err := store.CreditState(ctx, tx, r.EnterpriseCode)
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		class, abnormal, serious, err := tx.CreditState(ctx, r.EnterpriseCode)
 		if err != nil {
-			if e, ok := err.(*errs.Error); ok && e.Kind == errs.NotFound {
+			if errs.KindOf(err) == errs.NotFound {
 				return errs.Invalidf("enterpriseCode", "enterprise_unknown", "enterprise %s is not registered", r.EnterpriseCode)
 			}
 			return err
@@ -117,12 +96,8 @@ func (s *Service) RecordCredit(ctx context.Context, in CreditInput) (*CreditReco
 		case "serious_violation_list":
 			serious = true
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO credit_records (id, enterprise_code, department, kind, class, legal_basis, decision_no, summary, public,
-			starts_at, expires_at, state, prev_class, prev_abnormal, prev_serious, author, ended_at, ended_by, end_reason, created_at)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,NULL,'','',$17)`,
-			r.ID, r.EnterpriseCode, r.Department, r.Kind, r.Class, r.LegalBasis, r.DecisionNo, r.Summary, r.Public, r.StartsAt, r.ExpiresAt,
-			r.State, r.PrevClass, r.PrevAbnormal, r.PrevSerious, r.Author, r.CreatedAt); err != nil {
-			return fmt.Errorf("store credit record: %w", err)
+		if err := tx.InsertCreditRecord(ctx, r); err != nil {
+			return err
 		}
 		return s.setCredit(ctx, tx, r.EnterpriseCode, class, abnormal, serious, "credit record "+r.ID, "officer:"+r.Author, now)
 	})
@@ -136,7 +111,7 @@ func (s *Service) RecordCredit(ctx context.Context, in CreditInput) (*CreditReco
 // setCredit writes the enterprise's credit state and keeps its direct-connect
 // flag in step: a class below certified or a list entry ends it.
 func (s *Service) setCredit(ctx context.Context, tx *store.Tx, code, class string, abnormal, serious bool, why, actor string, now time.Time) error {
-	if err := store.SetCreditState(ctx, tx, code, class, abnormal, serious, now); err != nil {
+	if err := tx.SetCreditState(ctx, code, class, abnormal, serious, now); err != nil {
 		return err
 	}
 	if trusted(enterprise.CreditClass(class), abnormal, serious) {
@@ -154,7 +129,8 @@ func (s *Service) changed(code string) {
 // EndCredit ends a record early (repair: state repaired) or at its expiry
 // (state expired) and restores what it changed, unless a later active record
 // of the same kind still applies: then that one's effect stays.
-func (s *Service) EndCredit(ctx context.Context, id, state, reason, author string) (*CreditRecord, error) {
+func (s *Service) EndCredit(ctx context.Context, id, state, reason, author string) (_ *CreditRecord, err error) {
+	defer errs.Wrap(&err, "risk.EndCredit(%s, %s)", id, state)
 	var problems errs.List
 	if strings.TrimSpace(reason) == "" {
 		problems = append(problems, errs.Invalidf("reason", "reason_required", "reason is required: why the restriction ends early"))
@@ -166,7 +142,7 @@ func (s *Service) EndCredit(ctx context.Context, id, state, reason, author strin
 		return nil, err
 	}
 	var out *CreditRecord
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		out, err = s.endCredit(ctx, tx, id, state, strings.TrimSpace(reason), strings.TrimSpace(author))
 		return err
@@ -180,30 +156,28 @@ func (s *Service) EndCredit(ctx context.Context, id, state, reason, author strin
 
 func (s *Service) endCredit(ctx context.Context, tx *store.Tx, id, state, reason, author string) (*CreditRecord, error) {
 	now := s.Now()
-	r, err := scanCredit(tx.QueryRow(ctx, `SELECT `+creditColumns+` FROM credit_records WHERE id = $1`, id))
+	r, err := tx.CreditRecord(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "credit_record", id)
 	}
 	if r.State != "active" {
 		return nil, errs.New(errs.Conflict, "record_ended", "id", "credit record %s is already %s", id, r.State)
 	}
-	res, err := tx.Exec(ctx, `UPDATE credit_records SET state = $2, ended_at = $3, ended_by = $4, end_reason = $5 WHERE id = $1 AND state = 'active'`,
-		id, state, now, author, reason)
+	ended, err := tx.EndCreditRecord(ctx, id, state, author, reason, now)
 	if err != nil {
-		return nil, fmt.Errorf("end credit record: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
+	if !ended {
 		return nil, errs.New(errs.Conflict, "record_ended", "id", "credit record %s ended meanwhile", id)
 	}
-	class, abnormal, serious, err := store.CreditState(ctx, tx, r.EnterpriseCode)
+	class, abnormal, serious, err := tx.CreditState(ctx, r.EnterpriseCode)
 	if err != nil {
 		return nil, err
 	}
 	// The latest other active record of the same kind, if any, keeps its effect.
-	other, err := scanCredit(tx.QueryRow(ctx, `SELECT `+creditColumns+` FROM credit_records
-		WHERE enterprise_code = $1 AND kind = $2 AND state = 'active' ORDER BY created_at DESC, id DESC LIMIT 1`, r.EnterpriseCode, r.Kind))
+	other, err := tx.LatestActiveCreditRecord(ctx, r.EnterpriseCode, r.Kind)
 	if err != nil {
-		if e, ok := err.(*errs.Error); !ok || e.Kind != errs.NotFound {
+		if errs.KindOf(err) != errs.NotFound {
 			return nil, err
 		}
 		other = nil
@@ -229,26 +203,14 @@ func (s *Service) endCredit(ctx context.Context, tx *store.Tx, id, state, reason
 
 // Expire ends the records whose expiry has passed, and the direct-connect
 // mode of platforms whose declaration is stale; it returns how many records ended.
-func (s *Service) Expire(ctx context.Context) (int, error) {
+func (s *Service) Expire(ctx context.Context) (_ int, err error) {
+	defer errs.Wrap(&err, "risk.Expire")
 	now := s.Now()
 	if err := s.staleDeclarations(ctx); err != nil {
 		return 0, fmt.Errorf("stale declarations: %w", err)
 	}
-	rows, err := s.DB.Query(ctx, `SELECT id FROM credit_records WHERE state = 'active' AND expires_at IS NOT NULL AND expires_at <= $1`, now)
+	ids, err := s.DB.ExpiredCreditRecords(ctx, now)
 	if err != nil {
-		return 0, fmt.Errorf("credit expiry: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	n := 0
@@ -259,11 +221,11 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 			r, err = s.endCredit(ctx, tx, id, "expired", "expired", "system")
 			return err
 		})
-		if e, ok := err.(*errs.Error); ok && e.Kind == errs.Conflict {
+		if errs.KindOf(err) == errs.Conflict {
 			continue // another node ended it
 		}
 		if err != nil {
-			return n, err
+			return n, fmt.Errorf("credit record %s: %w", id, err)
 		}
 		s.changed(r.EnterpriseCode)
 		n++
@@ -271,38 +233,16 @@ func (s *Service) Expire(ctx context.Context) (int, error) {
 	return n, s.Reload(ctx)
 }
 
-const creditColumns = `id, enterprise_code, department, kind, class, legal_basis, decision_no, summary, public, starts_at, expires_at, state,
-	prev_class, prev_abnormal, prev_serious, author, ended_at, ended_by, end_reason, created_at`
-
-func scanCredit(row rowScanner) (*CreditRecord, error) {
-	var r CreditRecord
-	var starts, created store.Time
-	var expires, ended store.NullTime
-	err := row.Scan(&r.ID, &r.EnterpriseCode, &r.Department, &r.Kind, &r.Class, &r.LegalBasis, &r.DecisionNo, &r.Summary, &r.Public,
-		&starts, &expires, &r.State, &r.PrevClass, &r.PrevAbnormal, &r.PrevSerious, &r.Author, &ended, &r.EndedBy, &r.EndReason, &created)
-	if err == sql.ErrNoRows {
-		return nil, errs.New(errs.NotFound, "not_found", "", "not found")
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.StartsAt, r.CreatedAt, r.ExpiresAt, r.EndedAt = starts.Time, created.Time, nullTime(expires), nullTime(ended)
-	return &r, nil
-}
-
 // CreditRecords lists an enterprise's records (all enterprises when code is empty), newest first.
-func (s *Service) CreditRecords(ctx context.Context, code string) ([]*CreditRecord, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+creditColumns+` FROM credit_records WHERE $1 = '' OR enterprise_code = $1
-		ORDER BY created_at DESC, id DESC LIMIT 1000`, code)
-	if err != nil {
-		return nil, fmt.Errorf("list credit records: %w", err)
-	}
-	return store.Collect(rows, scanCredit)
+func (s *Service) CreditRecords(ctx context.Context, code string) (_ []*CreditRecord, err error) {
+	defer errs.Wrap(&err, "risk.CreditRecords(%s)", code)
+	return s.DB.CreditRecords(ctx, code)
 }
 
 // CreditRecord reads one record.
-func (s *Service) CreditRecord(ctx context.Context, id string) (*CreditRecord, error) {
-	r, err := scanCredit(s.DB.QueryRow(ctx, `SELECT `+creditColumns+` FROM credit_records WHERE id = $1`, id))
+func (s *Service) CreditRecord(ctx context.Context, id string) (_ *CreditRecord, err error) {
+	defer errs.Wrap(&err, "risk.CreditRecord(%s)", id)
+	r, err := s.DB.CreditRecord(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "credit_record", id)
 	}
@@ -336,7 +276,8 @@ type PublicCredit struct {
 }
 
 // Public reads an enterprise's public credit standing.
-func (s *Service) Public(ctx context.Context, code string) (*PublicCredit, error) {
+func (s *Service) Public(ctx context.Context, code string) (_ *PublicCredit, err error) {
+	defer errs.Wrap(&err, "risk.Public(%s)", code)
 	e, err := s.Parties.Get(ctx, code)
 	if err != nil {
 		return nil, err

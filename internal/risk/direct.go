@@ -2,7 +2,6 @@ package risk
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -49,16 +48,12 @@ type DirectStatus struct {
 }
 
 // DirectEvent is one change of a platform's standing.
-type DirectEvent struct {
-	At     time.Time `json:"at"`
-	Kind   string    `json:"kind"` // declared, gained, lost, sample_passed, sample_failed
-	Detail string    `json:"detail"`
-	Actor  string    `json:"actor"`
-}
+type DirectEvent = store.DirectConnectEvent
 
 // Declare records a platform's declared real-name verification rate over the
 // last 30 days (a decimal fraction, 1 = 100 %) and computes its eligibility.
-func (s *Service) Declare(ctx context.Context, code, rate, actor string) (*DirectStatus, error) {
+func (s *Service) Declare(ctx context.Context, code, rate, actor string) (_ *DirectStatus, err error) {
+	defer errs.Wrap(&err, "risk.Declare(%s)", code)
 	r, err := money.ParseDecimal(strings.TrimSpace(rate))
 	if err != nil || r.Sign() < 0 || r.Cmp(money.DecimalFromInt(1)) > 0 {
 		return nil, errs.Invalidf("rate", "rate_invalid", "rate must be a decimal from 0 to 1 (1 = 100 %% verified), not %q", rate)
@@ -72,7 +67,7 @@ func (s *Service) Declare(ctx context.Context, code, rate, actor string) (*Direc
 	}
 	now := s.Now()
 	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
-		class, abnormal, serious, err := store.CreditState(ctx, tx, code)
+		class, abnormal, serious, err := tx.CreditState(ctx, code)
 		if err != nil {
 			return notFound(err, "enterprise", code)
 		}
@@ -85,11 +80,8 @@ func (s *Service) Declare(ctx context.Context, code, rate, actor string) (*Direc
 		case !eligible:
 			reason = fmt.Sprintf("credit class %s (needs advanced or certified), abnormal list %v, serious violation list %v", class, abnormal, serious)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO direct_connect (enterprise_code, declared_rate, declared_at, eligible, reason, updated_at)
-			VALUES ($1,$2,$3,$4,$5,$3) ON CONFLICT (enterprise_code) DO UPDATE SET declared_rate = excluded.declared_rate,
-			declared_at = excluded.declared_at, eligible = excluded.eligible, reason = excluded.reason, updated_at = excluded.updated_at`,
-			code, r.String(), now, eligible, reason); err != nil {
-			return fmt.Errorf("store declaration: %w", err)
+		if err := tx.PutDirectDeclaration(ctx, code, r.String(), now, eligible, reason); err != nil {
+			return err
 		}
 		if err := event(ctx, tx, code, "declared", "real-name verification rate "+r.String()+" over 30 days", actor, now); err != nil {
 			return err
@@ -101,7 +93,7 @@ func (s *Service) Declare(ctx context.Context, code, rate, actor string) (*Direc
 		if err := event(ctx, tx, code, kind, reason, actor, now); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return tx.BumpRiskGeneration(ctx)
 	})
 	if err != nil {
 		return nil, err
@@ -114,13 +106,14 @@ func (s *Service) Declare(ctx context.Context, code, rate, actor string) (*Direc
 
 // Sample records the result of an identity sample of a platform's buyers: a
 // failure ends direct-connect mode at once.
-func (s *Service) Sample(ctx context.Context, code string, passed bool, detail, actor string) (*DirectStatus, error) {
+func (s *Service) Sample(ctx context.Context, code string, passed bool, detail, actor string) (_ *DirectStatus, err error) {
+	defer errs.Wrap(&err, "risk.Sample(%s)", code)
 	if strings.TrimSpace(actor) == "" {
 		return nil, errs.Invalidf("actor", "actor_required", "actor is required: the officer who checked the sample")
 	}
 	now := s.Now()
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, _, _, err := store.CreditState(ctx, tx, code); err != nil {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if _, _, _, err := tx.CreditState(ctx, code); err != nil {
 			return notFound(err, "enterprise", code)
 		}
 		if passed {
@@ -142,54 +135,39 @@ func (s *Service) Sample(ctx context.Context, code string, passed bool, detail, 
 
 // loseDirect ends a platform's direct-connect mode, when it has it.
 func loseDirect(ctx context.Context, tx *store.Tx, code, reason, actor string, now time.Time) error {
-	res, err := tx.Exec(ctx, `UPDATE direct_connect SET eligible = FALSE, reason = $2, updated_at = $3 WHERE enterprise_code = $1 AND eligible`, code, reason, now)
-	if err != nil {
-		return fmt.Errorf("end direct connect: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil
+	ended, err := tx.EndDirectConnect(ctx, code, reason, now)
+	if err != nil || !ended {
+		return err
 	}
 	if err := event(ctx, tx, code, "lost", reason, actor, now); err != nil {
 		return err
 	}
-	return bump(ctx, tx)
+	return tx.BumpRiskGeneration(ctx)
 }
 
 func event(ctx context.Context, tx *store.Tx, code, kind, detail, actor string, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO direct_connect_events (enterprise_code, at, kind, detail, actor) VALUES ($1,$2,$3,$4,$5)`, code, now, kind, detail, actor)
-	return err
+	return tx.AddDirectConnectEvent(ctx, code, DirectEvent{At: now, Kind: kind, Detail: detail, Actor: actor})
 }
 
 // Direct reads a platform's standing with its history. A declaration older
 // than 30 days no longer counts.
-func (s *Service) Direct(ctx context.Context, code string) (*DirectStatus, error) {
+func (s *Service) Direct(ctx context.Context, code string) (_ *DirectStatus, err error) {
+	defer errs.Wrap(&err, "risk.Direct(%s)", code)
 	st := &DirectStatus{EnterpriseCode: code, DeclaredRate: "", History: []DirectEvent{}, Reason: "no real-name verification rate declared"}
-	var declared store.NullTime
-	var updated store.Time
-	err := s.DB.QueryRow(ctx, `SELECT declared_rate, declared_at, eligible, reason, updated_at FROM direct_connect WHERE enterprise_code = $1`, code).
-		Scan(&st.DeclaredRate, &declared, &st.Eligible, &st.Reason, &updated)
-	if err != nil && err != sql.ErrNoRows {
-		return nil, fmt.Errorf("read direct connect: %w", err)
+	d, err := s.DB.DirectConnect(ctx, code)
+	switch {
+	case err == nil:
+		st.DeclaredRate, st.DeclaredAt, st.Eligible, st.Reason, st.UpdatedAt = d.DeclaredRate, d.DeclaredAt, d.Eligible, d.Reason, d.UpdatedAt
+	case errs.KindOf(err) != errs.NotFound:
+		return nil, err
 	}
-	st.DeclaredAt, st.UpdatedAt = nullTime(declared), updated.Time
 	if p, err := s.Parties.Get(ctx, code); err == nil && p != nil {
 		st.Eligible = s.DirectConnect(p)
 	}
-	rows, err := s.DB.Query(ctx, `SELECT at, kind, detail, actor FROM direct_connect_events WHERE enterprise_code = $1 ORDER BY at`, code)
-	if err != nil {
+	if st.History, err = s.DB.DirectConnectEvents(ctx, code); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e DirectEvent
-		var at store.Time
-		if err := rows.Scan(&at, &e.Kind, &e.Detail, &e.Actor); err != nil {
-			return nil, err
-		}
-		e.At = at.Time
-		st.History = append(st.History, e)
-	}
-	return st, rows.Err()
+	return st, nil
 }
 
 // staleDeclarations ends direct connect of platforms whose declaration is
@@ -197,25 +175,15 @@ func (s *Service) Direct(ctx context.Context, code string) (*DirectStatus, error
 func (s *Service) staleDeclarations(ctx context.Context) error {
 	now := s.Now()
 	return s.DB.InTx(ctx, func(tx *store.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT enterprise_code FROM direct_connect WHERE eligible AND declared_at < $1`, now.AddDate(0, 0, -declarationDays))
+		codes, err := tx.StaleDirectConnect(ctx, now.AddDate(0, 0, -declarationDays))
 		if err != nil {
 			return err
 		}
-		var codes []string
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return err
-			}
-			codes = append(codes, c)
-		}
-		rows.Close()
 		for _, c := range codes {
 			if err := loseDirect(ctx, tx, c, "the real-name verification rate was declared more than 30 days ago; declare it again", "system", now); err != nil {
 				return err
 			}
 		}
-		return rows.Err()
+		return nil
 	})
 }

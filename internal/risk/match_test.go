@@ -3,6 +3,8 @@ package risk
 import (
 	"testing"
 	"time"
+
+	"github.com/cbec-platform/cbec/internal/store"
 )
 
 func TestRuleScopeAndValidity(t *testing.T) {
@@ -37,27 +39,32 @@ func TestMeasureMatches(t *testing.T) {
 		m    Measure
 		want bool
 	}{
-		{Measure{Kind: "product", Value: "MILK-1", EbcCode: "1105910159"}, true},
-		{Measure{Kind: "product", Value: "MILK-1", EbcCode: "9999999999"}, false},
-		{Measure{Kind: "gtin", Value: "04008976022329"}, true}, // GTIN-13 of the filing, written as GTIN-14
-		{Measure{Kind: "hs_prefix", Value: "3304"}, true},
-		{Measure{Kind: "hs_prefix", Value: "3305"}, false},
-		{Measure{Kind: "brand", Value: "la mer"}, true},
-		{Measure{Kind: "origin", Value: "304"}, true},
-		{Measure{Kind: "origin", Value: "116"}, false},
-		{Measure{Kind: "enterprise", Value: "330766K00Q"}, true},
-		{Measure{Kind: "enterprise", Value: "4403169D3W"}, false},
+		{measure("product", "MILK-1", "1105910159"), true},
+		{measure("product", "MILK-1", "9999999999"), false},
+		{measure("gtin", "04008976022329", ""), true}, // GTIN-13 of the filing, written as GTIN-14
+		{measure("hs_prefix", "3304", ""), true},
+		{measure("hs_prefix", "3305", ""), false},
+		{measure("brand", "la mer", ""), true},
+		{measure("origin", "304", ""), true},
+		{measure("origin", "116", ""), false},
+		{measure("enterprise", "330766K00Q", ""), true},
+		{measure("enterprise", "4403169D3W", ""), false},
 	} {
 		if _, got := c.m.matches(sub.doc, s.Ref); got != c.want {
 			t.Errorf("%+v: want %v, got %v", c.m, c.want, got)
 		}
 	}
-	m := Measure{State: "active", StartsAt: now.Add(-time.Hour), EndsAt: &end}
+	m := Measure{EmergencyMeasure: store.EmergencyMeasure{State: "active", StartsAt: now.Add(-time.Hour), EndsAt: &end}}
 	if m.inForce(now) {
 		t.Error("a measure past its end is in force")
 	}
 	m.EndsAt = nil
-	if !m.inForce(now) || (&Measure{State: "lifted", StartsAt: m.StartsAt}).inForce(now) {
+	if !m.inForce(now) || (&Measure{EmergencyMeasure: store.EmergencyMeasure{State: "lifted", StartsAt: m.StartsAt}}).inForce(now) {
 		t.Error("in force")
 	}
+}
+
+// measure is a measure of kind on value (of enterprise ebc with kind product).
+func measure(kind, value, ebc string) Measure {
+	return Measure{EmergencyMeasure: store.EmergencyMeasure{Kind: kind, Value: value, EbcCode: ebc}}
 }

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,22 +17,8 @@ import (
 // Measure is an emergency measure (风险应急措施): everything matching is held
 // (300) until the measure is lifted, or rejected once it is converted.
 type Measure struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"` // product, gtin, hs_prefix, brand, origin, enterprise
-	Value      string     `json:"value"`
-	EbcCode    string     `json:"ebcCode,omitempty"` // the filing enterprise, with kind product
-	Action     string     `json:"action"`            // hold, reject
-	Reason     string     `json:"reason"`
-	LegalBasis string     `json:"legalBasis"`
-	Author     string     `json:"author"`
-	StartsAt   time.Time  `json:"startsAt"`
-	EndsAt     *time.Time `json:"endsAt,omitempty"`
-	State      string     `json:"state"` // active, lifted, converted
-	EndedBy    string     `json:"endedBy,omitempty"`
-	EndReason  string     `json:"endReason,omitempty"`
-	EndedAt    *time.Time `json:"endedAt,omitempty"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	Held       []string   `json:"held,omitempty"` // copNos put on hold when the measure was created
+	store.EmergencyMeasure
+	Held []string `json:"held,omitempty"` // copNos put on hold when the measure was created
 }
 
 // MeasureInput is what an officer sends to start a measure.
@@ -109,16 +94,14 @@ func (s *Service) measureOutcome(ctx context.Context, tx *store.Tx, snap *snapsh
 		if !ok {
 			continue
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO risk_hits (inventory_id, kind, ref, version, action, score, at) VALUES ($1,'measure',$2,0,$3,0,$4)
-			ON CONFLICT (inventory_id, kind, ref, version) DO NOTHING`, d.Inventory.ID, m.ID, m.Action, d.Now); err != nil {
-			return nil, fmt.Errorf("record measure hit: %w", err)
+		if err := tx.InsertRiskHit(ctx, d.Inventory.ID, store.RiskHit{Kind: "measure", Ref: m.ID, Action: m.Action, At: d.Now}); err != nil {
+			return nil, fmt.Errorf("risk check of inventory %s: %w", d.Inventory.ID, err)
 		}
 		if m.Action == "reject" {
 			return &engine.Outcome{Status: "100", Finding: clearance.Finding{Code: "1501", Detail: fmt.Sprintf("measure %s: %s", m.ID, what)}}, nil
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO measure_holds (measure_id, inventory_id, at) VALUES ($1,$2,$3) ON CONFLICT (measure_id, inventory_id) DO NOTHING`,
-			m.ID, d.Inventory.ID, d.Now); err != nil {
-			return nil, fmt.Errorf("record measure hold: %w", err)
+		if err := tx.HoldForMeasure(ctx, m.ID, d.Inventory.ID, d.Now); err != nil {
+			return nil, fmt.Errorf("risk check of inventory %s: %w", d.Inventory.ID, err)
 		}
 		return &engine.Outcome{Status: "300", Finding: clearance.Finding{Code: "2420", Detail: fmt.Sprintf("measure %s: %s", m.ID, what)}}, nil
 	}
@@ -144,11 +127,12 @@ func (s *Service) Blocking(doc *clearance.Inventory) *Measure {
 // judgement not yet made. Inventories already held (300) or in inspection
 // (500) stay where they are, and an officer cannot release them while the
 // measure lasts. New inventories are held by the check.
-func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (*Measure, error) {
+func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (_ *Measure, err error) {
+	defer errs.Wrap(&err, "risk.StartMeasure(%s %s)", in.Kind, in.Value)
 	now := s.Now()
-	m := &Measure{ID: newID("M", now), Kind: strings.TrimSpace(in.Kind), Value: strings.TrimSpace(in.Value), EbcCode: strings.TrimSpace(in.EbcCode),
-		Action: "hold", Reason: strings.TrimSpace(in.Reason), LegalBasis: strings.TrimSpace(in.LegalBasis), Author: strings.TrimSpace(in.Author),
-		StartsAt: now, EndsAt: in.EndsAt, State: "active", CreatedAt: now, Held: []string{}}
+	m := &Measure{EmergencyMeasure: store.EmergencyMeasure{ID: newID("M", now), Kind: strings.TrimSpace(in.Kind), Value: strings.TrimSpace(in.Value),
+		EbcCode: strings.TrimSpace(in.EbcCode), Action: "hold", Reason: strings.TrimSpace(in.Reason), LegalBasis: strings.TrimSpace(in.LegalBasis),
+		Author: strings.TrimSpace(in.Author), StartsAt: now, EndsAt: in.EndsAt, State: "active", CreatedAt: now}, Held: []string{}}
 	if in.StartsAt != nil {
 		m.StartsAt = *in.StartsAt
 	}
@@ -181,14 +165,12 @@ func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (*Measure, 
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	err := s.Engine.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = s.Engine.Batch.Do(ctx, func(tx *store.Tx) error {
 		m.Held = m.Held[:0]
-		if _, err := tx.Exec(ctx, `INSERT INTO emergency_measures (id, kind, value, ebc_code, action, reason, legal_basis, author, starts_at, ends_at,
-			state, ended_by, end_reason, ended_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,'','',NULL,$12)`,
-			m.ID, m.Kind, m.Value, m.EbcCode, m.Action, m.Reason, m.LegalBasis, m.Author, m.StartsAt, m.EndsAt, m.State, m.CreatedAt); err != nil {
-			return fmt.Errorf("store measure: %w", err)
+		if err := tx.InsertMeasure(ctx, &m.EmergencyMeasure); err != nil {
+			return err
 		}
-		if err := bump(ctx, tx); err != nil {
+		if err := tx.BumpRiskGeneration(ctx); err != nil {
 			return err
 		}
 		if !m.inForce(now) {
@@ -200,8 +182,8 @@ func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (*Measure, 
 		}
 		for _, inv := range invs {
 			var doc clearance.Inventory
-			if json.Unmarshal(inv.Data, &doc) != nil {
-				continue
+			if err := json.Unmarshal(inv.Data, &doc); err != nil {
+				return fmt.Errorf("decode inventory %s: %w", inv.ID, err)
 			}
 			what, ok := m.matches(&doc, s.Ref)
 			if !ok {
@@ -222,9 +204,8 @@ func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (*Measure, 
 			} else if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO measure_holds (measure_id, inventory_id, at) VALUES ($1,$2,$3) ON CONFLICT (measure_id, inventory_id) DO NOTHING`,
-				m.ID, inv.ID, now); err != nil {
-				return fmt.Errorf("record measure hold: %w", err)
+			if err := tx.HoldForMeasure(ctx, m.ID, inv.ID, now); err != nil {
+				return err
 			}
 			m.Held = append(m.Held, inv.CopNo)
 		}
@@ -238,21 +219,8 @@ func (s *Service) StartMeasure(ctx context.Context, in MeasureInput) (*Measure, 
 
 // waiting reads the inventories in status 120, in the transaction.
 func waiting(ctx context.Context, tx *store.Tx) ([]*store.Inventory, error) {
-	rows, err := tx.Query(ctx, `SELECT id FROM inventories WHERE status = '120'`)
+	ids, err := tx.WaitingInventoryIDs(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("inventories waiting: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	out := make([]*store.Inventory, 0, len(ids))
@@ -295,12 +263,13 @@ type HeldExports interface {
 // LiftMeasure ends a measure: the inventories it holds, imports and exports,
 // go back to judgement (pending again), where any other measure or rule
 // still applies.
-func (s *Service) LiftMeasure(ctx context.Context, id string, in EndInput) (*Measure, []string, error) {
+func (s *Service) LiftMeasure(ctx context.Context, id string, in EndInput) (_ *Measure, _ []string, err error) {
+	defer errs.Wrap(&err, "risk.LiftMeasure(%s)", id)
 	if err := in.check(); err != nil {
 		return nil, nil, err
 	}
 	var woken, exports, copNos []string
-	err := s.Engine.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = s.Engine.Batch.Do(ctx, func(tx *store.Tx) error {
 		woken, exports, copNos = woken[:0], exports[:0], copNos[:0]
 		m, err := s.endMeasure(ctx, tx, id, "lifted", in)
 		if err != nil {
@@ -343,12 +312,13 @@ func (s *Service) LiftMeasure(ctx context.Context, id string, in EndInput) (*Mea
 
 // ConvertMeasure turns a hold into a rejection: the inventories it holds are
 // rejected (100) and later matches are rejected too, until the measure is lifted.
-func (s *Service) ConvertMeasure(ctx context.Context, id string, in EndInput) (*Measure, []string, error) {
+func (s *Service) ConvertMeasure(ctx context.Context, id string, in EndInput) (_ *Measure, _ []string, err error) {
+	defer errs.Wrap(&err, "risk.ConvertMeasure(%s)", id)
 	if err := in.check(); err != nil {
 		return nil, nil, err
 	}
 	var held []*store.Inventory
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := s.endMeasure(ctx, tx, id, "converted", in); err != nil {
 			return err
 		}
@@ -366,10 +336,10 @@ func (s *Service) ConvertMeasure(ctx context.Context, id string, in EndInput) (*
 	for _, inv := range held {
 		f := clearance.Finding{Code: "1501", Detail: fmt.Sprintf("measure %s: %s", id, strings.TrimSpace(in.Reason))}
 		if _, err := s.Engine.Transition(ctx, inv.ID, "100", f, "officer:"+strings.TrimSpace(in.Author)); err != nil {
-			if e, ok := err.(*errs.Error); ok && e.Kind == errs.Conflict {
+			if errs.KindOf(err) == errs.Conflict {
 				continue // decided meanwhile
 			}
-			return nil, rejected, err
+			return nil, rejected, fmt.Errorf("reject inventory %s: %w", inv.ID, err)
 		}
 		rejected = append(rejected, inv.CopNo)
 	}
@@ -378,49 +348,34 @@ func (s *Service) ConvertMeasure(ctx context.Context, id string, in EndInput) (*
 }
 
 // endMeasure changes an active measure's state.
-func (s *Service) endMeasure(ctx context.Context, tx *store.Tx, id, state string, in EndInput) (*Measure, error) {
-	now := s.Now()
-	var res sql.Result
+func (s *Service) endMeasure(ctx context.Context, tx *store.Tx, id, state string, in EndInput) (*store.EmergencyMeasure, error) {
+	by, reason := strings.TrimSpace(in.Author), strings.TrimSpace(in.Reason)
+	var ended bool
 	var err error
 	if state == "converted" {
-		res, err = tx.Exec(ctx, `UPDATE emergency_measures SET state = 'converted', action = 'reject', ended_by = $2, end_reason = $3
-			WHERE id = $1 AND state = 'active'`, id, strings.TrimSpace(in.Author), strings.TrimSpace(in.Reason))
+		ended, err = tx.ConvertMeasure(ctx, id, by, reason)
 	} else {
-		res, err = tx.Exec(ctx, `UPDATE emergency_measures SET state = 'lifted', ended_by = $2, end_reason = $3, ended_at = $4
-			WHERE id = $1 AND state IN ('active','converted')`, id, strings.TrimSpace(in.Author), strings.TrimSpace(in.Reason), now)
+		ended, err = tx.LiftMeasure(ctx, id, by, reason, s.Now())
 	}
 	if err != nil {
-		return nil, fmt.Errorf("end measure: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		if _, err := scanMeasure(tx.QueryRow(ctx, `SELECT `+measureColumns+` FROM emergency_measures WHERE id = $1`, id)); err != nil {
+	if !ended {
+		if _, err := tx.Measure(ctx, id); err != nil {
 			return nil, notFound(err, "measure", id)
 		}
 		return nil, errs.New(errs.Conflict, "measure_ended", "id", "measure %s is not in a state that can be %s", id, state)
 	}
-	if err := bump(ctx, tx); err != nil {
+	if err := tx.BumpRiskGeneration(ctx); err != nil {
 		return nil, err
 	}
-	return scanMeasure(tx.QueryRow(ctx, `SELECT `+measureColumns+` FROM emergency_measures WHERE id = $1`, id))
+	return tx.Measure(ctx, id)
 }
 
 // heldBy reads the inventories a measure holds now (300 with its code).
 func heldBy(ctx context.Context, tx *store.Tx, id string) ([]*store.Inventory, error) {
-	rows, err := tx.Query(ctx, `SELECT inventory_id FROM measure_holds WHERE measure_id = $1`, id)
+	ids, err := tx.MeasureHolds(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("measure holds: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, v)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var out []*store.Inventory
@@ -436,77 +391,46 @@ func heldBy(ctx context.Context, tx *store.Tx, id string) ([]*store.Inventory, e
 	return out, nil
 }
 
-const measureColumns = `id, kind, value, ebc_code, action, reason, legal_basis, author, starts_at, ends_at, state, ended_by, end_reason, ended_at, created_at`
-
-func scanMeasure(row rowScanner) (*Measure, error) {
-	var m Measure
-	var starts, created store.Time
-	var ends, ended store.NullTime
-	err := row.Scan(&m.ID, &m.Kind, &m.Value, &m.EbcCode, &m.Action, &m.Reason, &m.LegalBasis, &m.Author, &starts, &ends, &m.State,
-		&m.EndedBy, &m.EndReason, &ended, &created)
-	if err == sql.ErrNoRows {
-		return nil, errs.New(errs.NotFound, "not_found", "", "not found")
-	}
-	if err != nil {
-		return nil, err
-	}
-	m.StartsAt, m.CreatedAt, m.EndsAt, m.EndedAt = starts.Time, created.Time, nullTime(ends), nullTime(ended)
-	return &m, nil
-}
-
 // Measure reads a measure.
-func (s *Service) Measure(ctx context.Context, id string) (*Measure, error) {
-	m, err := scanMeasure(s.DB.QueryRow(ctx, `SELECT `+measureColumns+` FROM emergency_measures WHERE id = $1`, id))
+func (s *Service) Measure(ctx context.Context, id string) (_ *Measure, err error) {
+	defer errs.Wrap(&err, "risk.Measure(%s)", id)
+	m, err := s.DB.Measure(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "measure", id)
 	}
-	return m, nil
+	return &Measure{EmergencyMeasure: *m}, nil
 }
 
 // Measures lists measures, of one state when state is not empty ("active"
 // also lists converted ones, which still reject).
-func (s *Service) Measures(ctx context.Context, state string) ([]*Measure, error) {
+func (s *Service) Measures(ctx context.Context, state string) (_ []*Measure, err error) {
+	defer errs.Wrap(&err, "risk.Measures(%s)", state)
 	return s.listMeasures(ctx, state)
 }
 
 func (s *Service) listMeasures(ctx context.Context, state string) ([]*Measure, error) {
-	q := `SELECT ` + measureColumns + ` FROM emergency_measures WHERE $1 = '' OR state = $1 ORDER BY created_at, id`
+	var list []*store.EmergencyMeasure
+	var err error
 	if state == "active" {
-		q = `SELECT ` + measureColumns + ` FROM emergency_measures WHERE $1 = 'active' AND state IN ('active','converted') ORDER BY created_at, id`
+		list, err = s.DB.MeasuresInForce(ctx)
+	} else {
+		list, err = s.DB.Measures(ctx, state)
 	}
-	rows, err := s.DB.Query(ctx, q, state)
 	if err != nil {
-		return nil, fmt.Errorf("list measures: %w", err)
+		return nil, err
 	}
-	return store.Collect(rows, scanMeasure)
+	out := make([]*Measure, len(list))
+	for i, m := range list {
+		out[i] = &Measure{EmergencyMeasure: *m}
+	}
+	return out, nil
 }
 
 // Hit is a recorded rule or measure hit of an inventory.
-type Hit struct {
-	Kind    string    `json:"kind"` // rule, measure
-	Ref     string    `json:"ref"`
-	Version int64     `json:"version,omitempty"`
-	Action  string    `json:"action"`
-	Score   int64     `json:"score,omitempty"`
-	At      time.Time `json:"at"`
-}
+type Hit = store.RiskHit
 
 // Hits lists what hit an inventory, oldest first.
-func (s *Service) Hits(ctx context.Context, inventoryID string) ([]Hit, error) {
-	rows, err := s.DB.Query(ctx, `SELECT kind, ref, version, action, score, at FROM risk_hits WHERE inventory_id = $1 ORDER BY at, kind, ref`, inventoryID)
-	if err != nil {
-		return nil, fmt.Errorf("risk hits: %w", err)
-	}
-	defer rows.Close()
-	out := []Hit{}
-	for rows.Next() {
-		var h Hit
-		var at store.Time
-		if err := rows.Scan(&h.Kind, &h.Ref, &h.Version, &h.Action, &h.Score, &at); err != nil {
-			return nil, err
-		}
-		h.At = at.Time
-		out = append(out, h)
-	}
-	return out, rows.Err()
+func (s *Service) Hits(ctx context.Context, inventoryID string) (_ []Hit, err error) {
+	defer errs.Wrap(&err, "risk.Hits(%s)", inventoryID)
+	return s.DB.RiskHits(ctx, inventoryID)
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/engine"
 	"github.com/cbec-platform/cbec/internal/enterprise"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/money"
 	"github.com/cbec-platform/cbec/internal/store"
 )
@@ -78,19 +79,25 @@ func (s *Service) current() *snapshot {
 }
 
 // Reload reads rules, measures and flags and swaps the snapshot.
-func (s *Service) Reload(ctx context.Context) error {
+func (s *Service) Reload(ctx context.Context) (err error) {
+	defer errs.Wrap(&err, "risk.Reload")
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reload(ctx)
 }
 
 func (s *Service) reload(ctx context.Context) error {
-	var gen, threshold int64
-	if err := s.DB.QueryRow(ctx, `SELECT generation FROM risk_state WHERE name = 'generation'`).Scan(&gen); err != nil {
-		return fmt.Errorf("read risk generation: %w", err)
+	gen, err := s.DB.RiskGeneration(ctx)
+	if err != nil {
+		return err
 	}
-	threshold = DefaultScoreThreshold
-	_ = s.DB.QueryRow(ctx, `SELECT generation FROM risk_state WHERE name = 'score_threshold'`).Scan(&threshold)
+	threshold, set, err := s.DB.RiskScoreThreshold(ctx)
+	if err != nil {
+		return err
+	}
+	if !set {
+		threshold = DefaultScoreThreshold
+	}
 	rules, err := s.listRules(ctx, "active")
 	if err != nil {
 		return err
@@ -112,29 +119,15 @@ func (s *Service) reload(ctx context.Context) error {
 	if snap.measures, err = s.listMeasures(ctx, "active"); err != nil {
 		return err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT enterprise_code FROM direct_connect WHERE eligible`)
+	codes, err := s.DB.DirectConnectEligible(ctx)
 	if err != nil {
-		return fmt.Errorf("read direct-connect flags: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var code string
-		if err := rows.Scan(&code); err != nil {
-			return err
-		}
-		snap.direct[code] = true
-	}
-	if err := rows.Err(); err != nil {
 		return err
+	}
+	for _, code := range codes {
+		snap.direct[code] = true
 	}
 	s.snap.Store(snap)
 	return nil
-}
-
-// bump marks a change for other nodes, inside the change's transaction.
-func bump(ctx context.Context, tx *store.Tx) error {
-	_, err := tx.Exec(ctx, `UPDATE risk_state SET generation = generation + 1 WHERE name = 'generation'`)
-	return err
 }
 
 // Run reloads when another node changed something, and ends credit records
@@ -163,10 +156,11 @@ func (s *Service) Run(ctx context.Context) {
 
 // Refresh reloads when the generation in the database differs from the
 // snapshot's: another node changed a rule, a measure or a flag.
-func (s *Service) Refresh(ctx context.Context) error {
-	var gen int64
-	if err := s.DB.QueryRow(ctx, `SELECT generation FROM risk_state WHERE name = 'generation'`).Scan(&gen); err != nil {
-		return fmt.Errorf("read risk generation: %w", err)
+func (s *Service) Refresh(ctx context.Context) (err error) {
+	defer errs.Wrap(&err, "risk.Refresh")
+	gen, err := s.DB.RiskGeneration(ctx)
+	if err != nil {
+		return err
 	}
 	if gen == s.current().generation {
 		return nil
@@ -216,9 +210,8 @@ func (k Check) Check(ctx context.Context, tx *store.Tx, d *engine.Decision) (*en
 		return nil, err
 	}
 	for _, h := range hits {
-		if _, err := tx.Exec(ctx, `INSERT INTO risk_hits (inventory_id, kind, ref, version, action, score, at) VALUES ($1,'rule',$2,$3,$4,$5,$6)
-			ON CONFLICT (inventory_id, kind, ref, version) DO NOTHING`, d.Inventory.ID, h.ID, h.Version, h.Action, h.Score, d.Now); err != nil {
-			return nil, fmt.Errorf("record risk hit: %w", err)
+		if err := tx.InsertRiskHit(ctx, d.Inventory.ID, store.RiskHit{Kind: "rule", Ref: h.ID, Version: h.Version, Action: h.Action, Score: h.Score, At: d.Now}); err != nil {
+			return nil, fmt.Errorf("risk check of inventory %s: %w", d.Inventory.ID, err)
 		}
 	}
 	return outcome(hits, snap.threshold), nil

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,24 +26,9 @@ const (
 	ActionScore   = "score"   // adds Score to the inventory's risk score
 )
 
-// Rule is a risk rule as stored: its current version.
-type Rule struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Version    int64      `json:"version"`
-	Expr       string     `json:"expr"`
-	Action     string     `json:"action"`
-	Score      int64      `json:"score,omitempty"`
-	TradeModes []string   `json:"tradeModes"`
-	Districts  []string   `json:"districts"`
-	ValidFrom  *time.Time `json:"validFrom,omitempty"`
-	ValidTo    *time.Time `json:"validTo,omitempty"`
-	State      string     `json:"state"` // draft, active, disabled
-	Author     string     `json:"author"`
-	Note       string     `json:"note,omitempty"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	UpdatedAt  time.Time  `json:"updatedAt"`
-}
+// Rule is a risk rule as stored: its current version. It is the stored row
+// with the checks of scope and validity.
+type Rule store.RiskRule
 
 // RuleInput is what an officer sends to write or change a rule; on change,
 // nil fields keep their value.
@@ -238,43 +222,43 @@ func clean(list []string) []string {
 }
 
 // CreateRule stores a new rule as a draft: it runs only once enabled.
-func (s *Service) CreateRule(ctx context.Context, in RuleInput) (*Rule, error) {
+func (s *Service) CreateRule(ctx context.Context, in RuleInput) (_ *Rule, err error) {
+	defer errs.Wrap(&err, "risk.CreateRule")
 	now := s.Now()
 	r := &Rule{ID: newID("R", now), Version: 1, State: "draft", TradeModes: []string{}, Districts: []string{}, CreatedAt: now, UpdatedAt: now}
 	if err := s.apply(r, in); err != nil {
 		return nil, err
 	}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO risk_rules (id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to,
-			state, author, note, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)`,
-			r.ID, r.Name, r.Version, r.Expr, r.Action, r.Score, strings.Join(r.TradeModes, ","), strings.Join(r.Districts, ","),
-			r.ValidFrom, r.ValidTo, r.State, r.Author, r.Note, r.CreatedAt, r.UpdatedAt); err != nil {
-			return fmt.Errorf("store rule: %w", err)
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertRiskRule(ctx, (*store.RiskRule)(r)); err != nil {
+			return err
 		}
 		return s.version(ctx, tx, r)
 	})
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // version records a rule's new version and marks the change for other nodes.
 func (s *Service) version(ctx context.Context, tx *store.Tx, r *Rule) error {
-	if _, err := tx.Exec(ctx, `INSERT INTO risk_rule_versions (rule_id, version, name, expr, action, score, trade_modes, districts,
-		valid_from, valid_to, state, author, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
-		r.ID, r.Version, r.Name, r.Expr, r.Action, r.Score, strings.Join(r.TradeModes, ","), strings.Join(r.Districts, ","),
-		r.ValidFrom, r.ValidTo, r.State, r.Author, r.Note, r.UpdatedAt); err != nil {
-		return fmt.Errorf("store rule version: %w", err)
+	if err := tx.InsertRiskRuleVersion(ctx, (*store.RiskRule)(r)); err != nil {
+		return err
 	}
-	return bump(ctx, tx)
+	return tx.BumpRiskGeneration(ctx)
 }
 
 // UpdateRule changes a rule (a new version); an active rule's change takes
 // effect for the next inventory.
-func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (*Rule, error) {
+func (s *Service) UpdateRule(ctx context.Context, id string, in RuleInput) (_ *Rule, err error) {
+	defer errs.Wrap(&err, "risk.UpdateRule(%s)", id)
 	return s.change(ctx, id, func(r *Rule) error { return s.apply(r, in) })
 }
 
 // SetRuleState enables (active) or disables a rule.
-func (s *Service) SetRuleState(ctx context.Context, id, state, author string) (*Rule, error) {
+func (s *Service) SetRuleState(ctx context.Context, id, state, author string) (_ *Rule, err error) {
+	defer errs.Wrap(&err, "risk.SetRuleState(%s, %s)", id, state)
 	return s.change(ctx, id, func(r *Rule) error {
 		if strings.TrimSpace(author) == "" {
 			return errs.Invalidf("author", "author_required", "author is required: the officer changing the rule")
@@ -287,23 +271,21 @@ func (s *Service) SetRuleState(ctx context.Context, id, state, author string) (*
 func (s *Service) change(ctx context.Context, id string, fn func(*Rule) error) (*Rule, error) {
 	var out *Rule
 	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		r, err := scanRule(tx.QueryRow(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE id = $1`, id))
+		stored, err := tx.RiskRule(ctx, id)
 		if err != nil {
 			return notFound(err, "rule", id)
 		}
+		r := (*Rule)(stored)
 		if err := fn(r); err != nil {
 			return err
 		}
 		r.Version++
 		r.UpdatedAt = s.Now()
-		res, err := tx.Exec(ctx, `UPDATE risk_rules SET name=$2, version=$3, expr=$4, action=$5, score=$6, trade_modes=$7, districts=$8,
-			valid_from=$9, valid_to=$10, state=$11, author=$12, note=$13, updated_at=$14 WHERE id=$1 AND version=$3-1`,
-			r.ID, r.Name, r.Version, r.Expr, r.Action, r.Score, strings.Join(r.TradeModes, ","), strings.Join(r.Districts, ","),
-			r.ValidFrom, r.ValidTo, r.State, r.Author, r.Note, r.UpdatedAt)
+		ok, err := tx.UpdateRiskRule(ctx, stored)
 		if err != nil {
-			return fmt.Errorf("update rule: %w", err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !ok {
 			return errs.New(errs.Conflict, "rule_changed", "id", "rule %s changed meanwhile; read it again", id)
 		}
 		out = r
@@ -315,76 +297,58 @@ func (s *Service) change(ctx context.Context, id string, fn func(*Rule) error) (
 	return out, s.Reload(ctx)
 }
 
+// notFound turns the store's NotFound into the caller's: no such what.
 func notFound(err error, what, id string) error {
-	if e, ok := err.(*errs.Error); ok && e.Kind == errs.NotFound {
+	if errs.KindOf(err) == errs.NotFound {
 		return errs.New(errs.NotFound, what+"_not_found", "id", "no %s %s", what, id)
 	}
 	return err
 }
 
-const ruleColumns = `id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to, state, author, note, created_at, updated_at`
-
-type rowScanner = store.Scanner
-
-func scanRule(row rowScanner) (*Rule, error) {
-	var r Rule
-	var modes, districts string
-	var from, to store.NullTime
-	var created, updated store.Time
-	err := row.Scan(&r.ID, &r.Name, &r.Version, &r.Expr, &r.Action, &r.Score, &modes, &districts, &from, &to, &r.State, &r.Author, &r.Note, &created, &updated)
-	if err == sql.ErrNoRows {
-		return nil, errs.New(errs.NotFound, "not_found", "", "not found")
-	}
-	if err != nil {
-		return nil, err
-	}
-	r.TradeModes, r.Districts = clean(strings.Split(modes, ",")), clean(strings.Split(districts, ","))
-	r.ValidFrom, r.ValidTo = nullTime(from), nullTime(to)
-	r.CreatedAt, r.UpdatedAt = created.Time, updated.Time
-	return &r, nil
-}
-
-func nullTime(t store.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	v := t.Time.Time
-	return &v
-}
-
 // Rule reads a rule.
-func (s *Service) Rule(ctx context.Context, id string) (*Rule, error) {
-	r, err := scanRule(s.DB.QueryRow(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE id = $1`, id))
+func (s *Service) Rule(ctx context.Context, id string) (_ *Rule, err error) {
+	defer errs.Wrap(&err, "risk.Rule(%s)", id)
+	r, err := s.DB.RiskRule(ctx, id)
 	if err != nil {
 		return nil, notFound(err, "rule", id)
 	}
-	return r, nil
+	return (*Rule)(r), nil
 }
 
 // Rules lists the rules, of one state when state is not empty.
-func (s *Service) Rules(ctx context.Context, state string) ([]*Rule, error) {
+func (s *Service) Rules(ctx context.Context, state string) (_ []*Rule, err error) {
+	defer errs.Wrap(&err, "risk.Rules(%s)", state)
 	return s.listRules(ctx, state)
 }
 
 func (s *Service) listRules(ctx context.Context, state string) ([]*Rule, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+ruleColumns+` FROM risk_rules WHERE $1 = '' OR state = $1 ORDER BY created_at, id`, state)
+	list, err := s.DB.RiskRules(ctx, state)
 	if err != nil {
-		return nil, fmt.Errorf("list rules: %w", err)
+		return nil, err
 	}
-	return store.Collect(rows, scanRule)
+	return asRules(list), nil
+}
+
+// asRules gives stored rules their checks.
+func asRules(list []*store.RiskRule) []*Rule {
+	out := make([]*Rule, len(list))
+	for i, r := range list {
+		out[i] = (*Rule)(r)
+	}
+	return out
 }
 
 // RuleVersions is a rule's history, oldest first.
-func (s *Service) RuleVersions(ctx context.Context, id string) ([]*Rule, error) {
+func (s *Service) RuleVersions(ctx context.Context, id string) (_ []*Rule, err error) {
+	defer errs.Wrap(&err, "risk.RuleVersions(%s)", id)
 	if _, err := s.Rule(ctx, id); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Query(ctx, `SELECT rule_id, name, version, expr, action, score, trade_modes, districts, valid_from, valid_to, state,
-		author, note, at, at FROM risk_rule_versions WHERE rule_id = $1 ORDER BY version`, id)
+	list, err := s.DB.RiskRuleVersions(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("rule history: %w", err)
+		return nil, err
 	}
-	return store.Collect(rows, scanRule)
+	return asRules(list), nil
 }
 
 // DryRunHit is a stored inventory a rule would have hit.
@@ -413,7 +377,8 @@ const dryRunMax = 20000
 // DryRun evaluates a rule (any state) against the inventories declared in the
 // last days, as each stood: its documents, its parties as they are now, and
 // the history counters of its own day. Nothing is written.
-func (s *Service) DryRun(ctx context.Context, id string, days int) (*DryRun, error) {
+func (s *Service) DryRun(ctx context.Context, id string, days int) (_ *DryRun, err error) {
+	defer errs.Wrap(&err, "risk.DryRun(%s, %d)", id, days)
 	if days < 1 || days > 365 {
 		return nil, errs.Invalidf("days", "days_invalid", "days must be 1 to 365, not %d", days)
 	}
@@ -430,21 +395,8 @@ func (s *Service) DryRun(ctx context.Context, id string, days int) (*DryRun, err
 		return nil, err
 	}
 	now := s.Now()
-	rows, err := s.DB.Query(ctx, `SELECT id FROM inventories WHERE created_at >= $1 ORDER BY created_at DESC LIMIT $2`, now.AddDate(0, 0, -days), dryRunMax)
+	ids, err := s.DB.InventoryIDsSince(ctx, now.AddDate(0, 0, -days), dryRunMax)
 	if err != nil {
-		return nil, fmt.Errorf("dry-run: %w", err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	out := &DryRun{RuleID: r.ID, Version: r.Version, Days: days, Sample: []DryRunHit{}}
@@ -453,7 +405,7 @@ func (s *Service) DryRun(ctx context.Context, id string, days int) (*DryRun, err
 		if err != nil {
 			return nil, err
 		}
-		if sub == nil || !r.applies(sub.doc, sub.now) {
+		if !r.applies(sub.doc, sub.now) {
 			continue
 		}
 		out.Evaluated++
@@ -481,16 +433,22 @@ func (s *Service) subjectOf(ctx context.Context, id string) (*subject, error) {
 	}
 	doc := new(clearance.Inventory)
 	if err := json.Unmarshal(inv.Data, doc); err != nil {
-		return nil, nil // not a retail import inventory this package understands
+		return nil, fmt.Errorf("decode inventory %s: %w", id, err)
 	}
 	c := &clearance.Case{Inventory: doc, Parties: map[string]*enterprise.Enterprise{}}
 	od, pd, wd, err := s.DB.DocumentsFor(ctx, inv.EbpCode, inv.OrderNo, inv.LogisticsCode, inv.LogisticsNo)
 	if err != nil {
 		return nil, err
 	}
-	c.Order, _ = decodeDoc[clearance.Order](od)
-	c.Payment, _ = decodeDoc[clearance.Payment](pd)
-	c.Waybill, _ = decodeDoc[clearance.Waybill](wd)
+	if c.Order, err = decodeDoc[clearance.Order](od); err != nil {
+		return nil, fmt.Errorf("order of inventory %s: %w", id, err)
+	}
+	if c.Payment, err = decodeDoc[clearance.Payment](pd); err != nil {
+		return nil, fmt.Errorf("payment of inventory %s: %w", id, err)
+	}
+	if c.Waybill, err = decodeDoc[clearance.Waybill](wd); err != nil {
+		return nil, fmt.Errorf("waybill of inventory %s: %w", id, err)
+	}
 	for _, code := range []string{doc.EbpCode, doc.EbcCode, doc.LogisticsCode, doc.AgentCode, doc.AssureCode} {
 		if code == "" {
 			continue
@@ -503,13 +461,11 @@ func (s *Service) subjectOf(ctx context.Context, id string) (*subject, error) {
 	if p := c.Parties[doc.EbpCode]; p != nil {
 		sub.direct = s.DirectConnect(p)
 	}
-	var addr, phone string
-	if c.Order != nil {
-		addr, phone = c.Order.ConsigneeAddress.Hash, c.Order.ConsigneePhone.Hash
-	}
-	if err := readCounters(ctx, s.DB.QueryRow, sub, addr, phone, doc.BuyerID.Hash); err != nil {
+	counts, err := s.DB.RiskCounts(ctx, countKeys(sub))
+	if err != nil {
 		return nil, err
 	}
+	sub.setCounters(counts)
 	return sub, nil
 }
 
@@ -534,16 +490,16 @@ func Variables() []map[string]string {
 }
 
 // SetScoreThreshold changes the score at which score rules hold an inventory.
-func (s *Service) SetScoreThreshold(ctx context.Context, threshold int64) error {
+func (s *Service) SetScoreThreshold(ctx context.Context, threshold int64) (err error) {
+	defer errs.Wrap(&err, "risk.SetScoreThreshold(%d)", threshold)
 	if threshold < 1 {
 		return errs.Invalidf("scoreThreshold", "threshold_invalid", "scoreThreshold must be at least 1, not %d", threshold)
 	}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO risk_state (name, generation) VALUES ('score_threshold', $1)
-			ON CONFLICT (name) DO UPDATE SET generation = excluded.generation`, threshold); err != nil {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetRiskScoreThreshold(ctx, threshold); err != nil {
 			return err
 		}
-		return bump(ctx, tx)
+		return tx.BumpRiskGeneration(ctx)
 	})
 	if err != nil {
 		return err

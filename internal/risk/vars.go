@@ -2,7 +2,6 @@ package risk
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -237,82 +236,46 @@ func day(t time.Time) string { return t.In(cst).Format("2006-01-02") }
 // reads the counters the variables need.
 func count(ctx context.Context, tx *store.Tx, sub *subject, read bool) error {
 	doc, now := sub.doc, sub.now
-	var addr, phone string
-	if sub.c != nil && sub.c.Order != nil {
-		addr, phone = sub.c.Order.ConsigneeAddress.Hash, sub.c.Order.ConsigneePhone.Hash
-	}
-	buyer := doc.BuyerID.Hash
-	d := day(now)
-	res, err := tx.Exec(ctx, `INSERT INTO risk_counted (inventory_id, at) VALUES ($1,$2) ON CONFLICT (inventory_id) DO NOTHING`, sub.inv.ID, now)
+	k := countKeys(sub)
+	first, err := tx.MarkRiskCounted(ctx, sub.inv.ID, now)
 	if err != nil {
 		return fmt.Errorf("risk counters: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		if err := addCounters(ctx, tx, d, []counter{{"addr", addr, 0}, {"phone", phone, 0}, {"buyer", buyer, sub.inv.DutiableFen}}); err != nil {
-			return err
+	if first {
+		if err := tx.AddRiskCounters(ctx, k.Day, []store.RiskCounter{{Kind: "addr", Key: k.Addr}, {Kind: "phone", Key: k.Phone},
+			{Kind: "buyer", Key: k.Buyer, Fen: sub.inv.DutiableFen}}); err != nil {
+			return fmt.Errorf("risk counters: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO risk_first_seen (enterprise_code, at) VALUES ($1,$2) ON CONFLICT (enterprise_code) DO NOTHING`,
-			doc.EbcCode, now); err != nil {
+		if err := tx.MarkRiskFirstSeen(ctx, doc.EbcCode, now); err != nil {
 			return fmt.Errorf("risk counters: %w", err)
 		}
 	}
 	if !read {
 		return nil
 	}
-	return readCounters(ctx, tx.QueryRow, sub, addr, phone, buyer)
-}
-
-// counter is one history counter's increment: one inventory, fen of value.
-type counter struct {
-	kind, key string
-	fen       int64
-}
-
-// addCounters adds to the day's counters in one statement (one round trip on
-// PostgreSQL); counters without a key are left out.
-func addCounters(ctx context.Context, tx *store.Tx, day string, cs []counter) error {
-	var rows []string
-	args := []any{day}
-	for _, c := range cs {
-		if c.key == "" {
-			continue
-		}
-		n := len(args)
-		rows = append(rows, fmt.Sprintf("($%d,$%d,$1,1,$%d)", n+1, n+2, n+3))
-		args = append(args, c.kind, c.key, c.fen)
-	}
-	if len(rows) == 0 {
-		return nil
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO risk_counters (kind, key, day, n, fen) VALUES `+strings.Join(rows, ",")+`
-		ON CONFLICT (kind, key, day) DO UPDATE SET n = risk_counters.n + 1, fen = risk_counters.fen + excluded.fen`, args...)
+	c, err := tx.RiskCounts(ctx, k)
 	if err != nil {
-		return fmt.Errorf("risk counters: %w", err)
+		return err
 	}
+	sub.setCounters(c)
 	return nil
 }
 
-// readCounters reads the counters of an inventory as of sub.now.
-func readCounters(ctx context.Context, q func(ctx context.Context, query string, args ...any) *sql.Row, sub *subject, addr, phone, buyer string) error {
-	d, from := day(sub.now), day(sub.now.AddDate(0, 0, -29))
-	c := &sub.counters
-	if err := q(ctx, `SELECT COALESCE(SUM(n),0) FROM risk_counters WHERE kind = 'addr' AND key = $1 AND day = $2`, addr, d).Scan(&c.addrToday); err != nil {
-		return fmt.Errorf("read risk counters: %w", err)
+// countKeys are the counters of an inventory as of sub.now: its consignee's
+// address and phone, its buyer and e-commerce enterprise, on the calendar
+// days in China of the last 30 days.
+func countKeys(sub *subject) store.RiskCountKeys {
+	k := store.RiskCountKeys{Buyer: sub.doc.BuyerID.Hash, EbcCode: sub.doc.EbcCode, Day: day(sub.now), From: day(sub.now.AddDate(0, 0, -29))}
+	if sub.c != nil && sub.c.Order != nil {
+		k.Addr, k.Phone = sub.c.Order.ConsigneeAddress.Hash, sub.c.Order.ConsigneePhone.Hash
 	}
-	if err := q(ctx, `SELECT COALESCE(SUM(CASE WHEN day = $3 THEN n ELSE 0 END),0), COALESCE(SUM(n),0) FROM risk_counters
-		WHERE kind = 'phone' AND key = $1 AND day >= $2 AND day <= $3`, phone, from, d).Scan(&c.phoneToday, &c.phone30d); err != nil {
-		return fmt.Errorf("read risk counters: %w", err)
+	return k
+}
+
+// setCounters turns the counters read into the variables' counters.
+func (sub *subject) setCounters(c store.RiskCounts) {
+	sub.counters = counters{addrToday: c.AddrToday, phoneToday: c.PhoneToday, phone30d: c.PhonePeriod, buyer30dFen: c.BuyerPeriodFen}
+	if c.EbcFirstSeen != nil {
+		sub.counters.ebcDays = max(0, int64(sub.now.Sub(*c.EbcFirstSeen)/(24*time.Hour)))
 	}
-	if err := q(ctx, `SELECT COALESCE(SUM(fen),0) FROM risk_counters WHERE kind = 'buyer' AND key = $1 AND day >= $2 AND day <= $3`,
-		buyer, from, d).Scan(&c.buyer30dFen); err != nil {
-		return fmt.Errorf("read risk counters: %w", err)
-	}
-	var first store.NullTime
-	if err := q(ctx, `SELECT MIN(at) FROM risk_first_seen WHERE enterprise_code = $1`, sub.doc.EbcCode).Scan(&first); err != nil {
-		return fmt.Errorf("read risk counters: %w", err)
-	}
-	if first.Valid {
-		c.ebcDays = max(0, int64(sub.now.Sub(first.Time.Time)/(24*time.Hour)))
-	}
-	return nil
 }

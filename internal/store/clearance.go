@@ -425,6 +425,28 @@ func (db *DB) OverdueInventories(ctx context.Context, now time.Time, limit int) 
 	return db.ids(ctx, `SELECT id FROM inventories WHERE status = '120' AND wait_until < $1 ORDER BY wait_until LIMIT $2`, now, limit)
 }
 
+// InventoryIDsSince lists up to limit inventories declared at or after since, newest first.
+func (db *DB) InventoryIDsSince(ctx context.Context, since time.Time, limit int) ([]string, error) {
+	ids, err := db.ids(ctx, `SELECT id FROM inventories WHERE created_at >= $1 ORDER BY created_at DESC LIMIT $2`, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("inventories since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return ids, nil
+}
+
+// WaitingInventoryIDs lists, in the transaction, the inventories waiting (status 120).
+func (t *Tx) WaitingInventoryIDs(ctx context.Context) ([]string, error) {
+	rows, err := t.Query(ctx, `SELECT id FROM inventories WHERE status = '120'`)
+	if err != nil {
+		return nil, fmt.Errorf("inventories waiting: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("inventories waiting: %w", err)
+	}
+	return ids, nil
+}
+
 func (db *DB) ids(ctx context.Context, query string, args ...any) ([]string, error) {
 	rows, err := db.Query(ctx, query, args...)
 	if err != nil {

@@ -8,22 +8,23 @@ import (
 
 // CreditState reads an enterprise's credit class and market-regulator list
 // flags in the transaction; errs NotFound when it is not registered.
-func CreditState(ctx context.Context, tx *Tx, code string) (class string, abnormal, serious bool, err error) {
-	err = tx.QueryRow(ctx, `SELECT credit_class, abnormal_list, serious_violation_list FROM enterprises WHERE code = $1`, code).
+func (t *Tx) CreditState(ctx context.Context, code string) (class string, abnormal, serious bool, err error) {
+	err = t.QueryRow(ctx, `SELECT credit_class, abnormal_list, serious_violation_list FROM enterprises WHERE code = $1`, code).
 		Scan(&class, &abnormal, &serious)
-	return class, abnormal, serious, classify(err)
+	if err != nil {
+		return "", false, false, fmt.Errorf("credit of %s: %w", code, classify(err))
+	}
+	return class, abnormal, serious, nil
 }
 
 // SetCreditState writes an enterprise's credit class and list flags in the
 // transaction (credit records of the departments, package risk).
-func SetCreditState(ctx context.Context, tx *Tx, code, class string, abnormal, serious bool, now time.Time) error {
-	res, err := tx.Exec(ctx, `UPDATE enterprises SET credit_class = $2, abnormal_list = $3, serious_violation_list = $4, updated_at = $5 WHERE code = $1`,
+func (t *Tx) SetCreditState(ctx context.Context, code, class string, abnormal, serious bool, now time.Time) error {
+	res, err := t.Exec(ctx, `UPDATE enterprises SET credit_class = $2, abnormal_list = $3, serious_violation_list = $4, updated_at = $5 WHERE code = $1`,
 		code, class, abnormal, serious, now)
-	if err != nil {
-		return fmt.Errorf("set credit of %s: %w", code, err)
+	ok, err := changedOne(res, err, "set credit of "+code)
+	if err == nil && !ok {
+		err = fmt.Errorf("set credit of %s: not registered", code)
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return fmt.Errorf("set credit of %s: not registered", code)
-	}
-	return nil
+	return err
 }

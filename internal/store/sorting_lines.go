@@ -26,11 +26,6 @@ type LineParcel struct {
 	Outcome                                        string
 }
 
-// RiskHit is one risk rule or measure that hit an inventory.
-type RiskHit struct {
-	Kind, Ref, Action string
-}
-
 // InsertSortingLine stores a new sorting line.
 func (t *Tx) InsertSortingLine(ctx context.Context, l *SortingLine) error {
 	if _, err := t.Exec(ctx, `INSERT INTO sorting_lines (id, name, warehouse, created_at) VALUES ($1,$2,$3,$4)`,
@@ -135,7 +130,8 @@ func (db *DB) ParcelsToScan(ctx context.Context, limit int) ([]ParcelToScan, err
 	return list, nil
 }
 
-// InventoryRiskHits lists what hit inventory id, in the order it hit.
+// InventoryRiskHits lists what hit inventory id, in the order it hit: kind,
+// ref and action only, what the joint inspection shows.
 func (db *DB) InventoryRiskHits(ctx context.Context, id string) ([]RiskHit, error) {
 	rows, err := db.Query(ctx, `SELECT kind, ref, action FROM risk_hits WHERE inventory_id = $1 ORDER BY at`, id)
 	if err != nil {

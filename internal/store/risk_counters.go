@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The history counters of package risk: per kind (addr, phone, buyer), key
+// (a keyed hash) and calendar day, the inventories counted and their value.
+// An inventory is counted once (risk_counted); risk_first_seen keeps when
+// each e-commerce enterprise was first seen.
+
+// RiskCounter is one counter's increment: one inventory, Fen of value.
+type RiskCounter struct {
+	Kind, Key string
+	Fen       int64
+}
+
+// MarkRiskCounted records that an inventory is counted; false when it was already.
+func (t *Tx) MarkRiskCounted(ctx context.Context, inventoryID string, at time.Time) (bool, error) {
+	res, err := t.Exec(ctx, `INSERT INTO risk_counted (inventory_id, at) VALUES ($1,$2) ON CONFLICT (inventory_id) DO NOTHING`, inventoryID, at)
+	return changedOne(res, err, "mark inventory "+inventoryID+" counted")
+}
+
+// AddRiskCounters adds to the day's counters in one statement (one round trip
+// on PostgreSQL); counters without a key are left out.
+func (t *Tx) AddRiskCounters(ctx context.Context, day string, cs []RiskCounter) error {
+	var rows []string
+	args := []any{day}
+	for _, c := range cs {
+		if c.Key == "" {
+			continue
+		}
+		n := len(args)
+		rows = append(rows, fmt.Sprintf("($%d,$%d,$1,1,$%d)", n+1, n+2, n+3))
+		args = append(args, c.Kind, c.Key, c.Fen)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := t.Exec(ctx, `INSERT INTO risk_counters (kind, key, day, n, fen) VALUES `+strings.Join(rows, ",")+`
+		ON CONFLICT (kind, key, day) DO UPDATE SET n = risk_counters.n + 1, fen = risk_counters.fen + excluded.fen`, args...)
+	if err != nil {
+		return fmt.Errorf("add risk counters of %s: %w", day, classify(err))
+	}
+	return nil
+}
+
+// MarkRiskFirstSeen records when an e-commerce enterprise was first seen; a
+// later time leaves the first one.
+func (t *Tx) MarkRiskFirstSeen(ctx context.Context, ebcCode string, at time.Time) error {
+	if _, err := t.Exec(ctx, `INSERT INTO risk_first_seen (enterprise_code, at) VALUES ($1,$2) ON CONFLICT (enterprise_code) DO NOTHING`,
+		ebcCode, at); err != nil {
+		return fmt.Errorf("mark %s first seen: %w", ebcCode, classify(err))
+	}
+	return nil
+}
+
+// RiskCountKeys say which counters to read: the keys, and the days as
+// YYYY-MM-DD of the counters' calendar (From to Day, both included).
+type RiskCountKeys struct {
+	Addr, Phone, Buyer, EbcCode string
+	Day, From                   string
+}
+
+// RiskCounts are the counters read for one inventory.
+type RiskCounts struct {
+	AddrToday, PhoneToday, PhonePeriod, BuyerPeriodFen int64
+	EbcFirstSeen                                       *time.Time // nil: never seen
+}
+
+// RiskCounts reads the counters in the transaction.
+func (t *Tx) RiskCounts(ctx context.Context, k RiskCountKeys) (RiskCounts, error) {
+	return riskCounts(ctx, t, k)
+}
+
+// RiskCounts reads the counters.
+func (db *DB) RiskCounts(ctx context.Context, k RiskCountKeys) (RiskCounts, error) {
+	return riskCounts(ctx, db, k)
+}
+
+func riskCounts(ctx context.Context, q rowQuerier, k RiskCountKeys) (RiskCounts, error) {
+	var c RiskCounts
+	fail := func(err error) (RiskCounts, error) {
+		return RiskCounts{}, fmt.Errorf("read risk counters of %s to %s: %w", k.From, k.Day, classify(err))
+	}
+	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(n),0) FROM risk_counters WHERE kind = 'addr' AND key = $1 AND day = $2`, k.Addr, k.Day).
+		Scan(&c.AddrToday); err != nil {
+		return fail(err)
+	}
+	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN day = $3 THEN n ELSE 0 END),0), COALESCE(SUM(n),0) FROM risk_counters
+		WHERE kind = 'phone' AND key = $1 AND day >= $2 AND day <= $3`, k.Phone, k.From, k.Day).Scan(&c.PhoneToday, &c.PhonePeriod); err != nil {
+		return fail(err)
+	}
+	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(fen),0) FROM risk_counters WHERE kind = 'buyer' AND key = $1 AND day >= $2 AND day <= $3`,
+		k.Buyer, k.From, k.Day).Scan(&c.BuyerPeriodFen); err != nil {
+		return fail(err)
+	}
+	var first NullTime
+	if err := q.QueryRow(ctx, `SELECT MIN(at) FROM risk_first_seen WHERE enterprise_code = $1`, k.EbcCode).Scan(&first); err != nil {
+		return fail(err)
+	}
+	c.EbcFirstSeen = first.asRead()
+	return c, nil
+}
