@@ -4,9 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/cbec-platform/cbec/internal/store"
 	"github.com/cbec-platform/cbec/internal/store/storetest"
 )
 
@@ -55,3 +57,28 @@ func TestRuleChangeReachesOtherNodes(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A stored inventory that does not decode fails the dry-run, naming it,
+// instead of being left out of the count.
+func TestDryRunReturnsDecodeErrors(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		s := &Service{DB: db, Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		expr, action := "dutiable_fen > 100", ActionReview
+		r, err := s.CreateRule(ctx, RuleInput{Name: ptr("n"), Expr: &expr, Action: &action, Author: "张警官"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertInventory(ctx, &store.Inventory{ID: "inv-bad", AgentCode: "AGENT00001", CopNo: "COP1", Status: "800",
+				Data: []byte("{not json"), CreatedAt: time.Now(), UpdatedAt: time.Now()})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DryRun(ctx, r.ID, 1); err == nil || !strings.Contains(err.Error(), "decode inventory inv-bad") {
+			t.Errorf("dry-run over an undecodable inventory: %v", err)
+		}
+	})
+}
