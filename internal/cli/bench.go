@@ -7,6 +7,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/cbec-platform/cbec/internal/ceiling"
+	"github.com/cbec-platform/cbec/internal/config"
 	"github.com/cbec-platform/cbec/internal/loadgen"
 	"github.com/cbec-platform/cbec/internal/xmlsig"
 )
@@ -29,6 +31,7 @@ type benchCmd struct {
 	SignAll      bool          `help:"Sign orders, payments and waybills too, not only inventories (default false)."`
 	Pregen       int           `help:"Declarations to build and sign before the clock starts; 0 picks rate × duration, at most 5000 (default 0)." default:"0"`
 	JSON         bool          `name:"json" help:"Print the report as JSON instead of text."`
+	Ceiling      bool          `help:"First drive the ceiling with the same traffic (seed, concurrency, rate, duration, mix): this process's own copy of the platform's HTTP stack with storage switched off, on the default settings or those of --config; then --server. The report adds the ceiling's rate and the ratio of the two (docs/performance.md, The ceiling)."`
 }
 
 func (c *benchCmd) Run(e *env) error {
@@ -48,14 +51,48 @@ func (c *benchCmd) Run(e *env) error {
 		Progress: func(p loadgen.Progress) { fmt.Fprintln(e.stderr, p.Line()) },
 		Warn:     func(s string) { fmt.Fprintln(e.stderr, "warning:", s) },
 	}
+	var ceil *loadgen.Report
+	if c.Ceiling {
+		if ceil, err = runCeiling(e, cfg); err != nil {
+			return err
+		}
+	}
 	rep, err := loadgen.Run(e.ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
+	}
+	if ceil != nil {
+		rep.WithCeiling(ceil)
 	}
 	if c.JSON {
 		return rep.WriteJSON(e.stdout)
 	}
 	return rep.WriteText(e.stdout)
+}
+
+// runCeiling runs cfg's traffic against a ceiling started in this process
+// (package ceiling), stopped again before the real run so that it takes no
+// CPU from it.
+func runCeiling(e *env, cfg loadgen.Config) (rep *loadgen.Report, err error) {
+	pcfg, err := e.load(func(c *config.Config) { c.LogLevel = "error" })
+	if err != nil {
+		return nil, err
+	}
+	srv, err := ceiling.Start(pcfg, e.logger(pcfg))
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer func() {
+		if serr := srv.Stop(); serr != nil && err == nil {
+			err = fmt.Errorf("bench: ceiling: %w", serr)
+		}
+	}()
+	cfg.Server, cfg.Peers, cfg.AdminToken = srv.URL, nil, srv.AdminToken
+	cfg.Progress = func(p loadgen.Progress) { fmt.Fprintln(e.stderr, "ceiling", p.Line()) }
+	if rep, err = loadgen.Run(e.ctx, cfg); err != nil {
+		return nil, fmt.Errorf("bench: ceiling: %w", err)
+	}
+	return rep, nil
 }
 
 // pickSeed returns seed, or a fresh one (announced on w, so the run can be

@@ -65,6 +65,11 @@ type API struct {
 	// SecureCookies marks console session cookies Secure over plain http (behind a TLS proxy).
 	SecureCookies bool
 	imports       importJobs // the console's spreadsheet imports on this node
+	// Feed, when set, serves the receipts feed (GET /api/v1/receipts) in
+	// place of Store: the benchmark's ceiling harness, whose storage is
+	// switched off, keeps its receipts in memory (internal/ceiling). A server
+	// never sets it.
+	Feed func(ctx context.Context, enterpriseCode string, after int64, limit int) ([]store.Receipt, error)
 
 	mux    *http.ServeMux
 	routes []string

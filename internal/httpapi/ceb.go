@@ -59,7 +59,11 @@ func (a *API) listReceipts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := a.Store.Receipts(r.Context(), caller(r).enterprise.Code, int64(after), limit)
+	read := a.Store.Receipts
+	if a.Feed != nil {
+		read = a.Feed
+	}
+	list, err := read(r.Context(), caller(r).enterprise.Code, int64(after), limit)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/enterprise"
 	"github.com/cbec-platform/cbec/internal/errs"
+	"github.com/cbec-platform/cbec/internal/receipt"
 	"github.com/cbec-platform/cbec/internal/store"
 	"github.com/cbec-platform/cbec/internal/tracing"
 	"github.com/cbec-platform/cbec/internal/vault"
@@ -55,6 +56,12 @@ type Service struct {
 	Log  *slog.Logger
 	// Delegates lets technical service providers transmit for their clients; nil: nobody may.
 	Delegates Delegates
+	// StorageOff, when set, switches storage off: a message that passes
+	// every check of Submit is answered as if each document were taken (120),
+	// nothing is read or written past the checks, the engine is not woken, and
+	// StorageOff is handed what would have been stored. Only the benchmark's
+	// ceiling harness sets it (internal/ceiling); a server never does.
+	StorageOff func(Unstored) error
 
 	handlers map[string]Handler
 }
@@ -182,7 +189,46 @@ func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, bod
 	if refused != nil {
 		return reject900(refused)
 	}
+	if s.StorageOff != nil {
+		return s.unstored(p, now)
+	}
 	return s.store(ctx, p.actor, p.decoded, p.inner, p.docs, now)
+}
+
+// Unstored is a message that passed every check while storage is switched
+// off (Service.StorageOff): the documents and the receipt they were answered with.
+type Unstored struct {
+	Sender  string // the acting enterprise, whose feed the receipts belong to
+	Docs    []Doc
+	Receipt *receipt.Built // one packed receipt per document, each 120
+	At      time.Time
+}
+
+// Taken is the status of a document taken: what the receipt of a new
+// document says (Accepted).
+var Taken = receipt.Status{ReturnStatus: "120", ReturnInfo: clearance.Finding{Code: "1800"}.Info()}
+
+// unstored answers a checked message as if each document were taken, and
+// hands it to StorageOff instead of the database.
+func (s *Service) unstored(p *prepared, now time.Time) (Answer, error) {
+	returnType, _ := ceb.ReturnFor(p.decoded.Type)
+	keys := make([]ceb.Keys, len(p.docs))
+	statuses := make([]receipt.Status, len(p.docs))
+	for i, doc := range p.docs {
+		keys[i], statuses[i] = doc.Keys(), Taken
+	}
+	built, err := receipt.Build(returnType, keys, statuses, now)
+	if err != nil {
+		return Answer{}, err
+	}
+	if err := s.StorageOff(Unstored{Sender: p.actor.Code, Docs: p.docs, Receipt: built, At: now}); err != nil {
+		return Answer{}, err
+	}
+	body, err := answer(p.decoded, built)
+	if err != nil {
+		return Answer{}, fmt.Errorf("answer %s %s: %w", p.decoded.Type, p.decoded.Guid, err)
+	}
+	return Answer{Status: 200, Body: body}, nil
 }
 
 // Check runs every check Submit runs — decoding, the schema, the signature

@@ -28,6 +28,11 @@ type Report struct {
 	Declarations          DeclarationCounts `json:"declarations"`
 	DeclarationsPerSecond float64           `json:"declarationsPerSecond"`
 	SentPerSecond         float64           `json:"sentDeclarationsPerSecond"`
+	// Ceiling is the run of the same traffic against the ceiling harness
+	// (`cbec bench --ceiling`, docs/performance.md "The ceiling"), and
+	// CeilingRatio this run's DeclarationsPerSecond over the ceiling's.
+	Ceiling      *Report `json:"ceiling,omitempty"`
+	CeilingRatio float64 `json:"ceilingRatio,omitempty"`
 
 	HTTPRoundTrip                map[string]Summary `json:"httpRoundTrip"`
 	InventoryToFirstReceipt      Summary            `json:"inventoryToFirstReceipt"`
@@ -243,6 +248,15 @@ func (r *runner) serverFigures(rep *Report) {
 	}
 }
 
+// WithCeiling adds the ceiling's run of the same traffic and the ratio of
+// this run's complete declarations per second to the ceiling's.
+func (rep *Report) WithCeiling(c *Report) {
+	rep.Ceiling = c
+	if c.DeclarationsPerSecond > 0 {
+		rep.CeilingRatio = rep.DeclarationsPerSecond / c.DeclarationsPerSecond
+	}
+}
+
 // WriteJSON writes the report as indented JSON.
 func (rep *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
@@ -263,6 +277,11 @@ func (rep *Report) WriteText(w io.Writer) error {
 		d.Sent, rep.SendSeconds, rep.SentPerSecond, d.Final, d.Outstanding, d.Aborted, d.Refused)
 	fmt.Fprintf(&b, "Complete declarations per second: %.1f (all four documents through to the final receipt, over %.1f s)\n",
 		rep.DeclarationsPerSecond, rep.RunSeconds)
+	if c := rep.Ceiling; c != nil {
+		fmt.Fprintf(&b, "Ceiling (the same traffic against this process's HTTP stack with storage switched off): %.1f complete/s (%d sent, %d complete, %d errors, inventory p99 %.1f ms)\n",
+			c.DeclarationsPerSecond, c.Declarations.Sent, c.Declarations.Final, c.ErrorsTotal, c.HTTPRoundTrip[TypeInventory].P99)
+		fmt.Fprintf(&b, "Against the ceiling: %.0f %% (%.1f / %.1f)\n", 100*rep.CeilingRatio, rep.DeclarationsPerSecond, c.DeclarationsPerSecond)
+	}
 
 	fmt.Fprintf(&b, "\nLatency (ms)                          count      p50      p90      p99      max\n")
 	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
