@@ -18,6 +18,7 @@ import (
 
 	"github.com/cbec-platform/cbec/internal/store"
 	"github.com/cbec-platform/cbec/internal/store/storetest"
+	"github.com/cbec-platform/cbec/internal/tcpproxy"
 )
 
 // cycles is the number of kill -9 cycles: CBEC_CRASH_CYCLES, or 3 (1 with -short).
@@ -60,16 +61,24 @@ func TestCrashPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	px := newProxy(t, u.Host)
-	u.Host = px.addr
+	// The proxy stands between the server and PostgreSQL so that the test
+	// can take the database away and bring it back, as a database restart
+	// looks to the server, without touching a cluster other tests share.
+	px, err := tcpproxy.Listen("127.0.0.1:0", u.Host, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = px.Serve() }()
+	t.Cleanup(func() { _ = px.Close() })
+	u.Host = px.Addr()
 	crashRun(t, engine{
 		env: []string{"CBEC_DATA=" + t.TempDir(), "CBEC_DB=" + u.String()},
 		open: func() (*store.DB, error) {
 			return store.Open(context.Background(), dsn, "", store.Options{MaxConns: 2})
 		},
 		outage: func() func() {
-			px.down()
-			return px.up
+			px.Down()
+			return px.Up
 		},
 	})
 }
