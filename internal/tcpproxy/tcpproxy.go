@@ -146,7 +146,7 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 			continue // keep taking chunks, so the reader is never stuck, until src is closed
 		}
 		if d := time.Until(ch.due); d > 0 {
-			time.Sleep(d)
+			sleep(d)
 		}
 		if _, err := dst.Write(ch.b); err != nil {
 			failed = true
