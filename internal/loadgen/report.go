@@ -28,6 +28,13 @@ type Report struct {
 	Declarations          DeclarationCounts `json:"declarations"`
 	DeclarationsPerSecond float64           `json:"declarationsPerSecond"`
 	SentPerSecond         float64           `json:"sentDeclarationsPerSecond"`
+
+	// Pregen declarations were built and signed before the clock started;
+	// GeneratorWaitShare is the share of the senders' time in the sending
+	// phase spent waiting for the generator to build more. Well above 0, the
+	// run measured the generator rather than the server.
+	Pregen             int     `json:"pregen"`
+	GeneratorWaitShare float64 `json:"generatorWaitShare"`
 	// Ceiling is the run of the same traffic against the ceiling harness
 	// (`cbec bench --ceiling`, docs/performance.md "The ceiling"), and
 	// CeilingRatio this run's DeclarationsPerSecond over the ceiling's.
@@ -121,7 +128,7 @@ func rejected(status string) bool { return status == "100" || strings.HasPrefix(
 func (r *runner) report() *Report {
 	rep := &Report{
 		Server: r.c.Base(), RunID: r.cfg.RunID, Seed: r.cfg.Seed, Format: r.cfg.Format,
-		Concurrency: r.cfg.Concurrency, Rate: r.cfg.Rate, DurationSeconds: r.cfg.Duration.Seconds(), Mix: r.cfg.Mix,
+		Concurrency: r.cfg.Concurrency, Rate: r.cfg.Rate, DurationSeconds: r.cfg.Duration.Seconds(), Mix: r.cfg.Mix, Pregen: r.cfg.Pregen,
 		StartedAt:     r.start.UTC().Format(time.RFC3339),
 		SendSeconds:   r.sendEnd.Sub(r.start).Seconds(),
 		HTTPRoundTrip: map[string]Summary{}, FinalStatuses: map[string]int{}, RejectionReasons: map[string]int{},
@@ -206,6 +213,7 @@ func (r *runner) report() *Report {
 	}
 	if rep.SendSeconds > 0 {
 		rep.SentPerSecond = float64(rep.Declarations.Sent) / rep.SendSeconds
+		rep.GeneratorWaitShare = time.Duration(r.starved.Load()).Seconds() / (rep.SendSeconds * float64(r.cfg.Concurrency))
 	}
 
 	r.serverFigures(rep)
@@ -248,6 +256,10 @@ func (r *runner) serverFigures(rep *Report) {
 	}
 }
 
+// generatorBound is the share of time waiting for the generator above which
+// the report says the run measured the generator.
+const generatorBound = 0.05
+
 // WithCeiling adds the ceiling's run of the same traffic and the ratio of
 // this run's complete declarations per second to the ceiling's.
 func (rep *Report) WithCeiling(c *Report) {
@@ -281,8 +293,16 @@ func (rep *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "Ceiling (the same traffic against this process's HTTP stack with storage switched off): %.1f complete/s (%d sent, %d complete, %d errors, inventory p99 %.1f ms)\n",
 			c.DeclarationsPerSecond, c.Declarations.Sent, c.Declarations.Final, c.ErrorsTotal, c.HTTPRoundTrip[TypeInventory].P99)
 		fmt.Fprintf(&b, "Against the ceiling: %.0f %% (%.1f / %.1f)\n", 100*rep.CeilingRatio, rep.DeclarationsPerSecond, c.DeclarationsPerSecond)
+		if c.GeneratorWaitShare >= generatorBound {
+			fmt.Fprintf(&b, "  note: the ceiling's senders waited for the generator %.0f %% of the time: the ceiling measured how fast the generator builds, so its rate is a lower bound and the ratio an upper one (docs/bench.md)\n",
+				100*c.GeneratorWaitShare)
+		}
 	}
 
+	if rep.GeneratorWaitShare >= generatorBound {
+		fmt.Fprintf(&b, "The senders waited for the generator %.0f %% of the time: the rate above is partly how fast this machine builds and signs declarations (--pregen)\n",
+			100*rep.GeneratorWaitShare)
+	}
 	fmt.Fprintf(&b, "\nLatency (ms)                          count      p50      p90      p99      max\n")
 	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
 		writeSummary(&b, "HTTP "+t, rep.HTTPRoundTrip[t])

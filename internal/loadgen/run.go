@@ -171,6 +171,7 @@ type runner struct {
 	refused  atomic.Int64 // declarations whose inventory message was refused
 	resent   atomic.Int64 // order messages sent a second time, same guid
 	changed  atomic.Int64 // appType 2 changes of orders
+	starved  atomic.Int64 // nanoseconds senders waited for a built declaration
 	start    time.Time
 	sendEnd  time.Time
 }
@@ -486,18 +487,29 @@ func (p *pacer) wait(ctx context.Context, n int) bool {
 // sendLoop sends prepared batches until the timed phase (timed) ends or
 // nothing is left. Requests use ctx, so a batch under way is finished when
 // the clock runs out and abandoned only when the whole run is cancelled.
+//
+// The time a sender waits for the generator to build a declaration is
+// counted (starved): a run whose senders wait measured the generator.
 func (r *runner) sendLoop(timed, ctx context.Context, n *node, ready <-chan *prepared, p *pacer) {
-	for {
+	for timed.Err() == nil {
+		var pr *prepared
+		var ok bool
 		select {
-		case <-timed.Done():
-			return
-		case pr, ok := <-ready:
-			if !ok || !p.wait(timed, len(pr.b.Decls)) {
+		case pr, ok = <-ready:
+		default:
+			t0 := time.Now()
+			select {
+			case <-timed.Done():
 				return
+			case pr, ok = <-ready:
 			}
-			r.send(ctx, n, pr)
-			r.release(len(pr.b.Decls))
+			r.starved.Add(int64(time.Since(t0)))
 		}
+		if !ok || !p.wait(timed, len(pr.b.Decls)) {
+			return
+		}
+		r.send(ctx, n, pr)
+		r.release(len(pr.b.Decls))
 	}
 }
 
