@@ -62,6 +62,9 @@ type DB struct {
 	// clean-ups may both close the database.
 	closeOnce sync.Once
 	closeErr  error
+	// dsn opens the PostgreSQL connections that live outside the pool: the
+	// leader's lock and the listener of live events (nodes.go).
+	dsn string
 }
 
 // writerStats counts what write transactions cost: statements sent and time
@@ -173,7 +176,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*DB, error) {
 	p.SetMaxOpenConns(opt.MaxConns)
 	p.SetMaxIdleConns(opt.MaxConns)
 	p.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{Engine: Postgres, write: p, read: p, Location: redact(dsn)}
+	db := &DB{Engine: Postgres, write: p, read: p, Location: redact(dsn), dsn: dsn}
 	if err := p.PingContext(ctx); err != nil {
 		p.Close()
 		e := errs.New(errs.Unavailable, "database_unreachable", "db", "cannot reach PostgreSQL at %s", redact(dsn))

@@ -90,11 +90,33 @@ func (db *DB) DueWebhooks(ctx context.Context, now time.Time) ([]*Webhook, error
 	return out, rows.Err()
 }
 
-// WebhookDelivered advances the delivery cursor (never backwards) and clears failures.
+// ClaimWebhook claims an endpoint's next delivery for one node until until:
+// it moves the next attempt there if it is still due at now, and returns the
+// endpoint as the claim found it (its cursor fresh), or nil when it is not
+// due any more (another node claimed it, or delivered meanwhile). Of several
+// nodes claiming at once, one gets it: a delivery in flight is sent by one
+// node only, and sent again only if its node does not record an outcome
+// before until (it stopped). The endpoint returned shows the claim's next
+// attempt.
+func (db *DB) ClaimWebhook(ctx context.Context, code string, now, until time.Time) (w *Webhook, err error) {
+	defer errs.Wrap(&err, "store.ClaimWebhook(%s)", code)
+	err = db.InTx(ctx, func(tx *Tx) error {
+		w, err = scanWebhook(tx.QueryRow(ctx, `UPDATE webhooks SET next_attempt = $3 WHERE enterprise_code = $1 AND next_attempt <= $2
+			RETURNING `+webhookColumns, code, now, until))
+		return err
+	})
+	if errs.KindOf(err) == errs.NotFound {
+		return nil, nil
+	}
+	return w, err
+}
+
+// WebhookDelivered advances the delivery cursor (never backwards), clears
+// failures and ends the claim: the next delivery is due at once.
 func (db *DB) WebhookDelivered(ctx context.Context, code string, seq int64, now time.Time) error {
 	return db.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE webhooks SET delivered_seq = $2, failures = 0, last_error = '', next_attempt = $3, updated_at = $3
-			WHERE enterprise_code = $1 AND delivered_seq < $2`, code, seq, now)
+		_, err := tx.Exec(ctx, `UPDATE webhooks SET delivered_seq = CASE WHEN delivered_seq < $2 THEN $2 ELSE delivered_seq END,
+			failures = 0, last_error = '', next_attempt = $3, updated_at = $3 WHERE enterprise_code = $1`, code, seq, now)
 		return err
 	})
 }
