@@ -3,6 +3,10 @@
 // exponential backoff until the endpoint answers 2xx. Delivery is at least
 // once: the cursor advances only after a 2xx, so a receipt may come twice
 // (after a crash) but is never skipped; receivers deduplicate by seq.
+//
+// Every node delivers; each delivery is claimed first (store.ClaimWebhook),
+// so of several nodes on one database one sends a batch, and another sends
+// it again only if the first has not recorded the outcome within Claim.
 package webhook
 
 import (
@@ -37,6 +41,9 @@ type Deliverer struct {
 	Interval   time.Duration // how often due endpoints are looked for
 	MaxBackoff time.Duration
 	Batch      int // receipts per request
+	// Claim is how long a delivery is this node's alone: longer than an
+	// attempt takes (the client's timeout and the recording of the outcome).
+	Claim time.Duration
 }
 
 // Run delivers until ctx is done.
@@ -49,6 +56,9 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 	if d.Batch <= 0 {
 		d.Batch = 100
+	}
+	if d.Claim <= 0 {
+		d.Claim = time.Minute
 	}
 	t := time.NewTicker(d.Interval)
 	defer t.Stop()
@@ -77,7 +87,17 @@ func (d *Deliverer) round(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d.deliver(ctx, w)
+			now := d.Now()
+			claimed, err := d.DB.ClaimWebhook(ctx, w.EnterpriseCode, now, now.Add(d.Claim))
+			if err != nil {
+				if ctx.Err() == nil {
+					d.Log.Warn("claiming a webhook delivery failed", "enterprise", w.EnterpriseCode, "error", err)
+				}
+				return
+			}
+			if claimed != nil { // nil: another node has it
+				d.deliver(ctx, claimed)
+			}
 		}()
 	}
 	wg.Wait()
