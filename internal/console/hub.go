@@ -1,11 +1,17 @@
 package console
 
-import "sync"
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"sync"
+)
 
 // Hub fans live events out to the screens watching a sorting line. A slow
 // screen loses events rather than slowing the line (it reloads the list on
 // reconnect); each subscriber has its own buffer.
 type Hub struct {
+	// node tells this process's events from other nodes' in the relay.
+	node string
 	mu   sync.Mutex
 	subs map[string]map[*subscriber]struct{}
 	done chan struct{}
@@ -22,7 +28,9 @@ type subscriber struct {
 
 // NewHub returns an empty hub.
 func NewHub() *Hub {
-	return &Hub{subs: map[string]map[*subscriber]struct{}{}, done: make(chan struct{})}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return &Hub{node: hex.EncodeToString(b), subs: map[string]map[*subscriber]struct{}{}, done: make(chan struct{})}
 }
 
 // Shutdown ends every live stream, so that the server's graceful shutdown
@@ -62,6 +70,13 @@ func (h *Hub) EndSession(session string) {
 			}
 		}
 	}
+}
+
+// watched tells whether a screen on this node watches the line.
+func (h *Hub) watched(line string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[line]) > 0
 }
 
 // Publish sends an event to every screen of a line without blocking.

@@ -198,16 +198,8 @@ func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) 
 		return nil, err
 	}
 	p.Summary = s.summary(ctx, inv)
-	s.publish("scan", p)
+	s.publish(ctx, "scan", p)
 	return p, nil
-}
-
-func (s *Service) publish(kind string, p *Parcel) {
-	if s.Hub == nil {
-		return
-	}
-	b, _ := json.Marshal(Event{Type: kind, Parcel: p, SentAt: time.Now().UnixNano()})
-	s.Hub.Publish(p.LineID, b)
 }
 
 func (s *Service) inventoryForWaybill(ctx context.Context, logisticsNo string) (*store.Inventory, error) {
@@ -370,7 +362,7 @@ func (s *Service) Mark(ctx context.Context, o *Officer, parcelID, note string) (
 	if err != nil {
 		return nil, err
 	}
-	s.publish("mark", p)
+	s.publish(ctx, "mark", p)
 	return p, nil
 }
 
@@ -525,7 +517,7 @@ func (s *Service) Reopen(ctx context.Context, o *Officer, parcelID string, in Re
 	} else {
 		p.Customs = nil
 	}
-	s.publish("finding", p)
+	s.publish(ctx, "finding", p)
 	return p, nil
 }
 
@@ -561,10 +553,10 @@ func (s *Service) decideIfFinal(ctx context.Context, o *Officer, parcelID string
 		}
 		p.Outcome = outcome.Status
 		s.fill(ctx, p)
-		s.publish("decided", p)
+		s.publish(ctx, "decided", p)
 		return p, nil
 	}
-	s.publish("finding", p)
+	s.publish(ctx, "finding", p)
 	return p, nil
 }
 
