@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/bonded"
@@ -436,18 +437,17 @@ func (a *App) Serve(ctx context.Context) error {
 		close(engineDone)
 	}()
 	hooks := &webhook.Deliverer{DB: a.DB, Client: a.API.Webhooks.Client(10 * time.Second), Now: time.Now, Log: a.Log}
-	go hooks.Run(engineCtx)
-	go a.Bonded.Run(engineCtx)
-	go a.Trace.Run(engineCtx)
-	go a.Logistics.Run(engineCtx)
-	go a.Support.Run(engineCtx)
-	go a.Risk.Run(engineCtx)
-	go a.Export.Run(engineCtx)
+	var jobs sync.WaitGroup
+	for _, run := range []func(context.Context){hooks.Run, a.Trace.Run, a.Risk.Run, a.relayLive} {
+		jobs.Go(func() { run(engineCtx) })
+	}
+	jobs.Go(func() { a.lead(engineCtx, a.leaderJobs()) })
 	defer func() {
 		// Requests in flight are finished first; then the engine stops and the
 		// writer drains, so nothing acknowledged is left half done.
 		stopEngine()
 		<-engineDone
+		jobs.Wait()
 		a.Batch.Close()
 	}()
 	errc := make(chan error, 1)

@@ -29,6 +29,9 @@ type Config struct {
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
 	SQLiteSynchronous string   `toml:"sqlite_synchronous"`
 	DBMaxConns        int      `toml:"db_max_conns"`
+	// LeaderInterval paces the leader of the periodic jobs among several
+	// nodes on one PostgreSQL database (internal/app/leader.go).
+	LeaderInterval Duration `toml:"leader_interval"`
 	// SecureCookies marks the console's session cookies Secure although the
 	// request came over plain http: a deployment behind a TLS-terminating proxy.
 	SecureCookies bool `toml:"secure_cookies"`

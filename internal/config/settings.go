@@ -58,6 +58,8 @@ var settings = []setting{
 		func(c *Config) *string { return &c.SQLiteSynchronous }, "NORMAL", oneOf("NORMAL", "FULL")),
 	entry("db_max_conns", "connection pool size (PostgreSQL; SQLite readers)",
 		func(c *Config) *int { return &c.DBMaxConns }, 8, atLeast(1, "must be at least 1")),
+	entry("leader_interval", "several nodes on one PostgreSQL database: how often a node tries to take over the periodic jobs (billing, sweeps, summaries, alerts), and how often the node running them checks it still holds them",
+		func(c *Config) *Duration { return &c.LeaderInterval }, Duration(2*time.Second), positive),
 	entry("otlp_endpoint", "http://HOST:4318 of an OpenTelemetry collector to send traces to over OTLP/HTTP; empty: tracing off (flag --otlp-endpoint, env CBEC_OTLP_ENDPOINT)",
 		func(c *Config) *string { return &c.OTLPEndpoint }, "",
 		func(v string, _ *Config, r report) {

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/ceb"
@@ -76,19 +77,14 @@ func (e *Engine) Init() {
 	}
 }
 
-// Run judges inventories until ctx is done.
+// Run judges the inventories this node's queue receives until ctx is done.
+// RunSweep runs beside it, on one node of a deployment.
 func (e *Engine) Run(ctx context.Context) {
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for range e.Workers {
-		go func() {
-			e.work(ctx)
-			done <- struct{}{}
-		}()
+		wg.Go(func() { e.work(ctx) })
 	}
-	e.sweep(ctx)
-	for range e.Workers {
-		<-done
-	}
+	wg.Wait()
 }
 
 func (e *Engine) work(ctx context.Context) {
@@ -115,9 +111,11 @@ func (e *Engine) work(ctx context.Context) {
 	}
 }
 
-// sweep finds pending inventories the queue missed (after a restart or an
-// overflow) and rejects those that waited too long for their documents.
-func (e *Engine) sweep(ctx context.Context) {
+// RunSweep finds pending inventories the queues missed (after a restart or
+// an overflow) and rejects those that waited too long for their documents,
+// until ctx is done. Of several nodes on one database only the leader runs
+// it, so two nodes do not sweep the same inventories into their queues.
+func (e *Engine) RunSweep(ctx context.Context) {
 	t := time.NewTicker(e.Sweep)
 	defer t.Stop()
 	for {

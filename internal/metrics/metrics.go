@@ -19,6 +19,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	throttle *prometheus.CounterVec
+	jobs     *prometheus.GaugeVec
 }
 
 // New returns a registry with Go runtime, process, HTTP and database pool metrics.
@@ -36,8 +37,11 @@ func New(pools map[string]*sql.DB) *Metrics {
 		throttle: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cbec_throttled_total", Help: "Requests answered 429 by a limit: quota_address, quota_id, failed_auth, enterprise, provider.",
 		}, []string{"limit"}),
+		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cbec_background_job_running", Help: "1 while a periodic job that runs on one node of a deployment (the leader) runs on this one.",
+		}, []string{"job"}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.throttle,
+	reg.MustRegister(m.requests, m.latency, m.throttle, m.jobs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for name, db := range pools {
 		reg.MustRegister(collectors.NewDBStatsCollector(db, name))
@@ -62,3 +66,12 @@ func (m *Metrics) Observe(route, method string, status int, d time.Duration) {
 
 // Throttled counts one request refused by the named limit.
 func (m *Metrics) Throttled(limit string) { m.throttle.WithLabelValues(limit).Inc() }
+
+// JobRunning records that a leader's periodic job started (true) or stopped on this node.
+func (m *Metrics) JobRunning(job string, running bool) {
+	v := 0.0
+	if running {
+		v = 1
+	}
+	m.jobs.WithLabelValues(job).Set(v)
+}
