@@ -30,8 +30,8 @@ func TestNodesPostgres(t *testing.T) {
 }
 
 // deployment starts n nodes on a fresh PostgreSQL schema with one shared
-// secret key, and opens the database for the checks; dsn names it.
-func deployment(t *testing.T, n int) (nodes []*server, db *store.DB, dsn string) {
+// secret key (and env, if any), and opens the database for the checks; dsn names it.
+func deployment(t *testing.T, n int, env ...string) (nodes []*server, db *store.DB, dsn string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("several nodes on PostgreSQL skipped in -short mode")
@@ -41,7 +41,7 @@ func deployment(t *testing.T, n int) (nodes []*server, db *store.DB, dsn string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nodes = startNodes(t, dsn, secret, n)
+	nodes = startNodes(t, dsn, secret, n, env...)
 	db, err = store.Open(context.Background(), dsn, "", store.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -52,13 +52,13 @@ func deployment(t *testing.T, n int) (nodes []*server, db *store.DB, dsn string)
 
 // startNodes starts n servers on one database together, as a deployment
 // starts: the migrations run once, under the database's lock.
-func startNodes(t *testing.T, dsn, secret string, n int) []*server {
+func startNodes(t *testing.T, dsn, secret string, n int, env ...string) []*server {
 	t.Helper()
 	nodes := make([]*server, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range nodes {
-		nodes[i] = newServer(t, "CBEC_DB="+dsn, "CBEC_DATA="+t.TempDir(), "CBEC_SECRET_KEY="+secret)
+		nodes[i] = newServer(t, append([]string{"CBEC_DB=" + dsn, "CBEC_DATA=" + t.TempDir(), "CBEC_SECRET_KEY=" + secret}, env...)...)
 		wg.Go(func() { errs[i] = nodes[i].start(90 * time.Second) })
 	}
 	wg.Wait()
