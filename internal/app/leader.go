@@ -40,12 +40,14 @@ const leaderLock = "periodic jobs"
 // only node leads at once.
 func (a *App) lead(ctx context.Context, jobs []job) {
 	every := time.Duration(a.Config.LeaderInterval)
+	l := a.DB.Leader(leaderLock)
+	defer l.Release()
 	for {
-		l, err := a.DB.TryLead(ctx, leaderLock)
+		ok, err := l.Try(ctx)
 		if err != nil && ctx.Err() == nil {
 			a.Log.Warn("trying to take over the periodic jobs failed; tried again", "error", err)
 		}
-		if l != nil {
+		if ok {
 			a.runJobs(ctx, l, jobs, every)
 		}
 		select {
@@ -56,7 +58,7 @@ func (a *App) lead(ctx context.Context, jobs []job) {
 	}
 }
 
-// leadership is what runJobs needs of store.Leadership.
+// leadership is what runJobs needs of store.Leader.
 type leadership interface {
 	Check(context.Context) error
 	Release()

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -25,38 +26,49 @@ import (
 // two schemas of one database do not share a leader or their events.
 // SQLite has one node: it always leads, and there is no one to notify.
 
-// Leadership is a node's hold on a named leader lock, until Release or until
-// its connection is lost.
-type Leadership struct {
-	conn *pgx.Conn // nil on SQLite
+// Leader is a node's candidacy for a named leader lock: a session of its
+// own, kept between tries, that holds the lock once it got it, until Release
+// or until the session is lost.
+type Leader struct {
+	db   *DB
+	name string
+	conn *pgx.Conn // nil on SQLite, and between a lost session and the next try
+	held bool
 }
 
-// TryLead takes the leader lock name if no other session holds it; it
-// returns nil, nil when another node leads. On SQLite it always succeeds.
-func (db *DB) TryLead(ctx context.Context, name string) (_ *Leadership, err error) {
-	defer errs.Wrap(&err, "store.TryLead(%s)", name)
-	if db.Engine == SQLite {
-		return &Leadership{}, nil
-	}
-	conn, err := pgx.Connect(ctx, db.dsn)
-	if err != nil {
-		return nil, classify(err)
-	}
-	var got bool
-	// hashtextextended turns the name into the lock's 64-bit key.
-	err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('cbec.lead.' || current_schema() || '.' || $1, 0))`, name).Scan(&got)
-	if err != nil || !got {
-		_ = conn.Close(context.Background())
-		return nil, classify(err)
-	}
-	return &Leadership{conn: conn}, nil
-}
+// Leader returns this node's candidacy for the lock name; Try takes it.
+func (db *DB) Leader(name string) *Leader { return &Leader{db: db, name: name} }
 
-// Check tells whether the leadership still holds: the session that holds the
-// lock answers. An error means the lock may be another node's already.
-func (l *Leadership) Check(ctx context.Context) error {
+// Try takes the lock if no other session holds it and reports whether this
+// node holds it. On SQLite it always does.
+func (l *Leader) Try(ctx context.Context) (_ bool, err error) {
+	defer errs.Wrap(&err, "store.Leader(%s).Try", l.name)
+	if l.db.Engine == SQLite || l.held {
+		return true, nil
+	}
 	if l.conn == nil {
+		if l.conn, err = pgx.Connect(ctx, l.db.dsn); err != nil {
+			l.conn = nil
+			return false, classify(err)
+		}
+	}
+	// hashtextextended turns the name into the lock's 64-bit key.
+	err = l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('cbec.lead.' || current_schema() || '.' || $1, 0))`, l.name).Scan(&l.held)
+	if err != nil {
+		l.Release()
+		return false, classify(err)
+	}
+	return l.held, nil
+}
+
+// Check tells whether the lock is still held: the session that holds it
+// answers. An error means the lock may be another node's already.
+func (l *Leader) Check(ctx context.Context) error {
+	if l.db.Engine == SQLite {
 		return nil
+	}
+	if !l.held || l.conn == nil {
+		return errors.New("the leader lock is not held")
 	}
 	if err := l.conn.Ping(ctx); err != nil {
 		return fmt.Errorf("leader's connection lost: %w", err)
@@ -64,11 +76,12 @@ func (l *Leadership) Check(ctx context.Context) error {
 	return nil
 }
 
-// Release gives the lock up by ending its session.
-func (l *Leadership) Release() {
+// Release gives the lock up by ending the session; the next Try opens another.
+func (l *Leader) Release() {
 	if l.conn != nil {
 		_ = l.conn.Close(context.Background())
 	}
+	l.conn, l.held = nil, false
 }
 
 // Notify sends payload to the listeners of channel on every node (NOTIFY;

@@ -19,49 +19,54 @@ func runNodes(t *testing.T, open Opener) {
 	t.Run("WebhookClaimedOnce", func(t *testing.T) { testWebhookClaim(t, open(t)) })
 }
 
-// Each TryLead is a session of its own, as each node's is: on PostgreSQL one
-// holds a name at a time, and the name is free again once it lets go. SQLite
-// has one node, always the leader.
+// Each Leader is a session of its own, as each node's is: on PostgreSQL one
+// holds a name at a time, the others keep trying, and the name is free again
+// once its holder lets go. SQLite has one node, always the leader.
 func testOneLeader(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	first, err := db.TryLead(ctx, "jobs")
-	if err != nil || first == nil {
-		t.Fatalf("first TryLead = %v, %v; want the lead", first, err)
+	first, second, other := db.Leader("jobs"), db.Leader("jobs"), db.Leader("other jobs")
+	defer first.Release()
+	defer second.Release()
+	defer other.Release()
+	if ok, err := first.Try(ctx); !ok || err != nil {
+		t.Fatalf("first Try = %v, %v; want the lead", ok, err)
+	}
+	if ok, err := first.Try(ctx); !ok || err != nil {
+		t.Fatalf("the holder's Try again = %v, %v; want the lead still", ok, err)
 	}
 	if err := first.Check(ctx); err != nil {
 		t.Fatalf("Check of a held lead: %v", err)
 	}
-	second, err := db.TryLead(ctx, "jobs")
-	if err != nil {
-		t.Fatal(err)
+	if ok, err := other.Try(ctx); !ok || err != nil {
+		t.Fatalf("Try of another name = %v, %v; want the lead", ok, err)
 	}
-	other, err := db.TryLead(ctx, "other jobs")
-	if err != nil || other == nil {
-		t.Fatalf("TryLead of another name = %v, %v; want the lead", other, err)
-	}
-	other.Release()
-	if db.Engine == store.SQLite {
-		if second == nil {
-			t.Fatal("SQLite: the one node always leads")
-		}
-		second.Release()
-		first.Release()
-		return
-	}
-	if second != nil {
-		second.Release()
-		t.Fatal("a second session took a lock that is held")
-	}
-	first.Release()
-	// The server frees the lock when the session's backend has ended, just after the close.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		next, err := db.TryLead(ctx, "jobs")
+	for range 2 { // a candidate keeps its session between tries
+		ok, err := second.Try(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if next != nil {
-			next.Release()
+		if want := db.Engine == store.SQLite; ok != want {
+			t.Fatalf("second candidate's Try = %v, want %v", ok, want)
+		}
+	}
+	if db.Engine == store.SQLite {
+		return
+	}
+	if err := second.Check(ctx); err == nil {
+		t.Error("Check of a candidate that does not hold the lock passed")
+	}
+	first.Release()
+	if err := first.Check(ctx); err == nil {
+		t.Error("Check after Release passed")
+	}
+	// The server frees the lock when the session's backend has ended, just after the close.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := second.Try(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
