@@ -80,8 +80,14 @@ func setup(ctx context.Context, t testing.TB, base string, seed uint64) *driver 
 	if err := loadgen.LoadBondedStock(ctx, c, ps, warn); err != nil {
 		t.Fatal(err)
 	}
+	return newDriver(t, base, ps, seed, runID)
+}
+
+// newDriver is a driver of the crash test's mix for the parties ps, sending to base.
+func newDriver(t testing.TB, base string, ps *loadgen.Parties, seed uint64, runID string) *driver {
+	t.Helper()
 	mix := loadgen.Mix{Bonded: 0.5, Batch: 0.05, Bad: 0.1, Resend: 0.05, Modify: 0.05, Heavy: 0.2, Buyers: 60, BatchLen: 10}
-	gen, err := loadgen.NewGenerator(seed, runID, mix, counts)
+	gen, err := loadgen.NewGenerator(seed, runID, mix, countsOf(ps))
 	if err != nil {
 		t.Fatal(err)
 	}
