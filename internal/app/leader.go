@@ -104,13 +104,16 @@ func (a *App) runJobs(ctx context.Context, l leadership, jobs []job, every time.
 			j.run(jctx)
 		})
 	}
-	for held() {
+wait:
+	for {
 		select {
 		case <-ctx.Done():
+			break wait
 		case <-t.C:
-			continue
+			if !held() {
+				break wait
+			}
 		}
-		break
 	}
 	stop()
 	wg.Wait()
