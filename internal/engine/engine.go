@@ -298,10 +298,8 @@ func (e *Engine) write(ctx context.Context, tx *store.Tx, inv *store.Inventory, 
 	if o.Status == "800" && inv.ReleasedAt == nil {
 		inv.ReleasedAt = &now
 	}
+	inv.Event = &store.Event{At: now, Status: inv.Status, Code: o.Finding.Code, Info: o.Finding.Detail, Actor: actor}
 	if err := tx.UpdateInventory(ctx, inv); err != nil {
-		return err
-	}
-	if err := tx.AddEvent(ctx, inv.ID, now, inv.Status, o.Finding.Code, o.Finding.Detail, actor); err != nil {
 		return err
 	}
 	return StatusReceipt(ctx, tx, inv, doc.CustomsCode, now)

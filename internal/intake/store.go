@@ -367,10 +367,8 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 			return Refused("1390", "copNo=%s belongs to order %s/%s, not %s/%s", inv.CopNo, existing.EbpCode, existing.OrderNo, inv.EbpCode, inv.OrderNo), nil
 		}
 		fill(existing, inv, doc, msgID, s.DocumentWait, now)
+		existing.Event = &store.Event{At: now, Status: "120", Code: "1800", Info: "modified (appType 2)", Actor: sender.Code}
 		if err := tx.UpdateInventory(ctx, existing); err != nil {
-			return Result{}, err
-		}
-		if err := tx.AddEvent(ctx, existing.ID, now, "120", "1800", "modified (appType 2)", sender.Code); err != nil {
 			return Result{}, err
 		}
 		return Accepted(existing.ID), nil
@@ -383,10 +381,8 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 		}
 		existing.Status, existing.ReasonCode, existing.Pending, existing.UpdatedAt = "100", "1104", false, now
 		existing.ReasonInfo = clearance.Finding{Code: "1104", Detail: "deleted by " + sender.Code}.Info()
+		existing.Event = &store.Event{At: now, Status: "100", Code: "1104", Info: "deleted (appType 3)", Actor: sender.Code}
 		if err := tx.UpdateInventory(ctx, existing); err != nil {
-			return Result{}, err
-		}
-		if err := tx.AddEvent(ctx, existing.ID, now, "100", "1104", "deleted (appType 3)", sender.Code); err != nil {
 			return Result{}, err
 		}
 		return Accepted(), nil
@@ -436,10 +432,8 @@ func (s *Service) createInventory(ctx context.Context, tx *store.Tx, sender *ent
 		Seed:   s.Vault.Hash("inspection", id), CreatedAt: now,
 	}
 	fill(v, inv, doc, msgID, s.DocumentWait, now)
+	v.Event = &store.Event{At: now, Status: "120", Code: "1800", Info: "declared", Actor: sender.Code}
 	if err := tx.InsertInventory(ctx, v); err != nil {
-		return Result{}, err
-	}
-	if err := tx.AddEvent(ctx, id, now, "120", "1800", "declared", sender.Code); err != nil {
 		return Result{}, err
 	}
 	doc.keys["preNo"], doc.keys["invtNo"] = v.PreNo, v.InvtNo

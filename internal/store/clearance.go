@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -105,17 +106,27 @@ type Document struct {
 	UpdatedAt   time.Time
 }
 
-const documentColumns = `kind, k1, k2, order_no, sender, app_type, deleted, content_hash, data, message_id, created_at, updated_at`
+// documentColumns: Data is stored compressed in data_z (see packJSON); data
+// holds the JSON of rows written before migration 00170 and is empty since.
+const documentColumns = `kind, k1, k2, order_no, sender, app_type, deleted, content_hash, data, data_z, message_id, created_at, updated_at`
 
 func scanDocument(row scanner) (*Document, error) {
 	var d Document
-	var data string
+	var data rowJSON
 	var created, updated Time
-	if err := row.Scan(&d.Kind, &d.K1, &d.K2, &d.OrderNo, &d.Sender, &d.AppType, &d.Deleted, &d.ContentHash, &data, &d.MessageID, &created, &updated); err != nil {
+	if err := row.Scan(&d.Kind, &d.K1, &d.K2, &d.OrderNo, &d.Sender, &d.AppType, &d.Deleted, &d.ContentHash, &data.text, &data.packed, &d.MessageID, &created, &updated); err != nil {
 		return nil, classify(err)
 	}
-	d.Data, d.CreatedAt, d.UpdatedAt = []byte(data), created.Time, updated.Time
+	var err error
+	if d.Data, err = data.plain(); err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+	}
+	d.CreatedAt, d.UpdatedAt = created.Time, updated.Time
 	return &d, nil
+}
+
+func (d *Document) args() []any {
+	return []any{d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, "", packJSON(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt}
 }
 
 // Document reads a document in the transaction; nil when there is none.
@@ -133,9 +144,8 @@ func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, erro
 // InsertDocument stores a document unless one of its kind and keys exists;
 // inserted is false then, and nothing changed.
 func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, err error) {
-	res, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
-		ON CONFLICT (kind, k1, k2) DO NOTHING`,
-		d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, string(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt)
+	res, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+		ON CONFLICT (kind, k1, k2) DO NOTHING`, d.args()...)
 	if err != nil {
 		return false, fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
 	}
@@ -148,11 +158,10 @@ func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, er
 
 // PutDocument inserts or replaces a document.
 func (t *Tx) PutDocument(ctx context.Context, d *Document) error {
-	_, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)
+	_, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
 		ON CONFLICT (kind, k1, k2) DO UPDATE SET order_no = excluded.order_no, sender = excluded.sender,
 		app_type = excluded.app_type, deleted = excluded.deleted, content_hash = excluded.content_hash,
-		data = excluded.data, message_id = excluded.message_id, updated_at = excluded.updated_at`,
-		d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, string(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt)
+		data = excluded.data, data_z = excluded.data_z, message_id = excluded.message_id, updated_at = excluded.updated_at`, d.args()...)
 	if err != nil {
 		return fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
 	}
@@ -205,25 +214,41 @@ type Inventory struct {
 	Version                                  int64
 	CreatedAt, UpdatedAt                     time.Time
 	ReleasedAt                               *time.Time
+
+	// Event, when set, is the step of its life this write records: Insert-
+	// and UpdateInventory append it to the row's history and clear it.
+	Event *Event
+
+	// packed is packedOf (Data as read or last written) compressed: a write
+	// that leaves Data as it was (a decision) stores these bytes again
+	// instead of compressing anew.
+	packed   []byte
+	packedOf string
 }
 
 const inventoryColumns = `id, agent_code, cop_no, ebp_code, order_no, ebc_code, logistics_code, logistics_no, trade_mode, sender,
 	pre_no, invt_no, status, reason_code, reason_info, buyer_key, dutiable_fen, duty_fen, ct_fen, vat_fen, tax_fen, regime,
-	pending, wait_until, seed, app_type, content_hash, data, message_id, version, created_at, updated_at, released_at`
+	pending, wait_until, seed, app_type, content_hash, data, data_z, message_id, version, created_at, updated_at, released_at`
 
 func scanInventory(row scanner) (*Inventory, error) {
 	var v Inventory
-	var data string
+	var data rowJSON
 	var wait, created, updated Time
 	var released NullTime
 	err := row.Scan(&v.ID, &v.AgentCode, &v.CopNo, &v.EbpCode, &v.OrderNo, &v.EbcCode, &v.LogisticsCode, &v.LogisticsNo,
 		&v.TradeMode, &v.Sender, &v.PreNo, &v.InvtNo, &v.Status, &v.ReasonCode, &v.ReasonInfo, &v.BuyerKey,
 		&v.DutiableFen, &v.DutyFen, &v.CTFen, &v.VATFen, &v.Tax, &v.Regime, &v.Pending, &wait, &v.Seed, &v.AppType,
-		&v.ContentHash, &data, &v.MessageID, &v.Version, &created, &updated, &released)
+		&v.ContentHash, &data.text, &data.packed, &v.MessageID, &v.Version, &created, &updated, &released)
 	if err != nil {
 		return nil, classify(err)
 	}
-	v.Data, v.WaitUntil, v.CreatedAt, v.UpdatedAt = []byte(data), wait.Time, created.Time, updated.Time
+	if v.Data, err = data.plain(); err != nil {
+		return nil, fmt.Errorf("inventory %s: %w", v.ID, err)
+	}
+	if data.packed != nil {
+		v.packed, v.packedOf = data.packed, string(v.Data)
+	}
+	v.WaitUntil, v.CreatedAt, v.UpdatedAt = wait.Time, created.Time, updated.Time
 	if released.Valid {
 		t := released.Time.Time
 		v.ReleasedAt = &t
@@ -232,9 +257,12 @@ func scanInventory(row scanner) (*Inventory, error) {
 }
 
 func (v *Inventory) args() []any {
+	if v.packed == nil || v.packedOf != string(v.Data) {
+		v.packed, v.packedOf = packJSON(v.Data), string(v.Data)
+	}
 	return []any{v.ID, v.AgentCode, v.CopNo, v.EbpCode, v.OrderNo, v.EbcCode, v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender,
 		v.PreNo, v.InvtNo, v.Status, v.ReasonCode, v.ReasonInfo, v.BuyerKey, v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime,
-		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, string(v.Data), v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt}
+		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed, v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt}
 }
 
 // rowQuerier is what reads one row: a transaction or the read pool.
@@ -328,11 +356,13 @@ func (db *DB) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*I
 
 // InsertInventory stores a new inventory.
 func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
-	_, err := t.Exec(ctx, `INSERT INTO inventories (`+inventoryColumns+`) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)`, v.args()...)
+	_, err := t.Exec(ctx, `INSERT INTO inventories (`+inventoryColumns+`, events) VALUES
+		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35)`,
+		append(v.args(), eventText(v.Event))...)
 	if err != nil {
 		return fmt.Errorf("store inventory %s: %w", v.CopNo, err)
 	}
+	v.Event = nil
 	return nil
 }
 
@@ -343,13 +373,13 @@ var ErrStale = &errs.Error{Kind: errs.Conflict, Code: "stale", Message: "the inv
 // bumps v.Version; ErrStale when another writer got there first.
 func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	a := v.args()
-	// created_at ($31 of args) never changes: leave it out, and renumber released_at.
-	a = append(a[:30:30], a[31], a[32])
+	// created_at ($32 of args) never changes: leave it out, and renumber what follows.
+	a = append(a[:31:31], a[32], a[33], eventText(v.Event))
 	res, err := t.Exec(ctx, `UPDATE inventories SET ebp_code=$4, order_no=$5, ebc_code=$6, logistics_code=$7, logistics_no=$8,
 		trade_mode=$9, sender=$10, pre_no=$11, invt_no=$12, status=$13, reason_code=$14, reason_info=$15, buyer_key=$16,
 		dutiable_fen=$17, duty_fen=$18, ct_fen=$19, vat_fen=$20, tax_fen=$21, regime=$22, pending=$23, wait_until=$24,
-		seed=$25, app_type=$26, content_hash=$27, data=$28, message_id=$29, version=$30+1, updated_at=$31, released_at=$32
-		WHERE id=$1 AND agent_code=$2 AND cop_no=$3 AND version=$30`, a...)
+		seed=$25, app_type=$26, content_hash=$27, data=$28, data_z=$29, message_id=$30, version=$31+1, updated_at=$32, released_at=$33,
+		events=events || $34 WHERE id=$1 AND agent_code=$2 AND cop_no=$3 AND version=$31`, a...)
 	if err != nil {
 		return fmt.Errorf("update inventory %s: %w", v.CopNo, err)
 	}
@@ -357,14 +387,15 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 		return ErrStale
 	}
 	v.Version++
+	v.Event = nil
 	return nil
 }
 
-// AddEvent records one step of an inventory's life.
+// AddEvent records one step of an inventory's life, appended to its row's
+// history (a write of the row itself records its step with it: Inventory.Event).
 func (t *Tx) AddEvent(ctx context.Context, inventoryID string, at time.Time, status, code, info, actor string) error {
-	_, err := t.Exec(ctx, `INSERT INTO inventory_events (inventory_id, at, status, code, info, actor) VALUES ($1,$2,$3,$4,$5,$6)`,
-		inventoryID, at, status, code, info, actor)
-	if err != nil {
+	line := eventText(&Event{At: at, Status: status, Code: code, Info: info, Actor: actor})
+	if _, err := t.Exec(ctx, `UPDATE inventories SET events = events || $2 WHERE id = $1`, inventoryID, line); err != nil {
 		return fmt.Errorf("record event of %s: %w", inventoryID, err)
 	}
 	return nil
@@ -379,24 +410,74 @@ type Event struct {
 	Actor  string    `json:"actor"`
 }
 
-// Events lists an inventory's steps, oldest first.
+// storedEvent is an event as its inventory's row keeps it: one JSON line in
+// the events column (migration 00171), short names because every inventory
+// repeats them.
+type storedEvent struct {
+	At     string `json:"t"`
+	Status string `json:"s"`
+	Code   string `json:"c"`
+	Info   string `json:"i"`
+	Actor  string `json:"a"`
+}
+
+// eventText is the line appended to the events column for e; "" for none.
+func eventText(e *Event) string {
+	if e == nil {
+		return ""
+	}
+	// Strings only: Marshal cannot fail.
+	b, _ := json.Marshal(storedEvent{At: e.At.UTC().Format(sqliteTime), Status: e.Status, Code: e.Code, Info: e.Info, Actor: e.Actor})
+	return string(b) + "\n"
+}
+
+// parseEvents reads the events column.
+func parseEvents(text string) ([]Event, error) {
+	var out []Event
+	for line := range strings.Lines(text) {
+		var se storedEvent
+		if err := json.Unmarshal([]byte(line), &se); err != nil {
+			return nil, fmt.Errorf("stored event %q: %w", line, err)
+		}
+		at, err := time.Parse(time.RFC3339Nano, se.At)
+		if err != nil {
+			return nil, fmt.Errorf("stored event %q: %w", line, err)
+		}
+		out = append(out, Event{At: at, Status: se.Status, Code: se.Code, Info: se.Info, Actor: se.Actor})
+	}
+	return out, nil
+}
+
+// Events lists an inventory's steps, oldest first: those recorded as rows of
+// inventory_events (before migration 00171), then those in its row.
 func (db *DB) Events(ctx context.Context, inventoryID string) ([]Event, error) {
 	rows, err := db.Query(ctx, `SELECT at, status, code, info, actor FROM inventory_events WHERE inventory_id = $1 ORDER BY at`, inventoryID)
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
+	out, err := collect(rows, func(r scanner) (*Event, error) {
 		var e Event
 		var at Time
-		if err := rows.Scan(&at, &e.Status, &e.Code, &e.Info, &e.Actor); err != nil {
-			return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
-		}
+		err := r.Scan(&at, &e.Status, &e.Code, &e.Info, &e.Actor)
 		e.At = at.Time
-		out = append(out, e)
+		return &e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
 	}
-	return out, rows.Err()
+	var text string
+	err = db.QueryRow(ctx, `SELECT events FROM inventories WHERE id = $1`, inventoryID).Scan(&text)
+	if err != nil && err != sql.ErrNoRows {
+		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
+	}
+	inline, err := parseEvents(text)
+	if err != nil {
+		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
+	}
+	if len(out) == 0 {
+		return inline, nil
+	}
+	return append(out, inline...), nil
 }
 
 // MarkWaiting flags the inventories waiting (status 120) on an order or a

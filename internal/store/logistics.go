@@ -194,7 +194,7 @@ func (db *DB) ManifestsSince(ctx context.Context, since time.Time) ([]Manifest, 
 // ManifestParcels lists the parcels of manifest id by logistics number, with
 // their waybill, inventories and waybill status.
 func (db *DB) ManifestParcels(ctx context.Context, id string) ([]ManifestParcel, error) {
-	rows, err := db.Query(ctx, `SELECT p.logistics_no, w.created_at, i.created_at, COALESCE(i.status, ''), COALESCE(i.cop_no, ''), i.released_at, ls.data
+	rows, err := db.Query(ctx, `SELECT p.logistics_no, w.created_at, i.created_at, COALESCE(i.status, ''), COALESCE(i.cop_no, ''), i.released_at, ls.data, ls.data_z
 		FROM lg_parcels p
 		LEFT JOIN documents w ON w.kind = 'waybill' AND w.k1 = p.logistics_code AND w.k2 = p.logistics_no AND NOT w.deleted
 		LEFT JOIN inventories i ON i.logistics_code = p.logistics_code AND i.logistics_no = p.logistics_no AND i.status <> '899'
@@ -207,12 +207,18 @@ func (db *DB) ManifestParcels(ctx context.Context, id string) ([]ManifestParcel,
 		var p ManifestParcel
 		var wb, decl, rel NullTime
 		var status sql.NullString
-		if err := r.Scan(&p.LogisticsNo, &wb, &decl, &p.InventoryStatus, &p.CopNo, &rel, &status); err != nil {
+		var packed []byte
+		if err := r.Scan(&p.LogisticsNo, &wb, &decl, &p.InventoryStatus, &p.CopNo, &rel, &status, &packed); err != nil {
 			return p, fmt.Errorf("parcels of manifest %s: %w", id, err)
 		}
 		p.WaybillAt, p.DeclaredAt, p.ReleasedAt = nullTimePtr(wb), nullTimePtr(decl), nullTimePtr(rel)
 		if status.Valid {
-			p.StatusData = &status.String
+			data, err := (&rowJSON{text: status.String, packed: packed}).plain()
+			if err != nil {
+				return p, fmt.Errorf("status of parcel %s: %w", p.LogisticsNo, err)
+			}
+			s := string(data)
+			p.StatusData = &s
 		}
 		return p, nil
 	})

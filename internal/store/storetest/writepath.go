@@ -19,6 +19,130 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("MessageAnswerRebuilt", func(t *testing.T) { testMessageAnswer(t, open(t)) })
 	t.Run("FeedNumbersInOneTransaction", func(t *testing.T) { testFeedNumbers(t, open(t)) })
 	t.Run("InventoryAndOrder", func(t *testing.T) { testInventoryAndOrder(t, open(t)) })
+	t.Run("CompressedJSON", func(t *testing.T) { testCompressedJSON(t, open(t)) })
+	t.Run("EventsInTheRow", func(t *testing.T) { testEventsInTheRow(t, open(t)) })
+}
+
+// An inventory's steps written with its row (Inventory.Event) or alone
+// (AddEvent) read back in order after those recorded as rows of
+// inventory_events before migration 00171; a write without a step adds none.
+func testEventsInTheRow(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 12, 0, 0, 123456000, time.UTC)
+	step := func(n int, status, info string) store.Event {
+		return store.Event{At: at.Add(time.Duration(n) * time.Minute), Status: status, Code: "C" + status, Info: info, Actor: "A"}
+	}
+	want := []store.Event{step(0, "120", "old row"), step(1, "120", "declared"), step(2, "800", `quotes " and \ and a
+new line`), step(3, "899", "returned")}
+	v := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO inventory_events (inventory_id, at, status, code, info, actor) VALUES ('i1', $1, $2, $3, $4, $5)`,
+			want[0].At, want[0].Status, want[0].Code, want[0].Info, want[0].Actor); err != nil {
+			return err
+		}
+		v.Event = &want[1]
+		if err := tx.InsertInventory(ctx, v); err != nil {
+			return err
+		}
+		if err := tx.UpdateInventory(ctx, v); err != nil { // no step: adds none
+			return err
+		}
+		v.Status, v.Event = "800", &want[2]
+		if err := tx.UpdateInventory(ctx, v); err != nil {
+			return err
+		}
+		e := want[3]
+		return tx.AddEvent(ctx, "i1", e.At, e.Status, e.Code, e.Info, e.Actor)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Events(ctx, "i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d steps, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if !got[i].At.Equal(want[i].At) || got[i].Status != want[i].Status || got[i].Code != want[i].Code || got[i].Info != want[i].Info || got[i].Actor != want[i].Actor {
+			t.Errorf("step %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if evs, err := db.Events(ctx, "nobody"); err != nil || len(evs) != 0 {
+		t.Errorf("steps of an unknown inventory: %v, %v", evs, err)
+	}
+}
+
+// The JSON of documents and inventories reads back as written, whether the
+// row stores it compressed or as text (rows from before migration 00170),
+// and a row whose compressed JSON does not decode is an error, not empty data.
+func testCompressedJSON(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
+	order := `{"guid":"G-1","appType":"1","orderNo":"O1","ebpCode":"EBP0000001","buyerName":{"h":"8705f382f73d2eb15249d4ecce10a4f978835bbb","m":"陈**"},"lines":[{"gnum":1,"itemName":"真皮手提包"}]}`
+	inv := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", EbpCode: "EBP0000001", OrderNo: "O1", LogisticsCode: "LOG0000001",
+		LogisticsNo: "LN1", Status: "120", Data: []byte(`{"copNo":"C1","orderNo":"O1"}`), WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.InsertDocument(ctx, &store.Document{Kind: "order", K1: "EBP0000001", K2: "O1", OrderNo: "O1", Sender: "EBP0000001",
+			AppType: "1", Data: []byte(order), CreatedAt: at, UpdatedAt: at}); err != nil {
+			return err
+		}
+		// Rows as written before migration 00170: the JSON as text.
+		if _, err := tx.Exec(ctx, `INSERT INTO documents (kind, k1, k2, order_no, sender, app_type, deleted, content_hash, data, message_id, created_at, updated_at)
+			VALUES ('waybill', 'LOG0000001', 'LN1', 'O1', 'LOG0000001', '1', FALSE, '', '{"logisticsNo":"LN1"}', '', $1, $1)`, at); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO documents (kind, k1, k2, order_no, sender, app_type, deleted, content_hash, data, data_z, message_id, created_at, updated_at)
+			VALUES ('payment', 'EBP0000001', 'O1', 'O1', 'PAY0000001', '1', FALSE, '', '', $1, '', $2, $2)`, []byte{1, 0xff, 0xfe}, at); err != nil {
+			return err
+		}
+		return tx.InsertInventory(ctx, inv)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := db.DocumentsFor(ctx, "EBP0000001", "O1", "LOG0000001", "LN1"); err == nil {
+		t.Error("a payment whose JSON does not decode read without an error")
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		for kind, want := range map[string]string{"order": order, "waybill": `{"logisticsNo":"LN1"}`} {
+			k1, k2 := "EBP0000001", "O1"
+			if kind == "waybill" {
+				k1, k2 = "LOG0000001", "LN1"
+			}
+			d, err := tx.Document(ctx, kind, k1, k2)
+			if err != nil {
+				return err
+			}
+			if string(d.Data) != want {
+				t.Errorf("%s: read %s, want %s", kind, d.Data, want)
+			}
+		}
+		v, err := tx.InventoryByID(ctx, "i1")
+		if err != nil {
+			return err
+		}
+		if string(v.Data) != string(inv.Data) {
+			t.Errorf("inventory: read %s, want %s", v.Data, inv.Data)
+		}
+		v.Status = "800" // its JSON unchanged
+		if err := tx.UpdateInventory(ctx, v); err != nil {
+			return err
+		}
+		v.Data = []byte(`{"copNo":"C1","orderNo":"O1","modified":true}`)
+		return tx.UpdateInventory(ctx, v)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := db.Inventory(ctx, "i1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"copNo":"C1","orderNo":"O1","modified":true}`; string(v.Data) != want || v.Status != "800" {
+		t.Errorf("inventory after two updates: %s %s, want 800 %s", v.Status, v.Data, want)
+	}
 }
 
 // InventoryAndOrder finds a copNo's inventory whatever its status, and the
