@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -83,11 +84,24 @@ func TestSealCompressesAndOpensOlderSeals(t *testing.T) {
 	if got, err := v.Open(sealed); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("open: %d bytes, %v", len(got), err)
 	}
-	// As Seal sealed before it compressed.
+	// As Seal sealed before it compressed, and when it compressed with gzip.
 	nonce := make([]byte, v.aead.NonceSize())
 	old := v.aead.Seal(nonce, nonce, msg, nil)
 	if got, err := v.Open(old); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("open an uncompressed seal: %d bytes, %v", len(got), err)
+	}
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	_, _ = w.Write(msg)
+	_ = w.Close()
+	old = v.aead.Seal(nonce, nonce, gz.Bytes(), nil)
+	if got, err := v.Open(old); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("open a gzip seal: %d bytes, %v", len(got), err)
+	}
+	// A damaged format-1 body is an error, not a short message.
+	old = v.aead.Seal(nonce, nonce, []byte{1, 0xff, 0xfe, 0xfd}, nil)
+	if got, err := v.Open(old); err == nil {
+		t.Fatalf("a damaged seal opened: %q", got)
 	}
 }
 
