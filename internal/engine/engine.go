@@ -9,6 +9,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -177,22 +178,36 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 	for _, d := range ds {
 		d.read = *d.inv
 	}
-	return e.Batch.DoFirst(ctx, func(tx *store.Tx) error {
-		for i, d := range ds {
-			// The batcher may run this again after a rollback: a field set by
-			// the rolled-back attempt (a release time, a reason) must not
-			// survive into a different decision.
-			*d.inv = d.read
-			err := tx.Savepoint(ctx, fmt.Sprintf("inv%d", i), func() error { return e.record(ctx, tx, d, now) })
-			if err == store.ErrStale {
-				continue // changed meanwhile; the change woke it again
+	// A decision whose inventory changed since it was read (ErrStale: the
+	// change woke it again) is left out and the others written again,
+	// without it: the transaction is undone and run once more, which is
+	// rare, instead of a savepoint around every decision, which cost two
+	// statements each.
+	stale := make([]bool, len(ds))
+	for {
+		err := e.Batch.DoFirst(ctx, func(tx *store.Tx) error {
+			for i, d := range ds {
+				if stale[i] {
+					continue
+				}
+				// The batcher may run this again after a rollback: a field set by
+				// the rolled-back attempt (a release time, a reason) must not
+				// survive into a different decision.
+				*d.inv = d.read
+				err := e.record(ctx, tx, d, now)
+				if errors.Is(err, store.ErrStale) {
+					stale[i] = true
+				}
+				if err != nil {
+					return err
+				}
 			}
-			if err != nil {
-				return err
-			}
+			return nil
+		})
+		if !errors.Is(err, store.ErrStale) {
+			return err
 		}
-		return nil
-	})
+	}
 }
 
 // prepare reads an inventory and its documents and judges it; nil when there is nothing to do.
