@@ -1,7 +1,7 @@
 package vault
 
 // cebDict1 primes the compressor of sealed messages (format 1, see
-// compress.go): an order, a payment, a waybill and an inventory message as
+// compress.go and package dictflate): an order, a payment, a waybill and an inventory message as
 // the platform receives them, values and ids emptied, so that a message's
 // element names, namespaces and signature block cost next to nothing. It
 // never changes: sealed data depends on it for as long as it is kept. A
