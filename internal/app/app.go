@@ -196,7 +196,7 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 	}
 	a.Engine.Init()
 	a.Intake = &intake.Service{DB: db, Batch: a.Batch, Vault: a.Vault, Parties: parties, SignaturePolicy: cfg.SignaturePolicy,
-		DocumentWait: time.Duration(cfg.Rules.DocumentWait), Now: clock, Wake: a.Engine.Wake, Log: log}
+		DocumentWait: time.Duration(cfg.Rules.DocumentWait), GuaranteeModes: cfg.Rules.GuaranteeTradeModes, Now: clock, Wake: a.Engine.Wake, Log: log}
 	a.Intake.RegisterRetail()
 	r := cfg.Rules
 	a.Bonded = &bonded.Service{DB: db, Batch: a.Batch, Parties: parties, Products: bonded.Filings{Ref: a.Reference}, Now: clock, Log: log,

@@ -31,6 +31,7 @@ var Reasons = []Reason{
 	{"1106", "非单证所有人", "not the document's owner", "appType 1, 2 or 3 for a document another enterprise sent first: only its owner, or a provider the owner authorised, may send it again, modify or delete it (rules §12); nothing was changed"},
 	{"1107", "支付企业与订单不符", "payment firm not named by the order", "the order names another payment firm (OrderHead.payCode); only that firm may send the payment (rules §12)"},
 	{"1108", "申报企业未获委托", "declaring agent not entrusted", "an inventory is sent by its agentCode, which the ebcCode must have entrusted (POST /api/v1/entrustments) or be itself with the agent role (rules §12)"},
+	{"1109", "担保企业非清单申报、电商或物流企业", "guarantor not a party of the inventory", "an inventory of a guarantee trade mode (rules.guarantee_trade_modes, 1210) names as assureCode its agentCode, ebcCode or logisticsCode (CEB621 spec); the platform only when it is the ebcCode; another enterprise's guarantee is never debited for it (rules §12); nothing was stored"},
 	{"1104", "已删除的单证", "document deleted", "the document was deleted (appType 3); declare it anew with appType 1"},
 	{"1301", "关联单证未到，超时退单", "documents missing: waited too long", "the order, payment or waybill (named) did not arrive within rules.document_wait"},
 	{"1310", "订单实付金额不平", "order's actual paid does not balance", "acturalPaid must equal goodsValue + freight + taxTotal − discount"},

@@ -143,6 +143,7 @@ the same intruders, area ones keeping books of their own), and the tests of ` + 
 | cancel, return (CEB623, CEB625) | the stored inventory's agentCode or ebcCode | 1380 |
 | zone entry (CEB711; JSON or CSV on ` + "`/api/v1/books/{emsNo}/entries`" + `), tally | its operatorCode (area role), the zone operator keeping the book; entry and tally numbers are each operator's own, so another zone's number never blocks it | 403, 1386 (another's book or tally) |
 | account-book items | the zone operator keeping the book (the administrator opens the book) | 403 |
+| guarantee debited by an inventory (its assureCode; the trade modes of ` + "`rules.guarantee_trade_modes`" + `, 1210) | the inventory's agentCode, ebcCode or logisticsCode (CEB621 specification); a platform only when it is the ebcCode | 1109 |
 | stock of a book item (reserved by a 1210 inventory) | an inventory of the ebcCode the item was opened for | 1374 |
 | arrival of returned goods, gate check | the zone whose account book holds the goods (the inventory's areaCode only when it names no book) | 403; the gate answers another zone's parcel as unknown |
 | reading a return (GET /api/v1/returns, /returns/{id}) | its declarer, the zone whose account book holds the goods, the administrator | 404 by id; lists leave it out |

@@ -68,7 +68,7 @@ func TestBondedAccessWrites(t *testing.T) {
 		b.must(b.s.JSON("POST", "/api/v1/tallies", b.keys[zone], map[string]any{"tallyNo": "TL-A", "emsNo": emsNo,
 			"items": []map[string]string{{"itemRecordNo": "1", "qty": "4"}}}), 201)
 		soldReturn, namedReturn := b.returnOf(sold).ID, b.returnOf(named).ID
-		owners := []string{zone, agent, platform, guarantor}
+		owners := []string{zone, agent, platform} // the agent is also the guarantor
 		fed := map[string]int{}
 		for _, o := range owners {
 			fed[o] = len(b.feedOf(o))
@@ -97,7 +97,7 @@ func TestBondedAccessWrites(t *testing.T) {
 			for _, admin := range []struct{ path string }{{"/api/v1/books"}, {"/api/v1/books/" + emsNo + "/adjustments"}, {"/api/v1/guarantees"},
 				{"/api/v1/tax-bills/run"}, {"/api/v1/tax-bills/B1/payment"}} {
 				refusedHTTP(admin.path+" by "+in.code, b.s.JSON("POST", admin.path, key, map[string]any{"emsNo": emsNo, "operatorCode": in.code,
-					"itemRecordNo": "1", "qty": "5", "reason": "x", "assureCode": guarantor, "amount": "-1000.00", "reference": "x"}))
+					"itemRecordNo": "1", "qty": "5", "reason": "x", "assureCode": bondedGuarantor, "amount": "-1000.00", "reference": "x"}))
 			}
 			var gate struct {
 				Parcels []struct{ Reason string }

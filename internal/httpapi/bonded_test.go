@@ -63,10 +63,28 @@ func newBondedFixture(t *testing.T, engine apptest.Engine, stock string, guarant
 		b.must(f.s.JSON("POST", "/api/v1/books/"+emsNo+"/entries", f.keys[zone], map[string]any{"entryNo": "RK-INIT",
 			"items": []map[string]string{{"itemRecordNo": "1", "qty": stock}, {"itemRecordNo": "2", "qty": stock}}}), 201)
 	}
+	// The declaring agent guarantees the tax of its inventories: a guarantor
+	// must be a party of the inventory (rules §12).
+	b.mayGuarantee(bondedGuarantor, "agent")
 	if guarantee != "" {
-		b.must(f.s.JSON("POST", "/api/v1/guarantees", apptest.AdminToken, map[string]any{"assureCode": guarantor, "amount": guarantee, "reference": "BG-1"}), 201)
+		b.lodge(bondedGuarantor, guarantee)
 	}
 	return b
+}
+
+// bondedGuarantor is the assureCode of the fixture's inventories: their agent.
+const bondedGuarantor = agent
+
+// mayGuarantee gives an enterprise of the fixture the guarantor role on top of its roles.
+func (b *bondedFixture) mayGuarantee(code string, roles ...string) {
+	b.t.Helper()
+	b.must(b.s.JSON("PATCH", "/api/v1/enterprises/"+code, apptest.AdminToken, map[string]any{"roles": append(roles, "assure")}), 200)
+}
+
+// lodge records a guarantee of amount for a guarantor.
+func (b *bondedFixture) lodge(code, amount string) {
+	b.t.Helper()
+	b.must(b.s.JSON("POST", "/api/v1/guarantees", apptest.AdminToken, map[string]any{"assureCode": code, "amount": amount, "reference": "BG-" + code}), 201)
 }
 
 func (b *bondedFixture) must(r *apptest.Response, status int) *apptest.Response {
@@ -91,7 +109,7 @@ var records = map[string]string{"MILK-1": "1", "CHERRY-1": "2"}
 func (b *bondedFixture) bondedInventory(d *decl) []byte {
 	inv := ceb.Inventory{InventoryHead: ceb.InventoryHead{Guid: guid(), AppType: "1", AppTime: appTime, AppStatus: "2",
 		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: or(d.ebc, platform), EbcName: "电商", LogisticsNo: d.logisticsNo,
-		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, guarantor), EmsNo: emsNo, AreaCode: or(d.area, zone), AreaName: "保税仓",
+		LogisticsCode: carrier, LogisticsName: "物流", CopNo: d.copNo, AssureCode: or(d.assure, bondedGuarantor), EmsNo: emsNo, AreaCode: or(d.area, zone), AreaName: "保税仓",
 		IeFlag: "I", DeclTime: "20261127", CustomsCode: "8010", PortCode: "8010", BuyerIdType: "1", BuyerIdNumber: d.buyerID, BuyerName: d.buyer,
 		BuyerTelephone: d.phone, ConsigneeAddress: d.consAddr, AgentCode: agent, AgentName: "报关行", TradeMode: "1210", TrafMode: "5", Country: "502",
 		Freight: d.freight, InsuredFee: "0", Currency: "142", PackNo: "1", GrossWeight: "2", NetWeight: "1.6"}}
@@ -142,10 +160,17 @@ type account struct {
 	History                                     []struct{ Kind, Amount, Balance string }
 }
 
+// account reads the fixture guarantor's account with its own key.
 func (b *bondedFixture) account() account {
 	b.t.Helper()
+	return b.accountAs(bondedGuarantor, b.keys[bondedGuarantor])
+}
+
+// accountAs reads a guarantor's account with key.
+func (b *bondedFixture) accountAs(code, key string) account {
+	b.t.Helper()
 	var a account
-	b.must(b.s.Do("GET", "/api/v1/guarantees/"+guarantor, b.keys[guarantor], "", nil), 200).JSON(b.t, &a)
+	b.must(b.s.Do("GET", "/api/v1/guarantees/"+code, key, "", nil), 200).JSON(b.t, &a)
 	return a
 }
 
@@ -253,11 +278,11 @@ func TestBondedReleaseTakesStockAndDebitsGuarantee(t *testing.T) {
 			t.Errorf("guarantee after release: %+v", a)
 		}
 		// Contract §7: bad input names the field; another enterprise may not read the account.
-		r := b.s.JSON("POST", "/api/v1/guarantees", apptest.AdminToken, map[string]any{"assureCode": guarantor, "amount": "-5", "reference": "x"})
+		r := b.s.JSON("POST", "/api/v1/guarantees", apptest.AdminToken, map[string]any{"assureCode": bondedGuarantor, "amount": "-5", "reference": "x"})
 		if r.Status != 400 || !strings.Contains(string(r.Body), `"field":"amount"`) {
 			t.Errorf("negative amount: %d %s", r.Status, r.Body)
 		}
-		if r := b.s.Do("GET", "/api/v1/guarantees/"+guarantor, b.keys[agent], "", nil); r.Status != 403 {
+		if r := b.s.Do("GET", "/api/v1/guarantees/"+bondedGuarantor, b.keys[platform], "", nil); r.Status != 403 {
 			t.Errorf("another enterprise reads the guarantee: %d", r.Status)
 		}
 	})
@@ -456,7 +481,7 @@ func TestBondedPartialReturn(t *testing.T) {
 			Total string
 			Lines []struct{ Tax string }
 		}
-		b.must(b.s.Do("GET", "/api/v1/tax-bills/"+run.Bills[0], b.keys[guarantor], "", nil), 200).JSON(t, &bill)
+		b.must(b.s.Do("GET", "/api/v1/tax-bills/"+run.Bills[0], b.keys[bondedGuarantor], "", nil), 200).JSON(t, &bill)
 		if bill.Total != "18.65" || len(bill.Lines) != 1 {
 			t.Errorf("bill after a partial return: %+v", bill)
 		}
@@ -491,11 +516,11 @@ func TestBondedBillsCancelsAndOverdue(t *testing.T) {
 			Returning int
 			Lines     []struct{ InvtNo string }
 		}
-		b.must(b.s.Do("GET", "/api/v1/tax-bills/upcoming?until=2026-12-31", b.keys[guarantor], "", nil), 200).JSON(t, &upcoming)
+		b.must(b.s.Do("GET", "/api/v1/tax-bills/upcoming?until=2026-12-31", b.keys[bondedGuarantor], "", nil), 200).JSON(t, &upcoming)
 		if upcoming.Total != "37.31" || len(upcoming.Lines) != 1 || upcoming.Lines[0].InvtNo != b.invtNo(kept.copNo) {
 			t.Errorf("upcoming bills by the end of December: %+v", upcoming)
 		}
-		b.must(b.s.Do("GET", "/api/v1/tax-bills/upcoming?until=2026-11-30", b.keys[guarantor], "", nil), 200).JSON(t, &upcoming)
+		b.must(b.s.Do("GET", "/api/v1/tax-bills/upcoming?until=2026-11-30", b.keys[bondedGuarantor], "", nil), 200).JSON(t, &upcoming)
 		if upcoming.Total != "0.00" || len(upcoming.Lines) != 0 {
 			t.Errorf("upcoming bills by the end of November: %+v", upcoming)
 		}
@@ -505,7 +530,7 @@ func TestBondedBillsCancelsAndOverdue(t *testing.T) {
 		if len(run.Bills) != 1 {
 			t.Fatalf("bills %v", run.Bills)
 		}
-		if bills := b.feed(guarantor, "CEB816Message"); len(bills) != 1 || !strings.Contains(bills[0].XML, b.invtNo(kept.copNo)) ||
+		if bills := b.feed(bondedGuarantor, "CEB816Message"); len(bills) != 1 || !strings.Contains(bills[0].XML, b.invtNo(kept.copNo)) ||
 			!strings.Contains(bills[0].XML, "<valueAddedTax>37.31</valueAddedTax>") {
 			t.Errorf("CEB816 in the guarantor's feed: %+v", bills)
 		}
@@ -513,11 +538,11 @@ func TestBondedBillsCancelsAndOverdue(t *testing.T) {
 			Bills []struct{ BillNo string }
 			Total string
 		}
-		b.must(b.s.Do("GET", "/api/v1/tax-bills?month=2026-12", b.keys[guarantor], "", nil), 200).JSON(t, &statement)
+		b.must(b.s.Do("GET", "/api/v1/tax-bills?month=2026-12", b.keys[bondedGuarantor], "", nil), 200).JSON(t, &statement)
 		if len(statement.Bills) != 1 || statement.Total != "37.31" {
 			t.Errorf("December statement: %+v", statement)
 		}
-		b.must(b.s.Do("GET", "/api/v1/tax-bills?month=2026-11", b.keys[guarantor], "", nil), 200).JSON(t, &statement)
+		b.must(b.s.Do("GET", "/api/v1/tax-bills?month=2026-11", b.keys[bondedGuarantor], "", nil), 200).JSON(t, &statement)
 		if len(statement.Bills) != 0 || statement.Total != "0.00" {
 			t.Errorf("November statement: %+v", statement)
 		}
@@ -538,7 +563,7 @@ func TestBondedBillsCancelsAndOverdue(t *testing.T) {
 		if !strings.Contains(string(paid.Body), `"status":"paid"`) {
 			t.Errorf("payment: %s", paid.Body)
 		}
-		if len(b.feed(guarantor, "CEB818Message")) != 1 {
+		if len(b.feed(bondedGuarantor, "CEB818Message")) != 1 {
 			t.Error("no CEB818 after payment")
 		}
 		b.must(b.s.JSON("POST", "/api/v1/tax-bills/"+run.Overdue[0]+"/payment", apptest.AdminToken, map[string]any{"reference": "JKS-1"}), 409)

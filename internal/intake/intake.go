@@ -50,7 +50,10 @@ type Service struct {
 	Parties         Parties
 	SignaturePolicy string
 	DocumentWait    time.Duration
-	Now             func() time.Time
+	// GuaranteeModes are the trade modes whose release debits the guarantee
+	// (rules.guarantee_trade_modes): their assureCode must be a party of the inventory.
+	GuaranteeModes []string
+	Now            func() time.Time
 	// Wake is told the inventories that need evaluating after a commit.
 	Wake func(ids []string)
 	Log  *slog.Logger

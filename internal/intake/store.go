@@ -332,6 +332,12 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 	if o, refused, err := MayDeclare(ctx, tx, sender, doc.appType, inv.AgentCode, inv.EbcCode, inv.CopNo, now); err != nil || refused {
 		return o, err
 	}
+	// A deletion debits nothing; a declaration or a change names the guarantor to debit.
+	if doc.appType != "3" {
+		if o, refused := foreignGuarantor(inv, s.GuaranteeModes); refused {
+			return o, nil
+		}
+	}
 	// One look-up for both questions a new inventory raises: is its copNo
 	// known, and has its order a live inventory already.
 	existing, other, err := tx.InventoryAndOrder(ctx, inv.AgentCode, inv.CopNo, inv.EbpCode, inv.OrderNo)

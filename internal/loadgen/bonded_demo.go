@@ -82,15 +82,17 @@ func BondedWarehouse(ctx context.Context, server, admin string, out io.Writer) e
 	b := &bondedTour{ctx: ctx, api: api, keys: map[string]string{}, id: id}
 	now := time.Now().In(chinaTime)
 	run := now.Format("0405")
-	platform, pay, carrier, zone, guarantor := "11059B"+run, "44031B"+run, "44019B"+run, "50016B"+run, "46121B"+run
+	platform, pay, carrier, zone := "11059B"+run, "44031B"+run, "44019B"+run, "50016B"+run
+	// The e-commerce enterprise guarantees the tax of its own sales: the
+	// guarantor must be a party of the inventory (rules §12).
+	guarantor := platform
 	b.signer = zone
 	for _, p := range []struct {
 		code, name string
 		roles      []string
 		signs      bool
-	}{{platform, "示例保税电商", []string{"ebp", "ebc"}, false}, {pay, "示例支付", []string{"pay"}, false},
-		{carrier, "示例物流", []string{"logistics"}, false}, {zone, "示例保税仓（报关、区内经营）", []string{"agent", "area"}, true},
-		{guarantor, "示例担保", []string{"assure"}, false}} {
+	}{{platform, "示例保税电商", []string{"ebp", "ebc", "assure"}, false}, {pay, "示例支付", []string{"pay"}, false},
+		{carrier, "示例物流", []string{"logistics"}, false}, {zone, "示例保税仓（报关、区内经营）", []string{"agent", "area"}, true}} {
 		in := map[string]any{"code": p.code, "name": p.name, "roles": p.roles, "creditClass": "general"}
 		if p.signs {
 			in["certificates"] = []string{string(id.CertPEM)}
