@@ -64,7 +64,8 @@ type Event struct {
 }
 
 // CreateLine adds a sorting line (platform admin).
-func (s *Service) CreateLine(ctx context.Context, o *Officer, name, warehouse string) (*Line, error) {
+func (s *Service) CreateLine(ctx context.Context, o *Officer, name, warehouse string) (_ *Line, err error) {
+	defer errs.Wrap(&err, "console.CreateLine(%q)", warehouse)
 	name, warehouse = strings.TrimSpace(name), strings.TrimSpace(warehouse)
 	var l errs.List
 	if name == "" || utf8.RuneCountInString(name) > 50 {
@@ -77,7 +78,7 @@ func (s *Service) CreateLine(ctx context.Context, o *Officer, name, warehouse st
 		return nil, err
 	}
 	line := &Line{ID: newID("line_"), Name: name, Warehouse: warehouse, CreatedAt: s.now()}
-	err := s.DB.InTx(ctx, func(tx *store.Tx) error {
+	err = s.DB.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertSortingLine(ctx, line); err != nil {
 			return err
 		}
@@ -87,7 +88,8 @@ func (s *Service) CreateLine(ctx context.Context, o *Officer, name, warehouse st
 }
 
 // AddScanner registers a scanner on a line and returns its token (shown once).
-func (s *Service) AddScanner(ctx context.Context, o *Officer, lineID, name string) (string, error) {
+func (s *Service) AddScanner(ctx context.Context, o *Officer, lineID, name string) (_ string, err error) {
+	defer errs.Wrap(&err, "console.AddScanner(%q)", lineID)
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 50 {
 		return "", errs.Invalidf("name", "name_invalid", "name is required, at most 50 characters")
@@ -110,7 +112,8 @@ func (s *Service) AddScanner(ctx context.Context, o *Officer, lineID, name strin
 }
 
 // Line reads one line.
-func (s *Service) Line(ctx context.Context, id string) (*Line, error) {
+func (s *Service) Line(ctx context.Context, id string) (_ *Line, err error) {
+	defer errs.Wrap(&err, "console.Line(%q)", id)
 	l, err := s.DB.SortingLine(ctx, id)
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "line_not_found", "line", "no sorting line %q", id)
@@ -119,7 +122,8 @@ func (s *Service) Line(ctx context.Context, id string) (*Line, error) {
 }
 
 // Lines lists the sorting lines.
-func (s *Service) Lines(ctx context.Context) ([]*Line, error) {
+func (s *Service) Lines(ctx context.Context) (_ []*Line, err error) {
+	defer errs.Wrap(&err, "console.Lines")
 	lines, err := s.DB.SortingLines(ctx)
 	if err != nil {
 		return nil, err
@@ -162,7 +166,8 @@ const selectedMark = "selected for inspection (500)"
 // instruction, so customs records the finding that decides it (rules §9: a
 // parcel is decided when the sides that marked it have recorded). Inspection
 // marks it too to take part.
-func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) (*Parcel, error) {
+func (s *Service) Scan(ctx context.Context, lineID, token string, in ScanInput) (_ *Parcel, err error) {
+	defer errs.Wrap(&err, "console.Scan(%q)", lineID)
 	scannerID, err := s.scanner(ctx, lineID, token)
 	if err != nil {
 		return nil, err
@@ -262,7 +267,8 @@ func parcelFrom(sp *store.LineParcel) (*Parcel, error) {
 }
 
 // Parcel reads one parcel with its summary.
-func (s *Service) Parcel(ctx context.Context, id string) (*Parcel, error) {
+func (s *Service) Parcel(ctx context.Context, id string) (_ *Parcel, err error) {
+	defer errs.Wrap(&err, "console.Parcel(%q)", id)
 	sp, err := s.DB.LineParcel(ctx, id)
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "parcel_not_found", "parcel", "no parcel %q", id)
@@ -287,7 +293,8 @@ func (s *Service) fill(ctx context.Context, p *Parcel) {
 }
 
 // Parcels lists a line's latest parcels, newest first.
-func (s *Service) Parcels(ctx context.Context, lineID string, limit int) ([]*Parcel, error) {
+func (s *Service) Parcels(ctx context.Context, lineID string, limit int) (_ []*Parcel, err error) {
+	defer errs.Wrap(&err, "console.Parcels(%q)", lineID)
 	stored, err := s.DB.LineParcels(ctx, lineID, limit)
 	if err != nil {
 		return nil, err
@@ -307,7 +314,8 @@ func (s *Service) Parcels(ctx context.Context, lineID string, limit int) ([]*Par
 }
 
 // Divert tells the line where a parcel goes: pass, or inspect (to the bench).
-func (s *Service) Divert(ctx context.Context, lineID, token, parcelID string) (*Parcel, error) {
+func (s *Service) Divert(ctx context.Context, lineID, token, parcelID string) (_ *Parcel, err error) {
+	defer errs.Wrap(&err, "console.Divert(%q)", lineID)
 	if _, err := s.scanner(ctx, lineID, token); err != nil {
 		return nil, err
 	}
@@ -322,7 +330,8 @@ func (s *Service) Divert(ctx context.Context, lineID, token, parcelID string) (*
 }
 
 // Mark flags a parcel for inspection from the officer's side and diverts it.
-func (s *Service) Mark(ctx context.Context, o *Officer, parcelID, note string) (*Parcel, error) {
+func (s *Service) Mark(ctx context.Context, o *Officer, parcelID, note string) (_ *Parcel, err error) {
+	defer errs.Wrap(&err, "console.Mark(%q)", parcelID)
 	side := o.Side()
 	if side == "" || !o.May("joint") {
 		return nil, errs.New(errs.Forbidden, "not_a_side", "department", "only customs and inspection officers mark parcels")
@@ -377,7 +386,8 @@ type FindingInput struct {
 // marked the parcel has recorded, the inventory is released (800), returned
 // (100) or detained (501–503, 599) through the engine, which writes the
 // receipt for the enterprise.
-func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string, in FindingInput) (*Parcel, error) {
+func (s *Service) RecordFinding(ctx context.Context, o *Officer, parcelID string, in FindingInput) (_ *Parcel, err error) {
+	defer errs.Wrap(&err, "console.RecordFinding(%q)", parcelID)
 	side := o.Side()
 	if side == "" || !o.May("joint") {
 		return nil, errs.New(errs.Forbidden, "not_a_side", "department", "only customs and inspection officers record findings")
@@ -474,7 +484,8 @@ type ReopenInput struct {
 // parcel, so that the side records it again; audited with the finding before
 // and the reason after. A decided parcel is not reopened: its outcome went to
 // the enterprise through the engine.
-func (s *Service) Reopen(ctx context.Context, o *Officer, parcelID string, in ReopenInput) (*Parcel, error) {
+func (s *Service) Reopen(ctx context.Context, o *Officer, parcelID string, in ReopenInput) (_ *Parcel, err error) {
+	defer errs.Wrap(&err, "console.Reopen(%q)", parcelID)
 	side := o.Side()
 	sup, err := s.supervises(ctx, o)
 	if err != nil {
