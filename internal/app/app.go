@@ -174,11 +174,13 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 	if a.Reference, err = refdata.Open(ctx, db, refdata.Options{Log: log}); err != nil {
 		return err
 	}
-	// One writer per node on both engines. SQLite has a single writer anyway;
-	// on PostgreSQL, parallel batches lock the same hot rows (the receipt and
-	// serial counters, a buyer's quota, an item's stock) in different orders and
-	// deadlock, and the counters serialize them regardless.
+	// SQLite has a single writer. On PostgreSQL several batches of a node
+	// write at once, alongside other nodes' (see store.Batcher for how they
+	// share hot rows); each holds a connection of the pool while it writes.
 	workers := 1
+	if db.Engine == store.Postgres {
+		workers = postgresWriters
+	}
 	a.Batch = db.NewBatcher(workers, 128)
 	clock := time.Now
 	if cfg.Clock != nil {
@@ -500,3 +502,8 @@ func ParseCertificates(pemText []byte) ([]enterprise.Certificate, error) {
 	}
 	return out, nil
 }
+
+// postgresWriters is how many batch writers a node runs on PostgreSQL: enough
+// to keep writing while others wait for a round trip or a hot row, few enough
+// to leave most of the pool (8 connections by default) to reads.
+const postgresWriters = 4

@@ -179,6 +179,14 @@ func (l taxLine) left(amount int64) int64 { return amount - mulDiv(amount, l.Ret
 
 type guaranteeEffect struct{ s *Service }
 
+// Locks names the guarantee a release debits (engine.Locker).
+func (e guaranteeEffect) Locks(d *engine.Decision) []string {
+	if d.Doc == nil || !e.s.Guaranteed(d.Doc.TradeMode) {
+		return nil
+	}
+	return []string{store.HotRow("guarantee", d.Doc.AssureCode)}
+}
+
 // Apply debits the guarantor's balance by the inventory's tax on release, in
 // one conditional statement (balance ≥ tax), and records the tax line to bill.
 // Not enough balance, or an overdue bill of the guarantor, holds the

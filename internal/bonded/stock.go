@@ -29,6 +29,21 @@ func (s *Service) Effects() []engine.Effect {
 
 type reserveEffect struct{ s *Service }
 
+// Locks names the stock rows of a bonded inventory's items (engine.Locker);
+// the effect that deducts them names the same.
+func (reserveEffect) Locks(d *engine.Decision) []string { return stockRows(d.Doc) }
+
+func stockRows(doc *clearance.Inventory) []string {
+	if !Bonded(doc) {
+		return nil
+	}
+	keys := make([]string, len(doc.Lines))
+	for i, l := range doc.Lines {
+		keys[i] = store.HotRow("bonded_item", doc.EmsNo, l.ItemRecordNo)
+	}
+	return keys
+}
+
 var errNoStock = errors.New("no stock")
 
 // Apply reserves the stock of every line of a bonded inventory that is
@@ -135,6 +150,9 @@ func unreserve(ctx context.Context, tx *store.Tx, invID string, now time.Time) e
 }
 
 type deductEffect struct{ s *Service }
+
+// Locks names the same stock rows as the reservation (engine.Locker).
+func (deductEffect) Locks(d *engine.Decision) []string { return stockRows(d.Doc) }
 
 // Apply takes the reserved stock out of the book when the inventory is released.
 func (e deductEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, from, to string) (_ *engine.Outcome, err error) {

@@ -175,8 +175,10 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 	if len(ds) == 0 {
 		return nil
 	}
+	keys := make([]string, 0, 4*len(ds))
 	for _, d := range ds {
 		d.read = *d.inv
+		keys = append(keys, e.locks(d, now)...)
 	}
 	// A decision whose inventory changed since it was read (ErrStale: the
 	// change woke it again) is left out and the others written again,
@@ -185,7 +187,7 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 	// statements each.
 	stale := make([]bool, len(ds))
 	for {
-		err := e.Batch.DoFirst(ctx, func(tx *store.Tx) error {
+		err := e.Batch.DoFirst(ctx, keys, func(tx *store.Tx) error {
 			for i, d := range ds {
 				if stale[i] {
 					continue
@@ -208,6 +210,31 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 			return err
 		}
 	}
+}
+
+// locks names the hot rows recording d may write (store.Batcher.DoKeys): its
+// order's and waybill's rows, and for a complete
+// inventory not rejected outright its buyer's quota and what the checks and
+// effects name.
+func (e *Engine) locks(d *decision, now time.Time) []string {
+	inv := d.inv
+	keys := []string{store.OrderRows(inv.EbpCode, inv.OrderNo), store.WaybillRows(inv.LogisticsCode, inv.LogisticsNo)}
+	if d.waiting != "" || d.verdict.Reject != nil {
+		return keys
+	}
+	keys = append(keys, store.QuotaRows(inv.BuyerKey))
+	dec := &Decision{Inventory: inv, Doc: d.doc, Case: d.c, Verdict: d.verdict, Class: d.class, Now: now}
+	for _, c := range e.Checks {
+		if l, ok := c.(Locker); ok {
+			keys = append(keys, l.Locks(dec)...)
+		}
+	}
+	for _, f := range e.Effects {
+		if l, ok := f.(Locker); ok {
+			keys = append(keys, l.Locks(dec)...)
+		}
+	}
+	return keys
 }
 
 // prepare reads an inventory and its documents and judges it; nil when there is nothing to do.

@@ -35,6 +35,15 @@ type Check interface {
 	Check(ctx context.Context, tx *store.Tx, d *Decision) (*Outcome, error)
 }
 
+// Locker is a Check or Effect that writes rows many inventories share (a
+// buyer's risk counters, an item's stock, a guarantee): it names them before
+// the transaction (store.HotRow), so that writers running at once lock them
+// in one order. One that writes such rows without naming them still writes
+// correctly; it may deadlock with another writer, and its batch runs again.
+type Locker interface {
+	Locks(d *Decision) []string
+}
+
 // Effect acts on a status change inside its transaction: account-book stock,
 // guarantee, traceability codes. It may refuse the change by returning another
 // outcome (e.g. 100 for missing stock), which is then recorded instead.

@@ -79,6 +79,14 @@ type Doc interface {
 	Apply(ctx context.Context, tx *store.Tx, env *Env) (Result, error)
 }
 
+// Locker is a Doc that names the hot rows applying it may write
+// (store.HotRow). A message whose documents all do is written alongside other
+// writers on PostgreSQL (store.Batcher.DoKeys); one with a document that does
+// not is written alone.
+type Locker interface {
+	Locks() []string
+}
+
 // Env is what applying a document needs to know.
 type Env struct {
 	Service   *Service

@@ -25,6 +25,21 @@ func (d *document) Keys() ceb.Keys { return d.keys }
 // Feed names the document in the receipts feed.
 func (d *document) Feed() (copNo, orderNo string) { return d.keys["copNo"], d.orderNo }
 
+// Locks names the rows a retail document may write besides its own: its
+// order's or waybill's (the inventories it wakes), and for an inventory both
+// and its copNo.
+func (d *document) Locks() []string {
+	switch d.kind {
+	case clearance.KindOrder, clearance.KindPayment:
+		return []string{store.OrderRows(d.k1, d.k2)}
+	case clearance.KindInventory:
+		inv := d.inventory
+		return []string{store.OrderRows(inv.EbpCode, inv.OrderNo), store.WaybillRows(inv.LogisticsCode, inv.LogisticsNo),
+			store.HotRow("inventory", inv.AgentCode, inv.CopNo)}
+	}
+	return []string{store.WaybillRows(d.k1, d.k2)} // a waybill or its status
+}
+
 // Apply stores a retail document under appType rules.
 func (d *document) Apply(ctx context.Context, tx *store.Tx, env *Env) (Result, error) {
 	return env.Service.apply(ctx, tx, env.Sender, d, env.MessageID, env.Now)
@@ -49,7 +64,7 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 	var wake []string
 	var built *receipt.Built
 	var wrapped []byte
-	err := s.Batch.Do(ctx, func(tx *store.Tx) error {
+	err := s.write(ctx, docs, func(tx *store.Tx) error {
 		wake, wrapped = wake[:0], nil
 		keys := make([]ceb.Keys, len(docs))
 		statuses := make([]receipt.Status, len(docs))
@@ -89,7 +104,7 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 			HTTPStatus: 200, ReceiptGuid: built.Guid}
 		inFeed := len(feed) > 0 && len(feed) == len(docs)
 		if inFeed {
-			m.ReceiptSeq, m.ReceiptCount = feed[0].Seq, len(feed)
+			m.ReceiptCount = len(feed)
 		}
 		if d.Envelope != nil || !inFeed {
 			if wrapped, err = answer(d, built); err != nil {
@@ -97,17 +112,25 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 			}
 			m.Receipt = string(wrapped)
 		}
+		if inFeed {
+			// Written once the receipts are numbered, just before commit.
+			tx.InsertAnsweredMessage(m, feed[0])
+			return nil
+		}
 		err = tx.InsertMessage(ctx, m)
 		if errs.KindOf(err) == errs.Conflict {
 			return errRaced
 		}
 		return err
 	})
-	if errors.Is(err, errRaced) {
-		// Two copies of one message in one batch: the first stored, the batch was
-		// rolled back and run again job by job; ask once more.
-		status, rec, _, err := s.DB.MessageAnswer(ctx, sender.Code, d.Guid)
-		return Answer{Status: status, Body: []byte(rec)}, err
+	if errors.Is(err, errRaced) || errs.KindOf(err) == errs.Conflict {
+		// Another copy of the message was stored first, in this batch or by
+		// another writer: the batch was rolled back and this job run again
+		// alone, and failed on the message's key; ask once more.
+		status, rec, found, lerr := s.DB.MessageAnswer(ctx, sender.Code, d.Guid)
+		if lerr != nil || found {
+			return Answer{Status: status, Body: []byte(rec)}, lerr
+		}
 	}
 	if err != nil {
 		return Answer{}, fmt.Errorf("store %s %s: %w", d.Type, d.Guid, err)
@@ -125,6 +148,23 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		return Answer{}, fmt.Errorf("answer %s %s: %w", d.Type, d.Guid, err)
 	}
 	return Answer{Status: 200, Body: body}, nil
+}
+
+// write runs a message's job on the batcher: alongside other writers when
+// every document names its hot rows (Locker), alone otherwise.
+func (s *Service) write(ctx context.Context, docs []Doc, fn func(*store.Tx) error) error {
+	var keys []string
+	for _, doc := range docs {
+		if d, ok := doc.(*delegated); ok {
+			doc = d.Doc // its own row, the transmission record, is no hot row
+		}
+		l, ok := doc.(Locker)
+		if !ok {
+			return s.Batch.Do(ctx, fn)
+		}
+		keys = append(keys, l.Locks()...)
+	}
+	return s.Batch.DoKeys(ctx, keys, fn)
 }
 
 // answer writes a message's receipt, in a DxpMsg envelope when the message came in one.

@@ -181,6 +181,18 @@ func newID(prefix string, now time.Time) string {
 // Check is the engine check of risk: emergency measures first, then the rules.
 type Check struct{ S *Service }
 
+// Locks names the day's history counters an inventory adds to (engine.Locker).
+func (Check) Locks(d *engine.Decision) []string {
+	if d.Doc == nil {
+		return nil
+	}
+	keys := []string{store.HotRow("risk", "buyer", d.Doc.BuyerID.Hash)}
+	if d.Case != nil && d.Case.Order != nil {
+		keys = append(keys, store.HotRow("risk", "addr", d.Case.Order.ConsigneeAddress.Hash), store.HotRow("risk", "phone", d.Case.Order.ConsigneePhone.Hash))
+	}
+	return keys
+}
+
 // Check implements engine.Check. It counts the inventory in the history
 // counters, evaluates the active rules that apply to it and records every hit.
 func (k Check) Check(ctx context.Context, tx *store.Tx, d *engine.Decision) (*engine.Outcome, error) {

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +29,19 @@ import (
 //
 // Jobs queued with DoFirst go into the next transaction ahead of those queued
 // with Do.
+//
+// On PostgreSQL several workers, on one node or many, write at once. Rows
+// that many jobs write (an enterprise's receipt counter, a buyer's quota, an
+// item's stock: hot rows) would deadlock them if two batches took them in
+// different orders, so a job names the hot rows it will write (DoKeys), and
+// a batch first takes one transaction-scoped advisory lock per named row,
+// sorted by lock id, in one statement: batches that share a hot row run one
+// after the other, the others side by side, and none waits for a lock
+// while holding one a waiter ahead of it needs. Correctness does not rest
+// on the names (the rows' own locks and conditional updates keep quotas,
+// stock and feeds exact); a row not named can still deadlock, and the
+// batch then runs again. Jobs queued with Do name nothing: their batch
+// takes writerGate exclusively and runs alone, as every batch did before.
 type Batcher struct {
 	db    *DB
 	jobs  chan *job
@@ -39,11 +55,15 @@ type job struct {
 	ctx  context.Context
 	fn   func(*Tx) error
 	done chan error
+	// keyed: the job named its hot rows (locks, the ids of their advisory
+	// locks); a job that did not runs alone.
+	keyed bool
+	locks []int64
 }
 
 // NewBatcher starts workers goroutines that each commit up to max jobs per
 // transaction. SQLite has a single writer, so one worker is right there;
-// PostgreSQL takes several.
+// PostgreSQL takes several (see the type's comment for how they share rows).
 func (db *DB) NewBatcher(workers, max int) *Batcher {
 	if workers < 1 {
 		workers = 1
@@ -67,9 +87,17 @@ func (b *Batcher) Close() {
 
 // Do runs fn in a write transaction shared with other jobs and returns once
 // that transaction has committed (nil) or fn's error. A job whose context is
-// cancelled before its turn is not run.
+// cancelled before its turn is not run. On PostgreSQL its transaction runs
+// while no other batch writes: for jobs whose hot rows are not named (DoKeys).
 func (b *Batcher) Do(ctx context.Context, fn func(*Tx) error) error {
-	return b.do(ctx, b.jobs, fn)
+	return b.do(ctx, b.jobs, nil, false, fn)
+}
+
+// DoKeys is Do for a job that writes no hot row but those keys name (built
+// with HotRow); on PostgreSQL it writes alongside other batches, locking the
+// named rows first, in the one order of all writers.
+func (b *Batcher) DoKeys(ctx context.Context, keys []string, fn func(*Tx) error) error {
+	return b.do(ctx, b.jobs, lockIDs(keys), true, fn)
 }
 
 // DoFirst is Do for work that must not wait behind new arrivals: the
@@ -77,13 +105,13 @@ func (b *Batcher) Do(ctx context.Context, fn func(*Tx) error) error {
 // messages the writer would otherwise spend its transactions taking in new
 // inventories while those taken in wait ever longer for their final receipt;
 // served first, the decisions keep pace and the messages wait instead, which
-// slows the senders down.
-func (b *Batcher) DoFirst(ctx context.Context, fn func(*Tx) error) error {
-	return b.do(ctx, b.first, fn)
+// slows the senders down. Its keys are DoKeys's.
+func (b *Batcher) DoFirst(ctx context.Context, keys []string, fn func(*Tx) error) error {
+	return b.do(ctx, b.first, lockIDs(keys), true, fn)
 }
 
-func (b *Batcher) do(ctx context.Context, queue chan *job, fn func(*Tx) error) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1)}
+func (b *Batcher) do(ctx context.Context, queue chan *job, locks []int64, keyed bool, fn func(*Tx) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), keyed: keyed, locks: locks}
 	select {
 	case queue <- j:
 	case <-ctx.Done():
@@ -163,7 +191,7 @@ func (b *Batcher) run(batch []*job) {
 	}
 	if len(live) > 1 {
 		span := commitSpan(live)
-		err := b.inTx(func(tx *Tx) error {
+		err := b.inTx(live, func(tx *Tx) error {
 			for _, j := range live {
 				if err := tracedJob(tx, j); err != nil {
 					return err
@@ -182,7 +210,7 @@ func (b *Batcher) run(batch []*job) {
 	// One job, or a batch where a job failed: each on its own.
 	for _, j := range live {
 		span := commitSpan([]*job{j})
-		err := b.inTx(func(tx *Tx) error { return tracedJob(tx, j) })
+		err := b.inTx([]*job{j}, func(tx *Tx) error { return tracedJob(tx, j) })
 		tracing.End(span, err)
 		j.done <- err
 	}
@@ -209,18 +237,19 @@ func tracedJob(tx *Tx, j *job) error {
 	return err
 }
 
-// inTx runs fn in a transaction, again when the database gave up on it for a
-// reason that a second attempt cures: a deadlock or serialization failure
-// between nodes sharing PostgreSQL. Jobs may run again by contract.
-func (b *Batcher) inTx(fn func(*Tx) error) error {
+// inTx runs jobs' fn in a transaction, again when the database gave up on it
+// for a reason that a second attempt cures: a deadlock or serialization
+// failure between writers sharing PostgreSQL. Jobs may run again by contract.
+func (b *Batcher) inTx(jobs []*job, fn func(*Tx) error) error {
 	if b.db.Engine == Postgres {
-		fn = oneWriterAtATime(fn)
+		fn = lockHotRows(jobs, fn)
 	}
 	var err error
 	for attempt := range 4 {
 		if err = b.db.InTx(context.Background(), fn); err == nil || !retryable(err) {
 			return err
 		}
+		b.db.writer.retries.Add(1)
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	return err
@@ -237,21 +266,80 @@ func runJob(tx *Tx, fn func(*Tx) error) (err error) {
 	return fn(tx)
 }
 
-// writerLock is the PostgreSQL advisory lock under which the batch writers of
-// all nodes on one database write, one transaction at a time. Their jobs lock
-// hot rows (receipt counters, the inventory serial, bonded stock) in the
-// order the jobs came, so two nodes' batches deadlock; PostgreSQL breaks a
-// deadlock only after deadlock_timeout (1 s by default), and then every job
-// of the losing batch runs again alone. Measured with two nodes before the
-// lock: 45 deadlocks a minute and 63 declarations/s, against 259 with one.
-const writerLock int64 = 0x63626563_77726974 // "cbecwrit"
+// writerGate is the PostgreSQL advisory lock every batch takes first: shared
+// when all its jobs named their hot rows, exclusive when one did not (Do).
+// An exclusive holder writes alone, so the rows its jobs lock in their own
+// order cannot meet a batch locking them in another. PostgreSQL queues a
+// shared request behind a waiting exclusive one, so Do is not starved.
+const writerGate int64 = 0x63626563_77726974 // "cbecwrit"
 
-// oneWriterAtATime runs fn after taking writerLock, released at commit or
-// rollback.
-func oneWriterAtATime(fn func(*Tx) error) func(*Tx) error {
+// HotRow names a hot row for DoKeys and DoFirst: kind says which table or
+// counter ("feed", "quota", "stock", …), parts the row's key in it.
+func HotRow(kind string, parts ...string) string {
+	return kind + "\x00" + strings.Join(parts, "\x00")
+}
+
+// The hot rows of the clearance path, named alike by every job that writes
+// them (an enterprise's receipt counter, the hottest of all, needs no name:
+// it is stepped at commit, see numberFeed):
+//   - OrderRows, WaybillRows: an order's (or waybill's) documents and the
+//     inventories declared on it, which a document wakes and a decision
+//     updates (named so that a message and a decision on the same order do
+//     not lock those rows in opposite orders);
+//   - QuotaRows: a buyer's yearly quota and caps.
+
+// OrderRows names an order's documents and the inventories declared on it.
+func OrderRows(ebpCode, orderNo string) string { return HotRow("order", ebpCode, orderNo) }
+
+// WaybillRows names a waybill and the inventories declared on it.
+func WaybillRows(logisticsCode, logisticsNo string) string {
+	return HotRow("waybill", logisticsCode, logisticsNo)
+}
+
+// QuotaRows names a buyer's quota and cap counters.
+func QuotaRows(buyerKey string) string { return HotRow("quota", buyerKey) }
+
+// lockIDs turns hot-row keys into advisory lock ids. Two keys that hash
+// alike share a lock: they are serialized, which costs time, not safety.
+func lockIDs(keys []string) []int64 {
+	ids := make([]int64, 0, len(keys))
+	for _, k := range keys {
+		h := fnv.New64a()
+		h.Write([]byte(k))
+		ids = append(ids, int64(h.Sum64()))
+	}
+	return ids
+}
+
+// lockHotRows runs fn after taking the advisory locks of jobs' hot rows, held
+// until commit or rollback: writerGate, then the rows' locks in ascending
+// order, each once, in one statement.
+func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
+	var ids []int64
+	for _, j := range jobs {
+		if !j.keyed {
+			return func(tx *Tx) error {
+				if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock($1)`, writerGate); err != nil {
+					return fmt.Errorf("take the writers' gate: %w", err)
+				}
+				return fn(tx)
+			}
+		}
+		ids = append(ids, j.locks...)
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	return func(tx *Tx) error {
-		if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock($1)`, writerLock); err != nil {
-			return fmt.Errorf("take the writers' lock: %w", err)
+		ctx := context.Background()
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, writerGate); err != nil {
+			return fmt.Errorf("take the writers' gate: %w", err)
+		}
+		if len(ids) > 0 {
+			// unnest yields the ids in the array's order, and each row's lock
+			// is taken as the row is produced: ascending, one after the other.
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, ids); err != nil {
+				return fmt.Errorf("lock %d hot rows: %w", len(ids), err)
+			}
 		}
 		return fn(tx)
 	}

@@ -46,7 +46,7 @@ func TestBatcherRunsFirstJobsFirst(t *testing.T) {
 		waitQueued(t, b.jobs, i+1)
 	}
 	wg.Go(func() {
-		if err := b.DoFirst(ctx, job("first")); err != nil {
+		if err := b.DoFirst(ctx, nil, job("first")); err != nil {
 			t.Error(err)
 		}
 	})

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/errs"
@@ -545,13 +547,54 @@ func scanIDs(rows *sql.Rows) ([]string, error) {
 }
 
 // NextSerial returns the next inventory serial number (for preNo and invtNo).
+// The numbers must be unique, not consecutive (the CEB formats fix their
+// width, nothing their sequence; docs/performance.md). On SQLite, with one
+// writer, the counter row gives them in order without gaps. On PostgreSQL
+// that row would make every writer of every node wait for the one holding
+// it until its commit, so serials come in blocks of serialBlock from the
+// inventory_serials sequence, which no transaction holds: a node hands out
+// its block in memory, and numbers of a rolled-back transaction or of a
+// stopped node's unused block are skipped.
 func (t *Tx) NextSerial(ctx context.Context) (int64, error) {
+	if t.db.Engine == Postgres {
+		return t.db.serials.next(func() (int64, error) {
+			var end int64
+			err := t.QueryRow(ctx, `SELECT nextval('inventory_serials')`).Scan(&end)
+			return end, err
+		})
+	}
 	var n int64
 	err := t.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'inventory_serial' RETURNING value`).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("next inventory serial: %w", classify(err))
 	}
 	return n, nil
+}
+
+// serialBlock is how many serials a PostgreSQL node takes from the sequence
+// at a time: its INCREMENT BY (migration 00180).
+const serialBlock = 64
+
+// serials is a node's current block of inventory serials (PostgreSQL).
+type serials struct {
+	mu        sync.Mutex
+	last, end int64 // last handed out, last of the block
+}
+
+// next hands out a serial, drawing a new block's last number with draw when
+// the block is used up. The lock is held while drawing: one draw per block.
+func (s *serials) next(draw func() (int64, error)) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == s.end {
+		end, err := draw()
+		if err != nil {
+			return 0, fmt.Errorf("next inventory serial block: %w", classify(err))
+		}
+		s.last, s.end = end-serialBlock, end
+	}
+	s.last++
+	return s.last, nil
 }
 
 // Receipt is one receipt in an enterprise's feed.
@@ -570,7 +613,8 @@ type Receipt struct {
 	Packed string `json:"-"`
 }
 
-// AddReceipt puts a receipt in the outbox, in the transaction of the change it reports.
+// AddReceipt puts a receipt in the outbox, in the transaction of the change it
+// reports (numbered at commit, as AddReceipts).
 func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
 	return t.AddReceipts(ctx, []*Receipt{r})
 }
@@ -578,9 +622,10 @@ func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
 // receiptColumns are the columns AddReceipts writes, in its argument order.
 const receiptColumns = 10
 
-// AddReceipts puts receipts of one enterprise in the outbox, numbering them
-// from its counter (see the receipts table and takeSeqs): one statement for
-// every receiptsPerInsert of them.
+// AddReceipts puts receipts of one enterprise in the outbox. They are
+// numbered and written just before the transaction commits (numberFeed), so
+// their Seq is set only then: see InsertAnsweredMessage for a row that
+// points at them.
 func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 	if len(rs) == 0 {
 		return nil
@@ -594,9 +639,70 @@ func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 			return fmt.Errorf("store receipt %s of %s: give the text or the packed form, one of them", r.MessageType, r.CopNo)
 		}
 	}
-	last, err := t.takeSeqs(ctx, code, int64(len(rs)))
+	t.feed = append(t.feed, rs...)
+	return nil
+}
+
+// InsertAnsweredMessage stores a message whose answer is rebuilt from its
+// receipts in the feed, first the first of them (added with AddReceipts in
+// this transaction): the row is written once they are numbered, before
+// commit; a second message with the same sender and guid then fails the
+// transaction with a conflict.
+func (t *Tx) InsertAnsweredMessage(m *Message, first *Receipt) {
+	t.answered = append(t.answered, answeredMessage{m, first})
+}
+
+// answeredMessage is a message row waiting for its first receipt's number.
+type answeredMessage struct {
+	m     *Message
+	first *Receipt
+}
+
+// numberFeed numbers the transaction's receipts from their enterprises'
+// counters, writes them, then the message rows that point at them. It runs
+// last, just before commit, so that a counter's row, which stepping it locks
+// until commit (PostgreSQL), is held for the commit and little else: writers
+// of one enterprise's feed take their numbers in commit order, without gaps,
+// and every receipt is visible before the next number is given. The counters
+// are stepped in the order of their enterprise codes: a transaction waiting
+// for one holds only counters before it, so two such never deadlock.
+func (t *Tx) numberFeed(ctx context.Context) error {
+	if len(t.feed) > 0 {
+		byCode := map[string][]*Receipt{}
+		for _, r := range t.feed {
+			byCode[r.EnterpriseCode] = append(byCode[r.EnterpriseCode], r)
+		}
+		codes := make([]string, 0, len(byCode))
+		for code := range byCode {
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+		for _, code := range codes {
+			if err := t.numberReceipts(ctx, code, byCode[code]); err != nil {
+				return err
+			}
+		}
+		t.feed = t.feed[:0]
+	}
+	for _, a := range t.answered {
+		a.m.ReceiptSeq = a.first.Seq
+		if err := t.InsertMessage(ctx, a.m); err != nil {
+			return err
+		}
+	}
+	t.answered = t.answered[:0]
+	return nil
+}
+
+// numberReceipts numbers one enterprise's receipts with one step of its
+// counter and writes them, one statement for every receiptsPerInsert.
+func (t *Tx) numberReceipts(ctx context.Context, code string, rs []*Receipt) error {
+	var last int64
+	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
+		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
+		RETURNING last_seq`, code, int64(len(rs))).Scan(&last)
 	if err != nil {
-		return err
+		return fmt.Errorf("number receipts of %s: %w", code, classify(err))
 	}
 	for i, r := range rs {
 		r.Seq = last - int64(len(rs)-1-i)
@@ -609,61 +715,6 @@ func (t *Tx) AddReceipts(ctx context.Context, rs []*Receipt) error {
 		rs = rs[n:]
 	}
 	return nil
-}
-
-// feedSeq is an enterprise's receipt counter as a transaction holds it: the
-// last number given out, and the value its row has in the database.
-type feedSeq struct{ last, stored int64 }
-
-// takeSeqs reserves n receipt numbers of an enterprise and returns the last.
-// The first time in a transaction it steps the counter's row, which locks it
-// (PostgreSQL) until commit, so writers number in commit order without gaps;
-// afterwards it counts on in memory, and storeSeqs writes the row once before
-// commit: one statement per enterprise and transaction, not per message.
-func (t *Tx) takeSeqs(ctx context.Context, code string, n int64) (int64, error) {
-	if s := t.seqs[code]; s != nil {
-		s.last += n
-		return s.last, nil
-	}
-	var last int64
-	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
-		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
-		RETURNING last_seq`, code, n).Scan(&last)
-	if err != nil {
-		return 0, fmt.Errorf("number receipts of %s: %w", code, classify(err))
-	}
-	if t.seqs == nil {
-		t.seqs = map[string]*feedSeq{}
-	}
-	t.seqs[code] = &feedSeq{last: last, stored: last}
-	return last, nil
-}
-
-// storeSeqs writes back the counters that moved in memory.
-func (t *Tx) storeSeqs(ctx context.Context) error {
-	for code, s := range t.seqs {
-		if s.last == s.stored {
-			continue
-		}
-		if _, err := t.Exec(ctx, `UPDATE receipt_counters SET last_seq = $2 WHERE enterprise_code = $1`, code, s.last); err != nil {
-			return fmt.Errorf("number receipts of %s: %w", code, err)
-		}
-		s.stored = s.last
-	}
-	return nil
-}
-
-// saveSeqs copies the counters, for a savepoint to restore.
-func (t *Tx) saveSeqs() map[string]*feedSeq {
-	if len(t.seqs) == 0 {
-		return nil
-	}
-	saved := make(map[string]*feedSeq, len(t.seqs))
-	for code, s := range t.seqs {
-		c := *s
-		saved[code] = &c
-	}
-	return saved
 }
 
 // receiptsPerInsert bounds the rows of one multi-row insert. The SQLite

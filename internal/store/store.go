@@ -65,12 +65,14 @@ type DB struct {
 	// dsn opens the PostgreSQL connections that live outside the pool: the
 	// leader's lock and the listener of live events (nodes.go).
 	dsn string
+	// serials is this node's block of inventory serials (PostgreSQL; see NextSerial).
+	serials serials
 }
 
 // writerStats counts what write transactions cost: statements sent and time
 // spent between begin and commit.
 type writerStats struct {
-	statements, transactions, nanos atomic.Int64
+	statements, transactions, nanos, retries atomic.Int64
 }
 
 // WriterStats is what write transactions have cost since the database was opened.
@@ -78,13 +80,14 @@ type WriterStats struct {
 	Statements   int64         // statements run in write transactions, begin, commit and savepoints included
 	Transactions int64         // write transactions committed or rolled back
 	Busy         time.Duration // time from begin to the end of commit or rollback, summed
+	Retries      int64         // batches run again after a deadlock or serialization failure (PostgreSQL)
 }
 
 // WriterStats returns the write transactions' cost so far. Benchmarks divide
 // its growth by the work done: statements and writer time per declaration.
 func (db *DB) WriterStats() WriterStats {
 	return WriterStats{Statements: db.writer.statements.Load(), Transactions: db.writer.transactions.Load(),
-		Busy: time.Duration(db.writer.nanos.Load())}
+		Busy: time.Duration(db.writer.nanos.Load()), Retries: db.writer.retries.Load()}
 }
 
 // Options tune how a database is opened.
@@ -274,9 +277,10 @@ func (db *DB) Pools() map[string]*sql.DB {
 type Tx struct {
 	tx *sql.Tx
 	db *DB
-	// seqs holds the receipt counters this transaction has taken, by
-	// enterprise (see AddReceipts); their rows are written back at commit.
-	seqs map[string]*feedSeq
+	// feed holds the receipts added, and answered the message rows pointing
+	// at them, until they are numbered and written before commit (numberFeed).
+	feed     []*Receipt
+	answered []answeredMessage
 }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
@@ -296,7 +300,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	t := &Tx{tx: tx, db: db}
 	err = fn(t)
 	if err == nil {
-		err = t.storeSeqs(ctx)
+		err = t.numberFeed(ctx)
 	}
 	if err != nil {
 		_ = tx.Rollback()
@@ -568,12 +572,13 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
-	seqs := t.saveSeqs()
+	feed, answered := len(t.feed), len(t.answered)
 	if err := fn(); err != nil {
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		t.seqs = seqs // the receipts numbered since are undone too
+		// The receipts and message rows added since are undone too.
+		t.feed, t.answered = t.feed[:feed], t.answered[:answered]
 		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
 		return err
 	}

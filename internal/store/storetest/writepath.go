@@ -282,10 +282,9 @@ func testMessageAnswer(t *testing.T, db *store.DB) {
 		if err := tx.AddReceipts(ctx, feed); err != nil {
 			return err
 		}
-		if err := tx.InsertMessage(ctx, &store.Message{ID: "M1", Sender: "LOG0000001", Guid: "G1", Type: "CEB511Message", ReceivedAt: now,
-			Body: []byte("sealed"), HTTPStatus: 200, ReceiptGuid: built.Guid, ReceiptSeq: feed[0].Seq, ReceiptCount: len(feed)}); err != nil {
-			return err
-		}
+		// Its row is written once the receipts are numbered, at commit.
+		tx.InsertAnsweredMessage(&store.Message{ID: "M1", Sender: "LOG0000001", Guid: "G1", Type: "CEB511Message", ReceivedAt: now,
+			Body: []byte("sealed"), HTTPStatus: 200, ReceiptGuid: built.Guid, ReceiptCount: len(feed)}, feed[0])
 		return tx.InsertMessage(ctx, &store.Message{ID: "M2", Sender: "LOG0000001", Guid: "G2", Type: "CEB511Message", ReceivedAt: now,
 			Body: []byte("sealed"), HTTPStatus: 200, Receipt: "<DxpMsg/>"})
 	})
