@@ -503,7 +503,11 @@ func ParseCertificates(pemText []byte) ([]enterprise.Certificate, error) {
 	return out, nil
 }
 
-// postgresWriters is how many batch writers a node runs on PostgreSQL: enough
-// to keep writing while others wait for a round trip or a hot row, few enough
-// to leave most of the pool (8 connections by default) to reads.
-const postgresWriters = 4
+// postgresWriters is how many batch writers a node runs on PostgreSQL. Two
+// write side by side, each taking the engine's decisions first. More did
+// not pay on the measured machine: decisions share hot rows (a guarantee,
+// an item's stock, risk counters), so extra writers mostly waited for each
+// other's locks; and one writer kept for messages only took them in faster
+// than decisions followed, so the time to a final receipt grew
+// (docs/performance.md).
+const postgresWriters = 2

@@ -186,9 +186,16 @@ func (Check) Locks(d *engine.Decision) []string {
 	if d.Doc == nil {
 		return nil
 	}
-	keys := []string{store.HotRow("risk", "buyer", d.Doc.BuyerID.Hash)}
+	var keys []string
+	add := func(kind, hash string) {
+		if hash != "" { // no counter without a key (addCounters)
+			keys = append(keys, store.HotRow("risk", kind, hash))
+		}
+	}
+	add("buyer", d.Doc.BuyerID.Hash)
 	if d.Case != nil && d.Case.Order != nil {
-		keys = append(keys, store.HotRow("risk", "addr", d.Case.Order.ConsigneeAddress.Hash), store.HotRow("risk", "phone", d.Case.Order.ConsigneePhone.Hash))
+		add("addr", d.Case.Order.ConsigneeAddress.Hash)
+		add("phone", d.Case.Order.ConsigneePhone.Hash)
 	}
 	return keys
 }

@@ -330,16 +330,12 @@ func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	return func(tx *Tx) error {
-		ctx := context.Background()
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, writerGate); err != nil {
-			return fmt.Errorf("take the writers' gate: %w", err)
-		}
-		if len(ids) > 0 {
-			// unnest yields the ids in the array's order, and each row's lock
-			// is taken as the row is produced: ascending, one after the other.
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k`, ids); err != nil {
-				return fmt.Errorf("lock %d hot rows: %w", len(ids), err)
-			}
+		// The two parts of a UNION ALL run one after the other, and unnest
+		// yields the ids in the array's order, each lock taken as its row is
+		// produced: the gate, then the rows ascending.
+		if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock_shared($1)
+			UNION ALL SELECT pg_advisory_xact_lock(k) FROM unnest($2::bigint[]) AS k`, writerGate, ids); err != nil {
+			return fmt.Errorf("lock %d hot rows: %w", len(ids), err)
 		}
 		return fn(tx)
 	}
