@@ -48,14 +48,6 @@ func applyReturn(t *testing.T, db *store.DB, id, invID, state string, at time.Ti
 	}
 }
 
-func inventoryIDs(ls []store.TaxLine) []string {
-	var out []string
-	for _, l := range ls {
-		out = append(out, l.InventoryID)
-	}
-	return out
-}
-
 func testTaxLines(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	addTaxLine(t, db, "inv-a2", "GUAR000001", "INVTA2", billT0.Add(time.Hour), 4000)
@@ -80,8 +72,8 @@ func testTaxLines(t *testing.T, db *store.DB) {
 		}
 		// Released at or before the cutoff, without an applied return; by guarantor, release, inventory.
 		got, err := tx.BillableTaxLines(ctx, billT0.Add(time.Hour))
-		if want := []string{"inv-a1", "inv-a2", "inv-b1"}; err != nil || !slices.Equal(inventoryIDs(got), want) {
-			t.Errorf("billable: %v %v, want %v", inventoryIDs(got), err, want)
+		if want := []string{"inv-a1", "inv-a2", "inv-b1"}; err != nil || !slices.Equal(pluck(got, func(l store.TaxLine) string { return l.InventoryID }), want) {
+			t.Errorf("billable: %v %v, want %v", pluck(got, func(l store.TaxLine) string { return l.InventoryID }), err, want)
 		}
 		if err := tx.BillTaxLine(ctx, "inv-a1", "TB1", billT0.Add(3*time.Hour)); err != nil {
 			return err
@@ -98,8 +90,8 @@ func testTaxLines(t *testing.T, db *store.DB) {
 			return err
 		}
 		got, err = tx.BillableTaxLines(ctx, billT0.Add(time.Hour))
-		if want := []string{"inv-a2"}; err != nil || !slices.Equal(inventoryIDs(got), want) {
-			t.Errorf("billable after billing and cancelling: %v %v, want %v", inventoryIDs(got), err, want)
+		if want := []string{"inv-a2"}; err != nil || !slices.Equal(pluck(got, func(l store.TaxLine) string { return l.InventoryID }), want) {
+			t.Errorf("billable after billing and cancelling: %v %v, want %v", pluck(got, func(l store.TaxLine) string { return l.InventoryID }), err, want)
 		}
 		return nil
 	})
@@ -171,8 +163,8 @@ func testTaxBillIssueAndPay(t *testing.T, db *store.DB) {
 		t.Errorf("missing bill: %v, want not found", err)
 	}
 	lines, err := db.TaxBillLines(ctx, bill.BillNo)
-	if want := []string{"inv-1", "inv-2"}; err != nil || !slices.Equal(inventoryIDs(lines), want) || lines[0].InvtNo != "INVT1" {
-		t.Errorf("bill lines: %v %v, want %v", inventoryIDs(lines), err, want)
+	if want := []string{"inv-1", "inv-2"}; err != nil || !slices.Equal(pluck(lines, func(l store.TaxLine) string { return l.InventoryID }), want) || lines[0].InvtNo != "INVT1" {
+		t.Errorf("bill lines: %v %v, want %v", pluck(lines, func(l store.TaxLine) string { return l.InventoryID }), err, want)
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		// Counted: one bill in all, one since an hour before its issue, none since after it.

@@ -38,14 +38,6 @@ func releasedInventory(t *testing.T, db *store.DB, id, invtNo string, released *
 	}
 }
 
-func returnIDs(rs []store.BondedReturn) []string {
-	var out []string
-	for _, r := range rs {
-		out = append(out, r.ID)
-	}
-	return out
-}
-
 func testBondedReturnRoundTrip(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	released := returnT0.Add(-24 * time.Hour)
@@ -155,8 +147,8 @@ func testBondedReturnLists(t *testing.T, db *store.DB) {
 		{"INVT9", "", 100, nil},
 	} {
 		got, err := db.BondedReturns(ctx, c.invtNo, c.agent, c.limit)
-		if err != nil || got == nil || !slices.Equal(returnIDs(got), c.want) {
-			t.Errorf("returns of %q %q: %v %v, want %v", c.invtNo, c.agent, returnIDs(got), err, c.want)
+		if err != nil || got == nil || !slices.Equal(pluck(got, func(r store.BondedReturn) string { return r.ID }), c.want) {
+			t.Errorf("returns of %q %q: %v %v, want %v", c.invtNo, c.agent, pluck(got, func(r store.BondedReturn) string { return r.ID }), err, c.want)
 		}
 	}
 	if got, err := db.BondedReturn(ctx, "R4"); err != nil || !got.InventoryReleasedAt.IsZero() {
@@ -165,12 +157,12 @@ func testBondedReturnLists(t *testing.T, db *store.DB) {
 	// Waiting for goods, of an inventory released before the cutoff: R1 only (R3 arrived, R2 released later).
 	err = db.InTx(ctx, func(tx *store.Tx) error {
 		got, err := tx.ExpiringBondedReturns(ctx, returnT0.Add(-45*24*time.Hour))
-		if err != nil || !slices.Equal(returnIDs(got), []string{"R1"}) || !got[0].InventoryReleasedAt.Equal(early) {
-			t.Errorf("expiring: %v %v", returnIDs(got), err)
+		if err != nil || !slices.Equal(pluck(got, func(r store.BondedReturn) string { return r.ID }), []string{"R1"}) || !got[0].InventoryReleasedAt.Equal(early) {
+			t.Errorf("expiring: %v %v", pluck(got, func(r store.BondedReturn) string { return r.ID }), err)
 		}
 		got, err = tx.ExpiringBondedReturns(ctx, early)
 		if err != nil || got == nil || len(got) != 0 {
-			t.Errorf("expiring before the first release: %v %v", returnIDs(got), err)
+			t.Errorf("expiring before the first release: %v %v", pluck(got, func(r store.BondedReturn) string { return r.ID }), err)
 		}
 		return nil
 	})

@@ -141,14 +141,6 @@ func testManifestRoundTrip(t *testing.T, db *store.DB) {
 	}
 }
 
-func manifestIDs(ms []store.Manifest) []string {
-	var ids []string
-	for _, m := range ms {
-		ids = append(ids, m.ID)
-	}
-	return ids
-}
-
 func testManifestLists(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	fileManifest(t, db, manifest("M1", "LOG0000001", "B1", "rail", logisticsT0))
@@ -169,22 +161,22 @@ func testManifestLists(t *testing.T, db *store.DB) {
 		{store.ManifestFilter{Carrier: "LOG0000009", Limit: 100}, nil},
 	} {
 		got, err := db.Manifests(ctx, c.f)
-		if err != nil || !slices.Equal(manifestIDs(got), c.want) {
-			t.Errorf("manifests %+v: %v %v, want %v", c.f, manifestIDs(got), err, c.want)
+		if err != nil || !slices.Equal(pluck(got, func(m store.Manifest) string { return m.ID }), c.want) {
+			t.Errorf("manifests %+v: %v %v, want %v", c.f, pluck(got, func(m store.Manifest) string { return m.ID }), err, c.want)
 		}
 	}
 	// Filed in [from, to), oldest first; the upper bound is excluded.
 	got, err := db.ManifestsFiled(ctx, "", logisticsT0.Add(time.Hour), logisticsT0.Add(3*time.Hour))
-	if err != nil || !slices.Equal(manifestIDs(got), []string{"M2", "M3"}) {
-		t.Errorf("filed in a period: %v %v", manifestIDs(got), err)
+	if err != nil || !slices.Equal(pluck(got, func(m store.Manifest) string { return m.ID }), []string{"M2", "M3"}) {
+		t.Errorf("filed in a period: %v %v", pluck(got, func(m store.Manifest) string { return m.ID }), err)
 	}
 	got, err = db.ManifestsFiled(ctx, "LOG0000001", logisticsT0, logisticsT0.Add(24*time.Hour))
-	if err != nil || !slices.Equal(manifestIDs(got), []string{"M1", "M2", "M4"}) {
-		t.Errorf("filed by one carrier: %v %v", manifestIDs(got), err)
+	if err != nil || !slices.Equal(pluck(got, func(m store.Manifest) string { return m.ID }), []string{"M1", "M2", "M4"}) {
+		t.Errorf("filed by one carrier: %v %v", pluck(got, func(m store.Manifest) string { return m.ID }), err)
 	}
 	got, err = db.ManifestsSince(ctx, logisticsT0.Add(2*time.Hour))
-	if err != nil || !slices.Equal(manifestIDs(got), []string{"M3", "M4"}) {
-		t.Errorf("filed since: %v %v", manifestIDs(got), err)
+	if err != nil || !slices.Equal(pluck(got, func(m store.Manifest) string { return m.ID }), []string{"M3", "M4"}) {
+		t.Errorf("filed since: %v %v", pluck(got, func(m store.Manifest) string { return m.ID }), err)
 	}
 }
 

@@ -332,3 +332,13 @@ func testConcurrentWriters(t *testing.T, db *store.DB) {
 		t.Errorf("after concurrent writes: %d enterprises, err %v", len(list), err)
 	}
 }
+
+// pluck lists one field of each element, to compare a list read back with
+// the keys it should hold, in order.
+func pluck[T any](list []T, field func(T) string) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = field(v)
+	}
+	return out
+}
