@@ -23,9 +23,9 @@ import (
 //
 // A job that fails must not undo the others. Failures are rare, so the batch
 // runs optimistically in one transaction; when a job fails, that transaction
-// is rolled back and each job of the batch runs again in a transaction of its
-// own. Jobs must therefore give the same result when run again after a
-// rollback (they read what they need inside the transaction).
+// is rolled back, the other jobs run again together and the failed one alone
+// (see write). Jobs must therefore give the same result when run again after
+// a rollback (they read what they need inside the transaction).
 //
 // Jobs queued with DoFirst go into the next transaction ahead of those queued
 // with Do.
@@ -186,33 +186,47 @@ func (b *Batcher) run(batch []*job) {
 		}
 		live = append(live, j)
 	}
-	if len(live) == 0 {
+	b.write(live)
+}
+
+// write commits jobs in one transaction and answers each. When a job fails,
+// the transaction is undone and the others are written together again, then
+// the failed job alone (what an earlier job of the batch wrote may be why it
+// failed): a failure costs two transactions more, not one per job. When the
+// transaction failed outside any job (its commit, the connection), each job
+// is written on its own.
+func (b *Batcher) write(jobs []*job) {
+	if len(jobs) == 0 {
 		return
 	}
-	if len(live) > 1 {
-		span := commitSpan(live)
-		err := b.inTx(live, func(tx *Tx) error {
-			for _, j := range live {
-				if err := tracedJob(tx, j); err != nil {
-					return err
-				}
+	failed := -1
+	span := commitSpan(jobs)
+	err := b.inTx(jobs, func(tx *Tx) error {
+		failed = -1
+		for i, j := range jobs {
+			if err := tracedJob(tx, j); err != nil {
+				failed = i
+				return err
 			}
-			return nil
-		})
-		tracing.End(span, err)
-		if err == nil {
-			for _, j := range live {
-				j.done <- nil
-			}
-			return
 		}
-	}
-	// One job, or a batch where a job failed: each on its own.
-	for _, j := range live {
-		span := commitSpan([]*job{j})
-		err := b.inTx([]*job{j}, func(tx *Tx) error { return tracedJob(tx, j) })
-		tracing.End(span, err)
-		j.done <- err
+		return nil
+	})
+	tracing.End(span, err)
+	switch {
+	case err == nil:
+		for _, j := range jobs {
+			j.done <- nil
+		}
+	case len(jobs) == 1:
+		jobs[0].done <- err
+	case failed < 0:
+		for _, j := range jobs {
+			b.write([]*job{j})
+		}
+	default:
+		others := append(jobs[:failed:failed], jobs[failed+1:]...)
+		b.write(others)
+		b.write(jobs[failed : failed+1])
 	}
 }
 
