@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -159,7 +160,8 @@ func (t *Tx) InsertBondedEntry(ctx context.Context, e *BondedEntry) error {
 // changing nothing, when the item is missing or on-hand stock would fall
 // below what is reserved: the WHERE refuses the change that the row's CHECK
 // (on_hand ≥ reserved ≥ 0) would fail on.
-func (t *Tx) MoveBondedStock(ctx context.Context, m *BondedMove) (bool, error) {
+func (t *Tx) MoveBondedStock(ctx context.Context, m *BondedMove) (_ bool, err error) {
+	defer errs.Wrap(&err, "store.MoveBondedStock")
 	res, err := t.Exec(ctx, `UPDATE bonded_items SET on_hand_milli = on_hand_milli + $3
 		WHERE ems_no = $1 AND item_record_no = $2 AND on_hand_milli + $3 >= reserved_milli`, m.EmsNo, m.ItemRecordNo, m.QtyMilli)
 	moved, err := changedOne(res, err, "stock of "+m.EmsNo+"/"+m.ItemRecordNo)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -19,7 +20,8 @@ func (t *Tx) CreditState(ctx context.Context, code string) (class string, abnorm
 
 // SetCreditState writes an enterprise's credit class and list flags in the
 // transaction (credit records of the departments, package risk).
-func (t *Tx) SetCreditState(ctx context.Context, code, class string, abnormal, serious bool, now time.Time) error {
+func (t *Tx) SetCreditState(ctx context.Context, code, class string, abnormal, serious bool, now time.Time) (err error) {
+	defer errs.Wrap(&err, "store.SetCreditState(%q)", code)
 	res, err := t.Exec(ctx, `UPDATE enterprises SET credit_class = $2, abnormal_list = $3, serious_violation_list = $4, updated_at = $5 WHERE code = $1`,
 		code, class, abnormal, serious, now)
 	ok, err := changedOne(res, err, "set credit of "+code)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -86,7 +87,8 @@ func (t *Tx) GuaranteeBalance(ctx context.Context, code string) (int64, error) {
 // AddGuaranteeChange records change c of a guarantor's balance with the
 // balance the account holds now, and returns that balance. c.BalanceFen
 // and c.InvtNo are not read.
-func (t *Tx) AddGuaranteeChange(ctx context.Context, c *GuaranteeChange) (int64, error) {
+func (t *Tx) AddGuaranteeChange(ctx context.Context, c *GuaranteeChange) (_ int64, err error) {
+	defer errs.Wrap(&err, "store.AddGuaranteeChange")
 	bal, err := t.GuaranteeBalance(ctx, c.AssureCode)
 	if err != nil {
 		return 0, err

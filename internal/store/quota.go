@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"time"
 )
 
@@ -30,7 +31,8 @@ type QuotaShortfall struct {
 // counter (used + amount <= limit), so concurrent inventories of one buyer can
 // never pass the limit together, on either engine. A second reservation for
 // the same inventory changes nothing.
-func (t *Tx) ReserveQuota(ctx context.Context, inventoryID, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse, now time.Time) (QuotaShortfall, error) {
+func (t *Tx) ReserveQuota(ctx context.Context, inventoryID, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse, now time.Time) (_ QuotaShortfall, err error) {
+	defer errs.Wrap(&err, "store.ReserveQuota(%q)", inventoryID)
 	capsJSON, _ := json.Marshal(caps)
 	// Claim the entry first: an inventory already counted (reserved or released) is not counted twice.
 	res, err := t.Exec(ctx, `INSERT INTO quota_entries (inventory_id, buyer_key, year, amount_fen, caps, state, updated_at)

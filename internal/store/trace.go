@@ -58,6 +58,7 @@ const traceChunk = 32
 // that exists already is skipped; inserted tells how many were stored, so the
 // caller can tell a (vanishingly rare) collision.
 func (t *Tx) InsertTraceCodes(ctx context.Context, codes []TraceCode) (inserted int64, err error) {
+	defer errs.Wrap(&err, "store.InsertTraceCodes")
 	for start := 0; start < len(codes); start += traceChunk {
 		part := codes[start:min(start+traceChunk, len(codes))]
 		var b strings.Builder
@@ -129,9 +130,10 @@ func (db *DB) TraceCodesOfInventory(ctx context.Context, inventoryID string) ([]
 
 // SetTraceBatch records the batch and production date of one inventory line's
 // pieces; it returns how many codes changed.
-func (db *DB) SetTraceBatch(ctx context.Context, inventoryID string, gnum int, batch, producedOn string) (int64, error) {
+func (db *DB) SetTraceBatch(ctx context.Context, inventoryID string, gnum int, batch, producedOn string) (_ int64, err error) {
+	defer errs.Wrap(&err, "store.SetTraceBatch(%q)", inventoryID)
 	var n int64
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE trace_codes SET batch = $1, produced_on = $2 WHERE inventory_id = $3 AND gnum = $4`,
 			batch, producedOn, inventoryID, gnum)
 		if err != nil {
@@ -176,7 +178,8 @@ func (t *Tx) AddTraceEvents(ctx context.Context, events []TraceEvent, state stri
 }
 
 // TraceEvents lists a piece's events, oldest first.
-func (db *DB) TraceEvents(ctx context.Context, code string) ([]TraceEvent, error) {
+func (db *DB) TraceEvents(ctx context.Context, code string) (_ []TraceEvent, err error) {
+	defer errs.Wrap(&err, "store.TraceEvents(%q)", code)
 	rows, err := db.Query(ctx, `SELECT code, at, kind, location, actor, ref FROM trace_events WHERE code = $1 ORDER BY at`, code)
 	if err != nil {
 		return nil, fmt.Errorf("read trace events: %w", err)
@@ -239,7 +242,8 @@ func (t *Tx) LiftProductHold(ctx context.Context, id string, at time.Time) error
 }
 
 // ProductHolds lists holds, the active ones only when active is true.
-func (db *DB) ProductHolds(ctx context.Context, active bool) ([]ProductHold, error) {
+func (db *DB) ProductHolds(ctx context.Context, active bool) (_ []ProductHold, err error) {
+	defer errs.Wrap(&err, "store.ProductHolds")
 	q := `SELECT id, source, ebc_code, item_no, gtin, batch, reason, active, created_at, lifted_at FROM product_holds`
 	if active {
 		q += ` WHERE active`
@@ -303,7 +307,8 @@ func scanRecall(row scanner) (*Recall, error) {
 
 // InsertRecall stores a recall and links every released piece it matches; it
 // returns the number of pieces.
-func (t *Tx) InsertRecall(ctx context.Context, r *Recall) (int, error) {
+func (t *Tx) InsertRecall(ctx context.Context, r *Recall) (_ int, err error) {
+	defer errs.Wrap(&err, "store.InsertRecall")
 	m := r.Match
 	res, err := t.Exec(ctx, `INSERT INTO recall_pieces (recall_id, code) SELECT $1, code FROM trace_codes WHERE `+matchWhere,
 		r.ID, m.EbcCode, m.ItemNo, m.GTIN, m.Batch, m.ProducedFrom, m.ProducedTo)
@@ -331,7 +336,8 @@ type RecalledInventory struct {
 }
 
 // RecalledInventories lists the inventories (and so the orders) a recall reached, in the transaction.
-func (t *Tx) RecalledInventories(ctx context.Context, recallID string) ([]RecalledInventory, error) {
+func (t *Tx) RecalledInventories(ctx context.Context, recallID string) (_ []RecalledInventory, err error) {
+	defer errs.Wrap(&err, "store.RecalledInventories(%q)", recallID)
 	rows, err := t.Query(ctx, `SELECT i.id, i.cop_no, i.order_no, i.ebp_code, i.ebc_code, i.agent_code, COUNT(*)
 		FROM recall_pieces p JOIN trace_codes c ON c.code = p.code JOIN inventories i ON i.id = c.inventory_id
 		WHERE p.recall_id = $1 GROUP BY i.id, i.cop_no, i.order_no, i.ebp_code, i.ebc_code, i.agent_code ORDER BY i.cop_no`, recallID)
@@ -351,7 +357,8 @@ func (t *Tx) RecalledInventories(ctx context.Context, recallID string) ([]Recall
 }
 
 // Recall reads one recall.
-func (db *DB) Recall(ctx context.Context, id string) (*Recall, error) {
+func (db *DB) Recall(ctx context.Context, id string) (_ *Recall, err error) {
+	defer errs.Wrap(&err, "store.Recall(%q)", id)
 	r, err := scanRecall(db.QueryRow(ctx, `SELECT `+recallColumns+` FROM recalls WHERE id = $1`, id))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "recall_not_found", "id", "no recall %s", id)
@@ -393,7 +400,8 @@ type RecalledPiece struct {
 }
 
 // RecallPieces lists a recall's pieces with their orders, after code, in code order.
-func (db *DB) RecallPieces(ctx context.Context, recallID, after string, limit int) ([]RecalledPiece, error) {
+func (db *DB) RecallPieces(ctx context.Context, recallID, after string, limit int) (_ []RecalledPiece, err error) {
+	defer errs.Wrap(&err, "store.RecallPieces(%q)", recallID)
 	rows, err := db.Query(ctx, `SELECT c.code, c.state, i.cop_no, i.order_no, c.ebc_code, c.gnum, c.piece
 		FROM recall_pieces p JOIN trace_codes c ON c.code = p.code JOIN inventories i ON i.id = c.inventory_id
 		WHERE p.recall_id = $1 AND p.code > $2 ORDER BY p.code LIMIT $3`, recallID, after, limit)
@@ -436,7 +444,8 @@ func (t *Tx) CloseRecall(ctx context.Context, id string, at time.Time) error {
 }
 
 // RecallByID reads a recall in the transaction.
-func (t *Tx) RecallByID(ctx context.Context, id string) (*Recall, error) {
+func (t *Tx) RecallByID(ctx context.Context, id string) (_ *Recall, err error) {
+	defer errs.Wrap(&err, "store.RecallByID(%q)", id)
 	r, err := scanRecall(t.QueryRow(ctx, `SELECT `+recallColumns+` FROM recalls WHERE id = $1`, id))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "recall_not_found", "id", "no recall %s", id)
@@ -481,7 +490,8 @@ func (db *DB) WithdrawNotice(ctx context.Context, id string, at time.Time) error
 }
 
 // Notices lists the published notices of a kind, newest first.
-func (db *DB) Notices(ctx context.Context, kind string, limit int) ([]Notice, error) {
+func (db *DB) Notices(ctx context.Context, kind string, limit int) (_ []Notice, err error) {
+	defer errs.Wrap(&err, "store.Notices(%q)", kind)
 	rows, err := db.Query(ctx, `SELECT `+noticeColumns+` FROM notices WHERE kind = $1 AND withdrawn_at IS NULL
 		ORDER BY published_at DESC LIMIT $2`, kind, limit)
 	if err != nil {
@@ -557,7 +567,8 @@ func (db *DB) InsertLabApplication(ctx context.Context, a *LabApplication) error
 }
 
 // LabApplication reads an application in the transaction, with its results.
-func (t *Tx) LabApplication(ctx context.Context, id string) (*LabApplication, error) {
+func (t *Tx) LabApplication(ctx context.Context, id string) (_ *LabApplication, err error) {
+	defer errs.Wrap(&err, "store.LabApplication(%q)", id)
 	a, err := scanLab(t.QueryRow(ctx, `SELECT `+labColumns+` FROM lab_applications WHERE id = $1`, id))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "lab_application_not_found", "id", "no lab application %s", id)
@@ -589,9 +600,10 @@ func scanLabResults(rows *sql.Rows) ([]LabResult, error) {
 }
 
 // LabApplication reads an application with its results.
-func (db *DB) LabApplication(ctx context.Context, id string) (*LabApplication, error) {
+func (db *DB) LabApplication(ctx context.Context, id string) (_ *LabApplication, err error) {
+	defer errs.Wrap(&err, "store.LabApplication(%q)", id)
 	var a *LabApplication
-	err := db.InTx(ctx, func(tx *Tx) error {
+	err = db.InTx(ctx, func(tx *Tx) error {
 		var err error
 		a, err = tx.LabApplication(ctx, id)
 		return err
@@ -623,7 +635,8 @@ func (t *Tx) PutLabResult(ctx context.Context, appID string, r LabResult) error 
 
 // LabApplications lists the applications an enterprise made (or, as a lab,
 // received), newest first; ebcCode and itemNo select one product's instead.
-func (db *DB) LabApplications(ctx context.Context, party, ebcCode, itemNo string, limit int) ([]LabApplication, error) {
+func (db *DB) LabApplications(ctx context.Context, party, ebcCode, itemNo string, limit int) (_ []LabApplication, err error) {
+	defer errs.Wrap(&err, "store.LabApplications(%q)", party)
 	rows, err := db.Query(ctx, `SELECT `+labColumns+` FROM lab_applications
 		WHERE ($1 = '' OR applicant = $1 OR lab_code = $1) AND ($2 = '' OR (ebc_code = $2 AND item_no = $3))
 		ORDER BY created_at DESC LIMIT $4`, party, ebcCode, itemNo, limit)

@@ -49,7 +49,8 @@ func (db *DB) PutWebhook(ctx context.Context, w *Webhook) error {
 }
 
 // Webhook reads an enterprise's endpoint.
-func (db *DB) Webhook(ctx context.Context, code string) (*Webhook, error) {
+func (db *DB) Webhook(ctx context.Context, code string) (_ *Webhook, err error) {
+	defer errs.Wrap(&err, "store.Webhook(%q)", code)
 	w, err := scanWebhook(db.QueryRow(ctx, `SELECT `+webhookColumns+` FROM webhooks WHERE enterprise_code = $1`, code))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, errs.New(errs.NotFound, "webhook_not_found", "", "enterprise %s has no webhook", code)
@@ -72,7 +73,8 @@ func (db *DB) DeleteWebhook(ctx context.Context, code string) error {
 }
 
 // DueWebhooks lists endpoints whose next attempt is due and that have receipts to deliver.
-func (db *DB) DueWebhooks(ctx context.Context, now time.Time) ([]*Webhook, error) {
+func (db *DB) DueWebhooks(ctx context.Context, now time.Time) (_ []*Webhook, err error) {
+	defer errs.Wrap(&err, "store.DueWebhooks")
 	rows, err := db.Query(ctx, `SELECT `+webhookColumns+` FROM webhooks w WHERE next_attempt <= $1
 		AND EXISTS (SELECT 1 FROM receipts r WHERE r.enterprise_code = w.enterprise_code AND r.seq > w.delivered_seq)`, now)
 	if err != nil {
