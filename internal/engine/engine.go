@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"log/slog"
 	"sync"
 	"time"
@@ -154,6 +155,7 @@ type decision struct {
 
 // Judge judges the given inventories and records the decisions.
 func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
+	defer errs.Wrap(&err, "engine.Judge(%d inventories)", len(ids))
 	ctx, span := tracing.Follow(ctx, "engine.Judge", ids) // in the trace of the message that woke them
 	defer func() { tracing.End(span, err) }()
 	now := e.Now()
@@ -442,7 +444,8 @@ func reject(code, format string, args ...any) Outcome {
 // writer. It is the one place that builds that receipt: the engine calls it
 // for every status it writes, and so do changes made outside the engine (a
 // bonded cancellation), so both write the same document.
-func StatusReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, customsCode string, now time.Time) error {
+func StatusReceipt(ctx context.Context, tx *store.Tx, inv *store.Inventory, customsCode string, now time.Time) (err error) {
+	defer errs.Wrap(&err, "engine.StatusReceipt(%s)", inv.ID)
 	keys := ceb.Keys{"customsCode": customsCode, "ebpCode": inv.EbpCode, "ebcCode": inv.EbcCode, "agentCode": inv.AgentCode,
 		"copNo": inv.CopNo, "preNo": inv.PreNo, "invtNo": inv.InvtNo}
 	packed, err := receipt.NewPacked("CEB622Message", keys)

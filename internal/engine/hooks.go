@@ -62,9 +62,10 @@ var transitions = map[string][]string{
 
 // Transition moves an inventory decided by a person: an officer's review or
 // inspection result. The effects and the quota follow as for automatic decisions.
-func (e *Engine) Transition(ctx context.Context, inventoryID, to string, f clearance.Finding, actor string) (*store.Inventory, error) {
+func (e *Engine) Transition(ctx context.Context, inventoryID, to string, f clearance.Finding, actor string) (_ *store.Inventory, err error) {
+	defer errs.Wrap(&err, "engine.Transition(%q)", inventoryID)
 	var out *store.Inventory
-	err := e.Batch.Do(ctx, func(tx *store.Tx) error {
+	err = e.Batch.Do(ctx, func(tx *store.Tx) error {
 		inv, err := tx.InventoryByID(ctx, inventoryID)
 		if err != nil {
 			return err

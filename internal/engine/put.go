@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"github.com/cbec-platform/cbec/internal/errs"
 
 	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/store"
@@ -14,7 +15,8 @@ import (
 // the status, its event and a CEB622 receipt; no effect runs and the quota is
 // not touched, because a judgement follows before any release. Wake the
 // inventory after the commit when pending is set.
-func (e *Engine) Put(ctx context.Context, tx *store.Tx, inv *store.Inventory, o Outcome, pending bool, actor string) error {
+func (e *Engine) Put(ctx context.Context, tx *store.Tx, inv *store.Inventory, o Outcome, pending bool, actor string) (err error) {
+	defer errs.Wrap(&err, "engine.Put")
 	doc, err := decode[clearance.Inventory](&store.Document{Kind: "inventory", K1: inv.AgentCode, K2: inv.CopNo, Data: inv.Data})
 	if err != nil {
 		return err

@@ -190,6 +190,7 @@ var mustSign = map[string]bool{"CEB621Message": true, "CEB623Message": true, "CE
 // a Forbidden error; otherwise the answer is 200 with the receipt, one Return
 // per document.
 func (s *Service) Submit(ctx context.Context, sender *enterprise.Enterprise, body []byte) (ans Answer, err error) {
+	defer errs.Wrap(&err, "intake.Submit(%s)", sender.Code)
 	ctx, span := tracing.Start(ctx, "intake.Submit")
 	defer func() { tracing.EndSubmit(span, ans.Status, err) }()
 	now := s.Now()
@@ -248,7 +249,8 @@ func (s *Service) unstored(p *prepared, now time.Time) (Answer, error) {
 // the message with a CEB900 (with the DXP code and text when the refusal is
 // not a list of problems), or a Forbidden error. Imports use it to find every
 // bad row of a file before anything of the file is stored.
-func (s *Service) Check(ctx context.Context, sender *enterprise.Enterprise, body []byte) (*Refusal, error) {
+func (s *Service) Check(ctx context.Context, sender *enterprise.Enterprise, body []byte) (_ *Refusal, err error) {
+	defer errs.Wrap(&err, "intake.Check(%s)", sender.Code)
 	_, refused, err := s.prepare(ctx, tracing.Off(), sender, body, s.Now())
 	return refused, err
 }

@@ -439,7 +439,8 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 // sent, modified or deleted only by its declaring agent (the owner of copNo
 // under agentCode), which holds the agent role and, to declare or modify, is
 // the ebc itself or entrusted by it at now. It returns the refusal, if any.
-func MayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, appType, agentCode, ebcCode, copNo string, now time.Time) (Result, bool, error) {
+func MayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, appType, agentCode, ebcCode, copNo string, now time.Time) (_ Result, _ bool, err error) {
+	defer errs.Wrap(&err, "intake.MayDeclare(%s, %s)", agentCode, copNo)
 	if sender.Code != agentCode {
 		if appType == "1" {
 			return Refused("1108", "inventory copNo=%s names agentCode %s: only that agent may declare it", copNo, agentCode), true, nil
