@@ -351,9 +351,6 @@ func (s *Service) ReturnByID(ctx context.Context, id string) (_ *Return, err err
 	return s.returnOf(sr)
 }
 
-// ErrLate is the error of an arrival recorded after return_arrive_days.
-var ErrLate = errs.New(errs.Conflict, "return_late", "id", "the goods arrived too late")
-
 // Arrive records that a return's goods are back in the zone (by the zone
 // operator) and makes the restorations: the tax of the returned lines is not
 // levied (bill line reduced or removed, guarantee credited), the buyer's quota
