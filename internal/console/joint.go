@@ -236,7 +236,7 @@ func (s *Service) summary(ctx context.Context, inv *store.Inventory) *Summary {
 
 func (s *Service) riskHits(ctx context.Context, inventoryID string) []string {
 	out := []string{}
-	hits, err := s.DB.InventoryRiskHits(ctx, inventoryID)
+	hits, err := s.DB.RiskHits(ctx, inventoryID)
 	if err != nil { // the screens show the declaration without its hits
 		return out
 	}

@@ -130,16 +130,6 @@ func (db *DB) ParcelsToScan(ctx context.Context, limit int) ([]ParcelToScan, err
 	return list, nil
 }
 
-// InventoryRiskHits lists what hit inventory id, in the order it hit: kind,
-// ref and action only, what the joint inspection shows.
-func (db *DB) InventoryRiskHits(ctx context.Context, id string) ([]RiskHit, error) {
-	rows, err := db.Query(ctx, `SELECT kind, ref, action FROM risk_hits WHERE inventory_id = $1 ORDER BY at`, id)
-	if err != nil {
-		return nil, fmt.Errorf("risk hits of inventory %s: %w", id, err)
-	}
-	return Collect(rows, func(r Scanner) (h RiskHit, err error) { return h, r.Scan(&h.Kind, &h.Ref, &h.Action) })
-}
-
 const lineParcelColumns = `id, line_id, logistics_no, inventory_id, image_ref, scanned_at, divert, customs_mark, inspection_mark,
 	customs_finding, inspection_finding, outcome`
 
