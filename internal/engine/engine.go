@@ -177,10 +177,12 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 	if len(ds) == 0 {
 		return nil
 	}
-	keys := make([]string, 0, 4*len(ds))
+	var keys []string
 	for _, d := range ds {
 		d.read = *d.inv
-		keys = append(keys, e.locks(d, now)...)
+		if e.Batch.NamesRows() { // SQLite's one writer needs no names
+			keys = append(keys, e.locks(d, now)...)
+		}
 	}
 	// A decision whose inventory changed since it was read (ErrStale: the
 	// change woke it again) is left out and the others written again,

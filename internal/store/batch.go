@@ -97,7 +97,19 @@ func (b *Batcher) Do(ctx context.Context, fn func(*Tx) error) error {
 // with HotRow); on PostgreSQL it writes alongside other batches, locking the
 // named rows first, in the one order of all writers.
 func (b *Batcher) DoKeys(ctx context.Context, keys []string, fn func(*Tx) error) error {
-	return b.do(ctx, b.jobs, lockIDs(keys), true, fn)
+	return b.do(ctx, b.jobs, b.locksFor(keys), true, fn)
+}
+
+// NamesRows tells whether named hot rows are locked (PostgreSQL). SQLite's
+// one writer needs no names, so a caller may skip building them.
+func (b *Batcher) NamesRows() bool { return b.db.Engine == Postgres }
+
+// locksFor is lockIDs on PostgreSQL and nothing on SQLite.
+func (b *Batcher) locksFor(keys []string) []int64 {
+	if !b.NamesRows() {
+		return nil
+	}
+	return lockIDs(keys)
 }
 
 // DoFirst is Do for work that must not wait behind new arrivals: the
@@ -107,7 +119,7 @@ func (b *Batcher) DoKeys(ctx context.Context, keys []string, fn func(*Tx) error)
 // served first, the decisions keep pace and the messages wait instead, which
 // slows the senders down. Its keys are DoKeys's.
 func (b *Batcher) DoFirst(ctx context.Context, keys []string, fn func(*Tx) error) error {
-	return b.do(ctx, b.first, lockIDs(keys), true, fn)
+	return b.do(ctx, b.first, b.locksFor(keys), true, fn)
 }
 
 func (b *Batcher) do(ctx context.Context, queue chan *job, locks []int64, keyed bool, fn func(*Tx) error) error {
