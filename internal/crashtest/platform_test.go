@@ -1,11 +1,9 @@
 package crashtest
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cbec-platform/cbec/internal/app/apptest"
 	"github.com/cbec-platform/cbec/internal/console"
 	"github.com/cbec-platform/cbec/internal/loadgen"
 	"github.com/cbec-platform/cbec/internal/store"
@@ -122,71 +121,11 @@ func nodesOneLeader(t *testing.T, nodes []*server) {
 	t.Logf("node %d killed: node %d runs the jobs after %v", second+1, third+1, time.Since(start).Round(time.Millisecond))
 }
 
-// screen is a live sorting-line screen (server-sent events) on one node.
-type screen struct {
-	events chan console.Event
-}
-
-func openScreen(t *testing.T, base, cookie, line string) *screen {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+"/console/officer/lines/"+line+"/events", nil)
-	req.Header.Set("Cookie", "cbec_officer="+cookie)
-	resp, err := (&http.Client{}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(resp.Body)
-		t.Fatalf("events: %d %s", resp.StatusCode, b)
-	}
-	sc := &screen{events: make(chan console.Event, 64)}
-	ready := make(chan struct{})
-	go func() {
-		defer resp.Body.Close()
-		r := bufio.NewReader(resp.Body)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if strings.HasPrefix(l, ": connected") {
-				close(ready)
-			}
-			if data, ok := strings.CutPrefix(l, "data: "); ok {
-				var ev console.Event
-				if json.Unmarshal([]byte(data), &ev) == nil {
-					sc.events <- ev
-				}
-			}
-		}
-	}()
-	<-ready
-	return sc
-}
-
-// next returns the next event of a kind within 5 s.
-func (sc *screen) next(t *testing.T, kind string) console.Event {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev := <-sc.events:
-			if ev.Type == kind {
-				return ev
-			}
-		case <-timeout:
-			t.Fatalf("no %s event within 5 s", kind)
-		}
-	}
-}
-
 // quiet fails if the screen shows another event within d.
-func (sc *screen) quiet(t *testing.T, d time.Duration) {
+func quiet(t *testing.T, sc *apptest.Screen, d time.Duration) {
 	t.Helper()
 	select {
-	case ev := <-sc.events:
+	case ev := <-sc.Events:
 		t.Errorf("unexpected event %s of parcel %s", ev.Type, ev.Parcel.ID)
 	case <-time.After(d):
 	}
@@ -233,8 +172,8 @@ func nodesLiveScreens(t *testing.T, nodes []*server, db *store.DB) {
 		t.Fatal(err)
 	}
 	cookie := login(t, nodes[1].url(), "customs.nodes", password)
-	far := openScreen(t, nodes[1].url(), cookie, line.ID)
-	near := openScreen(t, nodes[0].url(), login(t, nodes[0].url(), "customs.nodes", password), line.ID)
+	far := apptest.OpenScreen(t, nodes[1].url(), cookie, line.ID)
+	near := apptest.OpenScreen(t, nodes[0].url(), login(t, nodes[0].url(), "customs.nodes", password), line.ID)
 
 	body, _ := json.Marshal(map[string]string{"logisticsNo": "SF1700000001", "imageRef": "/img/1.png"})
 	st, resp, err := do(ctx, "POST", nodes[0].url()+"/api/v1/sorting-lines/"+line.ID+"/scans", scanner, "application/json", body)
@@ -245,12 +184,12 @@ func nodesLiveScreens(t *testing.T, nodes []*server, db *store.DB) {
 	if err := json.Unmarshal(resp, &scanned); err != nil {
 		t.Fatal(err)
 	}
-	ev := far.next(t, "scan")
+	ev := far.Next(t, "scan")
 	if ev.Parcel == nil || ev.Parcel.ID != scanned.ParcelID || ev.Parcel.LogisticsNo != "SF1700000001" || ev.Parcel.LineID != line.ID {
 		t.Fatalf("node 2's screen shows %+v, want parcel %s", ev.Parcel, scanned.ParcelID)
 	}
 	t.Logf("scan on node 1 to a screen on node 2: %v", time.Since(time.Unix(0, ev.SentAt)).Round(time.Millisecond))
-	if ev := near.next(t, "scan"); ev.Parcel.ID != scanned.ParcelID {
+	if ev := near.Next(t, "scan"); ev.Parcel.ID != scanned.ParcelID {
 		t.Fatalf("node 1's screen shows parcel %s", ev.Parcel.ID)
 	}
 
@@ -266,14 +205,14 @@ func nodesLiveScreens(t *testing.T, nodes []*server, db *store.DB) {
 	if r.StatusCode != 200 {
 		t.Fatalf("mark on node 3: %d", r.StatusCode)
 	}
-	for name, sc := range map[string]*screen{"node 2": far, "node 1": near} {
-		if ev := sc.next(t, "mark"); ev.Parcel.ID != scanned.ParcelID || ev.Parcel.CustomsMark == "" {
+	for name, sc := range map[string]*apptest.Screen{"node 2": far, "node 1": near} {
+		if ev := sc.Next(t, "mark"); ev.Parcel.ID != scanned.ParcelID || ev.Parcel.CustomsMark == "" {
 			t.Errorf("%s's screen shows the mark as %+v", name, ev.Parcel)
 		}
 	}
 	// Each event once on each screen: a node does not show its own events again from the relay.
-	near.quiet(t, 500*time.Millisecond)
-	far.quiet(t, 0)
+	quiet(t, near, 500*time.Millisecond)
+	quiet(t, far, 0)
 }
 
 // hookReceiver is an enterprise's webhook endpoint: it answers slowly, so

@@ -38,7 +38,7 @@ func BenchmarkScanToScreens(b *testing.B) {
 	customs, insp := loginOfficer(b, s, "li.wei"), loginOfficer(b, s, "wang.fang")
 	type lane struct {
 		id, token string
-		screens   [2]*screen
+		screens   [2]*apptest.Screen
 	}
 	var lanes []lane
 	for i := range lines {
@@ -50,7 +50,7 @@ func BenchmarkScanToScreens(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		lanes = append(lanes, lane{id: l.ID, token: tok, screens: [2]*screen{openScreen(b, s, customs.cookie, l.ID), openScreen(b, s, insp.cookie, l.ID)}})
+		lanes = append(lanes, lane{id: l.ID, token: tok, screens: [2]*apptest.Screen{apptest.OpenScreen(b, s.URL, customs.cookie, l.ID), apptest.OpenScreen(b, s.URL, insp.cookie, l.ID)}})
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	b.ResetTimer()
@@ -78,7 +78,7 @@ func BenchmarkScanToScreens(b *testing.B) {
 					}
 					resp.Body.Close()
 					for _, sc := range ln.screens {
-						sc.next(b, "scan")
+						sc.Next(b, "scan")
 					}
 					mu.Lock()
 					all = append(all, time.Since(start))

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -281,71 +280,6 @@ func TestOfficerApprovesManualReview(t *testing.T) {
 	})
 }
 
-// screen is a live SSE stream of a line, as a browser's EventSource reads it.
-type screen struct {
-	events chan console.Event
-	cancel func()
-	closed chan struct{} // closed when the server ends the stream
-}
-
-func openScreen(t testing.TB, s *apptest.Server, cookie, line string) *screen {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/console/officer/lines/"+line+"/events", nil)
-	req.Header.Set("Cookie", "cbec_officer="+cookie)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		cancel()
-		t.Fatalf("events: %d", resp.StatusCode)
-	}
-	sc := &screen{events: make(chan console.Event, 1024), cancel: cancel, closed: make(chan struct{})}
-	ready := make(chan struct{})
-	go func() {
-		defer close(sc.closed)
-		defer resp.Body.Close()
-		r := bufio.NewReader(resp.Body)
-		once := false
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if !once && strings.HasPrefix(l, ": connected") {
-				once = true
-				close(ready)
-			}
-			if data, ok := strings.CutPrefix(l, "data: "); ok {
-				var ev console.Event
-				if json.Unmarshal([]byte(data), &ev) == nil {
-					sc.events <- ev
-				}
-			}
-		}
-	}()
-	<-ready
-	t.Cleanup(cancel)
-	return sc
-}
-
-func (sc *screen) next(t testing.TB, kind string) console.Event {
-	t.Helper()
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case ev := <-sc.events:
-			if ev.Type == kind {
-				return ev
-			}
-		case <-timeout:
-			t.Fatalf("no %s event within 5 s", kind)
-		}
-	}
-}
-
 func TestJointInspectionTwoScreens(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
 		f := newFixture(t, engine, func(c *config.Config) { c.Rules.InspectionRates["general"] = "1" })
@@ -379,7 +313,7 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 			t.Fatalf("want 500, got %s %s", r.ReturnStatus, r.ReturnInfo)
 		}
 		customs, insp := loginOfficer(t, f.s, "li.wei"), loginOfficer(t, f.s, "wang.fang")
-		cs, is := openScreen(t, f.s, customs.cookie, line.ID), openScreen(t, f.s, insp.cookie, line.ID)
+		cs, is := apptest.OpenScreen(t, f.s.URL, customs.cookie, line.ID), apptest.OpenScreen(t, f.s.URL, insp.cookie, line.ID)
 
 		// Bad scans: no token, unknown waybill field missing.
 		if r := f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", "", map[string]string{"logisticsNo": d.logisticsNo}); r.Status != 401 {
@@ -393,8 +327,8 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		if r.Status != 201 || !strings.Contains(string(r.Body), `"divert":"pass"`) {
 			t.Fatalf("scan: %d %s", r.Status, r.Body)
 		}
-		cs.next(t, "scan")
-		is.next(t, "scan")
+		cs.Next(t, "scan")
+		is.Next(t, "scan")
 
 		r = f.s.JSON("POST", "/api/v1/sorting-lines/"+line.ID+"/scans", token, map[string]string{"logisticsNo": d.logisticsNo, "imageRef": "/img/2.png"})
 		var scanned struct{ ParcelID, Divert string }
@@ -402,8 +336,8 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		if r.Status != 201 || scanned.Divert != "inspect" {
 			t.Fatalf("scan of the selected parcel: %d %s", r.Status, r.Body)
 		}
-		for _, sc := range []*screen{cs, is} {
-			ev := sc.next(t, "scan")
+		for _, sc := range []*apptest.Screen{cs, is} {
+			ev := sc.Next(t, "scan")
 			if ev.Parcel.Summary == nil || ev.Parcel.Summary.CopNo != d.copNo || ev.Parcel.Divert != "inspect" || len(ev.Parcel.Summary.Goods) != 1 {
 				t.Fatalf("screen event: %+v", ev.Parcel)
 			}
@@ -415,14 +349,14 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{"note": "密度异常"}, nil); st != 200 {
 			t.Fatalf("customs mark: %d", st)
 		}
-		if ev := is.next(t, "mark"); !strings.Contains(ev.Parcel.CustomsMark, "li.wei") {
+		if ev := is.Next(t, "mark"); !strings.Contains(ev.Parcel.CustomsMark, "li.wei") {
 			t.Errorf("mark seen by inspection: %+v", ev.Parcel)
 		}
-		cs.next(t, "mark") // its own mark
+		cs.Next(t, "mark") // its own mark
 		if st := insp.json("/console/officer/parcels/"+scanned.ParcelID+"/mark", map[string]string{"note": "图像可疑"}, nil); st != 200 {
 			t.Fatalf("mark: %d", st)
 		}
-		if ev := cs.next(t, "mark"); !strings.Contains(ev.Parcel.InspectionMark, "wang.fang") {
+		if ev := cs.Next(t, "mark"); !strings.Contains(ev.Parcel.InspectionMark, "wang.fang") {
 			t.Errorf("mark seen by customs: %+v", ev.Parcel)
 		}
 		var div struct{ Divert, Outcome string }
@@ -437,7 +371,7 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		if st := customs.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release"}, nil); st != 200 {
 			t.Fatalf("customs finding: %d", st)
 		}
-		if ev := is.next(t, "finding"); ev.Parcel.Outcome != "" || ev.Parcel.Customs == nil {
+		if ev := is.Next(t, "finding"); ev.Parcel.Outcome != "" || ev.Parcel.Customs == nil {
 			t.Errorf("after one finding: %+v", ev.Parcel)
 		}
 		if inv, _ := f.s.App.DB.InventoryByCopNo(ctx, agent, d.copNo); inv.Status != "500" {
@@ -447,8 +381,8 @@ func TestJointInspectionTwoScreens(t *testing.T) {
 		if st := insp.json("/console/officer/parcels/"+scanned.ParcelID+"/finding", map[string]string{"result": "release", "note": "实物与申报一致"}, &p); st != 200 || p.Outcome != "800" {
 			t.Fatalf("inspection finding: %d %+v", st, p)
 		}
-		for _, sc := range []*screen{cs, is} {
-			if ev := sc.next(t, "decided"); ev.Parcel.Outcome != "800" {
+		for _, sc := range []*apptest.Screen{cs, is} {
+			if ev := sc.Next(t, "decided"); ev.Parcel.Outcome != "800" {
 				t.Errorf("decided: %+v", ev.Parcel)
 			}
 		}
@@ -663,14 +597,14 @@ func TestJointFindingFinalUntilSupervisorReopens(t *testing.T) {
 func TestJointLogoutEndsScreens(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
 		j := newJointLine(t, engine)
-		gone := openScreen(t, j.f.s, j.customs.cookie, j.line)
-		stays := openScreen(t, j.f.s, j.insp.cookie, j.line)
+		gone := apptest.OpenScreen(t, j.f.s.URL, j.customs.cookie, j.line)
+		stays := apptest.OpenScreen(t, j.f.s.URL, j.insp.cookie, j.line)
 		resp, body := rawDo(t, j.f.s, "POST", "/console/officer/logout", j.customs.cookie, "application/x-www-form-urlencoded", "", nil)
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("logout: %d %s", resp.StatusCode, body)
 		}
 		j.scan(t, j.selected.logisticsNo)
-		if ev := stays.next(t, "scan"); ev.Parcel.LogisticsNo != j.selected.logisticsNo {
+		if ev := stays.Next(t, "scan"); ev.Parcel.LogisticsNo != j.selected.logisticsNo {
 			t.Errorf("the other screen: %+v", ev.Parcel)
 		}
 		parcel := func(ev console.Event) {
@@ -680,11 +614,11 @@ func TestJointLogoutEndsScreens(t *testing.T) {
 		}
 		for {
 			select {
-			case ev := <-gone.events:
+			case ev := <-gone.Events:
 				parcel(ev)
-			case <-gone.closed:
-				for len(gone.events) > 0 {
-					parcel(<-gone.events)
+			case <-gone.Closed:
+				for len(gone.Events) > 0 {
+					parcel(<-gone.Events)
 				}
 				return
 			case <-time.After(10 * time.Second):
