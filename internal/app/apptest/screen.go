@@ -47,14 +47,15 @@ func OpenScreen(t testing.TB, base, cookie, line string) *Screen {
 		defer close(sc.Closed)
 		defer resp.Body.Close()
 		r := bufio.NewReader(resp.Body)
+		told := false
 		for {
 			l, err := r.ReadString('\n')
 			if err != nil {
 				return
 			}
-			if strings.HasPrefix(l, ": connected") && connected != nil {
+			if strings.HasPrefix(l, ": connected") && !told {
 				close(connected)
-				connected = nil
+				told = true
 			}
 			if data, ok := strings.CutPrefix(l, "data: "); ok {
 				var ev console.Event
