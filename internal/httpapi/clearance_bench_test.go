@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -14,8 +15,9 @@ import (
 // before the clock starts, as enterprises' systems do. Besides time per
 // declaration it reports what the write transactions cost per declaration:
 // statements (begin, commit and savepoints included) and writer time.
+// CBEC_BENCH_POSTGRES=1 runs it on the test PostgreSQL (CBEC_TEST_POSTGRES).
 func BenchmarkDeclaration(b *testing.B) {
-	f := newFixture(b, apptest.SQLite)
+	f := newFixture(b, benchEngine())
 	type msgs struct{ order, payment, waybill, inventory []byte }
 	all := make([]msgs, b.N)
 	for i := range all {
@@ -68,4 +70,12 @@ func (f *fixture) decided() int {
 		}
 		after = page.Next
 	}
+}
+
+// benchEngine is the embedded database unless CBEC_BENCH_POSTGRES asks for PostgreSQL.
+func benchEngine() apptest.Engine {
+	if os.Getenv("CBEC_BENCH_POSTGRES") != "" {
+		return apptest.Postgres
+	}
+	return apptest.SQLite
 }

@@ -281,7 +281,16 @@ type Tx struct {
 	// at them, until they are numbered and written before commit (numberFeed).
 	feed     []*Receipt
 	answered []answeredMessage
+	// afterCommit runs once the transaction has committed, and not at all
+	// when it is rolled back (AfterCommit).
+	afterCommit []func()
 }
+
+// AfterCommit runs fn once the transaction has committed; a rollback drops
+// it. It is for what the process keeps in memory about stored rows (a row
+// known to exist, a key no longer waited on), which must not believe a
+// rolled-back write.
+func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
@@ -308,6 +317,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
+	}
+	for _, fn := range t.afterCommit {
+		fn()
 	}
 	db.checkpointer.finish(db.write)
 	return nil
@@ -572,13 +584,13 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
-	feed, answered := len(t.feed), len(t.answered)
+	feed, answered, hooks := len(t.feed), len(t.answered), len(t.afterCommit)
 	if err := fn(); err != nil {
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		// The receipts and message rows added since are undone too.
-		t.feed, t.answered = t.feed[:feed], t.answered[:answered]
+		// The receipts, message rows and after-commit work added since are undone too.
+		t.feed, t.answered, t.afterCommit = t.feed[:feed], t.answered[:answered], t.afterCommit[:hooks]
 		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
 		return err
 	}

@@ -21,6 +21,42 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("InventoryAndOrder", func(t *testing.T) { testInventoryAndOrder(t, open(t)) })
 	t.Run("CompressedJSON", func(t *testing.T) { testCompressedJSON(t, open(t)) })
 	t.Run("EventsInTheRow", func(t *testing.T) { testEventsInTheRow(t, open(t)) })
+	t.Run("AfterCommit", func(t *testing.T) { testAfterCommit(t, open(t)) })
+}
+
+// Work registered with AfterCommit runs once the transaction commits, and
+// never for a rolled-back transaction or savepoint.
+func testAfterCommit(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var ran []string
+	mark := func(s string) func() { return func() { ran = append(ran, s) } }
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		tx.AfterCommit(mark("kept"))
+		_ = tx.Savepoint(ctx, "undone", func() error {
+			tx.AfterCommit(mark("in a rolled-back savepoint"))
+			return fmt.Errorf("undo")
+		})
+		if err := tx.Savepoint(ctx, "released", func() error {
+			tx.AfterCommit(mark("in a released savepoint"))
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(ran) != 0 {
+			t.Errorf("ran before commit: %v", ran)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = db.InTx(ctx, func(tx *store.Tx) error {
+		tx.AfterCommit(mark("in a rolled-back transaction"))
+		return fmt.Errorf("roll back")
+	})
+	if got := fmt.Sprint(ran); got != "[kept in a released savepoint]" {
+		t.Fatalf("after commit ran %s, want [kept in a released savepoint]", got)
+	}
 }
 
 // An inventory's steps written with its row (Inventory.Event) or alone
