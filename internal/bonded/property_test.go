@@ -249,7 +249,7 @@ func accept(ctx context.Context, s *Service, eng *engine.Engine, ems, guar, buye
 		if err := tx.InsertInventory(ctx, inv); err != nil {
 			return err
 		}
-		short, err := tx.ReserveQuota(ctx, v.id, buyer, "name", now.Year(), v.dutiable, 1<<40, nil, now)
+		short, err := tx.ReserveQuota(ctx, v.id, buyer, "name", now.Year(), v.dutiable, 1<<40, nil, "reserved", now)
 		if err != nil || short.Exceeded {
 			return fmt.Errorf("quota: %v %+v", err, short)
 		}

@@ -371,12 +371,28 @@ func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time
 			return *checked, nil
 		}
 	}
+	o := Outcome{Status: "800", Finding: clearance.Finding{Code: "2600", Detail: v.Describe()}}
+	switch draw := clearance.Draw(inv.Seed); {
+	case checked != nil:
+		o = *checked
+	case v.Hold != nil:
+		o = Outcome{Status: "300", Finding: *v.Hold}
+	case e.Rules.Selected(d.class, d.abnormal, draw):
+		o = Outcome{Status: "500", Finding: clearance.Finding{Code: "2500", Detail: fmt.Sprintf("%s, draw %s; %s", selectedBasis(d.class, d.abnormal), draw, v.Describe())}}
+	}
 	caps := make([]store.CapUse, len(v.Caps))
 	for i, c := range v.Caps {
 		caps[i] = store.CapUse{HSCode: c.HSCode, Milli: milli(c.Qty), LimitMilli: milli(c.Cap.Amount)}
 	}
+	// A parcel about to be released counts for good at once: its entry is
+	// written released, not reserved and then updated (one statement less
+	// per release); settle corrects it if an effect refuses the release.
+	counted := "reserved"
+	if o.Status == "800" {
+		counted = "released"
+	}
 	short, err := tx.ReserveQuota(ctx, inv.ID, inv.BuyerKey, d.doc.BuyerName.Hash, now.In(cst).Year(),
-		v.Dutiable.Fen(), e.Rules.AnnualLimit.Fen(), caps, now)
+		v.Dutiable.Fen(), e.Rules.AnnualLimit.Fen(), caps, counted, now)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -387,16 +403,7 @@ func (e *Engine) decide(ctx context.Context, tx *store.Tx, d *decision, now time
 		}
 		return reject("1313", "used %s + this %s > limit %s", money.FromFen(short.UsedFen), v.Dutiable, e.Rules.AnnualLimit), nil
 	}
-	o := Outcome{Status: "800", Finding: clearance.Finding{Code: "2600", Detail: v.Describe()}}
-	switch draw := clearance.Draw(inv.Seed); {
-	case checked != nil:
-		o = *checked
-	case v.Hold != nil:
-		o = Outcome{Status: "300", Finding: *v.Hold}
-	case e.Rules.Selected(d.class, d.abnormal, draw):
-		o = Outcome{Status: "500", Finding: clearance.Finding{Code: "2500", Detail: fmt.Sprintf("%s, draw %s; %s", selectedBasis(d.class, d.abnormal), draw, v.Describe())}}
-	}
-	return e.settle(ctx, tx, dec, "120", o)
+	return e.settle(ctx, tx, dec, "120", o, counted)
 }
 
 // selectedBasis names what set the rate of a random selection, for its receipt.
@@ -410,7 +417,9 @@ func selectedBasis(class enterprise.CreditClass, abnormal bool) string {
 // settle applies the effects of a status change inside its transaction and
 // keeps the buyer's quota in step: released counts for good, rejected gives it
 // back. An effect may refuse the change (no stock: 100); then that is recorded.
-func (e *Engine) settle(ctx context.Context, tx *store.Tx, d *Decision, from string, o Outcome) (Outcome, error) {
+// counted is the state the buyer's quota entry was written in by this
+// transaction ("" when none was written).
+func (e *Engine) settle(ctx context.Context, tx *store.Tx, d *Decision, from string, o Outcome, counted string) (Outcome, error) {
 	for _, eff := range e.Effects {
 		got, err := eff.Apply(ctx, tx, d, from, o.Status)
 		if err != nil {
@@ -425,11 +434,17 @@ func (e *Engine) settle(ctx context.Context, tx *store.Tx, d *Decision, from str
 	}
 	// A detained parcel (501–599) keeps its reservation: detention is not the
 	// end, and an officer may still release it; only a rejection gives it back.
-	switch o.Status {
-	case "800":
+	switch {
+	case o.Status == "800":
+		if counted == "released" {
+			return o, nil
+		}
 		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "released", d.Now)
-	case "100":
+	case o.Status == "100":
 		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "restored", d.Now)
+	case counted == "released":
+		// An effect held what was to be released: its count is not final yet.
+		return o, tx.SetQuotaState(ctx, d.Inventory.ID, "reserved", d.Now)
 	}
 	return o, nil
 }

@@ -79,7 +79,7 @@ func (e *Engine) Transition(ctx context.Context, inventoryID, to string, f clear
 			return err
 		}
 		now := e.Now()
-		o, err := e.settle(ctx, tx, &Decision{Inventory: inv, Doc: doc, Now: now}, inv.Status, Outcome{Status: to, Finding: f})
+		o, err := e.settle(ctx, tx, &Decision{Inventory: inv, Doc: doc, Now: now}, inv.Status, Outcome{Status: to, Finding: f}, "")
 		if err != nil {
 			return err
 		}

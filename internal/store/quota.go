@@ -30,16 +30,18 @@ type QuotaShortfall struct {
 // caps, all or nothing: the check and the reservation are one statement per
 // counter (used + amount <= limit), so concurrent inventories of one buyer can
 // never pass the limit together, on either engine. A second reservation for
-// the same inventory changes nothing.
-func (t *Tx) ReserveQuota(ctx context.Context, inventoryID, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse, now time.Time) (_ QuotaShortfall, err error) {
+// the same inventory changes nothing. The entry is written in state
+// ("reserved", or "released" for an inventory released in the same
+// transaction, which saves the update SetQuotaState would make).
+func (t *Tx) ReserveQuota(ctx context.Context, inventoryID, buyerKey, nameHash string, year int, amountFen, limitFen int64, caps []CapUse, state string, now time.Time) (_ QuotaShortfall, err error) {
 	defer errs.Wrap(&err, "store.ReserveQuota(%q)", inventoryID)
 	capsJSON, _ := json.Marshal(caps)
 	// Claim the entry first: an inventory already counted (reserved or released) is not counted twice.
 	res, err := t.Exec(ctx, `INSERT INTO quota_entries (inventory_id, buyer_key, year, amount_fen, caps, state, updated_at)
-		VALUES ($1,$2,$3,$4,$5,'reserved',$6)
+		VALUES ($1,$2,$3,$4,$5,$6,$7)
 		ON CONFLICT (inventory_id) DO UPDATE SET buyer_key = excluded.buyer_key, year = excluded.year,
-		amount_fen = excluded.amount_fen, caps = excluded.caps, state = 'reserved', updated_at = excluded.updated_at
-		WHERE quota_entries.state = 'restored'`, inventoryID, buyerKey, year, amountFen, string(capsJSON), now)
+		amount_fen = excluded.amount_fen, caps = excluded.caps, state = excluded.state, updated_at = excluded.updated_at
+		WHERE quota_entries.state = 'restored'`, inventoryID, buyerKey, year, amountFen, string(capsJSON), state, now)
 	if err != nil {
 		return QuotaShortfall{}, fmt.Errorf("record quota entry: %w", err)
 	}

@@ -259,7 +259,7 @@ func testRestoreQuotaPart(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		for _, id := range []string{"inv-rel", "inv-res"} {
-			if short, err := tx.ReserveQuota(ctx, id, "buyer-1", "name", 2026, 10000, 2600000, nil, returnT0); err != nil || short.Exceeded {
+			if short, err := tx.ReserveQuota(ctx, id, "buyer-1", "name", 2026, 10000, 2600000, nil, "reserved", returnT0); err != nil || short.Exceeded {
 				t.Fatalf("reserve %s: %+v %v", id, short, err)
 			}
 		}
