@@ -548,12 +548,15 @@ func scanIDs(rows *sql.Rows) ([]string, error) {
 
 // NextSerial returns the next inventory serial number (for preNo and invtNo).
 // The numbers must be unique, not consecutive (the CEB formats fix their
-// width, nothing their sequence; docs/performance.md). On SQLite, with one
-// writer, the counter row gives them in order without gaps. On PostgreSQL
-// that row would make every writer of every node wait for the one holding
-// it until its commit, so serials come in blocks of serialBlock from the
-// inventory_serials sequence, which no transaction holds: a node hands out
-// its block in memory, and numbers of a rolled-back transaction or of a
+// width, nothing their sequence; docs/performance.md), so they come in blocks
+// of serialBlock that a node hands out in memory: one statement per block, not
+// one per inventory. On PostgreSQL a block is drawn from the
+// inventory_serials sequence, which no transaction holds (a counter row would
+// make every writer of every node wait for the one holding it until its
+// commit). On SQLite, with one writer, it is drawn from the counter row in the
+// writer's transaction; should that transaction (or the savepoint it was drawn
+// in) be rolled back, the row goes back and so does the block (discard), so
+// no number is given twice. Numbers of a rolled-back transaction or of a
 // stopped node's unused block are skipped.
 func (t *Tx) NextSerial(ctx context.Context) (int64, error) {
 	if t.db.Engine == Postgres {
@@ -563,19 +566,21 @@ func (t *Tx) NextSerial(ctx context.Context) (int64, error) {
 			return end, err
 		})
 	}
-	var n int64
-	err := t.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'inventory_serial' RETURNING value`).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("next inventory serial: %w", classify(err))
-	}
-	return n, nil
+	return t.db.serials.next(func() (int64, error) {
+		var end int64
+		err := t.QueryRow(ctx, `UPDATE counters SET value = value + $1 WHERE name = 'inventory_serial' RETURNING value`, serialBlock).Scan(&end)
+		if err == nil {
+			t.drewSerials++
+		}
+		return end, err
+	})
 }
 
-// serialBlock is how many serials a PostgreSQL node takes from the sequence
-// at a time: its INCREMENT BY (migration 00180).
+// serialBlock is how many serials a node takes at a time: the sequence's
+// INCREMENT BY on PostgreSQL (migration 00180), the counter's step on SQLite.
 const serialBlock = 64
 
-// serials is a node's current block of inventory serials (PostgreSQL).
+// serials is a node's current block of inventory serials.
 type serials struct {
 	mu        sync.Mutex
 	last, end int64 // last handed out, last of the block
@@ -595,6 +600,13 @@ func (s *serials) next(draw func() (int64, error)) (int64, error) {
 	}
 	s.last++
 	return s.last, nil
+}
+
+// discard drops the rest of the block, whose draw was rolled back (SQLite).
+func (s *serials) discard() {
+	s.mu.Lock()
+	s.last = s.end
+	s.mu.Unlock()
 }
 
 // Receipt is one receipt in an enterprise's feed.

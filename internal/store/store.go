@@ -65,7 +65,7 @@ type DB struct {
 	// dsn opens the PostgreSQL connections that live outside the pool: the
 	// leader's lock and the listener of live events (nodes.go).
 	dsn string
-	// serials is this node's block of inventory serials (PostgreSQL; see NextSerial).
+	// serials is this node's block of inventory serials (see NextSerial).
 	serials serials
 }
 
@@ -284,6 +284,9 @@ type Tx struct {
 	// afterCommit runs once the transaction has committed, and not at all
 	// when it is rolled back (AfterCommit).
 	afterCommit []func()
+	// drewSerials counts the blocks of inventory serials drawn from the
+	// SQLite counter row in this transaction: they go if it is rolled back.
+	drewSerials int
 }
 
 // AfterCommit runs fn once the transaction has committed; a rollback drops
@@ -312,10 +315,11 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		err = t.numberFeed(ctx)
 	}
 	if err != nil {
+		t.undone(0) // before the writer's connection is let go
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := t.commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
 	for _, fn := range t.afterCommit {
@@ -323,6 +327,32 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	}
 	db.checkpointer.finish(db.write)
 	return nil
+}
+
+// commit commits the transaction. A serial block drawn in it is held until
+// the commit is known, so that no other transaction hands out a number of a
+// block whose draw a failed commit undoes.
+func (t *Tx) commit() error {
+	if t.drewSerials == 0 {
+		return t.tx.Commit()
+	}
+	t.db.serials.mu.Lock()
+	defer t.db.serials.mu.Unlock()
+	err := t.tx.Commit()
+	if err != nil {
+		t.db.serials.last = t.db.serials.end
+	}
+	return err
+}
+
+// undone forgets the serial blocks drawn since the transaction had drawn
+// before of them, which a rollback is about to take back: the next serial
+// draws again, so no number is given twice.
+func (t *Tx) undone(before int) {
+	if t.drewSerials > before {
+		t.db.serials.discard()
+		t.drewSerials = before
+	}
 }
 
 // Exec runs a statement in the transaction.
@@ -584,8 +614,9 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
-	feed, answered, hooks := len(t.feed), len(t.answered), len(t.afterCommit)
+	feed, answered, hooks, drew := len(t.feed), len(t.answered), len(t.afterCommit), t.drewSerials
 	if err := fn(); err != nil {
+		t.undone(drew)
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}

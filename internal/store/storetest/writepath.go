@@ -22,6 +22,66 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("CompressedJSON", func(t *testing.T) { testCompressedJSON(t, open(t)) })
 	t.Run("EventsInTheRow", func(t *testing.T) { testEventsInTheRow(t, open(t)) })
 	t.Run("AfterCommit", func(t *testing.T) { testAfterCommit(t, open(t)) })
+	t.Run("SerialsThroughRollbacks", func(t *testing.T) { testSerialsThroughRollbacks(t, open(t)) })
+}
+
+// Inventory serials come in blocks handed out in memory; a transaction or a
+// savepoint that drew a block and was rolled back must not make a later
+// transaction hand out a number a committed one already has.
+func testSerialsThroughRollbacks(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	undo := fmt.Errorf("undo")
+	given := map[int64]int{} // serial → round that committed it
+	for round := range 16 {
+		var got []int64
+		draw := func(tx *store.Tx, n int) error {
+			for range n {
+				s, err := tx.NextSerial(ctx)
+				if err != nil {
+					return err
+				}
+				got = append(got, s)
+			}
+			return nil
+		}
+		rollback := round%3 == 1
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if err := draw(tx, 5+round*7); err != nil {
+				return err
+			}
+			if round%4 == 2 { // a savepoint that crosses into a new block, undone
+				mark := len(got)
+				if err := tx.Savepoint(ctx, "serials", func() error {
+					if err := draw(tx, 70); err != nil {
+						return err
+					}
+					return undo
+				}); err != undo {
+					return fmt.Errorf("savepoint: %v", err)
+				}
+				got = got[:mark]
+				if err := draw(tx, 3); err != nil {
+					return err
+				}
+			}
+			if rollback {
+				return undo
+			}
+			return nil
+		})
+		if rollback && err == undo {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for _, s := range got {
+			if r, dup := given[s]; dup || s <= 0 {
+				t.Fatalf("round %d: serial %d given again (first in round %d) or not positive", round, s, r)
+			}
+			given[s] = round
+		}
+	}
 }
 
 // Work registered with AfterCommit runs once the transaction commits, and
