@@ -384,6 +384,9 @@ type document struct {
 	keys      ceb.Keys // for the receipt
 	inventory *clearance.Inventory
 	sanction  string // a code of the document is sanctioned: the document is refused
+	// entrusted is the entrustment an inventory needs, read before the
+	// writer (prereadEntrustments); nil when not read.
+	entrusted Entrustments
 }
 
 // retailDocuments converts the documents of retail import messages (311, 411,

@@ -61,6 +61,9 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 	} else if found {
 		return Answer{Status: status, Body: []byte(rec)}, nil
 	}
+	if err := s.prereadEntrustments(ctx, sender, docs, now); err != nil {
+		return Answer{}, fmt.Errorf("store %s %s: %w", d.Type, d.Guid, err)
+	}
 	var wake []string
 	var built *receipt.Built
 	var wrapped []byte
@@ -369,7 +372,11 @@ func lockedBy(inv *store.Inventory) (Result, bool, error) {
 // applyInventory stores an inventory list under appType rules; a new or changed one waits for evaluation.
 func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	inv := doc.inventory
-	if o, refused, err := MayDeclare(ctx, tx, sender, doc.appType, inv.AgentCode, inv.EbcCode, inv.CopNo, now); err != nil || refused {
+	var ents Entrustments = tx
+	if doc.entrusted != nil {
+		ents = doc.entrusted
+	}
+	if o, refused, err := MayDeclare(ctx, ents, sender, doc.appType, inv.AgentCode, inv.EbcCode, inv.CopNo, now); err != nil || refused {
 		return o, err
 	}
 	// A deletion debits nothing; a declaration or a change names the guarantor to debit.
@@ -435,11 +442,44 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, sender *ente
 	}
 }
 
+// Entrustments answers whether an ebc has entrusted an agent at a time: a
+// transaction (*store.Tx), the read pool (*store.DB), or an answer read before.
+type Entrustments interface {
+	Entrusted(ctx context.Context, ebc, agent string, at time.Time) (bool, error)
+}
+
+// entrustment is an answer read before the writer (prereadEntrustments).
+type entrustment bool
+
+func (e entrustment) Entrusted(context.Context, string, string, time.Time) (bool, error) {
+	return bool(e), nil
+}
+
+// prereadEntrustments asks, on the read pool when the message arrives, for
+// the entrustment each import inventory needs (rules §12), so that the
+// single writer does not: one statement per inventory off it. An
+// entrustment given or revoked between this look-up and the write counts
+// from the next message, as if it had come a moment later.
+func (s *Service) prereadEntrustments(ctx context.Context, sender *enterprise.Enterprise, docs []Doc, now time.Time) error {
+	for _, d := range docs {
+		doc, ok := d.(*document)
+		if !ok || doc.inventory == nil || doc.appType == "3" || doc.inventory.EbcCode == sender.Code || doc.inventory.AgentCode != sender.Code {
+			continue
+		}
+		ok, err := s.DB.Entrusted(ctx, doc.inventory.EbcCode, sender.Code, now)
+		if err != nil {
+			return err
+		}
+		doc.entrusted = entrustment(ok)
+	}
+	return nil
+}
+
 // MayDeclare applies rules §12 to an inventory (import or export): it is
 // sent, modified or deleted only by its declaring agent (the owner of copNo
 // under agentCode), which holds the agent role and, to declare or modify, is
 // the ebc itself or entrusted by it at now. It returns the refusal, if any.
-func MayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, appType, agentCode, ebcCode, copNo string, now time.Time) (_ Result, _ bool, err error) {
+func MayDeclare(ctx context.Context, ents Entrustments, sender *enterprise.Enterprise, appType, agentCode, ebcCode, copNo string, now time.Time) (_ Result, _ bool, err error) {
 	defer errs.Wrap(&err, "intake.MayDeclare(%s, %s)", agentCode, copNo)
 	if sender.Code != agentCode {
 		if appType == "1" {
@@ -453,7 +493,7 @@ func MayDeclare(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise
 	if appType == "3" || ebcCode == sender.Code {
 		return Result{}, false, nil
 	}
-	ok, err := tx.Entrusted(ctx, ebcCode, sender.Code, now)
+	ok, err := ents.Entrusted(ctx, ebcCode, sender.Code, now)
 	if err != nil || ok {
 		return Result{}, false, err
 	}

@@ -88,7 +88,22 @@ func (db *DB) RevokeEntrustment(ctx context.Context, id string, at time.Time) er
 
 // Entrusted tells, in the transaction, whether ebc has an entrustment of agent in force at t.
 func (t *Tx) Entrusted(ctx context.Context, ebc, agent string, at time.Time) (bool, error) {
-	rows, err := t.Query(ctx, `SELECT `+entrustmentColumns+` FROM entrustments
+	return entrusted(ctx, t, ebc, agent, at)
+}
+
+// Entrusted tells whether ebc has an entrustment of agent in force at t, read
+// on the read pool: intake asks it when a message arrives, off the writer.
+func (db *DB) Entrusted(ctx context.Context, ebc, agent string, at time.Time) (bool, error) {
+	return entrusted(ctx, db, ebc, agent, at)
+}
+
+// rowsQuerier is what reads rows: a transaction or the read pool.
+type rowsQuerier interface {
+	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func entrusted(ctx context.Context, q rowsQuerier, ebc, agent string, at time.Time) (bool, error) {
+	rows, err := q.Query(ctx, `SELECT `+entrustmentColumns+` FROM entrustments
 		WHERE ebc_code = $1 AND agent_code = $2 AND revoked_at IS NULL`, ebc, agent)
 	if err != nil {
 		return false, fmt.Errorf("read entrustments of %s by %s: %w", agent, ebc, err)
