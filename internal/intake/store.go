@@ -215,12 +215,22 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 	if d.Data, err = jsonOf(doc.data); err != nil {
 		return Result{}, err
 	}
-	if doc.appType == "1" && (doc.kind == clearance.KindOrder || doc.kind == clearance.KindWaybill) {
-		// Almost every new order or waybill is new to the platform: insert it
-		// without reading first, one statement on the writer instead of two.
-		// Payments and waybill statuses are checked against other documents
-		// first (the firm the order names, a released parcel), so they take
-		// the path below.
+	// The firm the stored order names owns its payment (rules §12): a
+	// payment from another firm is refused before anything is written.
+	var named string
+	if doc.kind == clearance.KindPayment {
+		if named, err = orderPayCode(ctx, tx, doc.k1, doc.k2); err != nil {
+			return Result{}, err
+		}
+		if named != "" && named != sender.Code {
+			return Refused("1107", "order %s/%s names payment firm %s, not %s", doc.k1, doc.k2, named, sender.Code), nil
+		}
+	}
+	if doc.appType == "1" && (doc.kind == clearance.KindOrder || doc.kind == clearance.KindWaybill || doc.kind == clearance.KindPayment) {
+		// Almost every new order, payment or waybill is new to the platform:
+		// insert it without reading first, one statement on the writer
+		// instead of two. Waybill statuses are checked against the waybill
+		// first (a released parcel), so they take the path below.
 		inserted, err := tx.InsertDocument(ctx, d)
 		if err != nil || inserted {
 			return s.wake(ctx, tx, doc, err)
@@ -235,18 +245,9 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 	if live {
 		owner = existing.Sender
 	}
-	if doc.kind == clearance.KindPayment {
-		named, err := orderPayCode(ctx, tx, doc.k1, doc.k2)
-		if err != nil {
-			return Result{}, err
-		}
-		if named != "" && named != sender.Code {
-			return Refused("1107", "order %s/%s names payment firm %s, not %s", doc.k1, doc.k2, named, sender.Code), nil
-		}
-		if named != "" {
-			// The firm the order names owns its payment, even when another firm sent one first.
-			owner = named
-		}
+	if named != "" {
+		// The firm the order names owns its payment, even when another firm sent one first.
+		owner = named
 	}
 	if live && owner != sender.Code {
 		return Refused("1106", "%s %s/%s belongs to enterprise %s", doc.kind, doc.k1, doc.k2, owner), nil
