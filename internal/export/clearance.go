@@ -13,6 +13,7 @@ import (
 	"github.com/cbec-platform/cbec/internal/enterprise"
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/intake"
+	"github.com/cbec-platform/cbec/internal/money"
 	"github.com/cbec-platform/cbec/internal/receipt"
 	"github.com/cbec-platform/cbec/internal/store"
 )
@@ -115,8 +116,8 @@ func (s *Service) orderDocuments(ctx context.Context, _ *intake.Service, sender 
 			return nil, nil, err
 		}
 		out = append(out, &doc{keys: keys[i], orderNo: h.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			if r, ok := s.sanctioned(ctx, h.EbpCode, h.EbcCode); !ok {
-				return r, nil
+			if r, ok, err := s.sanctioned(ctx, h.EbpCode, h.EbcCode); err != nil || !ok {
+				return r, err
 			}
 			v, err := amount("OrderHead.goodsValue", h.GoodsValue)
 			if err != nil {
@@ -148,8 +149,8 @@ func (s *Service) receiptDocuments(ctx context.Context, _ *intake.Service, sende
 			return nil, nil, err
 		}
 		out = append(out, &doc{keys: keys[i], orderNo: r.OrderNo, apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			if res, ok := s.sanctioned(ctx, r.PayCode, r.EbcCode); !ok {
-				return res, nil
+			if res, ok, err := s.sanctioned(ctx, r.PayCode, r.EbcCode); err != nil || !ok {
+				return res, err
 			}
 			v, err := amount("Receipts.charge", r.Charge)
 			if err != nil {
@@ -185,8 +186,8 @@ func (s *Service) waybillDocuments(ctx context.Context, _ *intake.Service, sende
 			return nil, nil, err
 		}
 		out = append(out, &doc{keys: keys[i], apply: func(ctx context.Context, tx *store.Tx, env *intake.Env) (intake.Result, error) {
-			if res, ok := s.sanctioned(ctx, w.LogisticsCode); !ok {
-				return res, nil
+			if res, ok, err := s.sanctioned(ctx, w.LogisticsCode); err != nil || !ok {
+				return res, err
 			}
 			// The consignor's phone is not kept: only what matching needs.
 			w.Guid, w.AppTime, w.AppType, w.EbcTelephone = "", "", "", ""
@@ -205,18 +206,24 @@ func (s *Service) waybillDocuments(ctx context.Context, _ *intake.Service, sende
 	return out, nil, nil
 }
 
-// sanctioned refuses a document naming an enterprise under a credit sanction (rules §9).
-func (s *Service) sanctioned(ctx context.Context, codes ...string) (intake.Result, bool) {
+// sanctioned refuses a document naming an enterprise under a credit sanction
+// (rules §9); ok is true when none is. An enterprise that is not registered
+// is under none, but a registry that does not answer is an error: read as
+// "not registered" it would let a sanctioned enterprise through.
+func (s *Service) sanctioned(ctx context.Context, codes ...string) (_ intake.Result, ok bool, err error) {
 	for _, c := range codes {
 		if c == "" {
 			continue
 		}
 		e, err := s.Parties.Get(ctx, c)
-		if err == nil && e != nil && clearance.Sanctioned(e) {
-			return intake.Refused("22004", "%s is under a credit sanction", c), false
+		if err != nil {
+			return nothingYet, false, fmt.Errorf("credit standing of %s: %w", c, err)
+		}
+		if e != nil && clearance.Sanctioned(e) {
+			return intake.Refused("22004", "%s is under a credit sanction", c), false, nil
 		}
 	}
-	return nothingYet, true
+	return nothingYet, true, nil
 }
 
 // inventory is an export inventory as kept, with its declaration decoded.
@@ -265,7 +272,9 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 		}
 		return res, err
 	}
-	if res, ok := s.sanctioned(ctx, h.AgentCode, h.EbcCode, h.EbpCode, h.LogisticsCode); !ok {
+	if res, ok, err := s.sanctioned(ctx, h.AgentCode, h.EbcCode, h.EbpCode, h.LogisticsCode); err != nil {
+		return nothingYet, err
+	} else if !ok {
 		return res, preNo(ctx, tx, k, "E", now)
 	}
 	old, err := decoded(tx.ExportInventoryByCopNo(ctx, h.AgentCode, h.CopNo))
@@ -273,11 +282,13 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 		return nothingYet, err
 	}
 	var total int64
+	totals := make([]int64, len(d.InventoryList)) // each line's, in fen
 	for j, l := range d.InventoryList {
 		v, err := amount(fmt.Sprintf("InventoryList[%d].totalPrice", j+1), l.TotalPrice)
 		if err != nil {
 			return intake.Refused("1404", "%v", err), preNo(ctx, tx, k, "E", now)
 		}
+		totals[j] = v
 		total += v
 	}
 	content := d
@@ -292,7 +303,10 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 	switch h.AppType {
 	case "1":
 		if old != nil {
-			prev, _ := json.Marshal(old.Doc)
+			prev, err := json.Marshal(old.Doc)
+			if err != nil {
+				return nothingYet, err
+			}
 			if string(prev) == string(body) {
 				return intake.Again(old.Status, old.ReasonInfo), nil
 			}
@@ -341,13 +355,12 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 	}
 	var lines []store.ExportLine
 	for j, l := range d.InventoryList {
-		v, _ := amount("totalPrice", l.TotalPrice)
 		name := l.ItemName
 		if name == "" {
 			name = l.Gname
 		}
 		lines = append(lines, store.ExportLine{Gnum: j + 1, ItemNo: l.ItemNo, ItemName: name, Gcode: l.Gcode, Unit: l.Unit, Currency: l.Currency,
-			Qty: strings.TrimSpace(l.Qty), TotalFen: v})
+			Qty: strings.TrimSpace(l.Qty), TotalFen: totals[j]})
 	}
 	if err := tx.InsertExportInventory(ctx, &store.ExportInventory{ID: id, AgentCode: h.AgentCode, CopNo: h.CopNo, PreNo: k["preNo"],
 		InvtNo: k["invtNo"], EbpCode: h.EbpCode, OrderNo: h.OrderNo, EbcCode: h.EbcCode, OwnerCode: h.OwnerCode, LogisticsCode: h.LogisticsCode,
@@ -517,6 +530,7 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 			return fail("1402", "%v", err)
 		}
 		var sum int64
+		ordered := make([]figures, len(order.OrderList))
 		for j, l := range order.OrderList {
 			q, err1 := decimal("qty", l.Qty)
 			p, err2 := decimal("price", l.Price)
@@ -528,6 +542,7 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 			if err != nil || abs(want-t) > 1 {
 				return fail("1402", "OrderList[%d].totalPrice=%s, price × qty = %s", j+1, l.TotalPrice, fen(want))
 			}
+			ordered[j] = figures{qty: q, price: p, total: t}
 			sum += t
 		}
 		if abs(sum-goods) > 1 {
@@ -538,7 +553,11 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 			if err != nil {
 				return fail("1402", "%v", err)
 			}
-			charge, _ := amount("Receipts.charge", rcpt.Charge)
+			charge, err := amount("Receipts.charge", rcpt.Charge)
+			if err != nil {
+				// A receipt is refused at intake unless its charge parses: this row is damaged.
+				return clearance.Finding{}, damaged(fmt.Sprintf("receipt %s/%s", h.EbpCode, h.OrderNo), err)
+			}
 			if abs(charge-(goods+freight)) > 1 || rcpt.Currency != oh.Currency {
 				return fail("1403", "Receipts.charge=%s %s, OrderHead.goodsValue + freight = %s %s", rcpt.Charge, rcpt.Currency, fen(goods+freight), oh.Currency)
 			}
@@ -550,19 +569,24 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 			return fail("1404", "the inventory has %d lines, the order %d", len(lines), len(order.OrderList))
 		}
 		for j, l := range lines {
-			ol := order.OrderList[j]
-			q1, _ := decimal("qty", l.Qty)
-			q2, _ := decimal("qty", ol.Qty)
-			p1, _ := decimal("price", l.Price)
-			p2, _ := decimal("price", ol.Price)
-			t1, _ := amount("totalPrice", l.TotalPrice)
-			t2, _ := amount("totalPrice", ol.TotalPrice)
+			ol, o := order.OrderList[j], ordered[j]
+			// The schema lets through numbers such as "+2" or "5." that are none here.
+			q, err1 := decimal(fmt.Sprintf("InventoryList[%d].qty", j+1), l.Qty)
+			p, err2 := decimal(fmt.Sprintf("InventoryList[%d].price", j+1), l.Price)
+			if err := errors.Join(err1, err2); err != nil {
+				return fail("1404", "%v", err)
+			}
+			t, err := amount(fmt.Sprintf("InventoryList[%d].totalPrice", j+1), l.TotalPrice)
+			if err != nil {
+				// An inventory is refused at intake unless its totals parse: this row is damaged.
+				return clearance.Finding{}, damaged(fmt.Sprintf("export inventory %s/%s", h.AgentCode, h.CopNo), err)
+			}
 			switch {
 			case l.ItemNo != ol.ItemNo:
 				return fail("1404", "InventoryList[%d].itemNo=%s, OrderList[%d].itemNo=%s", j+1, l.ItemNo, j+1, ol.ItemNo)
-			case q1.Cmp(q2) != 0:
+			case q.Cmp(o.qty) != 0:
 				return fail("1404", "InventoryList[%d].qty=%s, OrderList[%d].qty=%s", j+1, l.Qty, j+1, ol.Qty)
-			case p1.Cmp(p2) != 0 || abs(t1-t2) > 1:
+			case p.Cmp(o.price) != 0 || abs(t-o.total) > 1:
 				return fail("1404", "InventoryList[%d] price %s total %s, OrderList[%d] price %s total %s", j+1, l.Price, l.TotalPrice, j+1, ol.Price, ol.TotalPrice)
 			case l.Currency != oh.Currency:
 				return fail("1404", "InventoryList[%d].currency=%s, OrderHead.currency=%s", j+1, l.Currency, oh.Currency)
@@ -573,6 +597,12 @@ func (s *Service) check(ctx context.Context, tx *store.Tx, inv *inventory) (clea
 		return fail("1405", "InventoryHead.ebcCode=%s, Logistics.ebcCode=%s", h.EbcCode, wb.EbcCode)
 	}
 	return clearance.Finding{}, nil
+}
+
+// figures are a declared line's quantity, price and total (fen), parsed.
+type figures struct {
+	qty, price money.Decimal
+	total      int64
 }
 
 // inventoryReceipt puts an export inventory's new status in its declarer's feed (CEB604).

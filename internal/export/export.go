@@ -130,6 +130,14 @@ func decimal(field, v string) (money.Decimal, error) {
 	return d, nil
 }
 
+// damaged is the error for a value of a stored document that does not parse
+// where it is used. Whoever sent the document cannot mend it now, so the
+// error is internal (logged, a 500), not the parser's *errs.Error of kind
+// Invalid, which would tell the caller to fix its input.
+func damaged(doc string, err error) error {
+	return fmt.Errorf("stored %s: %v", doc, err)
+}
+
 // fen formats fen as yuan with two decimals.
 func fen(v int64) string { return money.FromFen(v).String() }
 

@@ -2,11 +2,13 @@ package export
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cbec-platform/cbec/internal/ceb"
 	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/money"
 	"github.com/cbec-platform/cbec/internal/store"
@@ -38,7 +40,11 @@ func (s *Service) Forex(ctx context.Context, ebcCode string) (_ []ForexRow, err 
 	idx := map[string]*ForexRow{}
 	var out []*ForexRow
 	for _, v := range rows {
-		due := v.TotalFen + freightOf(v.Data)
+		freight, err := freightOf(v)
+		if err != nil {
+			return nil, err
+		}
+		due := v.TotalFen + freight
 		settled := min(v.ReceiptFen, due)
 		if v.ReceiptCurrency != "" && v.ReceiptCurrency != v.Currency {
 			settled = 0
@@ -70,22 +76,21 @@ func (s *Service) Forex(ctx context.Context, ebcCode string) (_ []ForexRow, err 
 	return res, nil
 }
 
-// freightOf is the declared freight of a stored inventory, in fen (0 when absent).
-func freightOf(data string) int64 {
-	i := strings.Index(data, `"Freight":"`)
-	if i < 0 {
-		return 0
+// freightOf is the declared freight of a stored inventory, in fen. The
+// schema lets through numbers that are none here ("5.", "+5", "-5"): such a
+// freight is an error naming the inventory, since counting it as nothing
+// would understate what is due.
+func freightOf(v store.ExportForexRow) (int64, error) {
+	var d ceb.ExportInventory
+	if err := json.Unmarshal([]byte(v.Data), &d); err != nil {
+		return 0, fmt.Errorf("decode stored export inventory of %s released at %s: %w", v.EbcCode, v.ReleasedAt.Format(time.RFC3339), err)
 	}
-	rest := data[i+len(`"Freight":"`):]
-	end := strings.IndexByte(rest, '"')
-	if end < 0 {
-		return 0
-	}
-	v, err := amount("freight", rest[:end])
+	h := d.InventoryHead
+	freight, err := amount("InventoryHead.freight", h.Freight)
 	if err != nil {
-		return 0
+		return 0, damaged(fmt.Sprintf("export inventory %s/%s", h.AgentCode, h.CopNo), err)
 	}
-	return v
+	return freight, nil
 }
 
 // RefundRow is one summary line with the figures the tax authority needs for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/ceb"
@@ -118,28 +119,34 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 		if err != nil || q.Sign() <= 0 {
 			return intake.Refused("1417", "InvtRefundList[%d].qty=%q must be a positive number", j+1, l.Qty), nil
 		}
-		var orig *ceb.ExportInventoryList
-		for x := range inv.Doc.InventoryList {
-			if inv.Doc.InventoryList[x].Gcode == l.Gcode {
-				orig = &inv.Doc.InventoryList[x]
-				break
-			}
-		}
-		if orig == nil {
+		x := slices.IndexFunc(inv.Doc.InventoryList, func(o ceb.ExportInventoryList) bool { return o.Gcode == l.Gcode })
+		if x < 0 {
 			return intake.Refused("1417", "InvtRefundList[%d].gcode=%s is not on export inventory %s", j+1, l.Gcode, h.InvtNo), nil
 		}
-		oq, _ := decimal("qty", orig.Qty)
+		// The original's quantity and price were declared for a list that was
+		// released; they are checked against an order only when there is one.
+		orig, stored := &inv.Doc.InventoryList[x], fmt.Sprintf("export inventory %s", h.InvtNo)
+		oq, err := decimal(fmt.Sprintf("InventoryList[%d].qty", x+1), orig.Qty)
+		if err != nil {
+			return nothingYet, damaged(stored, err)
+		}
+		price, err := decimal(fmt.Sprintf("InventoryList[%d].price", x+1), orig.Price)
+		if err != nil {
+			return nothingYet, damaged(stored, err)
+		}
 		prev, ok := done[l.Gcode]
 		if !ok {
 			prev = money.DecimalFromInt(0)
 		}
-		after, _ := prev.Add(q)
+		after, err := prev.Add(q)
+		if err != nil {
+			return nothingYet, fmt.Errorf("add InvtRefundList[%d].qty=%s to the %s returned of export inventory %s: %w", j+1, l.Qty, prev, h.InvtNo, err)
+		}
 		if after.Cmp(oq) > 0 {
 			return intake.Refused("1417", "InvtRefundList[%d].qty=%s: %s exported, %s already returned", j+1, l.Qty, orig.Qty, prev.String()), nil
 		}
 		done[l.Gcode] = after
 		// The exempt value is the line's share: totalPrice × returned ÷ exported.
-		price, _ := decimal("price", orig.Price)
 		v, err := times(price, q)
 		if err != nil {
 			return nothingYet, err
@@ -147,7 +154,10 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r ceb.ExportInv
 		exempt += v
 		lines = append(lines, returnLine{Gcode: l.Gcode, Qty: q.String(), ExemptFen: v})
 	}
-	js, _ := json.Marshal(lines)
+	js, err := json.Marshal(lines)
+	if err != nil {
+		return nothingYet, fmt.Errorf("encode lines of export return %s/%s: %w", h.EbcCode, h.CoElNo, err)
+	}
 	currency := lineCurrency(inv.Doc)
 	if err := tx.InsertExportReturn(ctx, &store.ExportReturn{ID: newID(), EbcCode: h.EbcCode, CopNo: h.CoElNo, PreNo: preNo, InvtNo: h.InvtNo,
 		InventoryID: inv.ID, LogisticsCode: h.LogisticsCode, LogisticsNo: h.LogisticsNo, State: "applied", Reason: h.Reason, ExemptFen: exempt,
