@@ -121,7 +121,9 @@ func parseMilli(field, s string) (int64, error) {
 	}
 	neg := m.Sign() < 0
 	if neg {
-		m, _ = m.Mul(money.DecimalFromInt(-1))
+		if m, err = m.Mul(money.DecimalFromInt(-1)); err != nil {
+			return 0, errs.Invalidf(field, "qty_invalid", "%s=%q: %v", field, s, err)
+		}
 	}
 	r, err := m.RoundHalfUp(money.FromFen(100))
 	if err != nil || r.Decimal().Cmp(m) != 0 || r.Fen()/100 > 1e15 {

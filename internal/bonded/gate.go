@@ -83,7 +83,10 @@ func (s *Service) Gate(ctx context.Context, operator string, g GateCheck) (_ *Ga
 				}
 			}
 		}
-		pj, _ := json.Marshal(res.Parcels)
+		pj, err := json.Marshal(res.Parcels)
+		if err != nil {
+			return fmt.Errorf("encode parcels of gate check %s: %w", res.ID, err)
+		}
 		return tx.InsertGateCheck(ctx, &store.GateCheck{ID: res.ID, OperatorCode: operator, VehicleNo: g.VehicleNo, Passed: res.Pass,
 			Parcels: string(pj), At: now})
 	})

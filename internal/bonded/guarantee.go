@@ -267,7 +267,14 @@ func splitTax(inv *store.Inventory, doc *clearance.Inventory) ([]taxLine, error)
 	}
 	out := make([]taxLine, len(lines))
 	for i, l := range lines {
-		q, _ := parseMilli("qty", l.Qty.String())
+		// Returns give back tax by thousandths of the line's quantity. A
+		// bonded (1210) line was refused unless it had at most three
+		// decimals; another guaranteed trade mode may declare five. Not an
+		// Invalid error: nobody can mend a released inventory's line.
+		q, err := parseMilli(fmt.Sprintf("InventoryList[%d].qty", l.Gnum), l.Qty.String())
+		if err != nil {
+			return nil, fmt.Errorf("split tax of %s: %v", inv.CopNo, err)
+		}
 		out[i] = taxLine{Gnum: l.Gnum, Gcode: l.Gcode, Qty: q, Dutiable: parts[0][i].Fen(), Duty: parts[1][i].Fen(), CT: parts[2][i].Fen(), VAT: parts[3][i].Fen()}
 	}
 	return out, nil

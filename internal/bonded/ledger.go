@@ -32,6 +32,7 @@ type Item struct {
 	OnHand       string `json:"onHand"`
 	Reserved     string `json:"reserved"`
 	Available    string `json:"available"`
+	onHand       int64  // milli
 }
 
 // EntryLine is a quantity of one item entering the zone, or tallied.
@@ -92,7 +93,7 @@ func (s *Service) Book(ctx context.Context, emsNo string) (_ *Book, err error) {
 	for i, it := range items {
 		on, res := it.OnHandMilli, it.ReservedMilli
 		b.Items[i] = Item{ItemRecordNo: it.ItemRecordNo, EbcCode: it.EbcCode, ItemNo: it.ItemNo, Name: it.Name, Unit: it.Unit,
-			OnHand: Qty(on), Reserved: Qty(res), Available: Qty(on - res)}
+			OnHand: Qty(on), Reserved: Qty(res), Available: Qty(on - res), onHand: on}
 	}
 	return b, nil
 }
@@ -302,14 +303,29 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 		if err := json.Unmarshal([]byte(t.Items), &lines); err != nil {
 			return fmt.Errorf("decode stored items of tally %s of %s: %w", e.TallyNo, op, err)
 		}
+		for i := range lines {
+			if lines[i].milli, err = ParseQty("qty", lines[i].Qty); err != nil {
+				// Checked when the tally was recorded: this row is damaged, not the operator's input.
+				return fmt.Errorf("stored items of tally %s of %s: %v", e.TallyNo, op, err)
+			}
+		}
 		e.Differences = differences(lines, e.Items)
-		diffs, _ := json.Marshal(e.Differences)
+		diffs, err := json.Marshal(e.Differences)
+		if err != nil {
+			return fmt.Errorf("encode differences of tally %s: %w", e.TallyNo, err)
+		}
 		if err := tx.DeclareBondedTally(ctx, op, e.TallyNo, e.EntryNo, string(diffs), now); err != nil {
 			return err
 		}
 	}
-	items, _ := json.Marshal(e.Items)
-	diffs, _ := json.Marshal(e.Differences)
+	items, err := json.Marshal(e.Items)
+	if err != nil {
+		return fmt.Errorf("encode items of entry %s: %w", e.EntryNo, err)
+	}
+	diffs, err := json.Marshal(e.Differences)
+	if err != nil {
+		return fmt.Errorf("encode differences of entry %s: %w", e.EntryNo, err)
+	}
 	err = tx.InsertBondedEntry(ctx, &store.BondedEntry{EntryNo: e.EntryNo, EmsNo: e.EmsNo, OperatorCode: op, Source: e.Source, TallyNo: e.TallyNo,
 		Items: string(items), Differences: string(diffs), CreatedAt: now})
 	if errs.KindOf(err) == errs.Conflict {
@@ -326,16 +342,16 @@ func (s *Service) recordEntry(ctx context.Context, tx *store.Tx, by string, e *E
 	return nil
 }
 
-// differences lists, item by item, where declared quantities differ from tallied ones.
+// differences lists, item by item, where declared quantities differ from
+// tallied ones (both lists parsed).
 func differences(tallied, declared []EntryLine) []Difference {
 	t, d := map[string]int64{}, map[string]int64{}
 	var order []string
 	for _, l := range tallied {
-		m, _ := parseMilli("", l.Qty)
 		if _, ok := t[l.ItemRecordNo]; !ok {
 			order = append(order, l.ItemRecordNo)
 		}
-		t[l.ItemRecordNo] += m
+		t[l.ItemRecordNo] += l.milli
 	}
 	for _, l := range declared {
 		if _, ok := t[l.ItemRecordNo]; !ok {

@@ -86,8 +86,7 @@ func (s *Service) Reconcile(ctx context.Context, emsNo, month string) (_ *Reconc
 			}
 		}
 		closing := opening + in - out + returned + adjusted
-		onHand, _ := parseMilli("", it.OnHand)
-		bookClosing := onHand - after
+		bookClosing := it.onHand - after
 		l := ReconLine{ItemRecordNo: it.ItemRecordNo, Name: it.Name, Opening: Qty(opening), In: Qty(in), Out: Qty(out),
 			Returned: Qty(returned), Adjusted: Qty(adjusted), Closing: Qty(closing), BookClosing: Qty(bookClosing), Discrepancy: Qty(bookClosing - closing)}
 		switch {

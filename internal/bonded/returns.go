@@ -221,6 +221,17 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 	if err := json.Unmarshal(inv.Data, &d); err != nil {
 		return intake.Result{}, fmt.Errorf("decode stored inventory %s: %w", inv.ID, err)
 	}
+	// Returns are counted in thousandths, and their arrival gives back the tax
+	// and quota of every line by that count: an inventory with a line of more
+	// decimals (a non-bonded one may declare five) cannot be returned.
+	declared := make(map[int]int64, len(d.Lines))
+	for _, l := range d.Lines {
+		m, err := parseMilli("qty", l.Qty.String())
+		if err != nil {
+			return intake.Refused("1384", "invtNo=%s line %d: %v; returns are counted in thousandths of a unit", inv.InvtNo, l.Gnum, err), nil
+		}
+		declared[l.Gnum] = m
+	}
 	taken, err := returnedQty(ctx, tx, inv.ID, "applied", "arrived")
 	if err != nil {
 		return intake.Result{}, err
@@ -247,14 +258,17 @@ func (s *Service) applyReturn(ctx context.Context, tx *store.Tx, r *ceb.InvtRefu
 		if err != nil {
 			return intake.Refused("1384", "InvtRefundList[%d].qty=%s: %v", i+1, rl.Qty, err), nil
 		}
-		all, _ := parseMilli("qty", line.Qty.String())
+		all := declared[gnum]
 		if taken[gnum]+q > all {
 			return intake.Refused("1384", "InvtRefundList[%d].qty=%s: line %d declared %s, already returned or under return %s",
 				i+1, rl.Qty, gnum, Qty(all), Qty(taken[gnum])), nil
 		}
 		lines = append(lines, ReturnLine{Gnum: gnum, Qty: Qty(q), Milli: q})
 	}
-	lj, _ := json.Marshal(lines)
+	lj, err := json.Marshal(lines)
+	if err != nil {
+		return intake.Result{}, fmt.Errorf("encode lines of return %s: %w", h.CopNo, err)
+	}
 	if err := tx.InsertBondedReturn(ctx, &store.BondedReturn{ID: newID(), InventoryID: inv.ID, InvtNo: inv.InvtNo, AgentCode: sender, CopNo: h.CopNo,
 		PreNo: preNo, Lines: lj, State: "applied", Reason: h.Reason, AppliedAt: now}); err != nil {
 		return intake.Result{}, err
@@ -470,7 +484,10 @@ func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.In
 		if full {
 			newState = "returned"
 		}
-		nl, _ := json.Marshal(lines)
+		nl, err := json.Marshal(lines)
+		if err != nil {
+			return fmt.Errorf("encode tax lines of inventory %s: %w", inv.ID, err)
+		}
 		if err := tx.ReduceTaxLine(ctx, inv.ID, store.TaxReduction{DutyFen: duty, CTFen: ct, VATFen: vat, TaxFen: refund}, nl, newState, now); err != nil {
 			return err
 		}

@@ -65,7 +65,10 @@ func (s *Service) RecordTally(ctx context.Context, by *enterprise.Enterprise, t 
 	}
 	now := s.Now()
 	t.OperatorCode, t.CreatedAt, t.Deadline = op, now, now.Add(s.Params.TallyDeadline)
-	items, _ := json.Marshal(t.Items)
+	items, err := json.Marshal(t.Items)
+	if err != nil {
+		return nil, fmt.Errorf("encode items of tally %s: %w", t.TallyNo, err)
+	}
 	err = s.Batch.Do(ctx, func(tx *store.Tx) error {
 		// Not declared yet: no entry, no differences.
 		err := tx.InsertBondedTally(ctx, &store.BondedTally{TallyNo: t.TallyNo, EmsNo: t.EmsNo, OperatorCode: op, Items: string(items),
