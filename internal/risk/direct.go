@@ -161,7 +161,13 @@ func (s *Service) Direct(ctx context.Context, code string) (_ *DirectStatus, err
 	case errs.KindOf(err) != errs.NotFound:
 		return nil, err
 	}
-	if p, err := s.Parties.Get(ctx, code); err == nil && p != nil {
+	// An unregistered platform (nil) keeps the stored standing; a registry
+	// that does not answer is an error, not a platform without credit.
+	p, err := s.Parties.Get(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
 		st.Eligible = s.DirectConnect(p)
 	}
 	if st.History, err = s.DB.DirectConnectEvents(ctx, code); err != nil {

@@ -453,7 +453,14 @@ func (s *Service) subjectOf(ctx context.Context, id string) (*subject, error) {
 		if code == "" {
 			continue
 		}
-		if p, err := s.Parties.Get(ctx, code); err == nil && p != nil {
+		// An unregistered party (nil) is left out, as the engine does; a
+		// registry that does not answer fails the dry-run rather than evaluate
+		// the rule as if nobody were registered.
+		p, err := s.Parties.Get(ctx, code)
+		if err != nil {
+			return nil, fmt.Errorf("parties of inventory %s: %w", id, err)
+		}
+		if p != nil {
 			c.Parties[code] = p
 		}
 	}
