@@ -30,7 +30,9 @@ type Decision struct {
 
 // Check examines a passed inventory before the buyer's limits are reserved:
 // risk rules, emergency measures. A non-nil outcome rejects it (100) or holds
-// it (300, 500) instead of releasing it; a rejection ends the checks.
+// it (300, 500) instead of releasing it; a rejection ends the checks. A check
+// may set what the inventory's row keeps of its own work (RiskCountedAt): the
+// decision's update of the row writes it, or the rollback drops it.
 type Check interface {
 	Check(ctx context.Context, tx *store.Tx, d *Decision) (*Outcome, error)
 }

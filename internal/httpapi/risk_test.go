@@ -395,3 +395,32 @@ func TestDirectConnectGainedAndLost(t *testing.T) {
 		}
 	})
 }
+
+// An inventory judged again (rejected, then changed by its declarer) is
+// counted once in the history counters: a rule on the counters sees the one
+// count, not two.
+func TestRiskCountsAnInventoryOnce(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine)
+		d := f.newDecl()
+		first := f.rule("this order", `order_no == "`+d.orderNo+`"`, "reject", 0)
+		f.send(d)
+		rejected := f.final(d.copNo)
+		if rejected.ReturnStatus != "100" || code(rejected.ReturnInfo) != "1500" {
+			t.Fatalf("first judgement: want 100/1500, got %s %s", rejected.ReturnStatus, rejected.ReturnInfo)
+		}
+		f.admin("POST", "/api/v1/risk/rules/"+first+"/disable", map[string]any{"author": officer}, http.StatusOK)
+		twice := f.rule("counted twice", `order_no == "`+d.orderNo+`" && (orders_per_address_today > 1 || parcels_per_phone_today > 1)`, "reject", 0)
+		if st, rs, info, _ := f.post(agent, f.inventory(d, "2")); st != 200 || rs != "120" {
+			t.Fatalf("change: %d %s %s", st, rs, info)
+		}
+		var again feedReceipt
+		waitFor(t, func() bool {
+			again = f.latest(d.copNo)
+			return again.Seq > rejected.Seq && again.ReturnStatus != "120"
+		})
+		if again.ReturnStatus != "800" {
+			t.Errorf("second judgement: want 800, got %s %s (rule %s: counted twice)", again.ReturnStatus, again.ReturnInfo, twice)
+		}
+	})
+}

@@ -231,17 +231,17 @@ func (s *Service) vars(sub *subject) Vars {
 
 func day(t time.Time) string { return t.In(cst).Format("2006-01-02") }
 
-// count adds an inventory to the history counters once (a second judgement of
-// the same inventory adds nothing) and, when read is set (rules are active),
-// reads the counters the variables need.
+// count adds an inventory to the history counters once and, when read is set
+// (rules are active), reads the counters the variables need. A counted
+// inventory may be judged again: rejected (by a rule, its quota) and then
+// changed by its declarer (appType 2), it waits in 120 once more. Its row
+// keeps when it was counted (RiskCountedAt), written by the decision's
+// update of the row, so the second judgement adds nothing and the mark costs
+// no statement; a rollback undoes both the counters and the mark.
 func count(ctx context.Context, tx *store.Tx, sub *subject, read bool) error {
 	doc, now := sub.doc, sub.now
 	k := countKeys(sub)
-	first, err := tx.MarkRiskCounted(ctx, sub.inv.ID, now)
-	if err != nil {
-		return fmt.Errorf("risk counters: %w", err)
-	}
-	if first {
+	if sub.inv.RiskCountedAt == nil {
 		if err := tx.AddRiskCounters(ctx, k.Day, []store.RiskCounter{{Kind: "addr", Key: k.Addr}, {Kind: "phone", Key: k.Phone},
 			{Kind: "buyer", Key: k.Buyer, Fen: sub.inv.DutiableFen}}); err != nil {
 			return fmt.Errorf("risk counters: %w", err)
@@ -249,6 +249,7 @@ func count(ctx context.Context, tx *store.Tx, sub *subject, read bool) error {
 		if err := tx.MarkRiskFirstSeen(ctx, doc.EbcCode, now); err != nil {
 			return fmt.Errorf("risk counters: %w", err)
 		}
+		sub.inv.RiskCountedAt = &now
 	}
 	if !read {
 		return nil

@@ -216,6 +216,11 @@ type Inventory struct {
 	Version                                  int64
 	CreatedAt, UpdatedAt                     time.Time
 	ReleasedAt                               *time.Time
+	// RiskCountedAt is when package risk added the inventory to its history
+	// counters; nil until then. It is written with the decision's own
+	// update of the row, so that a second judgement (a rejected inventory
+	// changed by its declarer) does not count the inventory again.
+	RiskCountedAt *time.Time
 
 	// Event, when set, is the step of its life this write records: Insert-
 	// and UpdateInventory append it to the row's history and clear it.
@@ -230,17 +235,17 @@ type Inventory struct {
 
 const inventoryColumns = `id, agent_code, cop_no, ebp_code, order_no, ebc_code, logistics_code, logistics_no, trade_mode, sender,
 	pre_no, invt_no, status, reason_code, reason_info, buyer_key, dutiable_fen, duty_fen, ct_fen, vat_fen, tax_fen, regime,
-	pending, wait_until, seed, app_type, content_hash, data, data_z, message_id, version, created_at, updated_at, released_at`
+	pending, wait_until, seed, app_type, content_hash, data, data_z, message_id, version, created_at, updated_at, released_at, risk_counted_at`
 
 func scanInventory(row scanner) (*Inventory, error) {
 	var v Inventory
 	var data rowJSON
 	var wait, created, updated Time
-	var released NullTime
+	var released, counted NullTime
 	err := row.Scan(&v.ID, &v.AgentCode, &v.CopNo, &v.EbpCode, &v.OrderNo, &v.EbcCode, &v.LogisticsCode, &v.LogisticsNo,
 		&v.TradeMode, &v.Sender, &v.PreNo, &v.InvtNo, &v.Status, &v.ReasonCode, &v.ReasonInfo, &v.BuyerKey,
 		&v.DutiableFen, &v.DutyFen, &v.CTFen, &v.VATFen, &v.Tax, &v.Regime, &v.Pending, &wait, &v.Seed, &v.AppType,
-		&v.ContentHash, &data.text, &data.packed, &v.MessageID, &v.Version, &created, &updated, &released)
+		&v.ContentHash, &data.text, &data.packed, &v.MessageID, &v.Version, &created, &updated, &released, &counted)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -255,6 +260,7 @@ func scanInventory(row scanner) (*Inventory, error) {
 		t := released.Time.Time
 		v.ReleasedAt = &t
 	}
+	v.RiskCountedAt = counted.asRead()
 	return &v, nil
 }
 
@@ -264,7 +270,8 @@ func (v *Inventory) args() []any {
 	}
 	return []any{v.ID, v.AgentCode, v.CopNo, v.EbpCode, v.OrderNo, v.EbcCode, v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender,
 		v.PreNo, v.InvtNo, v.Status, v.ReasonCode, v.ReasonInfo, v.BuyerKey, v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime,
-		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed, v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt}
+		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed, v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt,
+		v.RiskCountedAt}
 }
 
 // rowQuerier is what reads one row: a transaction or the read pool.
@@ -359,7 +366,7 @@ func (db *DB) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*I
 // InsertInventory stores a new inventory.
 func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
 	_, err := t.Exec(ctx, `INSERT INTO inventories (`+inventoryColumns+`, events) VALUES
-		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35)`,
+		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36)`,
 		append(v.args(), eventText(v.Event))...)
 	if err != nil {
 		return fmt.Errorf("store inventory %s: %w", v.CopNo, err)
@@ -376,12 +383,12 @@ var ErrStale = &errs.Error{Kind: errs.Conflict, Code: "stale", Message: "the inv
 func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	a := v.args()
 	// created_at ($32 of args) never changes: leave it out, and renumber what follows.
-	a = append(a[:31:31], a[32], a[33], eventText(v.Event))
+	a = append(a[:31:31], a[32], a[33], a[34], eventText(v.Event))
 	res, err := t.Exec(ctx, `UPDATE inventories SET ebp_code=$4, order_no=$5, ebc_code=$6, logistics_code=$7, logistics_no=$8,
 		trade_mode=$9, sender=$10, pre_no=$11, invt_no=$12, status=$13, reason_code=$14, reason_info=$15, buyer_key=$16,
 		dutiable_fen=$17, duty_fen=$18, ct_fen=$19, vat_fen=$20, tax_fen=$21, regime=$22, pending=$23, wait_until=$24,
 		seed=$25, app_type=$26, content_hash=$27, data=$28, data_z=$29, message_id=$30, version=$31+1, updated_at=$32, released_at=$33,
-		events=events || $34 WHERE id=$1 AND agent_code=$2 AND cop_no=$3 AND version=$31`, a...)
+		risk_counted_at=$34, events=events || $35 WHERE id=$1 AND agent_code=$2 AND cop_no=$3 AND version=$31`, a...)
 	if err != nil {
 		return fmt.Errorf("update inventory %s: %w", v.CopNo, err)
 	}

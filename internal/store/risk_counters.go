@@ -4,24 +4,19 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
 // The history counters of package risk: per kind (addr, phone, buyer), key
 // (a keyed hash) and calendar day, the inventories counted and their value.
-// An inventory is counted once (risk_counted); risk_first_seen keeps when
-// each e-commerce enterprise was first seen.
+// An inventory is counted once: its row keeps when (Inventory.RiskCountedAt).
+// risk_first_seen keeps when each e-commerce enterprise was first seen.
 
 // RiskCounter is one counter's increment: one inventory, Fen of value.
 type RiskCounter struct {
 	Kind, Key string
 	Fen       int64
-}
-
-// MarkRiskCounted records that an inventory is counted; false when it was already.
-func (t *Tx) MarkRiskCounted(ctx context.Context, inventoryID string, at time.Time) (bool, error) {
-	res, err := t.Exec(ctx, `INSERT INTO risk_counted (inventory_id, at) VALUES ($1,$2) ON CONFLICT (inventory_id) DO NOTHING`, inventoryID, at)
-	return changedOne(res, err, "mark inventory "+inventoryID+" counted")
 }
 
 // AddRiskCounters adds to the day's counters in one statement (one round trip
@@ -49,13 +44,54 @@ func (t *Tx) AddRiskCounters(ctx context.Context, day string, cs []RiskCounter) 
 }
 
 // MarkRiskFirstSeen records when an e-commerce enterprise was first seen; a
-// later time leaves the first one.
+// later time leaves the first one. An enterprise this process knows to have
+// its row costs no statement.
 func (t *Tx) MarkRiskFirstSeen(ctx context.Context, ebcCode string, at time.Time) error {
+	if t.db.firstSeen.has(ebcCode) {
+		return nil
+	}
 	if _, err := t.Exec(ctx, `INSERT INTO risk_first_seen (enterprise_code, at) VALUES ($1,$2) ON CONFLICT (enterprise_code) DO NOTHING`,
 		ebcCode, at); err != nil {
 		return fmt.Errorf("mark %s first seen: %w", ebcCode, classify(err))
 	}
+	t.learnFirstSeen(ebcCode)
 	return nil
+}
+
+// learnFirstSeen remembers, once the transaction has committed, that an
+// enterprise has its row of risk_first_seen.
+func (t *Tx) learnFirstSeen(ebcCode string) {
+	t.AfterCommit(func() { t.db.firstSeen.add(ebcCode) })
+}
+
+// knownSet is what the process knows to be stored: keys added only once
+// their rows are committed, so a key in it always has its row. Nothing
+// deletes rows of risk_first_seen; whatever comes to delete them must forget
+// their keys here too. Several nodes each learn for themselves: a node that
+// does not know a key yet writes a statement that changes nothing.
+type knownSet struct {
+	mu   sync.RWMutex
+	keys map[string]struct{}
+}
+
+// knownMax bounds the set: beyond it, the set starts again empty and learns
+// again, a statement per key, rather than grow without end.
+const knownMax = 1 << 16
+
+func (k *knownSet) has(key string) bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	_, ok := k.keys[key]
+	return ok
+}
+
+func (k *knownSet) add(key string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.keys == nil || len(k.keys) >= knownMax {
+		k.keys = make(map[string]struct{})
+	}
+	k.keys[key] = struct{}{}
 }
 
 // RiskCountKeys say which counters to read: the keys, and the days as
@@ -71,14 +107,23 @@ type RiskCounts struct {
 	EbcFirstSeen                                       *time.Time // nil: never seen
 }
 
-// RiskCounts reads the counters in the transaction.
+// RiskCounts reads the counters in the transaction. An enterprise seen is
+// known once the transaction has committed (the row read may be its own).
 func (t *Tx) RiskCounts(ctx context.Context, k RiskCountKeys) (RiskCounts, error) {
-	return riskCounts(ctx, t, k)
+	c, err := riskCounts(ctx, t, k)
+	if err == nil && c.EbcFirstSeen != nil && !t.db.firstSeen.has(k.EbcCode) {
+		t.learnFirstSeen(k.EbcCode)
+	}
+	return c, err
 }
 
-// RiskCounts reads the counters.
+// RiskCounts reads the counters; an enterprise seen is known from then on.
 func (db *DB) RiskCounts(ctx context.Context, k RiskCountKeys) (RiskCounts, error) {
-	return riskCounts(ctx, db, k)
+	c, err := riskCounts(ctx, db, k)
+	if err == nil && c.EbcFirstSeen != nil {
+		db.firstSeen.add(k.EbcCode)
+	}
+	return c, err
 }
 
 func riskCounts(ctx context.Context, q rowQuerier, k RiskCountKeys) (RiskCounts, error) {

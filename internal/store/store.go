@@ -67,6 +67,9 @@ type DB struct {
 	dsn string
 	// serials is this node's block of inventory serials (see NextSerial).
 	serials serials
+	// firstSeen holds the e-commerce enterprises known to have their row of
+	// risk_first_seen (MarkRiskFirstSeen).
+	firstSeen knownSet
 }
 
 // writerStats counts what write transactions cost: statements sent and time
