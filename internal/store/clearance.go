@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -84,7 +83,7 @@ func (db *DB) rebuildAnswer(ctx context.Context, sender string, m *Message) (str
 
 // InsertMessage stores a message; a second message with the same sender and guid is a conflict.
 func (t *Tx) InsertMessage(ctx context.Context, m *Message) error {
-	_, err := t.Exec(ctx, `INSERT INTO messages (id, sender, guid, msg_type, received_at, body, http_status, receipt, receipt_guid, receipt_seq, receipt_count)
+	_, err := t.Exec(ctx, `INSERT INTO messages (`+messageColumns+`)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, m.ID, m.Sender, m.Guid, m.Type, m.ReceivedAt, m.Body, m.HTTPStatus, m.Receipt,
 		m.ReceiptGuid, m.ReceiptSeq, m.ReceiptCount)
 	if err != nil {
@@ -638,9 +637,6 @@ func (t *Tx) AddReceipt(ctx context.Context, r *Receipt) error {
 	return t.AddReceipts(ctx, []*Receipt{r})
 }
 
-// receiptColumns are the columns AddReceipts writes, in its argument order.
-const receiptColumns = 10
-
 // AddReceipts puts receipts of one enterprise in the outbox. They are
 // numbered and written just before the transaction commits (numberFeed), so
 // their Seq is set only then: see InsertAnsweredMessage for a row that
@@ -703,15 +699,26 @@ func (t *Tx) numberFeed(ctx context.Context) error {
 		}
 		t.feed = t.feed[:0]
 	}
-	for _, a := range t.answered {
+	as := t.answered
+	for _, a := range as {
 		a.m.ReceiptSeq = a.first.Seq
-		if err := t.InsertMessage(ctx, a.m); err != nil {
-			return err
-		}
+	}
+	// A guid stored meanwhile fails the insert, and the transaction: the
+	// batcher then writes each job alone, and the copy's job gets its
+	// conflict (as from InsertMessage).
+	err := insertRows(ctx, t, "messages", messageColumns, len(as), writeRowsPerInsert, func(i int) []any {
+		m := as[i].m
+		return []any{m.ID, m.Sender, m.Guid, m.Type, m.ReceivedAt, m.Body, m.HTTPStatus, m.Receipt, m.ReceiptGuid, m.ReceiptSeq, m.ReceiptCount}
+	}, "")
+	if err != nil {
+		return fmt.Errorf("store the messages answered: %w", err)
 	}
 	t.answered = t.answered[:0]
 	return nil
 }
+
+// messageColumns are the columns of a message row.
+const messageColumns = "id, sender, guid, msg_type, received_at, body, http_status, receipt, receipt_guid, receipt_seq, receipt_count"
 
 // numberReceipts numbers one enterprise's receipts with one step of its
 // counter and writes them, one statement for every receiptsPerInsert.
@@ -726,47 +733,22 @@ func (t *Tx) numberReceipts(ctx context.Context, code string, rs []*Receipt) err
 	for i, r := range rs {
 		r.Seq = last - int64(len(rs)-1-i)
 	}
-	for len(rs) > 0 {
-		n := min(len(rs), receiptsPerInsert)
-		if err := t.insertReceipts(ctx, code, rs[:n]); err != nil {
-			return err
-		}
-		rs = rs[n:]
-	}
-	return nil
-}
-
-// receiptsPerInsert bounds the rows of one multi-row insert. The SQLite
-// driver looks up each parameter's name in a list as long as the statement's
-// parameters, so binding costs the square of their number: 100 rows of 10
-// parameters spent more time binding than inserting.
-const receiptsPerInsert = 16
-
-// insertReceipts writes numbered receipts in one statement.
-func (t *Tx) insertReceipts(ctx context.Context, code string, rs []*Receipt) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO receipts (enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, fields, created_at) VALUES `)
-	args := make([]any, 0, len(rs)*receiptColumns)
-	for i, r := range rs {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteByte('(')
-		for c := range receiptColumns {
-			if c > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('$')
-			q.WriteString(strconv.Itoa(i*receiptColumns + c + 1))
-		}
-		q.WriteByte(')')
-		args = append(args, code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.Packed, r.CreatedAt)
-	}
-	if _, err := t.Exec(ctx, q.String(), args...); err != nil {
+	err = insertRows(ctx, t, "receipts", "enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, fields, created_at",
+		len(rs), writeRowsPerInsert, func(i int) []any {
+			r := rs[i]
+			return []any{code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.Packed, r.CreatedAt}
+		}, "")
+	if err != nil {
 		return fmt.Errorf("store receipts of %s: %w", code, err)
 	}
 	return nil
 }
+
+// writeRowsPerInsert bounds the rows of one multi-row insert on the write
+// path. The SQLite driver looks up each parameter's name in a list as long
+// as the statement's parameters, so binding costs the square of their
+// number: 100 rows of 10 parameters spent more time binding than inserting.
+const writeRowsPerInsert = 16
 
 // Receipts lists an enterprise's receipts after seq, oldest first, each with its text.
 func (db *DB) Receipts(ctx context.Context, enterpriseCode string, after int64, limit int) ([]Receipt, error) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,20 +23,20 @@ var versionTables = map[refdata.Kind]struct{ versions, rows string }{
 	refdata.NegativeList: {"negative_list_versions", "negative_list_rows"},
 }
 
-// rowsPerInsert bounds a multi-row INSERT: 200 rows of 14 columns stay far
-// below both engines' limits on bound parameters, and save a round trip per
-// row on PostgreSQL.
-const rowsPerInsert = 200
+// referenceRowsPerInsert bounds a multi-row INSERT of reference data: 200
+// rows of 14 columns stay far below both engines' limits on bound
+// parameters, and save a round trip per row on PostgreSQL.
+const referenceRowsPerInsert = 200
 
-// insertRows inserts rows into table, rowsPerInsert at a time; values returns
-// one row's column values in the order of columns.
-func insertRows(ctx context.Context, tx *Tx, table, columns string, n int, values func(i int) []any, suffix string) error {
+// insertRows inserts rows into table, per at a time; values returns one row's
+// column values in the order of columns.
+func insertRows(ctx context.Context, tx *Tx, table, columns string, n, per int, values func(i int) []any, suffix string) error {
 	width := len(strings.Split(columns, ","))
-	for start := 0; start < n; start += rowsPerInsert {
-		end := min(start+rowsPerInsert, n)
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
 		var b strings.Builder
 		args := make([]any, 0, (end-start)*width)
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, columns)
+		b.WriteString("INSERT INTO " + table + " (" + columns + ") VALUES ")
 		for i := start; i < end; i++ {
 			if i > start {
 				b.WriteByte(',')
@@ -45,7 +46,8 @@ func insertRows(ctx context.Context, tx *Tx, table, columns string, n int, value
 				if c > 0 {
 					b.WriteByte(',')
 				}
-				fmt.Fprintf(&b, "$%d", len(args)+c+1)
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(len(args) + c + 1))
 			}
 			b.WriteByte(')')
 			args = append(args, values(i)...)
@@ -71,7 +73,7 @@ func addVersion(ctx context.Context, tx *Tx, v *refdata.VersionInfo, columns str
 	}
 	v.Rows = n
 	id := v.ID
-	return insertRows(ctx, tx, t.rows, "version_id,"+columns, n, func(i int) []any {
+	return insertRows(ctx, tx, t.rows, "version_id,"+columns, n, referenceRowsPerInsert, func(i int) []any {
 		return append([]any{id}, values(i)...)
 	}, "")
 }
@@ -322,7 +324,7 @@ func (db *DB) PutProductFilings(ctx context.Context, ebcCode string, ps []catalo
 		seen[p.ItemNo] = true
 	}
 	err := db.InTx(ctx, func(tx *Tx) error {
-		return insertRows(ctx, tx, "product_filings", productColumns, len(ps), func(i int) []any {
+		return insertRows(ctx, tx, "product_filings", productColumns, len(ps), referenceRowsPerInsert, func(i int) []any {
 			p := ps[i]
 			return []any{ebcCode, p.ItemNo, p.Name, p.HSCode, p.GTIN, p.Brand, p.OriginCountry, p.Spec, p.LegalUnit, p.ItemRecordNo, at}
 		}, ` ON CONFLICT (ebc_code, item_no) DO UPDATE SET name = excluded.name, hs_code = excluded.hs_code,
