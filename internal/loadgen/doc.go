@@ -17,5 +17,7 @@
 // percentiles); money is exact fen throughout. The generated people are fake
 // but are treated as personal data: they go into messages, never into logs
 // or reports. A run only ever contacts the server URL it is given and always
-// ends by itself.
+// ends by itself. Alternate drives several targets taking turns in short
+// slices (the ceiling and the server of `cbec bench --ceiling`), each set up
+// once and reported over its own slices.
 package loadgen

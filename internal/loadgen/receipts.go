@@ -172,13 +172,15 @@ func (t *tracker) each(fn func(*inventory)) {
 // pollPage is the page size; a full page is followed by the next at once.
 const pollPage = 500
 
-// poll follows one agent's receipt feed until ctx ends, feeding CEB622
-// receipts to the tracker. interval is the pause after a page that was not
-// full; it bounds the resolution of the receipt latencies.
-func poll(ctx context.Context, c *Client, agent *Party, t *tracker, interval time.Duration, errs *Counter) {
+// poll follows one agent's receipt feed after *seq until ctx ends, feeding
+// CEB622 receipts to the tracker and keeping in *seq the last one seen, for
+// the next slice of the run to read on from. interval is the pause after a
+// page that was not full; it bounds the resolution of the receipt latencies.
+func poll(ctx context.Context, c *Client, agent *Party, t *tracker, interval time.Duration, errs *Counter, seq *int64) {
 	opt := client.FollowOptions{PageSize: pollPage, Interval: interval, WithoutXML: true,
 		OnError: func(err error) error { errs.Add(feedError(err)); return nil }}
-	_ = c.As(agent.Key).Follow(ctx, 0, opt, func(r client.Receipt) error {
+	_ = c.As(agent.Key).Follow(ctx, *seq, opt, func(r client.Receipt) error {
+		*seq = max(*seq, r.Seq)
 		if r.MessageType == "CEB622Message" && r.CopNo != "" {
 			t.receipt(r.CopNo, r.ReturnStatus, r.ReturnInfo, time.Now())
 		}

@@ -40,6 +40,11 @@ type Report struct {
 	// CeilingRatio this run's DeclarationsPerSecond over the ceiling's.
 	Ceiling      *Report `json:"ceiling,omitempty"`
 	CeilingRatio float64 `json:"ceilingRatio,omitempty"`
+	// A run in slices (Alternate: `cbec bench --ceiling`) took turns with
+	// another target in slices of SliceSeconds; Slices is how many this run
+	// had. Its times and rates are sums over those slices alone.
+	SliceSeconds float64 `json:"sliceSeconds,omitempty"`
+	Slices       int     `json:"slices,omitempty"`
 
 	HTTPRoundTrip                map[string]Summary `json:"httpRoundTrip"`
 	InventoryToFirstReceipt      Summary            `json:"inventoryToFirstReceipt"`
@@ -130,7 +135,8 @@ func (r *runner) report() *Report {
 		Server: r.c.Base(), RunID: r.cfg.RunID, Seed: r.cfg.Seed, Format: r.cfg.Format,
 		Concurrency: r.cfg.Concurrency, Rate: r.cfg.Rate, DurationSeconds: r.cfg.Duration.Seconds(), Mix: r.cfg.Mix, Pregen: r.cfg.Pregen,
 		StartedAt:     r.start.UTC().Format(time.RFC3339),
-		SendSeconds:   r.sendEnd.Sub(r.start).Seconds(),
+		SendSeconds:   r.sendTime.Seconds(),
+		RunSeconds:    r.runTime.Seconds(),
 		HTTPRoundTrip: map[string]Summary{}, FinalStatuses: map[string]int{}, RejectionReasons: map[string]int{},
 		BadDocuments: map[string]map[string]int{},
 	}
@@ -200,13 +206,6 @@ func (r *runner) report() *Report {
 	rep.Declarations.Resent = int(r.resent.Load())
 	rep.Declarations.Changed = int(r.changed.Load())
 
-	end := r.sendEnd
-	r.tr.mu.Lock()
-	if r.tr.lastFinal.After(end) {
-		end = r.tr.lastFinal
-	}
-	r.tr.mu.Unlock()
-	rep.RunSeconds = end.Sub(r.start).Seconds()
 	if rep.RunSeconds > 0 {
 		// Receipts found only by the re-read have no known time: not counted.
 		rep.DeclarationsPerSecond = float64(rep.Declarations.Final-rep.ReceiptsMissedByFeed) / rep.RunSeconds
@@ -229,7 +228,7 @@ func (r *runner) serverFigures(rep *Report) {
 		s := n.smp.result()
 		nr := NodeReport{Server: n.c.Base(), Messages: n.messages.Load(), Requests: n.c.requests.Load()}
 		if s.ok {
-			nr.CPUSeconds, nr.MaxRssBytes, nr.SampleSeconds = s.cpuLast-s.cpuFirst, s.rssMax, s.lastAt.Sub(s.firstAt).Seconds()
+			nr.CPUSeconds, nr.MaxRssBytes, nr.SampleSeconds = s.cpu, s.rssMax, s.seconds
 			rep.ServerCPUSeconds += nr.CPUSeconds
 			rep.ServerMaxRssBytes = max(rep.ServerMaxRssBytes, nr.MaxRssBytes)
 			rep.ServerSampleWindow = max(rep.ServerSampleWindow, nr.SampleSeconds)
@@ -293,6 +292,10 @@ func (rep *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "Ceiling (the same traffic against this process's HTTP stack with storage switched off): %.1f complete/s (%d sent, %d complete, %d errors, inventory p99 %.1f ms)\n",
 			c.DeclarationsPerSecond, c.Declarations.Sent, c.Declarations.Final, c.ErrorsTotal, c.HTTPRoundTrip[TypeInventory].P99)
 		fmt.Fprintf(&b, "Against the ceiling: %.0f %% (%.1f / %.1f)\n", 100*rep.CeilingRatio, rep.DeclarationsPerSecond, c.DeclarationsPerSecond)
+		if rep.Slices > 0 {
+			fmt.Fprintf(&b, "  taking turns in slices of %s: %d for the server (%.1f s to the last final receipt), %d for the ceiling (%.1f s)\n",
+				time.Duration(rep.SliceSeconds*float64(time.Second)), rep.Slices, rep.RunSeconds, c.Slices, c.RunSeconds)
+		}
 		if c.GeneratorWaitShare >= generatorBound {
 			fmt.Fprintf(&b, "  note: the ceiling's senders waited for the generator %.0f %% of the time: the ceiling measured how fast the generator builds, so its rate is a lower bound and the ratio an upper one (docs/bench.md)\n",
 				100*c.GeneratorWaitShare)

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,6 +49,7 @@ type Config struct {
 	PollInterval time.Duration
 	FetchTax     bool           // after the run, read each released inventory's computed tax from the API
 	Progress     func(Progress) // called about once a second; may be nil
+	Name         string         // names the target in Alternate's errors; Server when empty
 	Warn         func(string)   // setup warnings; may be nil
 }
 
@@ -61,6 +63,9 @@ type Progress struct {
 	Outstanding int
 	Errors      int
 	Target      int // Config.Declarations
+	// In a run in slices (Alternate): this slice's number, from 1, and the
+	// slices planned; 0 otherwise. Elapsed and the counts cover all slices.
+	Slice, Slices int
 }
 
 // maxPregen bounds what is held in memory before the clock starts (a single
@@ -165,15 +170,31 @@ type runner struct {
 	latency map[string]*Recorder // HTTP round trip by message type
 	stock   chan struct{}        // one slot per built, unsent declaration
 
-	prepared atomic.Int64
-	sent     atomic.Int64
-	aborted  atomic.Int64 // declarations not completed because a document was refused
-	refused  atomic.Int64 // declarations whose inventory message was refused
-	resent   atomic.Int64 // order messages sent a second time, same guid
-	changed  atomic.Int64 // appType 2 changes of orders
-	starved  atomic.Int64 // nanoseconds senders waited for a built declaration
-	start    time.Time
-	sendEnd  time.Time
+	// The generator: building runs only while the run prepares or sends
+	// (gate), stops for good with stopGen, and reports a failure on buildErr.
+	ready    chan *prepared
+	gate     *gate
+	stopGen  context.CancelFunc
+	buildErr chan error
+	built    chan struct{}
+	failed   error
+	feedSeq  []int64 // per agent, the last receipt seen in its feed: a later slice reads on from there
+
+	prepared  atomic.Int64
+	sent      atomic.Int64
+	aborted   atomic.Int64   // declarations not completed because a document was refused
+	refused   atomic.Int64   // declarations whose inventory message was refused
+	resent    atomic.Int64   // order messages sent a second time, same guid
+	changed   atomic.Int64   // appType 2 changes of orders
+	starved   atomic.Int64   // nanoseconds senders waited for a built declaration
+	exhausted atomic.Bool    // a sender found the generator done: nothing is left to send but what is held
+	held      chan *prepared // batches taken by senders when their slice's clock ran out
+
+	start    time.Time     // the first slice's start
+	sendTime time.Duration // Σ over the slices: slice start → end of sending
+	runTime  time.Duration // Σ over the slices: slice start → its last final receipt (or end of sending)
+	slices   int           // timed phases run
+	slice    [2]int        // in a run in slices: this slice's number and how many are planned (Progress)
 }
 
 // Run registers the run's enterprises and reference data on the server,
@@ -181,23 +202,44 @@ type runner struct {
 // returns the report. It stops by itself: after Duration (or Declarations)
 // and at most Drain more for outstanding receipts.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	cfg, err := cfg.withDefaults()
+	r, err := open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	var nodes []*node
+	defer r.close()
+	if err := r.prepare(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.timed(ctx, r.cfg.Duration); err != nil {
+		return nil, err
+	}
+	return r.finish(ctx)
+}
+
+// open sets up a run on its servers: the enterprises, their reference data
+// and the generator. The runner's clients are closed by close.
+func open(ctx context.Context, cfg Config) (_ *runner, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	r := &runner{cfg: cfg, tr: newTracker(), latency: map[string]*Recorder{}, gate: newGate()}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
 	for _, u := range append([]string{cfg.Server}, cfg.Peers...) {
 		c, err := NewClient(u, cfg.AdminToken, cfg.Concurrency+cfg.Parties.Agents)
 		if err != nil {
 			return nil, err
 		}
-		defer c.Close()
+		r.nodes = append(r.nodes, &node{c: c, smp: &sampler{}})
 		if err := c.Healthy(ctx, 10*time.Second); err != nil {
 			return nil, err
 		}
-		nodes = append(nodes, &node{c: c, smp: &sampler{}})
 	}
-	c := nodes[0].c
+	c := r.nodes[0].c
 	ps, err := NewParties(cfg.RunID, cfg.Parties, cfg.Algorithm)
 	if err != nil {
 		return nil, err
@@ -205,7 +247,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := Register(ctx, c, ps); err != nil {
 		return nil, err
 	}
-	for _, n := range nodes[1:] {
+	for _, n := range r.nodes[1:] {
 		if err := SameDeployment(ctx, n.c, ps); err != nil {
 			return nil, err
 		}
@@ -225,81 +267,118 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &runner{cfg: cfg, c: c, nodes: nodes, ps: ps, gen: gen, bl: &Builder{Parties: ps, SignAll: cfg.SignAll, JSON: cfg.Format == "json"},
-		tr: newTracker(), latency: map[string]*Recorder{}}
+	r.c, r.ps, r.gen = c, ps, gen
+	r.bl = &Builder{Parties: ps, SignAll: cfg.SignAll, JSON: cfg.Format == "json"}
+	r.feedSeq = make([]int64, len(ps.Agents))
 	for _, t := range []string{TypeOrder, TypePayment, TypeWaybill, TypeInventory} {
 		r.latency[t] = &Recorder{}
 	}
-	return r.run(ctx)
+	return r, nil
 }
 
-func (r *runner) run(ctx context.Context) (*Report, error) {
-	genCtx, stopGen := context.WithCancel(ctx)
-	defer stopGen()
-	ready := make(chan *prepared, max(r.cfg.Pregen, 4*r.cfg.Concurrency)+1)
+// close stops the generator and closes the clients.
+func (r *runner) close() {
+	if r.stopGen != nil {
+		r.stopGen()
+	}
+	for _, n := range r.nodes {
+		n.c.Close()
+	}
+}
+
+// prepare starts the generator and builds Pregen declarations before the
+// clock starts.
+func (r *runner) prepare(ctx context.Context) error {
+	var genCtx context.Context
+	genCtx, r.stopGen = context.WithCancel(ctx)
+	r.ready = make(chan *prepared, max(r.cfg.Pregen, 4*r.cfg.Concurrency)+1)
 	// The stock holds Pregen declarations plus one batch, so preparing can
 	// always reach Pregen whatever the batch sizes.
 	r.stock = make(chan struct{}, r.cfg.Pregen+r.cfg.Mix.BatchLen)
-	buildErr := make(chan error, 1)
-	built := make(chan struct{})
-	go r.produce(genCtx, ready, buildErr, built)
+	r.held = make(chan *prepared, r.cfg.Concurrency)
+	r.buildErr = make(chan error, 1)
+	r.built = make(chan struct{})
+	r.gate.open()
+	go r.produce(genCtx, r.ready, r.buildErr, r.built)
 
 	r.progress(ctx, "preparing", time.Now(), func() bool {
 		select {
-		case <-built:
+		case <-r.built:
 			return true
 		default:
 			return int(r.prepared.Load()) >= r.cfg.Pregen
 		}
 	})
-	select {
-	case err := <-buildErr:
-		return nil, err
-	default:
-	}
+	// Building goes on only while the run sends: in a run in slices the
+	// time between its slices belongs to another target's.
+	r.gate.shut()
+	return r.buildFailed()
+}
 
-	// The timed phase: receipts, metrics and senders start together.
+// buildFailed is the generator's error, if it has failed.
+func (r *runner) buildFailed() error {
+	if r.failed == nil {
+		select {
+		case r.failed = <-r.buildErr:
+		default:
+		}
+	}
+	return r.failed
+}
+
+// timed runs one timed phase of d (0: until the declarations run out) and
+// its drain: senders finish the batch under way when the clock runs out,
+// and the receipts feed is followed until what was sent has its final
+// receipt or Drain has passed. The phase counts from its start to the last
+// final receipt it saw, or to the end of sending if that was later.
+func (r *runner) timed(ctx context.Context, d time.Duration) error {
+	// Receipts, metrics and senders start together.
 	feedCtx, stopFeeds := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeeds()
 	var feeds sync.WaitGroup
 	for i, a := range r.ps.Agents {
-		feeds.Go(func() { poll(feedCtx, r.feedClient(i), a, r.tr, r.cfg.PollInterval, &r.errs) })
+		feeds.Go(func() { poll(feedCtx, r.feedClient(i), a, r.tr, r.cfg.PollInterval, &r.errs, &r.feedSeq[i]) })
 	}
 	for _, n := range r.nodes {
 		feeds.Go(func() { n.smp.run(feedCtx, n.c, time.Second) })
 	}
 
-	r.start = time.Now()
+	start := time.Now()
+	if r.start.IsZero() {
+		r.start = start
+	}
+	taken := r.sent.Load() + r.aborted.Load()
+	r.gate.open()
 	sendCtx := ctx
-	if r.cfg.Duration > 0 {
+	if d > 0 {
 		var cancel context.CancelFunc
-		sendCtx, cancel = context.WithDeadline(ctx, r.start.Add(r.cfg.Duration))
+		sendCtx, cancel = context.WithDeadline(ctx, start.Add(d))
 		defer cancel()
 	}
-	p := &pacer{start: r.start, rate: r.cfg.Rate}
+	p := &pacer{start: start, rate: r.cfg.Rate}
 	var senders sync.WaitGroup
 	for i := range r.cfg.Concurrency {
 		n := r.nodes[i%len(r.nodes)]
-		senders.Go(func() { r.sendLoop(sendCtx, ctx, n, ready, p) })
+		senders.Go(func() { r.sendLoop(sendCtx, ctx, n, r.ready, p) })
 	}
-	stopProgress := r.progressTicker(ctx, "sending")
+	stopProgress := r.progressTicker(ctx, "sending", start)
 	senders.Wait()
-	if r.cfg.Rate > 0 && r.cfg.Duration > 0 {
+	if r.cfg.Rate > 0 && d > 0 {
 		// At a fixed rate the stock is rate × duration; a 100-document batch
 		// spends 100 declarations' worth of time at once, so the senders can
 		// finish early. The phase still lasts the duration, or the figures
 		// per second would be taken over a burst.
 		<-sendCtx.Done()
 	}
-	r.sendEnd = time.Now()
-	stopGen()
+	sendEnd := time.Now()
+	r.gate.shut()
 	stopProgress()
 
 	// Drain: wait for the final receipts of what was sent, within bounds.
 	drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Drain)
 	defer cancelDrain()
 	stall := &stallWatch{}
-	r.progress(drainCtx, "draining", r.start, func() bool {
+	r.progress(drainCtx, "draining", start, func() bool {
 		out, finals := r.tr.counts()
 		if out <= 0 || ctx.Err() != nil {
 			return true
@@ -311,16 +390,143 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	})
 	stopFeeds()
 	feeds.Wait()
-	select {
-	case err := <-buildErr:
+
+	if r.done() && r.sent.Load()+r.aborted.Load() == taken && r.slices > 0 {
+		// Nothing was left to send: no slice, and no time, for this target.
+		return r.buildFailed()
+	}
+	end := sendEnd
+	r.tr.mu.Lock()
+	if r.tr.lastFinal.After(end) {
+		end = r.tr.lastFinal
+	}
+	r.tr.mu.Unlock()
+	r.sendTime += sendEnd.Sub(start)
+	r.runTime += end.Sub(start)
+	r.slices++
+	return r.buildFailed()
+}
+
+// done tells whether everything the generator will build has been sent.
+func (r *runner) done() bool { return r.exhausted.Load() && len(r.held) == 0 }
+
+// finish stops the generator and makes the report of the run's timed phases.
+func (r *runner) finish(ctx context.Context) (*Report, error) {
+	r.stopGen()
+	if err := r.buildFailed(); err != nil {
 		return nil, err
-	default:
 	}
 	rep := r.report()
 	if r.cfg.FetchTax {
 		r.fetchTax(ctx, rep)
 	}
 	return rep, nil
+}
+
+// Alternate drives several targets in turn, in timed slices of at most
+// slice each: the first config's first slice, then the second's, and so
+// on, then every config's second slice, until each has sent for its
+// Duration (or run out of Declarations). Targets that take turns see the
+// machine in the same state, where runs one after the other would each see
+// another minute's load. Each target's setup (enterprises, certificates,
+// reference data, the stock of built declarations) is done once, before the
+// first slice; its generator builds only during its own slices. Each slice
+// ends as a run does: its senders finish the batches under way and the
+// feed is followed until what it sent has a final receipt (at most Drain).
+// A target's report covers all its slices: every latency sample and count
+// of them all, and the times summed over its slices, so its rates are per
+// second it had the machine.
+func Alternate(ctx context.Context, slice time.Duration, cfgs ...Config) (reps []*Report, err error) {
+	if slice <= 0 {
+		return nil, fmt.Errorf("slice %v: must be above 0", slice)
+	}
+	var runners []*runner
+	defer func() {
+		for _, r := range runners {
+			r.close()
+		}
+	}()
+	name := func(cfg Config) string { return cmp.Or(cfg.Name, cfg.Server) }
+	for _, cfg := range cfgs {
+		if cfg.Duration <= 0 {
+			return nil, fmt.Errorf("%s: a run in slices needs a duration to divide", name(cfg))
+		}
+		r, err := open(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name(cfg), err)
+		}
+		runners = append(runners, r)
+		if err := r.prepare(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", name(cfg), err)
+		}
+	}
+	for k := 0; ctx.Err() == nil; k++ {
+		turns := 0
+		for _, r := range runners {
+			left := r.cfg.Duration - time.Duration(k)*slice
+			if left <= 0 || r.done() || ctx.Err() != nil {
+				continue
+			}
+			r.slice = [2]int{k + 1, int((r.cfg.Duration + slice - 1) / slice)}
+			if err := r.timed(ctx, min(slice, left)); err != nil {
+				return nil, fmt.Errorf("%s: %w", name(r.cfg), err)
+			}
+			turns++
+		}
+		if turns == 0 {
+			break
+		}
+	}
+	for _, r := range runners {
+		rep, err := r.finish(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name(r.cfg), err)
+		}
+		rep.Slices, rep.SliceSeconds = r.slices, slice.Seconds()
+		reps = append(reps, rep)
+	}
+	return reps, nil
+}
+
+// gate lets the generator build while it is open and holds it while shut.
+type gate struct {
+	mu sync.Mutex
+	ch chan struct{} // closed while the gate is open
+}
+
+func newGate() *gate { return &gate{ch: make(chan struct{})} }
+
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.ch:
+	default:
+		close(g.ch)
+	}
+}
+
+func (g *gate) shut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.ch:
+		g.ch = make(chan struct{})
+	default:
+	}
+}
+
+// wait blocks while the gate is shut; false if ctx ended first.
+func (g *gate) wait(ctx context.Context) bool {
+	g.mu.Lock()
+	ch := g.ch
+	g.mu.Unlock()
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // stallWatch notices that the number of final receipts has not moved for a
@@ -377,6 +583,9 @@ func (r *runner) produce(ctx context.Context, ready chan<- *prepared, errc chan<
 		defer close(batches)
 		n, limit := 0, r.cfg.generationLimit()
 		for limit == 0 || n < limit {
+			if !r.gate.wait(ctx) {
+				return
+			}
 			var b *Batch
 			var err error
 			if left := limit - n; limit > 0 && left < r.cfg.Mix.BatchLen {
@@ -403,6 +612,9 @@ func (r *runner) produce(ctx context.Context, ready chan<- *prepared, errc chan<
 	for range 2 {
 		wg.Go(func() {
 			for b := range batches {
+				if !r.gate.wait(ctx) {
+					return
+				}
 				msgs, err := r.bl.Build(b, time.Now())
 				if err != nil {
 					r.fail(errc, err)
@@ -490,11 +702,14 @@ func (p *pacer) wait(ctx context.Context, n int) bool {
 //
 // The time a sender waits for the generator to build a declaration is
 // counted (starved): a run whose senders wait measured the generator.
+//
+// A batch taken when the clock runs out is held for the run's next slice.
 func (r *runner) sendLoop(timed, ctx context.Context, n *node, ready <-chan *prepared, p *pacer) {
 	for timed.Err() == nil {
 		var pr *prepared
 		var ok bool
 		select {
+		case pr, ok = <-r.held:
 		case pr, ok = <-ready:
 		default:
 			t0 := time.Now()
@@ -505,7 +720,12 @@ func (r *runner) sendLoop(timed, ctx context.Context, n *node, ready <-chan *pre
 			}
 			r.starved.Add(int64(time.Since(t0)))
 		}
-		if !ok || !p.wait(timed, len(pr.b.Decls)) {
+		if !ok {
+			r.exhausted.Store(true)
+			return
+		}
+		if !p.wait(timed, len(pr.b.Decls)) {
+			r.held <- pr // never blocks: each sender holds back at most one batch
 			return
 		}
 		r.send(ctx, n, pr)
@@ -664,7 +884,7 @@ func firstElement(b []byte, name string) string {
 }
 
 // progressTicker reports progress each second until the returned stop is called.
-func (r *runner) progressTicker(ctx context.Context, phase string) (stop func()) {
+func (r *runner) progressTicker(ctx context.Context, phase string, since time.Time) (stop func()) {
 	if r.cfg.Progress == nil {
 		return func() {}
 	}
@@ -680,7 +900,7 @@ func (r *runner) progressTicker(ctx context.Context, phase string) (stop func())
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				r.cfg.Progress(r.snapshot(phase, r.start))
+				r.cfg.Progress(r.snapshot(phase, since))
 			}
 		}
 	})
@@ -711,14 +931,21 @@ func (p Progress) Line() string {
 	if p.Phase == "preparing" {
 		return fmt.Sprintf("[%5.0fs] preparing: %d declarations built and signed", p.Elapsed.Seconds(), p.Prepared)
 	}
-	return fmt.Sprintf("[%5.0fs] %-8s sent %d · final %d · outstanding %d · %.1f final/s · errors %d",
-		p.Elapsed.Seconds(), p.Phase, p.Sent, p.Final, p.Outstanding, rate, p.Errors)
+	slice := ""
+	if p.Slices > 0 {
+		slice = fmt.Sprintf("slice %d/%d ", p.Slice, p.Slices)
+	}
+	return fmt.Sprintf("%s[%5.0fs] %-8s sent %d · final %d · outstanding %d · %.1f final/s · errors %d",
+		slice, p.Elapsed.Seconds(), p.Phase, p.Sent, p.Final, p.Outstanding, rate, p.Errors)
 }
 
+// snapshot is the run's progress; Elapsed adds the time of the run's
+// earlier slices to the time since since.
 func (r *runner) snapshot(phase string, since time.Time) Progress {
 	out, finals := r.tr.counts()
-	return Progress{Phase: phase, Elapsed: time.Since(since), Prepared: int(r.prepared.Load()),
-		Sent: int(r.sent.Load()), Final: finals, Outstanding: out, Errors: r.errs.Total(), Target: r.cfg.Declarations}
+	return Progress{Phase: phase, Elapsed: r.runTime + time.Since(since), Prepared: int(r.prepared.Load()),
+		Sent: int(r.sent.Load()), Final: finals, Outstanding: out, Errors: r.errs.Total(), Target: r.cfg.Declarations,
+		Slice: r.slice[0], Slices: r.slice[1]}
 }
 
 // fetchTax reads the tax the server computed for each released inventory

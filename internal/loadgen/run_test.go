@@ -37,6 +37,7 @@ type fakeServer struct {
 	// refuseEvery refuses every n-th inventory message with a CEB900.
 	refuseEvery int
 	inventories int
+	onMessage   func() // called for each valid CEB message, under mu
 }
 
 func newFakeServer() *fakeServer {
@@ -119,6 +120,9 @@ func (f *fakeServer) ceb(w http.ResponseWriter, key string, body []byte) {
 		return
 	}
 	f.messages[d.Type]++
+	if f.onMessage != nil {
+		f.onMessage()
+	}
 	if inv, ok := d.Message.(*ceb.CEB621Message); ok {
 		if f.inventories++; f.refuseEvery > 0 && f.inventories%f.refuseEvery == 0 {
 			w.WriteHeader(400)
@@ -387,5 +391,102 @@ func TestRunOverSeveralServersRefusesMistakes(t *testing.T) {
 	_, err = Run(context.Background(), Config{Server: one.URL, Peers: []string{other.URL}, AdminToken: "x", Concurrency: 1, Declarations: 5})
 	if err == nil || !strings.Contains(err.Error(), "concurrency 1") {
 		t.Errorf("one sender for two servers: %v", err)
+	}
+}
+
+// Two targets taking turns (a run in slices, as `cbec bench --ceiling`
+// drives the ceiling and the server): the messages arrive a…a b…b a…a …,
+// switching only between slices; a batch a sender took when its slice's
+// clock ran out goes in that target's next slice, so every declaration is
+// sent once; and each report is its own slices' alone: counts over all of
+// them, times summed over them, the rate their quotient.
+func TestAlternateTakesTurns(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []string
+	var fakes []*fakeServer
+	var cfgs []Config
+	for _, name := range []string{"a", "b"} {
+		fake := newFakeServer()
+		fake.onMessage = func() {
+			mu.Lock()
+			arrivals = append(arrivals, name)
+			mu.Unlock()
+		}
+		srv := httptest.NewServer(fake)
+		defer srv.Close()
+		fakes = append(fakes, fake)
+		cfgs = append(cfgs, Config{Server: srv.URL, AdminToken: "x", Seed: 9, Concurrency: 4, Rate: 50,
+			Declarations: 60, Duration: 2 * time.Second, Drain: 5 * time.Second, Mix: Mix{BatchLen: 1}})
+	}
+	const slice = 400 * time.Millisecond
+	reps, err := Alternate(context.Background(), slice, cfgs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices := 0
+	for i, rep := range reps {
+		d := rep.Declarations
+		t.Logf("%d: %d slices, sent %d, final %d, %.2f s sending, %.2f s, %.1f/s", i, rep.Slices, d.Sent, d.Final,
+			rep.SendSeconds, rep.RunSeconds, rep.DeclarationsPerSecond)
+		// 50/s in slices of 0.4 s: 20 a slice, so three slices or more for 60.
+		if d.Sent != 60 || d.Final != 60 || fakes[i].messages[TypeInventory] != 60 {
+			t.Errorf("%d: declarations %+v, %d inventories arrived: want all 60 sent once and final", i, d, fakes[i].messages[TypeInventory])
+		}
+		if rep.Slices < 3 || rep.SliceSeconds != slice.Seconds() {
+			t.Errorf("%d: %d slices of %v s", i, rep.Slices, rep.SliceSeconds)
+		}
+		// At a fixed rate each slice lasts its 0.4 s; the other target's
+		// slices in between are not this one's time.
+		n := float64(rep.Slices)
+		if rep.SendSeconds < n*slice.Seconds() || rep.SendSeconds > n*(slice.Seconds()+0.2) || rep.RunSeconds < rep.SendSeconds {
+			t.Errorf("%d: %.3f s sending, %.3f s in all, over %d slices of 0.4 s", i, rep.SendSeconds, rep.RunSeconds, rep.Slices)
+		}
+		if want := float64(d.Final) / rep.RunSeconds; rep.DeclarationsPerSecond != want {
+			t.Errorf("%d: %v/s, want %v complete over %v s = %v", i, rep.DeclarationsPerSecond, d.Final, rep.RunSeconds, want)
+		}
+		if c := rep.InventoryToFinalReceipt.Count; c != 60 {
+			t.Errorf("%d: %d latency samples to the final receipt, want one per declaration of every slice", i, c)
+		}
+		slices += rep.Slices
+	}
+	switches := 0
+	for i := 1; i < len(arrivals); i++ {
+		if arrivals[i] != arrivals[i-1] {
+			switches++
+		}
+	}
+	if arrivals[0] != "a" || switches != slices-1 {
+		t.Errorf("messages switched target %d times over %d slices in all (first to %s): want a turn per slice", switches, slices, arrivals[0])
+	}
+}
+
+// A server's CPU is summed over the sampler's windows (a run's slices): what
+// it used between them, in another target's slices, is not counted.
+func TestSamplerSumsItsWindows(t *testing.T) {
+	var mu sync.Mutex
+	cpu := 0.0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "process_cpu_seconds_total %v\nprocess_resident_memory_bytes 1000\n", cpu)
+	}))
+	defer srv.Close()
+	c, err := NewClient(srv.URL, "x", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var s sampler
+	for _, window := range [][]float64{{10, 12}, {100, 101.5}} {
+		for _, v := range window {
+			mu.Lock()
+			cpu = v
+			mu.Unlock()
+			s.sampleOnce(context.Background(), c)
+		}
+		s.closeWindow()
+	}
+	if r := s.result(); !r.ok || r.cpu != 3.5 || r.samples != 4 || r.rssMax != 1000 {
+		t.Errorf("got %+v, want 3.5 CPU seconds from 4 samples", r)
 	}
 }

@@ -16,17 +16,24 @@ import (
 // serverSample is what the sampler learned from the server's /metrics.
 type serverSample struct {
 	ok                 bool    // at least one sample had both values
-	cpuFirst, cpuLast  float64 // process_cpu_seconds_total
+	cpu                float64 // process_cpu_seconds_total used within the windows
+	seconds            float64 // the windows' length, first sample to last
 	rssMax             int64   // process_resident_memory_bytes
 	samples            int
-	firstAt, lastAt    time.Time
 	unavailableReasons string
 }
 
-// sampler reads process CPU and RSS from /metrics once per interval.
+// sampler reads process CPU and RSS from /metrics once per interval. Each
+// call of run is a window (a run in slices has one per slice): the CPU and
+// time are summed over the windows, so what the server did between them
+// (another target's slices) is not counted.
 type sampler struct {
 	mu sync.Mutex
-	s  serverSample
+	s  serverSample // the closed windows
+	// The open window's first and last sample.
+	open              bool
+	cpuFirst, cpuLast float64
+	firstAt, lastAt   time.Time
 }
 
 // parseProcessMetrics picks the two process gauges out of the Prometheus
@@ -72,16 +79,18 @@ func (s *sampler) sampleOnce(ctx context.Context, c *Client) {
 		s.s.unavailableReasons = "no process_cpu_seconds_total / process_resident_memory_bytes in /metrics"
 		return
 	}
-	if !s.s.ok {
-		s.s.ok, s.s.cpuFirst, s.s.firstAt = true, cpu, now
+	if !s.open {
+		s.open, s.cpuFirst, s.firstAt = true, cpu, now
 	}
-	s.s.cpuLast, s.s.lastAt = cpu, now
+	s.cpuLast, s.lastAt = cpu, now
+	s.s.ok = true
 	s.s.rssMax = max(s.s.rssMax, rss)
 	s.s.samples++
 }
 
-// run samples every interval until ctx ends.
+// run samples every interval until ctx ends, as one window.
 func (s *sampler) run(ctx context.Context, c *Client, interval time.Duration) {
+	defer s.closeWindow()
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
@@ -94,8 +103,26 @@ func (s *sampler) run(ctx context.Context, c *Client, interval time.Duration) {
 	}
 }
 
+// closeWindow adds the open window to the sums; the next sample opens another.
+func (s *sampler) closeWindow() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.cpu, s.s.seconds = s.windowSums()
+	s.open = false
+}
+
+// windowSums are the closed windows' sums with the open window's figures added.
+func (s *sampler) windowSums() (cpu, seconds float64) {
+	if !s.open {
+		return s.s.cpu, s.s.seconds
+	}
+	return s.s.cpu + (s.cpuLast - s.cpuFirst), s.s.seconds + s.lastAt.Sub(s.firstAt).Seconds()
+}
+
 func (s *sampler) result() serverSample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.s
+	r := s.s
+	r.cpu, r.seconds = s.windowSums()
+	return r
 }
