@@ -31,7 +31,8 @@ type benchCmd struct {
 	SignAll      bool          `help:"Sign orders, payments and waybills too, not only inventories (default false)."`
 	Pregen       int           `help:"Declarations to build and sign before the clock starts; 0 picks rate × duration, at most 5000 (default 0)." default:"0"`
 	JSON         bool          `name:"json" help:"Print the report as JSON instead of text."`
-	Ceiling      bool          `help:"First drive the ceiling with the same traffic (seed, concurrency, rate, duration, mix): this process's own copy of the platform's HTTP stack with storage switched off, on the default settings or those of --config; then --server. The report adds the ceiling's rate and the ratio of the two (docs/performance.md, The ceiling)."`
+	Ceiling      bool          `help:"Drive the ceiling with the same traffic (seed, concurrency, rate, duration, mix), taking turns with --server in slices of --ceiling-slice: this process's own copy of the platform's HTTP stack with storage switched off, on the default settings or those of --config. The report adds the ceiling's rate and the ratio of the two (docs/performance.md, The ceiling)."`
+	CeilingSlice time.Duration `name:"ceiling-slice" help:"With --ceiling, the length of each turn: the ceiling sends for this long, then --server, and so on until each has sent for --duration, so that both see the machine in the same state; each turn ends with the final receipts of what it sent (default 5s)." default:"5s"`
 }
 
 func (c *benchCmd) Run(e *env) error {
@@ -51,18 +52,13 @@ func (c *benchCmd) Run(e *env) error {
 		Progress: func(p loadgen.Progress) { fmt.Fprintln(e.stderr, p.Line()) },
 		Warn:     func(s string) { fmt.Fprintln(e.stderr, "warning:", s) },
 	}
-	var ceil *loadgen.Report
+	var rep *loadgen.Report
 	if c.Ceiling {
-		if ceil, err = runCeiling(e, cfg); err != nil {
+		if rep, err = runCeiling(e, cfg, c.CeilingSlice); err != nil {
 			return err
 		}
-	}
-	rep, err := loadgen.Run(e.ctx, cfg)
-	if err != nil {
+	} else if rep, err = loadgen.Run(e.ctx, cfg); err != nil {
 		return fmt.Errorf("bench: %w", err)
-	}
-	if ceil != nil {
-		rep.WithCeiling(ceil)
 	}
 	if c.JSON {
 		return rep.WriteJSON(e.stdout)
@@ -71,9 +67,17 @@ func (c *benchCmd) Run(e *env) error {
 }
 
 // runCeiling runs cfg's traffic against a ceiling started in this process
-// (package ceiling), stopped again before the real run so that it takes no
-// CPU from it.
-func runCeiling(e *env, cfg loadgen.Config) (rep *loadgen.Report, err error) {
+// (package ceiling) and against the server, taking turns in slices so that
+// both see the machine in the same state, and returns the server's report
+// with the ceiling's. The ceiling runs from before its first slice to after
+// its last: its start is paid once, and between its slices it is idle.
+func runCeiling(e *env, cfg loadgen.Config, slice time.Duration) (rep *loadgen.Report, err error) {
+	if slice <= 0 {
+		return nil, fmt.Errorf("bench: --ceiling-slice %v: must be above 0", slice)
+	}
+	if cfg.Duration <= 0 {
+		return nil, fmt.Errorf("bench: --ceiling takes turns in slices of --duration: give a duration above 0")
+	}
 	pcfg, err := e.load(func(c *config.Config) { c.LogLevel = "error" })
 	if err != nil {
 		return nil, err
@@ -87,12 +91,16 @@ func runCeiling(e *env, cfg loadgen.Config) (rep *loadgen.Report, err error) {
 			err = fmt.Errorf("bench: ceiling: %w", serr)
 		}
 	}()
-	cfg.Server, cfg.Peers, cfg.AdminToken = srv.URL, nil, srv.AdminToken
-	cfg.Progress = func(p loadgen.Progress) { fmt.Fprintln(e.stderr, "ceiling", p.Line()) }
-	if rep, err = loadgen.Run(e.ctx, cfg); err != nil {
-		return nil, fmt.Errorf("bench: ceiling: %w", err)
+	ccfg := cfg
+	ccfg.Server, ccfg.Peers, ccfg.AdminToken, ccfg.Name = srv.URL, nil, srv.AdminToken, "ceiling"
+	ccfg.Progress = func(p loadgen.Progress) { fmt.Fprintln(e.stderr, "ceiling", p.Line()) }
+	cfg.Progress = func(p loadgen.Progress) { fmt.Fprintln(e.stderr, "server ", p.Line()) }
+	reps, err := loadgen.Alternate(e.ctx, slice, ccfg, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
 	}
-	return rep, nil
+	reps[1].WithCeiling(reps[0])
+	return reps[1], nil
 }
 
 // pickSeed returns seed, or a fresh one (announced on w, so the run can be

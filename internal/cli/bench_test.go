@@ -2,6 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +26,7 @@ func TestBenchCeiling(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, errOut)
 		}
-		if !strings.Contains(errOut, "ceiling [") {
+		if !strings.Contains(errOut, "ceiling slice 1/1 [") {
 			t.Errorf("no progress of the ceiling run on standard error:\n%s", errOut)
 		}
 		var rep loadgen.Report
@@ -52,6 +55,99 @@ func TestBenchCeiling(t *testing.T) {
 		}
 		if !strings.Contains(text.String(), "Against the ceiling:") {
 			t.Errorf("the text report lacks the ratio:\n%s", text.String())
+		}
+	})
+}
+
+// `cbec bench --ceiling` takes turns: the ceiling's first slice, the
+// server's, the ceiling's second, the server's; each side's report is its
+// own slices summed, and the ratio is the quotient of those rates.
+func TestBenchCeilingTakesTurns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end bench skipped in -short mode")
+	}
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		srv := apptest.Start(t, engine)
+		code, out, errOut := run(t, "bench", "--ceiling", "--ceiling-slice", "1s", "--server", srv.URL, "--admin-token", apptest.AdminToken,
+			"--seed", "8", "--concurrency", "4", "--rate", "20", "--duration", "2s", "--drain", "15s",
+			"--mix", "bonded=0.3,bad=0.1", "--json")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		var rep loadgen.Report
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		c := rep.Ceiling
+		if c == nil {
+			t.Fatalf("no ceiling in the report:\n%s", out)
+		}
+
+		// Each slice ends with progress lines of its drain, the last one
+		// after its last final receipt: the sides' slices in turn, the
+		// counts going on from one slice to the next.
+		line := regexp.MustCompile(`(?m)^(ceiling|server ) slice (\d)/2 \[ *\d+s\] draining +sent (\d+) · final (\d+)`)
+		type turn struct {
+			side        string
+			slice, sent int
+		}
+		var turns []turn
+		for _, m := range line.FindAllStringSubmatch(errOut, -1) {
+			n, _ := strconv.Atoi(m[2])
+			sent, _ := strconv.Atoi(m[3])
+			tu := turn{strings.TrimSpace(m[1]), n, sent}
+			if k := len(turns) - 1; k >= 0 && turns[k].side == tu.side && turns[k].slice == tu.slice {
+				turns[k] = tu
+				continue
+			}
+			turns = append(turns, tu)
+		}
+		want := []turn{{"ceiling", 1, 0}, {"server", 1, 0}, {"ceiling", 2, 0}, {"server", 2, 0}}
+		if len(turns) != len(want) {
+			t.Fatalf("turns %+v, want the ceiling's and the server's slices in turn:\n%s", turns, errOut)
+		}
+		for i, w := range want {
+			if turns[i].side != w.side || turns[i].slice != w.slice {
+				t.Errorf("turn %d: %+v, want %s slice %d", i, turns[i], w.side, w.slice)
+			}
+		}
+		for i, side := range []*loadgen.Report{c, &rep} {
+			first, last := turns[i], turns[i+2]
+			d := side.Declarations
+			t.Logf("%s: %d slices of %v s, sent %d (%d in the first), final %d, %.2f s sending, %.2f s, %.1f/s",
+				first.side, side.Slices, side.SliceSeconds, d.Sent, first.sent, d.Final, side.SendSeconds, side.RunSeconds, side.DeclarationsPerSecond)
+			if first.sent == 0 || last.sent <= first.sent || d.Sent != last.sent {
+				t.Errorf("%s: sent %d after its first slice, %d after its second, %d in the report: want both slices sending and counted",
+					first.side, first.sent, last.sent, d.Sent)
+			}
+			if side.Slices != 2 || side.SliceSeconds != 1 {
+				t.Errorf("%s: %d slices of %v s, want 2 of 1", first.side, side.Slices, side.SliceSeconds)
+			}
+			// At a fixed rate each slice lasts its second; the other side's
+			// slice in between (another second at least) is not counted.
+			if side.SendSeconds < 2 || side.SendSeconds > 2.8 || side.RunSeconds < side.SendSeconds {
+				t.Errorf("%s: %.3f s sending, %.3f s in all: want the two 1 s slices alone", first.side, side.SendSeconds, side.RunSeconds)
+			}
+			rate := float64(d.Final-side.ReceiptsMissedByFeed) / side.RunSeconds
+			if d.Final == 0 || math.Abs(side.DeclarationsPerSecond-rate) > 1e-9*rate {
+				t.Errorf("%s: %v complete/s, want %d complete over %v s", first.side, side.DeclarationsPerSecond, d.Final, side.RunSeconds)
+			}
+			if n := side.HTTPRoundTrip[loadgen.TypeInventory].Count; n != d.Sent {
+				t.Errorf("%s: %d inventory round trips, want one per declaration sent in both slices (%d)", first.side, n, d.Sent)
+			}
+		}
+		if d := c.Declarations; d.Final != d.Sent || d.Outstanding != 0 || c.ErrorsTotal != 0 {
+			t.Errorf("ceiling: %+v, errors %v", d, c.Errors)
+		}
+		if want := rep.DeclarationsPerSecond / c.DeclarationsPerSecond; math.Abs(rep.CeilingRatio-want) > 1e-9*want {
+			t.Errorf("ratio %v, want %v / %v", rep.CeilingRatio, rep.DeclarationsPerSecond, c.DeclarationsPerSecond)
+		}
+		var text strings.Builder
+		if err := rep.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text.String(), "taking turns in slices of 1s: 2 for the server") {
+			t.Errorf("the text report does not say the sides took turns:\n%s", text.String())
 		}
 	})
 }

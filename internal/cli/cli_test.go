@@ -29,7 +29,7 @@ func TestHelpDocumentsFlags(t *testing.T) {
 		{[]string{"enterprise", "add", "--help"}, []string{"--name", "--uscc", "--role", "--credit-class", "--cert"}},
 		{[]string{"enterprise", "list", "--help"}, []string{"--role", "--credit-class", "--json"}},
 		{[]string{"version", "--help"}, []string{"Print the version"}},
-		{[]string{"bench", "--help"}, []string{"--ceiling", "storage switched off", "--json"}},
+		{[]string{"bench", "--help"}, []string{"--ceiling", "storage switched off", "--ceiling-slice", "--json"}},
 	} {
 		code, out, _ := run(t, c.args...)
 		if code != 0 {
