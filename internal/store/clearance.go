@@ -230,6 +230,14 @@ type Inventory struct {
 	// instead of compressing anew.
 	packed   []byte
 	packedOf string
+	// waitsOn are the keys the stored row waits on (status 120), as read or
+	// last written: what a write takes off the count of waitingKeys.
+	waitsOn []waitKey
+}
+
+// waitKeys are the keys v waits on as it stands in memory.
+func (v *Inventory) waitKeys() []waitKey {
+	return keysOf(v.Status, v.EbpCode, v.OrderNo, v.LogisticsCode, v.LogisticsNo)
 }
 
 const inventoryColumns = `id, agent_code, cop_no, ebp_code, order_no, ebc_code, logistics_code, logistics_no, trade_mode, sender,
@@ -255,6 +263,7 @@ func scanInventory(row scanner) (*Inventory, error) {
 		v.packed, v.packedOf = data.packed, string(v.Data)
 	}
 	v.WaitUntil, v.CreatedAt, v.UpdatedAt = wait.Time, created.Time, updated.Time
+	v.waitsOn = v.waitKeys()
 	if released.Valid {
 		t := released.Time.Time
 		v.ReleasedAt = &t
@@ -371,6 +380,8 @@ func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
 		return fmt.Errorf("store inventory %s: %w", v.CopNo, err)
 	}
 	v.Event = nil
+	t.noteWaiting(nil, v.waitKeys())
+	v.waitsOn = v.waitKeys()
 	return nil
 }
 
@@ -396,6 +407,10 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	}
 	v.Version++
 	v.Event = nil
+	// The version matched, so the row was as v was read or last written:
+	// waitsOn is what it waited on until now.
+	t.noteWaiting(v.waitsOn, v.waitKeys())
+	v.waitsOn = v.waitKeys()
 	return nil
 }
 
@@ -492,7 +507,13 @@ func (db *DB) Events(ctx context.Context, inventoryID string) ([]Event, error) {
 // waybill for another evaluation, and returns their ids. It bumps their
 // version, so that a judgement made before this document arrived cannot be
 // written over the flag and lose the wake-up.
+//
+// On SQLite it runs no statement when no inventory in status 120 names the
+// key (waitingKeys): the document usually comes before its inventory.
 func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]string, error) {
+	if w := t.db.waiting.Load(); w != nil && !w.has(waitKey{byOrder, k1, k2}) {
+		return nil, nil
+	}
 	cond := `ebp_code = $1 AND order_no = $2`
 	if !byOrder {
 		cond = `logistics_code = $1 AND logistics_no = $2`

@@ -35,7 +35,7 @@ func (db *DB) Migrate(ctx context.Context, log *slog.Logger) (err error) {
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	return nil
+	return db.loadWaitingKeys(ctx)
 }
 
 // MigrationStatus reports the current and the newest schema version.

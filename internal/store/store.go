@@ -70,6 +70,9 @@ type DB struct {
 	// firstSeen holds the e-commerce enterprises known to have their row of
 	// risk_first_seen (MarkRiskFirstSeen).
 	firstSeen knownSet
+	// waiting counts the order and waybill keys of inventories in status 120
+	// (SQLite, once migrated; nil otherwise): see waitingKeys.
+	waiting atomic.Pointer[waitingKeys]
 }
 
 // writerStats counts what write transactions cost: statements sent and time
@@ -290,6 +293,10 @@ type Tx struct {
 	// drewSerials counts the blocks of inventory serials drawn from the
 	// SQLite counter row in this transaction: they go if it is rolled back.
 	drewSerials int
+	// onRollback runs, newest first, when the transaction or the savepoint
+	// that registered it is rolled back, and not at all once it commits
+	// (onRollbackDo).
+	onRollback []func()
 }
 
 // AfterCommit runs fn once the transaction has committed; a rollback drops
@@ -297,6 +304,19 @@ type Tx struct {
 // known to exist, a key no longer waited on), which must not believe a
 // rolled-back write.
 func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) }
+
+// onRollbackDo runs fn if the transaction, or the savepoint it is in, is
+// rolled back: it takes back what the process noted in memory at once about a
+// write (a key waited on from now), so that an undone write leaves no trace.
+func (t *Tx) onRollbackDo(fn func()) { t.onRollback = append(t.onRollback, fn) }
+
+// undo runs the rollback work registered since the first n, newest first, and forgets it.
+func (t *Tx) undo(n int) {
+	for i := len(t.onRollback) - 1; i >= n; i-- {
+		t.onRollback[i]()
+	}
+	t.onRollback = t.onRollback[:n]
+}
 
 // InTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
@@ -318,10 +338,15 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		err = t.numberFeed(ctx)
 	}
 	if err != nil {
-		t.undone(0) // before the writer's connection is let go
+		t.dropSerials(0) // before the writer's connection is let go
 		_ = tx.Rollback()
+		t.undo(0)
 		return err
 	}
+	// A failed commit may still have reached the disk (PostgreSQL: the
+	// connection lost after the server committed): neither the after-commit
+	// nor the rollback work runs, so what is in memory errs on the side of
+	// believing the rows are there.
 	if err := t.commit(); err != nil {
 		return classify(fmt.Errorf("commit: %w", err))
 	}
@@ -348,10 +373,10 @@ func (t *Tx) commit() error {
 	return err
 }
 
-// undone forgets the serial blocks drawn since the transaction had drawn
-// before of them, which a rollback is about to take back: the next serial
-// draws again, so no number is given twice.
-func (t *Tx) undone(before int) {
+// dropSerials forgets the block of serials when the transaction drew more
+// than before blocks and a rollback is about to take the draws back: the next
+// serial draws again, so no number is given twice.
+func (t *Tx) dropSerials(before int) {
 	if t.drewSerials > before {
 		t.db.serials.discard()
 		t.drewSerials = before
@@ -617,14 +642,16 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
-	feed, answered, hooks, drew := len(t.feed), len(t.answered), len(t.afterCommit), t.drewSerials
+	feed, answered, hooks, undos, drew := len(t.feed), len(t.answered), len(t.afterCommit), len(t.onRollback), t.drewSerials
 	if err := fn(); err != nil {
-		t.undone(drew)
+		t.dropSerials(drew)
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		// The receipts, message rows and after-commit work added since are undone too.
+		// The receipts, message rows and after-commit work added since are
+		// undone too, and what was noted in memory meanwhile is taken back.
 		t.feed, t.answered, t.afterCommit = t.feed[:feed], t.answered[:answered], t.afterCommit[:hooks]
+		t.undo(undos)
 		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
 		return err
 	}
