@@ -175,11 +175,16 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 		return err
 	}
 	// SQLite has a single writer. On PostgreSQL several batches of a node
-	// write at once, alongside other nodes' (see store.Batcher for how they
-	// share hot rows); each holds a connection of the pool while it writes.
+	// write at once (db_writers), alongside other nodes' (see store.Batcher
+	// for how they share hot rows); each holds a connection of the pool while
+	// it writes. Two paid on the measured machine with the database on it:
+	// decisions share hot rows (a guarantee, an item's stock, risk
+	// counters), so more mostly waited for each other's locks. A database a
+	// network hop away makes each writer wait for round trips instead, and
+	// more writers fill that time (docs/performance.md).
 	workers := 1
 	if db.Engine == store.Postgres {
-		workers = postgresWriters
+		workers = cfg.DBWriters
 	}
 	a.Batch = db.NewBatcher(workers, 128)
 	clock := time.Now
@@ -502,12 +507,3 @@ func ParseCertificates(pemText []byte) ([]enterprise.Certificate, error) {
 	}
 	return out, nil
 }
-
-// postgresWriters is how many batch writers a node runs on PostgreSQL. Two
-// write side by side, each taking the engine's decisions first. More did
-// not pay on the measured machine: decisions share hot rows (a guarantee,
-// an item's stock, risk counters), so extra writers mostly waited for each
-// other's locks; and one writer kept for messages only took them in faster
-// than decisions followed, so the time to a final receipt grew
-// (docs/performance.md).
-const postgresWriters = 2

@@ -29,6 +29,7 @@ type Config struct {
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
 	SQLiteSynchronous string   `toml:"sqlite_synchronous"`
 	DBMaxConns        int      `toml:"db_max_conns"`
+	DBWriters         int      `toml:"db_writers"`
 	// LeaderInterval paces the leader of the periodic jobs among several
 	// nodes on one PostgreSQL database (internal/app/leader.go).
 	LeaderInterval Duration `toml:"leader_interval"`

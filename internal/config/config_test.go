@@ -183,3 +183,19 @@ func TestXrayImageSource(t *testing.T) {
 		t.Errorf("a bad X-ray base: %v", err)
 	}
 }
+
+// PostgreSQL's writers each hold a connection of the pool, which must keep
+// one for reads.
+func TestWritersBelowThePool(t *testing.T) {
+	c := Default()
+	c.DBMaxConns, c.DBWriters = 4, 3
+	if err := c.Validate(); err != nil {
+		t.Fatalf("3 writers in a pool of 4: %v", err)
+	}
+	for _, w := range []int{0, 4, 9} {
+		c.DBWriters = w
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "db_writers: must be at least 1 and below db_max_conns (4)") {
+			t.Errorf("%d writers in a pool of 4: got %v", w, err)
+		}
+	}
+}

@@ -58,6 +58,13 @@ var settings = []setting{
 		func(c *Config) *string { return &c.SQLiteSynchronous }, "NORMAL", oneOf("NORMAL", "FULL")),
 	entry("db_max_conns", "connection pool size (PostgreSQL; SQLite readers)",
 		func(c *Config) *int { return &c.DBMaxConns }, 8, atLeast(1, "must be at least 1")),
+	entry("db_writers", "PostgreSQL: how many transactions of messages and decisions a node writes at once, each on a connection of the pool (below db_max_conns); raise it when the database is a network hop away and the writers wait for round trips (docs/performance.md); SQLite always has one writer",
+		func(c *Config) *int { return &c.DBWriters }, 2,
+		func(v int, c *Config, r report) {
+			if v < 1 || v >= c.DBMaxConns {
+				r.bad("must be at least 1 and below db_max_conns (%d), which also serves reads", c.DBMaxConns)
+			}
+		}),
 	entry("leader_interval", "several nodes on one PostgreSQL database: how often a node tries to take over the periodic jobs (billing, sweeps, summaries, alerts), and how often the node running them checks it still holds them",
 		func(c *Config) *Duration { return &c.LeaderInterval }, Duration(2*time.Second), positive),
 	entry("otlp_endpoint", "http://HOST:4318 of an OpenTelemetry collector to send traces to over OTLP/HTTP; empty: tracing off (flag --otlp-endpoint, env CBEC_OTLP_ENDPOINT)",
