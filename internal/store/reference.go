@@ -31,6 +31,18 @@ const referenceRowsPerInsert = 200
 // insertRows inserts rows into table, per at a time; values returns one row's
 // column values in the order of columns.
 func insertRows(ctx context.Context, tx *Tx, table, columns string, n, per int, values func(i int) []any, suffix string) error {
+	return eachInsert(table, columns, n, per, values, suffix, func(query string, args []any) error {
+		if _, err := tx.Exec(ctx, query, args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
+// eachInsert builds the multi-row INSERTs of insertRows and gives each to
+// run, for a caller that needs what a statement returns or how many rows it
+// stored.
+func eachInsert(table, columns string, n, per int, values func(i int) []any, suffix string, run func(query string, args []any) error) error {
 	width := len(strings.Split(columns, ","))
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
@@ -53,8 +65,8 @@ func insertRows(ctx context.Context, tx *Tx, table, columns string, n, per int, 
 			args = append(args, values(i)...)
 		}
 		b.WriteString(suffix)
-		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
+		if err := run(b.String(), args); err != nil {
+			return err
 		}
 	}
 	return nil
