@@ -11,7 +11,9 @@ import (
 )
 
 // TraceCode is one released piece's traceability service code with what its
-// public lookup shows, copied at release so a lookup is one primary-key read.
+// public lookup shows. The piece's line holds all of it but the code, the
+// piece and its state (trace_lines, one row per goods line), so a lookup is
+// a read by primary key of each table.
 type TraceCode struct {
 	Code          string
 	InventoryID   string
@@ -32,10 +34,12 @@ type TraceCode struct {
 	ReleasedAt    time.Time
 }
 
-const traceCodeColumns = `code, inventory_id, gnum, piece, ebc_code, item_no, gtin, batch, produced_on, name, brand,
-	origin_country, hs_code, customs_code, port_code, inspected, state, released_at`
+// traceCodeColumns are a TraceCode's columns in traceCodeFrom.
+const traceCodeColumns = `c.code, l.inventory_id, l.gnum, c.piece, l.ebc_code, l.item_no, l.gtin, l.batch, l.produced_on, l.name,
+	l.brand, l.origin_country, l.hs_code, l.customs_code, l.port_code, l.inspected, c.state, l.released_at`
 
-const traceCodeArity = 18
+// traceCodeFrom joins each piece (c) to its line (l).
+const traceCodeFrom = ` FROM trace_codes c JOIN trace_lines l ON l.id = c.line_id`
 
 func scanTraceCode(row scanner) (*TraceCode, error) {
 	var c TraceCode
@@ -49,53 +53,88 @@ func scanTraceCode(row scanner) (*TraceCode, error) {
 	return &c, nil
 }
 
-// traceChunk bounds the rows of one INSERT: SQLite looks $N parameters up by
-// name, at a cost that grows with the square of their number, so a few dozen
-// rows per statement is fastest.
-const traceChunk = 32
+// traceCodesPerInsert bounds the pieces of one INSERT: four parameters each,
+// fewer than writeRowsPerInsert rows of ten (see there why few).
+const traceCodesPerInsert = 2 * writeRowsPerInsert
 
-// InsertTraceCodes stores codes with as few statements as possible. A code
-// that exists already is skipped; inserted tells how many were stored, so the
-// caller can tell a (vanishingly rare) collision.
+// traceLine is a goods line of an inventory.
+type traceLine struct {
+	inventoryID string
+	gnum        int
+}
+
+// InsertTraceCodes stores codes with as few statements as possible: one for
+// their lines (per writeRowsPerInsert lines) and one for the pieces (per
+// traceCodesPerInsert). A line's facts are those of its first code in codes;
+// a line stored before keeps its own. A code that exists already is skipped;
+// inserted tells how many were stored, so the caller can tell a (vanishingly
+// rare) collision.
 func (t *Tx) InsertTraceCodes(ctx context.Context, codes []TraceCode) (inserted int64, err error) {
 	defer errs.Wrap(&err, "store.InsertTraceCodes")
-	for start := 0; start < len(codes); start += traceChunk {
-		part := codes[start:min(start+traceChunk, len(codes))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO trace_codes (` + traceCodeColumns + `) VALUES `)
-		args := make([]any, 0, len(part)*traceCodeArity)
-		for i, c := range part {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for j := range traceCodeArity {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				fmt.Fprintf(&b, "$%d", i*traceCodeArity+j+1)
-			}
-			b.WriteByte(')')
-			args = append(args, c.Code, c.InventoryID, c.Gnum, c.Piece, c.EbcCode, c.ItemNo, c.GTIN, c.Batch, c.ProducedOn, c.Name,
-				c.Brand, c.OriginCountry, c.HSCode, c.CustomsCode, c.PortCode, c.Inspected, c.State, c.ReleasedAt)
+	ids := make(map[traceLine]int64)
+	var lines []*TraceCode
+	for i := range codes {
+		c := &codes[i]
+		if k := (traceLine{c.InventoryID, c.Gnum}); ids[k] == 0 {
+			ids[k] = -1 // listed, its id to come
+			lines = append(lines, c)
 		}
-		b.WriteString(` ON CONFLICT (code) DO NOTHING`)
-		res, err := t.Exec(ctx, b.String(), args...)
+	}
+	err = eachInsert("trace_lines", `inventory_id, gnum, ebc_code, item_no, gtin, batch, produced_on, name, brand, origin_country,
+		hs_code, customs_code, port_code, inspected, released_at`, len(lines), writeRowsPerInsert, func(i int) []any {
+		l := lines[i]
+		return []any{l.InventoryID, l.Gnum, l.EbcCode, l.ItemNo, l.GTIN, l.Batch, l.ProducedOn, l.Name, l.Brand,
+			l.OriginCountry, l.HSCode, l.CustomsCode, l.PortCode, l.Inspected, l.ReleasedAt}
+	}, ` ON CONFLICT (inventory_id, gnum) DO NOTHING RETURNING id, inventory_id, gnum`, func(query string, args []any) error {
+		rows, err := t.Query(ctx, query, args...)
 		if err != nil {
-			return inserted, fmt.Errorf("store traceability codes: %w", err)
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k traceLine
+			var id int64
+			if err := rows.Scan(&id, &k.inventoryID, &k.gnum); err != nil {
+				return err
+			}
+			ids[k] = id
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store traceability lines: %w", err)
+	}
+	// A line stored before returned nothing: its codes join its row.
+	for k, id := range ids {
+		if id > 0 {
+			continue
+		}
+		if err := t.QueryRow(ctx, `SELECT id FROM trace_lines WHERE inventory_id = $1 AND gnum = $2`, k.inventoryID, k.gnum).Scan(&id); err != nil {
+			return 0, fmt.Errorf("read traceability line %s/%d: %w", k.inventoryID, k.gnum, err)
+		}
+		ids[k] = id
+	}
+	err = eachInsert("trace_codes", "code, line_id, piece, state", len(codes), traceCodesPerInsert, func(i int) []any {
+		c := &codes[i]
+		return []any{c.Code, ids[traceLine{c.InventoryID, c.Gnum}], c.Piece, c.State}
+	}, ` ON CONFLICT (code) DO NOTHING`, func(query string, args []any) error {
+		res, err := t.Exec(ctx, query, args...)
+		if err != nil {
+			return err
 		}
 		n, err := res.RowsAffected()
-		if err != nil {
-			return inserted, err
-		}
 		inserted += n
+		return err
+	})
+	if err != nil {
+		return inserted, fmt.Errorf("store traceability codes: %w", err)
 	}
 	return inserted, nil
 }
 
 // TraceCode reads one code; nil when there is none.
 func (db *DB) TraceCode(ctx context.Context, code string) (*TraceCode, error) {
-	c, err := scanTraceCode(db.QueryRow(ctx, `SELECT `+traceCodeColumns+` FROM trace_codes WHERE code = $1`, code))
+	c, err := scanTraceCode(db.QueryRow(ctx, `SELECT `+traceCodeColumns+traceCodeFrom+` WHERE c.code = $1`, code))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil
 	}
@@ -121,7 +160,7 @@ func (db *DB) CarriesInventory(ctx context.Context, inventoryID, code string) (b
 
 // TraceCodesOfInventory lists an inventory's codes by line and piece.
 func (db *DB) TraceCodesOfInventory(ctx context.Context, inventoryID string) ([]TraceCode, error) {
-	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+` FROM trace_codes WHERE inventory_id = $1 ORDER BY gnum, piece`, inventoryID)
+	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+traceCodeFrom+` WHERE l.inventory_id = $1 ORDER BY l.gnum, c.piece`, inventoryID)
 	if err != nil {
 		return nil, fmt.Errorf("read codes of inventory %s: %w", inventoryID, err)
 	}
@@ -134,13 +173,19 @@ func (db *DB) SetTraceBatch(ctx context.Context, inventoryID string, gnum int, b
 	defer errs.Wrap(&err, "store.SetTraceBatch(%q)", inventoryID)
 	var n int64
 	err = db.InTx(ctx, func(tx *Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE trace_codes SET batch = $1, produced_on = $2 WHERE inventory_id = $3 AND gnum = $4`,
+		res, err := tx.Exec(ctx, `UPDATE trace_lines SET batch = $1, produced_on = $2 WHERE inventory_id = $3 AND gnum = $4`,
 			batch, producedOn, inventoryID, gnum)
 		if err != nil {
 			return fmt.Errorf("set batch: %w", err)
 		}
-		n, err = res.RowsAffected()
-		return err
+		if lines, err := res.RowsAffected(); err != nil || lines == 0 {
+			return err
+		}
+		// The line's pieces are what changed: their lookups show the batch.
+		if err := tx.QueryRow(ctx, `SELECT COUNT(*)`+traceCodeFrom+` WHERE l.inventory_id = $1 AND l.gnum = $2`, inventoryID, gnum).Scan(&n); err != nil {
+			return fmt.Errorf("count the line's codes: %w", err)
+		}
+		return nil
 	})
 	return n, err
 }
@@ -205,9 +250,10 @@ type ProductMatch struct {
 	ProducedFrom, ProducedTo     string // YYYY-MM-DD, inclusive
 }
 
-const matchWhere = `(($2 <> '' AND ebc_code = $2 AND item_no = $3) OR ($4 <> '' AND gtin = $4))
-	AND ($5 = '' OR batch = $5) AND ($6 = '' OR (produced_on <> '' AND produced_on >= $6))
-	AND ($7 = '' OR (produced_on <> '' AND produced_on <= $7))`
+// matchWhere selects the trace_lines (l) a ProductMatch ($2 to $7) names.
+const matchWhere = `(($2 <> '' AND l.ebc_code = $2 AND l.item_no = $3) OR ($4 <> '' AND l.gtin = $4))
+	AND ($5 = '' OR l.batch = $5) AND ($6 = '' OR (l.produced_on <> '' AND l.produced_on >= $6))
+	AND ($7 = '' OR (l.produced_on <> '' AND l.produced_on <= $7))`
 
 // ProductHold is a product whose further releases are held.
 type ProductHold struct {
@@ -310,7 +356,7 @@ func scanRecall(row scanner) (*Recall, error) {
 func (t *Tx) InsertRecall(ctx context.Context, r *Recall) (_ int, err error) {
 	defer errs.Wrap(&err, "store.InsertRecall")
 	m := r.Match
-	res, err := t.Exec(ctx, `INSERT INTO recall_pieces (recall_id, code) SELECT $1, code FROM trace_codes WHERE `+matchWhere,
+	res, err := t.Exec(ctx, `INSERT INTO recall_pieces (recall_id, code) SELECT $1, c.code`+traceCodeFrom+` WHERE `+matchWhere,
 		r.ID, m.EbcCode, m.ItemNo, m.GTIN, m.Batch, m.ProducedFrom, m.ProducedTo)
 	if err != nil {
 		return 0, fmt.Errorf("link recalled pieces: %w", err)
@@ -339,7 +385,8 @@ type RecalledInventory struct {
 func (t *Tx) RecalledInventories(ctx context.Context, recallID string) (_ []RecalledInventory, err error) {
 	defer errs.Wrap(&err, "store.RecalledInventories(%q)", recallID)
 	rows, err := t.Query(ctx, `SELECT i.id, i.cop_no, i.order_no, i.ebp_code, i.ebc_code, i.agent_code, COUNT(*)
-		FROM recall_pieces p JOIN trace_codes c ON c.code = p.code JOIN inventories i ON i.id = c.inventory_id
+		FROM recall_pieces p JOIN trace_codes c ON c.code = p.code JOIN trace_lines l ON l.id = c.line_id
+		JOIN inventories i ON i.id = l.inventory_id
 		WHERE p.recall_id = $1 GROUP BY i.id, i.cop_no, i.order_no, i.ebp_code, i.ebc_code, i.agent_code ORDER BY i.cop_no`, recallID)
 	if err != nil {
 		return nil, fmt.Errorf("read recalled inventories: %w", err)
@@ -402,8 +449,9 @@ type RecalledPiece struct {
 // RecallPieces lists a recall's pieces with their orders, after code, in code order.
 func (db *DB) RecallPieces(ctx context.Context, recallID, after string, limit int) (_ []RecalledPiece, err error) {
 	defer errs.Wrap(&err, "store.RecallPieces(%q)", recallID)
-	rows, err := db.Query(ctx, `SELECT c.code, c.state, i.cop_no, i.order_no, c.ebc_code, c.gnum, c.piece
-		FROM recall_pieces p JOIN trace_codes c ON c.code = p.code JOIN inventories i ON i.id = c.inventory_id
+	rows, err := db.Query(ctx, `SELECT c.code, c.state, i.cop_no, i.order_no, l.ebc_code, l.gnum, c.piece
+		FROM recall_pieces p JOIN trace_codes c ON c.code = p.code JOIN trace_lines l ON l.id = c.line_id
+		JOIN inventories i ON i.id = l.inventory_id
 		WHERE p.recall_id = $1 AND p.code > $2 ORDER BY p.code LIMIT $3`, recallID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read recalled pieces: %w", err)
@@ -672,7 +720,7 @@ func (db *DB) LabApplications(ctx context.Context, party, ebcCode, itemNo string
 
 // RecentTraceCodes lists the most recently released codes, newest first.
 func (db *DB) RecentTraceCodes(ctx context.Context, limit int) ([]TraceCode, error) {
-	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+` FROM trace_codes ORDER BY released_at DESC, code LIMIT $1`, limit)
+	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+traceCodeFrom+` ORDER BY l.released_at DESC, c.code LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read recent codes: %w", err)
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ func runTrace(t *testing.T, open Opener) {
 	t.Run("CodesInsertReadAndBatch", func(t *testing.T) { testTraceCodes(t, open(t)) })
 	t.Run("RecallMatchesProductBatchAndDates", func(t *testing.T) { testRecallMatch(t, open(t)) })
 	t.Run("HoldsNoticesAndLabResults", func(t *testing.T) { testHoldsNoticesLab(t, open(t)) })
+	t.Run("LinesKeepTheirPiecesApart", func(t *testing.T) { testTraceLines(t, open(t)) })
 }
 
 func traceCode(i int, item, gtin string, at time.Time) store.TraceCode {
@@ -187,4 +189,132 @@ func testHoldsNoticesLab(t *testing.T, db *store.DB) {
 	if _, err := db.LabApplication(ctx, "LA2"); errs.KindOf(err) != errs.NotFound {
 		t.Fatalf("missing application: %v", err)
 	}
+}
+
+// A piece shows its own line's facts and its own state: two inventories of
+// two lines each, one product per line, whose batches, states and recalls
+// must not leak from a line or a piece to another.
+func testTraceLines(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)
+	var codes []store.TraceCode
+	for inv := range 2 {
+		id := fmt.Sprintf("tl-inv%d", inv)
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertInventory(ctx, &store.Inventory{ID: id, AgentCode: "AGENT00001", CopNo: "COP-" + id, OrderNo: "ORD-" + id,
+				EbcCode: "1105910159", Status: "800", WaitUntil: at, CreatedAt: at, UpdatedAt: at})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for gnum, product := range []struct{ item, gtin, name string }{{"MILK-1", "4006381333931", "奶粉"}, {"CREAM-1", "4006381333948", "面霜"}} {
+			for piece := 1; piece <= 3; piece++ {
+				codes = append(codes, store.TraceCode{Code: fmt.Sprintf("TL%d%d%d", inv, gnum+1, piece), InventoryID: id, Gnum: gnum + 1,
+					Piece: piece, EbcCode: "1105910159", ItemNo: product.item, GTIN: product.gtin, Name: product.name, Brand: "示例牌",
+					OriginCountry: "502", HSCode: "1901101000", CustomsCode: "8010", PortCode: "8010", Inspected: inv == 1,
+					State: "released", ReleasedAt: at.Add(time.Duration(inv) * time.Minute)})
+			}
+		}
+	}
+	var n int64
+	if err := db.InTx(ctx, func(tx *store.Tx) (err error) { n, err = tx.InsertTraceCodes(ctx, codes); return err }); err != nil || n != 12 {
+		t.Fatalf("insert: %d %v", n, err)
+	}
+	list, err := db.TraceCodesOfInventory(ctx, "tl-inv1")
+	if err != nil || len(list) != 6 {
+		t.Fatalf("codes of tl-inv1: %d %v", len(list), err)
+	}
+	for i, c := range list {
+		if want := codes[6+i]; !sameCode(c, want) {
+			t.Errorf("code %d of tl-inv1:\n got %+v\nwant %+v", i, c, want)
+		}
+	}
+	// A batch marks its line's pieces only; a state, its piece only.
+	if n, err := db.SetTraceBatch(ctx, "tl-inv0", 2, "C-7", "2026-11-02"); err != nil || n != 3 {
+		t.Fatalf("batch of line 2: %d %v", n, err)
+	}
+	if n, err := db.SetTraceBatch(ctx, "tl-inv0", 3, "C-7", ""); err != nil || n != 0 {
+		t.Fatalf("batch of a line without pieces: %d %v", n, err)
+	}
+	ev := []store.TraceEvent{{Code: "TL022", At: at.Add(time.Hour), Kind: "returned", Actor: "1105910159"}}
+	if err := db.AddTraceEvents(ctx, ev, "returned"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range codes {
+		got, err := db.TraceCode(ctx, c.Code)
+		if err != nil || got == nil {
+			t.Fatalf("%s: %v", c.Code, err)
+		}
+		if c.InventoryID == "tl-inv0" && c.Gnum == 2 {
+			c.Batch, c.ProducedOn = "C-7", "2026-11-02"
+		}
+		if c.Code == "TL022" {
+			c.State = "returned"
+		}
+		if !sameCode(*got, c) {
+			t.Errorf("%s:\n got %+v\nwant %+v", c.Code, *got, c)
+		}
+	}
+	recent, err := db.RecentTraceCodes(ctx, 7)
+	if err != nil || len(recent) != 7 || recent[0].Code != "TL111" || recent[5].Code != "TL123" || recent[6].Code != "TL011" {
+		t.Fatalf("recent: %+v %v", recent, err)
+	}
+	// Recalls reach the pieces of the lines they match, by GTIN or by filing.
+	for _, c := range []struct {
+		m     store.ProductMatch
+		codes []string
+	}{
+		{store.ProductMatch{GTIN: "4006381333948"}, []string{"TL021", "TL022", "TL023", "TL121", "TL122", "TL123"}},
+		{store.ProductMatch{EbcCode: "1105910159", ItemNo: "MILK-1"}, []string{"TL011", "TL012", "TL013", "TL111", "TL112", "TL113"}},
+		{store.ProductMatch{EbcCode: "1105910159", ItemNo: "CREAM-1", Batch: "C-7"}, []string{"TL021", "TL022", "TL023"}},
+		{store.ProductMatch{GTIN: "4006381333948", ProducedFrom: "2026-11-01"}, []string{"TL021", "TL022", "TL023"}},
+		{store.ProductMatch{EbcCode: "1105910160", ItemNo: "MILK-1"}, nil},
+	} {
+		r := &store.Recall{ID: fmt.Sprintf("RC-TL-%v", c.m), Title: "召回", Reason: "r", RiskLevel: "high", Match: c.m, Status: "active", CreatedAt: at}
+		var invs []store.RecalledInventory
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			if _, err := tx.InsertRecall(ctx, r); err != nil {
+				return err
+			}
+			var err error
+			invs, err = tx.RecalledInventories(ctx, r.ID)
+			return err
+		})
+		if err != nil || r.Pieces != len(c.codes) {
+			t.Fatalf("%+v: %d pieces, want %d (%v)", c.m, r.Pieces, len(c.codes), err)
+		}
+		pieces, err := db.RecallPieces(ctx, r.ID, "", 100)
+		if err != nil || len(pieces) != len(c.codes) {
+			t.Fatalf("%+v: pieces %+v %v", c.m, pieces, err)
+		}
+		for i, p := range pieces {
+			want := codes[slices.IndexFunc(codes, func(x store.TraceCode) bool { return x.Code == c.codes[i] })]
+			if p.Code != want.Code || p.Gnum != want.Gnum || p.Piece != want.Piece || p.EbcCode != want.EbcCode ||
+				p.CopNo != "COP-"+want.InventoryID || p.OrderNo != "ORD-"+want.InventoryID || p.State != map[bool]string{true: "returned", false: "released"}[p.Code == "TL022"] {
+				t.Errorf("%+v: piece %d %+v, want %+v", c.m, i, p, want)
+			}
+		}
+		perInventory := map[string]int{}
+		for _, code := range c.codes {
+			perInventory[fmt.Sprintf("tl-inv%c", code[2])]++
+		}
+		if len(invs) != len(perInventory) {
+			t.Fatalf("%+v: inventories %+v, want %v", c.m, invs, perInventory)
+		}
+		for _, inv := range invs {
+			if inv.Pieces != perInventory[inv.InventoryID] || inv.CopNo != "COP-"+inv.InventoryID {
+				t.Errorf("%+v: inventory %+v, want %d pieces", c.m, inv, perInventory[inv.InventoryID])
+			}
+		}
+		if returned, err := db.RecallReturned(ctx, r.ID); err != nil || returned != map[bool]int{true: 1}[slices.Contains(c.codes, "TL022")] {
+			t.Errorf("%+v: %d returned %v", c.m, returned, err)
+		}
+	}
+}
+
+// sameCode compares codes field by field, their times as instants.
+func sameCode(a, b store.TraceCode) bool {
+	at := a.ReleasedAt.Equal(b.ReleasedAt)
+	a.ReleasedAt, b.ReleasedAt = time.Time{}, time.Time{}
+	return at && a == b
 }
