@@ -281,6 +281,12 @@ func (s *Service) applyInventory(ctx context.Context, tx *store.Tx, by *enterpri
 	if err != nil {
 		return nothingYet, err
 	}
+	// The freight is summed for the forex report once the export is
+	// released: one the platform cannot read is refused now, naming it,
+	// rather than failing that report later.
+	if _, err := amount("InventoryHead.freight", h.Freight); err != nil {
+		return intake.Refused("1404", "%v", err), preNo(ctx, tx, k, "E", now)
+	}
 	var total int64
 	totals := make([]int64, len(d.InventoryList)) // each line's, in fen
 	for j, l := range d.InventoryList {

@@ -69,6 +69,7 @@ type xdecl struct {
 	orderNo, copNo, logisticsNo, tradeMode, flag, country, ieFlag, licenseNo string
 	lines                                                                    []xline
 	invLines                                                                 []xline
+	invFreight                                                               string
 	orderTotal, charge, wbEbc                                                string
 	currency                                                                 string // of the goods and the payment; "" is CNY (142)
 }
@@ -137,7 +138,7 @@ func (d *xdecl) inventory() []byte {
 		EbpCode: xSeller, EbpName: "出口平台", OrderNo: d.orderNo, LogisticsCode: xCarrier, LogisticsName: "物流", LogisticsNo: d.logisticsNo, CopNo: d.copNo,
 		IeFlag: d.ieFlag, PortCode: "8012", IeDate: "20261105", StatisticsFlag: d.flag, AgentCode: xAgent, AgentName: "报关行", EbcCode: xSeller, EbcName: "出口企业",
 		OwnerCode: xSeller, OwnerName: "出口企业", TradeMode: d.tradeMode, TrafMode: "4", LicenseNo: d.licenseNo, Country: d.country, POD: "1401",
-		Freight: "5", FCurrency: "142", FFlag: "3", InsuredFee: "0", ICurrency: "142", IFlag: "3", WrapType: "2", PackNo: "1", GrossWeight: "2", NetWeight: "1.8"}}
+		Freight: or(d.invFreight, "5"), FCurrency: "142", FFlag: "3", InsuredFee: "0", ICurrency: "142", IFlag: "3", WrapType: "2", PackNo: "1", GrossWeight: "2", NetWeight: "1.8"}}
 	lines := d.lines
 	if d.invLines != nil {
 		lines = d.invLines
@@ -287,6 +288,28 @@ func TestExportMismatches(t *testing.T) {
 	if rs, info := f.send(d); rs != "120" || code(info) != "1401" {
 		t.Fatalf("9810 with a filed warehouse: %s %s", rs, info)
 	}
+}
+
+// The schema's decimal allows "5." and "+5"; the platform's amounts do not,
+// and a released export's freight is summed in the forex report: such a
+// freight is refused at once, naming the field, instead of failing that
+// report once the export is released.
+func TestExportFreightRefusedUnlessReadable(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newExportFixture(t, engine)
+		for _, freight := range []string{"5.", "+5"} {
+			d := f.newDecl()
+			d.invFreight = freight
+			if rs, info := f.send(d); rs != "100" || code(info) != "1404" || !strings.Contains(info, "InventoryHead.freight") {
+				t.Errorf("freight %q: want 100 1404 naming InventoryHead.freight, got %s %s", freight, rs, info)
+			}
+		}
+		d := f.newDecl()
+		d.invFreight = "5.00"
+		if rs, info := f.send(d); rs != "120" {
+			t.Errorf("freight 5.00: %s %s", rs, info)
+		}
+	})
 }
 
 func TestExportMonthSummaries(t *testing.T) {
