@@ -460,18 +460,26 @@ func (e entrustment) Entrusted(context.Context, string, string, time.Time) (bool
 // the entrustment each import inventory needs (rules §12), so that the
 // single writer does not: one statement per inventory off it. An
 // entrustment given or revoked between this look-up and the write counts
-// from the next message, as if it had come a moment later.
+// from the next message, as if it had come a moment later. The inventories of
+// one message mostly name the same ebc: each is asked once.
 func (s *Service) prereadEntrustments(ctx context.Context, sender *enterprise.Enterprise, docs []Doc, now time.Time) error {
+	asked := map[string]entrustment{}
 	for _, d := range docs {
 		doc, ok := d.(*document)
 		if !ok || doc.inventory == nil || doc.appType == "3" || doc.inventory.EbcCode == sender.Code || doc.inventory.AgentCode != sender.Code {
 			continue
 		}
-		ok, err := s.DB.Entrusted(ctx, doc.inventory.EbcCode, sender.Code, now)
-		if err != nil {
-			return err
+		ebc := doc.inventory.EbcCode
+		answer, known := asked[ebc]
+		if !known {
+			ok, err := s.DB.Entrusted(ctx, ebc, sender.Code, now)
+			if err != nil {
+				return err
+			}
+			answer = entrustment(ok)
+			asked[ebc] = answer
 		}
-		doc.entrusted = entrustment(ok)
+		doc.entrusted = answer
 	}
 	return nil
 }
