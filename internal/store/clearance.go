@@ -597,7 +597,9 @@ func (t *Tx) NextSerial(ctx context.Context) (int64, error) {
 		var end int64
 		err := t.QueryRow(ctx, `UPDATE counters SET value = value + $1 WHERE name = 'inventory_serial' RETURNING value`, serialBlock).Scan(&end)
 		if err == nil {
-			t.drewSerials++
+			// The row goes back with a rollback, and so must the block.
+			t.drewSerials = true
+			t.onRollbackDo(t.db.serials.discard)
 		}
 		return end, err
 	})

@@ -290,9 +290,9 @@ type Tx struct {
 	// afterCommit runs once the transaction has committed, and not at all
 	// when it is rolled back (AfterCommit).
 	afterCommit []func()
-	// drewSerials counts the blocks of inventory serials drawn from the
-	// SQLite counter row in this transaction: they go if it is rolled back.
-	drewSerials int
+	// drewSerials: a block of inventory serials was drawn from the SQLite
+	// counter row in this transaction (see commit).
+	drewSerials bool
 	// onRollback runs, newest first, when the transaction or the savepoint
 	// that registered it is rolled back, and not at all once it commits
 	// (onRollbackDo).
@@ -307,7 +307,10 @@ func (t *Tx) AfterCommit(fn func()) { t.afterCommit = append(t.afterCommit, fn) 
 
 // onRollbackDo runs fn if the transaction, or the savepoint it is in, is
 // rolled back: it takes back what the process noted in memory at once about a
-// write (a key waited on from now), so that an undone write leaves no trace.
+// write (a key waited on from now, a block of serials drawn), so that an
+// undone write leaves no trace. It runs before the rollback, while the
+// writer's connection is still held, so no other transaction sees memory
+// ahead of the rows.
 func (t *Tx) onRollbackDo(fn func()) { t.onRollback = append(t.onRollback, fn) }
 
 // undo runs the rollback work registered since the first n, newest first, and forgets it.
@@ -338,9 +341,8 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		err = t.numberFeed(ctx)
 	}
 	if err != nil {
-		t.dropSerials(0) // before the writer's connection is let go
+		t.undo(0) // before the writer's connection is let go
 		_ = tx.Rollback()
-		t.undo(0)
 		return err
 	}
 	// A failed commit may still have reached the disk (PostgreSQL: the
@@ -361,7 +363,7 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 // the commit is known, so that no other transaction hands out a number of a
 // block whose draw a failed commit undoes.
 func (t *Tx) commit() error {
-	if t.drewSerials == 0 {
+	if !t.drewSerials {
 		return t.tx.Commit()
 	}
 	t.db.serials.mu.Lock()
@@ -371,16 +373,6 @@ func (t *Tx) commit() error {
 		t.db.serials.last = t.db.serials.end
 	}
 	return err
-}
-
-// dropSerials forgets the block of serials when the transaction drew more
-// than before blocks and a rollback is about to take the draws back: the next
-// serial draws again, so no number is given twice.
-func (t *Tx) dropSerials(before int) {
-	if t.drewSerials > before {
-		t.db.serials.discard()
-		t.drewSerials = before
-	}
 }
 
 // Exec runs a statement in the transaction.
@@ -642,16 +634,15 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
 		return fmt.Errorf("savepoint %s: %w", name, err)
 	}
-	feed, answered, hooks, undos, drew := len(t.feed), len(t.answered), len(t.afterCommit), len(t.onRollback), t.drewSerials
+	feed, answered, hooks, undos := len(t.feed), len(t.answered), len(t.afterCommit), len(t.onRollback)
 	if err := fn(); err != nil {
-		t.dropSerials(drew)
+		t.undo(undos)
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 		// The receipts, message rows and after-commit work added since are
 		// undone too, and what was noted in memory meanwhile is taken back.
 		t.feed, t.answered, t.afterCommit = t.feed[:feed], t.answered[:answered], t.afterCommit[:hooks]
-		t.undo(undos)
 		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
 		return err
 	}
