@@ -107,7 +107,7 @@ func TestTraceCodesAndLookupPage(t *testing.T) {
 			t.Errorf("English page: %d", st)
 		}
 		// A guess and a typo are told apart, and neither is genuine.
-		guess, _ := trace.NewCodes(nil, 1)
+		guess, _ := trace.NewCodes(nil, time.Now(), 1)
 		if st, body := f.page("/t/" + guess[0]); st != 404 || !strings.Contains(body, "不是真实的溯源码") {
 			t.Errorf("unknown code: %d", st)
 		}

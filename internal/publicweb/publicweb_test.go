@@ -72,7 +72,7 @@ func site(tb testing.TB, n int) (http.Handler, []string) {
 		CreditClass: enterprise.CreditGeneral, Status: enterprise.StatusActive, CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil); err != nil {
 		tb.Fatal(err)
 	}
-	codes, err := trace.NewCodes(nil, n)
+	codes, err := trace.NewCodes(nil, time.Now(), n)
 	if err != nil {
 		tb.Fatal(err)
 	}

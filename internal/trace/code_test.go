@@ -2,15 +2,17 @@ package trace
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cbec-platform/cbec/internal/money"
 )
 
 func TestCodesAreUniqueAndWellFormed(t *testing.T) {
 	const n = 200000
-	codes, err := NewCodes(nil, n)
+	codes, err := NewCodes(nil, time.Now(), n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +29,8 @@ func TestCodesAreUniqueAndWellFormed(t *testing.T) {
 		}
 		seen[c] = true
 	}
-	// Every symbol is used at every position, about equally (uniform sampling).
-	for pos := range randomLen {
+	// Every symbol is used at every random position, about equally (uniform sampling).
+	for pos := minuteLen; pos < bodyLen; pos++ {
 		counts := map[byte]int{}
 		for _, c := range codes[:31000] {
 			counts[c[pos]]++
@@ -44,7 +46,7 @@ func TestCodesAreUniqueAndWellFormed(t *testing.T) {
 // The check symbol catches every single wrong symbol and every swap of two
 // different neighbours, so a typo never looks like another genuine code.
 func TestCheckCatchesTypos(t *testing.T) {
-	codes, err := NewCodes(nil, 300)
+	codes, err := NewCodes(nil, time.Now(), 300)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func TestCheckCatchesTypos(t *testing.T) {
 					t.Fatalf("%s → %s passes the check", c, b)
 				}
 			}
-			if i+1 < randomLen && c[i] != c[i+1] {
+			if i+1 < bodyLen && c[i] != c[i+1] {
 				b := []byte(c)
 				b[i], b[i+1] = b[i+1], b[i]
 				if Check(string(b)) != Mistyped {
@@ -71,8 +73,48 @@ func TestCheckCatchesTypos(t *testing.T) {
 	}
 }
 
+// Codes lead with their release minute, so a later minute's codes sort after
+// an earlier one's, and the minute clock's ends hold.
+func TestCodesSortByTheirMinute(t *testing.T) {
+	at := time.Date(2026, 12, 6, 13, 45, 30, 0, time.FixedZone("CST", 8*3600))
+	var prev string
+	for i, step := range []time.Duration{0, time.Minute, time.Hour, 24 * time.Hour, 31 * 24 * time.Hour, 365 * 24 * time.Hour} {
+		codes, err := NewCodes(nil, at.Add(step), 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range codes {
+			if c[:minuteLen] != codes[0][:minuteLen] {
+				t.Fatalf("codes of one minute differ in their minute: %s, %s", codes[0], c)
+			}
+			if i > 0 && c <= prev {
+				t.Fatalf("code %s of minute +%v does not sort after %s", c, step, prev)
+			}
+		}
+		prev = slices.Max(codes)
+	}
+	// The same instant in another zone is the same minute.
+	a, _ := NewCodes(nil, at, 1)
+	b, _ := NewCodes(nil, at.UTC().Add(29*time.Second), 1)
+	if a[0][:minuteLen] != b[0][:minuteLen] {
+		t.Errorf("minute of %v is %s, of the same minute in UTC %s", at, a[0][:minuteLen], b[0][:minuteLen])
+	}
+	for at, want := range map[time.Time]string{
+		codeEpoch:                       "22222",
+		codeEpoch.Add(-time.Hour):       "22222",
+		codeEpoch.Add(time.Minute):      "22223",
+		codeEpoch.Add(31 * time.Minute): "22232",
+		codeEpoch.Add(1e6 * time.Hour):  "ZZZZZ",
+	} {
+		c, err := NewCodes(nil, at, 1)
+		if err != nil || c[0][:minuteLen] != want || Check(c[0]) != WellFormed {
+			t.Errorf("code at %v = %s (%v), want minute %s", at, c, err, want)
+		}
+	}
+}
+
 func TestNormalizeAndCheck(t *testing.T) {
-	codes, _ := NewCodes(bytes.NewReader(bytes.Repeat([]byte{7, 250, 30, 100}, 100)), 1)
+	codes, _ := NewCodes(bytes.NewReader(bytes.Repeat([]byte{7, 250, 30, 100}, 100)), time.Now(), 1)
 	c := codes[0]
 	for _, typed := range []string{c, strings.ToLower(c), Group(c), " " + strings.ToLower(Group(c)) + " "} {
 		if got := Normalize(typed); got != c || Check(got) != WellFormed {
@@ -129,7 +171,7 @@ func TestQR(t *testing.T) {
 
 func BenchmarkNewCodes100(b *testing.B) {
 	for b.Loop() {
-		if _, err := NewCodes(nil, 100); err != nil {
+		if _, err := NewCodes(nil, time.Now(), 100); err != nil {
 			b.Fatal(err)
 		}
 	}

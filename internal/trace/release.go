@@ -41,8 +41,9 @@ func (is *Issuer) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, f
 		return nil, err
 	}
 	if int(n) != len(codes) {
-		// Two equal 84-bit random codes: the transaction is undone and the
-		// inventory, still pending, is judged again with fresh codes.
+		// Two equal codes (the same minute and 59 equal random bits): the
+		// transaction is undone and the inventory, still pending, is judged
+		// again with fresh codes.
 		return nil, fmt.Errorf("traceability code collision for inventory %s; retried", d.Inventory.CopNo)
 	}
 	return nil, nil
@@ -56,7 +57,7 @@ func (is *Issuer) codesFor(d *engine.Decision, from string) ([]store.TraceCode, 
 		counts[i] = Pieces(l.Qty)
 		total += counts[i]
 	}
-	fresh, err := NewCodes(is.Rand, total)
+	fresh, err := NewCodes(is.Rand, d.Now, total)
 	if err != nil {
 		return nil, err
 	}

@@ -269,11 +269,11 @@ func (s *Service) Holds() []store.ProductHold { return slices.Clone(s.snapshot()
 
 // newID makes a readable unique id: prefix, China date, 8 random symbols.
 func newID(prefix string, now time.Time) string {
-	r, err := NewCodes(nil, 1)
+	r, err := Symbols(nil, 8)
 	if err != nil {
 		panic(err) // crypto/rand does not fail on supported systems
 	}
-	return prefix + now.In(cst).Format("20060102") + "-" + r[0][:8]
+	return prefix + now.In(cst).Format("20060102") + "-" + string(r)
 }
 
 var cst = time.FixedZone("CST", 8*3600)
