@@ -97,7 +97,11 @@ func hundredRules(t testing.TB, s *Service) []*compiled {
 func TestHundredRulesEvaluate(t *testing.T) {
 	s, sub := testSubject()
 	rules := hundredRules(t, s)
-	hits, err := evaluate(rules, s.vars(sub).activation(), sub.doc, sub.now)
+	v, err := s.vars(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, err := evaluate(rules, v.activation(), sub.doc, sub.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +160,11 @@ func BenchmarkHundredRules(b *testing.B) {
 	b.ReportAllocs()
 	start := cpuTime(b)
 	for b.Loop() {
-		if _, err := evaluate(rules, s.vars(sub).activation(), sub.doc, sub.now); err != nil {
+		v, err := s.vars(sub)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := evaluate(rules, v.activation(), sub.doc, sub.now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -190,5 +198,29 @@ func TestCostlyRulesAreRefused(t *testing.T) {
 	_, err := compile(env, &Rule{Expr: costly})
 	if err == nil || !strings.Contains(err.Error(), "may cost up to") {
 		t.Errorf("costly rule: %v", err)
+	}
+}
+
+// An amount or quantity that does not fit the rules' integer variables is an
+// error naming it, not a zero a rule would read as "nothing".
+func TestVarsRefuseAmountsTheyCannotHold(t *testing.T) {
+	for name, spoil := range map[string]func(*subject){
+		"lines[1].qty":        func(sub *subject) { sub.doc.Lines[1].Qty = dec("1" + strings.Repeat("0", 30)) },
+		"lines[0].totalPrice": func(sub *subject) { sub.doc.Lines[0].TotalPrice = dec("9" + strings.Repeat("0", 25)) },
+		"payment.amountPaid":  func(sub *subject) { sub.c.Payment.AmountPaid = dec("5" + strings.Repeat("0", 25)) },
+		"inventory.freight":   func(sub *subject) { sub.doc.Freight = dec("7" + strings.Repeat("0", 25)) },
+		"waybill.freight":     func(sub *subject) { sub.c.Waybill.Freight = dec("3" + strings.Repeat("0", 25)) },
+		"order.acturalPaid":   func(sub *subject) { sub.c.Order.ActuralPaid = dec("2" + strings.Repeat("0", 25)) },
+	} {
+		s, sub := testSubject()
+		spoil(sub)
+		if _, err := s.vars(sub); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s too large: err %v, want one naming it", name, err)
+		}
+	}
+	s, sub := testSubject()
+	v, err := s.vars(sub)
+	if err != nil || v["freight_fen"] != int64(1000) || v["lines"].([]map[string]any)[0]["qty_milli"] != int64(2000) {
+		t.Errorf("vars of a sound inventory: %v, freight_fen %v", err, v["freight_fen"])
 	}
 }

@@ -224,7 +224,11 @@ func (k Check) Check(ctx context.Context, tx *store.Tx, d *engine.Decision) (*en
 	if len(snap.rules) == 0 {
 		return nil, nil
 	}
-	hits, err := evaluate(snap.rules, s.vars(sub).activation(), d.Doc, d.Now)
+	v, err := s.vars(sub)
+	if err != nil {
+		return nil, err
+	}
+	hits, err := evaluate(snap.rules, v.activation(), d.Doc, d.Now)
 	if err != nil {
 		return nil, err
 	}

@@ -409,7 +409,12 @@ func (s *Service) DryRun(ctx context.Context, id string, days int) (_ *DryRun, e
 			continue
 		}
 		out.Evaluated++
-		val, _, err := c.prg.Eval(s.vars(sub).activation())
+		v, err := s.vars(sub)
+		if err != nil {
+			out.Errors++
+			continue
+		}
+		val, _, err := c.prg.Eval(v.activation())
 		if err != nil {
 			out.Errors++
 			continue

@@ -147,22 +147,45 @@ type subject struct {
 	counters counters
 }
 
-func fen(d money.Decimal) int64 {
-	a, err := d.RoundHalfUp(money.FromFen(1))
+// amounts turns decimals into the rules' integer variables, keeping the
+// first one that does not fit: a rule must never read such a value as 0.
+type amounts struct{ err error }
+
+// fen is d in fen, rounded half up; field names it in an error.
+func (a *amounts) fen(field string, d money.Decimal) int64 {
+	r, err := d.RoundHalfUp(money.FromFen(1))
 	if err != nil {
+		a.fail(field, err)
 		return 0
 	}
-	return a.Fen()
+	return r.Fen()
+}
+
+// milli is the quantity d in thousandths, rounded half up.
+func (a *amounts) milli(field string, d money.Decimal) int64 {
+	q, err := d.Mul(money.DecimalFromInt(1000))
+	if err != nil {
+		a.fail(field, err)
+		return 0
+	}
+	return a.fen(field, q) / 100
+}
+
+func (a *amounts) fail(field string, err error) {
+	if a.err == nil {
+		a.err = fmt.Errorf("%s: %w", field, err)
+	}
 }
 
 // vars builds the variables of an inventory.
-func (s *Service) vars(sub *subject) Vars {
+func (s *Service) vars(sub *subject) (Vars, error) {
 	doc, inv := sub.doc, sub.inv
+	var a amounts
 	v := Vars{
 		"trade_mode": doc.TradeMode, "customs_code": doc.CustomsCode, "port_code": doc.PortCode,
 		"cop_no": doc.CopNo, "order_no": doc.OrderNo, "ebp": doc.EbpCode, "ebc": doc.EbcCode, "agent": doc.AgentCode,
 		"logistics": doc.LogisticsCode, "assure": doc.AssureCode, "pay": "",
-		"dutiable_fen": inv.DutiableFen, "freight_fen": fen(doc.Freight), "tax_fen": inv.Tax, "regime": inv.Regime,
+		"dutiable_fen": inv.DutiableFen, "freight_fen": a.fen("inventory.freight", doc.Freight), "tax_fen": inv.Tax, "regime": inv.Regime,
 		"single_limit_fen": s.SingleLimit.Fen(), "annual_limit_fen": s.AnnualLimit.Fen(),
 		"line_count":     int64(len(doc.Lines)),
 		"order_paid_fen": int64(0), "order_discount_fen": int64(0), "payment_fen": int64(0), "waybill_freight_fen": int64(0), "waybill_weight": "",
@@ -178,7 +201,7 @@ func (s *Service) vars(sub *subject) Vars {
 	var goods int64
 	lines := make([]map[string]any, 0, len(doc.Lines))
 	var hs, items, gtins, brands, origins []string
-	for _, l := range doc.Lines {
+	for i, l := range doc.Lines {
 		gtin, brand, origin, filed := strings.TrimSpace(l.BarCode), "", l.Country, false
 		if s.Ref != nil {
 			if p, ok := s.Ref.Product(doc.EbcCode, l.ItemNo); ok {
@@ -191,29 +214,28 @@ func (s *Service) vars(sub *subject) Vars {
 				}
 			}
 		}
-		total := fen(l.TotalPrice)
+		line := fmt.Sprintf("lines[%d].", i)
+		total := a.fen(line+"totalPrice", l.TotalPrice)
 		goods += total
-		q, _ := l.Qty.Mul(money.DecimalFromInt(1000))
-		qm, _ := q.RoundHalfUp(money.FromFen(100))
 		lines = append(lines, map[string]any{"gnum": int64(l.Gnum), "item_no": l.ItemNo, "name": l.Gname, "hs": l.Gcode, "gtin": gtin,
-			"brand": brand, "origin": origin, "unit": l.Unit, "qty": l.Qty.String(), "qty_milli": qm.Fen() / 100,
-			"price_fen": fen(l.Price), "total_fen": total, "filed": filed})
+			"brand": brand, "origin": origin, "unit": l.Unit, "qty": l.Qty.String(), "qty_milli": a.milli(line+"qty", l.Qty),
+			"price_fen": a.fen(line+"price", l.Price), "total_fen": total, "filed": filed})
 		hs, items, gtins, brands, origins = append(hs, l.Gcode), append(items, l.ItemNo), append(gtins, gtin), append(brands, brand), append(origins, origin)
 	}
 	v["goods_fen"], v["lines"], v["hs_codes"], v["item_nos"], v["gtins"], v["brands"], v["origins"] = goods, lines, hs, items, gtins, brands, origins
 	if c := sub.c; c != nil {
 		if o := c.Order; o != nil {
-			v["order_paid_fen"], v["order_discount_fen"], v["pay"] = fen(o.ActuralPaid), fen(o.Discount), o.PayCode
+			v["order_paid_fen"], v["order_discount_fen"], v["pay"] = a.fen("order.acturalPaid", o.ActuralPaid), a.fen("order.discount", o.Discount), o.PayCode
 			v["consignee_phone_hash"], v["consignee_address_hash"] = o.ConsigneePhone.Hash, o.ConsigneeAddress.Hash
 			v["consignee_region"] = strings.TrimRight(o.ConsigneeAddress.Masked, "*")
 			v["buyer_is_consignee"] = o.Consignee.Hash != "" && o.Consignee.Hash == doc.BuyerName.Hash
 		}
 		if p := c.Payment; p != nil {
-			v["payment_fen"] = fen(p.AmountPaid)
+			v["payment_fen"] = a.fen("payment.amountPaid", p.AmountPaid)
 			v["buyer_is_payer"] = p.PayerID.Hash != "" && p.PayerID.Hash == doc.BuyerID.Hash
 		}
 		if w := c.Waybill; w != nil {
-			v["waybill_freight_fen"], v["waybill_weight"] = fen(w.Freight), w.Weight.String()
+			v["waybill_freight_fen"], v["waybill_weight"] = a.fen("waybill.freight", w.Freight), w.Weight.String()
 		}
 	}
 	class := func(code string) string {
@@ -226,7 +248,10 @@ func (s *Service) vars(sub *subject) Vars {
 	ebc := sub.parties[doc.EbcCode]
 	v["ebc_abnormal"] = ebc != nil && ebc.AbnormalList
 	v["ebc_serious_violation"] = ebc != nil && ebc.SeriousViolationList
-	return v
+	if a.err != nil {
+		return nil, fmt.Errorf("risk variables of inventory %s: %w", doc.CopNo, a.err)
+	}
+	return v, nil
 }
 
 func day(t time.Time) string { return t.In(cst).Format("2006-01-02") }
