@@ -16,23 +16,23 @@ import (
 // benchCmd drives a running server with generated traffic and reports
 // throughput and latency (docs/bench.md).
 type benchCmd struct {
-	Server       []string      `help:"URL of the running cbec server; several nodes of one deployment (one database) as a comma-separated list or by repeating the flag: setup goes through the first, the senders are spread over all (default http://127.0.0.1:8080)." env:"CBEC_SERVER" default:"http://127.0.0.1:8080" placeholder:"URL"`
-	AdminToken   string        `help:"Administrator token of the (first) server; the run registers its own enterprises with it (required)." env:"CBEC_ADMIN_TOKEN" required:"" placeholder:"TOKEN"`
-	Format       string        `help:"Document format: xml (CEB XML to POST /api/v1/ceb, contract §3) or json (the platform's POST /api/v1/documents/{type}, unsigned: needs a server with signature policy optional or none) (default xml)." enum:"xml,json" default:"xml"`
-	Concurrency  int           `help:"Parallel senders (default 8)." default:"8" env:"CBEC_BENCH_CONCURRENCY"`
-	Rate         float64       `help:"Declarations per second to offer; 0 sends as fast as the server answers (default 0)." default:"0" env:"CBEC_BENCH_RATE"`
-	Duration     time.Duration `help:"How long to send (default 30s)." default:"30s" env:"CBEC_BENCH_DURATION"`
-	Drain        time.Duration `help:"After sending, how long to wait at most for outstanding final receipts (default 30s)." default:"30s"`
-	Declarations int           `help:"Stop after this many declarations even before --duration; 0 for no limit (default 0)." default:"0"`
-	Mix          string        `help:"Traffic shape as NAME=SHARE pairs: bonded (1210 share), batch (share of 100-document messages), bad (share of deliberately bad declarations) (default bonded=0.3,batch=0.05,bad=0.05)." default:"bonded=0.3,batch=0.05,bad=0.05"`
-	Buyers       int           `help:"Distinct buyers to draw from; 0 gives every declaration its own buyer (default 0)." default:"0"`
-	Seed         uint64        `help:"Seed of the generator; the same seed gives the same documents. 0 picks one and prints it (default 0)." default:"0"`
-	Algorithm    string        `help:"Signature algorithm of the generated enterprises' certificates: sm2 or rsa (default sm2)." enum:"sm2,rsa" default:"sm2"`
-	SignAll      bool          `help:"Sign orders, payments and waybills too, not only inventories (default false)."`
-	Pregen       int           `help:"Declarations to build and sign before the clock starts; 0 picks rate × duration, at most 5000 (default 0)." default:"0"`
-	JSON         bool          `name:"json" help:"Print the report as JSON instead of text."`
-	Ceiling      bool          `help:"Drive the ceiling with the same traffic (seed, concurrency, rate, duration, mix), taking turns with --server in slices of --ceiling-slice: this process's own copy of the platform's HTTP stack with storage switched off, on the default settings or those of --config. The report adds the ceiling's rate and the ratio of the two (docs/performance.md, The ceiling)."`
-	CeilingSlice time.Duration `name:"ceiling-slice" help:"With --ceiling, the length of each turn: the ceiling sends for this long, then --server, and so on until each has sent for --duration, so that both see the machine in the same state; each turn ends with the final receipts of what it sent (default 5s)." default:"5s"`
+	Server       []string       `help:"URL of the running cbec server; several nodes of one deployment (one database) as a comma-separated list or by repeating the flag: setup goes through the first, the senders are spread over all (default http://127.0.0.1:8080)." env:"CBEC_SERVER" default:"http://127.0.0.1:8080" placeholder:"URL"`
+	AdminToken   string         `help:"Administrator token of the (first) server; the run registers its own enterprises with it (required)." env:"CBEC_ADMIN_TOKEN" required:"" placeholder:"TOKEN"`
+	Format       string         `help:"Document format: xml (CEB XML to POST /api/v1/ceb, contract §3) or json (the platform's POST /api/v1/documents/{type}, unsigned: needs a server with signature policy optional or none) (default xml)." enum:"xml,json" default:"xml"`
+	Concurrency  int            `help:"Parallel senders (default 8)." default:"8" env:"CBEC_BENCH_CONCURRENCY"`
+	Rate         float64        `help:"Declarations per second to offer; 0 sends as fast as the server answers (default 0)." default:"0" env:"CBEC_BENCH_RATE"`
+	Duration     time.Duration  `help:"How long to send (default 30s)." default:"30s" env:"CBEC_BENCH_DURATION"`
+	Drain        time.Duration  `help:"After sending, how long to wait at most for outstanding final receipts (default 30s)." default:"30s"`
+	Declarations int            `help:"Stop after this many declarations even before --duration; 0 for no limit (default 0)." default:"0"`
+	Mix          string         `help:"Traffic shape as NAME=SHARE pairs: bonded (1210 share), batch (share of 100-document messages), bad (share of deliberately bad declarations) (default bonded=0.3,batch=0.05,bad=0.05)." default:"bonded=0.3,batch=0.05,bad=0.05"`
+	Buyers       int            `help:"Distinct buyers to draw from; 0 gives every declaration its own buyer (default 0)." default:"0"`
+	Seed         uint64         `help:"Seed of the generator; the same seed gives the same documents. 0 picks one and prints it (default 0)." default:"0"`
+	Algorithm    string         `help:"Signature algorithm of the generated enterprises' certificates: sm2 or rsa (default sm2)." enum:"sm2,rsa" default:"sm2"`
+	SignAll      bool           `help:"Sign orders, payments and waybills too, not only inventories (default false)."`
+	Pregen       int            `help:"Declarations to build and sign before the clock starts; 0 picks rate × duration, at most 5000 (default 0)." default:"0"`
+	JSON         bool           `name:"json" help:"Print the report as JSON instead of text."`
+	Ceiling      bool           `help:"Drive the ceiling with the same traffic (seed, concurrency, rate, duration, mix), taking turns with --server in slices of --ceiling-slice: this process's own copy of the platform's HTTP stack with storage switched off, on the default settings or those of --config. The report adds the ceiling's rate and the ratio of the two (docs/performance.md, The ceiling)."`
+	CeilingSlice *time.Duration `name:"ceiling-slice" help:"With --ceiling (refused without it), the length of each turn: the ceiling sends for this long, then --server, and so on until each has sent for --duration, so that both see the machine in the same state; each turn ends with the final receipts of what it sent (default 5s)."`
 }
 
 func (c *benchCmd) Run(e *env) error {
@@ -52,9 +52,16 @@ func (c *benchCmd) Run(e *env) error {
 		Progress: func(p loadgen.Progress) { fmt.Fprintln(e.stderr, p.Line()) },
 		Warn:     func(s string) { fmt.Fprintln(e.stderr, "warning:", s) },
 	}
+	slice := 5 * time.Second
+	if c.CeilingSlice != nil {
+		if !c.Ceiling {
+			return fmt.Errorf("bench: --ceiling-slice: only with --ceiling, whose turns it sets")
+		}
+		slice = *c.CeilingSlice
+	}
 	var rep *loadgen.Report
 	if c.Ceiling {
-		if rep, err = runCeiling(e, cfg, c.CeilingSlice); err != nil {
+		if rep, err = runCeiling(e, cfg, slice); err != nil {
 			return err
 		}
 	} else if rep, err = loadgen.Run(e.ctx, cfg); err != nil {

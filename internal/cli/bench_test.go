@@ -151,3 +151,17 @@ func TestBenchCeilingTakesTurns(t *testing.T) {
 		}
 	})
 }
+
+// A flag that only means something with another is refused without it, so an
+// operator never believes a setting took effect that was ignored.
+func TestBenchCeilingSliceNeedsCeiling(t *testing.T) {
+	for _, args := range [][]string{
+		{"bench", "--ceiling-slice", "2s", "--server", "http://127.0.0.1:1", "--admin-token", "t", "--duration", "1s"},
+		{"bench", "--ceiling", "--ceiling-slice", "0s", "--server", "http://127.0.0.1:1", "--admin-token", "t", "--duration", "1s"},
+	} {
+		code, _, errOut := run(t, args...)
+		if code == 0 || !strings.Contains(errOut, "--ceiling-slice") {
+			t.Errorf("%v: exit %d, stderr %q: want a refusal naming --ceiling-slice", args, code, errOut)
+		}
+	}
+}
