@@ -233,6 +233,9 @@ type Inventory struct {
 	// waitsOn are the keys the stored row waits on (status 120), as read or
 	// last written: what a write takes off the count of waitingKeys.
 	waitsOn []waitKey
+	// stored are the indexed columns' values of the stored row: an update
+	// that leaves them as they are does not name them (UpdateInventory).
+	stored inventoryKeys
 }
 
 // waitKeys are the keys v waits on as it stands in memory.
@@ -263,7 +266,7 @@ func scanInventory(row scanner) (*Inventory, error) {
 		v.packed, v.packedOf = data.packed, string(v.Data)
 	}
 	v.WaitUntil, v.CreatedAt, v.UpdatedAt = wait.Time, created.Time, updated.Time
-	v.waitsOn = v.waitKeys()
+	v.waitsOn, v.stored = v.waitKeys(), v.indexedKeys()
 	if released.Valid {
 		t := released.Time.Time
 		v.ReleasedAt = &t
@@ -381,7 +384,7 @@ func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
 	}
 	v.Event = nil
 	t.noteWaiting(nil, v.waitKeys())
-	v.waitsOn = v.waitKeys()
+	v.waitsOn, v.stored = v.waitKeys(), v.indexedKeys()
 	return nil
 }
 
@@ -391,14 +394,16 @@ var ErrStale = &errs.Error{Kind: errs.Conflict, Code: "stale", Message: "the inv
 // UpdateInventory writes v if its version is still the stored one, and
 // bumps v.Version; ErrStale when another writer got there first.
 func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
-	a := v.args()
-	// created_at ($32 of args) never changes: leave it out, and renumber what follows.
-	a = append(a[:31:31], a[32], a[33], a[34], eventText(v.Event))
-	res, err := t.Exec(ctx, `UPDATE inventories SET ebp_code=$4, order_no=$5, ebc_code=$6, logistics_code=$7, logistics_no=$8,
-		trade_mode=$9, sender=$10, pre_no=$11, invt_no=$12, status=$13, reason_code=$14, reason_info=$15, buyer_key=$16,
-		dutiable_fen=$17, duty_fen=$18, ct_fen=$19, vat_fen=$20, tax_fen=$21, regime=$22, pending=$23, wait_until=$24,
-		seed=$25, app_type=$26, content_hash=$27, data=$28, data_z=$29, message_id=$30, version=$31+1, updated_at=$32, released_at=$33,
-		risk_counted_at=$34, events=events || $35 WHERE id=$1 AND agent_code=$2 AND cop_no=$3 AND version=$31`, a...)
+	u := &updateInventoryAll
+	if v.stored.known && v.stored == v.indexedKeys() {
+		u = &updateInventoryKept
+	}
+	all := append(v.args(), eventText(v.Event))
+	a := make([]any, len(u.args))
+	for i, k := range u.args {
+		a[i] = all[k]
+	}
+	res, err := t.Exec(ctx, u.query, a...)
 	if err != nil {
 		return fmt.Errorf("update inventory %s: %w", v.CopNo, err)
 	}
@@ -407,11 +412,73 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	}
 	v.Version++
 	v.Event = nil
+	v.stored = v.indexedKeys()
 	// The version matched, so the row was as v was read or last written:
 	// waitsOn is what it waited on until now.
 	t.noteWaiting(v.waitsOn, v.waitKeys())
 	v.waitsOn = v.waitKeys()
 	return nil
+}
+
+// inventoryKeys are an inventory's values of the columns its full indexes
+// hold beyond its keys (inventories_order, inventories_waybill and the
+// bonded look-ups by invt_no and logistics_no), as read or last written.
+type inventoryKeys struct {
+	known                                                bool
+	ebpCode, orderNo, logisticsCode, logisticsNo, invtNo string
+}
+
+func (v *Inventory) indexedKeys() inventoryKeys {
+	return inventoryKeys{true, v.EbpCode, v.OrderNo, v.LogisticsCode, v.LogisticsNo, v.InvtNo}
+}
+
+// An UPDATE that names an indexed column makes SQLite delete and insert that
+// index's entry even when the value stays the same: a decision, which
+// changes none of them, would rewrite four entries in indexes keyed by
+// order and waybill numbers, spread over indexes that outgrow the cache. So
+// there are two: one that sets every column, for a write that changed a
+// key (a modification, appType 2), and one that leaves the indexed columns
+// alone.
+var (
+	updateInventoryAll  = inventoryUpdate(true)
+	updateInventoryKept = inventoryUpdate(false)
+)
+
+// updateStatement is an UPDATE and the positions, among an inventory's
+// args() followed by its event's text, of the values it binds in order.
+type updateStatement struct {
+	query string
+	args  []int
+}
+
+// inventoryUpdate builds the UPDATE of an inventory row: every column but
+// its keys and created_at, the version checked and bumped, the event
+// appended; with setKeys false, also without the indexed columns.
+func inventoryUpdate(setKeys bool) updateStatement {
+	cols := strings.Split(strings.Join(strings.Fields(inventoryColumns), ""), ",")
+	pos := func(name string) int { return slices.Index(cols, name) }
+	var u updateStatement
+	param := func(k int) string {
+		u.args = append(u.args, k)
+		return fmt.Sprintf("$%d", len(u.args))
+	}
+	var set []string
+	for i, c := range cols {
+		switch c {
+		case "id", "agent_code", "cop_no", "created_at", "version":
+			continue
+		case "ebp_code", "order_no", "logistics_code", "logistics_no", "invt_no":
+			if !setKeys {
+				continue
+			}
+		}
+		set = append(set, c+"="+param(i))
+	}
+	version := param(pos("version"))
+	set = append(set, "version="+version+"+1", "events=events || "+param(len(cols)))
+	u.query = "UPDATE inventories SET " + strings.Join(set, ", ") + " WHERE id=" + param(pos("id")) +
+		" AND agent_code=" + param(pos("agent_code")) + " AND cop_no=" + param(pos("cop_no")) + " AND version=" + version
+	return u
 }
 
 // AddEvent records one step of an inventory's life, appended to its row's

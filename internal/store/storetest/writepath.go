@@ -22,6 +22,7 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("CompressedJSON", func(t *testing.T) { testCompressedJSON(t, open(t)) })
 	t.Run("EventsInTheRow", func(t *testing.T) { testEventsInTheRow(t, open(t)) })
 	t.Run("AfterCommit", func(t *testing.T) { testAfterCommit(t, open(t)) })
+	t.Run("UpdatesKeepTheIndexesTrue", func(t *testing.T) { testUpdatesKeepTheIndexesTrue(t, open(t)) })
 	t.Run("SerialsThroughRollbacks", func(t *testing.T) { testSerialsThroughRollbacks(t, open(t)) })
 }
 
@@ -478,5 +479,91 @@ func testInsertDocument(t *testing.T, db *store.DB) {
 	}
 	if order == nil || order.ContentHash != "first" || string(order.Data) != `{"hash":"first"}` || order.MessageID != "M-first" {
 		t.Errorf("stored order = %+v, want the first one unchanged", order)
+	}
+}
+
+// An update that changes no indexed column leaves those columns out of its
+// statement (UpdateInventory): the look-ups by order, waybill, invt_no and
+// logistics_no must find the row as it is after every kind of update — one
+// that keeps them, one that changes them (a modification), two in one
+// transaction, and one of an inventory built in memory, never read.
+func testUpdatesKeepTheIndexesTrue(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	v := &store.Inventory{ID: "k1", AgentCode: "AGENT00001", CopNo: "C1", EbpCode: "EBP0000001", OrderNo: "O1",
+		LogisticsCode: "LOG0000001", LogisticsNo: "W1", InvtNo: "I1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+	write := func(f func(tx *store.Tx) error) {
+		t.Helper()
+		if err := db.InTx(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found := func(orderNo, logisticsNo, invtNo, status string) {
+		t.Helper()
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			o, err := tx.InventoryForOrder(ctx, "EBP0000001", orderNo)
+			if err != nil {
+				return err
+			}
+			w, err := tx.InventoryForWaybill(ctx, "LOG0000001", logisticsNo)
+			if err != nil {
+				return err
+			}
+			i, err := tx.InventoryByInvtNo(ctx, invtNo)
+			if err != nil {
+				return err
+			}
+			for what, got := range map[string]*store.Inventory{"order " + orderNo: o, "waybill " + logisticsNo: w, "invt_no " + invtNo: i} {
+				if got == nil || got.ID != "k1" || got.Status != status {
+					t.Errorf("by %s: %+v, want k1 in %s", what, got, status)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(func(tx *store.Tx) error { return tx.InsertInventory(ctx, v) })
+	found("O1", "W1", "I1", "120")
+
+	read, err := db.Inventory(ctx, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read.Status = "300" // a decision: no indexed column changes
+	write(func(tx *store.Tx) error { return tx.UpdateInventory(ctx, read) })
+	found("O1", "W1", "I1", "300")
+
+	read.OrderNo, read.LogisticsNo, read.InvtNo, read.Status = "O2", "W2", "I2", "120" // a modification
+	write(func(tx *store.Tx) error {
+		if err := tx.UpdateInventory(ctx, read); err != nil {
+			return err
+		}
+		read.Status = "800" // and a decision in the same transaction
+		if err := tx.UpdateInventory(ctx, read); err != nil {
+			return err
+		}
+		read.OrderNo = "O3" // and another change of a key
+		return tx.UpdateInventory(ctx, read)
+	})
+	found("O3", "W2", "I2", "800")
+
+	// Built in memory, never read: its keys are written whatever they are.
+	built := &store.Inventory{ID: "k1", AgentCode: "AGENT00001", CopNo: "C1", EbpCode: "EBP0000001", OrderNo: "O4",
+		LogisticsCode: "LOG0000001", LogisticsNo: "W1", InvtNo: "I1", Status: "899", Version: read.Version,
+		WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+	write(func(tx *store.Tx) error { return tx.UpdateInventory(ctx, built) })
+	found("O4", "W1", "I1", "899")
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		for _, o := range []string{"O1", "O2", "O3"} {
+			if got, err := tx.InventoryForOrder(ctx, "EBP0000001", o); err != nil || got != nil {
+				t.Errorf("order %s still finds %+v (%v)", o, got, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
