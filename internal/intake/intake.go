@@ -375,12 +375,15 @@ func refusal(code, desc string, problems []ceb.Problem) string {
 
 // document is one business document of a message, converted.
 type document struct {
-	kind      clearance.Kind
-	appType   string
-	k1, k2    string // the stored key
-	orderNo   string
-	data      any // *clearance.Order, …
-	hash      string
+	kind    clearance.Kind
+	appType string
+	k1, k2  string // the stored key
+	orderNo string
+	data    any // *clearance.Order, …
+	hash    string
+	// json is data as its row stores it, encoded and compressed before the
+	// writer's transaction, which then only writes the bytes.
+	json      store.PackedJSON
 	keys      ceb.Keys // for the receipt
 	inventory *clearance.Inventory
 	sanction  string // a code of the document is sanctioned: the document is refused
@@ -450,6 +453,11 @@ func retailDocuments(ctx context.Context, s *Service, sender *enterprise.Enterpr
 			return nil, nil, err
 		}
 		doc.hash = hash
+		plain, err := jsonOf(doc.data)
+		if err != nil {
+			return nil, nil, err
+		}
+		doc.json = store.PackJSON(plain)
 		if code, err := s.sanctioned(ctx, doc); err != nil {
 			return nil, nil, err
 		} else if code != "" {

@@ -105,7 +105,13 @@ type Document struct {
 	MessageID   string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	packed packedData // Data compressed, when made before the write (SetData)
 }
+
+// SetData sets the document's JSON with its compressed form, made before the
+// writer's transaction.
+func (d *Document) SetData(j PackedJSON) { d.Data = j.plain; d.packed.set(j) }
 
 // documentColumns: Data is stored compressed in data_z (see packJSON); data
 // holds the JSON of rows written before migration 00170 and is empty since.
@@ -127,7 +133,7 @@ func scanDocument(row scanner) (*Document, error) {
 }
 
 func (d *Document) args() []any {
-	return []any{d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, "", packJSON(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt}
+	return []any{d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, "", d.packed.of(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt}
 }
 
 // Document reads a document in the transaction; nil when there is none.
@@ -225,11 +231,10 @@ type Inventory struct {
 	// and UpdateInventory append it to the row's history and clear it.
 	Event *Event
 
-	// packed is packedOf (Data as read or last written) compressed: a write
-	// that leaves Data as it was (a decision) stores these bytes again
+	// packed is Data as read, last written or set (SetData) compressed: a
+	// write that leaves Data as it was (a decision) stores these bytes again
 	// instead of compressing anew.
-	packed   []byte
-	packedOf string
+	packed packedData
 	// waitsOn are the keys the stored row waits on (status 120), as read or
 	// last written: what a write takes off the count of waitingKeys.
 	waitsOn []waitKey
@@ -263,7 +268,7 @@ func scanInventory(row scanner) (*Inventory, error) {
 		return nil, fmt.Errorf("inventory %s: %w", v.ID, err)
 	}
 	if data.packed != nil {
-		v.packed, v.packedOf = data.packed, string(v.Data)
+		v.packed = packedData{data.packed, string(v.Data)}
 	}
 	v.WaitUntil, v.CreatedAt, v.UpdatedAt = wait.Time, created.Time, updated.Time
 	v.waitsOn, v.stored = v.waitKeys(), v.indexedKeys()
@@ -275,13 +280,14 @@ func scanInventory(row scanner) (*Inventory, error) {
 	return &v, nil
 }
 
+// SetData sets the inventory's JSON with its compressed form, made before the
+// writer's transaction.
+func (v *Inventory) SetData(j PackedJSON) { v.Data = j.plain; v.packed.set(j) }
+
 func (v *Inventory) args() []any {
-	if v.packed == nil || v.packedOf != string(v.Data) {
-		v.packed, v.packedOf = packJSON(v.Data), string(v.Data)
-	}
 	return []any{v.ID, v.AgentCode, v.CopNo, v.EbpCode, v.OrderNo, v.EbcCode, v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender,
 		v.PreNo, v.InvtNo, v.Status, v.ReasonCode, v.ReasonInfo, v.BuyerKey, v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime,
-		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed, v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt,
+		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed.of(v.Data), v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt,
 		v.RiskCountedAt}
 }
 

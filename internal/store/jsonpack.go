@@ -26,6 +26,36 @@ const jsonDict1 = `{"guid":"","appType":"1","appTime":"2026","logisticsCode":"",
 // packJSON compresses a row's JSON.
 func packJSON(plain []byte) []byte { return jsonCodec.Pack(plain) }
 
+// PackedJSON is a document's or an inventory's JSON with its compressed form,
+// made before the writer's transaction (PackJSON), so that the one writer
+// stores the bytes instead of compressing them (Document.SetData,
+// Inventory.SetData).
+type PackedJSON struct {
+	plain, packed []byte
+}
+
+// PackJSON compresses plain as its row will store it.
+func PackJSON(plain []byte) PackedJSON { return PackedJSON{plain, packJSON(plain)} }
+
+// packedData is a row's compressed JSON and the JSON it was made of: a write
+// stores these bytes if the row's Data is still that JSON, and compresses
+// Data anew otherwise.
+type packedData struct {
+	packed   []byte
+	packedOf string
+}
+
+// of returns data compressed, from p when p was made of data.
+func (p *packedData) of(data []byte) []byte {
+	if p.packed == nil || p.packedOf != string(data) {
+		p.packed, p.packedOf = packJSON(data), string(data)
+	}
+	return p.packed
+}
+
+// set makes p the compressed form of j.
+func (p *packedData) set(j PackedJSON) { p.packed, p.packedOf = j.packed, string(j.plain) }
+
 // rowJSON is a row's JSON as stored: in data (rows written before migration
 // 00170) or compressed in data_z.
 type rowJSON struct {

@@ -23,6 +23,7 @@ func runWritePath(t *testing.T, open Opener) {
 	t.Run("EventsInTheRow", func(t *testing.T) { testEventsInTheRow(t, open(t)) })
 	t.Run("AfterCommit", func(t *testing.T) { testAfterCommit(t, open(t)) })
 	t.Run("UpdatesKeepTheIndexesTrue", func(t *testing.T) { testUpdatesKeepTheIndexesTrue(t, open(t)) })
+	t.Run("PackedBeforeTheWriter", func(t *testing.T) { testPackedBeforeTheWriter(t, open(t)) })
 	t.Run("SerialsThroughRollbacks", func(t *testing.T) { testSerialsThroughRollbacks(t, open(t)) })
 }
 
@@ -565,5 +566,54 @@ func testUpdatesKeepTheIndexesTrue(t *testing.T, db *store.DB) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// JSON compressed before the writer's transaction (PackJSON, SetData) is
+// stored as made; JSON changed after it was set is compressed anew, so a
+// row never stores bytes of other JSON than its Data.
+func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
+	order, changed := `{"orderNo":"O1","goodsValue":"10.00"}`, `{"orderNo":"O1","goodsValue":"99.00"}`
+	kept := &store.Document{Kind: "order", K1: "EBP0000001", K2: "O1", OrderNo: "O1", Sender: "EBP0000001", AppType: "1", CreatedAt: at, UpdatedAt: at}
+	kept.SetData(store.PackJSON([]byte(order)))
+	moved := &store.Document{Kind: "order", K1: "EBP0000001", K2: "O2", OrderNo: "O2", Sender: "EBP0000001", AppType: "1", CreatedAt: at, UpdatedAt: at}
+	moved.SetData(store.PackJSON([]byte(order)))
+	moved.Data = []byte(changed)
+	inv := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+	inv.SetData(store.PackJSON([]byte(`{"copNo":"C1"}`)))
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		for _, d := range []*store.Document{kept, moved} {
+			if _, err := tx.InsertDocument(ctx, d); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertInventory(ctx, inv); err != nil {
+			return err
+		}
+		inv.Data = []byte(`{"copNo":"C1","changed":true}`)
+		return tx.UpdateInventory(ctx, inv)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		for k2, want := range map[string]string{"O1": order, "O2": changed} {
+			d, err := tx.Document(ctx, "order", "EBP0000001", k2)
+			if err != nil {
+				return err
+			}
+			if string(d.Data) != want {
+				t.Errorf("order %s: read %s, want %s", k2, d.Data, want)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Inventory(ctx, "i1"); err != nil || string(got.Data) != `{"copNo":"C1","changed":true}` {
+		t.Errorf("inventory: %v %s", err, got.Data)
 	}
 }
