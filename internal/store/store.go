@@ -378,32 +378,35 @@ func (t *Tx) commit() error {
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	t.db.writer.statements.Add(1)
+	query, args = t.db.bind(query, args)
 	if st := t.stmt(ctx, query); st != nil {
-		res, err := st.ExecContext(ctx, t.db.args(args)...)
+		res, err := st.ExecContext(ctx, args...)
 		return res, classify(err)
 	}
-	res, err := t.tx.ExecContext(ctx, query, t.db.args(args)...)
+	res, err := t.tx.ExecContext(ctx, query, args...)
 	return res, classify(err)
 }
 
 // Query runs a query in the transaction.
 func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	t.db.writer.statements.Add(1)
+	query, args = t.db.bind(query, args)
 	if st := t.stmt(ctx, query); st != nil {
-		rows, err := st.QueryContext(ctx, t.db.args(args)...)
+		rows, err := st.QueryContext(ctx, args...)
 		return rows, classify(err)
 	}
-	rows, err := t.tx.QueryContext(ctx, query, t.db.args(args)...)
+	rows, err := t.tx.QueryContext(ctx, query, args...)
 	return rows, classify(err)
 }
 
 // QueryRow runs a one-row query in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	t.db.writer.statements.Add(1)
+	query, args = t.db.bind(query, args)
 	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, t.db.args(args)...)
+		return st.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, query, t.db.args(args)...)
+	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
 // stmt returns the cached statement of query bound to the transaction, or nil
@@ -418,20 +421,22 @@ func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
 
 // Query runs a read-only query outside any transaction.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = db.bind(query, args)
 	if st := db.readStmts.get(ctx, query); st != nil {
-		rows, err := st.QueryContext(ctx, db.args(args)...)
+		rows, err := st.QueryContext(ctx, args...)
 		return rows, classify(err)
 	}
-	rows, err := db.read.QueryContext(ctx, query, db.args(args)...)
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	return rows, classify(err)
 }
 
 // QueryRow runs a read-only one-row query outside any transaction.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	query, args = db.bind(query, args)
 	if st := db.readStmts.get(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, db.args(args)...)
+		return st.QueryRowContext(ctx, args...)
 	}
-	return db.read.QueryRowContext(ctx, query, db.args(args)...)
+	return db.read.QueryRowContext(ctx, query, args...)
 }
 
 // stmtCache holds prepared statements by query text.
@@ -527,6 +532,18 @@ func (c *stmtCache) close() {
 
 // sqliteTime is the fixed-width UTC text form of times on SQLite.
 const sqliteTime = "2006-01-02T15:04:05.000000Z"
+
+// bind returns the text to run of query and its arguments in the engine's
+// form: on SQLite, with anonymous parameters in place of numbered ones
+// (positionalOf).
+func (db *DB) bind(query string, args []any) (string, []any) {
+	args = db.args(args)
+	if db.Engine != SQLite {
+		return query, args
+	}
+	p := positionalOf(query)
+	return p.text, p.bind(args)
+}
 
 // args converts times to the engine's form. SQLite gets fixed-width UTC text;
 // PostgreSQL gets the time itself, which pgx sends as TIMESTAMPTZ.
