@@ -105,6 +105,10 @@ type Document struct {
 	MessageID   string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Value, when its writer sets it, is what Data is the JSON of (a
+	// *clearance.Order, …): kept with the row in the row cache, never stored.
+	// Whoever sets Data sets Value with it, or leaves it nil.
+	Value any
 
 	packed packedData // Data compressed, when made before the write (SetData)
 }
@@ -160,6 +164,9 @@ func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, er
 	if err != nil {
 		return false, fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
 	}
+	if n == 1 {
+		t.cacheDocument(d)
+	}
 	return n == 1, nil
 }
 
@@ -172,6 +179,7 @@ func (t *Tx) PutDocument(ctx context.Context, d *Document) error {
 	if err != nil {
 		return fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
 	}
+	t.cacheDocument(d)
 	return nil
 }
 
@@ -230,6 +238,10 @@ type Inventory struct {
 	// Event, when set, is the step of its life this write records: Insert-
 	// and UpdateInventory append it to the row's history and clear it.
 	Event *Event
+	// Value, when its writer sets it, is what Data is the JSON of (a
+	// *clearance.Inventory): kept with the row in the row cache, never
+	// stored. Whoever sets Data sets Value with it, or leaves it nil.
+	Value any
 
 	// packed is Data as read, last written or set (SetData) compressed: a
 	// write that leaves Data as it was (a decision) stores these bytes again
@@ -391,6 +403,7 @@ func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
 	v.Event = nil
 	t.noteWaiting(nil, v.waitKeys())
 	v.waitsOn, v.stored = v.waitKeys(), v.indexedKeys()
+	t.cacheInventory(v)
 	return nil
 }
 
@@ -423,6 +436,7 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	// waitsOn is what it waited on until now.
 	t.noteWaiting(v.waitsOn, v.waitKeys())
 	v.waitsOn = v.waitKeys()
+	t.cacheInventory(v)
 	return nil
 }
 
@@ -494,6 +508,7 @@ func (t *Tx) AddEvent(ctx context.Context, inventoryID string, at time.Time, sta
 	if _, err := t.Exec(ctx, `UPDATE inventories SET events = events || $2 WHERE id = $1`, inventoryID, line); err != nil {
 		return fmt.Errorf("record event of %s: %w", inventoryID, err)
 	}
+	t.cacheRow(rowKey{inventoryKind, inventoryID, ""}, nil) // no cached field changed, but the row was written
 	return nil
 }
 
@@ -595,7 +610,11 @@ func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("wake inventories of %s/%s: %w", k1, k2, err)
 	}
-	return scanIDs(rows)
+	ids, err := scanIDs(rows)
+	for _, id := range ids {
+		t.cacheRow(rowKey{inventoryKind, id, ""}, nil) // their version and pending flag changed
+	}
+	return ids, err
 }
 
 // PendingInventories returns up to limit inventories waiting for evaluation.

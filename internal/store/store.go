@@ -73,6 +73,9 @@ type DB struct {
 	// waiting counts the order and waybill keys of inventories in status 120
 	// (SQLite, once migrated; nil otherwise): see waitingKeys.
 	waiting atomic.Pointer[waitingKeys]
+	// rows keeps, on SQLite, the rows just written for the engine to judge
+	// (nil on PostgreSQL): see rowCache.
+	rows *rowCache
 }
 
 // writerStats counts what write transactions cost: statements sent and time
@@ -163,7 +166,8 @@ func openSQLite(ctx context.Context, path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(opt.MaxConns)
 	r.SetMaxIdleConns(opt.MaxConns)
-	db := &DB{Engine: SQLite, write: w, read: r, Location: path, writeStmts: newStmtCache(w, true), readStmts: newStmtCache(r, false)}
+	db := &DB{Engine: SQLite, write: w, read: r, Location: path, writeStmts: newStmtCache(w, true), readStmts: newStmtCache(r, false),
+		rows: newRowCache(rowCacheLimit)}
 	// The first connection switches the file to WAL; do it before readers open.
 	if err := w.PingContext(ctx); err != nil {
 		db.Close()
