@@ -241,21 +241,23 @@ func (e *Engine) locks(d *decision, now time.Time) []string {
 	return keys
 }
 
-// prepare reads an inventory and its documents and judges it; nil when there is nothing to do.
+// prepare reads an inventory and its documents and judges it; nil when there
+// is nothing to do. What intake has just written comes from the store's
+// cache, decoded, instead of being read back (DB.InventoryToJudge).
 func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decision, error) {
-	inv, err := e.DB.Inventory(ctx, id)
+	inv, err := e.DB.InventoryToJudge(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if inv.Status != "120" || (!inv.Pending && now.Before(inv.WaitUntil)) {
 		return nil, nil
 	}
-	doc := new(clearance.Inventory)
-	if err := json.Unmarshal(inv.Data, doc); err != nil {
-		return nil, fmt.Errorf("inventory %s: %w", id, err)
+	doc, err := decodeInventory(inv)
+	if err != nil {
+		return nil, err
 	}
 	c := &clearance.Case{Inventory: doc, Parties: map[string]*enterprise.Enterprise{}}
-	od, pd, wd, err := e.DB.DocumentsFor(ctx, inv.EbpCode, inv.OrderNo, inv.LogisticsCode, inv.LogisticsNo)
+	od, pd, wd, err := e.DB.DocumentsToJudge(ctx, inv.EbpCode, inv.OrderNo, inv.LogisticsCode, inv.LogisticsNo)
 	if err != nil {
 		return nil, err
 	}
@@ -303,9 +305,19 @@ func (e *Engine) prepare(ctx context.Context, id string, now time.Time) (*decisi
 	return d, nil
 }
 
+// decodeInventory returns the declared inventory of a stored one.
+func decodeInventory(inv *store.Inventory) (*clearance.Inventory, error) {
+	return decode[clearance.Inventory](&store.Document{Kind: "inventory", K1: inv.AgentCode, K2: inv.CopNo, Data: inv.Data, Value: inv.Value})
+}
+
+// decode returns the document's value: the one its writer gave (Value), or
+// else its JSON decoded; nil when there is no document.
 func decode[T any](d *store.Document) (*T, error) {
 	if d == nil {
 		return nil, nil
+	}
+	if v, ok := d.Value.(*T); ok {
+		return v, nil
 	}
 	v := new(T)
 	if err := json.Unmarshal(d.Data, v); err != nil {

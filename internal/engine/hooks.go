@@ -76,7 +76,7 @@ func (e *Engine) Transition(ctx context.Context, inventoryID, to string, f clear
 			return errs.New(errs.Conflict, "transition_not_allowed", "status",
 				"an inventory in status %s cannot go to %s (allowed: %v)", inv.Status, to, transitions[inv.Status])
 		}
-		doc, err := decode[clearance.Inventory](&store.Document{Kind: "inventory", K1: inv.AgentCode, K2: inv.CopNo, Data: inv.Data})
+		doc, err := decodeInventory(inv)
 		if err != nil {
 			return err
 		}

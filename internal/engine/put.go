@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/cbec-platform/cbec/internal/errs"
 
-	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/store"
 )
 
@@ -17,7 +16,7 @@ import (
 // inventory after the commit when pending is set.
 func (e *Engine) Put(ctx context.Context, tx *store.Tx, inv *store.Inventory, o Outcome, pending bool, actor string) (err error) {
 	defer errs.Wrap(&err, "engine.Put")
-	doc, err := decode[clearance.Inventory](&store.Document{Kind: "inventory", K1: inv.AgentCode, K2: inv.CopNo, Data: inv.Data})
+	doc, err := decodeInventory(inv)
 	if err != nil {
 		return err
 	}

@@ -212,6 +212,7 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
 		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
 	d.SetData(doc.json)
+	d.Value = doc.data // the engine takes it after the commit instead of decoding Data
 	var err error
 	// The firm the stored order names owns its payment (rules §12): a
 	// payment from another firm is refused before anything is written.
@@ -543,4 +544,5 @@ func fill(v *store.Inventory, inv *clearance.Inventory, doc *document, msgID str
 	v.AppType, v.ContentHash, v.MessageID, v.UpdatedAt = doc.appType, doc.hash, msgID, now
 	v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime = 0, 0, 0, 0, 0, ""
 	v.SetData(doc.json)
+	v.Value = inv // the engine takes it after the commit instead of decoding Data
 }
