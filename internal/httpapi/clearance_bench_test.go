@@ -44,6 +44,7 @@ func BenchmarkDeclaration(b *testing.B) {
 	b.StopTimer()
 	after := f.s.App.DB.WriterStats()
 	b.ReportMetric(float64(after.Statements-before.Statements)/float64(b.N), "statements/decl")
+	b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(b.N), "round-trips/decl")
 	b.ReportMetric(float64((after.Busy-before.Busy).Microseconds())/float64(b.N), "writer-µs/decl")
 }
 

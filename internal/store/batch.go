@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -215,7 +216,9 @@ func (b *Batcher) write(jobs []*job) {
 	span := commitSpan(jobs)
 	err := b.inTx(jobs, func(tx *Tx) error {
 		failed = -1
+		defer func() { tx.job = -1 }()
 		for i, j := range jobs {
+			tx.job = i
 			if err := tracedJob(tx, j); err != nil {
 				failed = i
 				return err
@@ -223,6 +226,11 @@ func (b *Batcher) write(jobs []*job) {
 		}
 		return nil
 	})
+	// A statement a job queued (PostgreSQL) fails when it is sent, with a
+	// later job's statement or the commit: the job that queued it failed.
+	if qe := (*queuedError)(nil); errors.As(err, &qe) && qe.job >= 0 {
+		failed = qe.job
+	}
 	tracing.End(span, err)
 	switch {
 	case err == nil:
@@ -345,8 +353,8 @@ func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
 	for _, j := range jobs {
 		if !j.keyed {
 			return func(tx *Tx) error {
-				if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock($1)`, writerGate); err != nil {
-					return fmt.Errorf("take the writers' gate: %w", err)
+				if err := tx.later(context.Background(), "take the writers' gate", `SELECT pg_advisory_xact_lock($1)`, writerGate); err != nil {
+					return err
 				}
 				return fn(tx)
 			}
@@ -359,9 +367,11 @@ func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
 		// The two parts of a UNION ALL run one after the other, and unnest
 		// yields the ids in the array's order, each lock taken as its row is
 		// produced: the gate, then the rows ascending.
-		if _, err := tx.Exec(context.Background(), `SELECT pg_advisory_xact_lock_shared($1)
+		// Queued: the locks travel with BEGIN and the first statements, and
+		// the server takes them before running those.
+		if err := tx.later(context.Background(), fmt.Sprintf("lock %d hot rows", len(ids)), `SELECT pg_advisory_xact_lock_shared($1)
 			UNION ALL SELECT pg_advisory_xact_lock(k) FROM unnest($2::bigint[]) AS k`, writerGate, ids); err != nil {
-			return fmt.Errorf("lock %d hot rows: %w", len(ids), err)
+			return err
 		}
 		return fn(tx)
 	}

@@ -72,7 +72,7 @@ func (t *Tx) BondedBook(ctx context.Context, emsNo string) (*BondedBook, error) 
 func bondedBook(ctx context.Context, q rowQuerier, emsNo string) (*BondedBook, error) {
 	b := &BondedBook{EmsNo: emsNo}
 	var created Time
-	err := q.QueryRow(ctx, `SELECT operator_code, name, created_at FROM bonded_books WHERE ems_no = $1`, emsNo).Scan(&b.OperatorCode, &b.Name, &created)
+	err := q.queryRow(ctx, `SELECT operator_code, name, created_at FROM bonded_books WHERE ems_no = $1`, emsNo).Scan(&b.OperatorCode, &b.Name, &created)
 	if err != nil {
 		return nil, fmt.Errorf("read account book %s: %w", emsNo, classify(err))
 	}
@@ -138,7 +138,7 @@ func (t *Tx) BondedItemExists(ctx context.Context, emsNo, item string) (bool, er
 
 func bondedItemExists(ctx context.Context, q rowQuerier, emsNo, item string) (bool, error) {
 	var n int
-	if err := q.QueryRow(ctx, `SELECT COUNT(*) FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, item).Scan(&n); err != nil {
+	if err := q.queryRow(ctx, `SELECT COUNT(*) FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, emsNo, item).Scan(&n); err != nil {
 		return false, fmt.Errorf("look up item %s/%s: %w", emsNo, item, classify(err))
 	}
 	return n > 0, nil

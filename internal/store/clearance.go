@@ -172,12 +172,12 @@ func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, er
 
 // PutDocument inserts or replaces a document.
 func (t *Tx) PutDocument(ctx context.Context, d *Document) error {
-	_, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
+	err := t.later(ctx, fmt.Sprintf("store %s %s/%s", d.Kind, d.K1, d.K2), `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
 		ON CONFLICT (kind, k1, k2) DO UPDATE SET order_no = excluded.order_no, sender = excluded.sender,
 		app_type = excluded.app_type, deleted = excluded.deleted, content_hash = excluded.content_hash,
 		data = excluded.data, data_z = excluded.data_z, message_id = excluded.message_id, updated_at = excluded.updated_at`, d.args()...)
 	if err != nil {
-		return fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+		return err
 	}
 	t.cacheDocument(d)
 	return nil
@@ -305,12 +305,12 @@ func (v *Inventory) args() []any {
 
 // rowQuerier is what reads one row: a transaction or the read pool.
 type rowQuerier interface {
-	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	queryRow(ctx context.Context, query string, args ...any) Scanner
 }
 
 // findInventory reads the inventory matching where; nil when there is none.
 func findInventory(ctx context.Context, q rowQuerier, what, where string, args ...any) (*Inventory, error) {
-	v, err := scanInventory(q.QueryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE `+where, args...))
+	v, err := scanInventory(q.queryRow(ctx, `SELECT `+inventoryColumns+` FROM inventories WHERE `+where, args...))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil
 	}
@@ -394,11 +394,11 @@ func (db *DB) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*I
 
 // InsertInventory stores a new inventory.
 func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
-	_, err := t.Exec(ctx, `INSERT INTO inventories (`+inventoryColumns+`, events) VALUES
+	err := t.later(ctx, "store inventory "+v.CopNo, `INSERT INTO inventories (`+inventoryColumns+`, events) VALUES
 		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36)`,
 		append(v.args(), eventText(v.Event))...)
 	if err != nil {
-		return fmt.Errorf("store inventory %s: %w", v.CopNo, err)
+		return err
 	}
 	v.Event = nil
 	t.noteWaiting(nil, v.waitKeys())
@@ -505,8 +505,8 @@ func inventoryUpdate(setKeys bool) updateStatement {
 // history (a write of the row itself records its step with it: Inventory.Event).
 func (t *Tx) AddEvent(ctx context.Context, inventoryID string, at time.Time, status, code, info, actor string) error {
 	line := eventText(&Event{At: at, Status: status, Code: code, Info: info, Actor: actor})
-	if _, err := t.Exec(ctx, `UPDATE inventories SET events = events || $2 WHERE id = $1`, inventoryID, line); err != nil {
-		return fmt.Errorf("record event of %s: %w", inventoryID, err)
+	if err := t.later(ctx, "record event of "+inventoryID, `UPDATE inventories SET events = events || $2 WHERE id = $1`, inventoryID, line); err != nil {
+		return err
 	}
 	t.cacheRow(rowKey{inventoryKind, inventoryID, ""}, nil) // no cached field changed, but the row was written
 	return nil
@@ -658,7 +658,7 @@ func (db *DB) ids(ctx context.Context, query string, args ...any) ([]string, err
 }
 
 // scanIDs reads a one-column list of ids and closes the rows.
-func scanIDs(rows *sql.Rows) ([]string, error) {
+func scanIDs(rows Rows) ([]string, error) {
 	return collect(rows, func(r scanner) (*string, error) {
 		var id string
 		return &id, r.Scan(&id)

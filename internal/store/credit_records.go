@@ -81,7 +81,7 @@ func (db *DB) CreditRecord(ctx context.Context, id string) (*CreditRecord, error
 
 func creditRecord(ctx context.Context, q rowQuerier, id string) (r *CreditRecord, err error) {
 	defer errs.Wrap(&err, "read credit record %s", id)
-	return scanCredit(q.QueryRow(ctx, `SELECT `+creditColumns+` FROM credit_records WHERE id = $1`, id))
+	return scanCredit(q.queryRow(ctx, `SELECT `+creditColumns+` FROM credit_records WHERE id = $1`, id))
 }
 
 // LatestActiveCreditRecord reads an enterprise's newest active record of a

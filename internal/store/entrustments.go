@@ -99,11 +99,11 @@ func (db *DB) Entrusted(ctx context.Context, ebc, agent string, at time.Time) (b
 
 // rowsQuerier is what reads rows: a transaction or the read pool.
 type rowsQuerier interface {
-	Query(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	query(ctx context.Context, query string, args ...any) (Rows, error)
 }
 
 func entrusted(ctx context.Context, q rowsQuerier, ebc, agent string, at time.Time) (bool, error) {
-	rows, err := q.Query(ctx, `SELECT `+entrustmentColumns+` FROM entrustments
+	rows, err := q.query(ctx, `SELECT `+entrustmentColumns+` FROM entrustments
 		WHERE ebc_code = $1 AND agent_code = $2 AND revoked_at IS NULL`, ebc, agent)
 	if err != nil {
 		return false, fmt.Errorf("read entrustments of %s by %s: %w", agent, ebc, err)

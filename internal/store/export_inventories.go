@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -54,7 +53,7 @@ func scanExportInventory(row Scanner) (*ExportInventory, error) {
 // findExportInventory reads the export inventory matching where; nil when
 // there is none.
 func findExportInventory(ctx context.Context, q rowQuerier, what, where string, args ...any) (*ExportInventory, error) {
-	v, err := scanExportInventory(q.QueryRow(ctx, `SELECT `+exportInventoryColumns+` FROM export_inventories WHERE `+where, args...))
+	v, err := scanExportInventory(q.queryRow(ctx, `SELECT `+exportInventoryColumns+` FROM export_inventories WHERE `+where, args...))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil
 	}
@@ -245,7 +244,7 @@ func (t *Tx) HeldExportInventories(ctx context.Context) ([]ExportInventory, erro
 }
 
 // textList reads the rows of a one-column text query (ids, stored JSON).
-func textList(rows *sql.Rows, err error) ([]string, error) {
+func textList(rows Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}

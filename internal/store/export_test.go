@@ -18,3 +18,7 @@ func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
 	}
 	return nil
 }
+
+// Queued is how many jobs wait in the batcher's Do queue, for tests that
+// must have several jobs in one batch.
+func (b *Batcher) Queued() int { return len(b.jobs) }

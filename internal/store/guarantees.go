@@ -168,7 +168,7 @@ func (t *Tx) GuarantorOverdueBill(ctx context.Context, code string, now time.Tim
 
 func guarantorOverdueBill(ctx context.Context, q rowQuerier, code string, now time.Time) (string, error) {
 	var billNo string
-	err := q.QueryRow(ctx, `SELECT bill_no FROM tax_bills WHERE assure_code = $1 AND status <> 'paid' AND due_at < $2 ORDER BY due_at LIMIT 1`, code, now).Scan(&billNo)
+	err := q.queryRow(ctx, `SELECT bill_no FROM tax_bills WHERE assure_code = $1 AND status <> 'paid' AND due_at < $2 ORDER BY due_at LIMIT 1`, code, now).Scan(&billNo)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("read overdue tax bills of %s: %w", code, classify(err))
 	}

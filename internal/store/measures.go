@@ -81,7 +81,7 @@ func (db *DB) Measure(ctx context.Context, id string) (*EmergencyMeasure, error)
 
 func measure(ctx context.Context, q rowQuerier, id string) (m *EmergencyMeasure, err error) {
 	defer errs.Wrap(&err, "read measure %s", id)
-	return scanMeasure(q.QueryRow(ctx, `SELECT `+measureColumns+` FROM emergency_measures WHERE id = $1`, id))
+	return scanMeasure(q.queryRow(ctx, `SELECT `+measureColumns+` FROM emergency_measures WHERE id = $1`, id))
 }
 
 // Measures lists measures in the order they were started, of one state when

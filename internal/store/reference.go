@@ -29,13 +29,11 @@ var versionTables = map[refdata.Kind]struct{ versions, rows string }{
 const referenceRowsPerInsert = 200
 
 // insertRows inserts rows into table, per at a time; values returns one row's
-// column values in the order of columns.
+// column values in the order of columns. The inserts are queued (Tx.later):
+// an error may come from a later statement or the commit, naming the table.
 func insertRows(ctx context.Context, tx *Tx, table, columns string, n, per int, values func(i int) []any, suffix string) error {
 	return eachInsert(table, columns, n, per, values, suffix, func(query string, args []any) error {
-		if _, err := tx.Exec(ctx, query, args...); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		return nil
+		return tx.later(ctx, "insert into "+table, query, args...)
 	})
 }
 

@@ -35,12 +35,8 @@ func (t *Tx) AddRiskCounters(ctx context.Context, day string, cs []RiskCounter) 
 	if len(rows) == 0 {
 		return nil
 	}
-	_, err := t.Exec(ctx, `INSERT INTO risk_counters (kind, key, day, n, fen) VALUES `+strings.Join(rows, ",")+`
+	return t.later(ctx, "add risk counters of "+day, `INSERT INTO risk_counters (kind, key, day, n, fen) VALUES `+strings.Join(rows, ",")+`
 		ON CONFLICT (kind, key, day) DO UPDATE SET n = risk_counters.n + 1, fen = risk_counters.fen + excluded.fen`, args...)
-	if err != nil {
-		return fmt.Errorf("add risk counters of %s: %w", day, classify(err))
-	}
-	return nil
 }
 
 // MarkRiskFirstSeen records when an e-commerce enterprise was first seen; a
@@ -50,9 +46,9 @@ func (t *Tx) MarkRiskFirstSeen(ctx context.Context, ebcCode string, at time.Time
 	if t.db.firstSeen.has(ebcCode) {
 		return nil
 	}
-	if _, err := t.Exec(ctx, `INSERT INTO risk_first_seen (enterprise_code, at) VALUES ($1,$2) ON CONFLICT (enterprise_code) DO NOTHING`,
+	if err := t.later(ctx, "mark "+ebcCode+" first seen", `INSERT INTO risk_first_seen (enterprise_code, at) VALUES ($1,$2) ON CONFLICT (enterprise_code) DO NOTHING`,
 		ebcCode, at); err != nil {
-		return fmt.Errorf("mark %s first seen: %w", ebcCode, classify(err))
+		return err
 	}
 	t.learnFirstSeen(ebcCode)
 	return nil
@@ -131,20 +127,20 @@ func riskCounts(ctx context.Context, q rowQuerier, k RiskCountKeys) (RiskCounts,
 	fail := func(err error) (RiskCounts, error) {
 		return RiskCounts{}, fmt.Errorf("read risk counters of %s to %s: %w", k.From, k.Day, classify(err))
 	}
-	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(n),0) FROM risk_counters WHERE kind = 'addr' AND key = $1 AND day = $2`, k.Addr, k.Day).
+	if err := q.queryRow(ctx, `SELECT COALESCE(SUM(n),0) FROM risk_counters WHERE kind = 'addr' AND key = $1 AND day = $2`, k.Addr, k.Day).
 		Scan(&c.AddrToday); err != nil {
 		return fail(err)
 	}
-	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN day = $3 THEN n ELSE 0 END),0), COALESCE(SUM(n),0) FROM risk_counters
+	if err := q.queryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN day = $3 THEN n ELSE 0 END),0), COALESCE(SUM(n),0) FROM risk_counters
 		WHERE kind = 'phone' AND key = $1 AND day >= $2 AND day <= $3`, k.Phone, k.From, k.Day).Scan(&c.PhoneToday, &c.PhonePeriod); err != nil {
 		return fail(err)
 	}
-	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(fen),0) FROM risk_counters WHERE kind = 'buyer' AND key = $1 AND day >= $2 AND day <= $3`,
+	if err := q.queryRow(ctx, `SELECT COALESCE(SUM(fen),0) FROM risk_counters WHERE kind = 'buyer' AND key = $1 AND day >= $2 AND day <= $3`,
 		k.Buyer, k.From, k.Day).Scan(&c.BuyerPeriodFen); err != nil {
 		return fail(err)
 	}
 	var first NullTime
-	if err := q.QueryRow(ctx, `SELECT MIN(at) FROM risk_first_seen WHERE enterprise_code = $1`, k.EbcCode).Scan(&first); err != nil {
+	if err := q.queryRow(ctx, `SELECT MIN(at) FROM risk_first_seen WHERE enterprise_code = $1`, k.EbcCode).Scan(&first); err != nil {
 		return fail(err)
 	}
 	c.EbcFirstSeen = first.asRead()

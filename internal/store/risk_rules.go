@@ -115,7 +115,7 @@ func (db *DB) RiskRule(ctx context.Context, id string) (*RiskRule, error) {
 
 func riskRule(ctx context.Context, q rowQuerier, id string) (r *RiskRule, err error) {
 	defer errs.Wrap(&err, "read risk rule %s", id)
-	return scanRiskRule(q.QueryRow(ctx, `SELECT `+riskRuleColumns+` FROM risk_rules WHERE id = $1`, id))
+	return scanRiskRule(q.queryRow(ctx, `SELECT `+riskRuleColumns+` FROM risk_rules WHERE id = $1`, id))
 }
 
 // RiskRules lists the rules in the order they were written, of one state

@@ -81,12 +81,13 @@ type DB struct {
 // writerStats counts what write transactions cost: statements sent and time
 // spent between begin and commit.
 type writerStats struct {
-	statements, transactions, nanos, retries atomic.Int64
+	statements, roundTrips, transactions, nanos, retries atomic.Int64
 }
 
 // WriterStats is what write transactions have cost since the database was opened.
 type WriterStats struct {
 	Statements   int64         // statements run in write transactions, begin, commit and savepoints included
+	RoundTrips   int64         // calls that waited for the database: one per statement, one per pipeline sent (PostgreSQL)
 	Transactions int64         // write transactions committed or rolled back
 	Busy         time.Duration // time from begin to the end of commit or rollback, summed
 	Retries      int64         // batches run again after a deadlock or serialization failure (PostgreSQL)
@@ -95,7 +96,7 @@ type WriterStats struct {
 // WriterStats returns the write transactions' cost so far. Benchmarks divide
 // its growth by the work done: statements and writer time per declaration.
 func (db *DB) WriterStats() WriterStats {
-	return WriterStats{Statements: db.writer.statements.Load(), Transactions: db.writer.transactions.Load(),
+	return WriterStats{Statements: db.writer.statements.Load(), RoundTrips: db.writer.roundTrips.Load(), Transactions: db.writer.transactions.Load(),
 		Busy: time.Duration(db.writer.nanos.Load()), Retries: db.writer.retries.Load()}
 }
 
@@ -283,10 +284,26 @@ func (db *DB) Pools() map[string]*sql.DB {
 	return map[string]*sql.DB{"write": db.write, "read": db.read}
 }
 
-// Tx is a write transaction.
+// Tx is a write transaction. On SQLite it is a database/sql transaction; on
+// PostgreSQL it is the writer's connection, in a transaction its statements
+// begin and end, so that BEGIN and COMMIT travel with the statements queued
+// around them (see pipeline.go).
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx   *sql.Tx   // SQLite
+	conn *sql.Conn // PostgreSQL
+	db   *DB
+	// queue holds the statements whose result nobody waits for (later), to be
+	// sent with the next statement that returns something, or with COMMIT
+	// (PostgreSQL).
+	queue []queued
+	// broken is the first error of a queued statement: the transaction can
+	// only be rolled back (or its savepoint, which clears it).
+	broken error
+	// sent counts the round trips that sent statements (PostgreSQL).
+	sent int
+	// job is the index of the batch's job running, -1 outside jobs: a
+	// queued statement's failure blames the job that queued it.
+	job int
 	// feed holds the receipts added, and answered the message rows pointing
 	// at them, until they are numbered and written before commit (numberFeed).
 	feed     []*Receipt
@@ -328,7 +345,7 @@ func (t *Tx) undo(n int) {
 // InTx runs fn in a write transaction, committing when it returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	db.writeStmts.warm(ctx)
-	tx, err := db.write.BeginTx(ctx, nil)
+	t, err := db.begin(ctx)
 	if err != nil {
 		return classify(fmt.Errorf("begin transaction: %w", err))
 	}
@@ -339,22 +356,23 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		db.writer.statements.Add(2) // begin and commit (or rollback)
 		db.writer.nanos.Add(int64(time.Since(start)))
 	}()
-	t := &Tx{tx: tx, db: db}
 	err = fn(t)
 	if err == nil {
 		err = t.numberFeed(ctx)
 	}
 	if err != nil {
-		t.undo(0) // before the writer's connection is let go
-		_ = tx.Rollback()
-		return err
+		return t.rollback(err)
 	}
 	// A failed commit may still have reached the disk (PostgreSQL: the
 	// connection lost after the server committed): neither the after-commit
 	// nor the rollback work runs, so what is in memory errs on the side of
-	// believing the rows are there.
-	if err := t.commit(); err != nil {
-		return classify(fmt.Errorf("commit: %w", err))
+	// believing the rows are there. A queued statement that failed before
+	// COMMIT is known to have undone the transaction, like fn's error.
+	if err := t.commit(ctx); err != nil {
+		if t.broken != nil {
+			return t.rollback(t.broken)
+		}
+		return classify(err)
 	}
 	for _, fn := range t.afterCommit {
 		fn()
@@ -363,18 +381,78 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 	return nil
 }
 
+// begin starts a write transaction: on SQLite a database/sql one; on
+// PostgreSQL the writer's connection with BEGIN queued, sent with the
+// transaction's first statements.
+func (db *DB) begin(ctx context.Context) (*Tx, error) {
+	if db.Engine == Postgres {
+		conn, err := db.write.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t := &Tx{conn: conn, db: db, job: -1}
+		t.queue = append(t.queue, queued{name: "begin", query: "BEGIN", job: -1})
+		return t, nil
+	}
+	db.writer.roundTrips.Add(1)
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{tx: tx, db: db, job: -1}, nil
+}
+
+// rollback undoes the transaction after err, and returns the error that
+// undid it: the queued statement that failed, when one did (what fn saw
+// afterwards, an aborted transaction, is its consequence).
+func (t *Tx) rollback(err error) error {
+	if t.broken != nil {
+		err = t.broken
+	}
+	t.undo(0) // before the writer's connection is let go
+	t.db.writer.roundTrips.Add(1)
+	if t.conn == nil {
+		_ = t.tx.Rollback()
+		return err
+	}
+	// Not the caller's context: a cancelled one would leave the transaction
+	// open, and the pool would then drop the connection rather than reuse it.
+	_, _ = t.conn.ExecContext(context.Background(), "ROLLBACK")
+	_ = t.conn.Close()
+	return err
+}
+
 // commit commits the transaction. A serial block drawn in it is held until
 // the commit is known, so that no other transaction hands out a number of a
 // block whose draw a failed commit undoes.
-func (t *Tx) commit() error {
+func (t *Tx) commit(ctx context.Context) error {
 	if !t.drewSerials {
-		return t.tx.Commit()
+		return t.commitNow(ctx)
 	}
 	t.db.serials.mu.Lock()
 	defer t.db.serials.mu.Unlock()
-	err := t.tx.Commit()
+	err := t.commitNow(ctx)
 	if err != nil {
 		t.db.serials.last = t.db.serials.end
+	}
+	return err
+}
+
+// commitNow commits: on PostgreSQL, COMMIT goes with the statements still
+// queued, in one round trip; the connection is let go unless a queued
+// statement failed (the caller then rolls back).
+func (t *Tx) commitNow(ctx context.Context) error {
+	if t.conn == nil {
+		t.db.writer.roundTrips.Add(1)
+		if err := t.tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	}
+	t.queue = append(t.queue, queued{name: "commit", query: "COMMIT", job: -1, commit: true})
+	err := t.flush(ctx)
+	if t.broken == nil {
+		_ = t.conn.Close()
 	}
 	return err
 }
@@ -382,6 +460,11 @@ func (t *Tx) commit() error {
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	t.db.writer.statements.Add(1)
+	if t.conn != nil {
+		tag, err := t.pipeExec(ctx, query, args)
+		return tagResult(tag), classify(err)
+	}
+	t.db.writer.roundTrips.Add(1)
 	query, args = t.db.bind(query, args)
 	if st := t.stmt(ctx, query); st != nil {
 		res, err := st.ExecContext(ctx, args...)
@@ -392,8 +475,16 @@ func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, e
 }
 
 // Query runs a query in the transaction.
-func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (Rows, error) {
 	t.db.writer.statements.Add(1)
+	if t.conn != nil {
+		rows, err := t.pipeRows(ctx, query, args)
+		if err != nil {
+			return nil, classify(err)
+		}
+		return rows, nil
+	}
+	t.db.writer.roundTrips.Add(1)
 	query, args = t.db.bind(query, args)
 	if st := t.stmt(ctx, query); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
@@ -403,14 +494,38 @@ func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, e
 	return rows, classify(err)
 }
 
-// QueryRow runs a one-row query in the transaction.
-func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// QueryRow runs a one-row query in the transaction; Scan gives
+// sql.ErrNoRows when there is no row.
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) Scanner {
 	t.db.writer.statements.Add(1)
+	if t.conn != nil {
+		rows, err := t.pipeRows(ctx, query, args)
+		return &bufRow{rows: rows, err: err}
+	}
+	t.db.writer.roundTrips.Add(1)
 	query, args = t.db.bind(query, args)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// query and queryRow are Query and QueryRow, for code shared by the
+// transaction and the read pool (rowsQuerier, rowQuerier).
+func (t *Tx) query(ctx context.Context, query string, args ...any) (Rows, error) {
+	return t.Query(ctx, query, args...)
+}
+
+func (t *Tx) queryRow(ctx context.Context, query string, args ...any) Scanner {
+	return t.QueryRow(ctx, query, args...)
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (Rows, error) {
+	return db.Query(ctx, query, args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) Scanner {
+	return db.QueryRow(ctx, query, args...)
 }
 
 // stmt returns the cached statement of query bound to the transaction, or nil
@@ -651,32 +766,63 @@ func classify(err error) error {
 
 // Savepoint runs fn inside a savepoint of the transaction: when fn fails, its
 // statements are undone and the transaction goes on.
+//
+// On PostgreSQL, SAVEPOINT is queued like fn's statements whose result is not
+// needed, and RELEASE sent with them: a queued statement of fn that fails
+// is fn's failure, undone by the savepoint.
 func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error {
-	if _, err := t.Exec(ctx, "SAVEPOINT "+name); err != nil {
-		return fmt.Errorf("savepoint %s: %w", name, err)
+	// What was queued before is not fn's: it must not fail inside the savepoint.
+	if err := t.flush(ctx); err != nil {
+		return err
 	}
+	if err := t.later(ctx, "savepoint "+name, "SAVEPOINT "+name); err != nil {
+		return err
+	}
+	sent := t.sent
 	feed, answered, hooks, undos := len(t.feed), len(t.answered), len(t.afterCommit), len(t.onRollback)
-	if err := fn(); err != nil {
-		t.undo(undos)
+	err := fn()
+	if err == nil {
+		if err = t.later(ctx, "release savepoint "+name, "RELEASE SAVEPOINT "+name); err == nil {
+			if err = t.flush(ctx); err == nil {
+				return nil
+			}
+		}
+	}
+	if t.broken != nil {
+		err, t.broken = t.broken, nil
+	}
+	t.undo(undos)
+	// What fn queued is dropped; when nothing was sent since SAVEPOINT was
+	// queued, the server saw none of it, and there is nothing to roll back.
+	t.queue = nil
+	if t.conn == nil || t.sent != sent {
 		if _, rerr := t.Exec(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
 			return errors.Join(err, rerr)
 		}
-		// The receipts, message rows and after-commit work added since are
-		// undone too, and what was noted in memory meanwhile is taken back.
-		t.feed, t.answered, t.afterCommit = t.feed[:feed], t.answered[:answered], t.afterCommit[:hooks]
 		_, _ = t.Exec(ctx, "RELEASE SAVEPOINT "+name)
-		return err
 	}
-	_, err := t.Exec(ctx, "RELEASE SAVEPOINT "+name)
+	// The receipts, message rows and after-commit work added since are
+	// undone too, and what was noted in memory meanwhile is taken back.
+	t.feed, t.answered, t.afterCommit = t.feed[:feed], t.answered[:answered], t.afterCommit[:hooks]
 	return err
 }
 
-// Scanner is a row to scan: *sql.Row or *sql.Rows.
+// Scanner is a row to scan: *sql.Row or *sql.Rows, or what a PostgreSQL
+// write transaction read (Tx.QueryRow).
 type Scanner = interface{ Scan(dest ...any) error }
+
+// Rows are the rows of a query: *sql.Rows, or what a PostgreSQL write
+// transaction read (Tx.Query).
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Close() error
+	Err() error
+}
 
 // Collect scans every row with scan and closes the rows: the loop every list
 // query would otherwise repeat.
-func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+func Collect[T any](rows Rows, scan func(Scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	out := []T{}
 	for rows.Next() {
@@ -690,7 +836,7 @@ func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) 
 }
 
 // collect is Collect for scan functions that return pointers, giving values.
-func collect[T any](rows *sql.Rows, scan func(Scanner) (*T, error)) ([]T, error) {
+func collect[T any](rows Rows, scan func(Scanner) (*T, error)) ([]T, error) {
 	return Collect(rows, func(r Scanner) (T, error) {
 		v, err := scan(r)
 		if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -633,7 +632,7 @@ func (t *Tx) LabApplication(ctx context.Context, id string) (_ *LabApplication, 
 	return a, err
 }
 
-func scanLabResults(rows *sql.Rows) ([]LabResult, error) {
+func scanLabResults(rows Rows) ([]LabResult, error) {
 	out := []LabResult{}
 	for rows.Next() {
 		var r LabResult
