@@ -26,9 +26,8 @@ func TestTraceCommands(t *testing.T) {
 	}
 	codes, _ := trace.NewCodes(nil, time.Now(), 1)
 	err = db.InTx(context.Background(), func(tx *store.Tx) error {
-		_, err := tx.InsertTraceCodes(context.Background(), []store.TraceCode{{Code: codes[0], InventoryID: "inv", Gnum: 1, Piece: 1,
+		return tx.InsertTraceCodes(context.Background(), []store.TraceCode{{Code: codes[0], InventoryID: "inv", Gnum: 1, Piece: 1,
 			EbcCode: "1105910159", ItemNo: "MILK-1", GTIN: "4006381333931", Name: "婴儿配方奶粉", OriginCountry: "502", State: "released", ReleasedAt: time.Now()}})
-		return err
 	})
 	db.Close()
 	if err != nil {

@@ -82,7 +82,7 @@ func site(tb testing.TB, n int) (http.Handler, []string) {
 			GTIN: "4006381333931", Name: "婴儿配方奶粉", Brand: "示例牌", OriginCountry: "502", HSCode: "1901101000", CustomsCode: "8010",
 			PortCode: "8010", State: "released", ReleasedAt: time.Now()}
 	}
-	if err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.InsertTraceCodes(ctx, rows); return err }); err != nil {
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertTraceCodes(ctx, rows) }); err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

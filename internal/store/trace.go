@@ -52,7 +52,7 @@ func scanTraceCode(row scanner) (*TraceCode, error) {
 	return &c, nil
 }
 
-// traceCodesPerInsert bounds the pieces of one INSERT: four parameters each,
+// traceCodesPerInsert bounds the pieces of one INSERT: five parameters each,
 // fewer than writeRowsPerInsert rows of ten (see there why few).
 const traceCodesPerInsert = 2 * writeRowsPerInsert
 
@@ -64,18 +64,21 @@ type traceLine struct {
 
 // InsertTraceCodes stores codes with as few statements as possible: one for
 // their lines (per writeRowsPerInsert lines) and one for the pieces (per
-// traceCodesPerInsert). A line's facts are those of its first code in codes;
-// a line stored before keeps its own. A code that exists already is skipped;
-// inserted tells how many were stored, so the caller can tell a (vanishingly
-// rare) collision.
-func (t *Tx) InsertTraceCodes(ctx context.Context, codes []TraceCode) (inserted int64, err error) {
+// traceCodesPerInsert), each piece finding its line's id by the line's key.
+// A line's facts are those of its first code in codes; a line stored before
+// keeps its own. Nothing waits for a result (Tx.later: on PostgreSQL they
+// travel with the transaction's next statement), so a code that exists
+// already, a (vanishingly rare) collision of random codes, fails the
+// transaction with a conflict named by the statement, from the statement or
+// commit they are sent with.
+func (t *Tx) InsertTraceCodes(ctx context.Context, codes []TraceCode) (err error) {
 	defer errs.Wrap(&err, "store.InsertTraceCodes")
-	ids := make(map[traceLine]int64)
+	seen := make(map[traceLine]bool)
 	var lines []*TraceCode
 	for i := range codes {
 		c := &codes[i]
-		if k := (traceLine{c.InventoryID, c.Gnum}); ids[k] == 0 {
-			ids[k] = -1 // listed, its id to come
+		if k := (traceLine{c.InventoryID, c.Gnum}); !seen[k] {
+			seen[k] = true
 			lines = append(lines, c)
 		}
 	}
@@ -84,51 +87,30 @@ func (t *Tx) InsertTraceCodes(ctx context.Context, codes []TraceCode) (inserted 
 		l := lines[i]
 		return []any{l.InventoryID, l.Gnum, l.EbcCode, l.ItemNo, l.GTIN, l.Batch, l.ProducedOn, l.Name, l.Brand,
 			l.OriginCountry, l.HSCode, l.CustomsCode, l.PortCode, l.Inspected, l.ReleasedAt}
-	}, ` ON CONFLICT (inventory_id, gnum) DO NOTHING RETURNING id, inventory_id, gnum`, func(query string, args []any) error {
-		rows, err := t.Query(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k traceLine
-			var id int64
-			if err := rows.Scan(&id, &k.inventoryID, &k.gnum); err != nil {
-				return err
-			}
-			ids[k] = id
-		}
-		return rows.Err()
+	}, ` ON CONFLICT (inventory_id, gnum) DO NOTHING`, func(query string, args []any) error {
+		return t.later(ctx, "store traceability lines", query, args...)
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store traceability lines: %w", err)
-	}
-	// A line stored before returned nothing: its codes join its row.
-	for k, id := range ids {
-		if id > 0 {
-			continue
-		}
-		if err := t.QueryRow(ctx, `SELECT id FROM trace_lines WHERE inventory_id = $1 AND gnum = $2`, k.inventoryID, k.gnum).Scan(&id); err != nil {
-			return 0, fmt.Errorf("read traceability line %s/%d: %w", k.inventoryID, k.gnum, err)
-		}
-		ids[k] = id
-	}
-	err = eachInsert("trace_codes", "code, line_id, piece, state", len(codes), traceCodesPerInsert, func(i int) []any {
-		c := &codes[i]
-		return []any{c.Code, ids[traceLine{c.InventoryID, c.Gnum}], c.Piece, c.State}
-	}, ` ON CONFLICT (code) DO NOTHING`, func(query string, args []any) error {
-		res, err := t.Exec(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		inserted += n
 		return err
-	})
-	if err != nil {
-		return inserted, fmt.Errorf("store traceability codes: %w", err)
 	}
-	return inserted, nil
+	for start := 0; start < len(codes); start += traceCodesPerInsert {
+		part := codes[start:min(start+traceCodesPerInsert, len(codes))]
+		var b strings.Builder
+		args := make([]any, 0, 5*len(part))
+		b.WriteString("INSERT INTO trace_codes (code, line_id, piece, state) VALUES ")
+		for i, c := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d,(SELECT id FROM trace_lines WHERE inventory_id = $%d AND gnum = $%d),$%d,$%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, c.Code, c.InventoryID, c.Gnum, c.Piece, c.State)
+		}
+		if err := t.later(ctx, "store traceability codes of inventory "+part[0].InventoryID, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // TraceCode reads one code; nil when there is none.

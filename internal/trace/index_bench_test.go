@@ -58,10 +58,7 @@ func BenchmarkReleaseIntoALargeIndex(b *testing.B) {
 						EbcCode: "3301960001", ItemNo: "ITEM-1", Name: "goods", OriginCountry: "142", HSCode: "3304990099",
 						CustomsCode: "8012", PortCode: "8012", State: "released", ReleasedAt: at}
 				}
-				if err := db.InTx(ctx, func(tx *store.Tx) error {
-					_, err := tx.InsertTraceCodes(ctx, pieces)
-					return err
-				}); err != nil {
+				if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertTraceCodes(ctx, pieces) }); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,7 +2,6 @@ package trace
 
 import (
 	"context"
-	"fmt"
 	"github.com/cbec-platform/cbec/internal/errs"
 	"io"
 	"strings"
@@ -36,17 +35,10 @@ func (is *Issuer) Apply(ctx context.Context, tx *store.Tx, d *engine.Decision, f
 	if err != nil {
 		return nil, err
 	}
-	n, err := tx.InsertTraceCodes(ctx, codes)
-	if err != nil {
-		return nil, err
-	}
-	if int(n) != len(codes) {
-		// Two equal codes (the same minute and 59 equal random bits): the
-		// transaction is undone and the inventory, still pending, is judged
-		// again with fresh codes.
-		return nil, fmt.Errorf("traceability code collision for inventory %s; retried", d.Inventory.CopNo)
-	}
-	return nil, nil
+	// Two equal codes (the same minute and 59 equal random bits) fail the
+	// transaction (a conflict on the code): it is undone and the inventory,
+	// still pending, is judged again with fresh codes.
+	return nil, tx.InsertTraceCodes(ctx, codes)
 }
 
 func (is *Issuer) codesFor(d *engine.Decision, from string) ([]store.TraceCode, error) {
