@@ -273,13 +273,44 @@ func NewGuid() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	const hex = "0123456789ABCDEF"
+	return GuidText(b)
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// GuidText writes 16 bytes as a guid in the spec's form: upper-case hex in
+// groups of 8, 4, 4, 4 and 12 digits.
+func GuidText(b [16]byte) string {
 	out := make([]byte, 0, 36)
 	for i, c := range b {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			out = append(out, '-')
 		}
-		out = append(out, hex[c>>4], hex[c&15])
+		out = append(out, upperHex[c>>4], upperHex[c&15])
 	}
 	return string(out)
+}
+
+// GuidBytes reads a guid written as GuidText writes it; false for any other
+// text (lower-case digits included), so that GuidText gives back s exactly.
+func GuidBytes(s string) (b [16]byte, ok bool) {
+	if len(s) != 36 {
+		return b, false
+	}
+	n := 0
+	for i := 0; i < 36; i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return b, false
+			}
+			continue
+		}
+		d := strings.IndexByte(upperHex, s[i])
+		if d < 0 {
+			return b, false
+		}
+		b[n/2] |= byte(d) << (4 * (1 - n%2))
+		n++
+	}
+	return b, true
 }

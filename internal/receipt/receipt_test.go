@@ -126,3 +126,60 @@ func whole(t *testing.T, b *Built) []byte {
 	}
 	return xml
 }
+
+// The guids a packed receipt keeps (its own and its document's) take 23
+// characters instead of 36 when they have the spec's upper-case form, and
+// any other value, a lower-case guid included, is kept as it was sent: the
+// text rebuilt is the same either way.
+func TestPackedGuidsAreShort(t *testing.T) {
+	now := time.Date(2026, 12, 6, 4, 30, 15, 987000000, time.UTC)
+	st := Status{"120", "[Code:1800;Desc:逻辑校验通过 / accepted]"}
+	for _, docGuid := range []string{"36DD9625-A56D-4CA0-ADD3-34373868BC33", "36dd9625-a56d-4ca0-add3-34373868bc33", "36DD9625A56D4CA0ADD334373868BC33XXXX"} {
+		keys := ceb.Keys{"guid": docGuid, "ebpCode": "33109BH6UL", "ebcCode": "33219BH6UL", "orderNo": "ORBH6UL0000000101"}
+		b, err := Build("CEB312Message", []ceb.Keys{keys}, []Status{st}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		packed := b.PerDoc[0]
+		if strings.Contains(packed, b.Guid) {
+			t.Errorf("packed receipt keeps its guid as text: %q", packed)
+		}
+		if canonical := docGuid == strings.ToUpper(docGuid) && len(docGuid) == 36 && docGuid[8] == '-'; canonical == strings.Contains(packed, docGuid) {
+			t.Errorf("document guid %s packed as %q", docGuid, packed)
+		}
+		got, err := Text("CEB312Message", packed, st, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(whole(t, b)) || !strings.Contains(string(got), "<guid>"+docGuid+"</guid>") {
+			t.Errorf("rebuilt receipt differs:\n got %s\nwant %s", got, whole(t, b))
+		}
+	}
+	if _, err := Text("CEB312Message", "\x1eAAAA\x1f\x1f33109BH6UL\x1f33219BH6UL\x1fOR1", st, now); err == nil {
+		t.Error("a damaged short guid was rebuilt")
+	}
+}
+
+// Receipts packed before guids were shortened (every value as text) rebuild
+// as they did.
+func TestOldPackedReceiptsRebuild(t *testing.T) {
+	now := time.Date(2026, 12, 6, 4, 30, 15, 987000000, time.UTC)
+	st := Status{"120", "[Code:1800;Desc:逻辑校验通过 / accepted]"}
+	old := "ED1AEBDE-8EF5-4AFB-887C-D9484342ACD3\x1fC5EA5A93-A72A-4CBB-9B25-83D9E705E6F3\x1f331095ZUDA\x1f332195ZUDA\x1fOR5ZUDA0000000101"
+	got, err := Text("CEB312Message", old, st, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := message("CEB312Message", "ED1AEBDE-8EF5-4AFB-887C-D9484342ACD3", []ceb.Keys{{"guid": "C5EA5A93-A72A-4CBB-9B25-83D9E705E6F3",
+		"ebpCode": "331095ZUDA", "ebcCode": "332195ZUDA", "orderNo": "OR5ZUDA0000000101"}}, []Status{st}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("old packed receipt rebuilt as\n%s\nwant\n%s", got, want)
+	}
+	if short, err := Pack("CEB312Message", "ED1AEBDE-8EF5-4AFB-887C-D9484342ACD3", ceb.Keys{"guid": "C5EA5A93-A72A-4CBB-9B25-83D9E705E6F3",
+		"ebpCode": "331095ZUDA", "ebcCode": "332195ZUDA", "orderNo": "OR5ZUDA0000000101"}); err != nil || len(old)-len(short) != 26 {
+		t.Errorf("packed anew in %d characters instead of %d (%v): %q", len(short), len(old), err, short)
+	}
+}
