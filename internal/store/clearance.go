@@ -69,6 +69,9 @@ func (db *DB) rebuildAnswer(ctx context.Context, sender string, m *Message) (str
 		if err := rows.Scan(&typ, &st.ReturnStatus, &st.ReturnInfo, &p, &at); err != nil {
 			return "", err
 		}
+		if st.ReturnInfo, err = readInfo(st.ReturnInfo); err != nil {
+			return "", err
+		}
 		packed, statuses = append(packed, p), append(statuses, st)
 	}
 	if err := rows.Err(); err != nil {
@@ -848,10 +851,16 @@ func (t *Tx) numberReceipts(ctx context.Context, code string, rs []*Receipt) err
 	for i, r := range rs {
 		r.Seq = last - int64(len(rs)-1-i)
 	}
+	infos := make([]string, len(rs))
+	for i, r := range rs {
+		if infos[i], err = storedInfo(r.ReturnInfo); err != nil {
+			return fmt.Errorf("store receipt %s of %s: %w", r.MessageType, code, err)
+		}
+	}
 	err = insertRows(ctx, t, "receipts", "enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, fields, created_at",
 		len(rs), writeRowsPerInsert, func(i int) []any {
 			r := rs[i]
-			return []any{code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, r.ReturnInfo, r.XML, r.Packed, r.CreatedAt}
+			return []any{code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, infos[i], r.XML, r.Packed, r.CreatedAt}
 		}, "")
 	if err != nil {
 		return fmt.Errorf("store receipts of %s: %w", code, err)
@@ -881,6 +890,9 @@ func (db *DB) Receipts(ctx context.Context, enterpriseCode string, after int64, 
 			return nil, fmt.Errorf("read receipts of %s: %w", enterpriseCode, err)
 		}
 		r.EnterpriseCode, r.CreatedAt = enterpriseCode, at.Time
+		if r.ReturnInfo, err = readInfo(r.ReturnInfo); err != nil {
+			return nil, fmt.Errorf("read receipt %d of %s: %w", r.Seq, enterpriseCode, err)
+		}
 		if r.Packed != "" {
 			xml, err := receipt.Text(r.MessageType, r.Packed, receipt.Status{ReturnStatus: r.ReturnStatus, ReturnInfo: r.ReturnInfo}, r.CreatedAt)
 			if err != nil {

@@ -205,7 +205,10 @@ func (db *DB) EscalateTickets(ctx context.Context, now time.Time, actor string, 
 func (db *DB) ReceiptReturnInfo(ctx context.Context, enterprise string, seq int64) (string, error) {
 	var info string
 	err := db.QueryRow(ctx, `SELECT return_info FROM receipts WHERE enterprise_code = $1 AND seq = $2`, enterprise, seq).Scan(&info)
-	return info, classify(err)
+	if err != nil {
+		return "", classify(err)
+	}
+	return readInfo(info)
 }
 
 // InventoryReasonByCopNo reads the reason code of the inventory copNo that
