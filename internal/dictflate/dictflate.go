@@ -4,10 +4,11 @@
 // most of what a compressor alone must spell out once per record (field and
 // element names, namespaces) is in the dictionary instead.
 //
-// Records are written by klauspost/compress's fastest level, which, unlike
-// the standard library's, uses a dictionary without clearing half a megabyte
-// of tables per record (about a quarter of the time for a 1 KB record), and
-// read by the standard library: the format is plain DEFLATE either way.
+// Records are written by klauspost/compress, which, unlike the standard
+// library, uses a dictionary without clearing half a megabyte of tables per
+// record (about a quarter of the time for a 1 KB record), and read by the
+// standard library: the format is plain DEFLATE either way, so a codec's
+// level can change without a new format number.
 package dictflate
 
 import (
@@ -23,16 +24,18 @@ import (
 // Codec packs and unpacks records of one format.
 type Codec struct {
 	format  byte
+	level   int
 	dict    []byte
 	writers sync.Pool // of *flate.Writer primed with dict
 	readers sync.Pool // of io.ReadCloser (flate.Resetter)
 }
 
-// New returns the codec of format, whose records are primed with dict. A
-// format's dictionary never changes once records use it: a better one gets
-// a new format number.
-func New(format byte, dict string) *Codec {
-	return &Codec{format: format, dict: []byte(dict)}
+// New returns the codec of format, whose records are primed with dict and
+// written at level (flate.BestSpeed to flate.BestCompression). A format's
+// dictionary never changes once records use it: a better one gets a new
+// format number.
+func New(format byte, level int, dict string) *Codec {
+	return &Codec{format: format, level: level, dict: []byte(dict)}
 }
 
 // Is reports whether packed is a record of this codec's format.
@@ -45,7 +48,10 @@ func (c *Codec) Pack(plain []byte) []byte {
 	buf.WriteByte(c.format)
 	w, _ := c.writers.Get().(*flate.Writer)
 	if w == nil {
-		w, _ = flate.NewWriterDict(&buf, flate.BestSpeed, c.dict) // the level is valid
+		var err error
+		if w, err = flate.NewWriterDict(&buf, c.level, c.dict); err != nil {
+			panic("dictflate: " + err.Error()) // a level out of range: a programming error
+		}
 	} else {
 		w.Reset(&buf) // keeps the dictionary
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cbec-platform/cbec/internal/dictflate"
+	"github.com/klauspost/compress/flate"
 )
 
 // The JSON of documents and inventories is stored compressed (the data_z
@@ -12,7 +13,7 @@ import (
 // what is left is its field names, the same in every row, and with the
 // dictionary it comes to about 450 (measured on 200 stored rows of each
 // kind: 3.4 KB of JSON per declaration became 1.3 KB).
-var jsonCodec = dictflate.New(1, jsonDict1)
+var jsonCodec = dictflate.New(1, flate.BestSpeed, jsonDict1)
 
 // jsonDict1 is format 1's dictionary: a waybill, a payment, an order and an
 // inventory with their values emptied or typical. DEFLATE finds near matches

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cbec-platform/cbec/internal/dictflate"
+	"github.com/klauspost/compress/flate"
 )
 
 func TestSealOpen(t *testing.T) {
@@ -97,6 +100,11 @@ func TestSealCompressesAndOpensOlderSeals(t *testing.T) {
 	old = v.aead.Seal(nonce, nonce, gz.Bytes(), nil)
 	if got, err := v.Open(old); err != nil || !bytes.Equal(got, msg) {
 		t.Fatalf("open a gzip seal: %d bytes, %v", len(got), err)
+	}
+	// As Seal sealed at dictflate's fastest level.
+	old = v.aead.Seal(nonce, nonce, dictflate.New(1, flate.BestSpeed, cebDict1).Pack(msg), nil)
+	if got, err := v.Open(old); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("open a seal of level 1: %d bytes, %v", len(got), err)
 	}
 	// A damaged format-1 body is an error, not a short message.
 	old = v.aead.Seal(nonce, nonce, []byte{1, 0xff, 0xfe, 0xfd}, nil)
