@@ -445,7 +445,7 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 
 // inventoryKeys are an inventory's values of the columns its full indexes
 // hold beyond its keys (inventories_order, inventories_waybill and the
-// bonded look-ups by invt_no and logistics_no), as read or last written.
+// bonded look-up by invt_no), as read or last written.
 type inventoryKeys struct {
 	known                                                bool
 	ebpCode, orderNo, logisticsCode, logisticsNo, invtNo string
@@ -457,7 +457,7 @@ func (v *Inventory) indexedKeys() inventoryKeys {
 
 // An UPDATE that names an indexed column makes SQLite delete and insert that
 // index's entry even when the value stays the same: a decision, which
-// changes none of them, would rewrite four entries in indexes keyed by
+// changes none of them, would rewrite three entries in indexes keyed by
 // order and waybill numbers, spread over indexes that outgrow the cache. So
 // there are two: one that sets every column, for a write that changed a
 // key (a modification, appType 2), and one that leaves the indexed columns
