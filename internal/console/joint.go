@@ -621,7 +621,10 @@ func decide(p *Parcel, decision string) (outcome, bool) {
 }
 
 // settle moves the inventory through the engine; an inventory already in the
-// outcome's status (released before the scan, say) is left as it is.
+// outcome's status (released before the scan, say, or decided alike by the
+// other side's finding recorded at the same moment) is left as it is. The
+// read below spares the writer in the common case; the engine checks again
+// in its transaction, where two sides settling at once are serialized.
 func (s *Service) settle(ctx context.Context, o *Officer, p *Parcel, out outcome, decision string) error {
 	inv, err := s.DB.Inventory(ctx, p.InventoryID)
 	if err != nil {
@@ -635,7 +638,7 @@ func (s *Service) settle(ctx context.Context, o *Officer, p *Parcel, out outcome
 			return err
 		}
 	}
-	_, err = s.Engine.Transition(ctx, inv.ID, out.Status, out.Finding, decisionActor(o, decision))
+	_, err = s.Engine.TransitionUnlessThere(ctx, inv.ID, out.Status, out.Finding, decisionActor(o, decision))
 	return err
 }
 

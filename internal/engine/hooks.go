@@ -66,11 +66,28 @@ var transitions = map[string][]string{
 // inspection result. The effects and the quota follow as for automatic decisions.
 func (e *Engine) Transition(ctx context.Context, inventoryID, to string, f clearance.Finding, actor string) (_ *store.Inventory, err error) {
 	defer errs.Wrap(&err, "engine.Transition(%q)", inventoryID)
+	return e.transition(ctx, inventoryID, to, f, actor, false)
+}
+
+// TransitionUnlessThere is Transition for a decision that two callers may
+// reach alike at the same moment (the two sides of a joint inspection): an
+// inventory already in status to, as the transaction reads it, is left as it
+// is and returned.
+func (e *Engine) TransitionUnlessThere(ctx context.Context, inventoryID, to string, f clearance.Finding, actor string) (_ *store.Inventory, err error) {
+	defer errs.Wrap(&err, "engine.TransitionUnlessThere(%q)", inventoryID)
+	return e.transition(ctx, inventoryID, to, f, actor, true)
+}
+
+func (e *Engine) transition(ctx context.Context, inventoryID, to string, f clearance.Finding, actor string, unlessThere bool) (*store.Inventory, error) {
 	var out *store.Inventory
-	err = e.Batch.Do(ctx, func(tx *store.Tx) error {
+	err := e.Batch.Do(ctx, func(tx *store.Tx) error {
 		inv, err := tx.InventoryByID(ctx, inventoryID)
 		if err != nil {
 			return err
+		}
+		if unlessThere && inv.Status == to {
+			out = inv
+			return nil
 		}
 		if !slices.Contains(transitions[inv.Status], to) {
 			return errs.New(errs.Conflict, "transition_not_allowed", "status",

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/app/apptest"
+	"github.com/cbec-platform/cbec/internal/clearance"
 	"github.com/cbec-platform/cbec/internal/config"
 	"github.com/cbec-platform/cbec/internal/console"
+	"github.com/cbec-platform/cbec/internal/errs"
 	"github.com/cbec-platform/cbec/internal/store"
 )
 
@@ -703,5 +705,41 @@ func TestOfficerDecisionsNameDepartmentNotPerson(t *testing.T) {
 			t.Errorf("joint inspection receipt: %q", info)
 		}
 		audited("parcel.decide", id)
+	})
+}
+
+// The two sides of a joint inspection may settle the same decision at the
+// same moment, each having seen both findings: the second must find the
+// inventory already where the first put it and leave it, in the engine's
+// transaction, not fail on a transition from that status to itself (the
+// race TestJointInspectionTwoScreens met on PostgreSQL under load).
+func TestJointDecisionSettledTwiceIsSettledOnce(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		j := newJointLine(t, engine)
+		ctx := context.Background()
+		inv, err := j.f.s.App.DB.InventoryByCopNo(ctx, agent, j.selected.copNo)
+		if err != nil || inv.Status != "500" {
+			t.Fatalf("selected inventory: %+v %v", inv, err)
+		}
+		detain := clearance.Finding{Code: "2510", Detail: "joint inspection, decision dec_test"}
+		eng := j.f.s.App.Engine
+		if _, err := eng.TransitionUnlessThere(ctx, inv.ID, "502", detain, "customs decision dec_test"); err != nil {
+			t.Fatalf("first side's settling: %v", err)
+		}
+		events, _ := j.f.s.App.DB.Events(ctx, inv.ID)
+		again, err := eng.TransitionUnlessThere(ctx, inv.ID, "502", detain, "inspection decision dec_test")
+		if err != nil || again.Status != "502" {
+			t.Fatalf("second side's settling of the same decision: %+v %v", again, err)
+		}
+		if after, _ := j.f.s.App.DB.Events(ctx, inv.ID); len(after) != len(events) {
+			t.Errorf("the second settling added steps: %d → %d", len(events), len(after))
+		}
+		// An officer's own transition to where the inventory is stays refused.
+		if _, err := eng.Transition(ctx, inv.ID, "502", detain, "officer"); errs.KindOf(err) != errs.Conflict {
+			t.Errorf("Transition 502 → 502: %v, want a conflict", err)
+		}
+		if rc := j.f.final(j.selected.copNo); rc.ReturnStatus != "502" {
+			t.Errorf("receipt: %s %s", rc.ReturnStatus, rc.ReturnInfo)
+		}
 	})
 }
