@@ -453,11 +453,9 @@ func retailDocuments(ctx context.Context, s *Service, sender *enterprise.Enterpr
 			return nil, nil, err
 		}
 		doc.hash = hash
-		plain, err := jsonOf(doc.data)
-		if err != nil {
+		if doc.json, err = store.EncodeJSON(doc.data); err != nil {
 			return nil, nil, err
 		}
-		doc.json = store.PackJSON(plain)
 		if code, err := s.sanctioned(ctx, doc); err != nil {
 			return nil, nil, err
 		} else if code != "" {
@@ -544,11 +542,3 @@ func (s *Service) sanctioned(ctx context.Context, doc *document) (string, error)
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
-
-func jsonOf(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encode document: %w", err)
-	}
-	return b, nil
-}

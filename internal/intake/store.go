@@ -211,8 +211,7 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.En
 func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
 		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
-	d.SetData(doc.json)
-	d.Value = doc.data // the engine takes it after the commit instead of decoding Data
+	d.SetData(doc.json) // the engine takes its value after the commit instead of decoding Data
 	var err error
 	// The firm the stored order names owns its payment (rules §12): a
 	// payment from another firm is refused before anything is written.
@@ -543,6 +542,5 @@ func fill(v *store.Inventory, inv *clearance.Inventory, doc *document, msgID str
 	v.BuyerKey, v.Pending, v.WaitUntil = inv.BuyerID.Hash, true, now.Add(wait)
 	v.AppType, v.ContentHash, v.MessageID, v.UpdatedAt = doc.appType, doc.hash, msgID, now
 	v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime = 0, 0, 0, 0, 0, ""
-	v.SetData(doc.json)
-	v.Value = inv // the engine takes it after the commit instead of decoding Data
+	v.SetData(doc.json) // the engine takes its value after the commit instead of decoding Data
 }

@@ -116,9 +116,9 @@ type Document struct {
 	packed packedData // Data compressed, when made before the write (SetData)
 }
 
-// SetData sets the document's JSON with its compressed form, made before the
-// writer's transaction.
-func (d *Document) SetData(j PackedJSON) { d.Data = j.plain; d.packed.set(j) }
+// SetData sets the document's value, its JSON and the JSON's compressed
+// form, made before the writer's transaction.
+func (d *Document) SetData(j PackedJSON) { d.Value, d.Data = j.value, j.plain; d.packed.set(j) }
 
 // documentColumns: Data is stored compressed in data_z (see packJSON); data
 // holds the JSON of rows written before migration 00170 and is empty since.
@@ -250,17 +250,32 @@ type Inventory struct {
 	// write that leaves Data as it was (a decision) stores these bytes again
 	// instead of compressing anew.
 	packed packedData
-	// waitsOn are the keys the stored row waits on (status 120), as read or
-	// last written: what a write takes off the count of waitingKeys.
-	waitsOn []waitKey
-	// stored are the indexed columns' values of the stored row: an update
-	// that leaves them as they are does not name them (UpdateInventory).
-	stored inventoryKeys
+	// stored are the stored row's status and indexed columns, as read or
+	// last written: the keys a write takes off the count of waitingKeys,
+	// and whether an update may leave the indexed columns out
+	// (UpdateInventory).
+	stored storedKeys
 }
 
-// waitKeys are the keys v waits on as it stands in memory.
-func (v *Inventory) waitKeys() []waitKey {
-	return keysOf(v.Status, v.EbpCode, v.OrderNo, v.LogisticsCode, v.LogisticsNo)
+// storedKeys are an inventory's status and the values of the columns its
+// full indexes hold beyond its keys (inventories_order, inventories_waybill
+// and the bonded look-up by invt_no).
+type storedKeys struct {
+	known  bool // false for an inventory neither read nor written
+	status string
+	indexed
+}
+
+type indexed struct{ ebpCode, orderNo, logisticsCode, logisticsNo, invtNo string }
+
+// keys are v's status and indexed columns as it stands in memory.
+func (v *Inventory) keys() storedKeys {
+	return storedKeys{true, v.Status, indexed{v.EbpCode, v.OrderNo, v.LogisticsCode, v.LogisticsNo, v.InvtNo}}
+}
+
+// waitKeys are the keys an inventory with k waits on.
+func (k storedKeys) waitKeys() []waitKey {
+	return keysOf(k.status, k.ebpCode, k.orderNo, k.logisticsCode, k.logisticsNo)
 }
 
 const inventoryColumns = `id, agent_code, cop_no, ebp_code, order_no, ebc_code, logistics_code, logistics_no, trade_mode, sender,
@@ -286,7 +301,7 @@ func scanInventory(row scanner) (*Inventory, error) {
 		v.packed = packedData{data.packed, string(v.Data)}
 	}
 	v.WaitUntil, v.CreatedAt, v.UpdatedAt = wait.Time, created.Time, updated.Time
-	v.waitsOn, v.stored = v.waitKeys(), v.indexedKeys()
+	v.stored = v.keys()
 	if released.Valid {
 		t := released.Time.Time
 		v.ReleasedAt = &t
@@ -295,9 +310,9 @@ func scanInventory(row scanner) (*Inventory, error) {
 	return &v, nil
 }
 
-// SetData sets the inventory's JSON with its compressed form, made before the
-// writer's transaction.
-func (v *Inventory) SetData(j PackedJSON) { v.Data = j.plain; v.packed.set(j) }
+// SetData sets the inventory's value, its JSON and the JSON's compressed
+// form, made before the writer's transaction.
+func (v *Inventory) SetData(j PackedJSON) { v.Value, v.Data = j.value, j.plain; v.packed.set(j) }
 
 func (v *Inventory) args() []any {
 	return []any{v.ID, v.AgentCode, v.CopNo, v.EbpCode, v.OrderNo, v.EbcCode, v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender,
@@ -404,8 +419,8 @@ func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
 		return err
 	}
 	v.Event = nil
-	t.noteWaiting(nil, v.waitKeys())
-	v.waitsOn, v.stored = v.waitKeys(), v.indexedKeys()
+	v.stored = v.keys()
+	t.noteWaiting(nil, v.stored.waitKeys())
 	t.cacheInventory(v)
 	return nil
 }
@@ -417,7 +432,7 @@ var ErrStale = &errs.Error{Kind: errs.Conflict, Code: "stale", Message: "the inv
 // bumps v.Version; ErrStale when another writer got there first.
 func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	u := &updateInventoryAll
-	if v.stored.known && v.stored == v.indexedKeys() {
+	if v.stored.known && v.stored.indexed == v.keys().indexed {
 		u = &updateInventoryKept
 	}
 	all := append(v.args(), eventText(v.Event))
@@ -434,25 +449,12 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	}
 	v.Version++
 	v.Event = nil
-	v.stored = v.indexedKeys()
 	// The version matched, so the row was as v was read or last written:
-	// waitsOn is what it waited on until now.
-	t.noteWaiting(v.waitsOn, v.waitKeys())
-	v.waitsOn = v.waitKeys()
+	// stored is what it waited on until now.
+	t.noteWaiting(v.stored.waitKeys(), v.keys().waitKeys())
+	v.stored = v.keys()
 	t.cacheInventory(v)
 	return nil
-}
-
-// inventoryKeys are an inventory's values of the columns its full indexes
-// hold beyond its keys (inventories_order, inventories_waybill and the
-// bonded look-up by invt_no), as read or last written.
-type inventoryKeys struct {
-	known                                                bool
-	ebpCode, orderNo, logisticsCode, logisticsNo, invtNo string
-}
-
-func (v *Inventory) indexedKeys() inventoryKeys {
-	return inventoryKeys{true, v.EbpCode, v.OrderNo, v.LogisticsCode, v.LogisticsNo, v.InvtNo}
 }
 
 // An UPDATE that names an indexed column makes SQLite delete and insert that

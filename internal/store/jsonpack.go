@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/cbec-platform/cbec/internal/dictflate"
@@ -27,16 +28,24 @@ const jsonDict1 = `{"guid":"","appType":"1","appTime":"2026","logisticsCode":"",
 // packJSON compresses a row's JSON.
 func packJSON(plain []byte) []byte { return jsonCodec.Pack(plain) }
 
-// PackedJSON is a document's or an inventory's JSON with its compressed form,
-// made before the writer's transaction (PackJSON), so that the one writer
-// stores the bytes instead of compressing them (Document.SetData,
-// Inventory.SetData).
+// PackedJSON is a document's or an inventory's value with its JSON and the
+// JSON's compressed form, made before the writer's transaction (EncodeJSON),
+// so that the one writer stores the bytes instead of encoding and
+// compressing them, and the engine judges the value instead of decoding the
+// JSON (Document.SetData, Inventory.SetData).
 type PackedJSON struct {
+	value         any
 	plain, packed []byte
 }
 
-// PackJSON compresses plain as its row will store it.
-func PackJSON(plain []byte) PackedJSON { return PackedJSON{plain, packJSON(plain)} }
+// EncodeJSON encodes value as its row will store it.
+func EncodeJSON(value any) (PackedJSON, error) {
+	plain, err := json.Marshal(value)
+	if err != nil {
+		return PackedJSON{}, fmt.Errorf("encode %T: %w", value, err)
+	}
+	return PackedJSON{value, plain, packJSON(plain)}, nil
+}
 
 // packedData is a row's compressed JSON and the JSON it was made of: a write
 // stores these bytes if the row's Data is still that JSON, and compresses

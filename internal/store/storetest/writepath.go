@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -576,13 +577,20 @@ func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
 	order, changed := `{"orderNo":"O1","goodsValue":"10.00"}`, `{"orderNo":"O1","goodsValue":"99.00"}`
+	encoded := func(text string) store.PackedJSON {
+		j, err := store.EncodeJSON(json.RawMessage(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
 	kept := &store.Document{Kind: "order", K1: "EBP0000001", K2: "O1", OrderNo: "O1", Sender: "EBP0000001", AppType: "1", CreatedAt: at, UpdatedAt: at}
-	kept.SetData(store.PackJSON([]byte(order)))
+	kept.SetData(encoded(order))
 	moved := &store.Document{Kind: "order", K1: "EBP0000001", K2: "O2", OrderNo: "O2", Sender: "EBP0000001", AppType: "1", CreatedAt: at, UpdatedAt: at}
-	moved.SetData(store.PackJSON([]byte(order)))
-	moved.Data = []byte(changed)
+	moved.SetData(encoded(order))
+	moved.Data, moved.Value = []byte(changed), nil
 	inv := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
-	inv.SetData(store.PackJSON([]byte(`{"copNo":"C1"}`)))
+	inv.SetData(encoded(`{"copNo":"C1"}`))
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		for _, d := range []*store.Document{kept, moved} {
 			if _, err := tx.InsertDocument(ctx, d); err != nil {
@@ -592,7 +600,7 @@ func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
 		if err := tx.InsertInventory(ctx, inv); err != nil {
 			return err
 		}
-		inv.Data = []byte(`{"copNo":"C1","changed":true}`)
+		inv.Data, inv.Value = []byte(`{"copNo":"C1","changed":true}`), nil
 		return tx.UpdateInventory(ctx, inv)
 	})
 	if err != nil {
