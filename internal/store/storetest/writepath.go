@@ -570,7 +570,7 @@ func testUpdatesKeepTheIndexesTrue(t *testing.T, db *store.DB) {
 	}
 }
 
-// JSON compressed before the writer's transaction (PackJSON, SetData) is
+// JSON compressed before the writer's transaction (EncodeJSON, SetData) is
 // stored as made; JSON changed after it was set is compressed anew, so a
 // row never stores bytes of other JSON than its Data.
 func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
