@@ -174,6 +174,11 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 			ds = append(ds, d)
 		}
 	}
+	return e.commit(ctx, ds, now)
+}
+
+// commit writes the decisions in one transaction of the batcher.
+func (e *Engine) commit(ctx context.Context, ds []*decision, now time.Time) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -184,14 +189,20 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 			keys = append(keys, e.locks(d, now)...)
 		}
 	}
-	// A decision whose inventory changed since it was read (ErrStale: the
-	// change woke it again) is left out and the others written again,
-	// without it: the transaction is undone and run once more, which is
-	// rare, instead of a savepoint around every decision, which cost two
-	// statements each.
+	// A decision whose inventory changed since it was read (a document that
+	// arrived meanwhile woke it again) is left out: the wake-up judges it
+	// anew. The versions are read first, once the hot rows are locked, so
+	// that such a decision is dropped before anything is written for it;
+	// found only at its own update (ErrStale), it would undo the whole
+	// transaction, the others' decisions with it. That is still the guard
+	// for a change the locks do not cover, and the others are then written
+	// again without it.
 	stale := make([]bool, len(ds))
 	for {
 		err := e.Batch.DoFirst(ctx, keys, func(tx *store.Tx) error {
+			if err := e.dropChanged(ctx, tx, ds, stale); err != nil {
+				return err
+			}
 			for i, d := range ds {
 				if stale[i] {
 					continue
@@ -214,6 +225,27 @@ func (e *Engine) Judge(ctx context.Context, ids []string) (err error) {
 			return err
 		}
 	}
+}
+
+// dropChanged marks stale the decisions whose inventory's stored version is
+// no longer the one read (or whose row is gone).
+func (e *Engine) dropChanged(ctx context.Context, tx *store.Tx, ds []*decision, stale []bool) error {
+	ids := make([]string, 0, len(ds))
+	for i, d := range ds {
+		if !stale[i] {
+			ids = append(ids, d.read.ID)
+		}
+	}
+	versions, err := tx.InventoryVersions(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i, d := range ds {
+		if v, ok := versions[d.read.ID]; !ok || v != d.read.Version {
+			stale[i] = true
+		}
+	}
+	return nil
 }
 
 // locks names the hot rows recording d may write (store.Batcher.DoKeys): its

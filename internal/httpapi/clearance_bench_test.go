@@ -46,6 +46,7 @@ func BenchmarkDeclaration(b *testing.B) {
 	b.ReportMetric(float64(after.Statements-before.Statements)/float64(b.N), "statements/decl")
 	b.ReportMetric(float64(after.RoundTrips-before.RoundTrips)/float64(b.N), "round-trips/decl")
 	b.ReportMetric(float64((after.Busy-before.Busy).Microseconds())/float64(b.N), "writer-µs/decl")
+	b.ReportMetric(1000*float64(after.RolledBack-before.RolledBack)/float64(b.N), "rollbacks/1000decl")
 }
 
 // buyerIDs are valid resident ID numbers.

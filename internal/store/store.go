@@ -81,7 +81,7 @@ type DB struct {
 // writerStats counts what write transactions cost: statements sent and time
 // spent between begin and commit.
 type writerStats struct {
-	statements, roundTrips, transactions, nanos, retries atomic.Int64
+	statements, roundTrips, transactions, rolledBack, nanos, retries atomic.Int64
 }
 
 // WriterStats is what write transactions have cost since the database was opened.
@@ -89,6 +89,7 @@ type WriterStats struct {
 	Statements   int64         // statements run in write transactions, begin, commit and savepoints included
 	RoundTrips   int64         // calls that waited for the database: one per statement, one per pipeline sent (PostgreSQL)
 	Transactions int64         // write transactions committed or rolled back
+	RolledBack   int64         // of those, the ones rolled back: their work was thrown away
 	Busy         time.Duration // time from begin to the end of commit or rollback, summed
 	Retries      int64         // batches run again after a deadlock or serialization failure (PostgreSQL)
 }
@@ -97,7 +98,7 @@ type WriterStats struct {
 // its growth by the work done: statements and writer time per declaration.
 func (db *DB) WriterStats() WriterStats {
 	return WriterStats{Statements: db.writer.statements.Load(), RoundTrips: db.writer.roundTrips.Load(), Transactions: db.writer.transactions.Load(),
-		Busy: time.Duration(db.writer.nanos.Load()), Retries: db.writer.retries.Load()}
+		RolledBack: db.writer.rolledBack.Load(), Busy: time.Duration(db.writer.nanos.Load()), Retries: db.writer.retries.Load()}
 }
 
 // Options tune how a database is opened.
@@ -410,6 +411,7 @@ func (t *Tx) rollback(err error) error {
 		err = t.broken
 	}
 	t.undo(0) // before the writer's connection is let go
+	t.db.writer.rolledBack.Add(1)
 	t.db.writer.roundTrips.Add(1)
 	if t.conn == nil {
 		_ = t.tx.Rollback()
