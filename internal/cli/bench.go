@@ -76,8 +76,9 @@ func (c *benchCmd) Run(e *env) error {
 // runCeiling runs cfg's traffic against a ceiling started in this process
 // (package ceiling) and against the server, taking turns in slices so that
 // both see the machine in the same state, and returns the server's report
-// with the ceiling's. The ceiling runs from before its first slice to after
-// its last: its start is paid once, and between its slices it is idle.
+// with the ceiling's and the turns of both. The ceiling runs from before its
+// first slice to after its last: its start is paid once, and between its
+// slices it is idle.
 func runCeiling(e *env, cfg loadgen.Config, slice time.Duration) (rep *loadgen.Report, err error) {
 	if slice <= 0 {
 		return nil, fmt.Errorf("bench: --ceiling-slice %v: must be above 0", slice)
@@ -102,11 +103,13 @@ func runCeiling(e *env, cfg loadgen.Config, slice time.Duration) (rep *loadgen.R
 	ccfg.Server, ccfg.Peers, ccfg.AdminToken, ccfg.Name = srv.URL, nil, srv.AdminToken, "ceiling"
 	ccfg.Progress = func(p loadgen.Progress) { fmt.Fprintln(e.stderr, "ceiling", p.Line()) }
 	cfg.Progress = func(p loadgen.Progress) { fmt.Fprintln(e.stderr, "server ", p.Line()) }
-	reps, err := loadgen.Alternate(e.ctx, slice, ccfg, cfg)
+	cfg.Name = "server" // the side in the turns, as in the progress lines
+	reps, turns, err := loadgen.Alternate(e.ctx, slice, ccfg, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	reps[1].WithCeiling(reps[0])
+	reps[1].Turns = turns
 	return reps[1], nil
 }
 

@@ -45,6 +45,10 @@ type Report struct {
 	// had. Its times and rates are sums over those slices alone.
 	SliceSeconds float64 `json:"sliceSeconds,omitempty"`
 	Slices       int     `json:"slices,omitempty"`
+	// Turns are the slices of every target of the run in slices in the
+	// order they ran (Alternate); `cbec bench --ceiling` puts them in the
+	// server's report, not in its Ceiling.
+	Turns []Turn `json:"turns,omitempty"`
 
 	HTTPRoundTrip                map[string]Summary `json:"httpRoundTrip"`
 	InventoryToFirstReceipt      Summary            `json:"inventoryToFirstReceipt"`
@@ -356,6 +360,7 @@ func (rep *Report) WriteText(w io.Writer) error {
 			rep.ServerCPUSeconds, rep.ServerSampleWindow, 100*rep.ServerCPUSeconds/max(rep.ServerSampleWindow, 1e-9),
 			float64(rep.ServerMaxRssBytes)/(1<<20))
 	}
+	writeTurns(&b, rep.Turns)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -378,6 +383,20 @@ func writeNodes(b *strings.Builder, rep *Report) {
 		fmt.Fprintf(b, "  all servers: %.2f CPU seconds over %.1f s (%.0f %% of one core), largest RSS %.1f MiB\n",
 			rep.ServerCPUSeconds, rep.ServerSampleWindow, 100*rep.ServerCPUSeconds/rep.ServerSampleWindow,
 			float64(rep.ServerMaxRssBytes)/(1<<20))
+	}
+}
+
+// writeTurns lists a run's slices in the order they ran, after the rest of
+// the report: a long run has hundreds.
+func writeTurns(b *strings.Builder, turns []Turn) {
+	if len(turns) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nTurns (sending: start → end of sending; in all: start → last final receipt)\n")
+	for _, t := range turns {
+		fmt.Fprintf(b, "  %-8s %4d  from %s  %6d sent in %.3f s  %6d final  %.3f s in all\n", t.Side, t.Slice,
+			t.StartedAt.Format("2006-01-02T15:04:05.000Z07:00"), t.Sent, t.SendingEndedAt.Sub(t.StartedAt).Seconds(),
+			t.Final, t.EndedAt.Sub(t.StartedAt).Seconds())
 	}
 }
 

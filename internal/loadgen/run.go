@@ -49,7 +49,7 @@ type Config struct {
 	PollInterval time.Duration
 	FetchTax     bool           // after the run, read each released inventory's computed tax from the API
 	Progress     func(Progress) // called about once a second; may be nil
-	Name         string         // names the target in Alternate's errors; Server when empty
+	Name         string         // names the target in Alternate's errors and turns; Server when empty
 	Warn         func(string)   // setup warnings; may be nil
 }
 
@@ -210,7 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := r.prepare(ctx); err != nil {
 		return nil, err
 	}
-	if err := r.timed(ctx, r.cfg.Duration); err != nil {
+	if _, err := r.timed(ctx, r.cfg.Duration); err != nil {
 		return nil, err
 	}
 	return r.finish(ctx)
@@ -326,12 +326,20 @@ func (r *runner) buildFailed() error {
 	return r.failed
 }
 
+// phase is one timed phase as timed ran it: its instants (with their
+// monotonic readings) and what it sent and saw complete.
+type phase struct {
+	start, sendEnd, end time.Time
+	sent, final         int
+}
+
 // timed runs one timed phase of d (0: until the declarations run out) and
 // its drain: senders finish the batch under way when the clock runs out,
 // and the receipts feed is followed until what was sent has its final
 // receipt or Drain has passed. The phase counts from its start to the last
-// final receipt it saw, or to the end of sending if that was later.
-func (r *runner) timed(ctx context.Context, d time.Duration) error {
+// final receipt it saw, or to the end of sending if that was later. It
+// returns the phase, or nil when there was nothing left to send.
+func (r *runner) timed(ctx context.Context, d time.Duration) (*phase, error) {
 	// Receipts, metrics and senders start together.
 	feedCtx, stopFeeds := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopFeeds()
@@ -347,7 +355,9 @@ func (r *runner) timed(ctx context.Context, d time.Duration) error {
 	if r.start.IsZero() {
 		r.start = start
 	}
-	taken := r.sent.Load() + r.aborted.Load()
+	sent := r.sent.Load()
+	taken := sent + r.aborted.Load()
+	_, finals := r.tr.counts()
 	r.gate.open()
 	sendCtx := ctx
 	if d > 0 {
@@ -393,18 +403,19 @@ func (r *runner) timed(ctx context.Context, d time.Duration) error {
 
 	if r.done() && r.sent.Load()+r.aborted.Load() == taken && r.slices > 0 {
 		// Nothing was left to send: no slice, and no time, for this target.
-		return r.buildFailed()
+		return nil, r.buildFailed()
 	}
 	end := sendEnd
 	r.tr.mu.Lock()
 	if r.tr.lastFinal.After(end) {
 		end = r.tr.lastFinal
 	}
+	ph := &phase{start: start, sendEnd: sendEnd, end: end, sent: int(r.sent.Load() - sent), final: r.tr.finals - finals}
 	r.tr.mu.Unlock()
 	r.sendTime += sendEnd.Sub(start)
 	r.runTime += end.Sub(start)
 	r.slices++
-	return r.buildFailed()
+	return ph, r.buildFailed()
 }
 
 // done tells whether everything the generator will build has been sent.
@@ -435,10 +446,11 @@ func (r *runner) finish(ctx context.Context) (*Report, error) {
 // feed is followed until what it sent has a final receipt (at most Drain).
 // A target's report covers all its slices: every latency sample and count
 // of them all, and the times summed over its slices, so its rates are per
-// second it had the machine.
-func Alternate(ctx context.Context, slice time.Duration, cfgs ...Config) (reps []*Report, err error) {
+// second it had the machine. The turns are every slice in the order they
+// ran, on one clock (Turn).
+func Alternate(ctx context.Context, slice time.Duration, cfgs ...Config) (reps []*Report, turns []Turn, err error) {
 	if slice <= 0 {
-		return nil, fmt.Errorf("slice %v: must be above 0", slice)
+		return nil, nil, fmt.Errorf("slice %v: must be above 0", slice)
 	}
 	var runners []*runner
 	defer func() {
@@ -449,43 +461,52 @@ func Alternate(ctx context.Context, slice time.Duration, cfgs ...Config) (reps [
 	name := func(cfg Config) string { return cmp.Or(cfg.Name, cfg.Server) }
 	for _, cfg := range cfgs {
 		if cfg.Duration <= 0 {
-			return nil, fmt.Errorf("%s: a run in slices needs a duration to divide", name(cfg))
+			return nil, nil, fmt.Errorf("%s: a run in slices needs a duration to divide", name(cfg))
 		}
 		r, err := open(ctx, cfg)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name(cfg), err)
+			return nil, nil, fmt.Errorf("%s: %w", name(cfg), err)
 		}
 		runners = append(runners, r)
 		if err := r.prepare(ctx); err != nil {
-			return nil, fmt.Errorf("%s: %w", name(cfg), err)
+			return nil, nil, fmt.Errorf("%s: %w", name(cfg), err)
 		}
 	}
+	var origin time.Time // the first slice's start: the clock of the turns
 	for k := 0; ctx.Err() == nil; k++ {
-		turns := 0
+		ran := 0
 		for _, r := range runners {
 			left := r.cfg.Duration - time.Duration(k)*slice
 			if left <= 0 || r.done() || ctx.Err() != nil {
 				continue
 			}
 			r.slice = [2]int{k + 1, int((r.cfg.Duration + slice - 1) / slice)}
-			if err := r.timed(ctx, min(slice, left)); err != nil {
-				return nil, fmt.Errorf("%s: %w", name(r.cfg), err)
+			ph, err := r.timed(ctx, min(slice, left))
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", name(r.cfg), err)
 			}
-			turns++
+			ran++
+			if ph == nil {
+				continue
+			}
+			if origin.IsZero() {
+				origin = ph.start
+			}
+			turns = append(turns, ph.turn(name(r.cfg), r.slices, origin))
 		}
-		if turns == 0 {
+		if ran == 0 {
 			break
 		}
 	}
 	for _, r := range runners {
 		rep, err := r.finish(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name(r.cfg), err)
+			return nil, nil, fmt.Errorf("%s: %w", name(r.cfg), err)
 		}
 		rep.Slices, rep.SliceSeconds = r.slices, slice.Seconds()
 		reps = append(reps, rep)
 	}
-	return reps, nil
+	return reps, turns, nil
 }
 
 // gate lets the generator build while it is open and holds it while shut.

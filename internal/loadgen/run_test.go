@@ -399,7 +399,8 @@ func TestRunOverSeveralServersRefusesMistakes(t *testing.T) {
 // switching only between slices; a batch a sender took when its slice's
 // clock ran out goes in that target's next slice, so every declaration is
 // sent once; and each report is its own slices' alone: counts over all of
-// them, times summed over them, the rate their quotient.
+// them, times summed over them (the turns say so, CheckTurns), the rate
+// their quotient.
 func TestAlternateTakesTurns(t *testing.T) {
 	var mu sync.Mutex
 	var arrivals []string
@@ -415,13 +416,20 @@ func TestAlternateTakesTurns(t *testing.T) {
 		srv := httptest.NewServer(fake)
 		defer srv.Close()
 		fakes = append(fakes, fake)
-		cfgs = append(cfgs, Config{Server: srv.URL, AdminToken: "x", Seed: 9, Concurrency: 4, Rate: 50,
+		cfgs = append(cfgs, Config{Name: name, Server: srv.URL, AdminToken: "x", Seed: 9, Concurrency: 4, Rate: 50,
 			Declarations: 60, Duration: 2 * time.Second, Drain: 5 * time.Second, Mix: Mix{BatchLen: 1}})
 	}
 	const slice = 400 * time.Millisecond
-	reps, err := Alternate(context.Background(), slice, cfgs...)
+	reps, turns, err := Alternate(context.Background(), slice, cfgs...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, tu := range turns {
+		t.Logf("%s %d: %s → %s → %s, sent %d, final %d", tu.Side, tu.Slice, tu.StartedAt.Format(time.RFC3339Nano),
+			tu.SendingEndedAt.Format(time.RFC3339Nano), tu.EndedAt.Format(time.RFC3339Nano), tu.Sent, tu.Final)
+	}
+	if err := CheckTurns(turns, reps); err != nil {
+		t.Error(err)
 	}
 	slices := 0
 	for i, rep := range reps {
@@ -435,10 +443,11 @@ func TestAlternateTakesTurns(t *testing.T) {
 		if rep.Slices < 3 || rep.SliceSeconds != slice.Seconds() {
 			t.Errorf("%d: %d slices of %v s", i, rep.Slices, rep.SliceSeconds)
 		}
-		// At a fixed rate each slice lasts its 0.4 s; the other target's
-		// slices in between are not this one's time.
-		n := float64(rep.Slices)
-		if rep.SendSeconds < n*slice.Seconds() || rep.SendSeconds > n*(slice.Seconds()+0.2) || rep.RunSeconds < rep.SendSeconds {
+		// At a fixed rate each slice sends for its 0.4 s at least. That the
+		// other target's slices in between are not this one's time is what
+		// the turns tell (CheckTurns above), not a bound on time: on a busy
+		// machine a slice's last requests keep it sending past its 0.4 s.
+		if rep.SendSeconds < float64(rep.Slices)*slice.Seconds() || rep.RunSeconds < rep.SendSeconds {
 			t.Errorf("%d: %.3f s sending, %.3f s in all, over %d slices of 0.4 s", i, rep.SendSeconds, rep.RunSeconds, rep.Slices)
 		}
 		if want := float64(d.Final) / rep.RunSeconds; rep.DeclarationsPerSecond != want {
