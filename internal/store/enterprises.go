@@ -264,6 +264,30 @@ func (db *DB) ClaimSetting(ctx context.Context, name, value string, now time.Tim
 	return stored, err
 }
 
+// ClaimRun records now as the last run of the periodic job name, kept as a
+// setting, if its last recorded run is at least every before now or there is
+// none, and reports whether it did. The check and the write are one
+// statement: of nodes claiming together (two that both believe they lead)
+// one wins, and a node that restarts finds the run recorded. The setting's
+// updated_at is the time compared (a timestamp on PostgreSQL, fixed-width
+// UTC text on SQLite: both compare in time order); its value repeats it for
+// whoever reads the table.
+func (db *DB) ClaimRun(ctx context.Context, name string, now time.Time, every time.Duration) (claimed bool, err error) {
+	defer errs.Wrap(&err, "store.ClaimRun(%s)", name)
+	err = db.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.Exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1,$2,$3)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+			WHERE settings.updated_at <= $4`, name, now.UTC().Format(time.RFC3339Nano), now, now.Add(-every))
+		if err != nil {
+			return fmt.Errorf("claim run: %w", err)
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
+}
+
 // PutSetting writes a named setting.
 func (db *DB) PutSetting(ctx context.Context, name, value string, now time.Time) error {
 	return db.InTx(ctx, func(tx *Tx) error {

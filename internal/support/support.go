@@ -340,7 +340,8 @@ func (s *Service) Update(ctx context.Context, id, actor string, in UpdateInput) 
 	return s.Get(ctx, id)
 }
 
-// Run escalates overdue tickets every s.Every until ctx ends.
+// Run escalates overdue tickets every s.Every, and runs the daily job once a
+// day across the platform, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	every := s.Every
 	if every <= 0 {
@@ -348,20 +349,36 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	tk := time.NewTicker(every)
 	defer tk.Stop()
-	var daily time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tk.C:
-			if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
-				s.Log.Warn("support: escalation failed", "error", err)
-			}
-			if now := s.Now(); now.Sub(daily) >= 24*time.Hour {
-				daily = now
-				s.daily(ctx)
-			}
+			s.tick(ctx)
 		}
+	}
+}
+
+// dailyRun names the setting that holds the daily job's last run.
+const dailyRun = "support_daily_run"
+
+// tick escalates overdue tickets, and runs the daily job if no node has run
+// it in the last 24 hours. The last run is claimed in the database, not kept
+// in memory: a node that takes the lead over, or restarts, would otherwise
+// run it again at once.
+func (s *Service) tick(ctx context.Context) {
+	if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
+		s.Log.Warn("support: escalation failed", "error", err)
+	}
+	claimed, err := s.DB.ClaimRun(ctx, dailyRun, s.Now(), 24*time.Hour)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("support: claiming the daily job failed; tried again at the next tick", "error", err)
+		}
+		return
+	}
+	if claimed {
+		s.daily(ctx)
 	}
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,9 +13,11 @@ import (
 func init() { addSuite("Nodes", runNodes) }
 
 // What several nodes on one database share: the leader lock of the periodic
-// jobs, notifications between nodes, and the claims of webhook deliveries.
+// jobs, the last runs of the daily ones, notifications between nodes, and the
+// claims of webhook deliveries.
 func runNodes(t *testing.T, open Opener) {
 	t.Run("OneLeader", func(t *testing.T) { testOneLeader(t, open(t)) })
+	t.Run("RunClaimedOncePerPeriod", func(t *testing.T) { testRunClaim(t, open(t)) })
 	t.Run("NotifyReachesListeners", func(t *testing.T) { testNotify(t, open(t)) })
 	t.Run("WebhookClaimedOnce", func(t *testing.T) { testWebhookClaim(t, open(t)) })
 }
@@ -73,6 +76,43 @@ func testOneLeader(t *testing.T, db *store.DB) {
 			t.Fatal("the lock stayed taken after its holder released it")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Of nodes claiming a periodic job's run at once (two that both believe they
+// lead), one gets it; nobody gets it again before the period has passed since
+// that run, and each job keeps its own last run.
+func testRunClaim(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	const nodes = 6
+	won := make([]bool, nodes)
+	var wg sync.WaitGroup
+	for i := range won {
+		wg.Go(func() {
+			var err error
+			if won[i], err = db.ClaimRun(ctx, "daily", t0, 24*time.Hour); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(slices.DeleteFunc(won, func(w bool) bool { return !w })); n != 1 {
+		t.Fatalf("%d of %d claims won, want 1", n, nodes)
+	}
+	for _, c := range []struct {
+		name string
+		at   time.Time
+		want bool
+	}{
+		{"daily", t0.Add(23*time.Hour + 59*time.Minute), false},
+		{"other", t0.Add(time.Hour), true}, // another job's first run
+		{"daily", t0.Add(24 * time.Hour), true},
+		{"daily", t0.Add(25 * time.Hour), false}, // a day after the run just claimed, not the first
+	} {
+		if got, err := db.ClaimRun(ctx, c.name, c.at, 24*time.Hour); err != nil || got != c.want {
+			t.Errorf("claim %s at %s = %v, %v; want %v", c.name, c.at.Format(time.RFC3339), got, err, c.want)
+		}
 	}
 }
 

@@ -1,0 +1,73 @@
+package support
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
+)
+
+// The daily job (retention, certificate warnings) runs once a day across the
+// platform: not again on the node that takes the lead over, nor on a node
+// restarted within the day, and again once the day has passed. Its effect
+// here is retention: a raw message past the retention period is deleted
+// only by a run of the daily job.
+func TestDailyJobOncePerDayAcrossNodes(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+		node := func() *Service {
+			return &Service{DB: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler), RetentionDays: 30}
+		}
+		stored := 0
+		// expired stores a message past retention and returns its guid.
+		expired := func() string {
+			stored++
+			guid := fmt.Sprint("g", stored)
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				return tx.InsertMessage(ctx, &store.Message{ID: fmt.Sprint("m", stored), Sender: "1105910159", Guid: guid,
+					Type: "CEB621Message", ReceivedAt: now.AddDate(0, 0, -31), Body: []byte("x"), HTTPStatus: 200, Receipt: "<r/>"})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return guid
+		}
+		kept := func(guid string) bool {
+			t.Helper()
+			_, _, found, err := db.MessageAnswer(ctx, "1105910159", guid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return found
+		}
+
+		one, two := node(), node()
+		first := expired()
+		one.tick(ctx)
+		if kept(first) {
+			t.Fatal("the first leader's first tick did not run the daily job")
+		}
+		second := expired()
+		two.tick(ctx) // the lead moved to another node
+		if !kept(second) {
+			t.Error("the daily job ran again on the node that took the lead over")
+		}
+		now = now.Add(23 * time.Hour)
+		node().tick(ctx) // a node restarted
+		one.tick(ctx)
+		if !kept(second) {
+			t.Error("the daily job ran again within the day")
+		}
+		now = now.Add(time.Hour)
+		two.tick(ctx)
+		if kept(second) {
+			t.Error("the daily job did not run a day after its last run")
+		}
+	})
+}
