@@ -22,3 +22,6 @@ func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
 // Queued is how many jobs wait in the batcher's Do queue, for tests that
 // must have several jobs in one batch.
 func (b *Batcher) Queued() int { return len(b.jobs) }
+
+// RecentTraceCodesQuery is the query of DB.RecentTraceCodes, for the test of its plan.
+const RecentTraceCodesQuery = recentTraceCodes

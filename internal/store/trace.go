@@ -699,9 +699,18 @@ func (db *DB) LabApplications(ctx context.Context, party, ebcCode, itemNo string
 	return out, nil
 }
 
-// RecentTraceCodes lists the most recently released codes, newest first.
+// recentTraceCodes reads the lines newest first through trace_lines_recent
+// and each line's pieces in order through trace_codes_line, so that it stops
+// after limit codes instead of sorting them all. The CROSS JOIN makes SQLite
+// keep that order of the tables (its planner, without statistics, would scan
+// the pieces and sort); PostgreSQL reads it as the inner join it is.
+const recentTraceCodes = `SELECT ` + traceCodeColumns + ` FROM trace_lines l CROSS JOIN trace_codes c WHERE c.line_id = l.id
+	ORDER BY l.released_at DESC, l.id, c.piece LIMIT $1`
+
+// RecentTraceCodes lists the most recently released codes, newest first; a
+// release's lines in the order they were stored, a line's pieces in order.
 func (db *DB) RecentTraceCodes(ctx context.Context, limit int) ([]TraceCode, error) {
-	rows, err := db.Query(ctx, `SELECT `+traceCodeColumns+traceCodeFrom+` ORDER BY l.released_at DESC, c.code LIMIT $1`, limit)
+	rows, err := db.Query(ctx, recentTraceCodes, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read recent codes: %w", err)
 	}

@@ -1,0 +1,111 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cbec-platform/cbec/internal/store"
+	"github.com/cbec-platform/cbec/internal/store/storetest"
+)
+
+// The newest traceability codes (cbec trace codes) are read through the
+// index of the lines' release times, newest first, never by sorting every
+// piece. Their codes here sort in no relation to their release, as the
+// random codes issued before December 2026 do, and two inventories share
+// each release instant. SQLite plans as it does in production, without
+// statistics; PostgreSQL after ANALYZE, as its autovacuum keeps it.
+func TestRecentTraceCodesUseTheIndex(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		t0 := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+		const inventories = 2000
+		var want []string // newest first: a release's lines in the order stored, a line's pieces in order
+		for batch := range inventories / 100 {
+			var codes []store.TraceCode
+			for inv := batch * 100; inv < (batch+1)*100; inv++ {
+				for gnum := 1; gnum <= 2; gnum++ {
+					for piece := 1; piece <= 2; piece++ {
+						code := fmt.Sprintf("R%04d%d%d", inv*7919%inventories, gnum, piece)
+						codes = append(codes, store.TraceCode{Code: code, InventoryID: fmt.Sprint("inv", inv), Gnum: gnum, Piece: piece,
+							EbcCode: "1105910159", ItemNo: "MILK-1", State: "released", ReleasedAt: t0.Add(time.Duration(inv/2) * time.Second)})
+					}
+				}
+			}
+			if err := db.InTx(ctx, func(tx *store.Tx) error { return tx.InsertTraceCodes(ctx, codes) }); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < len(codes); i += 8 { // two inventories of one instant, the later instants first
+				want = slices.Concat(pluckCodes(codes[i:i+8]), want)
+			}
+		}
+		explain := "EXPLAIN QUERY PLAN "
+		if db.Engine == store.Postgres {
+			explain = "EXPLAIN "
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
+				_, err := tx.Exec(ctx, "ANALYZE trace_lines, trace_codes")
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := db.Query(ctx, explain+store.RecentTraceCodesQuery, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var cols []any
+			if db.Engine == store.SQLite {
+				var id, parent, unused int
+				cols = []any{&id, &parent, &unused}
+			}
+			var line string
+			if err := rows.Scan(append(cols, &line)...); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		all := strings.Join(plan, "\n")
+		if !strings.Contains(all, "trace_lines_recent") {
+			t.Errorf("the plan does not use the index trace_lines_recent:\n%s", all)
+		}
+		for _, line := range plan {
+			// SQLite's sort is a temporary b-tree; PostgreSQL's a Sort node.
+			node := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "->"))
+			if strings.Contains(line, "TEMP B-TREE") || strings.HasPrefix(node, "Sort ") && !strings.HasPrefix(node, "Sort Key") {
+				t.Errorf("the plan sorts the rows:\n%s", all)
+			}
+		}
+		// PostgreSQL orders a line's pieces itself (its plans do not carry the
+		// inner index's order through a join): one line at a time.
+		if strings.Contains(all, "Incremental Sort") && !strings.Contains(all, "Presorted Key: l.released_at, l.id\n") {
+			t.Errorf("the plan sorts more than a line's pieces at a time:\n%s", all)
+		}
+		got, err := db.RecentTraceCodes(ctx, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(pluckCodes(got), want[:25]) {
+			t.Fatalf("recent codes:\n got %v\nwant %v", pluckCodes(got), want[:25])
+		}
+		if !got[0].ReleasedAt.Equal(t0.Add((inventories/2 - 1) * time.Second)) {
+			t.Errorf("newest released at %v", got[0].ReleasedAt)
+		}
+	})
+}
+
+func pluckCodes(codes []store.TraceCode) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = c.Code
+	}
+	return out
+}
