@@ -121,20 +121,29 @@ func (e *Engine) RunSweep(ctx context.Context) {
 	t := time.NewTicker(e.Sweep)
 	defer t.Stop()
 	for {
-		if ids, err := e.DB.PendingInventories(ctx, 4*batchSize); err == nil {
-			e.Wake(ids)
-		} else if ctx.Err() == nil {
-			e.Log.Warn("scan for pending inventories failed", "error", err)
-		}
-		if ids, err := e.DB.OverdueInventories(ctx, e.Now(), 4*batchSize); err == nil && len(ids) > 0 {
-			if err := e.Judge(ctx, ids); err != nil && ctx.Err() == nil {
-				e.Log.Warn("rejecting overdue inventories failed", "error", err)
-			}
-		}
+		e.sweep(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// sweep queues the inventories left pending for a sweep interval or more
+// and judges the overdue ones. An inventory written since is left to the
+// queue its writer woke: under load the queues hold hundreds of them, and
+// queued twice each would be judged twice, once for nothing.
+func (e *Engine) sweep(ctx context.Context) {
+	now := e.Now()
+	if ids, err := e.DB.PendingInventories(ctx, now.Add(-e.Sweep), 4*batchSize); err == nil {
+		e.Wake(ids)
+	} else if ctx.Err() == nil {
+		e.Log.Warn("scan for pending inventories failed", "error", err)
+	}
+	if ids, err := e.DB.OverdueInventories(ctx, now, 4*batchSize); err == nil && len(ids) > 0 {
+		if err := e.Judge(ctx, ids); err != nil && ctx.Err() == nil {
+			e.Log.Warn("rejecting overdue inventories failed", "error", err)
 		}
 	}
 }

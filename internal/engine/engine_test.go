@@ -102,3 +102,25 @@ func readInventory(t *testing.T, db *store.DB, id string) *store.Inventory {
 	}
 	return inv
 }
+
+// The sweep queues what has been left pending for a sweep interval, not the
+// inventories just written, which the queue their writer woke holds: queued
+// twice, they were judged twice.
+func TestSweepLeavesTheJustWrittenToTheirQueue(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		now := time.Date(2026, 12, 6, 20, 0, 0, 0, time.FixedZone("CST", 8*3600))
+		e := &Engine{DB: db, Now: func() time.Time { return now }, Sweep: time.Second, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		e.Init()
+		storeWaiting(t, db, "left", now.Add(-2*time.Second))
+		storeWaiting(t, db, "fresh", now.Add(-100*time.Millisecond))
+		e.sweep(context.Background())
+		var queued []string
+		for len(e.queue) > 0 {
+			queued = append(queued, <-e.queue)
+		}
+		if len(queued) != 1 || queued[0] != "left" {
+			t.Errorf("the sweep queued %v, want [left]", queued)
+		}
+	})
+}

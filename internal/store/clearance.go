@@ -655,9 +655,10 @@ func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]st
 	return ids, err
 }
 
-// PendingInventories returns up to limit inventories waiting for evaluation.
-func (db *DB) PendingInventories(ctx context.Context, limit int) ([]string, error) {
-	return db.ids(ctx, `SELECT id FROM inventories WHERE pending ORDER BY updated_at LIMIT $1`, limit)
+// PendingInventories returns up to limit inventories waiting for
+// evaluation that were last written before before, oldest first.
+func (db *DB) PendingInventories(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	return db.ids(ctx, `SELECT id FROM inventories WHERE pending AND updated_at < $1 ORDER BY updated_at LIMIT $2`, before, limit)
 }
 
 // OverdueInventories returns up to limit inventories still waiting for documents at now.
