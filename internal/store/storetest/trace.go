@@ -262,7 +262,8 @@ func testTraceLines(t *testing.T, db *store.DB) {
 		}
 	}
 	recent, err := db.RecentTraceCodes(ctx, 7)
-	if err != nil || len(recent) != 7 || recent[0].Code != "TL111" || recent[5].Code != "TL123" || recent[6].Code != "TL011" {
+	// The lines newest first (the last stored first), a line's pieces in order.
+	if err != nil || len(recent) != 7 || recent[0].Code != "TL121" || recent[3].Code != "TL111" || recent[5].Code != "TL113" || recent[6].Code != "TL021" {
 		t.Fatalf("recent: %+v %v", recent, err)
 	}
 	// Recalls reach the pieces of the lines they match, by GTIN or by filing.
