@@ -153,6 +153,16 @@ func transfer(code string) ceb.BaseTransfer {
 func guid() string { return ceb.NewGuid() }
 
 func (d *decl) order(appType string) []byte {
+	return ordersMessage(d.orderDoc(appType))
+}
+
+// ordersMessage is a CEB311 from the platform holding orders.
+func ordersMessage(orders ...ceb.Order) []byte {
+	return mustEncode(&ceb.CEB311Message{Guid: guid(), Version: "1.0", Order: orders, BaseTransfer: transfer(platform)})
+}
+
+// orderDoc is the declaration's order with appType.
+func (d *decl) orderDoc(appType string) ceb.Order {
 	o := ceb.Order{OrderHead: ceb.OrderHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", OrderType: "I",
 		OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", EbcCode: or(d.ebc, platform), EbcName: "电商",
 		GoodsValue: d.goodsValue, Freight: d.freight, Discount: "0", TaxTotal: d.taxTotal, ActuralPaid: d.acturalPaid, Currency: "142",
@@ -162,7 +172,7 @@ func (d *decl) order(appType string) []byte {
 		o.OrderList = append(o.OrderList, ceb.OrderList{Gnum: fmt.Sprint(i + 1), ItemNo: l.item, ItemName: l.name, Gmodel: "规格",
 			Unit: "011", Qty: l.qty, Price: l.price, TotalPrice: total(l), Currency: "142", Country: "502"})
 	}
-	return mustEncode(&ceb.CEB311Message{Guid: guid(), Version: "1.0", Order: []ceb.Order{o}, BaseTransfer: transfer(platform)})
+	return o
 }
 
 func (d *decl) payment() []byte {

@@ -387,6 +387,9 @@ type document struct {
 	keys      ceb.Keys // for the receipt
 	inventory *clearance.Inventory
 	sanction  string // a code of the document is sanctioned: the document is refused
+	// taken: storeNew found its key taken, so applyDocument does not try
+	// to insert it as new again.
+	taken bool
 	// entrusted is the entrustment an inventory needs, read before the
 	// writer (prereadEntrustments); nil when not read.
 	entrusted Entrustments

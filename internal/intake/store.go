@@ -73,17 +73,23 @@ func (s *Service) store(ctx context.Context, sender *enterprise.Enterprise, d *c
 		statuses := make([]receipt.Status, len(docs))
 		again := make([]bool, len(docs))
 		env := &Env{Service: s, Sender: sender, MessageID: msgID, Now: now}
+		stored, woken, err := s.storeNew(ctx, tx, env, docs)
+		if err != nil {
+			return err
+		}
+		wake = append(wake, woken...)
 		for i, doc := range docs {
-			o, err := doc.Apply(ctx, tx, env)
-			if err != nil {
-				return err
+			o := Accepted()
+			if !stored[i] {
+				if o, err = doc.Apply(ctx, tx, env); err != nil {
+					return err
+				}
 			}
 			keys[i] = doc.Keys()
 			statuses[i] = receipt.Status{ReturnStatus: o.Status, ReturnInfo: o.info()}
 			again[i] = o.Stored != ""
 			wake = append(wake, o.Wake...)
 		}
-		var err error
 		if built, err = receipt.Build(returnType, keys, statuses, now); err != nil {
 			return err
 		}
@@ -207,11 +213,77 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.En
 	return s.applyDocument(ctx, tx, sender, doc, msgID, now)
 }
 
-// applyDocument stores an order, payment, waybill or waybill status under appType rules.
-func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
+// storeNew stores, several to a statement, the message's orders and waybills
+// that are new to the platform, as applyDocument would one by one, and wakes
+// the inventories waiting on them with one statement per kind. Almost every
+// order and waybill is new; one is taken here when it is sent as new
+// (appType 1) by a sender under no sanction, and its key comes once in the
+// message (so that no other document of the message acts on the key before
+// it). stored tells which it stored, answered as accepted. A document whose
+// key was taken goes through Apply, which then does not try the insert again.
+func (s *Service) storeNew(ctx context.Context, tx *store.Tx, env *Env, docs []Doc) (stored []bool, woken []string, err error) {
+	stored = make([]bool, len(docs))
+	keys := make(map[[3]string]int, len(docs))
+	for _, d := range docs {
+		if doc, ok := d.(*document); ok {
+			keys[[3]string{string(doc.kind), doc.k1, doc.k2}]++
+		}
+	}
+	var which []int
+	var rows []*store.Document
+	for i, d := range docs {
+		doc, ok := d.(*document)
+		if !ok || (doc.kind != clearance.KindOrder && doc.kind != clearance.KindWaybill) || doc.appType != "1" ||
+			doc.sanction != "" || keys[[3]string{string(doc.kind), doc.k1, doc.k2}] > 1 {
+			continue
+		}
+		which = append(which, i)
+		rows = append(rows, storedDocument(doc, env.Sender, env.MessageID, env.Now))
+	}
+	if len(rows) == 0 {
+		return stored, nil, nil
+	}
+	inserted, err := tx.InsertNewDocuments(ctx, rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	var orders, waybills []store.WaitKey
+	for j, i := range which {
+		doc := docs[i].(*document)
+		if doc.taken = !inserted[j]; doc.taken {
+			continue
+		}
+		stored[i] = true
+		if doc.kind == clearance.KindOrder {
+			orders = append(orders, store.WaitKey{K1: doc.k1, K2: doc.k2})
+		} else {
+			waybills = append(waybills, store.WaitKey{K1: doc.k1, K2: doc.k2})
+		}
+	}
+	for _, w := range []struct {
+		byOrder bool
+		keys    []store.WaitKey
+	}{{true, orders}, {false, waybills}} {
+		ids, err := tx.MarkWaitingAll(ctx, w.byOrder, w.keys)
+		if err != nil {
+			return nil, nil, err
+		}
+		woken = append(woken, ids...)
+	}
+	return stored, woken, nil
+}
+
+// storedDocument is the row that stores doc, sent by sender in message msgID.
+func storedDocument(doc *document, sender *enterprise.Enterprise, msgID string, now time.Time) *store.Document {
 	d := &store.Document{Kind: string(doc.kind), K1: doc.k1, K2: doc.k2, OrderNo: doc.orderNo, Sender: sender.Code,
 		AppType: doc.appType, Deleted: doc.appType == "3", ContentHash: doc.hash, MessageID: msgID, CreatedAt: now, UpdatedAt: now}
 	d.SetData(doc.json) // the engine takes its value after the commit instead of decoding Data
+	return d
+}
+
+// applyDocument stores an order, payment, waybill or waybill status under appType rules.
+func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, doc *document, msgID string, now time.Time) (Result, error) {
+	d := storedDocument(doc, sender, msgID, now)
 	var err error
 	// The firm the stored order names owns its payment (rules §12): a
 	// payment from another firm is refused before anything is written.
@@ -224,7 +296,7 @@ func (s *Service) applyDocument(ctx context.Context, tx *store.Tx, sender *enter
 			return Refused("1107", "order %s/%s names payment firm %s, not %s", doc.k1, doc.k2, named, sender.Code), nil
 		}
 	}
-	if doc.appType == "1" && (doc.kind == clearance.KindOrder || doc.kind == clearance.KindWaybill || doc.kind == clearance.KindPayment) {
+	if doc.appType == "1" && !doc.taken && (doc.kind == clearance.KindOrder || doc.kind == clearance.KindWaybill || doc.kind == clearance.KindPayment) {
 		// Almost every new order, payment or waybill is new to the platform:
 		// insert it without reading first, one statement on the writer
 		// instead of two. Waybill statuses are checked against the waybill

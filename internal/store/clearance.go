@@ -158,19 +158,54 @@ func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, erro
 // InsertDocument stores a document unless one of its kind and keys exists;
 // inserted is false then, and nothing changed.
 func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, err error) {
-	res, err := t.Exec(ctx, `INSERT INTO documents (`+documentColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)
-		ON CONFLICT (kind, k1, k2) DO NOTHING`, d.args()...)
+	stored, err := t.InsertNewDocuments(ctx, []*Document{d})
 	if err != nil {
-		return false, fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+		return false, err
 	}
-	n, err := res.RowsAffected()
+	return stored[0], nil
+}
+
+// docKey is a document's key in its table.
+type docKey struct{ kind, k1, k2 string }
+
+// InsertNewDocuments stores documents new to the platform, several to a
+// statement, and tells which it stored: one whose key is taken is left as it
+// was and reported false, for the caller to treat as a document that exists.
+// The documents' keys must differ.
+func (t *Tx) InsertNewDocuments(ctx context.Context, ds []*Document) (stored []bool, err error) {
+	stored = make([]bool, len(ds))
+	at := make(map[docKey]int, len(ds))
+	for i, d := range ds {
+		at[docKey{d.Kind, d.K1, d.K2}] = i
+	}
+	err = eachInsert("documents", documentColumns, len(ds), writeRowsPerInsert, func(i int) []any { return ds[i].args() },
+		` ON CONFLICT (kind, k1, k2) DO NOTHING RETURNING kind, k1, k2`, func(query string, args []any) error {
+			rows, err := t.Query(ctx, query, args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k docKey
+				if err := rows.Scan(&k.kind, &k.k1, &k.k2); err != nil {
+					return err
+				}
+				stored[at[k]] = true
+			}
+			return rows.Err()
+		})
 	if err != nil {
-		return false, fmt.Errorf("store %s %s/%s: %w", d.Kind, d.K1, d.K2, err)
+		if len(ds) == 1 {
+			return nil, fmt.Errorf("store %s %s/%s: %w", ds[0].Kind, ds[0].K1, ds[0].K2, err)
+		}
+		return nil, fmt.Errorf("store %d documents: %w", len(ds), err)
 	}
-	if n == 1 {
-		t.cacheDocument(d)
+	for i, d := range ds {
+		if stored[i] {
+			t.cacheDocument(d)
+		}
 	}
-	return n == 1, nil
+	return stored, nil
 }
 
 // PutDocument inserts or replaces a document.
@@ -629,24 +664,47 @@ func (db *DB) Events(ctx context.Context, inventoryID string) ([]Event, error) {
 	return append(out, inline...), nil
 }
 
+// WaitKey is the key of an order (ebpCode, orderNo) or a waybill
+// (logisticsCode, logisticsNo) that inventories may wait on.
+type WaitKey struct{ K1, K2 string }
+
 // MarkWaiting flags the inventories waiting (status 120) on an order or a
 // waybill for another evaluation, and returns their ids. It bumps their
 // version, so that a judgement made before this document arrived cannot be
 // written over the flag and lose the wake-up.
-//
-// On SQLite it runs no statement when no inventory in status 120 names the
-// key (waitingKeys): the document usually comes before its inventory.
 func (t *Tx) MarkWaiting(ctx context.Context, byOrder bool, k1, k2 string) ([]string, error) {
-	if w := t.db.waiting.Load(); w != nil && !w.has(waitKey{byOrder, k1, k2}) {
+	return t.MarkWaitingAll(ctx, byOrder, []WaitKey{{k1, k2}})
+}
+
+// MarkWaitingAll is MarkWaiting for several orders or several waybills, in
+// one statement.
+//
+// On SQLite it runs no statement for a key on which no inventory in status
+// 120 waits (waitingKeys): the document usually comes before its inventory.
+func (t *Tx) MarkWaitingAll(ctx context.Context, byOrder bool, keys []WaitKey) ([]string, error) {
+	if w := t.db.waiting.Load(); w != nil {
+		keys = slices.DeleteFunc(slices.Clone(keys), func(k WaitKey) bool { return !w.has(waitKey{byOrder, k.K1, k.K2}) })
+	}
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	cond := `ebp_code = $1 AND order_no = $2`
+	c1, c2 := "ebp_code", "order_no"
 	if !byOrder {
-		cond = `logistics_code = $1 AND logistics_no = $2`
+		c1, c2 = "logistics_code", "logistics_no"
 	}
-	rows, err := t.Query(ctx, `UPDATE inventories SET pending = TRUE, version = version + 1 WHERE `+cond+` AND status = '120' RETURNING id`, k1, k2)
+	conds := make([]string, len(keys))
+	args := make([]any, 0, 2*len(keys))
+	for i, k := range keys {
+		conds[i] = fmt.Sprintf("(%s = $%d AND %s = $%d)", c1, 2*i+1, c2, 2*i+2)
+		args = append(args, k.K1, k.K2)
+	}
+	rows, err := t.Query(ctx, `UPDATE inventories SET pending = TRUE, version = version + 1 WHERE (`+strings.Join(conds, " OR ")+`) AND status = '120' RETURNING id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("wake inventories of %s/%s: %w", k1, k2, err)
+		which := keys[0].K1 + "/" + keys[0].K2
+		if len(keys) > 1 {
+			which += fmt.Sprintf(" and %d more", len(keys)-1)
+		}
+		return nil, fmt.Errorf("wake inventories of %s: %w", which, err)
 	}
 	ids, err := scanIDs(rows)
 	for _, id := range ids {

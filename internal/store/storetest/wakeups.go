@@ -16,6 +16,7 @@ func init() { addSuite("WakeUps", runWakeUps) }
 func runWakeUps(t *testing.T, open Opener) {
 	t.Run("FindWaitingInventories", func(t *testing.T) { testFindWaiting(t, open(t)) })
 	t.Run("UndoneWritesKeepOrDropTheKey", func(t *testing.T) { testUndoneWrites(t, open(t)) })
+	t.Run("SeveralKeysInOneStatement", func(t *testing.T) { testWakeSeveral(t, open(t)) })
 }
 
 // wakeUp is a document's wake-up (Tx.MarkWaiting) in its own transaction:
@@ -209,4 +210,52 @@ func testUndoneWrites(t *testing.T, db *store.DB) {
 	}
 	ids, n = w.alone(false, "LOG0000001", "W2")
 	w.expect("waybill of an inventory in a rolled-back savepoint", ids, n)
+}
+
+// The documents of one message wake the inventories waiting on any of their
+// keys in one statement; on SQLite the keys no inventory waits on are left
+// out, and none at all costs no statement.
+func testWakeSeveral(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		for _, inv := range []*store.Inventory{waitingInventory("i1", "O1", "W1"), waitingInventory("i2", "O2", "W2"), waitingInventory("i3", "O3", "W3")} {
+			if err := tx.InsertInventory(ctx, inv); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	decide(t, db, "i3", "800")
+	wake := func(byOrder bool, keys ...store.WaitKey) (ids []string, statements int64) {
+		t.Helper()
+		before := db.WriterStats().Statements
+		if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+			ids, err = tx.MarkWaitingAll(ctx, byOrder, keys)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(ids)
+		return ids, db.WriterStats().Statements - before - 2 // begin and commit
+	}
+	ids, n := wake(true, store.WaitKey{K1: "EBP0000001", K2: "O1"}, store.WaitKey{K1: "EBP0000001", K2: "O9"}, store.WaitKey{K1: "EBP0000001", K2: "O2"},
+		store.WaitKey{K1: "EBP0000001", K2: "O3"})
+	if fmt.Sprint(ids) != "[i1 i2]" || n != 1 {
+		t.Errorf("orders O1, O9, O2, O3: woke %v in %d statements, want [i1 i2] in 1 (i3 is decided)", ids, n)
+	}
+	ids, n = wake(false, store.WaitKey{K1: "LOG0000001", K2: "W2"})
+	if fmt.Sprint(ids) != "[i2]" || n != 1 {
+		t.Errorf("waybill W2: woke %v in %d statements, want [i2] in 1", ids, n)
+	}
+	ids, n = wake(true, store.WaitKey{K1: "EBP0000001", K2: "O8"}, store.WaitKey{K1: "EBP0000001", K2: "O3"})
+	want := int64(1)
+	if db.Engine == store.SQLite {
+		want = 0
+	}
+	if len(ids) != 0 || n != want {
+		t.Errorf("orders nobody waits on: woke %v in %d statements, want none in %d", ids, n, want)
+	}
 }

@@ -16,6 +16,7 @@ func init() { addSuite("WritePath", runWritePath) }
 
 func runWritePath(t *testing.T, open Opener) {
 	t.Run("InsertDocumentKeepsTheFirst", func(t *testing.T) { testInsertDocument(t, open(t)) })
+	t.Run("NewDocumentsInOneStatement", func(t *testing.T) { testInsertNewDocuments(t, open(t)) })
 	t.Run("PackedReceiptsReadAsText", func(t *testing.T) { testPackedReceipts(t, open(t)) })
 	t.Run("MessageAnswerRebuilt", func(t *testing.T) { testMessageAnswer(t, open(t)) })
 	t.Run("FeedNumbersInOneTransaction", func(t *testing.T) { testFeedNumbers(t, open(t)) })
@@ -481,6 +482,52 @@ func testInsertDocument(t *testing.T, db *store.DB) {
 	}
 	if order == nil || order.ContentHash != "first" || string(order.Data) != `{"hash":"first"}` || order.MessageID != "M-first" {
 		t.Errorf("stored order = %+v, want the first one unchanged", order)
+	}
+}
+
+// Documents new to the platform are stored several to a statement; one whose
+// key is taken is reported not stored and left as it was, and the others of
+// its statement are stored all the same.
+func testInsertNewDocuments(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
+	doc := func(kind, k2, hash string) *store.Document {
+		return &store.Document{Kind: kind, K1: "EBP0000001", K2: k2, OrderNo: k2, Sender: "EBP0000001",
+			AppType: "1", ContentHash: hash, Data: []byte(`{"hash":"` + hash + `"}`), MessageID: "M-" + hash, CreatedAt: at, UpdatedAt: at}
+	}
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.InsertDocument(ctx, doc("order", "O-2", "earlier"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// More than one statement's worth, the taken key among them.
+	var ds []*store.Document
+	for i := range 20 {
+		ds = append(ds, doc("order", fmt.Sprintf("O-%d", i), fmt.Sprint("new-", i)))
+	}
+	ds = append(ds, doc("waybill", "O-2", "a waybill")) // same keys, another kind
+	var stored []bool
+	before := db.WriterStats().Statements
+	if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+		stored, err = tx.InsertNewDocuments(ctx, ds)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.WriterStats().Statements - before - 2; n != 2 { // begin and commit
+		t.Errorf("%d statements for %d documents, want 2 (16 rows a statement)", n, len(ds))
+	}
+	for i, d := range ds {
+		if want := d.K2 != "O-2" || d.Kind == "waybill"; stored[i] != want {
+			t.Errorf("%s %s: stored = %v, want %v", d.Kind, d.K2, stored[i], want)
+		}
+	}
+	for _, c := range []struct{ k2, hash string }{{"O-2", "earlier"}, {"O-3", "new-3"}, {"O-19", "new-19"}} {
+		order, _, _, err := db.DocumentsFor(ctx, "EBP0000001", c.k2, "", "")
+		if err != nil || order == nil || order.ContentHash != c.hash {
+			t.Errorf("order %s = %+v, %v; want content %q", c.k2, order, err, c.hash)
+		}
 	}
 }
 

@@ -1,0 +1,66 @@
+package httpapi_test
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/cbec-platform/cbec/internal/app/apptest"
+)
+
+// The new orders of one message are stored together (intake's storeNew: one
+// insert and one wake-up for all of them), and each is answered as it would
+// be alone: new ones accepted, one sent again unchanged answered as before,
+// one whose key is taken with other content refused, and of two with one key
+// in a message the first taken and the second judged against it. An
+// inventory that waited for one of them is woken and decided.
+func TestOrdersOfOneMessageAnsweredOneByOne(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine)
+		waiting := f.newDecl()
+		for _, m := range []struct {
+			sender string
+			xml    []byte
+		}{{payer, waiting.payment()}, {carrier, waiting.waybill()}, {agent, f.inventory(waiting, "1")}} {
+			if st, rs, info, body := f.post(m.sender, m.xml); st != 200 || rs != "120" {
+				t.Fatalf("from %s: HTTP %d, returnStatus %s %s\n%s", m.sender, st, rs, info, body)
+			}
+		}
+		a, b := f.newDecl(), f.newDecl()
+		got := statuses(t, f, ordersMessage(a.orderDoc("1"), waiting.orderDoc("1"), b.orderDoc("1")))
+		if !slices.Equal(got, []string{"120", "120", "120"}) {
+			t.Fatalf("three new orders: %v, want all accepted", got)
+		}
+		if r := f.final(waiting.copNo); r.ReturnStatus != "800" {
+			t.Errorf("the inventory that waited for its order: %s %s, want released", r.ReturnStatus, r.ReturnInfo)
+		}
+
+		changed := a.orderDoc("1")
+		changed.OrderHead.Freight = "9"
+		twice, c := f.newDecl(), f.newDecl()
+		second := twice.orderDoc("1")
+		second.OrderHead.Freight = "9"
+		got = statuses(t, f, ordersMessage(b.orderDoc("1"), changed, c.orderDoc("1"), twice.orderDoc("1"), second))
+		// b again unchanged: accepted again (120, its earlier answer); a with
+		// other content: refused (1101); c new; twice's first copy new, its
+		// second with other content refused.
+		if !slices.Equal(got, []string{"120", "100", "120", "120", "100"}) {
+			t.Errorf("again, changed, new, new, changed in one message: %v, want 120 100 120 120 100", got)
+		}
+	})
+}
+
+// statuses posts a message from the platform and returns each document's
+// returnStatus in the synchronous receipt, in order.
+func statuses(t *testing.T, f *fixture, xml []byte) []string {
+	t.Helper()
+	st, _, _, body := f.post(platform, xml)
+	if st != 200 {
+		t.Fatalf("HTTP %d\n%s", st, body)
+	}
+	var out []string
+	for _, m := range regexp.MustCompile(`<returnStatus>([^<]*)</returnStatus>`).FindAllSubmatch(body, -1) {
+		out = append(out, string(m[1]))
+	}
+	return out
+}
