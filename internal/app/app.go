@@ -272,6 +272,8 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 	if err != nil {
 		return err
 	}
+	m := metrics.New(db.Pools())
+	m.Writer(func() metrics.WriterTotals { return metrics.WriterTotals(db.WriterStats()) })
 	a.API = &httpapi.API{
 		Webhooks:       guard,
 		SecureCookies:  cfg.SecureCookies,
@@ -280,7 +282,7 @@ func (a *App) build(ctx context.Context, adminHash string) error {
 		Ready:          db.Ping,
 		AdminTokenHash: adminHash,
 		Log:            log,
-		Metrics:        metrics.New(db.Pools()),
+		Metrics:        m,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Intake:         a.Intake,
 		Store:          db,

@@ -49,6 +49,38 @@ func New(pools map[string]*sql.DB) *Metrics {
 	return m
 }
 
+// WriterTotals are the database writer's running totals since the node
+// started (store.WriterStats, whose fields these mirror so that one converts
+// to the other).
+type WriterTotals struct {
+	Statements, RoundTrips, Transactions, RolledBack int64
+	Busy                                             time.Duration
+	Retries                                          int64
+}
+
+// Writer exports the database writer's totals, read from totals at each
+// scrape: what the write path costs per declaration, and how much of it a
+// rollback threw away, as an operator sees it on a live node.
+func (m *Metrics) Writer(totals func() WriterTotals) {
+	counter := func(name, help string, value func(WriterTotals) float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return value(totals()) })
+	}
+	m.Registry.MustRegister(
+		counter("cbec_writer_transactions_total", "Write transactions committed or rolled back.",
+			func(w WriterTotals) float64 { return float64(w.Transactions) }),
+		counter("cbec_writer_rollbacks_total", "Write transactions rolled back: their work was thrown away and, for the jobs that did not fail, done again.",
+			func(w WriterTotals) float64 { return float64(w.RolledBack) }),
+		counter("cbec_writer_retries_total", "Batches run again after a deadlock or serialization failure (PostgreSQL).",
+			func(w WriterTotals) float64 { return float64(w.Retries) }),
+		counter("cbec_writer_statements_total", "Statements run in write transactions, begin and commit included.",
+			func(w WriterTotals) float64 { return float64(w.Statements) }),
+		counter("cbec_writer_round_trips_total", "Calls of write transactions that waited for the database: one a statement on SQLite, one a pipeline sent on PostgreSQL.",
+			func(w WriterTotals) float64 { return float64(w.RoundTrips) }),
+		counter("cbec_writer_busy_seconds_total", "Time from begin to the end of commit or rollback, summed over write transactions: on SQLite, whose one writer runs them one at a time, its busy share.",
+			func(w WriterTotals) float64 { return w.Busy.Seconds() }),
+	)
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
