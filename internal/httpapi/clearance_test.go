@@ -181,10 +181,19 @@ func (d *decl) payment() []byte {
 
 // paymentAs is the payment sent by payment firm code with appType.
 func (d *decl) paymentAs(code, appType string) []byte {
-	p := ceb.Payment{PaymentHead: ceb.PaymentHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", PayCode: code, PayName: "支付",
+	return paymentsMessage(code, d.paymentDoc(code, appType))
+}
+
+// paymentsMessage is a CEB411 from payment firm code holding payments.
+func paymentsMessage(code string, payments ...ceb.Payment) []byte {
+	return mustEncode(&ceb.CEB411Message{Guid: guid(), Version: "1.0", Payment: payments, BaseTransfer: transfer(code)})
+}
+
+// paymentDoc is the declaration's payment by payment firm code with appType.
+func (d *decl) paymentDoc(code, appType string) ceb.Payment {
+	return ceb.Payment{PaymentHead: ceb.PaymentHead{Guid: guid(), AppType: appType, AppTime: appTime, AppStatus: "2", PayCode: code, PayName: "支付",
 		PayTransactionId: "PAY" + d.orderNo, OrderNo: d.orderNo, EbpCode: platform, EbpName: "平台", PayerIdType: "1",
 		PayerIdNumber: d.payerID, PayerName: d.buyer, AmountPaid: d.amountPaid, Currency: "142", PayTime: appTime}}
-	return mustEncode(&ceb.CEB411Message{Guid: guid(), Version: "1.0", Payment: []ceb.Payment{p}, BaseTransfer: transfer(code)})
 }
 
 // orderPayCode is the payment firm the order names: payer unless the

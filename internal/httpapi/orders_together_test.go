@@ -27,7 +27,7 @@ func TestOrdersOfOneMessageAnsweredOneByOne(t *testing.T) {
 			}
 		}
 		a, b := f.newDecl(), f.newDecl()
-		got := statuses(t, f, ordersMessage(a.orderDoc("1"), waiting.orderDoc("1"), b.orderDoc("1")))
+		got := statuses(t, f, platform, ordersMessage(a.orderDoc("1"), waiting.orderDoc("1"), b.orderDoc("1")))
 		if !slices.Equal(got, []string{"120", "120", "120"}) {
 			t.Fatalf("three new orders: %v, want all accepted", got)
 		}
@@ -40,7 +40,7 @@ func TestOrdersOfOneMessageAnsweredOneByOne(t *testing.T) {
 		twice, c := f.newDecl(), f.newDecl()
 		second := twice.orderDoc("1")
 		second.OrderHead.Freight = "9"
-		got = statuses(t, f, ordersMessage(b.orderDoc("1"), changed, c.orderDoc("1"), twice.orderDoc("1"), second))
+		got = statuses(t, f, platform, ordersMessage(b.orderDoc("1"), changed, c.orderDoc("1"), twice.orderDoc("1"), second))
 		// b again unchanged: accepted again (120, its earlier answer); a with
 		// other content: refused (1101); c new; twice's first copy new, its
 		// second with other content refused.
@@ -50,11 +50,31 @@ func TestOrdersOfOneMessageAnsweredOneByOne(t *testing.T) {
 	})
 }
 
-// statuses posts a message from the platform and returns each document's
+// A message's new payments are stored together too, each checked against
+// the order it belongs to: a payment whose order names another payment firm
+// is refused (1107) as it would be alone, the others accepted.
+func TestPaymentsOfOneMessageAnsweredOneByOne(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine)
+		ours, theirs, early := f.newDecl(), f.newDecl(), f.newDecl()
+		theirs.payCode = otherPayer
+		for _, d := range []*decl{ours, theirs} {
+			if got := statuses(t, f, platform, d.order("1")); !slices.Equal(got, []string{"120"}) {
+				t.Fatalf("order %s: %v", d.orderNo, got)
+			}
+		}
+		// early's order has not come: its payment is taken, as it would be alone.
+		got := statuses(t, f, payer, paymentsMessage(payer, ours.paymentDoc(payer, "1"), theirs.paymentDoc(payer, "1"), early.paymentDoc(payer, "1")))
+		if !slices.Equal(got, []string{"120", "100", "120"}) {
+			t.Errorf("payments for our order, another firm's, and one before its order: %v, want 120 100 120", got)
+		}
+	})
+}
+
 // returnStatus in the synchronous receipt, in order.
-func statuses(t *testing.T, f *fixture, xml []byte) []string {
+func statuses(t *testing.T, f *fixture, sender string, xml []byte) []string {
 	t.Helper()
-	st, _, _, body := f.post(platform, xml)
+	st, _, _, body := f.post(sender, xml)
 	if st != 200 {
 		t.Fatalf("HTTP %d\n%s", st, body)
 	}

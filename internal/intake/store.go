@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cbec-platform/cbec/internal/ceb"
@@ -213,51 +214,42 @@ func (s *Service) apply(ctx context.Context, tx *store.Tx, sender *enterprise.En
 	return s.applyDocument(ctx, tx, sender, doc, msgID, now)
 }
 
-// storeNew stores, several to a statement, the message's orders and waybills
-// that are new to the platform, as applyDocument would one by one, and wakes
-// the inventories waiting on them with one statement per kind. Almost every
-// order and waybill is new; one is taken here when it is sent as new
-// (appType 1) by a sender under no sanction, and its key comes once in the
+// storeNew stores, several to a statement, the message's orders, payments
+// and waybills that are new to the platform, as applyDocument would one by
+// one, and wakes the inventories waiting on them with one statement per
+// kind. Almost every one is new; one is taken here when it is sent as new
+// (appType 1) by a sender under no sanction, its key comes once in the
 // message (so that no other document of the message acts on the key before
-// it). stored tells which it stored, answered as accepted. A document whose
-// key was taken goes through Apply, which then does not try the insert again.
+// it), and for a payment, the order it belongs to names no other payment
+// firm (rules §12; the orders are read in one statement). stored tells which
+// it stored, answered as accepted. A document whose key was taken goes
+// through Apply, which then does not try the insert again; so does one that
+// was not taken, and is refused there.
 func (s *Service) storeNew(ctx context.Context, tx *store.Tx, env *Env, docs []Doc) (stored []bool, woken []string, err error) {
 	stored = make([]bool, len(docs))
-	keys := make(map[[3]string]int, len(docs))
-	for _, d := range docs {
-		if doc, ok := d.(*document); ok {
-			keys[[3]string{string(doc.kind), doc.k1, doc.k2}]++
-		}
+	candidates, err := newCandidates(ctx, tx, env.Sender, docs)
+	if err != nil || len(candidates) == 0 {
+		return stored, nil, err
 	}
-	var which []int
-	var rows []*store.Document
-	for i, d := range docs {
-		doc, ok := d.(*document)
-		if !ok || (doc.kind != clearance.KindOrder && doc.kind != clearance.KindWaybill) || doc.appType != "1" ||
-			doc.sanction != "" || keys[[3]string{string(doc.kind), doc.k1, doc.k2}] > 1 {
-			continue
-		}
-		which = append(which, i)
-		rows = append(rows, storedDocument(doc, env.Sender, env.MessageID, env.Now))
-	}
-	if len(rows) == 0 {
-		return stored, nil, nil
+	rows := make([]*store.Document, len(candidates))
+	for j, i := range candidates {
+		rows[j] = storedDocument(docs[i].(*document), env.Sender, env.MessageID, env.Now)
 	}
 	inserted, err := tx.InsertNewDocuments(ctx, rows)
 	if err != nil {
 		return nil, nil, err
 	}
 	var orders, waybills []store.WaitKey
-	for j, i := range which {
+	for j, i := range candidates {
 		doc := docs[i].(*document)
 		if doc.taken = !inserted[j]; doc.taken {
 			continue
 		}
 		stored[i] = true
-		if doc.kind == clearance.KindOrder {
-			orders = append(orders, store.WaitKey{K1: doc.k1, K2: doc.k2})
-		} else {
+		if doc.kind == clearance.KindWaybill {
 			waybills = append(waybills, store.WaitKey{K1: doc.k1, K2: doc.k2})
+		} else {
+			orders = append(orders, store.WaitKey{K1: doc.k1, K2: doc.k2}) // an order or its payment
 		}
 	}
 	for _, w := range []struct {
@@ -271,6 +263,44 @@ func (s *Service) storeNew(ctx context.Context, tx *store.Tx, env *Env, docs []D
 		woken = append(woken, ids...)
 	}
 	return stored, woken, nil
+}
+
+// newCandidates are the indexes of the documents storeNew takes.
+func newCandidates(ctx context.Context, tx *store.Tx, sender *enterprise.Enterprise, docs []Doc) ([]int, error) {
+	keys := make(map[[3]string]int, len(docs))
+	for _, d := range docs {
+		if doc, ok := d.(*document); ok {
+			keys[[3]string{string(doc.kind), doc.k1, doc.k2}]++
+		}
+	}
+	var candidates []int
+	var paid []store.WaitKey // the orders of the payment candidates
+	for i, d := range docs {
+		doc, ok := d.(*document)
+		if !ok || (doc.kind != clearance.KindOrder && doc.kind != clearance.KindWaybill && doc.kind != clearance.KindPayment) ||
+			doc.appType != "1" || doc.sanction != "" || keys[[3]string{string(doc.kind), doc.k1, doc.k2}] > 1 {
+			continue
+		}
+		candidates = append(candidates, i)
+		if doc.kind == clearance.KindPayment {
+			paid = append(paid, store.WaitKey{K1: doc.k1, K2: doc.k2})
+		}
+	}
+	if len(paid) == 0 {
+		return candidates, nil
+	}
+	orders, err := tx.Documents(ctx, string(clearance.KindOrder), paid)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(candidates, func(i int) bool {
+		doc := docs[i].(*document)
+		if doc.kind != clearance.KindPayment {
+			return false
+		}
+		named, err := payCodeOf(orders[store.WaitKey{K1: doc.k1, K2: doc.k2}])
+		return err != nil || (named != "" && named != sender.Code) // Apply reads it again, and refuses or fails
+	}), nil
 }
 
 // storedDocument is the row that stores doc, sent by sender in message msgID.
@@ -372,14 +402,23 @@ func (s *Service) wake(ctx context.Context, tx *store.Tx, doc *document, err err
 // order yet, or it names none).
 func orderPayCode(ctx context.Context, tx *store.Tx, ebpCode, orderNo string) (string, error) {
 	o, err := tx.Document(ctx, string(clearance.KindOrder), ebpCode, orderNo)
-	if err != nil || o == nil || o.Deleted {
+	if err != nil {
 		return "", err
+	}
+	return payCodeOf(o)
+}
+
+// payCodeOf is the payment firm a stored order names ("" for no order, a
+// deleted one, or one that names none).
+func payCodeOf(o *store.Document) (string, error) {
+	if o == nil || o.Deleted {
+		return "", nil
 	}
 	var order struct {
 		PayCode string `json:"payCode"`
 	}
 	if err := json.Unmarshal(o.Data, &order); err != nil {
-		return "", fmt.Errorf("read order %s/%s: %w", ebpCode, orderNo, err)
+		return "", fmt.Errorf("read order %s/%s: %w", o.K1, o.K2, err)
 	}
 	return order.PayCode, nil
 }

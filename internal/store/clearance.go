@@ -155,6 +155,33 @@ func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, erro
 	return d, nil
 }
 
+// Documents reads, in one statement, the documents of kind under keys; a key
+// with no document is left out of the map.
+func (t *Tx) Documents(ctx context.Context, kind string, keys []WaitKey) (map[WaitKey]*Document, error) {
+	out := make(map[WaitKey]*Document, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	conds := make([]string, len(keys))
+	args := []any{kind}
+	for i, k := range keys {
+		conds[i] = fmt.Sprintf("(k1 = $%d AND k2 = $%d)", 2*i+2, 2*i+3)
+		args = append(args, k.K1, k.K2)
+	}
+	rows, err := t.Query(ctx, `SELECT `+documentColumns+` FROM documents WHERE kind = $1 AND (`+strings.Join(conds, " OR ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(keys), kind, err)
+	}
+	ds, err := collect(rows, scanDocument)
+	if err != nil {
+		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(keys), kind, err)
+	}
+	for _, d := range ds {
+		out[WaitKey{d.K1, d.K2}] = &d
+	}
+	return out, nil
+}
+
 // InsertDocument stores a document unless one of its kind and keys exists;
 // inserted is false then, and nothing changed.
 func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, err error) {

@@ -523,10 +523,21 @@ func testInsertNewDocuments(t *testing.T, db *store.DB) {
 			t.Errorf("%s %s: stored = %v, want %v", d.Kind, d.K2, stored[i], want)
 		}
 	}
-	for _, c := range []struct{ k2, hash string }{{"O-2", "earlier"}, {"O-3", "new-3"}, {"O-19", "new-19"}} {
-		order, _, _, err := db.DocumentsFor(ctx, "EBP0000001", c.k2, "", "")
-		if err != nil || order == nil || order.ContentHash != c.hash {
-			t.Errorf("order %s = %+v, %v; want content %q", c.k2, order, err, c.hash)
+	// Read back several in one statement, a missing key left out.
+	keys := []store.WaitKey{{K1: "EBP0000001", K2: "O-2"}, {K1: "EBP0000001", K2: "O-3"}, {K1: "EBP0000001", K2: "O-19"}, {K1: "EBP0000001", K2: "none"}}
+	var got map[store.WaitKey]*store.Document
+	if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+		got, err = tx.Documents(ctx, "order", keys)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Errorf("read %d orders, want 3", len(got))
+	}
+	for i, hash := range []string{"earlier", "new-3", "new-19"} {
+		if d := got[keys[i]]; d == nil || d.Kind != "order" || d.ContentHash != hash || string(d.Data) != `{"hash":"`+hash+`"}` {
+			t.Errorf("order %s = %+v; want content %q", keys[i].K2, d, hash)
 		}
 	}
 }
