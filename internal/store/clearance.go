@@ -162,13 +162,8 @@ func (t *Tx) Documents(ctx context.Context, kind string, keys []WaitKey) (map[Wa
 	if len(keys) == 0 {
 		return out, nil
 	}
-	conds := make([]string, len(keys))
-	args := []any{kind}
-	for i, k := range keys {
-		conds[i] = fmt.Sprintf("(k1 = $%d AND k2 = $%d)", 2*i+2, 2*i+3)
-		args = append(args, k.K1, k.K2)
-	}
-	rows, err := t.Query(ctx, `SELECT `+documentColumns+` FROM documents WHERE kind = $1 AND (`+strings.Join(conds, " OR ")+`)`, args...)
+	query, args := documentsQuery(kind, keys)
+	rows, err := t.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(keys), kind, err)
 	}
@@ -180,6 +175,22 @@ func (t *Tx) Documents(ctx context.Context, kind string, keys []WaitKey) (map[Wa
 		out[WaitKey{d.K1, d.K2}] = &d
 	}
 	return out, nil
+}
+
+// documentsQuery is Documents' statement: kind AND an OR of the keys, the
+// obvious form, made SQLite look up the kind alone and read every document
+// of it, since it does not carry the kind into each OR term; PostgreSQL did
+// (a BitmapOr on the key). Joined to a list of the keys, each engine looks
+// each one up by the whole primary key.
+func documentsQuery(kind string, keys []WaitKey) (string, []any) {
+	rows := make([]string, len(keys))
+	args := []any{kind}
+	for i, k := range keys {
+		rows[i] = fmt.Sprintf("($%d, $%d)", 2*i+2, 2*i+3)
+		args = append(args, k.K1, k.K2)
+	}
+	return `SELECT ` + documentColumns + ` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v CROSS JOIN documents d
+		WHERE d.kind = $1 AND d.k1 = v.column1 AND d.k2 = v.column2`, args
 }
 
 // InsertDocument stores a document unless one of its kind and keys exists;

@@ -25,3 +25,6 @@ func (b *Batcher) Queued() int { return len(b.jobs) }
 
 // RecentTraceCodesQuery is the query of DB.RecentTraceCodes, for the test of its plan.
 const RecentTraceCodesQuery = recentTraceCodes
+
+// DocumentsQuery is the statement of Tx.Documents, for the test of its plan.
+func DocumentsQuery(kind string, keys []WaitKey) (string, []any) { return documentsQuery(kind, keys) }
