@@ -40,24 +40,8 @@ func TestDocumentsLookUpEachKey(t *testing.T) {
 		keys = append(keys, store.WaitKey{K1: "EBP0000001", K2: fmt.Sprint("O-", 100*i+7)})
 	}
 	query, args := store.DocumentsQuery("order", keys)
-	rows, err := db.Query(ctx, "EXPLAIN QUERY PLAN "+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var line string
-		if err := rows.Scan(&id, &parent, &unused, &line); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, line)
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if all := strings.Join(plan, "\n"); !strings.Contains(all, "(kind=? AND k1=? AND k2=?)") {
-		t.Errorf("the plan does not look each key up by the whole primary key:\n%s", all)
+	if plan := sqlitePlan(t, db, query, args...); !strings.Contains(plan, "(kind=? AND k1=? AND k2=?)") {
+		t.Errorf("the plan does not look each key up by the whole primary key:\n%s", plan)
 	}
 	// And it reads them: the 16 asked for.
 	var got map[store.WaitKey]*store.Document

@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -12,28 +11,13 @@ import (
 // by firm and number and those by number alone (SQLite's plans; PostgreSQL
 // plans by the table's statistics).
 func TestWaybillLookupsUseTheIndex(t *testing.T) {
-	ctx := context.Background()
 	db := storetest.OpenSQLite(t)
 	for _, q := range []string{
 		`SELECT id FROM inventories WHERE logistics_code = 'L' AND logistics_no = 'N' AND status <> '100' ORDER BY created_at DESC LIMIT 1`,
 		`SELECT id FROM inventories WHERE logistics_no = 'N' ORDER BY created_at DESC LIMIT 1`,
 		`SELECT id, status, invt_no FROM inventories i WHERE (logistics_no = 'N' OR invt_no = 'N') AND status <> '100'`,
 	} {
-		rows, err := db.Query(ctx, `EXPLAIN QUERY PLAN `+q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "USING INDEX inventories_waybill") || strings.Contains(p, "SCAN ") {
+		if p := sqlitePlan(t, db, q); !strings.Contains(p, "USING INDEX inventories_waybill") || strings.Contains(p, "SCAN ") {
 			t.Errorf("%s\nplan: %s", q, p)
 		}
 	}
