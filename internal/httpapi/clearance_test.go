@@ -268,10 +268,19 @@ func (f *fixture) post(sender string, xml []byte) (status int, returnStatus, ret
 // send posts all four documents, each expected to be accepted.
 func (f *fixture) send(d *decl) {
 	f.t.Helper()
-	for _, m := range []struct {
-		sender string
-		xml    []byte
-	}{{platform, d.order("1")}, {payer, d.payment()}, {carrier, d.waybill()}, {agent, f.inventory(d, "1")}} {
+	f.accept(sent{platform, d.order("1")}, sent{payer, d.payment()}, sent{carrier, d.waybill()}, sent{agent, f.inventory(d, "1")})
+}
+
+// sent is a message and the firm that sends it.
+type sent struct {
+	sender string
+	xml    []byte
+}
+
+// accept posts the messages in order, each expected to be accepted (120).
+func (f *fixture) accept(msgs ...sent) {
+	f.t.Helper()
+	for _, m := range msgs {
 		if st, rs, info, body := f.post(m.sender, m.xml); st != 200 || rs != "120" {
 			f.t.Fatalf("from %s: HTTP %d, returnStatus %s %s\n%s", m.sender, st, rs, info, body)
 		}

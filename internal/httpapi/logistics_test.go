@@ -53,14 +53,7 @@ func TestProviderTransmitsForAuthorisedClient(t *testing.T) {
 		}
 
 		d := f.newDecl()
-		for _, m := range []struct {
-			sender string
-			xml    []byte
-		}{{platform, d.order("1")}, {payer, d.payment()}, {carrier, d.waybill()}} {
-			if st, rs, info, _ := f.post(m.sender, m.xml); st != 200 || rs != "120" {
-				t.Fatalf("from %s: %d %s %s", m.sender, st, rs, info)
-			}
-		}
+		f.accept(sent{platform, d.order("1")}, sent{payer, d.payment()}, sent{carrier, d.waybill()})
 		// Not authorised yet: the documents name the agent, not the provider.
 		if st, _, _, body := f.post(techProvider, providerInventory(d)); st != http.StatusForbidden || !strings.Contains(string(body), "not_your_document") {
 			t.Fatalf("unauthorised provider: %d %s", st, body)
@@ -252,14 +245,7 @@ func TestRailManifestAndStuckAlert(t *testing.T) {
 			t.Fatalf("arrive: %d %s", r.Status, r.Body)
 		}
 		// Declared on arrival and released.
-		for _, msg := range []struct {
-			sender string
-			xml    []byte
-		}{{platform, d.order("1")}, {payer, d.payment()}, {agent, f.inventory(d, "1")}} {
-			if st, rs, info, _ := f.post(msg.sender, msg.xml); st != 200 || rs != "120" {
-				t.Fatalf("from %s: %d %s %s", msg.sender, st, rs, info)
-			}
-		}
+		f.accept(sent{platform, d.order("1")}, sent{payer, d.payment()}, sent{agent, f.inventory(d, "1")})
 		if rec := f.final(d.copNo); rec.ReturnStatus != "800" {
 			t.Fatalf("decision %s %s", rec.ReturnStatus, rec.ReturnInfo)
 		}

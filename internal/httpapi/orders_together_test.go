@@ -18,14 +18,7 @@ func TestOrdersOfOneMessageAnsweredOneByOne(t *testing.T) {
 	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
 		f := newFixture(t, engine)
 		waiting := f.newDecl()
-		for _, m := range []struct {
-			sender string
-			xml    []byte
-		}{{payer, waiting.payment()}, {carrier, waiting.waybill()}, {agent, f.inventory(waiting, "1")}} {
-			if st, rs, info, body := f.post(m.sender, m.xml); st != 200 || rs != "120" {
-				t.Fatalf("from %s: HTTP %d, returnStatus %s %s\n%s", m.sender, st, rs, info, body)
-			}
-		}
+		f.accept(sent{payer, waiting.payment()}, sent{carrier, waiting.waybill()}, sent{agent, f.inventory(waiting, "1")})
 		a, b := f.newDecl(), f.newDecl()
 		got := statuses(t, f, platform, ordersMessage(a.orderDoc("1"), waiting.orderDoc("1"), b.orderDoc("1")))
 		if !slices.Equal(got, []string{"120", "120", "120"}) {

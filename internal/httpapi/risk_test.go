@@ -200,14 +200,7 @@ func TestEmergencyMeasureHoldsPendingInventories(t *testing.T) {
 		f := newFixture(t, engine)
 		// An inventory waiting for its waybill.
 		waiting := f.newDecl()
-		for _, m := range []struct {
-			sender string
-			xml    []byte
-		}{{platform, waiting.order("1")}, {payer, waiting.payment()}, {agent, f.inventory(waiting, "1")}} {
-			if st, rs, info, _ := f.post(m.sender, m.xml); st != 200 || rs != "120" {
-				t.Fatalf("from %s: %d %s %s", m.sender, st, rs, info)
-			}
-		}
+		f.accept(sent{platform, waiting.order("1")}, sent{payer, waiting.payment()}, sent{agent, f.inventory(waiting, "1")})
 		f.admin("POST", "/api/v1/risk/measures", map[string]any{"kind": "hs_prefix", "value": "19x", "reason": "r", "legalBasis": "b", "author": officer}, http.StatusBadRequest)
 		f.admin("POST", "/api/v1/risk/measures", map[string]any{"kind": "hs_prefix", "value": "1901", "reason": "r", "author": officer}, http.StatusBadRequest)
 		var m struct {

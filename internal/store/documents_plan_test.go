@@ -40,8 +40,8 @@ func TestDocumentsLookUpEachKey(t *testing.T) {
 		keys = append(keys, store.WaitKey{K1: "EBP0000001", K2: fmt.Sprint("O-", 100*i+7)})
 	}
 	query, args := store.DocumentsQuery("order", keys)
-	if plan := sqlitePlan(t, db, query, args...); !strings.Contains(plan, "(kind=? AND k1=? AND k2=?)") {
-		t.Errorf("the plan does not look each key up by the whole primary key:\n%s", plan)
+	if p := plan(t, db, query, args...); !strings.Contains(p, "(kind=? AND k1=? AND k2=?)") {
+		t.Errorf("the plan does not look each key up by the whole primary key:\n%s", p)
 	}
 	// And it reads them: the 16 asked for.
 	var got map[store.WaitKey]*store.Document

@@ -8,25 +8,34 @@ import (
 	"github.com/cbec-platform/cbec/internal/store"
 )
 
-// sqlitePlan is SQLite's plan of query, its steps' details joined by "\n".
-func sqlitePlan(t *testing.T, db *store.DB, query string, args ...any) string {
+// plan is the engine's plan of query, one line a step: SQLite's EXPLAIN
+// QUERY PLAN details, PostgreSQL's EXPLAIN lines.
+func plan(t *testing.T, db *store.DB, query string, args ...any) string {
 	t.Helper()
-	rows, err := db.Query(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	explain := "EXPLAIN QUERY PLAN "
+	if db.Engine == store.Postgres {
+		explain = "EXPLAIN "
+	}
+	rows, err := db.Query(context.Background(), explain+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var plan []string
+	var lines []string
 	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+		var cols []any
+		if db.Engine == store.SQLite {
+			var id, parent, unused int
+			cols = []any{&id, &parent, &unused}
+		}
+		var line string
+		if err := rows.Scan(append(cols, &line)...); err != nil {
 			t.Fatal(err)
 		}
-		plan = append(plan, detail)
+		lines = append(lines, line)
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return strings.Join(plan, "\n")
+	return strings.Join(lines, "\n")
 }

@@ -45,9 +45,7 @@ func TestRecentTraceCodesReadTheLinesNewestFirst(t *testing.T) {
 		for i := len(stored) - 2; i >= 0; i -= 2 {
 			want = append(want, stored[i:i+2]...)
 		}
-		explain := "EXPLAIN QUERY PLAN "
 		if db.Engine == store.Postgres {
-			explain = "EXPLAIN "
 			if err := db.InTx(ctx, func(tx *store.Tx) error {
 				_, err := tx.Exec(ctx, "ANALYZE trace_lines, trace_codes")
 				return err
@@ -55,27 +53,7 @@ func TestRecentTraceCodesReadTheLinesNewestFirst(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		rows, err := db.Query(ctx, explain+store.RecentTraceCodesQuery, 25)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var cols []any
-			if db.Engine == store.SQLite {
-				var id, parent, unused int
-				cols = []any{&id, &parent, &unused}
-			}
-			var line string
-			if err := rows.Scan(append(cols, &line)...); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, line)
-		}
-		if err := rows.Close(); err != nil {
-			t.Fatal(err)
-		}
-		all := strings.Join(plan, "\n")
+		all := plan(t, db, store.RecentTraceCodesQuery, 25)
 		// The lines come first, newest first by their key: SQLite scans the
 		// table (rowid order), PostgreSQL its primary key backward.
 		first := "SCAN l"
@@ -85,7 +63,7 @@ func TestRecentTraceCodesReadTheLinesNewestFirst(t *testing.T) {
 		if !strings.Contains(all, first) || strings.Index(all, first) > strings.Index(all, "trace_codes") {
 			t.Errorf("the plan does not read the lines first by their key (%q):\n%s", first, all)
 		}
-		for _, line := range plan {
+		for _, line := range strings.Split(all, "\n") {
 			// SQLite's sort is a temporary b-tree; PostgreSQL's a Sort node.
 			node := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "->"))
 			if strings.Contains(line, "TEMP B-TREE") || strings.HasPrefix(node, "Sort ") && !strings.HasPrefix(node, "Sort Key") {

@@ -17,7 +17,7 @@ func TestWaybillLookupsUseTheIndex(t *testing.T) {
 		`SELECT id FROM inventories WHERE logistics_no = 'N' ORDER BY created_at DESC LIMIT 1`,
 		`SELECT id, status, invt_no FROM inventories i WHERE (logistics_no = 'N' OR invt_no = 'N') AND status <> '100'`,
 	} {
-		if p := sqlitePlan(t, db, q); !strings.Contains(p, "USING INDEX inventories_waybill") || strings.Contains(p, "SCAN ") {
+		if p := plan(t, db, q); !strings.Contains(p, "USING INDEX inventories_waybill") || strings.Contains(p, "SCAN ") {
 			t.Errorf("%s\nplan: %s", q, p)
 		}
 	}
