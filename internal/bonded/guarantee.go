@@ -184,7 +184,7 @@ func (e guaranteeEffect) Locks(d *engine.Decision) []string {
 	if d.Doc == nil || !e.s.Guaranteed(d.Doc.TradeMode) {
 		return nil
 	}
-	return []string{store.HotRow("guarantee", d.Doc.AssureCode)}
+	return []string{store.GuaranteeRow(d.Doc.AssureCode)}
 }
 
 // Apply debits the guarantor's balance by the inventory's tax on release, in
@@ -229,7 +229,9 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 		}
 		return hold("1372", "assureCode=%s: balance %s < tax %s", code, money.FromFen(bal), money.FromFen(inv.Tax)), nil
 	}
-	if _, err := history(ctx, tx, code, "debit", inv.Tax, inv.ID, inv.InvtNo, "released", d.Now); err != nil {
+	// Its balance is not needed here: recorded at commit, after the debit (store.CommitRow).
+	debit := &store.GuaranteeChange{AssureCode: code, Kind: "debit", AmountFen: inv.Tax, InventoryID: inv.ID, Ref: inv.InvtNo, Note: "released", At: d.Now}
+	if err := tx.RecordGuaranteeChange(ctx, debit); err != nil {
 		return nil, err
 	}
 	lines, err := splitTax(d.Inventory, d.Doc)

@@ -39,7 +39,7 @@ func stockRows(doc *clearance.Inventory) []string {
 	}
 	keys := make([]string, len(doc.Lines))
 	for i, l := range doc.Lines {
-		keys[i] = store.HotRow("bonded_item", doc.EmsNo, l.ItemRecordNo)
+		keys[i] = store.BondedItemRow(doc.EmsNo, l.ItemRecordNo)
 	}
 	return keys
 }

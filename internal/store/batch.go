@@ -60,6 +60,11 @@ type job struct {
 	// locks); a job that did not runs alone.
 	keyed bool
 	locks []int64
+	// commitLocks are the advisory locks of the rows it named with
+	// CommitRow, taken only when the job runs again after a change of one
+	// of them failed at commit (now).
+	commitLocks []int64
+	now         bool
 }
 
 // NewBatcher starts workers goroutines that each commit up to max jobs per
@@ -98,20 +103,12 @@ func (b *Batcher) Do(ctx context.Context, fn func(*Tx) error) error {
 // with HotRow); on PostgreSQL it writes alongside other batches, locking the
 // named rows first, in the one order of all writers.
 func (b *Batcher) DoKeys(ctx context.Context, keys []string, fn func(*Tx) error) error {
-	return b.do(ctx, b.jobs, b.locksFor(keys), true, fn)
+	return b.do(ctx, b.jobs, keys, true, fn)
 }
 
 // NamesRows tells whether named hot rows are locked (PostgreSQL). SQLite's
 // one writer needs no names, so a caller may skip building them.
 func (b *Batcher) NamesRows() bool { return b.db.Engine == Postgres }
-
-// locksFor is lockIDs on PostgreSQL and nothing on SQLite.
-func (b *Batcher) locksFor(keys []string) []int64 {
-	if !b.NamesRows() {
-		return nil
-	}
-	return lockIDs(keys)
-}
 
 // DoFirst is Do for work that must not wait behind new arrivals: the
 // engine's decisions on inventories already accepted. Under a flood of
@@ -120,11 +117,15 @@ func (b *Batcher) locksFor(keys []string) []int64 {
 // served first, the decisions keep pace and the messages wait instead, which
 // slows the senders down. Its keys are DoKeys's.
 func (b *Batcher) DoFirst(ctx context.Context, keys []string, fn func(*Tx) error) error {
-	return b.do(ctx, b.first, b.locksFor(keys), true, fn)
+	return b.do(ctx, b.first, keys, true, fn)
 }
 
-func (b *Batcher) do(ctx context.Context, queue chan *job, locks []int64, keyed bool, fn func(*Tx) error) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), keyed: keyed, locks: locks}
+func (b *Batcher) do(ctx context.Context, queue chan *job, keys []string, keyed bool, fn func(*Tx) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), keyed: keyed}
+	if b.NamesRows() { // SQLite's one writer locks nothing
+		hot, atCommit := splitCommitRows(keys)
+		j.locks, j.commitLocks = lockIDs(hot), lockIDs(atCommit)
+	}
 	select {
 	case queue <- j:
 	case <-ctx.Done():
@@ -232,12 +233,18 @@ func (b *Batcher) write(jobs []*job) {
 		failed = qe.job
 	}
 	tracing.End(span, err)
+	// A row the job changed at commit no longer held what it read: it runs
+	// again, alone, with its rows locked and changed at once.
+	again := failed >= 0 && !jobs[failed].now && errors.Is(err, errCommitRowChanged)
+	if again {
+		jobs[failed].now = true
+	}
 	switch {
 	case err == nil:
 		for _, j := range jobs {
 			j.done <- nil
 		}
-	case len(jobs) == 1:
+	case len(jobs) == 1 && !again:
 		jobs[0].done <- err
 	case failed < 0:
 		for _, j := range jobs {
@@ -320,7 +327,10 @@ func HotRow(kind string, parts ...string) string {
 //     inventories declared on it, which a document wakes and a decision
 //     updates (named so that a message and a decision on the same order do
 //     not lock those rows in opposite orders);
-//   - QuotaRows: a buyer's yearly quota and caps.
+//   - QuotaRows: a buyer's yearly quota and caps;
+//   - BondedItemRow, GuaranteeRow: an item's stock and a guarantor's
+//     balance, which a keyed batch changes at commit (CommitRow,
+//     commit_rows.go).
 
 // OrderRows names an order's documents and the inventories declared on it.
 func OrderRows(ebpCode, orderNo string) string { return HotRow("order", ebpCode, orderNo) }
@@ -349,7 +359,8 @@ func lockIDs(keys []string) []int64 {
 // until commit or rollback: writerGate, then the rows' locks in ascending
 // order, each once, in one statement.
 func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
-	var ids []int64
+	var ids, commitIDs []int64
+	now := false
 	for _, j := range jobs {
 		if !j.keyed {
 			return func(tx *Tx) error {
@@ -360,6 +371,13 @@ func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
 			}
 		}
 		ids = append(ids, j.locks...)
+		commitIDs = append(commitIDs, j.commitLocks...)
+		now = now || j.now
+	}
+	// The rows changed at commit (commit_rows.go) are locked from the start
+	// only in a job's rerun, and then for the whole batch.
+	if now {
+		ids = append(ids, commitIDs...)
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
@@ -373,6 +391,7 @@ func lockHotRows(jobs []*job, fn func(*Tx) error) func(*Tx) error {
 			UNION ALL SELECT pg_advisory_xact_lock(k) FROM unnest($2::bigint[]) AS k`, writerGate, ids); err != nil {
 			return err
 		}
+		tx.deferRows = !now
 		return fn(tx)
 	}
 }

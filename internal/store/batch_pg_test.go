@@ -149,3 +149,91 @@ func TestSerialsUniqueAcrossNodes(t *testing.T) {
 		t.Errorf("%d serials, want %d", len(seen), 8*10*7)
 	}
 }
+
+// A keyed batch reads an item's stock without locking it and reserves at
+// commit (commit_rows.go). When another node takes the stock meanwhile, the
+// reservation breaks the row's CHECK at commit: the batch is undone and
+// its job runs again, this time with the row's advisory lock taken first
+// and the reservation made at once, which refuses it. Nothing is reserved
+// twice, and the job is answered, not failed.
+func TestStockTakenMeanwhileRunsTheJobAgainLocked(t *testing.T) {
+	dsn := storetest.PostgresDSN(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, dsn, "", store.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, other := open(), open()
+	if err := a.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	const ems, item, ebc = "T5000W000001", "A1", "EBC0000001"
+	err := a.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertBondedBook(ctx, &store.BondedBook{EmsNo: ems, OperatorCode: "ZONE000001", Name: "保税仓", CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		return tx.InsertBondedItem(ctx, &store.BondedItem{EmsNo: ems, ItemRecordNo: item, EbcCode: ebc, ItemNo: "SKU", Name: "奶粉", Unit: "122",
+			OnHandMilli: 3000, CreatedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// advisoryLocks counts the advisory locks the transaction holds: the
+	// writers' gate, and the item's row when it is locked from the start.
+	advisoryLocks := func(tx *store.Tx) int {
+		var pid int
+		if err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := other.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1`, pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	b := a.NewBatcher(1, 8)
+	defer b.Close()
+	before := a.WriterStats().RolledBack
+	var got []bool
+	var locks []int
+	err = b.DoKeys(ctx, []string{store.BondedItemRow(ems, item)}, func(tx *store.Tx) error {
+		ok, err := tx.ReserveBondedStock(ctx, ems, item, ebc, 2000)
+		if err != nil {
+			return err
+		}
+		got = append(got, ok)
+		locks = append(locks, advisoryLocks(tx))
+		if len(got) == 1 { // another node takes 2000 of the 3000 this job read
+			return other.InTx(ctx, func(tx *store.Tx) error {
+				if ok, err := tx.ReserveBondedStock(ctx, ems, item, ebc, 2000); err != nil || !ok {
+					t.Errorf("the other node's reservation: %v %v", ok, err)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("the job failed: %v", err)
+	}
+	if len(got) != 2 || !got[0] || got[1] {
+		t.Errorf("reservations seen by the job: %v, want [true false]: read free, then refused when run again", got)
+	}
+	if len(locks) != 2 || locks[0] != 1 || locks[1] != 2 {
+		t.Errorf("advisory locks held: %v, want [1 2]: the gate alone, then the gate and the item's row", locks)
+	}
+	if n := a.WriterStats().RolledBack - before; n != 1 {
+		t.Errorf("%d transactions rolled back, want 1", n)
+	}
+	var reserved int64
+	if err := a.QueryRow(ctx, `SELECT reserved_milli FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`, ems, item).Scan(&reserved); err != nil {
+		t.Fatal(err)
+	}
+	if reserved != 2000 {
+		t.Errorf("reserved %d, want 2000: the other node's alone", reserved)
+	}
+}

@@ -159,21 +159,28 @@ func (t *Tx) InsertBondedEntry(ctx context.Context, e *BondedEntry) error {
 // m.ItemRecordNo of book m.EmsNo and records the movement. It reports false,
 // changing nothing, when the item is missing or on-hand stock would fall
 // below what is reserved: the WHERE refuses the change that the row's CHECK
-// (on_hand ≥ reserved ≥ 0) would fail on.
+// (on_hand ≥ reserved ≥ 0) would fail on. In a keyed batch on PostgreSQL
+// the change is made at commit, where that CHECK, or a missing item, fails
+// it and the job runs again with the change made at once (commit_rows.go).
 func (t *Tx) MoveBondedStock(ctx context.Context, m *BondedMove) (_ bool, err error) {
 	defer errs.Wrap(&err, "store.MoveBondedStock")
-	res, err := t.Exec(ctx, `UPDATE bonded_items SET on_hand_milli = on_hand_milli + $3
-		WHERE ems_no = $1 AND item_record_no = $2 AND on_hand_milli + $3 >= reserved_milli`, m.EmsNo, m.ItemRecordNo, m.QtyMilli)
-	moved, err := changedOne(res, err, "stock of "+m.EmsNo+"/"+m.ItemRecordNo)
-	if err != nil || !moved {
-		return false, err
+	const move = `UPDATE bonded_items SET on_hand_milli = on_hand_milli + $3 WHERE ems_no = $1 AND item_record_no = $2`
+	if t.defersRows() {
+		key := BondedItemRow(m.EmsNo, m.ItemRecordNo)
+		if err := t.atCommit(key, m.QtyMilli, "stock of "+m.EmsNo+"/"+m.ItemRecordNo, move, m.EmsNo, m.ItemRecordNo, m.QtyMilli); err != nil {
+			return false, err
+		}
+	} else {
+		res, err := t.Exec(ctx, move+` AND on_hand_milli + $3 >= reserved_milli`, m.EmsNo, m.ItemRecordNo, m.QtyMilli)
+		moved, err := changedOne(res, err, "stock of "+m.EmsNo+"/"+m.ItemRecordNo)
+		if err != nil || !moved {
+			return false, err
+		}
 	}
-	_, err = t.Exec(ctx, `INSERT INTO bonded_moves (ems_no, item_record_no, kind, qty_milli, ref, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+	err = t.later(ctx, "record movement of "+m.EmsNo+"/"+m.ItemRecordNo,
+		`INSERT INTO bonded_moves (ems_no, item_record_no, kind, qty_milli, ref, note, at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
 		m.EmsNo, m.ItemRecordNo, m.Kind, m.QtyMilli, m.Ref, m.Note, m.At)
-	if err != nil {
-		return false, fmt.Errorf("record movement of %s/%s: %w", m.EmsNo, m.ItemRecordNo, err)
-	}
-	return true, nil
+	return err == nil, err
 }
 
 // BondedMoves lists the movements f selects in the order they were recorded.

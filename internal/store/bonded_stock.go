@@ -53,19 +53,46 @@ func (t *Tx) BondedHolds(ctx context.Context, invID string) ([]BondedHold, error
 	return hs, nil
 }
 
+// BondedItemRow names an item's stock row for DoKeys and DoFirst: a row
+// changed at commit (CommitRow).
+func BondedItemRow(emsNo, item string) string { return CommitRow("bonded_item", emsNo, item) }
+
 // ReserveBondedStock reserves qty of item of book emsNo for e-commerce
 // enterprise ebcCode. It reports false, changing nothing, when the book has
 // no such item, the item is another enterprise's, or less than qty is
-// available (on hand − reserved).
+// available (on hand − reserved). In a keyed batch on PostgreSQL it decides
+// on the row as read, and reserves at commit (commit_rows.go).
 func (t *Tx) ReserveBondedStock(ctx context.Context, emsNo, item, ebcCode string, qty int64) (bool, error) {
-	res, err := t.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli + $3
-		WHERE ems_no = $1 AND item_record_no = $2 AND ebc_code = $4 AND on_hand_milli - reserved_milli >= $3`, emsNo, item, qty, ebcCode)
-	return changedOne(res, err, "reserve "+emsNo+"/"+item)
+	const reserve = `UPDATE bonded_items SET reserved_milli = reserved_milli + $3 WHERE ems_no = $1 AND item_record_no = $2`
+	if !t.defersRows() {
+		res, err := t.Exec(ctx, reserve+` AND ebc_code = $4 AND on_hand_milli - reserved_milli >= $3`, emsNo, item, qty, ebcCode)
+		return changedOne(res, err, "reserve "+emsNo+"/"+item)
+	}
+	var owner string
+	var available int64
+	err := t.QueryRow(ctx, `SELECT ebc_code, on_hand_milli - reserved_milli FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`,
+		emsNo, item).Scan(&owner, &available)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read stock of %s/%s: %w", emsNo, item, classify(err))
+	}
+	key := BondedItemRow(emsNo, item)
+	if owner != ebcCode || available+t.pending(key) < qty {
+		return false, nil
+	}
+	return true, t.atCommit(key, -qty, "reserve "+emsNo+"/"+item, reserve, emsNo, item, qty)
 }
 
-// UnreserveBondedStock takes qty off the stock reserved of item of book emsNo.
+// UnreserveBondedStock takes qty off the stock reserved of item of book
+// emsNo: at commit in a keyed batch on PostgreSQL.
 func (t *Tx) UnreserveBondedStock(ctx context.Context, emsNo, item string, qty int64) error {
-	if _, err := t.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli - $3 WHERE ems_no = $1 AND item_record_no = $2`, emsNo, item, qty); err != nil {
+	const unreserve = `UPDATE bonded_items SET reserved_milli = reserved_milli - $3 WHERE ems_no = $1 AND item_record_no = $2`
+	if t.defersRows() {
+		return t.atCommit(BondedItemRow(emsNo, item), qty, "unreserve "+emsNo+"/"+item, unreserve, emsNo, item, qty)
+	}
+	if _, err := t.Exec(ctx, unreserve, emsNo, item, qty); err != nil {
 		return fmt.Errorf("unreserve %s/%s: %w", emsNo, item, err)
 	}
 	return nil

@@ -56,13 +56,33 @@ func (t *Tx) LodgeGuarantee(ctx context.Context, g *Guarantee) error {
 	return nil
 }
 
+// GuaranteeRow names a guarantor's account for DoKeys and DoFirst: a row
+// changed at commit (CommitRow).
+func GuaranteeRow(code string) string { return CommitRow("guarantee", code) }
+
 // DebitGuarantee takes amount off the balance of guarantor code. It reports
 // false, changing nothing, when the guarantor has no account or a balance
-// below amount.
+// below amount. In a keyed batch on PostgreSQL it decides on the balance as
+// read, and debits at commit (commit_rows.go).
 func (t *Tx) DebitGuarantee(ctx context.Context, code string, amount int64, at time.Time) (bool, error) {
-	res, err := t.Exec(ctx, `UPDATE guarantee_accounts SET balance_fen = balance_fen - $2, debited_fen = debited_fen + $2, updated_at = $3
-		WHERE assure_code = $1 AND balance_fen >= $2`, code, amount, at)
-	return changedOne(res, err, "debit guarantee of "+code)
+	const debit = `UPDATE guarantee_accounts SET balance_fen = balance_fen - $2, debited_fen = debited_fen + $2, updated_at = $3
+		WHERE assure_code = $1`
+	if !t.defersRows() {
+		res, err := t.Exec(ctx, debit+` AND balance_fen >= $2`, code, amount, at)
+		return changedOne(res, err, "debit guarantee of "+code)
+	}
+	bal, err := t.GuaranteeBalance(ctx, code)
+	if errs.KindOf(err) == errs.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	key := GuaranteeRow(code)
+	if bal+t.pending(key) < amount {
+		return false, nil
+	}
+	return true, t.atCommit(key, -amount, "debit guarantee of "+code, debit, code, amount, at)
 }
 
 // CreditGuarantee gives amount back to the balance of guarantor code.
@@ -74,8 +94,9 @@ func (t *Tx) CreditGuarantee(ctx context.Context, code string, amount int64, at 
 	return nil
 }
 
-// GuaranteeBalance reads the balance of guarantor code in the transaction;
-// a NotFound error when it has no account.
+// GuaranteeBalance reads the balance of guarantor code in the transaction
+// (without what it leaves for the commit); a NotFound error when it has no
+// account.
 func (t *Tx) GuaranteeBalance(ctx context.Context, code string) (int64, error) {
 	var bal int64
 	if err := t.QueryRow(ctx, `SELECT balance_fen FROM guarantee_accounts WHERE assure_code = $1`, code).Scan(&bal); err != nil {
@@ -84,20 +105,35 @@ func (t *Tx) GuaranteeBalance(ctx context.Context, code string) (int64, error) {
 	return bal, nil
 }
 
+// addGuaranteeChange records a change of a guarantor's balance with the
+// balance its account holds when the statement runs; no row without an
+// account.
+const addGuaranteeChange = `INSERT INTO guarantee_history (assure_code, kind, amount_fen, balance_fen, inventory_id, ref, note, at)
+	SELECT $1, $2, $3, balance_fen, $4, $5, $6, $7 FROM guarantee_accounts WHERE assure_code = $1`
+
 // AddGuaranteeChange records change c of a guarantor's balance with the
-// balance the account holds now, and returns that balance. c.BalanceFen
-// and c.InvtNo are not read.
+// balance the account holds now, and returns that balance; a NotFound error
+// when the guarantor has no account. c.BalanceFen and c.InvtNo are not read.
 func (t *Tx) AddGuaranteeChange(ctx context.Context, c *GuaranteeChange) (_ int64, err error) {
 	defer errs.Wrap(&err, "store.AddGuaranteeChange")
-	bal, err := t.GuaranteeBalance(ctx, c.AssureCode)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := t.Exec(ctx, `INSERT INTO guarantee_history (assure_code, kind, amount_fen, balance_fen, inventory_id, ref, note, at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`, c.AssureCode, c.Kind, c.AmountFen, bal, c.InventoryID, c.Ref, c.Note, c.At); err != nil {
-		return 0, fmt.Errorf("record %s of guarantee of %s: %w", c.Kind, c.AssureCode, err)
+	var bal int64
+	if err := t.QueryRow(ctx, addGuaranteeChange+` RETURNING balance_fen`,
+		c.AssureCode, c.Kind, c.AmountFen, c.InventoryID, c.Ref, c.Note, c.At).Scan(&bal); err != nil {
+		return 0, fmt.Errorf("record %s of guarantee of %s: %w", c.Kind, c.AssureCode, classify(err))
 	}
 	return bal, nil
+}
+
+// RecordGuaranteeChange is AddGuaranteeChange for a change whose balance
+// the caller does not need: in a keyed batch on PostgreSQL it is recorded
+// at commit, after the change of the balance it follows (commit_rows.go).
+func (t *Tx) RecordGuaranteeChange(ctx context.Context, c *GuaranteeChange) error {
+	if !t.defersRows() {
+		_, err := t.AddGuaranteeChange(ctx, c)
+		return err
+	}
+	return t.atCommit(GuaranteeRow(c.AssureCode), 0, "record "+c.Kind+" of guarantee of "+c.AssureCode, addGuaranteeChange,
+		c.AssureCode, c.Kind, c.AmountFen, c.InventoryID, c.Ref, c.Note, c.At)
 }
 
 // GuaranteeAccount reads the account of guarantor code; a NotFound error

@@ -41,6 +41,9 @@ type queued struct {
 	// commit: the statement is COMMIT, which PostgreSQL answers with
 	// ROLLBACK for a transaction it could not commit.
 	commit bool
+	// one: the statement must change exactly one row (a change left for the
+	// commit, see commit_rows.go).
+	one bool
 }
 
 // queuedError is the failure of a queued statement: job is the batch's job
@@ -120,6 +123,9 @@ func (t *Tx) pipe(ctx context.Context, last *queued, wantRows bool) (pgconn.Comm
 	if failed >= 0 {
 		name, job = q[failed].name, q[failed].job
 	}
+	if failed >= 0 && q[failed].one {
+		err = fmt.Errorf("%w: %w", errCommitRowChanged, err)
+	}
 	err = &queuedError{job: job, err: fmt.Errorf("%s: %w", name, classify(err))}
 	var pe *pgconn.PgError
 	if !q[len(q)-1].commit || (failed >= 0 && !q[failed].commit && errors.As(err, &pe)) {
@@ -155,6 +161,9 @@ func sendBatch(ctx context.Context, conn *sql.Conn, q []queued, wantRows bool) (
 				tag, err = br.Exec()
 				if err == nil && s.commit && tag.String() != "COMMIT" {
 					err = errCommitRolledBack
+				}
+				if err == nil && s.one && tag.RowsAffected() != 1 {
+					err = fmt.Errorf("%d rows changed, not 1", tag.RowsAffected())
 				}
 			}
 			if err != nil {

@@ -319,6 +319,10 @@ type Tx struct {
 	// that registered it is rolled back, and not at all once it commits
 	// (onRollbackDo).
 	onRollback []func()
+	// deferRows: changes of the rows named by CommitRow wait for the commit
+	// (commitWrites), set by the batcher for a keyed batch (PostgreSQL).
+	deferRows    bool
+	commitWrites []commitWrite
 }
 
 // AfterCommit runs fn once the transaction has committed; a rollback drops
@@ -358,6 +362,9 @@ func (db *DB) InTx(ctx context.Context, fn func(*Tx) error) error {
 		db.writer.nanos.Add(int64(time.Since(start)))
 	}()
 	err = fn(t)
+	if err == nil {
+		err = t.writeCommitRows(ctx)
+	}
 	if err == nil {
 		err = t.numberFeed(ctx)
 	}
@@ -781,7 +788,7 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 		return err
 	}
 	sent := t.sent
-	feed, answered, hooks, undos := len(t.feed), len(t.answered), len(t.afterCommit), len(t.onRollback)
+	feed, answered, hooks, undos, writes := len(t.feed), len(t.answered), len(t.afterCommit), len(t.onRollback), len(t.commitWrites)
 	err := fn()
 	if err == nil {
 		if err = t.later(ctx, "release savepoint "+name, "RELEASE SAVEPOINT "+name); err == nil {
@@ -806,6 +813,7 @@ func (t *Tx) Savepoint(ctx context.Context, name string, fn func() error) error 
 	// The receipts, message rows and after-commit work added since are
 	// undone too, and what was noted in memory meanwhile is taken back.
 	t.feed, t.answered, t.afterCommit = t.feed[:feed], t.answered[:answered], t.afterCommit[:hooks]
+	t.commitWrites = t.commitWrites[:writes]
 	return err
 }
 
