@@ -64,8 +64,15 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 	// Lines in item order: two inventories naming the same items lock their rows in the same order.
 	lines := slices.Clone(d.Doc.Lines)
 	slices.SortStableFunc(lines, func(a, b clearance.InventoryLine) int { return strings.Compare(a.ItemRecordNo, b.ItemRecordNo) })
+	held, err := holdStates(ctx, tx, d.Inventory.ID)
+	if err != nil {
+		return nil, err
+	}
 	err = tx.Savepoint(ctx, "bonded_reserve", func() error {
 		for _, l := range lines {
+			if s := held[l.Gnum]; s == "reserved" || s == "out" {
+				continue // reserved before (an officer's decision after a review)
+			}
 			o, err := reserveLine(ctx, tx, d.Inventory.ID, d.Doc.EmsNo, d.Doc.EbcCode, l, d.Now)
 			if err != nil {
 				return err
@@ -90,13 +97,6 @@ func reserveLine(ctx context.Context, tx *store.Tx, invID, emsNo, ebcCode string
 	qty, err := ParseQty("qty", l.Qty.String())
 	if err != nil {
 		return refuse("1370", "InventoryList[%d].qty=%s: %v", l.Gnum, l.Qty, err), nil
-	}
-	state, err := tx.BondedHoldState(ctx, invID, l.Gnum)
-	if err != nil {
-		return nil, err
-	}
-	if state == "reserved" || state == "out" {
-		return nil, nil // reserved before (an officer's decision after a review)
 	}
 	// The stock of an item is its e-commerce enterprise's own (rules §12).
 	reserved, err := tx.ReserveBondedStock(ctx, emsNo, l.ItemRecordNo, ebcCode, qty)
@@ -127,6 +127,19 @@ func refuse(code, format string, args ...any) *engine.Outcome {
 
 func hold(code, format string, args ...any) *engine.Outcome {
 	return &engine.Outcome{Status: "300", Finding: clearance.Finding{Code: code, Detail: fmt.Sprintf(format, args...)}}
+}
+
+// holdStates reads the states of an inventory's holds by line, in one statement.
+func holdStates(ctx context.Context, tx *store.Tx, invID string) (map[int]string, error) {
+	hs, err := tx.BondedHolds(ctx, invID)
+	if err != nil {
+		return nil, err
+	}
+	states := make(map[int]string, len(hs))
+	for _, h := range hs {
+		states[h.Gnum] = h.State
+	}
+	return states, nil
 }
 
 // unreserve gives back the stock an inventory holds but has not taken.

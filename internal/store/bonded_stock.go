@@ -20,17 +20,6 @@ type BondedHold struct {
 	UpdatedAt               time.Time
 }
 
-// BondedHoldState reads the state of the hold of line gnum of inventory
-// invID; "" when the line holds nothing.
-func (t *Tx) BondedHoldState(ctx context.Context, invID string, gnum int) (string, error) {
-	var state string
-	err := t.QueryRow(ctx, `SELECT state FROM bonded_holds WHERE inventory_id = $1 AND gnum = $2`, invID, gnum).Scan(&state)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("read hold of %s line %d: %w", invID, gnum, classify(err))
-	}
-	return state, nil
-}
-
 // BondedHolds lists the holds of inventory invID by book, item and line:
 // the order in which their item rows are changed, the same for every
 // inventory so that two of them lock rows in the same order.
@@ -100,31 +89,23 @@ func (t *Tx) UnreserveBondedStock(ctx context.Context, emsNo, item string, qty i
 
 // PutBondedHold stores h, replacing a hold of the same inventory line.
 func (t *Tx) PutBondedHold(ctx context.Context, h *BondedHold) error {
-	_, err := t.Exec(ctx, `INSERT INTO bonded_holds (inventory_id, gnum, ems_no, item_record_no, qty_milli, returned_milli, state, updated_at)
+	return t.later(ctx, fmt.Sprintf("store hold of %s line %d", h.InventoryID, h.Gnum),
+		`INSERT INTO bonded_holds (inventory_id, gnum, ems_no, item_record_no, qty_milli, returned_milli, state, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
 		ON CONFLICT (inventory_id, gnum) DO UPDATE SET ems_no = excluded.ems_no, item_record_no = excluded.item_record_no,
 		qty_milli = excluded.qty_milli, returned_milli = excluded.returned_milli, state = excluded.state, updated_at = excluded.updated_at`,
 		h.InventoryID, h.Gnum, h.EmsNo, h.ItemRecordNo, h.QtyMilli, h.ReturnedMilli, h.State, h.UpdatedAt)
-	if err != nil {
-		return fmt.Errorf("store hold of %s line %d: %w", h.InventoryID, h.Gnum, err)
-	}
-	return nil
 }
 
 // SetBondedHoldState moves the hold of line gnum of inventory invID to state.
 func (t *Tx) SetBondedHoldState(ctx context.Context, invID string, gnum int, state string, at time.Time) error {
-	if _, err := t.Exec(ctx, `UPDATE bonded_holds SET state = $3, updated_at = $4 WHERE inventory_id = $1 AND gnum = $2`, invID, gnum, state, at); err != nil {
-		return fmt.Errorf("hold of %s line %d to %s: %w", invID, gnum, state, err)
-	}
-	return nil
+	return t.later(ctx, fmt.Sprintf("hold of %s line %d to %s", invID, gnum, state),
+		`UPDATE bonded_holds SET state = $3, updated_at = $4 WHERE inventory_id = $1 AND gnum = $2`, invID, gnum, state, at)
 }
 
 // AddBondedHoldReturned adds qty to what has come back of the hold of line
 // gnum of inventory invID.
 func (t *Tx) AddBondedHoldReturned(ctx context.Context, invID string, gnum int, qty int64, at time.Time) error {
-	if _, err := t.Exec(ctx, `UPDATE bonded_holds SET returned_milli = returned_milli + $3, updated_at = $4 WHERE inventory_id = $1 AND gnum = $2`,
-		invID, gnum, qty, at); err != nil {
-		return fmt.Errorf("return to hold of %s line %d: %w", invID, gnum, err)
-	}
-	return nil
+	return t.later(ctx, fmt.Sprintf("return to hold of %s line %d", invID, gnum),
+		`UPDATE bonded_holds SET returned_milli = returned_milli + $3, updated_at = $4 WHERE inventory_id = $1 AND gnum = $2`, invID, gnum, qty, at)
 }

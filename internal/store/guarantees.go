@@ -215,11 +215,7 @@ func guarantorOverdueBill(ctx context.Context, q rowQuerier, code string, now ti
 // debited at release, open to be billed (its State, BillNo and UpdatedAt are
 // not read); a Conflict error when the inventory has one already.
 func (t *Tx) InsertTaxLine(ctx context.Context, d *TaxLine) error {
-	_, err := t.Exec(ctx, `INSERT INTO tax_lines (inventory_id, assure_code, invt_no, cop_no, ebc_code, agent_code, customs_code, released_at,
+	return t.later(ctx, "store tax line of "+d.InventoryID, `INSERT INTO tax_lines (inventory_id, assure_code, invt_no, cop_no, ebc_code, agent_code, customs_code, released_at,
 		duty_fen, ct_fen, vat_fen, tax_fen, lines, state, bill_no, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'open','',$8)`,
 		d.InventoryID, d.AssureCode, d.InvtNo, d.CopNo, d.EbcCode, d.AgentCode, d.CustomsCode, d.ReleasedAt, d.DutyFen, d.CTFen, d.VATFen, d.TaxFen, string(d.Lines))
-	if err != nil {
-		return fmt.Errorf("store tax line of %s: %w", d.InventoryID, err)
-	}
-	return nil
 }
