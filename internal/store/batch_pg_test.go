@@ -17,20 +17,8 @@ import (
 // nothing deadlock, and PostgreSQL breaks the tie by failing one of them,
 // which its batcher runs again: the case the names are there to avoid.
 func TestBatchersCrossedKeysDoNotDeadlock(t *testing.T) {
-	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, dsn, "", store.Options{MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	a, b := open(), open()
-	if err := a.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoNodes(t)
 	err := a.InTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO counters (name, value) VALUES ('test_x', 0), ('test_y', 0)`)
 		return err
@@ -101,20 +89,9 @@ func TestBatchersCrossedKeysDoNotDeadlock(t *testing.T) {
 
 // Two nodes drawing inventory serials at once never draw the same one.
 func TestSerialsUniqueAcrossNodes(t *testing.T) {
-	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
-	var dbs []*store.DB
-	for range 2 {
-		db, err := store.Open(ctx, dsn, "", store.Options{MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		dbs = append(dbs, db)
-	}
-	if err := dbs[0].Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoNodes(t)
+	dbs := []*store.DB{a, b}
 	var mu sync.Mutex
 	seen := map[int64]bool{}
 	var wg sync.WaitGroup
@@ -157,20 +134,8 @@ func TestSerialsUniqueAcrossNodes(t *testing.T) {
 // and the reservation made at once, which refuses it. Nothing is reserved
 // twice, and the job is answered, not failed.
 func TestStockTakenMeanwhileRunsTheJobAgainLocked(t *testing.T) {
-	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, dsn, "", store.Options{MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	a, other := open(), open()
-	if err := a.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	a, other := twoNodes(t)
 	const ems, item, ebc = "T5000W000001", "A1", "EBC0000001"
 	err := a.InTx(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertBondedBook(ctx, &store.BondedBook{EmsNo: ems, OperatorCode: "ZONE000001", Name: "保税仓", CreatedAt: time.Now()}); err != nil {
@@ -236,4 +201,25 @@ func TestStockTakenMeanwhileRunsTheJobAgainLocked(t *testing.T) {
 	if reserved != 2000 {
 		t.Errorf("reserved %d, want 2000: the other node's alone", reserved)
 	}
+}
+
+// twoNodes opens two handles on one migrated test database, as two nodes
+// of a deployment would.
+func twoNodes(t *testing.T) (a, b *store.DB) {
+	t.Helper()
+	dsn := storetest.PostgresDSN(t)
+	ctx := context.Background()
+	open := func() *store.DB {
+		db, err := store.Open(ctx, dsn, "", store.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	a, b = open(), open()
+	if err := a.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	return a, b
 }
