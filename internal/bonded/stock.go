@@ -2,7 +2,6 @@ package bonded
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,8 +43,6 @@ func stockRows(doc *clearance.Inventory) []string {
 	return keys
 }
 
-var errNoStock = errors.New("no stock")
-
 // Apply reserves the stock of every line of a bonded inventory that is
 // accepted (120 → 300, 500, 800), all lines or none; a rejection (→ 100) gives
 // back what it held.
@@ -60,7 +57,6 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 	if from != "120" {
 		return nil, nil
 	}
-	var refused *engine.Outcome
 	// Lines in item order: two inventories naming the same items lock their rows in the same order.
 	lines := slices.Clone(d.Doc.Lines)
 	slices.SortStableFunc(lines, func(a, b clearance.InventoryLine) int { return strings.Compare(a.ItemRecordNo, b.ItemRecordNo) })
@@ -68,57 +64,59 @@ func (e reserveEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Decisi
 	if err != nil {
 		return nil, err
 	}
-	err = tx.Savepoint(ctx, "bonded_reserve", func() error {
-		for _, l := range lines {
-			if s := held[l.Gnum]; s == "reserved" || s == "out" {
-				continue // reserved before (an officer's decision after a review)
-			}
-			o, err := reserveLine(ctx, tx, d.Inventory.ID, d.Doc.EmsNo, d.Doc.EbcCode, l, d.Now)
-			if err != nil {
-				return err
-			}
-			if o != nil {
-				refused = o
-				return errNoStock
-			}
+	emsNo, ebcCode := d.Doc.EmsNo, d.Doc.EbcCode
+	var wanted []clearance.InventoryLine
+	var wants []store.StockWant
+	for _, l := range lines {
+		if s := held[l.Gnum]; s == "reserved" || s == "out" {
+			continue // reserved before (an officer's decision after a review)
 		}
-		return nil
-	})
-	if errors.Is(err, errNoStock) {
-		return refused, nil
+		if emsNo == "" || l.ItemRecordNo == "" {
+			return refuse("1370", "InventoryList[%d]: a 1210 inventory needs emsNo and itemRecordNo (emsNo=%q, itemRecordNo=%q)", l.Gnum, emsNo, l.ItemRecordNo), nil
+		}
+		qty, err := ParseQty("qty", l.Qty.String())
+		if err != nil {
+			return refuse("1370", "InventoryList[%d].qty=%s: %v", l.Gnum, l.Qty, err), nil
+		}
+		wanted = append(wanted, l)
+		wants = append(wants, store.StockWant{Item: l.ItemRecordNo, Qty: qty})
 	}
-	return nil, err
-}
-
-func reserveLine(ctx context.Context, tx *store.Tx, invID, emsNo, ebcCode string, l clearance.InventoryLine, now time.Time) (*engine.Outcome, error) {
-	if emsNo == "" || l.ItemRecordNo == "" {
-		return refuse("1370", "InventoryList[%d]: a 1210 inventory needs emsNo and itemRecordNo (emsNo=%q, itemRecordNo=%q)", l.Gnum, emsNo, l.ItemRecordNo), nil
-	}
-	qty, err := ParseQty("qty", l.Qty.String())
-	if err != nil {
-		return refuse("1370", "InventoryList[%d].qty=%s: %v", l.Gnum, l.Qty, err), nil
+	if len(wants) == 0 {
+		return nil, nil
 	}
 	// The stock of an item is its e-commerce enterprise's own (rules §12).
-	reserved, err := tx.ReserveBondedStock(ctx, emsNo, l.ItemRecordNo, ebcCode, qty)
+	refused, err := tx.ReserveBondedLines(ctx, emsNo, ebcCode, wants)
 	if err != nil {
 		return nil, err
 	}
-	if !reserved {
-		it, err := tx.BondedItem(ctx, emsNo, l.ItemRecordNo)
-		if errs.KindOf(err) == errs.NotFound {
-			return refuse("1370", "emsNo=%s has no item itemRecordNo=%s", emsNo, l.ItemRecordNo), nil
-		}
+	if refused >= 0 {
+		return whyRefused(ctx, tx, emsNo, ebcCode, wanted[refused], wants[refused].Qty)
+	}
+	for i, l := range wanted {
+		// A line freed before (a rejection) is reserved anew from nothing returned.
+		err := tx.PutBondedHold(ctx, &store.BondedHold{InventoryID: d.Inventory.ID, Gnum: l.Gnum, EmsNo: emsNo, ItemRecordNo: l.ItemRecordNo,
+			QtyMilli: wants[i].Qty, State: "reserved", UpdatedAt: d.Now})
 		if err != nil {
 			return nil, err
 		}
-		if it.EbcCode != ebcCode {
-			return refuse("1374", "InventoryList[%d]: emsNo=%s itemRecordNo=%s is not an item of ebcCode=%s", l.Gnum, emsNo, l.ItemRecordNo, ebcCode), nil
-		}
-		return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(it.OnHandMilli-it.ReservedMilli), Qty(qty)), nil
 	}
-	// A line freed before (a rejection) is reserved anew from nothing returned.
-	return nil, tx.PutBondedHold(ctx, &store.BondedHold{InventoryID: invID, Gnum: l.Gnum, EmsNo: emsNo, ItemRecordNo: l.ItemRecordNo,
-		QtyMilli: qty, State: "reserved", UpdatedAt: now})
+	return nil, nil
+}
+
+// whyRefused says why line l's qty could not be reserved: the book has no
+// such item, it is another enterprise's, or too little of it is available.
+func whyRefused(ctx context.Context, tx *store.Tx, emsNo, ebcCode string, l clearance.InventoryLine, qty int64) (*engine.Outcome, error) {
+	it, err := tx.BondedItem(ctx, emsNo, l.ItemRecordNo)
+	if errs.KindOf(err) == errs.NotFound {
+		return refuse("1370", "emsNo=%s has no item itemRecordNo=%s", emsNo, l.ItemRecordNo), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if it.EbcCode != ebcCode {
+		return refuse("1374", "InventoryList[%d]: emsNo=%s itemRecordNo=%s is not an item of ebcCode=%s", l.Gnum, emsNo, l.ItemRecordNo, ebcCode), nil
+	}
+	return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(it.OnHandMilli-it.ReservedMilli), Qty(qty)), nil
 }
 
 func refuse(code, format string, args ...any) *engine.Outcome {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -46,32 +45,106 @@ func (t *Tx) BondedHolds(ctx context.Context, invID string) ([]BondedHold, error
 // changed at commit (CommitRow).
 func BondedItemRow(emsNo, item string) string { return CommitRow("bonded_item", emsNo, item) }
 
+// StockWant is a quantity of an item of a book that an inventory line
+// reserves, in milli-units.
+type StockWant struct {
+	Item string
+	Qty  int64
+}
+
 // ReserveBondedStock reserves qty of item of book emsNo for e-commerce
 // enterprise ebcCode. It reports false, changing nothing, when the book has
 // no such item, the item is another enterprise's, or less than qty is
-// available (on hand − reserved). In a keyed batch on PostgreSQL it decides
-// on the row as read, and reserves at commit (commit_rows.go).
+// available (on hand − reserved).
 func (t *Tx) ReserveBondedStock(ctx context.Context, emsNo, item, ebcCode string, qty int64) (bool, error) {
-	const reserve = `UPDATE bonded_items SET reserved_milli = reserved_milli + $3 WHERE ems_no = $1 AND item_record_no = $2`
-	if !t.defersRows() {
-		res, err := t.Exec(ctx, reserve+` AND ebc_code = $4 AND on_hand_milli - reserved_milli >= $3`, emsNo, item, qty, ebcCode)
-		return changedOne(res, err, "reserve "+emsNo+"/"+item)
+	refused, err := t.ReserveBondedLines(ctx, emsNo, ebcCode, []StockWant{{Item: item, Qty: qty}})
+	return refused < 0, err
+}
+
+// errRefused undoes the reservations of ReserveBondedLines made at once.
+var errRefused = errors.New("a line cannot be reserved")
+
+// ReserveBondedLines reserves what each want asks of book emsNo for
+// e-commerce enterprise ebcCode, all or none, and returns the index of the
+// first want it cannot reserve (ReserveBondedStock's reasons), -1 when it
+// reserved them all. In a keyed batch on PostgreSQL it reads the items in
+// one statement, decides on them as read, and reserves at commit
+// (commit_rows.go); elsewhere each reservation is a conditional update, and
+// a refusal undoes the ones before it.
+func (t *Tx) ReserveBondedLines(ctx context.Context, emsNo, ebcCode string, wants []StockWant) (int, error) {
+	if t.defersRows() {
+		return t.reserveAtCommit(ctx, emsNo, ebcCode, wants)
 	}
-	var owner string
-	var available int64
-	err := t.QueryRow(ctx, `SELECT ebc_code, on_hand_milli - reserved_milli FROM bonded_items WHERE ems_no = $1 AND item_record_no = $2`,
-		emsNo, item).Scan(&owner, &available)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+	refused := -1
+	reserve := func() error {
+		for i, w := range wants {
+			res, err := t.Exec(ctx, `UPDATE bonded_items SET reserved_milli = reserved_milli + $3
+				WHERE ems_no = $1 AND item_record_no = $2 AND ebc_code = $4 AND on_hand_milli - reserved_milli >= $3`, emsNo, w.Item, w.Qty, ebcCode)
+			ok, err := changedOne(res, err, "reserve "+emsNo+"/"+w.Item)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				refused = i
+				return errRefused
+			}
+		}
+		return nil
 	}
+	var err error
+	if len(wants) == 1 {
+		err = reserve() // nothing before it to undo
+	} else {
+		err = t.Savepoint(ctx, "bonded_reserve", reserve)
+	}
+	if errors.Is(err, errRefused) {
+		err = nil
+	}
+	return refused, err
+}
+
+// reserveAtCommit is ReserveBondedLines in a keyed batch on PostgreSQL.
+func (t *Tx) reserveAtCommit(ctx context.Context, emsNo, ebcCode string, wants []StockWant) (int, error) {
+	items := make([]string, len(wants))
+	for i, w := range wants {
+		items[i] = w.Item
+	}
+	rows, err := t.Query(ctx, `SELECT item_record_no, ebc_code, on_hand_milli - reserved_milli FROM bonded_items
+		WHERE ems_no = $1 AND item_record_no = ANY($2)`, emsNo, items)
 	if err != nil {
-		return false, fmt.Errorf("read stock of %s/%s: %w", emsNo, item, classify(err))
+		return -1, fmt.Errorf("read stock of %s: %w", emsNo, err)
 	}
-	key := BondedItemRow(emsNo, item)
-	if owner != ebcCode || available+t.pending(key) < qty {
-		return false, nil
+	type stock struct {
+		item, owner string
+		available   int64
 	}
-	return true, t.atCommit(key, -qty, "reserve "+emsNo+"/"+item, reserve, emsNo, item, qty)
+	got, err := Collect(rows, func(r Scanner) (stock, error) {
+		var s stock
+		err := r.Scan(&s.item, &s.owner, &s.available)
+		return s, err
+	})
+	if err != nil {
+		return -1, fmt.Errorf("read stock of %s: %w", emsNo, err)
+	}
+	read := make(map[string]stock, len(got))
+	for _, s := range got {
+		read[s.item] = s
+	}
+	mark := len(t.commitWrites)
+	for i, w := range wants {
+		s, ok := read[w.Item]
+		key := BondedItemRow(emsNo, w.Item)
+		if !ok || s.owner != ebcCode || s.available+t.pending(key) < w.Qty {
+			t.commitWrites = t.commitWrites[:mark] // none reserved
+			return i, nil
+		}
+		err := t.atCommit(key, -w.Qty, "reserve "+emsNo+"/"+w.Item,
+			`UPDATE bonded_items SET reserved_milli = reserved_milli + $3 WHERE ems_no = $1 AND item_record_no = $2`, emsNo, w.Item, w.Qty)
+		if err != nil {
+			return -1, err
+		}
+	}
+	return -1, nil
 }
 
 // UnreserveBondedStock takes qty off the stock reserved of item of book

@@ -16,6 +16,7 @@ func init() { addSuite("CommitRows", runCommitRows) }
 func runCommitRows(t *testing.T, open Opener) {
 	t.Run("ReserveInABatch", func(t *testing.T) { testReserveInABatch(t, open(t)) })
 	t.Run("DebitInABatch", func(t *testing.T) { testDebitInABatch(t, open(t)) })
+	t.Run("LinesAllOrNone", func(t *testing.T) { testLinesAllOrNone(t, open(t)) })
 }
 
 func testReserveInABatch(t *testing.T, db *store.DB) {
@@ -125,6 +126,63 @@ func testDebitInABatch(t *testing.T, db *store.DB) {
 	for i, want := range []int64{4000, 0} {
 		if hs[i].BalanceFen != want {
 			t.Errorf("history line %d (%s %d): balance %d, want %d", i, hs[i].Kind, hs[i].AmountFen, hs[i].BalanceFen, want)
+		}
+	}
+}
+
+// An inventory's lines are reserved all or none, in a keyed batch and in a
+// plain transaction alike, and the refusal names the first line that
+// cannot be reserved.
+func testLinesAllOrNone(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	b := db.NewBatcher(1, 8)
+	defer b.Close()
+	for _, way := range []struct {
+		name, emsNo string
+		run         func(emsNo string, fn func(*store.Tx) error) error
+	}{
+		{"keyed batch", "T5000W000001", func(emsNo string, fn func(*store.Tx) error) error {
+			return b.DoKeys(ctx, []string{store.BondedItemRow(emsNo, "A1"), store.BondedItemRow(emsNo, "B2")}, fn)
+		}},
+		{"transaction", "T5000W000002", func(_ string, fn func(*store.Tx) error) error { return db.InTx(ctx, fn) }},
+	} {
+		ledgerBook(t, db, way.emsNo, "ZONE000001", "EBC0000001", 3000, "A1", "B2")
+		for _, c := range []struct {
+			wants   []store.StockWant
+			refused int
+		}{
+			{[]store.StockWant{{Item: "A1", Qty: 1000}, {Item: "B2", Qty: 3001}}, 1},                          // B2 has 3000
+			{[]store.StockWant{{Item: "A1", Qty: 2000}, {Item: "A1", Qty: 1001}}, 1},                          // twice the same item: 3000 in all
+			{[]store.StockWant{{Item: "A1", Qty: 1000}, {Item: "C3", Qty: 1}}, 1},                             // no such item
+			{[]store.StockWant{{Item: "A1", Qty: 1000}, {Item: "A1", Qty: 2000}, {Item: "B2", Qty: 500}}, -1}, // all of them
+			{[]store.StockWant{{Item: "B2", Qty: 1}, {Item: "A1", Qty: 1}}, 1},                                // A1 is all reserved
+		} {
+			err := way.run(way.emsNo, func(tx *store.Tx) error {
+				got, err := tx.ReserveBondedLines(ctx, way.emsNo, "EBC0000001", c.wants)
+				if err == nil && got != c.refused {
+					t.Errorf("%s: reserve %+v: refused line %d, want %d", way.name, c.wants, got, c.refused)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", way.name, err)
+			}
+		}
+		// Another enterprise's item refuses the first line.
+		err := way.run(way.emsNo, func(tx *store.Tx) error {
+			got, err := tx.ReserveBondedLines(ctx, way.emsNo, "EBC0000002", []store.StockWant{{Item: "B2", Qty: 1}})
+			if err == nil && got != 0 {
+				t.Errorf("%s: another enterprise reserves B2: refused line %d, want 0", way.name, got)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", way.name, err)
+		}
+		// Only the fourth case reserved.
+		items, err := db.BondedItems(ctx, way.emsNo)
+		if err != nil || len(items) != 2 || items[0].ReservedMilli != 3000 || items[1].ReservedMilli != 500 {
+			t.Errorf("%s: reserved after the refusals: %+v %v, want A1 3000 and B2 500", way.name, items, err)
 		}
 	}
 }
