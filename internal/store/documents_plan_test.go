@@ -44,14 +44,7 @@ func TestDocumentsLookUpEachKey(t *testing.T) {
 		t.Errorf("the plan does not look each key up by the whole primary key:\n%s", p)
 	}
 	// And it reads them: the 16 asked for.
-	var got map[store.WaitKey]*store.Document
-	if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
-		got, err = tx.Documents(ctx, "order", keys)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(keys) {
+	if got := storetest.Documents(t, db, "order", keys); len(got) != len(keys) {
 		t.Errorf("read %d documents, want %d", len(got), len(keys))
 	}
 }

@@ -525,13 +525,7 @@ func testInsertNewDocuments(t *testing.T, db *store.DB) {
 	}
 	// Read back several in one statement, a missing key left out.
 	keys := []store.WaitKey{{K1: "EBP0000001", K2: "O-2"}, {K1: "EBP0000001", K2: "O-3"}, {K1: "EBP0000001", K2: "O-19"}, {K1: "EBP0000001", K2: "none"}}
-	var got map[store.WaitKey]*store.Document
-	if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
-		got, err = tx.Documents(ctx, "order", keys)
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	got := Documents(t, db, "order", keys)
 	if len(got) != 3 {
 		t.Errorf("read %d orders, want 3", len(got))
 	}
@@ -682,4 +676,19 @@ func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
 	if got, err := db.Inventory(ctx, "i1"); err != nil || string(got.Data) != `{"copNo":"C1","changed":true}` {
 		t.Errorf("inventory: %v %s", err, got.Data)
 	}
+}
+
+// Documents reads the documents of kind under keys in a write transaction
+// (Tx.Documents), failing the test on an error.
+func Documents(t testing.TB, db *store.DB, kind string, keys []store.WaitKey) map[store.WaitKey]*store.Document {
+	t.Helper()
+	var got map[store.WaitKey]*store.Document
+	ctx := context.Background()
+	if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+		got, err = tx.Documents(ctx, kind, keys)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
