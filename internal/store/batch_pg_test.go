@@ -166,7 +166,7 @@ func TestStockTakenMeanwhileRunsTheJobAgainLocked(t *testing.T) {
 	var got []bool
 	var locks []int
 	err = b.DoKeys(ctx, []string{store.BondedItemRow(ems, item)}, func(tx *store.Tx) error {
-		ok, err := tx.ReserveBondedStock(ctx, ems, item, ebc, 2000)
+		ok, err := storetest.ReserveOne(ctx, tx, ems, item, ebc, 2000)
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func TestStockTakenMeanwhileRunsTheJobAgainLocked(t *testing.T) {
 		locks = append(locks, advisoryLocks(tx))
 		if len(got) == 1 { // another node takes 2000 of the 3000 this job read
 			return other.InTx(ctx, func(tx *store.Tx) error {
-				if ok, err := tx.ReserveBondedStock(ctx, ems, item, ebc, 2000); err != nil || !ok {
+				if ok, err := storetest.ReserveOne(ctx, tx, ems, item, ebc, 2000); err != nil || !ok {
 					t.Errorf("the other node's reservation: %v %v", ok, err)
 				}
 				return nil

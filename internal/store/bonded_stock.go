@@ -52,22 +52,14 @@ type StockWant struct {
 	Qty  int64
 }
 
-// ReserveBondedStock reserves qty of item of book emsNo for e-commerce
-// enterprise ebcCode. It reports false, changing nothing, when the book has
-// no such item, the item is another enterprise's, or less than qty is
-// available (on hand − reserved).
-func (t *Tx) ReserveBondedStock(ctx context.Context, emsNo, item, ebcCode string, qty int64) (bool, error) {
-	refused, err := t.ReserveBondedLines(ctx, emsNo, ebcCode, []StockWant{{Item: item, Qty: qty}})
-	return refused < 0, err
-}
-
 // errRefused undoes the reservations of ReserveBondedLines made at once.
 var errRefused = errors.New("a line cannot be reserved")
 
 // ReserveBondedLines reserves what each want asks of book emsNo for
 // e-commerce enterprise ebcCode, all or none, and returns the index of the
-// first want it cannot reserve (ReserveBondedStock's reasons), -1 when it
-// reserved them all. In a keyed batch on PostgreSQL it reads the items in
+// first want it cannot reserve, -1 when it reserved them all. A want cannot
+// be reserved when the book has no such item, the item is another
+// enterprise's, or less than it asks is available (on hand − reserved). In a keyed batch on PostgreSQL it reads the items in
 // one statement, decides on them as read, and reserves at commit
 // (commit_rows.go); elsewhere each reservation is a conditional update, and
 // a refusal undoes the ones before it.

@@ -33,7 +33,7 @@ func testBondedReserve(t *testing.T, db *store.DB) {
 			{"C3", "EBC0000001", 1000, false}, // no such item
 			{"A1", "EBC0000001", 2000, true},
 		} {
-			got, err := tx.ReserveBondedStock(ctx, "T5000W000001", c.item, c.ebc, c.qty)
+			got, err := ReserveOne(ctx, tx, "T5000W000001", c.item, c.ebc, c.qty)
 			if err != nil {
 				return err
 			}

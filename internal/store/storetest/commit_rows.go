@@ -38,7 +38,7 @@ func testReserveInABatch(t *testing.T, db *store.DB) {
 			{"A1", "EBC0000001", 2000, true},
 			{"A1", "EBC0000001", 1, false}, // all of it reserved
 		} {
-			got, err := tx.ReserveBondedStock(ctx, "T5000W000001", c.item, c.ebc, c.qty)
+			got, err := ReserveOne(ctx, tx, "T5000W000001", c.item, c.ebc, c.qty)
 			if err != nil {
 				return err
 			}
@@ -58,7 +58,7 @@ func testReserveInABatch(t *testing.T, db *store.DB) {
 			qty  int64
 			want bool
 		}{{1001, false}, {1000, true}} {
-			if got, err := tx.ReserveBondedStock(ctx, "T5000W000001", "A1", "EBC0000001", c.qty); err != nil || got != c.want {
+			if got, err := ReserveOne(ctx, tx, "T5000W000001", "A1", "EBC0000001", c.qty); err != nil || got != c.want {
 				t.Errorf("reserve %d after giving 3000 back and taking 2000 out: %v %v, want %v", c.qty, got, err, c.want)
 			}
 		}
@@ -185,4 +185,11 @@ func testLinesAllOrNone(t *testing.T, db *store.DB) {
 			t.Errorf("%s: reserved after the refusals: %+v %v, want A1 3000 and B2 500", way.name, items, err)
 		}
 	}
+}
+
+// ReserveOne reserves qty of one item (Tx.ReserveBondedLines with one
+// want) and tells whether it did.
+func ReserveOne(ctx context.Context, tx *store.Tx, emsNo, item, ebcCode string, qty int64) (bool, error) {
+	refused, err := tx.ReserveBondedLines(ctx, emsNo, ebcCode, []store.StockWant{{Item: item, Qty: qty}})
+	return refused < 0, err
 }
