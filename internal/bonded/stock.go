@@ -116,7 +116,9 @@ func whyRefused(ctx context.Context, tx *store.Tx, emsNo, ebcCode string, l clea
 	if it.EbcCode != ebcCode {
 		return refuse("1374", "InventoryList[%d]: emsNo=%s itemRecordNo=%s is not an item of ebcCode=%s", l.Gnum, emsNo, l.ItemRecordNo, ebcCode), nil
 	}
-	return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(it.OnHandMilli-it.ReservedMilli), Qty(qty)), nil
+	// What this batch has already reserved of it counts, as in the decision.
+	available := it.OnHandMilli - it.ReservedMilli + tx.PendingStock(emsNo, l.ItemRecordNo)
+	return refuse("1371", "emsNo=%s itemRecordNo=%s: available %s, this inventory needs %s", emsNo, l.ItemRecordNo, Qty(available), Qty(qty)), nil
 }
 
 func refuse(code, format string, args ...any) *engine.Outcome {

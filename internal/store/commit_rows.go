@@ -116,3 +116,9 @@ func (t *Tx) writeCommitRows(ctx context.Context) error {
 	}
 	return t.flush(ctx)
 }
+
+// PendingStock is what this transaction has left for the commit on the
+// stock available of item of book emsNo (reserved, given back, moved):
+// a read of the item adds it to see the stock as the transaction will
+// leave it. Zero where changes are made at once.
+func (t *Tx) PendingStock(emsNo, item string) int64 { return t.pending(BondedItemRow(emsNo, item)) }

@@ -46,6 +46,14 @@ func testReserveInABatch(t *testing.T, db *store.DB) {
 				t.Errorf("reserve %d of %s for %s: %v, want %v", c.qty, c.item, c.ebc, got, c.want)
 			}
 		}
+		// What is read of the item plus what the job left for the commit is the stock as it will be.
+		it, err := tx.BondedItem(ctx, "T5000W000001", "A1")
+		if err != nil {
+			return err
+		}
+		if free := it.OnHandMilli - it.ReservedMilli + tx.PendingStock("T5000W000001", "A1"); free != 0 {
+			t.Errorf("A1 free after reserving all of it: %d, want 0", free)
+		}
 		// Given back, then taken out at release: 1000 of it is free again.
 		if err := tx.UnreserveBondedStock(ctx, "T5000W000001", "A1", 3000); err != nil {
 			return err
