@@ -456,7 +456,7 @@ func retailDocuments(ctx context.Context, s *Service, sender *enterprise.Enterpr
 			return nil, nil, err
 		}
 		doc.hash = hash
-		if doc.json, err = store.EncodeJSON(doc.data); err != nil {
+		if doc.json, err = store.EncodeJSON(string(doc.kind), doc.data); err != nil {
 			return nil, nil, err
 		}
 		if code, err := s.sanctioned(ctx, doc); err != nil {

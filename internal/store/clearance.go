@@ -132,7 +132,7 @@ func scanDocument(row scanner) (*Document, error) {
 		return nil, classify(err)
 	}
 	var err error
-	if d.Data, err = data.plain(); err != nil {
+	if d.Data, _, err = data.plain(d.held()); err != nil {
 		return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, d.K1, d.K2, err)
 	}
 	d.CreatedAt, d.UpdatedAt = created.Time, updated.Time
@@ -140,8 +140,11 @@ func scanDocument(row scanner) (*Document, error) {
 }
 
 func (d *Document) args() []any {
-	return []any{d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, "", d.packed.of(d.Data), d.MessageID, d.CreatedAt, d.UpdatedAt}
+	return []any{d.Kind, d.K1, d.K2, d.OrderNo, d.Sender, d.AppType, d.Deleted, d.ContentHash, "", d.packed.of(d.Data, d.held()), d.MessageID, d.CreatedAt, d.UpdatedAt}
 }
+
+// held are the values of the document's JSON that its key columns hold.
+func (d *Document) held() []heldValue { return heldByDocument(d.Kind, d.K1, d.K2, d.OrderNo) }
 
 // Document reads a document in the transaction; nil when there is none.
 func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, error) {
@@ -367,11 +370,12 @@ func scanInventory(row scanner) (*Inventory, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	if v.Data, err = data.plain(); err != nil {
+	var held []string
+	if v.Data, held, err = data.plain(heldByInventory(&v)); err != nil {
 		return nil, fmt.Errorf("inventory %s: %w", v.ID, err)
 	}
 	if data.packed != nil {
-		v.packed = packedData{data.packed, string(v.Data)}
+		v.packed = packedData{data.packed, string(v.Data), held}
 	}
 	v.WaitUntil, v.CreatedAt, v.UpdatedAt = wait.Time, created.Time, updated.Time
 	v.stored = v.keys()
@@ -390,7 +394,7 @@ func (v *Inventory) SetData(j PackedJSON) { v.Value, v.Data = j.value, j.plain; 
 func (v *Inventory) args() []any {
 	return []any{v.ID, v.AgentCode, v.CopNo, v.EbpCode, v.OrderNo, v.EbcCode, v.LogisticsCode, v.LogisticsNo, v.TradeMode, v.Sender,
 		v.PreNo, v.InvtNo, v.Status, v.ReasonCode, v.ReasonInfo, v.BuyerKey, v.DutiableFen, v.DutyFen, v.CTFen, v.VATFen, v.Tax, v.Regime,
-		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed.of(v.Data), v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt,
+		v.Pending, v.WaitUntil, v.Seed, v.AppType, v.ContentHash, "", v.packed.of(v.Data, heldByInventory(v)), v.MessageID, v.Version, v.CreatedAt, v.UpdatedAt, v.ReleasedAt,
 		v.RiskCountedAt}
 }
 

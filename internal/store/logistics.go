@@ -213,7 +213,7 @@ func (db *DB) ManifestParcels(ctx context.Context, id string) ([]ManifestParcel,
 		}
 		p.WaybillAt, p.DeclaredAt, p.ReleasedAt = nullTimePtr(wb), nullTimePtr(decl), nullTimePtr(rel)
 		if status.Valid {
-			data, err := (&rowJSON{text: status.String, packed: packed}).plain()
+			data, _, err := (&rowJSON{text: status.String, packed: packed}).plain(nil) // a logistics status's columns hold none of its values
 			if err != nil {
 				return p, fmt.Errorf("status of parcel %s: %w", p.LogisticsNo, err)
 			}

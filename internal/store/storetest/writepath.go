@@ -624,33 +624,47 @@ func testUpdatesKeepTheIndexesTrue(t *testing.T, db *store.DB) {
 
 // JSON compressed before the writer's transaction (EncodeJSON, SetData) is
 // stored as made; JSON changed after it was set is compressed anew, so a
-// row never stores bytes of other JSON than its Data.
+// row never stores bytes of other JSON than its Data. The key values a row's
+// columns hold are stored once, in the columns, and the JSON reads back
+// byte for byte; a JSON whose value is not its column's keeps its own.
 func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
-	order, changed := `{"orderNo":"O1","goodsValue":"10.00"}`, `{"orderNo":"O1","goodsValue":"99.00"}`
-	encoded := func(text string) store.PackedJSON {
-		j, err := store.EncodeJSON(json.RawMessage(text))
+	order, changed := `{"orderNo":"O1","ebpCode":"EBP0000001","goodsValue":"10.00"}`, `{"orderNo":"O1","goodsValue":"99.00"}`
+	waybill := `{"logisticsCode":"LOG0000001","logisticsNo":"LN1","orderNo":"O1","consignee":{"h":"ab","m":"陈*"}}`
+	inventory := `{"copNo":"C1","orderNo":"O1","ebpCode":"EBP0000001","ebcCode":"EBC0000001","logisticsCode":"LOG0000001","logisticsNo":"LN1","agentCode":"AGENT00001","lines":[{"orderNo":"not a key"}]}`
+	encoded := func(kind, text string) store.PackedJSON {
+		j, err := store.EncodeJSON(kind, json.RawMessage(text))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return j
 	}
-	kept := &store.Document{Kind: "order", K1: "EBP0000001", K2: "O1", OrderNo: "O1", Sender: "EBP0000001", AppType: "1", CreatedAt: at, UpdatedAt: at}
-	kept.SetData(encoded(order))
-	moved := &store.Document{Kind: "order", K1: "EBP0000001", K2: "O2", OrderNo: "O2", Sender: "EBP0000001", AppType: "1", CreatedAt: at, UpdatedAt: at}
-	moved.SetData(encoded(order))
+	doc := func(kind, k1, k2, orderNo, text string) *store.Document {
+		d := &store.Document{Kind: kind, K1: k1, K2: k2, OrderNo: orderNo, Sender: k1, AppType: "1", CreatedAt: at, UpdatedAt: at}
+		d.SetData(encoded(kind, text))
+		return d
+	}
+	kept := doc("order", "EBP0000001", "O1", "O1", order)
+	moved := doc("order", "EBP0000001", "O2", "O2", order)
 	moved.Data, moved.Value = []byte(changed), nil
+	other := doc("order", "EBP0000001", "O3", "O3", order) // its JSON says O1: stored as it is
+	wb := doc("waybill", "LOG0000001", "LN1", "O1", waybill)
 	inv := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
-	inv.SetData(encoded(`{"copNo":"C1"}`))
+	inv.SetData(encoded("inventory", `{"copNo":"C1"}`))
+	full := &store.Inventory{ID: "i2", AgentCode: "AGENT00001", CopNo: "C2", EbpCode: "EBP0000001", OrderNo: "O1", EbcCode: "EBC0000001",
+		LogisticsCode: "LOG0000001", LogisticsNo: "LN1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+	full.SetData(encoded("inventory", inventory)) // its copNo, C1, is not its column's
 	err := db.InTx(ctx, func(tx *store.Tx) error {
-		for _, d := range []*store.Document{kept, moved} {
+		for _, d := range []*store.Document{kept, moved, other, wb} {
 			if _, err := tx.InsertDocument(ctx, d); err != nil {
 				return err
 			}
 		}
-		if err := tx.InsertInventory(ctx, inv); err != nil {
-			return err
+		for _, v := range []*store.Inventory{inv, full} {
+			if err := tx.InsertInventory(ctx, v); err != nil {
+				return err
+			}
 		}
 		inv.Data, inv.Value = []byte(`{"copNo":"C1","changed":true}`), nil
 		return tx.UpdateInventory(ctx, inv)
@@ -659,22 +673,33 @@ func testPackedBeforeTheWriter(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	err = db.InTx(ctx, func(tx *store.Tx) error {
-		for k2, want := range map[string]string{"O1": order, "O2": changed} {
-			d, err := tx.Document(ctx, "order", "EBP0000001", k2)
+		for _, w := range []struct{ kind, k1, k2, want string }{
+			{"order", "EBP0000001", "O1", order}, {"order", "EBP0000001", "O2", changed}, {"order", "EBP0000001", "O3", order},
+			{"waybill", "LOG0000001", "LN1", waybill},
+		} {
+			d, err := tx.Document(ctx, w.kind, w.k1, w.k2)
 			if err != nil {
 				return err
 			}
-			if string(d.Data) != want {
-				t.Errorf("order %s: read %s, want %s", k2, d.Data, want)
+			if string(d.Data) != w.want {
+				t.Errorf("%s %s: read %s, want %s", w.kind, w.k2, d.Data, w.want)
 			}
 		}
-		return nil
+		// A decision leaves the JSON as read: the row's bytes are stored again.
+		v, err := tx.InventoryByID(ctx, "i2")
+		if err != nil {
+			return err
+		}
+		v.Status, v.Event = "800", &store.Event{At: at, Status: "800", Actor: "test"}
+		return tx.UpdateInventory(ctx, v)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := db.Inventory(ctx, "i1"); err != nil || string(got.Data) != `{"copNo":"C1","changed":true}` {
-		t.Errorf("inventory: %v %s", err, got.Data)
+	for id, want := range map[string]string{"i1": `{"copNo":"C1","changed":true}`, "i2": inventory} {
+		if got, err := db.Inventory(ctx, id); err != nil || string(got.Data) != want {
+			t.Errorf("inventory %s: %v %s, want %s", id, err, got.Data, want)
+		}
 	}
 }
 
