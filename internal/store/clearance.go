@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -491,7 +492,7 @@ func (db *DB) InventoryByCopNo(ctx context.Context, agentCode, copNo string) (*I
 func (t *Tx) InsertInventory(ctx context.Context, v *Inventory) error {
 	err := t.later(ctx, "store inventory "+v.CopNo, `INSERT INTO inventories (`+inventoryColumns+`, events) VALUES
 		($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36)`,
-		append(v.args(), eventText(v.Event))...)
+		append(v.args(), eventText(v.Event, v.CreatedAt))...)
 	if err != nil {
 		return err
 	}
@@ -545,7 +546,7 @@ func (t *Tx) UpdateInventory(ctx context.Context, v *Inventory) error {
 	if v.stored.known && v.stored.indexed == v.keys().indexed {
 		u = &updateInventoryKept
 	}
-	all := append(v.args(), eventText(v.Event))
+	all := append(v.args(), eventText(v.Event, v.CreatedAt))
 	a := make([]any, len(u.args))
 	for i, k := range u.args {
 		a[i] = all[k]
@@ -619,7 +620,7 @@ func inventoryUpdate(setKeys bool) updateStatement {
 // AddEvent records one step of an inventory's life, appended to its row's
 // history (a write of the row itself records its step with it: Inventory.Event).
 func (t *Tx) AddEvent(ctx context.Context, inventoryID string, at time.Time, status, code, info, actor string) error {
-	line := eventText(&Event{At: at, Status: status, Code: code, Info: info, Actor: actor})
+	line := eventText(&Event{At: at, Status: status, Code: code, Info: info, Actor: actor}, time.Time{}) // the row's created_at is not at hand
 	if err := t.later(ctx, "record event of "+inventoryID, `UPDATE inventories SET events = events || $2 WHERE id = $1`, inventoryID, line); err != nil {
 		return err
 	}
@@ -638,40 +639,63 @@ type Event struct {
 
 // storedEvent is an event as its inventory's row keeps it: one JSON line in
 // the events column (migration 00171), short names because every inventory
-// repeats them.
+// repeats them. Its time is a number of microseconds after the row's
+// created_at where the line is written with the row (about 50 bytes an
+// inventory less than the time spelled out, which a line added on its own,
+// AddEvent, and the lines written before keep: a string).
 type storedEvent struct {
-	At     string `json:"t"`
-	Status string `json:"s"`
-	Code   string `json:"c"`
-	Info   string `json:"i"`
-	Actor  string `json:"a"`
+	At     json.RawMessage `json:"t"`
+	Status string          `json:"s"`
+	Code   string          `json:"c"`
+	Info   string          `json:"i"`
+	Actor  string          `json:"a"`
 }
 
-// eventText is the line appended to the events column for e; "" for none.
-func eventText(e *Event) string {
+// eventText is the line appended to the events column for e, its time
+// counted from created when created is not zero; "" for no event.
+func eventText(e *Event, created time.Time) string {
 	if e == nil {
 		return ""
 	}
-	// Strings only: Marshal cannot fail.
-	b, _ := json.Marshal(storedEvent{At: e.At.UTC().Format(sqliteTime), Status: e.Status, Code: e.Code, Info: e.Info, Actor: e.Actor})
+	var at []byte
+	if after := e.At.UnixMicro() - created.UnixMicro(); !created.IsZero() && after >= 0 {
+		at = strconv.AppendInt(nil, after, 10)
+	} else {
+		at = strconv.AppendQuote(nil, e.At.UTC().Format(sqliteTime))
+	}
+	// Strings and a number only: Marshal cannot fail.
+	b, _ := json.Marshal(storedEvent{At: at, Status: e.Status, Code: e.Code, Info: e.Info, Actor: e.Actor})
 	return string(b) + "\n"
 }
 
-// parseEvents reads the events column.
-func parseEvents(text string) ([]Event, error) {
+// parseEvents reads the events column of a row created at created.
+func parseEvents(text string, created time.Time) ([]Event, error) {
 	var out []Event
 	for line := range strings.Lines(text) {
 		var se storedEvent
 		if err := json.Unmarshal([]byte(line), &se); err != nil {
 			return nil, fmt.Errorf("stored event %q: %w", line, err)
 		}
-		at, err := time.Parse(time.RFC3339Nano, se.At)
+		at, err := se.at(created)
 		if err != nil {
 			return nil, fmt.Errorf("stored event %q: %w", line, err)
 		}
 		out = append(out, Event{At: at, Status: se.Status, Code: se.Code, Info: se.Info, Actor: se.Actor})
 	}
 	return out, nil
+}
+
+// at is the event's time: spelled out, or counted from created.
+func (se *storedEvent) at(created time.Time) (time.Time, error) {
+	var spelled string
+	if err := json.Unmarshal(se.At, &spelled); err == nil {
+		return time.Parse(time.RFC3339Nano, spelled)
+	}
+	var after int64
+	if err := json.Unmarshal(se.At, &after); err != nil {
+		return time.Time{}, fmt.Errorf("time %s: neither a time nor microseconds", se.At)
+	}
+	return time.UnixMicro(created.UnixMicro() + after).UTC(), nil
 }
 
 // Events lists an inventory's steps, oldest first: those recorded as rows of
@@ -692,11 +716,12 @@ func (db *DB) Events(ctx context.Context, inventoryID string) ([]Event, error) {
 		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
 	}
 	var text string
-	err = db.QueryRow(ctx, `SELECT events FROM inventories WHERE id = $1`, inventoryID).Scan(&text)
+	var created Time
+	err = db.QueryRow(ctx, `SELECT events, created_at FROM inventories WHERE id = $1`, inventoryID).Scan(&text, &created)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
 	}
-	inline, err := parseEvents(text)
+	inline, err := parseEvents(text, created.Time)
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", inventoryID, err)
 	}

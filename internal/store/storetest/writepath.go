@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,8 @@ func testAfterCommit(t *testing.T, db *store.DB) {
 // An inventory's steps written with its row (Inventory.Event) or alone
 // (AddEvent) read back in order after those recorded as rows of
 // inventory_events before migration 00171; a write without a step adds none.
+// Those written with the row count their time from its created_at, to the
+// microsecond, whatever its time zone; a step dated before it is spelled out.
 func testEventsInTheRow(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	at := time.Date(2026, 12, 6, 12, 0, 0, 123456000, time.UTC)
@@ -133,8 +136,9 @@ func testEventsInTheRow(t *testing.T, db *store.DB) {
 		return store.Event{At: at.Add(time.Duration(n) * time.Minute), Status: status, Code: "C" + status, Info: info, Actor: "A"}
 	}
 	want := []store.Event{step(0, "120", "old row"), step(1, "120", "declared"), step(2, "800", `quotes " and \ and a
-new line`), step(3, "899", "returned")}
-	v := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", Status: "120", WaitUntil: at, CreatedAt: at, UpdatedAt: at}
+new line`), step(0, "800", "dated before the row"), step(3, "899", "returned")}
+	created := want[1].At.Add(789).In(shanghai) // stored to the microsecond: the declared step is 0 after it
+	v := &store.Inventory{ID: "i1", AgentCode: "AGENT00001", CopNo: "C1", Status: "120", WaitUntil: at, CreatedAt: created, UpdatedAt: created}
 	err := db.InTx(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO inventory_events (inventory_id, at, status, code, info, actor) VALUES ('i1', $1, $2, $3, $4, $5)`,
 			want[0].At, want[0].Status, want[0].Code, want[0].Info, want[0].Actor); err != nil {
@@ -147,11 +151,13 @@ new line`), step(3, "899", "returned")}
 		if err := tx.UpdateInventory(ctx, v); err != nil { // no step: adds none
 			return err
 		}
-		v.Status, v.Event = "800", &want[2]
-		if err := tx.UpdateInventory(ctx, v); err != nil {
-			return err
+		for _, e := range want[2:4] {
+			v.Status, v.Event = "800", &e
+			if err := tx.UpdateInventory(ctx, v); err != nil {
+				return err
+			}
 		}
-		e := want[3]
+		e := want[4]
 		return tx.AddEvent(ctx, "i1", e.At, e.Status, e.Code, e.Info, e.Actor)
 	})
 	if err != nil {
@@ -171,6 +177,15 @@ new line`), step(3, "899", "returned")}
 	}
 	if evs, err := db.Events(ctx, "nobody"); err != nil || len(evs) != 0 {
 		t.Errorf("steps of an unknown inventory: %v, %v", evs, err)
+	}
+	var text string
+	if err := db.QueryRow(ctx, `SELECT events FROM inventories WHERE id = 'i1'`).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []string{`"t":0,`, `"t":60000000,`, `"t":"2026-12-06T12:00:00.123456Z"`, `"t":"2026-12-06T12:03:00.123456Z"`} {
+		if !strings.Contains(text, at) {
+			t.Errorf("stored steps %s: no %s", text, at)
+		}
 	}
 }
 
