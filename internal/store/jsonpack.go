@@ -24,13 +24,12 @@ import (
 // least. A record of format 2 is a byte saying which of the row's held
 // values were emptied, then the JSON with them emptied; reading puts the
 // columns' values back, so the JSON read is byte for byte the JSON written.
-// Format 2 is also packed at level 6 rather than the fastest: together
-// about 210 bytes a declaration (an inventory's 487 bytes became 397, an
-// order's 496 became 427), for about 6 µs more per row, spent before the
-// writer's transaction. Rows of format 1 read as they were stored.
+// Rows of format 1 read as they were stored. Both are packed at the fastest
+// level: level 6 saved about 220 bytes a declaration more but cost 5 % more
+// server CPU a declaration (docs/performance.md).
 var (
 	jsonCodec  = dictflate.New(1, flate.BestSpeed, jsonDict1)
-	jsonCodec2 = dictflate.New(2, 6, jsonDict1)
+	jsonCodec2 = dictflate.New(2, flate.BestSpeed, jsonDict1)
 )
 
 // jsonDict1 is the dictionary of formats 1 and 2: a waybill, a payment, an
