@@ -88,7 +88,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, out io.Write
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	db, err := OpenDB(ctx, cfg, log)
+	db, err := openDB(ctx, cfg, log, listen)
 	if err != nil {
 		return nil, err
 	}
@@ -327,9 +327,21 @@ func clearanceRules(r config.Rules) (*clearance.Rules, error) {
 
 // OpenDB opens the configured database and applies pending migrations.
 func OpenDB(ctx context.Context, cfg config.Config, log *slog.Logger) (*store.DB, error) {
+	return openDB(ctx, cfg, log, false)
+}
+
+// openDB is OpenDB; a server (serving) first makes itself the one server of
+// a SQLite database (store.DB.HoldForServing), before it migrates anything.
+func openDB(ctx context.Context, cfg config.Config, log *slog.Logger, serving bool) (*store.DB, error) {
 	db, err := store.Open(ctx, cfg.DB, cfg.Data, store.Options{Synchronous: cfg.SQLiteSynchronous, MaxConns: cfg.DBMaxConns})
 	if err != nil {
 		return nil, err
+	}
+	if serving {
+		if err := db.HoldForServing(); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.Migrate(ctx, log); err != nil {
 		db.Close()

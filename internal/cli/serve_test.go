@@ -133,3 +133,41 @@ func TestServeRefusedWithoutRestoredKeyLeavesNothing(t *testing.T) {
 		nothingLeftBehind(t, c, out)
 	})
 }
+
+// One server owns a SQLite data folder: its writer keeps in memory what the
+// folder holds (the rows it wrote, the keys inventories wait on), which a
+// second server writing the same folder would make wrong. So a second serve
+// is refused, naming the folder, while commands that do not serve still
+// run; once the first has stopped, the folder serves again.
+func TestServeRefusedOnAFolderAnotherServes(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CBEC_ADMIN_TOKEN", "")
+	t.Setenv("CBEC_SECRET_KEY", "")
+	serve := func() (*app.App, error) {
+		cfg := config.Default()
+		cfg.Addr, cfg.AdminToken, cfg.Data = "127.0.0.1:0", "first-start-admin-token-0123", dir
+		return app.OpenServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	}
+	first, err := serve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second, err := serve(); err == nil || !strings.Contains(err.Error(), "another cbec serve") || !strings.Contains(err.Error(), dir) {
+		if err == nil {
+			second.Close()
+		}
+		first.Close()
+		t.Fatalf("a second server on the folder: %v; want a refusal naming the folder", err)
+	}
+	if code, out, errOut := run(t, "migrate", "--status", "--data", dir); code != 0 {
+		t.Errorf("migrate --status beside the server: exit %d\n%s%s", code, out, errOut)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := serve()
+	if err != nil {
+		t.Fatalf("the folder once its server stopped: %v", err)
+	}
+	again.Close()
+}

@@ -58,6 +58,9 @@ type DB struct {
 	Location string
 	// writer counts the work of write transactions, for benchmarks.
 	writer writerStats
+	// serveLock is the file whose lock makes this process the database's one
+	// server (HoldForServing); nil when not serving or on PostgreSQL.
+	serveLock *os.File
 	// closeOnce makes Close safe to call again: shutdown paths and test
 	// clean-ups may both close the database.
 	closeOnce sync.Once
@@ -255,7 +258,11 @@ func (db *DB) close() error {
 		_, _ = db.write.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 		err = db.read.Close()
 	}
-	return errors.Join(err, db.write.Close())
+	err = errors.Join(err, db.write.Close())
+	if db.serveLock != nil {
+		err = errors.Join(err, db.serveLock.Close()) // closing the file releases its lock
+	}
+	return err
 }
 
 // Ping checks that the database answers.
