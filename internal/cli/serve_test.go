@@ -137,8 +137,9 @@ func TestServeRefusedWithoutRestoredKeyLeavesNothing(t *testing.T) {
 // One server owns a SQLite data folder: its writer keeps in memory what the
 // folder holds (the rows it wrote, the keys inventories wait on), which a
 // second server writing the same folder would make wrong. So a second serve
-// is refused, naming the folder, while commands that do not serve still
-// run; once the first has stopped, the folder serves again.
+// is refused, naming the folder, and so is a restore that would replace the
+// database under it, while commands that do not serve still run; once the
+// first has stopped, the folder restores and serves again.
 func TestServeRefusedOnAFolderAnotherServes(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("CBEC_ADMIN_TOKEN", "")
@@ -162,8 +163,20 @@ func TestServeRefusedOnAFolderAnotherServes(t *testing.T) {
 	if code, out, errOut := run(t, "migrate", "--status", "--data", dir); code != 0 {
 		t.Errorf("migrate --status beside the server: exit %d\n%s%s", code, out, errOut)
 	}
+	backup := filepath.Join(t.TempDir(), "backup.cbec")
+	if code, out, errOut := run(t, "backup", "--data", dir, backup); code != 0 {
+		t.Errorf("backup beside the server: exit %d\n%s%s", code, out, errOut)
+	}
+	// Replacing the database under a running server would leave it writing
+	// the file set aside.
+	if code, _, errOut := run(t, "restore", "--force", "--data", dir, backup); code != 1 || !strings.Contains(errOut, "another cbec serve") {
+		t.Errorf("restore --force under the server: exit %d, want 1 naming the server\n%s", code, errOut)
+	}
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "restore", "--force", "--data", dir, backup); code != 0 {
+		t.Errorf("restore --force once the server stopped: exit %d\n%s%s", code, out, errOut)
 	}
 	again, err := serve()
 	if err != nil {

@@ -143,11 +143,19 @@ func CheckSQLiteFile(ctx context.Context, path string) error {
 // replaced by force is kept beside it as cbec.db.replaced-<time>. The
 // backup's manifest is checked first and its database written beside the
 // target and checked in full; only then is anything in the folder replaced,
-// so a refused restore changes nothing. The server must be stopped.
+// so a refused restore changes nothing. It is refused while a server serves
+// the folder, and no server starts on it until the restore is done.
 func RestoreSQLite(ctx context.Context, from, dir string, force bool, now time.Time) error {
 	target := filepath.Join(dir, "cbec.db")
 	if _, err := os.Stat(target); err == nil && !force {
 		return fmt.Errorf("restore: %s holds a database already; stop the server and pass --force to replace it", dir)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		release, err := holdOffServers(target)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		defer release()
 	}
 	f, err := os.Open(from)
 	if err != nil {
