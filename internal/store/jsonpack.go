@@ -67,12 +67,17 @@ func heldByInventory(v *Inventory) []heldValue {
 // heldNames are the fields that a row of kind holds in columns ("inventory"
 // for an inventory's row).
 func heldNames(kind string) []string {
-	var held []heldValue
 	if kind == "inventory" {
-		held = heldByInventory(&Inventory{})
-	} else {
-		held = heldByDocument(kind, "", "", "")
+		return inventoryHeldNames
 	}
+	return namesOf(heldByDocument(kind, "", "", ""))
+}
+
+// inventoryHeldNames are the fields an inventory's row holds in columns.
+var inventoryHeldNames = namesOf(heldByInventory(&Inventory{}))
+
+// namesOf lists the fields of held values.
+func namesOf(held []heldValue) []string {
 	names := make([]string, len(held))
 	for i, h := range held {
 		names[i] = h.name
@@ -128,11 +133,7 @@ func packHeld(plain []byte, names []string, keep func(i int, value string) bool)
 // packRow compresses a row's JSON in format 2, leaving out the values its
 // columns hold.
 func packRow(plain []byte, held []heldValue) (packed []byte, values []string) {
-	names := make([]string, len(held))
-	for i, h := range held {
-		names[i] = h.name
-	}
-	return packHeld(plain, names, func(i int, value string) bool { return value == held[i].value })
+	return packHeld(plain, namesOf(held), func(i int, value string) bool { return value == held[i].value })
 }
 
 // PackedJSON is a document's or an inventory's value with its JSON and the
