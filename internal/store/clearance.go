@@ -149,6 +149,9 @@ func (d *Document) held() []heldValue { return heldByDocument(d.Kind, d.K1, d.K2
 
 // Document reads a document in the transaction; nil when there is none.
 func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, error) {
+	if d := t.cachedDocument(kind, k1, k2); d != nil {
+		return d, nil
+	}
 	d, err := scanDocument(t.QueryRow(ctx, `SELECT `+documentColumns+` FROM documents WHERE kind = $1 AND k1 = $2 AND k2 = $3`, kind, k1, k2))
 	if errs.KindOf(err) == errs.NotFound {
 		return nil, nil
@@ -163,17 +166,25 @@ func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, erro
 // with no document is left out of the map.
 func (t *Tx) Documents(ctx context.Context, kind string, keys []WaitKey) (map[WaitKey]*Document, error) {
 	out := make(map[WaitKey]*Document, len(keys))
-	if len(keys) == 0 {
+	unread := keys[:0:0]
+	for _, k := range keys {
+		if d := t.cachedDocument(kind, k.K1, k.K2); d != nil {
+			out[k] = d
+		} else {
+			unread = append(unread, k)
+		}
+	}
+	if len(unread) == 0 {
 		return out, nil
 	}
-	query, args := documentsQuery(kind, keys)
+	query, args := documentsQuery(kind, unread)
 	rows, err := t.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(keys), kind, err)
+		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(unread), kind, err)
 	}
 	ds, err := collect(rows, scanDocument)
 	if err != nil {
-		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(keys), kind, err)
+		return nil, fmt.Errorf("read %d documents of kind %s: %w", len(unread), kind, err)
 	}
 	for _, d := range ds {
 		out[WaitKey{d.K1, d.K2}] = &d

@@ -23,6 +23,7 @@ func runRowCache(t *testing.T, open Opener) {
 	t.Run("AWriteOutdatesTheCachedRow", func(t *testing.T) { testWriteOutdatesCache(t, open(t)) })
 	t.Run("RollbackLeavesNothing", func(t *testing.T) { testRollbackLeavesNothing(t, open(t)) })
 	t.Run("ReadersNeverGoBack", func(t *testing.T) { testReadersNeverGoBack(t, open(t)) })
+	t.Run("TheWriterReadsTheStoredRow", func(t *testing.T) { testWriterReadsStoredRow(t, open(t)) })
 }
 
 // numbered is what the tests' documents and inventories are the JSON of.
@@ -338,4 +339,99 @@ func testReadersNeverGoBack(t *testing.T, db *store.DB) {
 		})
 	}
 	wg.Wait()
+}
+
+// The writer's own reads of documents (Tx.Document, Tx.Documents) give the
+// stored row: on SQLite, from the cache with no statement while it holds
+// the committed row, and from the database once this transaction or a
+// rolled-back one wrote the document again. They leave the cached row to the
+// engine, and give it without the Value the engine takes.
+func testWriterReadsStoredRow(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	if err := db.InTx(ctx, func(tx *store.Tx) error { return putAll(ctx, tx, numberedDocs("O1", 1)) }); err != nil {
+		t.Fatal(err)
+	}
+	stored, _, _, err := db.DocumentsFor(ctx, "EBP0000001", "O1", "LOG0000001", "W-O1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// read reads the order in tx both ways and checks them against the stored
+	// row numbered n; it returns the statements the two reads ran.
+	read := func(tx *store.Tx, n int) int64 {
+		t.Helper()
+		before := db.WriterStats().Statements
+		one, err := tx.Document(ctx, "order", "EBP0000001", "O1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := []store.WaitKey{{K1: "EBP0000001", K2: "O1"}, {K1: "EBP0000001", K2: "O-none"}}
+		many, err := tx.Documents(ctx, "order", keys[:1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran := db.WriterStats().Statements - before
+		// A key with no document is read, and left out.
+		if both, err := tx.Documents(ctx, "order", keys); err != nil {
+			t.Fatal(err)
+		} else if _, ok := both[keys[1]]; ok || len(both) != 1 || string(both[keys[0]].Data) != string(many[keys[0]].Data) {
+			t.Errorf("Documents of a stored and a missing key gave %d documents, want the one stored", len(both))
+		}
+		for what, d := range map[string]*store.Document{"Document": one, "Documents": many[keys[0]]} {
+			if d == nil {
+				t.Fatalf("%s: no order", what)
+			}
+			if got, _ := rowNumber(t, what, d.Data, nil); got != n || d.Value != nil {
+				t.Errorf("%s: order %d (value %v), want %d without a value", what, got, d.Value, n)
+			}
+			if n == 1 && (d.Kind != stored.Kind || d.K1 != stored.K1 || d.K2 != stored.K2 || d.OrderNo != stored.OrderNo ||
+				d.Sender != stored.Sender || d.AppType != stored.AppType || d.Deleted != stored.Deleted || d.ContentHash != stored.ContentHash ||
+				string(d.Data) != string(stored.Data) || d.MessageID != stored.MessageID ||
+				!d.CreatedAt.Equal(stored.CreatedAt) || !d.UpdatedAt.Equal(stored.UpdatedAt)) {
+				t.Errorf("%s: %+v, want the stored row %+v", what, d, stored)
+			}
+		}
+		return ran
+	}
+	onSQLite := db.Engine == store.SQLite
+	inTx := func(fn func(tx *store.Tx) error) error { return db.InTx(ctx, fn) }
+	if err := inTx(func(tx *store.Tx) error {
+		if ran := read(tx, 1); (ran == 0) != onSQLite {
+			t.Errorf("reads of the committed order ran %d statements; on SQLite none, on PostgreSQL some", ran)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The engine still takes the three from the cache.
+	if o, p, w, err := db.DocumentsToJudge(ctx, "EBP0000001", "O1", "LOG0000001", "W-O1"); err != nil {
+		t.Fatal(err)
+	} else if (o.Value != nil) != onSQLite || (p.Value != nil) != onSQLite || (w.Value != nil) != onSQLite {
+		t.Errorf("documents taken for judging with values %v, %v and %v; on SQLite from the cache", o.Value, p.Value, w.Value)
+	}
+	if err := inTx(func(tx *store.Tx) error { return tx.PutDocument(ctx, numberedDoc("order", "EBP0000001", "O1", 2)) }); err != nil {
+		t.Fatal(err)
+	}
+	undo := errors.New("undo")
+	if err := inTx(func(tx *store.Tx) error {
+		if ran := read(tx, 2); (ran == 0) != onSQLite {
+			t.Errorf("reads of the order replaced and committed ran %d statements; on SQLite none, on PostgreSQL some", ran)
+		}
+		if err := tx.PutDocument(ctx, numberedDoc("order", "EBP0000001", "O1", 3)); err != nil {
+			return err
+		}
+		if ran := read(tx, 3); ran == 0 {
+			t.Error("reads of the order written in this transaction ran no statement")
+		}
+		return undo
+	}); !errors.Is(err, undo) {
+		t.Fatalf("rolled-back transaction: %v", err)
+	}
+	if err := inTx(func(tx *store.Tx) error {
+		if ran := read(tx, 2); ran == 0 {
+			t.Error("reads after a rolled-back write ran no statement")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
