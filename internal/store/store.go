@@ -300,6 +300,8 @@ type Tx struct {
 	tx   *sql.Tx   // SQLite
 	conn *sql.Conn // PostgreSQL
 	db   *DB
+	// stmts are the cached statements bound to tx, by query (stmt).
+	stmts map[string]*sql.Stmt
 	// queue holds the statements whose result nobody waits for (later), to be
 	// sent with the next statement that returns something, or with COMMIT
 	// (PostgreSQL).
@@ -545,13 +547,24 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) Scanner {
 }
 
 // stmt returns the cached statement of query bound to the transaction, or nil
-// where statements are not cached.
+// where statements are not cached. A statement is bound once per
+// transaction: each binding is an object database/sql registers with the
+// statement and the transaction, and a batch runs each of its queries for
+// every job in it.
 func (t *Tx) stmt(ctx context.Context, query string) *sql.Stmt {
+	if st := t.stmts[query]; st != nil {
+		return st
+	}
 	st := t.db.writeStmts.get(ctx, query)
 	if st == nil {
 		return nil
 	}
-	return t.tx.StmtContext(ctx, st)
+	bound := t.tx.StmtContext(ctx, st)
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = bound
+	return bound
 }
 
 // Query runs a read-only query outside any transaction.
