@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -973,19 +974,8 @@ type answeredMessage struct {
 // for one holds only counters before it, so two such never deadlock.
 func (t *Tx) numberFeed(ctx context.Context) error {
 	if len(t.feed) > 0 {
-		byCode := map[string][]*Receipt{}
-		for _, r := range t.feed {
-			byCode[r.EnterpriseCode] = append(byCode[r.EnterpriseCode], r)
-		}
-		codes := make([]string, 0, len(byCode))
-		for code := range byCode {
-			codes = append(codes, code)
-		}
-		slices.Sort(codes)
-		for _, code := range codes {
-			if err := t.numberReceipts(ctx, code, byCode[code]); err != nil {
-				return err
-			}
+		if err := t.numberReceipts(ctx, t.feed); err != nil {
+			return err
 		}
 		t.feed = t.feed[:0]
 	}
@@ -1010,34 +1000,72 @@ func (t *Tx) numberFeed(ctx context.Context) error {
 // messageColumns are the columns of a message row.
 const messageColumns = "id, sender, guid, msg_type, received_at, body, http_status, receipt, receipt_guid, receipt_seq, receipt_count"
 
-// numberReceipts numbers one enterprise's receipts with one step of its
-// counter and writes them, one statement for every receiptsPerInsert.
-func (t *Tx) numberReceipts(ctx context.Context, code string, rs []*Receipt) error {
-	var last int64
-	err := t.QueryRow(ctx, `INSERT INTO receipt_counters (enterprise_code, last_seq) VALUES ($1, $2)
-		ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
-		RETURNING last_seq`, code, int64(len(rs))).Scan(&last)
+// numberReceipts numbers the transaction's receipts, each enterprise's from
+// one step of its counter, and writes them. The counters are stepped in one
+// statement (for every writeRowsPerInsert enterprises), which takes their
+// rows in the order of their codes, and the receipts are written together:
+// two statements a transaction, not two an enterprise.
+func (t *Tx) numberReceipts(ctx context.Context, feed []*Receipt) error {
+	byCode := map[string][]*Receipt{}
+	for _, r := range feed {
+		byCode[r.EnterpriseCode] = append(byCode[r.EnterpriseCode], r)
+	}
+	codes := slices.Sorted(maps.Keys(byCode))
+	last := make(map[string]int64, len(codes))
+	err := eachInsert("receipt_counters", "enterprise_code, last_seq", len(codes), writeRowsPerInsert, func(i int) []any {
+		return []any{codes[i], int64(len(byCode[codes[i]]))}
+	}, ` ON CONFLICT (enterprise_code) DO UPDATE SET last_seq = receipt_counters.last_seq + excluded.last_seq
+		RETURNING enterprise_code, last_seq`, func(query string, args []any) error {
+		return t.stepCounters(ctx, query, args, last)
+	})
 	if err != nil {
-		return fmt.Errorf("number receipts of %s: %w", code, classify(err))
+		return fmt.Errorf("number the receipts of %s: %w", strings.Join(codes, ", "), err)
 	}
-	for i, r := range rs {
-		r.Seq = last - int64(len(rs)-1-i)
+	ordered := make([]*Receipt, 0, len(feed))
+	for _, code := range codes {
+		rs := byCode[code]
+		seq, ok := last[code]
+		if !ok {
+			return fmt.Errorf("number the receipts of %s: its counter gave no number", code)
+		}
+		for i, r := range rs {
+			r.Seq = seq - int64(len(rs)-1-i)
+		}
+		ordered = append(ordered, rs...)
 	}
-	infos := make([]string, len(rs))
-	for i, r := range rs {
+	infos := make([]string, len(ordered))
+	for i, r := range ordered {
 		if infos[i], err = storedInfo(r.ReturnInfo); err != nil {
-			return fmt.Errorf("store receipt %s of %s: %w", r.MessageType, code, err)
+			return fmt.Errorf("store receipt %s of %s: %w", r.MessageType, r.EnterpriseCode, err)
 		}
 	}
 	err = insertRows(ctx, t, "receipts", "enterprise_code, seq, message_type, cop_no, order_no, return_status, return_info, xml, fields, created_at",
-		len(rs), writeRowsPerInsert, func(i int) []any {
-			r := rs[i]
-			return []any{code, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, infos[i], r.XML, r.Packed, r.CreatedAt}
+		len(ordered), writeRowsPerInsert, func(i int) []any {
+			r := ordered[i]
+			return []any{r.EnterpriseCode, r.Seq, r.MessageType, r.CopNo, r.OrderNo, r.ReturnStatus, infos[i], r.XML, r.Packed, r.CreatedAt}
 		}, "")
 	if err != nil {
-		return fmt.Errorf("store receipts of %s: %w", code, err)
+		return fmt.Errorf("store the receipts of %s: %w", strings.Join(codes, ", "), err)
 	}
 	return nil
+}
+
+// stepCounters runs a step of receipt counters and notes each one's last number in last.
+func (t *Tx) stepCounters(ctx context.Context, query string, args []any, last map[string]int64) error {
+	rows, err := t.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		var seq int64
+		if err := rows.Scan(&code, &seq); err != nil {
+			return classify(err)
+		}
+		last[code] = seq
+	}
+	return classify(rows.Err())
 }
 
 // writeRowsPerInsert bounds the rows of one multi-row insert on the write

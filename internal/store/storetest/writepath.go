@@ -349,7 +349,24 @@ func testFeedNumbers(t *testing.T, db *store.DB) {
 	if err := db.InTx(ctx, func(tx *store.Tx) error { return add(tx, "SEQ0000001", 1) }); err != nil {
 		t.Fatal(err)
 	}
-	for code, want := range map[string]int{"SEQ0000001": 4, "SEQ0000002": 2} {
+	// Three enterprises' receipts, one of them new: their counters are
+	// stepped in one statement and the receipts written in another, besides
+	// begin and commit.
+	before := db.WriterStats().Statements
+	if err := db.InTx(ctx, func(tx *store.Tx) error {
+		for code, n := range map[string]int{"SEQ0000003": 2, "SEQ0000002": 1, "SEQ0000001": 3} {
+			if err := add(tx, code, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ran := db.WriterStats().Statements - before; ran != 4 {
+		t.Errorf("a transaction with three enterprises' receipts ran %d statements, want 4 (begin, the counters, the receipts, commit)", ran)
+	}
+	for code, want := range map[string]int{"SEQ0000001": 7, "SEQ0000002": 3, "SEQ0000003": 2} {
 		got, err := db.Receipts(ctx, code, 0, 100)
 		if err != nil {
 			t.Fatal(err)
