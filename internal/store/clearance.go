@@ -148,7 +148,8 @@ func (d *Document) args() []any {
 // held are the values of the document's JSON that its key columns hold.
 func (d *Document) held() []heldValue { return heldByDocument(d.Kind, d.K1, d.K2, d.OrderNo) }
 
-// Document reads a document in the transaction; nil when there is none.
+// Document reads a document in the transaction, from the row cache when it
+// holds the committed row (cachedDocument); nil when there is none.
 func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, error) {
 	if d := t.cachedDocument(kind, k1, k2); d != nil {
 		return d, nil
@@ -163,8 +164,9 @@ func (t *Tx) Document(ctx context.Context, kind, k1, k2 string) (*Document, erro
 	return d, nil
 }
 
-// Documents reads, in one statement, the documents of kind under keys; a key
-// with no document is left out of the map.
+// Documents reads the documents of kind under keys: those the row cache
+// holds as committed from it (cachedDocument), the others in one statement.
+// A key with no document is left out of the map.
 func (t *Tx) Documents(ctx context.Context, kind string, keys []WaitKey) (map[WaitKey]*Document, error) {
 	out := make(map[WaitKey]*Document, len(keys))
 	unread := keys[:0:0]
