@@ -1058,16 +1058,18 @@ func (t *Tx) stepCounters(ctx context.Context, query string, args []any, last ma
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var code string
-		var seq int64
-		if err := rows.Scan(&code, &seq); err != nil {
-			return classify(err)
-		}
-		last[code] = seq
+	type counter struct {
+		code string
+		seq  int64
 	}
-	return classify(rows.Err())
+	stepped, err := Collect(rows, func(r Scanner) (c counter, err error) { return c, r.Scan(&c.code, &c.seq) })
+	if err != nil {
+		return classify(err)
+	}
+	for _, c := range stepped {
+		last[c.code] = c.seq
+	}
+	return nil
 }
 
 // writeRowsPerInsert bounds the rows of one multi-row insert on the write
