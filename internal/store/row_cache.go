@@ -188,7 +188,9 @@ func (t *Tx) cacheDocument(d *Document) {
 // decoding for the documents just written. A filled slot is the row as
 // committed: a write since, in this transaction too, would have emptied it.
 // The row is given as a read returns it, without the Value the engine takes,
-// so that a caller that changes Data cannot leave the two apart.
+// so that a caller that replaces Data cannot leave the two apart. Its Data is
+// the cached entry's own bytes, as the engine's take gives them: read them,
+// never change them in place (intake's readers only decode them).
 func (t *Tx) cachedDocument(kind, k1, k2 string) *Document {
 	d, ok := t.db.rows.peek(rowKey{kind, k1, k2}).(*Document)
 	if !ok {
