@@ -288,6 +288,24 @@ func (db *DB) ClaimRun(ctx context.Context, name string, now time.Time, every ti
 	return claimed, err
 }
 
+// RetryRun makes the periodic job name due again at retryAt, when the run
+// this node claimed at claimedAt failed: its recorded last run moves back to
+// a period before retryAt, so that a failed run is tried again soon rather
+// than a whole period later. A claim another node has made since is left as
+// it is.
+func (db *DB) RetryRun(ctx context.Context, name string, claimedAt, retryAt time.Time, every time.Duration) (err error) {
+	defer errs.Wrap(&err, "store.RetryRun(%s)", name)
+	due := retryAt.Add(-every)
+	return db.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE settings SET value = $3, updated_at = $4 WHERE name = $1 AND updated_at = $2`,
+			name, claimedAt, due.UTC().Format(time.RFC3339Nano), due)
+		if err != nil {
+			return fmt.Errorf("move the last run back: %w", err)
+		}
+		return nil
+	})
+}
+
 // PutSetting writes a named setting.
 func (db *DB) PutSetting(ctx context.Context, name, value string, now time.Time) error {
 	return db.InTx(ctx, func(tx *Tx) error {

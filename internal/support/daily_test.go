@@ -71,3 +71,69 @@ func TestDailyJobOncePerDayAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+// A daily job that fails is tried again dailyRetry later, not a day later:
+// here retention fails because the database refuses to delete messages (a
+// trigger), and once the cause is gone the next tick past dailyRetry runs it.
+// Until then, ticks leave it alone, on this node and on another.
+func TestDailyJobThatFailedIsTriedAgainSoon(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, open storetest.Opener) {
+		db := open(t)
+		ctx := context.Background()
+		now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+		node := func() *Service {
+			return &Service{DB: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler), RetentionDays: 30}
+		}
+		exec := func(query string) {
+			t.Helper()
+			if err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.Exec(ctx, query); return err }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		refuse, allow := []string{`CREATE TRIGGER keep_messages BEFORE DELETE ON messages BEGIN SELECT RAISE(ABORT, 'messages are kept'); END`},
+			[]string{`DROP TRIGGER keep_messages`}
+		if db.Engine == store.Postgres {
+			refuse = []string{`CREATE FUNCTION keep_messages() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'messages are kept'; END $$`,
+				`CREATE TRIGGER keep_messages BEFORE DELETE ON messages FOR EACH ROW EXECUTE FUNCTION keep_messages()`}
+			allow = []string{`DROP TRIGGER keep_messages ON messages`}
+		}
+		err := db.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertMessage(ctx, &store.Message{ID: "m1", Sender: "1105910159", Guid: "g1",
+				Type: "CEB621Message", ReceivedAt: now.AddDate(0, 0, -31), Body: []byte("x"), HTTPStatus: 200, Receipt: "<r/>"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := func() bool {
+			t.Helper()
+			_, _, found, err := db.MessageAnswer(ctx, "1105910159", "g1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return found
+		}
+
+		for _, q := range refuse {
+			exec(q)
+		}
+		one, two := node(), node()
+		one.tick(ctx)
+		if !kept() {
+			t.Fatal("retention deleted a message the database refused to delete")
+		}
+		for _, q := range allow {
+			exec(q)
+		}
+		now = now.Add(dailyRetry - time.Minute)
+		one.tick(ctx)
+		two.tick(ctx)
+		if !kept() {
+			t.Error("the failed daily job ran again before dailyRetry had passed")
+		}
+		now = now.Add(time.Minute)
+		two.tick(ctx)
+		if kept() {
+			t.Error("the failed daily job was not tried again once dailyRetry had passed")
+		}
+	})
+}

@@ -362,24 +362,45 @@ func (s *Service) Run(ctx context.Context) {
 // dailyRun names the setting that holds the daily job's last run.
 const dailyRun = "support_daily_run"
 
+// dailyRetry is how soon a daily job that failed is tried again.
+const dailyRetry = 15 * time.Minute
+
 // tick escalates overdue tickets, and runs the daily job if no node has run
-// it in the last 24 hours. The last run is claimed in the database, not kept
+// it in the last 24 hours, or dailyRetry after a run that failed. The last run is claimed in the database, not kept
 // in memory: a node that takes the lead over, or restarts, would otherwise
 // run it again at once.
 func (s *Service) tick(ctx context.Context) {
 	if _, err := s.Escalate(ctx); err != nil && ctx.Err() == nil {
 		s.Log.Warn("support: escalation failed", "error", err)
 	}
-	claimed, err := s.DB.ClaimRun(ctx, dailyRun, s.Now(), 24*time.Hour)
+	now := s.Now()
+	claimed, err := s.DB.ClaimRun(ctx, dailyRun, now, 24*time.Hour)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.Log.Warn("support: claiming the daily job failed; tried again at the next tick", "error", err)
 		}
 		return
 	}
-	if claimed {
-		s.daily(ctx)
+	if !claimed || s.daily(ctx) {
+		return
 	}
+	// A part failed (each logged its error), or the node is stopping: the
+	// whole job is due again soon, not in a day. Running it again is safe:
+	// retention deletes what is still due, and the certificates' warnings
+	// are logged again. The claim is moved back even while the node stops.
+	retry := now.Add(dailyRetry)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := s.DB.RetryRun(wctx, dailyRun, now, retry, 24*time.Hour); err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("support: the daily job failed and could not be made due again; it runs in a day", "error", err)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	s.Log.Warn("support: the daily job failed; it is tried again", "at", retry.Format(time.RFC3339))
 }
 
 // Escalate raises tickets whose response (level 1) or resolution (level 2)
@@ -502,23 +523,29 @@ func Articles() []HelpArticle {
 	return out
 }
 
-// daily applies the retention settings and warns of certificates about to expire.
-func (s *Service) daily(ctx context.Context) {
-	if _, err := s.Retain(ctx, s.RetentionDays); err != nil && ctx.Err() == nil {
-		s.Log.Warn("retention failed", "error", err)
+// daily applies the retention settings and warns of certificates about to
+// expire, and reports whether every part of it ran.
+func (s *Service) daily(ctx context.Context) (ok bool) {
+	ok = true
+	if _, err := s.Retain(ctx, s.RetentionDays); err != nil {
+		if ctx.Err() == nil {
+			s.Log.Warn("retention failed", "error", err)
+		}
+		ok = false
 	}
 	if s.CertWarning <= 0 {
-		return
+		return ok
 	}
 	certs, err := s.ExpiringCertificates(ctx, s.CertWarning)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.Log.Warn("certificate expiry check failed", "error", err)
 		}
-		return
+		return false
 	}
 	for _, c := range certs {
 		s.Log.Warn("certificate expires soon: register a new one (PATCH /api/v1/enterprises/{code})", "enterprise", c.EnterpriseCode,
 			"fingerprint", c.Fingerprint, "not_after", c.NotAfter.Format(time.RFC3339))
 	}
+	return ok
 }
