@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -519,7 +520,8 @@ func testInsertDocument(t *testing.T, db *store.DB) {
 
 // Documents new to the platform are stored several to a statement; one whose
 // key is taken is reported not stored and left as it was, and the others of
-// its statement are stored all the same.
+// its statement are stored all the same. Only a statement that found a key
+// taken reads its keys back; one that stored all its rows does not.
 func testInsertNewDocuments(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	at := time.Date(2026, 12, 6, 12, 0, 0, 0, shanghai)
@@ -547,13 +549,30 @@ func testInsertNewDocuments(t *testing.T, db *store.DB) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if n := db.WriterStats().Statements - before - 2; n != 2 { // begin and commit
-		t.Errorf("%d statements for %d documents, want 2 (16 rows a statement)", n, len(ds))
+	if n := db.WriterStats().Statements - before - 2; n != 3 { // begin and commit
+		t.Errorf("%d statements for %d documents, one key taken, want 3 (16 rows a statement, and the first one's keys read back)", n, len(ds))
 	}
 	for i, d := range ds {
 		if want := d.K2 != "O-2" || d.Kind == "waybill"; stored[i] != want {
 			t.Errorf("%s %s: stored = %v, want %v", d.Kind, d.K2, stored[i], want)
 		}
+	}
+	var fresh []*store.Document
+	for i := range 20 {
+		fresh = append(fresh, doc("payment", fmt.Sprintf("O-%d", i), fmt.Sprint("paid-", i)))
+	}
+	before = db.WriterStats().Statements
+	if err := db.InTx(ctx, func(tx *store.Tx) (err error) {
+		stored, err = tx.InsertNewDocuments(ctx, fresh)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := db.WriterStats().Statements - before - 2; n != 2 {
+		t.Errorf("%d statements for %d new documents, want 2 (16 rows a statement, nothing read back)", n, len(fresh))
+	}
+	if slices.Contains(stored, false) {
+		t.Errorf("new documents reported not stored: %v", stored)
 	}
 	// Read back several in one statement, a missing key left out.
 	keys := []store.WaitKey{{K1: "EBP0000001", K2: "O-2"}, {K1: "EBP0000001", K2: "O-3"}, {K1: "EBP0000001", K2: "O-19"}, {K1: "EBP0000001", K2: "none"}}
