@@ -205,6 +205,9 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 	if debited != nil {
 		return nil, nil // debited before
 	}
+	if o := wholeThousandths(d.Doc); o != nil {
+		return o, nil
+	}
 	if code == "" {
 		return hold("1372", "no assureCode: a %s inventory needs a guarantor", d.Doc.TradeMode), nil
 	}
@@ -247,6 +250,22 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 		TaxFen: inv.Tax, Lines: lj})
 }
 
+// wholeThousandths refuses an inventory with a line whose quantity has more
+// than three decimals: its tax line (splitTax) counts the quantity in
+// thousandths, for the tax that returns give back. A 1210 inventory was
+// refused for it by the account book's reservation already (1370); another
+// guaranteed trade mode may declare five decimals, which failed the release
+// on every try.
+func wholeThousandths(doc *clearance.Inventory) *engine.Outcome {
+	for _, l := range doc.Lines {
+		if _, err := parseMilli("qty", l.Qty.String()); err != nil {
+			return refuse("1375", "InventoryList[%d].qty=%s: a %s inventory's quantities have at most three decimals when its tax is guaranteed",
+				l.Gnum, l.Qty, doc.TradeMode)
+		}
+	}
+	return nil
+}
+
 // splitTax spreads the inventory's dutiable value and each tax over its lines
 // in proportion to the lines' value (largest remainder), so lines add up exactly.
 func splitTax(inv *store.Inventory, doc *clearance.Inventory) ([]taxLine, error) {
@@ -269,10 +288,9 @@ func splitTax(inv *store.Inventory, doc *clearance.Inventory) ([]taxLine, error)
 	}
 	out := make([]taxLine, len(lines))
 	for i, l := range lines {
-		// Returns give back tax by thousandths of the line's quantity. A
-		// bonded (1210) line was refused unless it had at most three
-		// decimals; another guaranteed trade mode may declare five. Not an
-		// Invalid error: nobody can mend a released inventory's line.
+		// Returns give back tax by thousandths of the line's quantity; a
+		// line with more decimals was refused before the debit
+		// (wholeThousandths), so an error here is the program's.
 		q, err := parseMilli(fmt.Sprintf("InventoryList[%d].qty", l.Gnum), l.Qty.String())
 		if err != nil {
 			return nil, fmt.Errorf("split tax of %s: %v", inv.CopNo, err)

@@ -755,3 +755,37 @@ func TestBondedTallyNeedsCredit(t *testing.T) {
 		t.Errorf("dishonest tally: %d %s", r.Status, r.Body)
 	}
 }
+
+// A trade mode the operator guarantees besides 1210 may declare quantities
+// of five decimals (CEB621), while a guarantee's tax lines count returns in
+// thousandths of a line's quantity: such a line made the release fail on
+// every try, leaving the parcel undecided. It is refused (1375), naming the
+// line, and nothing is debited; a line of three decimals is released.
+func TestGuaranteedQuantityBeyondThousandths(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		b := newBondedFixture(t, engine, "", "1000.00", func(c *config.Config) {
+			c.Rules.GuaranteeTradeModes = []string{"1210", "9610"}
+		})
+		d := b.newDecl()
+		d.assure = bondedGuarantor
+		d.priced([]line{{item: "MILK-1", hs: "1901101000", name: "婴儿配方奶粉", unit1: "035", qty: "2.00005", qty1: "1.6", price: "200"}}, "10", "37.31")
+		b.send(d)
+		r := b.final(d.copNo)
+		if r.ReturnStatus != "100" || code(r.ReturnInfo) != "1375" || !strings.Contains(r.ReturnInfo, "InventoryList[1].qty=2.00005") {
+			t.Fatalf("want 100 [1375] naming InventoryList[1].qty, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		if a := b.account(); a.Debited != "0.00" || a.Balance != "1000.00" {
+			t.Errorf("a refused inventory debited the guarantee: %+v", a)
+		}
+		d = b.newDecl()
+		d.assure = bondedGuarantor
+		d.priced([]line{{item: "MILK-1", hs: "1901101000", name: "婴儿配方奶粉", unit1: "035", qty: "2.005", qty1: "1.6", price: "200"}}, "10", "37.40")
+		b.send(d)
+		if r := b.final(d.copNo); r.ReturnStatus != "800" {
+			t.Fatalf("three decimals: want 800, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		if a := b.account(); a.Debited != "37.40" {
+			t.Errorf("the released inventory's tax was not debited: %+v", a)
+		}
+	})
+}
