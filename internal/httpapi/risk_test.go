@@ -381,6 +381,14 @@ func TestDirectConnectGainedAndLost(t *testing.T) {
 		if st.Eligible || len(st.History) == 0 || st.History[len(st.History)-1].Kind != "lost" {
 			t.Errorf("after a downgrade: %s", r.Body)
 		}
+		// The platform reads that an officer sampled and downgraded it, not who;
+		// officers read the name.
+		if strings.Contains(string(r.Body), officer) || !strings.Contains(string(r.Body), `"actor":"officer"`) {
+			t.Errorf("the platform's history should say officer, not the officer's name: %s", r.Body)
+		}
+		if body := f.admin("GET", "/api/v1/enterprises/"+platform+"/direct-connect", nil, http.StatusOK).Body; !strings.Contains(string(body), officer) {
+			t.Errorf("the officers' view lost the officer's name: %s", body)
+		}
 		d = otherPayer()
 		f.send(d)
 		if r := f.final(d.copNo); code(r.ReturnInfo) != "1327" {
@@ -414,6 +422,41 @@ func TestRiskCountsAnInventoryOnce(t *testing.T) {
 		})
 		if again.ReturnStatus != "800" {
 			t.Errorf("second judgement: want 800, got %s %s (rule %s: counted twice)", again.ReturnStatus, again.ReturnInfo, twice)
+		}
+	})
+}
+
+// An officer's decision through the API records who decided ("actor"), for
+// officers; the declaring agent reading its inventory sees that an officer
+// decided, not the officer's name (personal data of the officer).
+func TestOfficerNameNotShownToTheDeclarer(t *testing.T) {
+	apptest.Engines(t, func(t *testing.T, engine apptest.Engine) {
+		f := newFixture(t, engine)
+		d := f.newDecl()
+		f.rule("review one", `order_no == "`+d.orderNo+`"`, "review", 0)
+		f.send(d)
+		if r := f.final(d.copNo); r.ReturnStatus != "300" {
+			t.Fatalf("want 300, got %s %s", r.ReturnStatus, r.ReturnInfo)
+		}
+		f.admin("POST", "/api/v1/risk/inventories/"+agent+"/"+d.copNo+"/decision", map[string]any{"status": "800", "actor": officer}, http.StatusOK)
+		f.await(d.copNo, "800")
+		r := f.s.Do("GET", "/api/v1/inventories/"+d.copNo, f.keys[agent], "", nil)
+		if r.Status != http.StatusOK {
+			t.Fatalf("GET inventory: %d %s", r.Status, r.Body)
+		}
+		if strings.Contains(string(r.Body), officer) {
+			t.Errorf("the declarer's view names the officer: %s", r.Body)
+		}
+		var v struct {
+			Events []struct{ Status, Actor string }
+		}
+		r.JSON(t, &v)
+		if n := len(v.Events); n == 0 || v.Events[n-1].Status != "800" || v.Events[n-1].Actor != "officer" {
+			t.Errorf("the release's step should say an officer decided: %+v", v.Events)
+		}
+		// Officers still see who it was.
+		if body := f.admin("GET", "/api/v1/risk/inventories/"+agent+"/"+d.copNo, nil, http.StatusOK).Body; !strings.Contains(string(body), officer) {
+			t.Errorf("the officers' view lost the officer's name: %s", body)
 		}
 	})
 }
