@@ -21,31 +21,16 @@ func TestDailyJobOncePerDayAcrossNodes(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
 		now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
-		node := func() *Service {
-			return &Service{DB: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler), RetentionDays: 30}
-		}
+		node := func() *Service { return clockedNode(db, &now) }
 		stored := 0
 		// expired stores a message past retention and returns its guid.
 		expired := func() string {
 			stored++
 			guid := fmt.Sprint("g", stored)
-			err := db.InTx(ctx, func(tx *store.Tx) error {
-				return tx.InsertMessage(ctx, &store.Message{ID: fmt.Sprint("m", stored), Sender: "1105910159", Guid: guid,
-					Type: "CEB621Message", ReceivedAt: now.AddDate(0, 0, -31), Body: []byte("x"), HTTPStatus: 200, Receipt: "<r/>"})
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			storeExpired(t, db, guid, now)
 			return guid
 		}
-		kept := func(guid string) bool {
-			t.Helper()
-			_, _, found, err := db.MessageAnswer(ctx, "1105910159", guid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return found
-		}
+		kept := func(guid string) bool { return messageKept(t, db, guid) }
 
 		one, two := node(), node()
 		first := expired()
@@ -81,9 +66,7 @@ func TestDailyJobThatFailedIsTriedAgainSoon(t *testing.T) {
 		db := open(t)
 		ctx := context.Background()
 		now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
-		node := func() *Service {
-			return &Service{DB: db, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler), RetentionDays: 30}
-		}
+		node := func() *Service { return clockedNode(db, &now) }
 		exec := func(query string) {
 			t.Helper()
 			if err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.Exec(ctx, query); return err }); err != nil {
@@ -97,21 +80,8 @@ func TestDailyJobThatFailedIsTriedAgainSoon(t *testing.T) {
 				`CREATE TRIGGER keep_messages BEFORE DELETE ON messages FOR EACH ROW EXECUTE FUNCTION keep_messages()`}
 			allow = []string{`DROP TRIGGER keep_messages ON messages`}
 		}
-		err := db.InTx(ctx, func(tx *store.Tx) error {
-			return tx.InsertMessage(ctx, &store.Message{ID: "m1", Sender: "1105910159", Guid: "g1",
-				Type: "CEB621Message", ReceivedAt: now.AddDate(0, 0, -31), Body: []byte("x"), HTTPStatus: 200, Receipt: "<r/>"})
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept := func() bool {
-			t.Helper()
-			_, _, found, err := db.MessageAnswer(ctx, "1105910159", "g1")
-			if err != nil {
-				t.Fatal(err)
-			}
-			return found
-		}
+		storeExpired(t, db, "g1", now)
+		kept := func() bool { return messageKept(t, db, "g1") }
 
 		for _, q := range refuse {
 			exec(q)
@@ -136,4 +106,33 @@ func TestDailyJobThatFailedIsTriedAgainSoon(t *testing.T) {
 			t.Error("the failed daily job was not tried again once dailyRetry had passed")
 		}
 	})
+}
+
+// clockedNode is a node's support service on db, its clock reading *now.
+func clockedNode(db *store.DB, now *time.Time) *Service {
+	return &Service{DB: db, Now: func() time.Time { return *now }, Log: slog.New(slog.DiscardHandler), RetentionDays: 30}
+}
+
+// storeExpired stores a message with guid, received 31 days before now:
+// past the 30 days of retention.
+func storeExpired(t *testing.T, db *store.DB, guid string, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	err := db.InTx(ctx, func(tx *store.Tx) error {
+		return tx.InsertMessage(ctx, &store.Message{ID: "m-" + guid, Sender: "1105910159", Guid: guid,
+			Type: "CEB621Message", ReceivedAt: now.AddDate(0, 0, -31), Body: []byte("x"), HTTPStatus: 200, Receipt: "<r/>"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// messageKept tells whether the message with guid is still stored.
+func messageKept(t *testing.T, db *store.DB, guid string) bool {
+	t.Helper()
+	_, _, found, err := db.MessageAnswer(context.Background(), "1105910159", guid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return found
 }
