@@ -237,7 +237,7 @@ type docKey struct{ kind, k1, k2 string }
 //
 // Almost every document is new, so a statement's count of rows stored says
 // which: all of them. Only a statement that stored fewer reads its keys back
-// (takenAmong). RETURNING the keys instead cost SQLite's single writer about
+// (storedAmong). RETURNING the keys instead cost SQLite's single writer about
 // 35 µs a declaration: the returned rows are kept aside until the statement
 // ends, then scanned into strings.
 func (t *Tx) InsertNewDocuments(ctx context.Context, ds []*Document) (stored []bool, err error) {
