@@ -201,19 +201,13 @@ func (t *Tx) Documents(ctx context.Context, kind string, keys []WaitKey) (map[Wa
 // (a BitmapOr on the key). Joined to a list of the keys, each engine looks
 // each one up by the whole primary key.
 func documentsQuery(kind string, keys []WaitKey) (string, []any) {
-	return keysQuery(documentColumns, kind, keys)
-}
-
-// keysQuery selects columns of the documents of kind with keys, in the form
-// documentsQuery explains.
-func keysQuery(columns, kind string, keys []WaitKey) (string, []any) {
 	rows := make([]string, len(keys))
 	args := []any{kind}
 	for i, k := range keys {
 		rows[i] = fmt.Sprintf("($%d, $%d)", 2*i+2, 2*i+3)
 		args = append(args, k.K1, k.K2)
 	}
-	return `SELECT ` + columns + ` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v CROSS JOIN documents d
+	return `SELECT ` + documentColumns + ` FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v CROSS JOIN documents d
 		WHERE d.kind = $1 AND d.k1 = v.column1 AND d.k2 = v.column2`, args
 }
 
@@ -290,30 +284,17 @@ func (t *Tx) storedAmong(ctx context.Context, ds []*Document, stored []bool) err
 	for _, d := range ds {
 		byKind[d.Kind] = append(byKind[d.Kind], WaitKey{d.K1, d.K2})
 	}
-	type row struct {
-		key              docKey
-		message, content string
-	}
-	now := map[docKey]row{}
+	now := map[string]map[WaitKey]*Document{}
 	for kind, keys := range byKind {
-		query, args := keysQuery(`d.kind, d.k1, d.k2, d.message_id, d.content_hash`, kind, keys)
-		rows, err := t.Query(ctx, query, args...)
+		rows, err := t.Documents(ctx, kind, keys)
 		if err != nil {
-			return fmt.Errorf("read back which of %d documents of kind %s were stored: %w", len(keys), kind, err)
+			return fmt.Errorf("read back which documents were stored: %w", err)
 		}
-		read, err := Collect(rows, func(r Scanner) (w row, err error) {
-			return w, r.Scan(&w.key.kind, &w.key.k1, &w.key.k2, &w.message, &w.content)
-		})
-		if err != nil {
-			return fmt.Errorf("read back which of %d documents of kind %s were stored: %w", len(keys), kind, err)
-		}
-		for _, w := range read {
-			now[w.key] = w
-		}
+		now[kind] = rows
 	}
 	for i, d := range ds {
-		w, ok := now[docKey{d.Kind, d.K1, d.K2}]
-		stored[i] = ok && w.message == d.MessageID && w.content == d.ContentHash
+		row := now[d.Kind][WaitKey{d.K1, d.K2}]
+		stored[i] = row != nil && row.MessageID == d.MessageID && row.ContentHash == d.ContentHash
 	}
 	return nil
 }
