@@ -147,18 +147,18 @@ func (a *API) inventoryOf(r *http.Request, me *enterprise.Enterprise, copNo stri
 		VAT: money.FromFen(inv.VATFen), Tax: money.FromFen(inv.Tax), Regime: inv.Regime,
 		DeclaredAt: inv.CreatedAt, ReleasedAt: inv.ReleasedAt, Events: []eventView{}}
 	for _, e := range events {
-		e.Actor = declarersActor(e.Actor)
+		e.Actor = actorForEnterprise(e.Actor)
 		v.Events = append(v.Events, eventView(e))
 	}
 	return v, nil
 }
 
-// declarersActor is who took a step, as an enterprise sees it: an officer
+// actorForEnterprise is who took a step, as an enterprise sees it: an officer
 // who acted through the API is recorded as "officer:<name>" for officers
 // (GET /api/v1/risk/inventories/…), and shown to the enterprise as
 // "officer", since an officer's name is personal data the enterprise has no
 // need of. The console's decisions record a decision id, not a name, already.
-func declarersActor(actor string) string {
+func actorForEnterprise(actor string) string {
 	if strings.HasPrefix(actor, "officer:") {
 		return "officer"
 	}

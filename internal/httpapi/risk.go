@@ -377,13 +377,13 @@ func (a *API) directConnect(w http.ResponseWriter, r *http.Request) error {
 
 // directAsSeen is a platform's direct-connect standing as the caller sees
 // it: the platform itself reads that an officer acted, officers who it was
-// (declarersActor).
+// (actorForEnterprise).
 func directAsSeen(r *http.Request, st *risk.DirectStatus) *risk.DirectStatus {
 	if p := caller(r); p != nil && p.admin {
 		return st
 	}
 	for i := range st.History {
-		st.History[i].Actor = declarersActor(st.History[i].Actor)
+		st.History[i].Actor = actorForEnterprise(st.History[i].Actor)
 	}
 	return st
 }
