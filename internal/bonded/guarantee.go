@@ -205,8 +205,11 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 	if debited != nil {
 		return nil, nil // debited before
 	}
-	if o := wholeThousandths(d.Doc); o != nil {
-		return o, nil
+	// The tax lines come first: a line whose quantity they cannot count
+	// refuses the inventory before anything is debited.
+	lines, refused, err := splitTax(d.Inventory, d.Doc)
+	if err != nil || refused != nil {
+		return refused, err
 	}
 	if code == "" {
 		return hold("1372", "no assureCode: a %s inventory needs a guarantor", d.Doc.TradeMode), nil
@@ -237,10 +240,6 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 	if err := tx.RecordGuaranteeChange(ctx, debit); err != nil {
 		return nil, err
 	}
-	lines, err := splitTax(d.Inventory, d.Doc)
-	if err != nil {
-		return nil, err
-	}
 	lj, err := json.Marshal(lines)
 	if err != nil {
 		return nil, fmt.Errorf("encode tax lines: %w", err)
@@ -250,25 +249,14 @@ func (e guaranteeEffect) Apply(ctx context.Context, tx *store.Tx, d *engine.Deci
 		TaxFen: inv.Tax, Lines: lj})
 }
 
-// wholeThousandths refuses an inventory with a line whose quantity has more
-// than three decimals: its tax line (splitTax) counts the quantity in
-// thousandths, for the tax that returns give back. A 1210 inventory was
-// refused for it by the account book's reservation already (1370); another
-// guaranteed trade mode may declare five decimals, which failed the release
-// on every try.
-func wholeThousandths(doc *clearance.Inventory) *engine.Outcome {
-	for _, l := range doc.Lines {
-		if _, err := parseMilli("qty", l.Qty.String()); err != nil {
-			return refuse("1375", "InventoryList[%d].qty=%s: a %s inventory's quantities have at most three decimals when its tax is guaranteed",
-				l.Gnum, l.Qty, doc.TradeMode)
-		}
-	}
-	return nil
-}
-
 // splitTax spreads the inventory's dutiable value and each tax over its lines
-// in proportion to the lines' value (largest remainder), so lines add up exactly.
-func splitTax(inv *store.Inventory, doc *clearance.Inventory) ([]taxLine, error) {
+// in proportion to the lines' value (largest remainder), so lines add up
+// exactly. A line counts its quantity in thousandths, for the tax returns
+// give back: one with more than three decimals refuses the inventory (1375).
+// A 1210 inventory was refused for it by the account book's reservation
+// already (1370); another guaranteed trade mode may declare five decimals,
+// which failed the release on every try.
+func splitTax(inv *store.Inventory, doc *clearance.Inventory) (_ []taxLine, refused *engine.Outcome, _ error) {
 	lines := doc.Lines
 	weights := make([]money.Amount, len(lines))
 	for i, l := range lines {
@@ -282,22 +270,20 @@ func splitTax(inv *store.Inventory, doc *clearance.Inventory) ([]taxLine, error)
 	for k, total := range []int64{inv.DutiableFen, inv.DutyFen, inv.CTFen, inv.VATFen} {
 		p, err := money.Allocate(money.FromFen(total), weights)
 		if err != nil {
-			return nil, fmt.Errorf("split tax of %s: %w", inv.CopNo, err)
+			return nil, nil, fmt.Errorf("split tax of %s: %w", inv.CopNo, err)
 		}
 		parts[k] = p
 	}
 	out := make([]taxLine, len(lines))
 	for i, l := range lines {
-		// Returns give back tax by thousandths of the line's quantity; a
-		// line with more decimals was refused before the debit
-		// (wholeThousandths), so an error here is the program's.
-		q, err := parseMilli(fmt.Sprintf("InventoryList[%d].qty", l.Gnum), l.Qty.String())
+		q, err := parseMilli("qty", l.Qty.String())
 		if err != nil {
-			return nil, fmt.Errorf("split tax of %s: %v", inv.CopNo, err)
+			return nil, refuse("1375", "InventoryList[%d].qty=%s: a %s inventory's quantities have at most three decimals when its tax is guaranteed",
+				l.Gnum, l.Qty, doc.TradeMode), nil
 		}
 		out[i] = taxLine{Gnum: l.Gnum, Gcode: l.Gcode, Qty: q, Dutiable: parts[0][i].Fen(), Duty: parts[1][i].Fen(), CT: parts[2][i].Fen(), VAT: parts[3][i].Fen()}
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // credit gives tax back to a guarantor's balance.

@@ -29,19 +29,18 @@ func decimal(t *testing.T, s string) money.Decimal {
 }
 
 // An inventory line may declare five decimals; the tax lines count returns
-// in thousandths. A quantity they cannot hold is an error naming the line,
-// not a line of quantity 0 (whose returns would give back nothing).
+// in thousandths. A quantity they cannot hold refuses the inventory (1375),
+// naming the line, rather than making a line of quantity 0 (whose returns
+// would give back nothing).
 func TestSplitTaxQtyNotInThousandths(t *testing.T) {
 	inv := &store.Inventory{ID: "inv-1", CopNo: "COP1", DutiableFen: 2000, DutyFen: 0, CTFen: 0, VATFen: 182}
-	doc := &clearance.Inventory{CopNo: "COP1", Lines: []clearance.InventoryLine{
+	doc := &clearance.Inventory{CopNo: "COP1", TradeMode: "9610", Lines: []clearance.InventoryLine{
 		{Gnum: 1, Gcode: "1901101000", Qty: decimal(t, "1"), TotalPrice: decimal(t, "10")},
 		{Gnum: 2, Gcode: "1901101000", Qty: decimal(t, "1.2345"), TotalPrice: decimal(t, "10")}}}
-	lines, err := splitTax(inv, doc)
-	if err == nil || !strings.Contains(err.Error(), "COP1") || !strings.Contains(err.Error(), "InventoryList[2].qty") {
-		t.Errorf("got %+v, %v; want an error naming line 2's qty", lines, err)
-	}
-	if errs.KindOf(err) != errs.Internal {
-		t.Errorf("kind %s: nobody's input to fix now", errs.KindOf(err))
+	lines, refused, err := splitTax(inv, doc)
+	if err != nil || lines != nil || refused == nil || refused.Status != "100" || refused.Finding.Code != "1375" ||
+		!strings.Contains(refused.Finding.Detail, "InventoryList[2].qty=1.2345") {
+		t.Errorf("got %+v, %+v, %v; want a refusal 1375 naming line 2's qty", lines, refused, err)
 	}
 }
 

@@ -446,8 +446,14 @@ func (s *Service) restoreReturn(ctx context.Context, tx *store.Tx, inv *store.In
 		if err := json.Unmarshal(tax.Lines, &lines); err != nil {
 			return fmt.Errorf("decode stored tax lines of inventory %s: %w", inv.ID, err)
 		}
-	} else if lines, err = splitTax(inv, &d); err != nil {
-		return err
+	} else {
+		var refused *engine.Outcome
+		if lines, refused, err = splitTax(inv, &d); err != nil {
+			return err
+		}
+		if refused != nil { // a line of more than three decimals, released unguaranteed
+			return fmt.Errorf("spread the tax of inventory %s over its lines: %s", inv.ID, refused.Finding.Detail)
+		}
 	}
 	var quota, duty, ct, vat int64
 	full := true
