@@ -221,9 +221,6 @@ func (t *Tx) InsertDocument(ctx context.Context, d *Document) (inserted bool, er
 	return stored[0], nil
 }
 
-// docKey is a document's key in its table.
-type docKey struct{ kind, k1, k2 string }
-
 // InsertNewDocuments stores documents new to the platform, several to a
 // statement, and tells which it stored: one whose key is taken is left as it
 // was and reported false, for the caller to treat as a document that exists.
